@@ -1045,27 +1045,27 @@ _FINDING_AT_SITE = re.compile(r"\b(?:metasta\w*|mets|deposits?|lesions?|nodules?
 _UNREAD_PIECE_END = re.compile(r"[;|()]|\.(?!\d)")
 
 
-# (rt55) words that say how much disease there is at a site, not which disease ("extensive liver disease")
-_DISEASE_EXTENT = re.compile(r"\b(?:extensive|diffuse|multifocal|multiple|bulky|widespread|progressive|progressing"
-                             r"|residual|active|new|known|limited|minimal|small|low|high|volume|oligo\w*|visceral"
-                             r"|nodal|osseous|metastatic|secondary|malignant)\b")
+# (rt55) a closed list of other, non-malignant diseases of an organ, written before "disease" or
+# in a bracket after it ("fatty liver disease", "lung disease (COPD)"); anything else stays asked
+# (engineer knowledge: common non-oncological disease names; a word not listed is asked, not dropped)
+_OTHER_DISEASE_OF_ORGAN = re.compile(
+    r"\b(?:fatty|(?:non-?)?alcoholic|nafld|nash|cirrho\w*|hepatitis|interstitial|ild|obstructive|copd|emphysema\w*"
+    r"|asthma|chronic|small\s+vessel|microvascular|cerebrovascular|ischa?emic|white\s+matter|stroke|degenerative"
+    r"|polycystic|diverticular|autoimmune|eczema|psoriasis|osteoporo\w*|paget'?s?)\b")
 
 
 def _another_disease_of_the_site(low: str, rest: str) -> bool:
     """Whether a piece whose only finding is "disease" names another disease of the organ, no
-    metastasis: a word other than the site or an extent qualifies it ("fatty liver disease",
-    "interstitial lung disease", "brain: small vessel disease"), or a bracket right after names
-    it with no finding ("lung disease (COPD)"). "liver disease" alone, or "(2 lesions)", stays
-    asked. CR A.4 counts a secondary cancer, not any disease of a visceral organ."""
+    metastasis (_OTHER_DISEASE_OF_ORGAN before "disease" or in a bracket right after it: "fatty
+    liver disease", "brain: small vessel disease", "lung disease (COPD)"). "liver disease" alone,
+    "bilateral lung disease" or "(2 lesions)" stay asked. CR A.4 counts a secondary cancer, not
+    any disease of a visceral organ."""
     if any(m.group() != "disease" for m in _FINDING_AT_SITE.finditer(low)):
         return False
-    qualifier = low.split("disease")[0]
-    for rx, _ in T.SITE_TEXT:
-        qualifier = rx.sub(" ", qualifier)
-    if re.search(r"[a-z]{2,}", _DISEASE_EXTENT.sub(" ", qualifier)):
+    if _OTHER_DISEASE_OF_ORGAN.search(low.split("disease")[0]):
         return True
-    bracket = re.match(r"\(([^()]*)\)", rest)
-    return bool(bracket and re.search(r"[a-z]{2,}", bracket.group(1)) and not _FINDING_AT_SITE.search(bracket.group(1)))
+    bracket = re.match(r"\(([^()?]*)\)", rest)
+    return bool(bracket and _OTHER_DISEASE_OF_ORGAN.search(bracket.group(1)) and not _FINDING_AT_SITE.search(bracket.group(1)))
 
 
 def _bracket_names_another_diagnosis(rest: str) -> bool:

@@ -481,3 +481,10 @@ def test_fhir_a_site_finding_a_bracket_leaves_open_beside_metastases_is_still_as
 def test_fhir_a_resected_site_said_to_progress_now_is_counted():
     state, cards = _cards(_early_patient_with("Liver mets resected 2022 now progressing"))
     assert [s.site for s in state.disease.sites] == ["liver"] and state.disease.visceral_involvement
+
+
+@pytest.mark.parametrize("text", ["Bone metastases; bilateral lung disease", "Bone metastases; lymphangitic lung disease",
+                                  "Bone metastases; liver disease (bilateral lobes)"])
+def test_fhir_disease_at_a_site_no_listed_other_disease_names_beside_metastases_stays_asked(text):
+    state, cards = _cards(_early_patient_with(text))
+    assert "Metastatic site written with a doubt, not counted" in card(cards, "patient-summary")["detail"]
