@@ -963,6 +963,27 @@ def _past_sites(text: str) -> dict[str, str]:
     return {site: words for site, words in past.items() if site not in now}
 
 
+# (rt55) a piece saying the disease at a site progresses now ("previous liver mets, now
+# progressing in liver", "previously treated liver metastases now progressing"): current disease
+_PROGRESSING_NOW = re.compile(r"\b(?:progress(?:ing|ion|ive)|growing|enlarging)\b", re.I)
+_NO_LONGER = re.compile(r"\b(?:resolved|resected|no longer)\b", re.I)  # as _PAST_AFTER
+
+
+def _sites_progressing_now(own: str) -> set[str]:
+    """The sites a comma piece names beside a word of progression, not negated or cleared: a site
+    written in the past ("previous liver mets") the text also says progresses now is current
+    (CR A.4 visceral sites, C.2 step 2), not asked as a past site only."""
+    now: set[str] = set()
+    for piece in _PAST_PIECE_END.split(own):
+        low = piece.lower()
+        # a "resected" / "resolved" before the progression word is the history it progresses after
+        if ((progress := _PROGRESSING_NOW.search(low)) and not T.MET_NEGATION_ANY.search(low)
+                and not _NO_LONGER.search(low, progress.end())
+                and not T.MET_SITE_CLEAR_AFTER.search(low)):
+            now |= {site for rx, site in T.SITE_TEXT if rx.search(low)}
+    return now
+
+
 @lru_cache(maxsize=4096)
 def _sites_now_and_asked(own: str, confirmed: bool, question_closes: bool = True
                          ) -> tuple[tuple[str, ...], tuple[tuple[str, str], ...]]:
@@ -976,7 +997,9 @@ def _sites_now_and_asked(own: str, confirmed: bool, question_closes: bool = True
     is left to its hedge reading (_mentions: "Liver metastases? progression" asks the
     progression), a site after it still asked (ds3: "Metastatic to bone? liver" counted the
     liver). CR A.4 visceral sites, C.2 step 2; FHIR R4 condition-ver-status unconfirmed."""
-    past = {**_past_listed_sites(own), **_past_sites(own)}
+    progressing = _sites_progressing_now(own)
+    past = {site: words for site, words in {**_past_listed_sites(own), **_past_sites(own)}.items()
+            if site not in progressing}
     # on a metastasis Condition (not question_closes) a "?" written right after a word only
     # ("bone? liver"): one before a site ("Bone, ?liver metastases") is that site's doubt
     question = re.search(r"(?<=[a-z])\?", own, re.I) if not question_closes else None
@@ -987,9 +1010,17 @@ def _sites_now_and_asked(own: str, confirmed: bool, question_closes: bool = True
     if not question_closes:
         # only sites the "?" closes that no mention asserts ("Metastatic to bone, liver? lungs
         # clear": the liver was dropped without a word)
-        at_question = [site for site in at_question if site not in listed] if _only_sites(last_item) else []
+        # (rt55) and every site of the item when the "?" closes the text or its clause ("Metastatic
+        # to bone?": the bone doubted, as rt50 reads it on a breast cancer Condition, not counted)
+        closes_clause = question is not None and re.match(r"\?*\s*\)?\s*(?:$|[.;|])", own[question.start():])
+        at_question = ([site for site in at_question if closes_clause or site not in listed]
+                       if _only_sites(last_item) else [])
         last_item = last_item if at_question else ""
     before_question = set(_text_site_list(head, confirmed)) - set(at_question)
+    if question is not None and (clause_end := re.compile(r"[.;|]").search(own, question.end())):
+        # (rt55) a later clause stands on its own ("Metastatic to bone?; liver metastases": the
+        # liver asserted, not asked as after the "?")
+        before_question |= set(_text_site_list(own[clause_end.end():], confirmed)) - set(at_question)
     counted: list[str] = []
     after_question: list[str] = []
     for site in listed:
@@ -1014,6 +1045,38 @@ _FINDING_AT_SITE = re.compile(r"\b(?:metasta\w*|mets|deposits?|lesions?|nodules?
 _UNREAD_PIECE_END = re.compile(r"[;|()]|\.(?!\d)")
 
 
+# (rt55) a closed list of other, non-malignant diseases of an organ, written before "disease" or
+# in a bracket after it ("fatty liver disease", "lung disease (COPD)"); anything else stays asked
+# (engineer knowledge: common non-oncological disease names; a word not listed is asked, not dropped)
+_OTHER_DISEASE_OF_ORGAN = re.compile(
+    r"\b(?:fatty|(?:non-?)?alcoholic|nafld|nash|cirrho\w*|hepatitis|interstitial|ild|obstructive|copd|emphysema\w*"
+    r"|asthma|chronic|small\s+vessel|microvascular|cerebrovascular|ischa?emic|white\s+matter|stroke|degenerative"
+    r"|polycystic|diverticular|autoimmune|eczema|psoriasis|osteoporo\w*|paget'?s?)\b")
+
+
+def _another_disease_of_the_site(low: str, rest: str) -> bool:
+    """Whether a piece whose only finding is "disease" names another disease of the organ, no
+    metastasis (_OTHER_DISEASE_OF_ORGAN before "disease" or in a bracket right after it: "fatty
+    liver disease", "brain: small vessel disease", "lung disease (COPD)"). "liver disease" alone,
+    "bilateral lung disease" or "(2 lesions)" stay asked. CR A.4 counts a secondary cancer, not
+    any disease of a visceral organ."""
+    if any(m.group() != "disease" for m in _FINDING_AT_SITE.finditer(low)):
+        return False
+    if _OTHER_DISEASE_OF_ORGAN.search(low.split("disease")[0]):
+        return True
+    bracket = re.match(r"\(([^()?]*)\)", rest)
+    return bool(bracket and _OTHER_DISEASE_OF_ORGAN.search(bracket.group(1)) and not _FINDING_AT_SITE.search(bracket.group(1)))
+
+
+def _bracket_names_another_diagnosis(rest: str) -> bool:
+    """Whether a bracket right after a piece names its finding another diagnosis, with no "?"
+    ("liver lesion (FNH)", "lung lesion (infection)"; local_codes.yaml differential_question_after):
+    no metastasis said, not asked. "(? haemangioma)" stays a question."""
+    bracket = re.match(r"\(([^()]*)\)", rest)
+    return bool(bracket and "?" not in bracket.group(1) and T.OTHER_DIAGNOSIS.search(bracket.group(1))
+                and not _FINDING_AT_SITE.search(bracket.group(1).lower()))
+
+
 def _sites_left_unread(own: str, read: set[str]) -> list[tuple[str, str]]:
     """(site, the words) for each site a piece of the text names beside a finding that no reading
     counted, asked, refuted, cleared or found benign: a site never dropped in silence, asked
@@ -1022,10 +1085,12 @@ def _sites_left_unread(own: str, read: set[str]) -> list[tuple[str, str]]:
     condition-ver-status unconfirmed; CR A.4 visceral sites, C.2 step 2."""
     refuted = _text_sites(own)[1]
     found: list[tuple[str, str]] = []
-    for piece in _UNREAD_PIECE_END.split(own):
-        low = piece.lower()
+    bounds = [0] + [m.end() for m in _UNREAD_PIECE_END.finditer(own)] + [len(own) + 1]
+    for a, b in zip(bounds, bounds[1:]):
+        piece, low = own[a:b - 1], own[a:b - 1].lower()
         if (not _FINDING_AT_SITE.search(low) or T.MET_NEGATION_ANY.search(low) or T.MET_SITE_CLEAR_AFTER.search(low)
-                or _BENIGN_FINDING.search(low)):
+                or _BENIGN_FINDING.search(low) or _another_disease_of_the_site(low, own[b - 1:].lower())
+                or _bracket_names_another_diagnosis(own[b - 1:])):
             continue
         for rx, site in T.SITE_TEXT:
             if site not in read and site not in refuted and rx.search(low):

@@ -313,6 +313,8 @@ MET_DIFFERENTIAL_OR_AFTER = re.compile(_MH.get("differential_or_after") or "(?!)
 # is the "?" or "/" and the diagnosis, for the gap to quote.
 MET_DIFFERENTIAL_QUESTION_AFTER = re.compile(
     rf"{_AFTER_MENTION}(?P<words>(?:\?+|/)\s*(?:{_words('differential_question_after')})\b(?!\s+risk\b))", re.I)
+# (rt55) the same closed list of other diagnoses, named on their own ("liver lesion (FNH)")
+OTHER_DIAGNOSIS = re.compile(rf"\b(?:{_words('differential_question_after')})\b", re.I)
 # (rt28) pathology confirming the mention later in its clause (local_codes.yaml confirmed_after)
 MET_CONFIRMED_AFTER = re.compile(_MH.get("confirmed_after") or "(?!)", re.I)
 MET_PROBABLE_AFTER = re.compile(rf"{_AFTER_MENTION}\b(?P<words>{_words('probable_after')})\b{_CLOSES}", re.I)

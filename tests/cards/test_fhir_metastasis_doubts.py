@@ -401,3 +401,90 @@ def test_fhir_a_site_finding_no_reading_counts_or_clears_beside_bone_metastases_
     state, cards = _cards(_early_patient_with(text))
     assert [s.site for s in state.disease.sites] == ["bone"] and not state.disease.visceral_involvement
     assert f"Metastatic site written with a doubt, not counted: {asked}." in card(cards, "patient-summary")["detail"]
+
+
+# --- (rt55) read-through of ds3 ------------------------------------------------------------------
+
+@pytest.mark.parametrize("text", [
+    "Bone metastases, previous liver mets, now progressing in liver",
+    "Bone metastases, previously treated liver metastases now progressing",
+])
+def test_fhir_a_site_written_in_the_past_and_progressing_now_is_counted_as_a_current_visceral_site(text):
+    # ds3 asked the liver as written in the past only, visceral involvement lost: the text says
+    # the liver metastases progress now (current disease, CR A.4 visceral sites, C.2 step 2)
+    state, cards = _cards(_early_patient_with(text))
+    assert sorted(s.site for s in state.disease.sites) == ["bone", "liver"] and state.disease.visceral_involvement
+    assert "Metastatic site written with a doubt, not counted" not in card(cards, "patient-summary")["detail"]
+
+
+@pytest.mark.parametrize("text", [
+    "Bone metastases; lung disease (COPD)",
+    "Bone metastases; interstitial lung disease",
+    "Bone metastases; fatty liver disease",
+    "Bone metastases; brain: small vessel disease",
+    "Liver metastases; degenerative bone disease",
+])
+def test_fhir_another_disease_named_at_a_site_beside_metastases_is_no_metastatic_site_asked(text):
+    # ds3 asked each as a metastatic site written with a doubt (a data gap): the words name
+    # another disease of the organ, no metastasis (CR A.4 counts a secondary cancer)
+    state, cards = _cards(_early_patient_with(text))
+    assert state.disease.metastatic == "yes" and len(regimen_topics(cards)) == 2
+    assert "Metastatic site written with a doubt, not counted" not in card(cards, "patient-summary")["detail"]
+
+
+@pytest.mark.parametrize("text,asked", [
+    ("Bone metastases; liver disease", 'the liver ("liver disease")'),
+    ("Bone metastases; liver disease (2 lesions)", 'the liver ("liver disease")'),
+])
+def test_fhir_disease_at_a_site_no_other_word_names_beside_metastases_is_still_asked(text, asked):
+    state, cards = _cards(_early_patient_with(text))
+    assert [s.site for s in state.disease.sites] == ["bone"]
+    assert f"Metastatic site written with a doubt, not counted: {asked}" in card(cards, "patient-summary")["detail"]
+
+
+@pytest.mark.parametrize("text,sites,asked", [
+    # the liver the "?" closes was counted as visceral without a word (no doubt quoted)
+    ("Metastatic to liver?", [], 'the liver ("liver?")'),
+    # the liver asserted in its own clause after the "?" was asked, not counted (visceral lost)
+    ("Metastatic to bone?; liver metastases", ["liver"], 'the bone ("bone?; liver metastases")'),
+])
+def test_fhir_a_site_the_question_mark_closes_is_asked_and_a_later_clause_stands_on_its_own(text, sites, asked):
+    state, cards = _cards(_early_patient_with(text))
+    assert [s.site for s in state.disease.sites] == sites and state.disease.metastatic == "yes"
+    assert f"Metastatic site written with a doubt, not counted: {asked}" in card(cards, "patient-summary")["detail"]
+
+
+@pytest.mark.parametrize("text", [
+    "Bone metastases; liver lesion (haemangioma)",
+    "Bone metastases; liver lesion (FNH)",
+    "Bone metastases; adrenal nodule (adenoma)",
+    "Bone metastases; lung lesion (infection)",
+])
+def test_fhir_a_site_finding_a_bracket_names_as_another_diagnosis_is_no_metastatic_site_asked(text):
+    # ds3 asked each as a metastatic site written with a doubt: the bracket names the finding
+    # another diagnosis (local_codes.yaml differential_question_after, the closed list)
+    state, cards = _cards(_early_patient_with(text))
+    assert [s.site for s in state.disease.sites] == ["bone"] and len(regimen_topics(cards)) == 2
+    assert "Metastatic site written with a doubt, not counted" not in card(cards, "patient-summary")["detail"]
+
+
+@pytest.mark.parametrize("text,asked", [
+    ("Bone metastases; liver lesion (? haemangioma)", 'the liver ("liver lesion")'),
+    ("Bone metastases; lung nodule (indeterminate)", 'the lung ("lung nodule")'),
+])
+def test_fhir_a_site_finding_a_bracket_leaves_open_beside_metastases_is_still_asked(text, asked):
+    state, cards = _cards(_early_patient_with(text))
+    assert [s.site for s in state.disease.sites] == ["bone"]
+    assert f"Metastatic site written with a doubt, not counted: {asked}" in card(cards, "patient-summary")["detail"]
+
+
+def test_fhir_a_resected_site_said_to_progress_now_is_counted():
+    state, cards = _cards(_early_patient_with("Liver mets resected 2022 now progressing"))
+    assert [s.site for s in state.disease.sites] == ["liver"] and state.disease.visceral_involvement
+
+
+@pytest.mark.parametrize("text", ["Bone metastases; bilateral lung disease", "Bone metastases; lymphangitic lung disease",
+                                  "Bone metastases; liver disease (bilateral lobes)"])
+def test_fhir_disease_at_a_site_no_listed_other_disease_names_beside_metastases_stays_asked(text):
+    state, cards = _cards(_early_patient_with(text))
+    assert "Metastatic site written with a doubt, not counted" in card(cards, "patient-summary")["detail"]
