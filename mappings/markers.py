@@ -748,8 +748,10 @@ def _hedged_at(text: str, start: int, end: int) -> bool:
                 or _REFUTED_AFTER.search(after))
 
 
+@lru_cache(maxsize=4096)
 def _only_hedged(text: str, value: str) -> bool:
-    """Every unnegated mention of the HER2 text pattern `value` in `text` is hedged."""
+    """Every unnegated mention of the HER2 text pattern `value` in `text` is hedged (cached by
+    text: it runs all of HER2_TEXT over the text, on every call for the same IHC words)."""
     found = [m for rx, v in T.HER2_TEXT if v == value for m in rx.finditer(text)
              if not _negated_before(text, m.start())]
     return bool(found) and all(_hedged_at(text, m.start(), m.end()) for m in found)
