@@ -942,6 +942,14 @@ _hyperglycaemia_negated = memo_search(T.HYPERGLYCAEMIA_NEGATED)
 _LADA = memo_search(re.compile(r"\blada\b|\blatent autoimmune diabet", re.I))
 
 
+@lru_cache(maxsize=4096)
+def _names_lada(text: str) -> bool:
+    """The diabetes text names LADA once the mentions that are no diagnosis ("LADA excluded",
+    "mother: LADA", _NOT_A_DIAGNOSIS) are taken out. Cached by text: the substitution's pattern is
+    long and ran for every diabetes Condition on every call (hp3: ~0.5 M instructions a call)."""
+    return bool(_LADA(_NOT_A_DIAGNOSIS.sub(" ", text)))
+
+
 
 @lru_cache(maxsize=4096)
 def _lada_as_diabetes(text: str) -> str | None:
@@ -1012,7 +1020,7 @@ def _diabetes(ctx: Ctx, therapy: TherapyHistory) -> Diabetes:
                 types.append(t)
                 if t != "type1":
                     named_treatment.extend(_treatment_in_diabetes_words(con.text))
-                    if _LADA(_NOT_A_DIAGNOSIS.sub(" ", con.text)):  # not "LADA excluded", "mother: LADA"
+                    if _names_lada(con.text):  # not "LADA excluded", "mother: LADA"
                         written = res["code"].get("text") if type(res.get("code")) is dict else None
                         lada.append((printable_clip(written if type(written) is str else con.text, 80),
                                      ctx.source(res, condition_onset(res), "Diabetes (LADA)")))
@@ -1368,7 +1376,7 @@ def _hyperglycaemia_recorded(con: Concept) -> bool:
     """The Condition names hyperglycaemia (drugs.yaml glucose_lowering_reasons hyperglycaemia: its
     ICD-10-CM / SNOMED CT codes or words), not negated, a relative's or a risk."""
     for icd, snomed, words in _HYPERGLYCAEMIA:
-        if any((is_snomed(system) and code in snomed) or (is_icd10(system) and any(T.norm_icd(code).startswith(p) for p in icd))
+        if any((is_snomed(system) and code in snomed) or (is_icd10(system) and T.norm_icd(code).startswith(tuple(icd)))
                for system, code, _ in con.codings if code):
             return True
         if words(con.text) and not _hyperglycaemia_negated(con.text):
