@@ -1437,15 +1437,25 @@ def build_variants(ctx: Ctx) -> list[VariantResult]:
 # "detected in 03/2021"): the finding's own date, when earlier than the report's
 # (only a date standing as one: in brackets, after a comma or after "in / on / from / dated", and
 # closing its piece; not a count such as "2000 reads")
+_DATED_SPECIMEN_OR_TEST = ("ctdna", "cfdna", "plasma", "blood", "tissue", "biopsy", "sample", "specimen",
+                           "test", "assay", "panel", "ngs", "report", "collected", "drawn")
 _WRITTEN_DATE = re.compile(r"(?:(?<=\()|(?<=, )|(?<=\bin )|(?<=\bon )|(?<=\bfrom )|(?<=\bdated )|(?<=\bsince )"
-                           r"|(?<=[a-z] )(?=[\d/-]+\s*\)))"  # ... or closing a bracket ("(ctDNA 2023-11)")
+                           # ... or closing a bracket after the specimen or test it dates ("(ctDNA 2023-11)"),
+                           # not after any word: "(COSMIC 2019)" is a database's release (FHIR R4
+                           # Specimen.collection.collected: the date is the specimen's)
+                           r"|(?:" + "|".join(rf"(?<=\b{w} )" for w in _DATED_SPECIMEN_OR_TEST) + r")(?=[\d/-]+\s*\)))"
                            r"(?:(?P<m1>0?[1-9]|1[0-2])/)?(?P<y>(?:19|20)\d\d)(?:-(?P<m2>0[1-9]|1[0-2])(?:-\d\d)?)?"
-                           r"(?=\s*(?:[),;|]|\.(?:\s|$)|$))")
+                           r"(?=\s*(?:[),;|]|\.(?:\s|$)|$))", re.IGNORECASE)
 # a finding re-stated as the patient's past ("History of ESR1 mutation", "known ESR1 mutation",
 # "previously detected"): a result of an earlier test, its date not written
 # (words telling the finding itself as past, not "not seen on the prior test" beside a new one)
 _PAST_FINDING_TOLD = re.compile(r"\b(?:(?:past |medical )?history of|hx of|known|historical|previously (?:known|"
                                 r"detected|identified|found|reported|documented))\b")
+# ... unless they say this test found it again ("Known ESR1 mutation, re-confirmed today", "still
+# detected"): then the report's date is the finding's (CR C.3 row 18: a result after the progression)
+_FOUND_AGAIN = re.compile(r"\b(?:re-?confirmed|confirmed (?:today|again|now|on (?:this|the current))|still (?:detected|"
+                          r"present|seen)|persist(?:s|ent|ing)?|(?:detected|found|seen) again|again (?:detected|found)"
+                          r"|re-?detected)\b")
 
 
 @lru_cache(maxsize=4096)
@@ -1456,7 +1466,7 @@ def _finding_dated_by_text(text: str) -> tuple[int, int | None] | str | None:
              for m in _WRITTEN_DATE.finditer(text)}
     if len(dates) == 1:
         return dates.pop()
-    if not dates and _PAST_FINDING_TOLD.search(text.lower()):
+    if not dates and _PAST_FINDING_TOLD.search(text.lower()) and not _FOUND_AGAIN.search(text.lower()):
         return "past"
     return None
 
@@ -1632,9 +1642,11 @@ def _variant_label(genes: list[str], region: bool) -> str:
 
 _NO_CALL = "no-call"  # the text says nothing: go on with interpretation and components
 # below the assay's limit of detection (LOD) / reporting limit: "below (the) LOD", "< LOD", "sub-LOD"
-_BELOW_LOD = re.compile(r"\b(?:below|under|beneath)\s+(?:the\s+)?(?:assay'?s?\s+)?(?:limit\s+of\s+(?:detection|quantitation"
-                        r"|quantification|blank)|detection\s+limit|lod|loq|reporting\s+(?:limit|threshold))\b"
-                        r"|<\s*(?:the\s+)?(?:lod|loq)\b|\bsub-?lod\b")
+# (not the limit of quantification: below it the change is detected, only its fraction not measured,
+# CLSI EP17 (LoQ >= LoD); "D538G detected, below the limit of quantification" is a finding)
+_BELOW_LOD = re.compile(r"\b(?:below|under|beneath)\s+(?:the\s+)?(?:assay'?s?\s+)?(?:limit\s+of\s+(?:detection"
+                        r"|blank)|detection\s+limit|lod|reporting\s+(?:limit|threshold))\b"
+                        r"|<\s*(?:the\s+)?lod\b|\bsub-?lod\b")
 
 
 @lru_cache(maxsize=4096)

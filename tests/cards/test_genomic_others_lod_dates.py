@@ -155,3 +155,36 @@ def test_a_germline_brca1_pathogenic_variant_with_no_other_variants_is_germline_
     assert "- BRCA2 not detected (germline, 2025-06-01)" in detail
     assert "talazoparib" in topics(cards)
     assert "test-germline-brca" not in ordered_tests(cards)
+
+
+def test_an_esr1_change_below_the_limit_of_quantification_is_detected_and_offers_an_oral_serd():
+    # below the limit of quantification the change is detected, only its fraction not measured
+    # (CLSI EP17: LoQ >= LoD); read as below the limit of detection, the ESR1 finding was named
+    # unclear, elacestrant withheld and an ESR1 re-test asked (CR C.2 step 3)
+    words = "ESR1 D538G detected, below the limit of quantification"
+    state, cards = _result_text("p-loq", "ESR1 mutation", words)
+    assert "- ESR1 detected (significance not reported, 2025-06-01)" in _summary(cards)
+    assert "elacestrant" in topics(cards)
+    assert "test-esr1" not in ordered_tests(cards)
+
+
+@pytest.mark.parametrize("words", ["ESR1 D538G detected (COSMIC 2019)", "ESR1 D538G detected (hotspot list 2019)"])
+def test_a_year_of_a_reference_named_beside_an_esr1_finding_does_not_date_the_finding(words):
+    # only a date beside the specimen or test dates the finding ("(ctDNA 2023-11)"); a database's
+    # release year read as its date made the 2025 finding 2019: 'ESR1 result current: no' and an
+    # ESR1 re-test asked at a progression the result follows (CR C.3 row 18)
+    state, cards = _result_text("p-esr1-cosmic", "ESR1 mutation", words)
+    assert state.biomarkers.esr1_current is True
+    assert "test-esr1" not in ordered_tests(cards)
+    assert "its words date it" not in _summary(cards)
+
+
+@pytest.mark.parametrize("words", ["Known ESR1 mutation, re-confirmed today", "Known ESR1 mutation, still detected",
+                                   "ESR1 D538G previously detected, confirmed on this test"])
+def test_a_known_esr1_finding_found_again_on_this_test_stays_current(words):
+    # the words say this test found it again: the report's date is the finding's; read as undated,
+    # 'ESR1 result current: no' and a re-test asked of a result taken after the progression (CR C.3 row 18)
+    state, cards = _result_text("p-esr1-again", "ESR1 mutation", words)
+    assert state.biomarkers.esr1_current is True
+    assert "test-esr1" not in ordered_tests(cards)
+    assert "- ESR1 detected (significance not reported, 2025-06-01)" in _summary(cards)
