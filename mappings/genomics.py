@@ -1809,6 +1809,18 @@ def _hedged_piece(after: str) -> bool:
 _OTHERS_NEGATED = re.compile(r"(?:^|[|:;,.(])\s*(?:no|none\s+of\s+the|not\s+any)\s+(?:other|additional|further|remaining)\b")
 
 
+# what an aside must say to be a negative for the genes not named: that no change was found
+# ("no other mutations / pathogenic variants / genes mutated"); "no other genes tested", "no further
+# testing performed", "no other results available" say those genes were not tested, or nothing:
+# read as ESR1 not detected, elacestrant was refused and no ESR1 test asked (CR C.2 step 3)
+_OTHERS_FINDING = re.compile(r"\b(?:mutat|variant|alteration|abnormalit|pathogenic|altered)")
+# an aside about the named gene only ("no other PIK3CA mutations", "no other variants in exon 20"):
+# nothing of the genes not named
+_OTHERS_OF_ONE_GENE = re.compile(r"^\s*(?:[a-z-]+\s+)?" + _SYMBOL_RE.pattern + r"\s+(?:mutat|variant|alteration)"
+                                 r"|\bin\s+(?:exon|codon|(?:this|that|the\s+same)\s+gene\b|" + _SYMBOL_RE.pattern + ")",
+                                 re.IGNORECASE)
+
+
 def _others_hedged(text: str) -> bool:
     """"no other mutations suspected / identified?": the genes not named are not known negative."""
     return bool(_UNSETTLED.search(text) or _QUESTIONED.search(text) or _INDETERMINATE.search(text))
@@ -1845,12 +1857,18 @@ class _GeneCalls:
                 # the genes the text does not name found nothing (unclear when hedged), never a
                 # finding ("mutated" read ESR1 detected beside a PIK3CA finding: elacestrant offered
                 # on a PIK3CA/ESR1 test that found only PIK3CA, CR C.2 step 3)
-                others_call = None if _others_hedged(lowered) else "not-detected"
-                self.others.add(others_call)
-                first_gene = _SYMBOL_RE.search(clause)
-                if first_gene is None or others.start() < first_gene.start():
-                    # ... and the genes such a clause lists ("none of the other genes (ESR1, AKT1) mutated")
-                    call = others_call
+                aside = lowered[others.end():]
+                others_call = None if _others_hedged(lowered) or not _OTHERS_FINDING.search(aside) else "not-detected"
+                if _OTHERS_OF_ONE_GENE.search(aside):
+                    # "no other variants in exon 20": of the named gene only, nothing of the others
+                    if not genes:
+                        call = _NO_CALL
+                else:
+                    self.others.add(others_call)
+                    first_gene = _SYMBOL_RE.search(clause)
+                    if first_gene is None or others.start() < first_gene.start():
+                        # ... and the genes such a clause lists ("none of the other genes (ESR1, AKT1) mutated")
+                        call = others_call
             if not genes and call is not _NO_CALL:
                 general.add(call)
             for g in genes:

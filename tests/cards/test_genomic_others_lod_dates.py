@@ -188,3 +188,20 @@ def test_a_known_esr1_finding_found_again_on_this_test_stays_current(words):
     assert state.biomarkers.esr1_current is True
     assert "test-esr1" not in ordered_tests(cards)
     assert "- ESR1 detected (significance not reported, 2025-06-01)" in _summary(cards)
+
+
+@pytest.mark.parametrize("words", [
+    "PIK3CA H1047R detected; no other genes tested",
+    "PIK3CA H1047R detected; no further testing performed",
+    "PIK3CA H1047R detected; no additional analysis was done",
+    "PIK3CA H1047R detected; no other results available",
+    "PIK3CA H1047R detected; no other PIK3CA mutations",
+    "PIK3CA H1047R detected; no other variants in exon 20",
+])
+def test_an_aside_on_untested_genes_or_on_the_named_gene_only_leaves_esr1_unclear_and_asks_the_esr1_test(words):
+    # read as 'ESR1 not detected' ("No actionable ESR1 alteration"): elacestrant refused and no
+    # ESR1 test asked though the text says ESR1 was not tested, or speaks of PIK3CA alone (CR C.2 step 3)
+    _, cards = _result_text("p-others-untested", "PIK3CA/ESR1 mutation panel", words)
+    assert "ESR1 not detected" not in _summary(cards)
+    assert "test-esr1" in ordered_tests(cards)
+    assert "PIK3CA detected" in _summary(cards)
