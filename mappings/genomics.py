@@ -1449,7 +1449,7 @@ _WRITTEN_DATE = re.compile(r"(?:(?<=\()|(?<=, )|(?<=\bin )|(?<=\bon )|(?<=\bfrom
 # a finding re-stated as the patient's past ("History of ESR1 mutation", "known ESR1 mutation",
 # "previously detected"): a result of an earlier test, its date not written
 # (words telling the finding itself as past, not "not seen on the prior test" beside a new one)
-_PAST_FINDING_TOLD = re.compile(r"\b(?:(?:past |medical )?history of|hx of|known|historical|previously (?:known|"
+_PAST_FINDING_TOLD = re.compile(r"\b(?:(?:past |medical )?history of|hx of|known(?! to\b| (?:pathogenic|hotspot|activating|oncogenic|resistance|actionable|driver)\b)|historical|previously (?:known|"
                                 r"detected|identified|found|reported|documented))\b")
 # ... unless they say this test found it again ("Known ESR1 mutation, re-confirmed today", "still
 # detected"): then the report's date is the finding's (CR C.3 row 18: a result after the progression)
@@ -1479,7 +1479,7 @@ def _finding_dated(text: str, date: dt.date | None, last: dt.date | None
     with no date ("History of ESR1 mutation", "known ESR1 mutation": when it was found is unknown,
     so it cannot be shown to follow a progression). (date, date_last, what is named; '' when the
     report's date stands)."""
-    told = _finding_dated_by_text(text)
+    told = None if _a_finding_stated_undated_beside_a_dated_one(text) else _finding_dated_by_text(text)
     if told is None or date is None:
         return date, last, ""
     if told == "past":
@@ -1492,6 +1492,16 @@ def _finding_dated(text: str, date: dt.date | None, last: dt.date | None
         return date, last, ""
     written = f"{year}-{month:02d}" if month else str(year)
     return first, end, f"its words date it {written}: read as of {written}, not of the report's date"
+
+
+def _a_finding_stated_undated_beside_a_dated_one(text: str) -> bool:
+    """Several clauses state a finding of the gene and one of them with no date or past of its own
+    ("History of ESR1 mutation; ESR1 D538G detected on current ctDNA", "ESR1 D538G detected. Known
+    ESR1 Y537S previously reported"): that one is this report's finding, of the report's date (read
+    as undated, an ESR1 re-test was asked of a result taken after the progression, CR C.3 row 18)."""
+    findings = [c for c in _CLAUSE_SPLIT.split(text) if _text_result(c.lower()) == "detected"]
+    told = [_finding_dated_by_text(c) for c in findings]
+    return None in told and any(t is not None for t in told)
 
 
 def _why_no_gene_result(by_gene: _GeneCalls, gene: str, own: str) -> str:

@@ -205,3 +205,16 @@ def test_an_aside_on_untested_genes_or_on_the_named_gene_only_leaves_esr1_unclea
     assert "ESR1 not detected" not in _summary(cards)
     assert "test-esr1" in ordered_tests(cards)
     assert "PIK3CA detected" in _summary(cards)
+
+
+@pytest.mark.parametrize("words", ["History of ESR1 mutation; ESR1 D538G detected on current ctDNA",
+                                   "ESR1 D538G detected. Known ESR1 Y537S previously reported",
+                                   "ESR1 D538G detected, hotspot known to confer resistance"])
+def test_an_esr1_finding_stated_now_beside_a_past_one_stays_current(words):
+    # the past words of one clause ("History of", "Known ... previously reported"), or 'known to',
+    # made the whole ESR1 result undated: 'ESR1 result current: no' and a re-test asked of a
+    # finding this report makes after the progression (CR C.3 row 18)
+    state, cards = _result_text("p-esr1-now-and-past", "ESR1 mutation", words)
+    assert state.biomarkers.esr1_current is True
+    assert "test-esr1" not in ordered_tests(cards)
+    assert "- ESR1 detected (significance not reported, 2025-06-01)" in _summary(cards)
