@@ -1862,6 +1862,7 @@ class _GeneCalls:
                 call = _NO_CALL
             genes = _gene_symbols_named(clause)
             lowered = clause.lower()
+            others_aside = False
             if others := _OTHERS_NEGATED.search(lowered):
                 # "None of the other genes mutated", "no other mutations (detected)" after a finding:
                 # the genes the text does not name found nothing (unclear when hedged), never a
@@ -1875,11 +1876,14 @@ class _GeneCalls:
                         call = _NO_CALL
                 else:
                     self.others.add(others_call)
+                    others_aside = True
                     first_gene = _SYMBOL_RE.search(clause)
                     if first_gene is None or others.start() < first_gene.start():
                         # ... and the genes such a clause lists ("none of the other genes (ESR1, AKT1) mutated")
                         call = others_call
-            if not genes and call is not _NO_CALL:
+            if not genes and call is not _NO_CALL and not others_aside:
+                # (an aside on the genes not named is no call on the named ones: "ESR1 not covered;
+                # no other mutations" read ESR1 not detected, "BRCA2 VUS; no other variants" BRCA2)
                 general.add(call)
             for g in genes:
                 self.clauses.setdefault(g, []).append(clause)

@@ -218,3 +218,22 @@ def test_an_esr1_finding_stated_now_beside_a_past_one_stays_current(words):
     assert state.biomarkers.esr1_current is True
     assert "test-esr1" not in ordered_tests(cards)
     assert "- ESR1 detected (significance not reported, 2025-06-01)" in _summary(cards)
+
+
+def test_no_other_mutations_after_esr1_not_covered_leaves_esr1_unclear_and_asks_the_esr1_test():
+    # the aside on the genes not named was read as the call of every gene with no clear call of its
+    # own: 'ESR1 not detected', elacestrant refused and no ESR1 test asked (CR C.2 step 3)
+    _, cards = _result_text("p-others-not-covered", "PIK3CA/ESR1 mutation panel",
+                            "PIK3CA H1047R detected; ESR1 not covered; no other mutations")
+    assert "ESR1 not detected" not in _summary(cards)
+    assert "test-esr1" in ordered_tests(cards)
+
+
+def test_a_brca2_vus_with_no_other_variants_names_brca2_a_vus_and_brca1_not_detected():
+    # 'BRCA2 not detected' was shown for a BRCA2 variant of uncertain significance (CR C.2 step 1)
+    _, cards = _result_text("p-brca2-vus-no-other", "BRCA1/2 germline test", "BRCA2 VUS; no other variants")
+    detail = _summary(cards)
+    assert "BRCA2 not detected" not in detail
+    assert "BRCA2 result (2025-06-01) unclear: the report classes its BRCA2 variant a VUS" in detail
+    assert "- BRCA1 not detected (germline, 2025-06-01)" in detail
+    assert not {"olaparib", "talazoparib"} & set(topics(cards))
