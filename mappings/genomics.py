@@ -1658,6 +1658,10 @@ _BELOW_LOD = re.compile(r"\b(?:below|under|beneath)\s+(?:the\s+)?(?:assay'?s?\s+
                         r"|blank)|detection\s+limit|lod|reporting\s+(?:limit|threshold))\b"
                         r"|<\s*(?:the\s+)?lod\b|\bsub-?lod\b")
 
+# ... but not the assay's note that what falls below it is not reported ("results below the LOD are
+# not reported"): no word on this finding (read unclear, elacestrant was withheld beside "ESR1 D538G detected")
+_NOT_REPORTED_AFTER = re.compile(r"\s*(?:are|is|were|will\s+be)?\s*not\s+(?:reported|called|shown|listed|included)\b")
+
 
 @lru_cache(maxsize=4096)
 def _text_result(text: str) -> str | None:
@@ -1683,7 +1687,7 @@ def _text_result(text: str) -> str | None:
         # other than what is unsaid; read as a finding ("mutated", "detected"), elacestrant was
         # offered on an ESR1 test saying nothing of ESR1: no call (CR C.2 step 3)
         return None
-    if _BELOW_LOD.search(text):
+    if any(not _NOT_REPORTED_AFTER.match(text, m.end()) for m in _BELOW_LOD.finditer(text)):
         # a finding below the assay's limit of detection ("D538G detected at 0.1% (below limit of
         # detection)"): read as detected, elacestrant was offered on a call the assay cannot make;
         # neither a finding nor a clear negative: no call (the test asked, CR C.2 step 3)

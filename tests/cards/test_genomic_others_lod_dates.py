@@ -237,3 +237,13 @@ def test_a_brca2_vus_with_no_other_variants_names_brca2_a_vus_and_brca1_not_dete
     assert "BRCA2 result (2025-06-01) unclear: the report classes its BRCA2 variant a VUS" in detail
     assert "- BRCA1 not detected (germline, 2025-06-01)" in detail
     assert not {"olaparib", "talazoparib"} & set(topics(cards))
+
+
+def test_an_esr1_finding_beside_the_assay_note_that_results_below_the_lod_are_not_reported_offers_an_oral_serd():
+    # the note on what the assay leaves out was read as this finding below the limit of detection:
+    # 'ESR1 result unclear', elacestrant withheld and an ESR1 test asked (CR C.2 step 3)
+    _, cards = _result_text("p-lod-note", "ESR1 mutation",
+                            "ESR1 D538G detected; assay LOD 0.1%, results below the LOD are not reported")
+    assert "- ESR1 detected (significance not reported, 2025-06-01)" in _summary(cards)
+    assert "elacestrant" in topics(cards)
+    assert "test-esr1" not in ordered_tests(cards)
