@@ -1437,15 +1437,25 @@ def build_variants(ctx: Ctx) -> list[VariantResult]:
 # "detected in 03/2021"): the finding's own date, when earlier than the report's
 # (only a date standing as one: in brackets, after a comma or after "in / on / from / dated", and
 # closing its piece; not a count such as "2000 reads")
+_DATED_SPECIMEN_OR_TEST = ("ctdna", "cfdna", "plasma", "blood", "tissue", "biopsy", "sample", "specimen",
+                           "test", "assay", "panel", "ngs", "report", "collected", "drawn")
 _WRITTEN_DATE = re.compile(r"(?:(?<=\()|(?<=, )|(?<=\bin )|(?<=\bon )|(?<=\bfrom )|(?<=\bdated )|(?<=\bsince )"
-                           r"|(?<=[a-z] )(?=[\d/-]+\s*\)))"  # ... or closing a bracket ("(ctDNA 2023-11)")
+                           # ... or closing a bracket after the specimen or test it dates ("(ctDNA 2023-11)"),
+                           # not after any word: "(COSMIC 2019)" is a database's release (FHIR R4
+                           # Specimen.collection.collected: the date is the specimen's)
+                           r"|(?:" + "|".join(rf"(?<=\b{w} )" for w in _DATED_SPECIMEN_OR_TEST) + r")(?=[\d/-]+\s*\)))"
                            r"(?:(?P<m1>0?[1-9]|1[0-2])/)?(?P<y>(?:19|20)\d\d)(?:-(?P<m2>0[1-9]|1[0-2])(?:-\d\d)?)?"
-                           r"(?=\s*(?:[),;|]|\.(?:\s|$)|$))")
+                           r"(?=\s*(?:[),;|]|\.(?:\s|$)|$))", re.IGNORECASE)
 # a finding re-stated as the patient's past ("History of ESR1 mutation", "known ESR1 mutation",
 # "previously detected"): a result of an earlier test, its date not written
 # (words telling the finding itself as past, not "not seen on the prior test" beside a new one)
-_PAST_FINDING_TOLD = re.compile(r"\b(?:(?:past |medical )?history of|hx of|known|historical|previously (?:known|"
+_PAST_FINDING_TOLD = re.compile(r"\b(?:(?:past |medical )?history of|hx of|known(?! to\b| (?:pathogenic|hotspot|activating|oncogenic|resistance|actionable|driver)\b)|historical|previously (?:known|"
                                 r"detected|identified|found|reported|documented))\b")
+# ... unless they say this test found it again ("Known ESR1 mutation, re-confirmed today", "still
+# detected"): then the report's date is the finding's (CR C.3 row 18: a result after the progression)
+_FOUND_AGAIN = re.compile(r"\b(?:re-?confirmed|confirmed (?:today|again|now|on (?:this|the current))|still (?:detected|"
+                          r"present|seen)|persist(?:s|ent|ing)?|(?:detected|found|seen) again|again (?:detected|found)"
+                          r"|re-?detected)\b")
 
 
 @lru_cache(maxsize=4096)
@@ -1456,7 +1466,7 @@ def _finding_dated_by_text(text: str) -> tuple[int, int | None] | str | None:
              for m in _WRITTEN_DATE.finditer(text)}
     if len(dates) == 1:
         return dates.pop()
-    if not dates and _PAST_FINDING_TOLD.search(text.lower()):
+    if not dates and _PAST_FINDING_TOLD.search(text.lower()) and not _FOUND_AGAIN.search(text.lower()):
         return "past"
     return None
 
@@ -1469,7 +1479,7 @@ def _finding_dated(text: str, date: dt.date | None, last: dt.date | None
     with no date ("History of ESR1 mutation", "known ESR1 mutation": when it was found is unknown,
     so it cannot be shown to follow a progression). (date, date_last, what is named; '' when the
     report's date stands)."""
-    told = _finding_dated_by_text(text)
+    told = None if _a_finding_stated_undated_beside_a_dated_one(text) else _finding_dated_by_text(text)
     if told is None or date is None:
         return date, last, ""
     if told == "past":
@@ -1482,6 +1492,16 @@ def _finding_dated(text: str, date: dt.date | None, last: dt.date | None
         return date, last, ""
     written = f"{year}-{month:02d}" if month else str(year)
     return first, end, f"its words date it {written}: read as of {written}, not of the report's date"
+
+
+def _a_finding_stated_undated_beside_a_dated_one(text: str) -> bool:
+    """Several clauses state a finding of the gene and one of them with no date or past of its own
+    ("History of ESR1 mutation; ESR1 D538G detected on current ctDNA", "ESR1 D538G detected. Known
+    ESR1 Y537S previously reported"): that one is this report's finding, of the report's date (read
+    as undated, an ESR1 re-test was asked of a result taken after the progression, CR C.3 row 18)."""
+    findings = [c for c in _CLAUSE_SPLIT.split(text) if _text_result(c.lower()) == "detected"]
+    told = [_finding_dated_by_text(c) for c in findings]
+    return None in told and any(t is not None for t in told)
 
 
 def _why_no_gene_result(by_gene: _GeneCalls, gene: str, own: str) -> str:
@@ -1632,9 +1652,15 @@ def _variant_label(genes: list[str], region: bool) -> str:
 
 _NO_CALL = "no-call"  # the text says nothing: go on with interpretation and components
 # below the assay's limit of detection (LOD) / reporting limit: "below (the) LOD", "< LOD", "sub-LOD"
-_BELOW_LOD = re.compile(r"\b(?:below|under|beneath)\s+(?:the\s+)?(?:assay'?s?\s+)?(?:limit\s+of\s+(?:detection|quantitation"
-                        r"|quantification|blank)|detection\s+limit|lod|loq|reporting\s+(?:limit|threshold))\b"
-                        r"|<\s*(?:the\s+)?(?:lod|loq)\b|\bsub-?lod\b")
+# (not the limit of quantification: below it the change is detected, only its fraction not measured,
+# CLSI EP17 (LoQ >= LoD); "D538G detected, below the limit of quantification" is a finding)
+_BELOW_LOD = re.compile(r"\b(?:below|under|beneath)\s+(?:the\s+)?(?:assay'?s?\s+)?(?:limit\s+of\s+(?:detection"
+                        r"|blank)|detection\s+limit|lod|reporting\s+(?:limit|threshold))\b"
+                        r"|<\s*(?:the\s+)?lod\b|\bsub-?lod\b")
+
+# ... but not the assay's note that what falls below it is not reported ("results below the LOD are
+# not reported"): no word on this finding (read unclear, elacestrant was withheld beside "ESR1 D538G detected")
+_NOT_REPORTED_AFTER = re.compile(r"\s*(?:are|is|were|will\s+be)?\s*not\s+(?:reported|called|shown|listed|included)\b")
 
 
 @lru_cache(maxsize=4096)
@@ -1661,7 +1687,7 @@ def _text_result(text: str) -> str | None:
         # other than what is unsaid; read as a finding ("mutated", "detected"), elacestrant was
         # offered on an ESR1 test saying nothing of ESR1: no call (CR C.2 step 3)
         return None
-    if _BELOW_LOD.search(text):
+    if any(not _NOT_REPORTED_AFTER.match(text, m.end()) for m in _BELOW_LOD.finditer(text)):
         # a finding below the assay's limit of detection ("D538G detected at 0.1% (below limit of
         # detection)"): read as detected, elacestrant was offered on a call the assay cannot make;
         # neither a finding nor a clear negative: no call (the test asked, CR C.2 step 3)
@@ -1797,6 +1823,18 @@ def _hedged_piece(after: str) -> bool:
 _OTHERS_NEGATED = re.compile(r"(?:^|[|:;,.(])\s*(?:no|none\s+of\s+the|not\s+any)\s+(?:other|additional|further|remaining)\b")
 
 
+# what an aside must say to be a negative for the genes not named: that no change was found
+# ("no other mutations / pathogenic variants / genes mutated"); "no other genes tested", "no further
+# testing performed", "no other results available" say those genes were not tested, or nothing:
+# read as ESR1 not detected, elacestrant was refused and no ESR1 test asked (CR C.2 step 3)
+_OTHERS_FINDING = re.compile(r"\b(?:mutat|variant|alteration|abnormalit|pathogenic|altered)")
+# an aside about the named gene only ("no other PIK3CA mutations", "no other variants in exon 20"):
+# nothing of the genes not named
+_OTHERS_OF_ONE_GENE = re.compile(r"^\s*(?:[a-z-]+\s+)?" + _SYMBOL_RE.pattern + r"\s+(?:mutat|variant|alteration)"
+                                 r"|\bin\s+(?:exon|codon|(?:this|that|the\s+same)\s+gene\b|" + _SYMBOL_RE.pattern + ")",
+                                 re.IGNORECASE)
+
+
 def _others_hedged(text: str) -> bool:
     """"no other mutations suspected / identified?": the genes not named are not known negative."""
     return bool(_UNSETTLED.search(text) or _QUESTIONED.search(text) or _INDETERMINATE.search(text))
@@ -1828,18 +1866,28 @@ class _GeneCalls:
                 call = _NO_CALL
             genes = _gene_symbols_named(clause)
             lowered = clause.lower()
+            others_aside = False
             if others := _OTHERS_NEGATED.search(lowered):
                 # "None of the other genes mutated", "no other mutations (detected)" after a finding:
                 # the genes the text does not name found nothing (unclear when hedged), never a
                 # finding ("mutated" read ESR1 detected beside a PIK3CA finding: elacestrant offered
                 # on a PIK3CA/ESR1 test that found only PIK3CA, CR C.2 step 3)
-                others_call = None if _others_hedged(lowered) else "not-detected"
-                self.others.add(others_call)
-                first_gene = _SYMBOL_RE.search(clause)
-                if first_gene is None or others.start() < first_gene.start():
-                    # ... and the genes such a clause lists ("none of the other genes (ESR1, AKT1) mutated")
-                    call = others_call
-            if not genes and call is not _NO_CALL:
+                aside = lowered[others.end():]
+                others_call = None if _others_hedged(lowered) or not _OTHERS_FINDING.search(aside) else "not-detected"
+                if _OTHERS_OF_ONE_GENE.search(aside):
+                    # "no other variants in exon 20": of the named gene only, nothing of the others
+                    if not genes:
+                        call = _NO_CALL
+                else:
+                    self.others.add(others_call)
+                    others_aside = True
+                    first_gene = _SYMBOL_RE.search(clause)
+                    if first_gene is None or others.start() < first_gene.start():
+                        # ... and the genes such a clause lists ("none of the other genes (ESR1, AKT1) mutated")
+                        call = others_call
+            if not genes and call is not _NO_CALL and not others_aside:
+                # (an aside on the genes not named is no call on the named ones: "ESR1 not covered;
+                # no other mutations" read ESR1 not detected, "BRCA2 VUS; no other variants" BRCA2)
                 general.add(call)
             for g in genes:
                 self.clauses.setdefault(g, []).append(clause)

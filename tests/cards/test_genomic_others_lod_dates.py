@@ -155,3 +155,95 @@ def test_a_germline_brca1_pathogenic_variant_with_no_other_variants_is_germline_
     assert "- BRCA2 not detected (germline, 2025-06-01)" in detail
     assert "talazoparib" in topics(cards)
     assert "test-germline-brca" not in ordered_tests(cards)
+
+
+def test_an_esr1_change_below_the_limit_of_quantification_is_detected_and_offers_an_oral_serd():
+    # below the limit of quantification the change is detected, only its fraction not measured
+    # (CLSI EP17: LoQ >= LoD); read as below the limit of detection, the ESR1 finding was named
+    # unclear, elacestrant withheld and an ESR1 re-test asked (CR C.2 step 3)
+    words = "ESR1 D538G detected, below the limit of quantification"
+    state, cards = _result_text("p-loq", "ESR1 mutation", words)
+    assert "- ESR1 detected (significance not reported, 2025-06-01)" in _summary(cards)
+    assert "elacestrant" in topics(cards)
+    assert "test-esr1" not in ordered_tests(cards)
+
+
+@pytest.mark.parametrize("words", ["ESR1 D538G detected (COSMIC 2019)", "ESR1 D538G detected (hotspot list 2019)"])
+def test_a_year_of_a_reference_named_beside_an_esr1_finding_does_not_date_the_finding(words):
+    # only a date beside the specimen or test dates the finding ("(ctDNA 2023-11)"); a database's
+    # release year read as its date made the 2025 finding 2019: 'ESR1 result current: no' and an
+    # ESR1 re-test asked at a progression the result follows (CR C.3 row 18)
+    state, cards = _result_text("p-esr1-cosmic", "ESR1 mutation", words)
+    assert state.biomarkers.esr1_current is True
+    assert "test-esr1" not in ordered_tests(cards)
+    assert "its words date it" not in _summary(cards)
+
+
+@pytest.mark.parametrize("words", ["Known ESR1 mutation, re-confirmed today", "Known ESR1 mutation, still detected",
+                                   "ESR1 D538G previously detected, confirmed on this test"])
+def test_a_known_esr1_finding_found_again_on_this_test_stays_current(words):
+    # the words say this test found it again: the report's date is the finding's; read as undated,
+    # 'ESR1 result current: no' and a re-test asked of a result taken after the progression (CR C.3 row 18)
+    state, cards = _result_text("p-esr1-again", "ESR1 mutation", words)
+    assert state.biomarkers.esr1_current is True
+    assert "test-esr1" not in ordered_tests(cards)
+    assert "- ESR1 detected (significance not reported, 2025-06-01)" in _summary(cards)
+
+
+@pytest.mark.parametrize("words", [
+    "PIK3CA H1047R detected; no other genes tested",
+    "PIK3CA H1047R detected; no further testing performed",
+    "PIK3CA H1047R detected; no additional analysis was done",
+    "PIK3CA H1047R detected; no other results available",
+    "PIK3CA H1047R detected; no other PIK3CA mutations",
+    "PIK3CA H1047R detected; no other variants in exon 20",
+])
+def test_an_aside_on_untested_genes_or_on_the_named_gene_only_leaves_esr1_unclear_and_asks_the_esr1_test(words):
+    # read as 'ESR1 not detected' ("No actionable ESR1 alteration"): elacestrant refused and no
+    # ESR1 test asked though the text says ESR1 was not tested, or speaks of PIK3CA alone (CR C.2 step 3)
+    _, cards = _result_text("p-others-untested", "PIK3CA/ESR1 mutation panel", words)
+    assert "ESR1 not detected" not in _summary(cards)
+    assert "test-esr1" in ordered_tests(cards)
+    assert "PIK3CA detected" in _summary(cards)
+
+
+@pytest.mark.parametrize("words", ["History of ESR1 mutation; ESR1 D538G detected on current ctDNA",
+                                   "ESR1 D538G detected. Known ESR1 Y537S previously reported",
+                                   "ESR1 D538G detected, hotspot known to confer resistance"])
+def test_an_esr1_finding_stated_now_beside_a_past_one_stays_current(words):
+    # the past words of one clause ("History of", "Known ... previously reported"), or 'known to',
+    # made the whole ESR1 result undated: 'ESR1 result current: no' and a re-test asked of a
+    # finding this report makes after the progression (CR C.3 row 18)
+    state, cards = _result_text("p-esr1-now-and-past", "ESR1 mutation", words)
+    assert state.biomarkers.esr1_current is True
+    assert "test-esr1" not in ordered_tests(cards)
+    assert "- ESR1 detected (significance not reported, 2025-06-01)" in _summary(cards)
+
+
+def test_no_other_mutations_after_esr1_not_covered_leaves_esr1_unclear_and_asks_the_esr1_test():
+    # the aside on the genes not named was read as the call of every gene with no clear call of its
+    # own: 'ESR1 not detected', elacestrant refused and no ESR1 test asked (CR C.2 step 3)
+    _, cards = _result_text("p-others-not-covered", "PIK3CA/ESR1 mutation panel",
+                            "PIK3CA H1047R detected; ESR1 not covered; no other mutations")
+    assert "ESR1 not detected" not in _summary(cards)
+    assert "test-esr1" in ordered_tests(cards)
+
+
+def test_a_brca2_vus_with_no_other_variants_names_brca2_a_vus_and_brca1_not_detected():
+    # 'BRCA2 not detected' was shown for a BRCA2 variant of uncertain significance (CR C.2 step 1)
+    _, cards = _result_text("p-brca2-vus-no-other", "BRCA1/2 germline test", "BRCA2 VUS; no other variants")
+    detail = _summary(cards)
+    assert "BRCA2 not detected" not in detail
+    assert "BRCA2 result (2025-06-01) unclear: the report classes its BRCA2 variant a VUS" in detail
+    assert "- BRCA1 not detected (germline, 2025-06-01)" in detail
+    assert not {"olaparib", "talazoparib"} & set(topics(cards))
+
+
+def test_an_esr1_finding_beside_the_assay_note_that_results_below_the_lod_are_not_reported_offers_an_oral_serd():
+    # the note on what the assay leaves out was read as this finding below the limit of detection:
+    # 'ESR1 result unclear', elacestrant withheld and an ESR1 test asked (CR C.2 step 3)
+    _, cards = _result_text("p-lod-note", "ESR1 mutation",
+                            "ESR1 D538G detected; assay LOD 0.1%, results below the LOD are not reported")
+    assert "- ESR1 detected (significance not reported, 2025-06-01)" in _summary(cards)
+    assert "elacestrant" in topics(cards)
+    assert "test-esr1" not in ordered_tests(cards)
