@@ -490,7 +490,7 @@ def _value_text(c: dict[str, Any]) -> str:
 def _significance(cc_or_text: Any) -> str | None:
     if isinstance(cc_or_text, dict):
         for system, code, _ in codings_m(cc_or_text):
-            s = _answer(T.SIGNIFICANCE_ANSWERS, system, code)
+            s = T.answer_lookup(T.SIGNIFICANCE_ANSWERS, system, code)
             if s:
                 return s
         text = cc_text_m(cc_or_text)
@@ -578,7 +578,7 @@ def _significance_text(text: str) -> str | None:
 
 def _origin(cc: Any) -> str | None:
     for system, code, _ in codings_m(cc):
-        o = _answer(T.ORIGIN_ANSWERS, system, code)
+        o = T.answer_lookup(T.ORIGIN_ANSWERS, system, code)
         if o:
             return o
     t = cc_text_m(cc) if isinstance(cc, dict) else text_of(cc)
@@ -1573,22 +1573,10 @@ def _origin_from_obs(obs: dict[str, Any], code_text: str = "") -> str | None:
 _ANSWER_CALL = {"present": "detected", "positive": "detected", "absent": "not-detected", "negative": "not-detected"}
 
 
-def _answer(table: dict[str, Any], system: str, code: str | None) -> Any:
-    """table's entry for a coded answer. LOINC codes, its answer ids (LA...) among them, are not
-    case sensitive (FHIR R4 "Using LOINC with FHIR", Code row; as the marker reader, fix-rc2):
-    "la9633-4" is LA9633-4 (before, a genomic answer so written was no result)."""
-    if not code:
-        return None
-    found = table.get(code)
-    if found is None and system == T.LOINC:
-        found = table.get(code.upper())
-    return found
-
-
 def _coded_call(system: str, code: str | None) -> str | None:
     """detected / not-detected for a coded result answer (codes.yaml result_answers, or a
     presence / positivity answer), else None."""
-    return _answer(T.RESULT_ANSWERS, system, code) or _ANSWER_CALL.get(_answer(T.ANSWERS, system, code))
+    return T.answer_lookup(T.RESULT_ANSWERS, system, code) or _ANSWER_CALL.get(T.answer_lookup(T.ANSWERS, system, code))
 
 
 def _result(obs: dict[str, Any], protein: str | None, dna: str | None, is_variant: bool) -> str | None:
@@ -1608,7 +1596,7 @@ def _result(obs: dict[str, Any], protein: str | None, dna: str | None, is_varian
         # read like the value: coded POS/NEG/DET/ND, or a text that says detected / not
         # detected; "Normal" or "Abnormal" says nothing about a variant being found
         for system, code, _ in codings_m(cc):
-            r = _ANSWER_CALL.get(_answer(T.ANSWERS, system, code))
+            r = _ANSWER_CALL.get(T.answer_lookup(T.ANSWERS, system, code))
             if r:
                 return r
         t = cc_text_m(cc)
