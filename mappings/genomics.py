@@ -154,29 +154,27 @@ _UNSETTLED = re.compile(
     # 'unconfirmed'; CR C.2 step 3: a result not clear is no result). Not "likely pathogenic".
     + _HEDGED_CHANGE
 )
+# the relatives named (_RELATIVES_RESULT, _RELATIVE_WORD)
+_RELATIVES = (r"relatives?|mother|father|sister|brother|sibling|daughter|son|aunt|uncle|cousin|niece|nephew"
+              r"|grand(?:mother|father|parent|daughter|son)")
 # a clause whose result is a relative's ("daughter tested negative", "mother BRCA1 negative",
 # "sister: positive"): not the patient's result, whatever it says (FHIR R4 FamilyMemberHistory,
 # as the relative words of _UNSETTLED). Read as hers, the daughter's negative was the patient's
 # germline BRCA1 negative; no call now (_text_result), so the gene is named unclear
 _RELATIVES_RESULT = re.compile(
     r"(?:^|[|:;,.(]\s*|\b(?:her|his|the|patient'?s|pt'?s)\s+)"
-    r"(?:relatives?|mother|father|sister|brother|sibling|daughter|son|aunt|uncle|cousin|niece|nephew"
-    r"|grand(?:mother|father|parent|daughter|son))(?:'s|s)?\b[^|;.]{0,40}?"
+    rf"(?:{_RELATIVES})(?:'s|s)?\b[^|;.]{{0,40}}?"
     r"\b(?:tested|negative|positive|detected|carrier|wild[- ]?type|mutation|variant|mutated|pathogenic)\b"
     # ... or found in a relative, named after it ("BRCA2 deleterious mutation found in mother"): the
     # plain "found" made it the patient's germline variant and offered talazoparib (same source)
     r"|\b(?:detected|found|identified|present|positive|confirmed)\s+(?:also\s+)?in\s+"
-    r"(?:(?:her|his|the|a|patient'?s|pt'?s)\s+)?(?:relatives?|mother|father|sister|brother|sibling|daughter|son"
-    r"|aunt|uncle|cousin|niece|nephew|grand(?:mother|father|parent|daughter|son))\b"
+    rf"(?:(?:her|his|the|a|patient'?s|pt'?s)\s+)?(?:{_RELATIVES})\b"
     # ... or a relative standing alone in brackets after the result ("germline BRCA2 pathogenic
     # variant (mother)"): the mother's result, or one the patient shares with her? Read as hers, the
     # patient's germline variant offered talazoparib; the report does not say, so no call (unclear)
-    r"|\(\s*(?:(?:her|his|the|in|from)\s+)*(?:relatives?|mother|father|sister|brother|sibling|daughter|son"
-    r"|aunt|uncle|cousin|niece|nephew|grand(?:mother|father|parent|daughter|son))(?:'s)?\s*\)")
+    rf"|\(\s*(?:(?:her|his|the|in|from)\s+)*(?:{_RELATIVES})(?:'s)?\s*\)")
 # a relative named (the words of _UNSETTLED's and _RELATIVES_RESULT's relatives)
-_RELATIVE_WORD = re.compile(
-    r"\b(?:family (?:history|hx)|relatives?|mother|father|sister|brother|sibling|daughter|son|aunt|uncle|cousin"
-    r"|niece|nephew|grand(?:mother|father|parent|daughter|son))(?:'s|s)?\b")
+_RELATIVE_WORD = re.compile(rf"\b(?:family (?:history|hx)|{_RELATIVES})(?:'s|s)?\b")
 # a finding stated plainly ("p.H1047R detected", "variant identified", "found"), not "not
 # detected" / "undetected": beside it a hedge is about something else (_text_result)
 _STATED_FOUND = re.compile(r"(?<!not )(?<!un)\b(?:detected|present|positive|identified|found)\b")
