@@ -636,6 +636,16 @@ def _origin_text(text: str, tumour_is_somatic: bool) -> str | None:
     return "germline" if germline else "somatic"
 
 
+def _collection_written(coll: dict[str, Any]) -> Any:
+    """A Specimen.collection's date as written: collectedDateTime, or collectedPeriod.start when
+    that is no date (FHIR R4 Specimen.collection.collected[x])."""
+    written = coll.get("collectedDateTime")
+    if parse_date(written) is None:
+        cp = coll.get("collectedPeriod")
+        written = cp.get("start") if isinstance(cp, dict) else None
+    return written
+
+
 def _specimen(ctx: Ctx, obs: dict[str, Any]) -> tuple[str, dt.date | None, dt.date | None, bool]:
     """(tissue | ctdna | blood | unknown, collection date, the last day of a collection date
     written without a day or None, whether the specimen's own description says it is
@@ -656,10 +666,7 @@ def _specimen(ctx: Ctx, obs: dict[str, Any]) -> tuple[str, dt.date | None, dt.da
                 coded = T.SPECIMEN_TYPE_CODES.get((s, c)) or coded
             coll = spec_res.get("collection")
             if isinstance(coll, dict):
-                written = coll.get("collectedDateTime")
-                if parse_date(written) is None:
-                    cp = coll.get("collectedPeriod")
-                    written = cp.get("start") if isinstance(cp, dict) else None
+                written = _collection_written(coll)
                 collected, collected_last = parse_date(written), partial_last(parse_date(written), date_last(written))
                 described.append(cc_text_m(coll.get("bodySite")))
                 described.append(cc_text_m(coll.get("method")))
@@ -833,11 +840,7 @@ def _collected_on(ctx: Ctx, specimen_ref: dict[str, Any], report: dict[str, Any]
     coll = spec_res.get("collection") if isinstance(spec_res, dict) else None
     if not isinstance(coll, dict):
         return None
-    written = coll.get("collectedDateTime")
-    if parse_date(written) is None:
-        cp = coll.get("collectedPeriod")
-        written = cp.get("start") if isinstance(cp, dict) else None
-    return parse_date(written)
+    return parse_date(_collection_written(coll))
 
 
 def _report_conclusions(ctx: Ctx) -> dict[int, tuple[dict[str, Any], list[int]]]:
