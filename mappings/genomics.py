@@ -154,29 +154,27 @@ _UNSETTLED = re.compile(
     # 'unconfirmed'; CR C.2 step 3: a result not clear is no result). Not "likely pathogenic".
     + _HEDGED_CHANGE
 )
+# the relatives named (_RELATIVES_RESULT, _RELATIVE_WORD)
+_RELATIVES = (r"relatives?|mother|father|sister|brother|sibling|daughter|son|aunt|uncle|cousin|niece|nephew"
+              r"|grand(?:mother|father|parent|daughter|son)")
 # a clause whose result is a relative's ("daughter tested negative", "mother BRCA1 negative",
 # "sister: positive"): not the patient's result, whatever it says (FHIR R4 FamilyMemberHistory,
 # as the relative words of _UNSETTLED). Read as hers, the daughter's negative was the patient's
 # germline BRCA1 negative; no call now (_text_result), so the gene is named unclear
 _RELATIVES_RESULT = re.compile(
     r"(?:^|[|:;,.(]\s*|\b(?:her|his|the|patient'?s|pt'?s)\s+)"
-    r"(?:relatives?|mother|father|sister|brother|sibling|daughter|son|aunt|uncle|cousin|niece|nephew"
-    r"|grand(?:mother|father|parent|daughter|son))(?:'s|s)?\b[^|;.]{0,40}?"
+    rf"(?:{_RELATIVES})(?:'s|s)?\b[^|;.]{{0,40}}?"
     r"\b(?:tested|negative|positive|detected|carrier|wild[- ]?type|mutation|variant|mutated|pathogenic)\b"
     # ... or found in a relative, named after it ("BRCA2 deleterious mutation found in mother"): the
     # plain "found" made it the patient's germline variant and offered talazoparib (same source)
     r"|\b(?:detected|found|identified|present|positive|confirmed)\s+(?:also\s+)?in\s+"
-    r"(?:(?:her|his|the|a|patient'?s|pt'?s)\s+)?(?:relatives?|mother|father|sister|brother|sibling|daughter|son"
-    r"|aunt|uncle|cousin|niece|nephew|grand(?:mother|father|parent|daughter|son))\b"
+    rf"(?:(?:her|his|the|a|patient'?s|pt'?s)\s+)?(?:{_RELATIVES})\b"
     # ... or a relative standing alone in brackets after the result ("germline BRCA2 pathogenic
     # variant (mother)"): the mother's result, or one the patient shares with her? Read as hers, the
     # patient's germline variant offered talazoparib; the report does not say, so no call (unclear)
-    r"|\(\s*(?:(?:her|his|the|in|from)\s+)*(?:relatives?|mother|father|sister|brother|sibling|daughter|son"
-    r"|aunt|uncle|cousin|niece|nephew|grand(?:mother|father|parent|daughter|son))(?:'s)?\s*\)")
+    rf"|\(\s*(?:(?:her|his|the|in|from)\s+)*(?:{_RELATIVES})(?:'s)?\s*\)")
 # a relative named (the words of _UNSETTLED's and _RELATIVES_RESULT's relatives)
-_RELATIVE_WORD = re.compile(
-    r"\b(?:family (?:history|hx)|relatives?|mother|father|sister|brother|sibling|daughter|son|aunt|uncle|cousin"
-    r"|niece|nephew|grand(?:mother|father|parent|daughter|son))(?:'s|s)?\b")
+_RELATIVE_WORD = re.compile(rf"\b(?:family (?:history|hx)|{_RELATIVES})(?:'s|s)?\b")
 # a finding stated plainly ("p.H1047R detected", "variant identified", "found"), not "not
 # detected" / "undetected": beside it a hedge is about something else (_text_result)
 _STATED_FOUND = re.compile(r"(?<!not )(?<!un)\b(?:detected|present|positive|identified|found)\b")
@@ -490,7 +488,7 @@ def _value_text(c: dict[str, Any]) -> str:
 def _significance(cc_or_text: Any) -> str | None:
     if isinstance(cc_or_text, dict):
         for system, code, _ in codings_m(cc_or_text):
-            s = _answer(T.SIGNIFICANCE_ANSWERS, system, code)
+            s = T.answer_lookup(T.SIGNIFICANCE_ANSWERS, system, code)
             if s:
                 return s
         text = cc_text_m(cc_or_text)
@@ -578,7 +576,7 @@ def _significance_text(text: str) -> str | None:
 
 def _origin(cc: Any) -> str | None:
     for system, code, _ in codings_m(cc):
-        o = _answer(T.ORIGIN_ANSWERS, system, code)
+        o = T.answer_lookup(T.ORIGIN_ANSWERS, system, code)
         if o:
             return o
     t = cc_text_m(cc) if isinstance(cc, dict) else text_of(cc)
@@ -638,6 +636,16 @@ def _origin_text(text: str, tumour_is_somatic: bool) -> str | None:
     return "germline" if germline else "somatic"
 
 
+def _collection_written(coll: dict[str, Any]) -> Any:
+    """A Specimen.collection's date as written: collectedDateTime, or collectedPeriod.start when
+    that is no date (FHIR R4 Specimen.collection.collected[x])."""
+    written = coll.get("collectedDateTime")
+    if parse_date(written) is None:
+        cp = coll.get("collectedPeriod")
+        written = cp.get("start") if isinstance(cp, dict) else None
+    return written
+
+
 def _specimen(ctx: Ctx, obs: dict[str, Any]) -> tuple[str, dt.date | None, dt.date | None, bool]:
     """(tissue | ctdna | blood | unknown, collection date, the last day of a collection date
     written without a day or None, whether the specimen's own description says it is
@@ -658,10 +666,7 @@ def _specimen(ctx: Ctx, obs: dict[str, Any]) -> tuple[str, dt.date | None, dt.da
                 coded = T.SPECIMEN_TYPE_CODES.get((s, c)) or coded
             coll = spec_res.get("collection")
             if isinstance(coll, dict):
-                written = coll.get("collectedDateTime")
-                if parse_date(written) is None:
-                    cp = coll.get("collectedPeriod")
-                    written = cp.get("start") if isinstance(cp, dict) else None
+                written = _collection_written(coll)
                 collected, collected_last = parse_date(written), partial_last(parse_date(written), date_last(written))
                 described.append(cc_text_m(coll.get("bodySite")))
                 described.append(cc_text_m(coll.get("method")))
@@ -835,11 +840,7 @@ def _collected_on(ctx: Ctx, specimen_ref: dict[str, Any], report: dict[str, Any]
     coll = spec_res.get("collection") if isinstance(spec_res, dict) else None
     if not isinstance(coll, dict):
         return None
-    written = coll.get("collectedDateTime")
-    if parse_date(written) is None:
-        cp = coll.get("collectedPeriod")
-        written = cp.get("start") if isinstance(cp, dict) else None
-    return parse_date(written)
+    return parse_date(_collection_written(coll))
 
 
 def _report_conclusions(ctx: Ctx) -> dict[int, tuple[dict[str, Any], list[int]]]:
@@ -1573,22 +1574,10 @@ def _origin_from_obs(obs: dict[str, Any], code_text: str = "") -> str | None:
 _ANSWER_CALL = {"present": "detected", "positive": "detected", "absent": "not-detected", "negative": "not-detected"}
 
 
-def _answer(table: dict[str, Any], system: str, code: str | None) -> Any:
-    """table's entry for a coded answer. LOINC codes, its answer ids (LA...) among them, are not
-    case sensitive (FHIR R4 "Using LOINC with FHIR", Code row; as the marker reader, fix-rc2):
-    "la9633-4" is LA9633-4 (before, a genomic answer so written was no result)."""
-    if not code:
-        return None
-    found = table.get(code)
-    if found is None and system == T.LOINC:
-        found = table.get(code.upper())
-    return found
-
-
 def _coded_call(system: str, code: str | None) -> str | None:
     """detected / not-detected for a coded result answer (codes.yaml result_answers, or a
     presence / positivity answer), else None."""
-    return _answer(T.RESULT_ANSWERS, system, code) or _ANSWER_CALL.get(_answer(T.ANSWERS, system, code))
+    return T.answer_lookup(T.RESULT_ANSWERS, system, code) or _ANSWER_CALL.get(T.answer_lookup(T.ANSWERS, system, code))
 
 
 def _result(obs: dict[str, Any], protein: str | None, dna: str | None, is_variant: bool) -> str | None:
@@ -1608,7 +1597,7 @@ def _result(obs: dict[str, Any], protein: str | None, dna: str | None, is_varian
         # read like the value: coded POS/NEG/DET/ND, or a text that says detected / not
         # detected; "Normal" or "Abnormal" says nothing about a variant being found
         for system, code, _ in codings_m(cc):
-            r = _ANSWER_CALL.get(_answer(T.ANSWERS, system, code))
+            r = _ANSWER_CALL.get(T.answer_lookup(T.ANSWERS, system, code))
             if r:
                 return r
         t = cc_text_m(cc)

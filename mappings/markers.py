@@ -191,10 +191,9 @@ def _answer(cc: Any) -> str | None:
         return memo["answer"]
     found = None
     for system, code, _ in con.codings:
-        # LOINC codes, its answer ids (LA...) among them, are not case sensitive (FHIR R4 "Using
-        # LOINC with FHIR", Code row): "la6576-8" is LA6576-8 (before, an ER / HER2 answer so
+        # a LOINC answer in any case ("la6576-8" is LA6576-8; before, an ER / HER2 answer so
         # written was no result: ER unknown, testing card only)
-        m = T.ANSWERS.get(code) or (T.ANSWERS.get(code.upper()) if system == T.LOINC else None)
+        m = T.answer_lookup(T.ANSWERS, system, code)
         if m:
             found = m
             break

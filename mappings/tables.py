@@ -228,6 +228,18 @@ def local_lookup(table: dict[tuple[str, str], Any], system: str | None, code: st
     return hit
 
 
+def answer_lookup(table: dict[str, Any], system: str, code: str | None) -> Any:
+    """table's entry for a coded answer. LOINC codes, its answer ids (LA...) among them, are not
+    case sensitive (FHIR R4 "Using LOINC with FHIR", Code row): "la9633-4" is LA9633-4 (before,
+    a marker or genomic answer so written was no result)."""
+    if not code:
+        return None
+    found = table.get(code)
+    if found is None and system == LOINC:
+        found = table.get(code.upper())
+    return found
+
+
 # The shared word lists (local_codes.yaml vocabulary): a reader's pattern names one as
 # `<name>`; a reader's own `<mention>` is filled in the same way. A list may name the lists
 # written above it.
