@@ -963,6 +963,13 @@ def _lada_as_diabetes(text: str) -> str | None:
     return alone if not re.search(_DIABETES_WORDS, re.sub(r"\blada\b", " ", text)) else None
 
 
+def _code_text_clip(res: dict[str, Any], con: Concept) -> str:
+    """A Condition's code.text as the record writes it (else its concept's text), clipped for a
+    message that quotes it."""
+    written = res["code"].get("text") if type(res.get("code")) is dict else None
+    return printable_clip(written if type(written) is str else con.text, 80)
+
+
 def _diabetes(ctx: Ctx, therapy: TherapyHistory) -> Diabetes:
     dm = Diabetes()
     types: list[str] = []
@@ -983,8 +990,7 @@ def _diabetes(ctx: Ctx, therapy: TherapyHistory) -> Diabetes:
                 prediabetes.append(ctx.source(res, condition_onset(res), "Prediabetes"))
                 continue
             if not t and _hyperglycaemia_recorded(con):
-                written = res["code"].get("text") if type(res.get("code")) is dict else None
-                hyperglycaemia.append((printable_clip(written if type(written) is str else con.text, 80),
+                hyperglycaemia.append((_code_text_clip(res, con),
                                        ctx.source(res, condition_onset(res), "Hyperglycaemia (no diabetes diagnosis)")))
                 continue
             if t:
@@ -1000,8 +1006,7 @@ def _diabetes(ctx: Ctx, therapy: TherapyHistory) -> Diabetes:
                     # the words say it is over, refuted or gestational, or doubt it or its type
                     # ("Type 1 diabetes?", "Type 1 vs type 2 diabetes"), the status does not
                     # (local_codes.yaml diabetes not_current_patterns, doubt_patterns): asked, not counted
-                    written = res["code"].get("text") if type(res.get("code")) is dict else None
-                    why = f'written "{printable_clip(written if type(written) is str else con.text, 80)}"'
+                    why = f'written "{_code_text_clip(res, con)}"'
                 if why is None and t == "type1":
                     # "Resolved" / "INACTIVE": no condition-clinical code (case-sensitive), so the
                     # status cannot be read, yet the record probably means it no longer applies.
@@ -1021,8 +1026,7 @@ def _diabetes(ctx: Ctx, therapy: TherapyHistory) -> Diabetes:
                 if t != "type1":
                     named_treatment.extend(_treatment_in_diabetes_words(con.text))
                     if _names_lada(con.text):  # not "LADA excluded", "mother: LADA"
-                        written = res["code"].get("text") if type(res.get("code")) is dict else None
-                        lada.append((printable_clip(written if type(written) is str else con.text, 80),
+                        lada.append((_code_text_clip(res, con),
                                      ctx.source(res, condition_onset(res), "Diabetes (LADA)")))
                 if _diabetes_history(con.text):  # the words as the record writes them (con.text is lower-case)
                     dm.history_written.append(printable_clip(" ".join(cc_as_written(res.get("code")).split()), 80))
