@@ -1392,6 +1392,10 @@ class _Checker:
         None otherwise (a relapse timing the statement does not date stays open)."""
         if not all(f.text in self.stated_answers for f in open_facts):
             return None
+        return self._stating_draft(g)
+
+    def _stating_draft(self, g: Group) -> Draft | None:
+        """The group's first draft whose own words state a progression (DraftOrder.stated_progression)."""
         return next((d for d in self._drafts_of(g.cand.names) if d.order.stated_progression), None)
 
     def _stated_progression_block(self, g: Group) -> list[str]:
@@ -1400,7 +1404,7 @@ class _Checker:
         open): AI + ribociclib drafted "for progression on letrozole + palbociclib" is then no longer
         initial endocrine-based therapy (B.10), as the card says. The statement is named and the ask
         to record it made (CR C.2 step 1); the card stays as it is (documented facts decide it)."""
-        stated = next((d for d in self._drafts_of(g.cand.names) if d.order.stated_progression), None)
+        stated = self._stating_draft(g)
         if stated is None or run_rule("endocrine_progression_documented_beyond_running_line",
                                       self.state, self.ctx).value is not None:
             return []
