@@ -2195,8 +2195,7 @@ class _Checker:
         names = list(dict.fromkeys(n for n, _ in hits))
         reg = drug_group[names[0]].cand.regimen
         f = hits[0][1]
-        label = " + ".join(names)
-        label = upper_first(label)
+        label = upper_first(" + ".join(names))
         verb = "do not start" if s.indicator == "critical" else "caution"
         # raised by an unconfirmed condition alone: the card says so (SafetyRule.short_unconfirmed)
         short = s.short_unconfirmed if s.short_unconfirmed and all(x.unconfirmed_only for _, x in hits) else s.short
@@ -2227,7 +2226,6 @@ class _Checker:
                 x.isRecommended = None  # removing the draft is the one pre-selected
             suggestions += replacing
             lines += self._fitting_block(fit)
-        if took_over:
             self.absorbed.update(g.not_indicated_card.uuid for g in groups)
         if s.never_recommended and s.indicator != "critical" and self.status.in_pathway:
             # patient-view never recommends this drug here: offer what it recommends instead,
