@@ -506,6 +506,11 @@ def drafts_noun(orders) -> str:
     return nouns.pop() if len(nouns) == 1 else "draft"
 
 
+def drafted_words(noun: str) -> str:
+    """The drafts_noun as a "not checked" card names them: "draft", else "drafted <noun>"."""
+    return "draft" if noun == "draft" else f"drafted {noun}"
+
+
 def intent_note(order: DraftOrder) -> str:
     """'; intent option: one choice of several, not an order' for a draft that is not an order."""
     if draft_noun(order) == "order":
@@ -2454,8 +2459,7 @@ def other_patient_block(others: list[DraftOrder]) -> list[str]:
     if not others:
         return []
     n = len(others)
-    noun = drafts_noun(others)
-    drafted = "draft" if noun == "draft" else f"drafted {noun}"
+    drafted = drafted_words(drafts_noun(others))
     return ["", f"**{upper_first(drafted)}{'s' if n > 1 else ''} not checked** "
                 f"({'their subject is' if n > 1 else 'its subject is'} another patient than the patient in context)"
             ] + [f"- {_draft_text(o)}" for o in others]
@@ -2473,8 +2477,7 @@ def other_patient_cards(others: list[DraftOrder], hook: str) -> list[Card]:
     if not others:
         return []
     n = len(others)
-    noun = drafts_noun(others)
-    drafted = "draft" if noun == "draft" else f"drafted {noun}"
+    drafted = drafted_words(drafts_noun(others))
     lines = other_patient_block(others)[1:]
     lines += ["", f"This service checks the drafted orders against the record of the patient in context "
               f"(context.patientId). {'These drafts name' if n > 1 else 'This draft names'} another patient as "
@@ -2680,7 +2683,7 @@ def not_checked_cards(unchecked: list[DraftOrder], hook: str) -> list[Card]:
                   + (", and doNotPerform is read as true or false (FHIR R4 MedicationRequest.doNotPerform)."
                      if unclear else "."),
                   "", f"_Knowledge: order_rules.yaml v{KNOWLEDGE.version}; hook {hook}._"]
-    drafted = "draft" if noun == "draft" else f"drafted {noun}"
+    drafted = drafted_words(noun)
     short = (f"whether it orders or prohibits its {thing} is unclear" if unclear else unread_why(unchecked))
     summary = (f"{n} {drafted}s not checked: " + (why if unclear else unread_why(unchecked))
                if n > 1 else f"{upper_first(drafted)} not checked: {short} "
