@@ -611,6 +611,12 @@ class Group:
         return (self.cand.regimen.topic, self.cand.names)
 
 
+def _caution_spared(s: SafetyRule, name: str, g: Group, not_indicated: set[str]) -> bool:
+    """A caution (not a critical stop) is not given for a drug continued from an active order nor
+    for one whose regimen is not indicated (safety_cards, _safety_with_active)."""
+    return s.indicator != "critical" and (g.continuation or name in not_indicated)
+
+
 STATUS_ORDER = {"fits": 0, "unknown": 1, "not-fit": 2, "not-this-phase": 3, "outside-pathway": 4}
 
 
@@ -1087,9 +1093,7 @@ class _Checker:
         merged_safety so safety_cards does not give the same stop a card of its own."""
         out = []
         for s in KNOWLEDGE.safety:
-            if not s.with_drugs or (s.pathway_advice and not self.status.in_pathway):
-                continue
-            if self.status.deceased and s.indicator != "critical":
+            if not s.with_drugs or not self._safety_in_scope(s):
                 continue
             present = s.with_drugs & self.pool
             if not present or not present <= active or present & self.drafted:
@@ -1097,7 +1101,7 @@ class _Checker:
             for n, g in drug_group.items():
                 if n not in s.drugs or (n, s.group) in {(m, r.group) for r, m, _ in out}:
                     continue
-                if s.indicator != "critical" and (g.continuation or n in not_indicated):
+                if _caution_spared(s, n, g, not_indicated):
                     continue
                 out.append((s, n, " and ".join(sorted(present))))
                 self.merged_safety.add((n, s.id))
@@ -2154,21 +2158,27 @@ class _Checker:
         return cards
 
     # -- safety --------------------------------------------------------------
+    def _safety_in_scope(self, s: SafetyRule) -> bool:
+        """Whether a safety rule speaks for this patient at all (safety_cards, _safety_with_active)."""
+        if s.pathway_advice and not self.status.in_pathway:
+            return False  # a treatment sequence of the pathway (C.2), not a drug-level stop
+        if self.status.deceased and s.indicator != "critical":
+            return False  # deceased: no advice, only the drug-level stops
+        return True
+
     def safety_cards(self, drug_group: dict[str, Group], not_indicated: set[str]) -> list[Card]:
         fired: dict[str, list[tuple[str, Finding]]] = {}
         done: set[tuple[str, str]] = set()  # (drug, group) already covered
         for s in KNOWLEDGE.safety:
-            if s.pathway_advice and not self.status.in_pathway:
-                continue  # a treatment sequence of the pathway (C.2), not a drug-level stop
-            if self.status.deceased and s.indicator != "critical":
-                continue  # deceased: no advice, only the drug-level stops
+            if not self._safety_in_scope(s):
+                continue
             for name, g in drug_group.items():
                 if name not in s.drugs or (name, s.group) in done:
                     continue
                 if (name, s.id) in self.merged_safety:
                     done.add((name, s.group))  # said on the active-drug card (_safety_with_active)
                     continue
-                if s.indicator != "critical" and (g.continuation or name in not_indicated):
+                if _caution_spared(s, name, g, not_indicated):
                     continue
                 kwargs = {**s.rule.kwargs, "drug": name} if s.per_drug else s.rule.kwargs
                 f = (self._with_drugs_finding(name, s.with_drugs) if s.with_drugs
