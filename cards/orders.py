@@ -506,6 +506,11 @@ def drafts_noun(orders) -> str:
     return nouns.pop() if len(nouns) == 1 else "draft"
 
 
+def drafted_words(noun: str) -> str:
+    """The drafts_noun as a "not checked" card names them: "draft", else "drafted <noun>"."""
+    return "draft" if noun == "draft" else f"drafted {noun}"
+
+
 def intent_note(order: DraftOrder) -> str:
     """'; intent option: one choice of several, not an order' for a draft that is not an order."""
     if draft_noun(order) == "order":
@@ -604,6 +609,12 @@ class Group:
     @property
     def key(self) -> tuple[str, tuple[str, ...]]:
         return (self.cand.regimen.topic, self.cand.names)
+
+
+def _caution_spared(s: SafetyRule, name: str, g: Group, not_indicated: set[str]) -> bool:
+    """A caution (not a critical stop) is not given for a drug continued from an active order nor
+    for one whose regimen is not indicated (safety_cards, _safety_with_active)."""
+    return s.indicator != "critical" and (g.continuation or name in not_indicated)
 
 
 STATUS_ORDER = {"fits": 0, "unknown": 1, "not-fit": 2, "not-this-phase": 3, "outside-pathway": 4}
@@ -1082,9 +1093,7 @@ class _Checker:
         merged_safety so safety_cards does not give the same stop a card of its own."""
         out = []
         for s in KNOWLEDGE.safety:
-            if not s.with_drugs or (s.pathway_advice and not self.status.in_pathway):
-                continue
-            if self.status.deceased and s.indicator != "critical":
+            if not s.with_drugs or not self._safety_in_scope(s):
                 continue
             present = s.with_drugs & self.pool
             if not present or not present <= active or present & self.drafted:
@@ -1092,7 +1101,7 @@ class _Checker:
             for n, g in drug_group.items():
                 if n not in s.drugs or (n, s.group) in {(m, r.group) for r, m, _ in out}:
                     continue
-                if s.indicator != "critical" and (g.continuation or n in not_indicated):
+                if _caution_spared(s, n, g, not_indicated):
                     continue
                 out.append((s, n, " and ".join(sorted(present))))
                 self.merged_safety.add((n, s.id))
@@ -1392,6 +1401,10 @@ class _Checker:
         None otherwise (a relapse timing the statement does not date stays open)."""
         if not all(f.text in self.stated_answers for f in open_facts):
             return None
+        return self._stating_draft(g)
+
+    def _stating_draft(self, g: Group) -> Draft | None:
+        """The group's first draft whose own words state a progression (DraftOrder.stated_progression)."""
         return next((d for d in self._drafts_of(g.cand.names) if d.order.stated_progression), None)
 
     def _stated_progression_block(self, g: Group) -> list[str]:
@@ -1400,7 +1413,7 @@ class _Checker:
         open): AI + ribociclib drafted "for progression on letrozole + palbociclib" is then no longer
         initial endocrine-based therapy (B.10), as the card says. The statement is named and the ask
         to record it made (CR C.2 step 1); the card stays as it is (documented facts decide it)."""
-        stated = next((d for d in self._drafts_of(g.cand.names) if d.order.stated_progression), None)
+        stated = self._stating_draft(g)
         if stated is None or run_rule("endocrine_progression_documented_beyond_running_line",
                                       self.state, self.ctx).value is not None:
             return []
@@ -2145,21 +2158,27 @@ class _Checker:
         return cards
 
     # -- safety --------------------------------------------------------------
+    def _safety_in_scope(self, s: SafetyRule) -> bool:
+        """Whether a safety rule speaks for this patient at all (safety_cards, _safety_with_active)."""
+        if s.pathway_advice and not self.status.in_pathway:
+            return False  # a treatment sequence of the pathway (C.2), not a drug-level stop
+        if self.status.deceased and s.indicator != "critical":
+            return False  # deceased: no advice, only the drug-level stops
+        return True
+
     def safety_cards(self, drug_group: dict[str, Group], not_indicated: set[str]) -> list[Card]:
         fired: dict[str, list[tuple[str, Finding]]] = {}
         done: set[tuple[str, str]] = set()  # (drug, group) already covered
         for s in KNOWLEDGE.safety:
-            if s.pathway_advice and not self.status.in_pathway:
-                continue  # a treatment sequence of the pathway (C.2), not a drug-level stop
-            if self.status.deceased and s.indicator != "critical":
-                continue  # deceased: no advice, only the drug-level stops
+            if not self._safety_in_scope(s):
+                continue
             for name, g in drug_group.items():
                 if name not in s.drugs or (name, s.group) in done:
                     continue
                 if (name, s.id) in self.merged_safety:
                     done.add((name, s.group))  # said on the active-drug card (_safety_with_active)
                     continue
-                if s.indicator != "critical" and (g.continuation or name in not_indicated):
+                if _caution_spared(s, name, g, not_indicated):
                     continue
                 kwargs = {**s.rule.kwargs, "drug": name} if s.per_drug else s.rule.kwargs
                 f = (self._with_drugs_finding(name, s.with_drugs) if s.with_drugs
@@ -2191,8 +2210,7 @@ class _Checker:
         names = list(dict.fromkeys(n for n, _ in hits))
         reg = drug_group[names[0]].cand.regimen
         f = hits[0][1]
-        label = " + ".join(names)
-        label = upper_first(label)
+        label = upper_first(" + ".join(names))
         verb = "do not start" if s.indicator == "critical" else "caution"
         # raised by an unconfirmed condition alone: the card says so (SafetyRule.short_unconfirmed)
         short = s.short_unconfirmed if s.short_unconfirmed and all(x.unconfirmed_only for _, x in hits) else s.short
@@ -2223,7 +2241,6 @@ class _Checker:
                 x.isRecommended = None  # removing the draft is the one pre-selected
             suggestions += replacing
             lines += self._fitting_block(fit)
-        if took_over:
             self.absorbed.update(g.not_indicated_card.uuid for g in groups)
         if s.never_recommended and s.indicator != "critical" and self.status.in_pathway:
             # patient-view never recommends this drug here: offer what it recommends instead,
@@ -2452,8 +2469,7 @@ def other_patient_block(others: list[DraftOrder]) -> list[str]:
     if not others:
         return []
     n = len(others)
-    noun = drafts_noun(others)
-    drafted = "draft" if noun == "draft" else f"drafted {noun}"
+    drafted = drafted_words(drafts_noun(others))
     return ["", f"**{upper_first(drafted)}{'s' if n > 1 else ''} not checked** "
                 f"({'their subject is' if n > 1 else 'its subject is'} another patient than the patient in context)"
             ] + [f"- {_draft_text(o)}" for o in others]
@@ -2471,8 +2487,7 @@ def other_patient_cards(others: list[DraftOrder], hook: str) -> list[Card]:
     if not others:
         return []
     n = len(others)
-    noun = drafts_noun(others)
-    drafted = "draft" if noun == "draft" else f"drafted {noun}"
+    drafted = drafted_words(drafts_noun(others))
     lines = other_patient_block(others)[1:]
     lines += ["", f"This service checks the drafted orders against the record of the patient in context "
               f"(context.patientId). {'These drafts name' if n > 1 else 'This draft names'} another patient as "
@@ -2678,7 +2693,7 @@ def not_checked_cards(unchecked: list[DraftOrder], hook: str) -> list[Card]:
                   + (", and doNotPerform is read as true or false (FHIR R4 MedicationRequest.doNotPerform)."
                      if unclear else "."),
                   "", f"_Knowledge: order_rules.yaml v{KNOWLEDGE.version}; hook {hook}._"]
-    drafted = "draft" if noun == "draft" else f"drafted {noun}"
+    drafted = drafted_words(noun)
     short = (f"whether it orders or prohibits its {thing} is unclear" if unclear else unread_why(unchecked))
     summary = (f"{n} {drafted}s not checked: " + (why if unclear else unread_why(unchecked))
                if n > 1 else f"{upper_first(drafted)} not checked: {short} "

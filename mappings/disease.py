@@ -1772,6 +1772,11 @@ def _m_value(cc: Any) -> bool | None:
     return None  # not written, M1 written only as not there, or as a suspicion: no reading
 
 
+def _icd_or_snomed_code(ctx: Ctx, res: dict[str, Any]) -> str | None:
+    """The first ICD-10 or SNOMED CT code of a Condition, as a message names what it is coded."""
+    return next((c for sy, c, _ in ctx.code_of(res) if c and (is_icd10(sy) or is_snomed(sy))), None)
+
+
 def build_disease(ctx: Ctx) -> Disease:
     d = Disease()
     primary_dates: list[dt.date] = []
@@ -1997,7 +2002,7 @@ def build_disease(ctx: Ctx) -> Disease:
                 if site in (None, "other") and not _body_sites(res) and (breast := _breast_body_site(res)):
                     # (ds3) C79.9 (unspecified site) with bodySite "Left breast" counted a site
                     # "other": a metastasis to the breast all the same (CR A.4 caution), asked below
-                    code = next((c for sy, c, _ in ctx.code_of(res) if c and (is_icd10(sy) or is_snomed(sy))), None)
+                    code = _icd_or_snomed_code(ctx, res)
                     to_breast = f'{f"coded {code} " if code else ""}with bodySite "{breast}"'
                 else:
                     to_breast = _metastasis_to_breast(ctx.concept_of(res))
@@ -2064,7 +2069,7 @@ def build_disease(ctx: Ctx) -> Disease:
                         if other != site:
                             add_site(other, None, onset, src)
                     if site not in body:
-                        code = next((c for sy, c, _ in ctx.code_of(res) if c and (is_icd10(sy) or is_snomed(sy))), "")
+                        code = _icd_or_snomed_code(ctx, res) or ""
                         body_conflicts.append((coded_site, code, [b for b in body if b != site], src))
                 elif text_read is not None:
                     # the site was read from the text: every other site it asserts is one too

@@ -963,6 +963,13 @@ def _lada_as_diabetes(text: str) -> str | None:
     return alone if not re.search(_DIABETES_WORDS, re.sub(r"\blada\b", " ", text)) else None
 
 
+def _code_text_clip(res: dict[str, Any], con: Concept) -> str:
+    """A Condition's code.text as the record writes it (else its concept's text), clipped for a
+    message that quotes it."""
+    written = res["code"].get("text") if type(res.get("code")) is dict else None
+    return printable_clip(written if type(written) is str else con.text, 80)
+
+
 def _diabetes(ctx: Ctx, therapy: TherapyHistory) -> Diabetes:
     dm = Diabetes()
     types: list[str] = []
@@ -983,8 +990,7 @@ def _diabetes(ctx: Ctx, therapy: TherapyHistory) -> Diabetes:
                 prediabetes.append(ctx.source(res, condition_onset(res), "Prediabetes"))
                 continue
             if not t and _hyperglycaemia_recorded(con):
-                written = res["code"].get("text") if type(res.get("code")) is dict else None
-                hyperglycaemia.append((printable_clip(written if type(written) is str else con.text, 80),
+                hyperglycaemia.append((_code_text_clip(res, con),
                                        ctx.source(res, condition_onset(res), "Hyperglycaemia (no diabetes diagnosis)")))
                 continue
             if t:
@@ -1000,8 +1006,7 @@ def _diabetes(ctx: Ctx, therapy: TherapyHistory) -> Diabetes:
                     # the words say it is over, refuted or gestational, or doubt it or its type
                     # ("Type 1 diabetes?", "Type 1 vs type 2 diabetes"), the status does not
                     # (local_codes.yaml diabetes not_current_patterns, doubt_patterns): asked, not counted
-                    written = res["code"].get("text") if type(res.get("code")) is dict else None
-                    why = f'written "{printable_clip(written if type(written) is str else con.text, 80)}"'
+                    why = f'written "{_code_text_clip(res, con)}"'
                 if why is None and t == "type1":
                     # "Resolved" / "INACTIVE": no condition-clinical code (case-sensitive), so the
                     # status cannot be read, yet the record probably means it no longer applies.
@@ -1021,8 +1026,7 @@ def _diabetes(ctx: Ctx, therapy: TherapyHistory) -> Diabetes:
                 if t != "type1":
                     named_treatment.extend(_treatment_in_diabetes_words(con.text))
                     if _names_lada(con.text):  # not "LADA excluded", "mother: LADA"
-                        written = res["code"].get("text") if type(res.get("code")) is dict else None
-                        lada.append((printable_clip(written if type(written) is str else con.text, 80),
+                        lada.append((_code_text_clip(res, con),
                                      ctx.source(res, condition_onset(res), "Diabetes (LADA)")))
                 if _diabetes_history(con.text):  # the words as the record writes them (con.text is lower-case)
                     dm.history_written.append(printable_clip(" ".join(cc_as_written(res.get("code")).split()), 80))
@@ -1728,6 +1732,21 @@ def _ild_when(res: dict[str, Any], onset: dt.date | None, last: dt.date | None) 
     return f"{when} ({words} {date_written(abated, partial_last(abated, date_last(raw)))})"
 
 
+def _ild_grade_unclear(ctx: Ctx, lung: LungDisease, kind: str, said: list[str], how: str) -> None:
+    """Whether the ILD was symptomatic left open (LungDisease.symptomatic_unclear_kind `kind`: a
+    grade 1 said symptomatic, an asymptomatic one said steroid-treated, a range), the record's
+    words named in the gap ild-grade-unclear (CR B.11: symptomatic = grade >= 2)."""
+    lung.symptomatic = None
+    lung.symptomatic_unclear = said
+    lung.symptomatic_unclear_kind = kind
+    ctx.gap("ild-grade-unclear",
+            "ILD/pneumonitis " + how + "; ".join(said)
+            + ": whether it was symptomatic (grade >= 2) is unclear. Clarify before trastuzumab deruxtecan "
+            "(the label permanently stops it after symptomatic ILD on it, B.11; a history of ILD is a "
+            "prominent warning, C.2 safety overlays) or datopotamab deruxtecan.",
+            lung.sources)
+
+
 def _lung(ctx: Ctx) -> LungDisease:
     """ILD / pneumonitis from the patient's Conditions: a code (codes.yaml conditions.ild) or
     the words (local_codes.yaml ild). Not read: one whose text is not the patient's ("no
@@ -1812,35 +1831,15 @@ def _lung(ctx: Ctx) -> LungDisease:
     if symptomatic:  # symptomatic without a grade (or with a lower one) is still grade >= 2 (CR B.11)
         lung.symptomatic = True
     elif unclear and lung.grade == 1:
-        lung.symptomatic = None  # neither grade >= 2 nor asymptomatic is what the record says
-        lung.symptomatic_unclear = unclear
-        lung.symptomatic_unclear_kind = "graded-1"
-        ctx.gap("ild-grade-unclear",
-                "ILD/pneumonitis recorded as grade 1 but also written as " + "; ".join(unclear)
-                + ": whether it was symptomatic (grade >= 2) is unclear. Clarify before trastuzumab deruxtecan "
-                "(the label permanently stops it after symptomatic ILD on it, B.11; a history of ILD is a "
-                "prominent warning, C.2 safety overlays) or datopotamab deruxtecan.",
-                lung.sources)
+        # neither grade >= 2 nor asymptomatic is what the record says
+        _ild_grade_unclear(ctx, lung, "graded-1", unclear, "recorded as grade 1 but also written as ")
     elif asymptomatic_unclear and not (lung.grade and lung.grade >= 2):
-        lung.symptomatic = None  # asymptomatic (grade 1) and symptomatic words in one record
-        lung.symptomatic_unclear = asymptomatic_unclear
-        lung.symptomatic_unclear_kind = "asymptomatic"
-        ctx.gap("ild-grade-unclear",
-                "ILD/pneumonitis written as asymptomatic (grade 1) but also as " + "; ".join(asymptomatic_unclear)
-                + ": whether it was symptomatic (grade >= 2) is unclear. Clarify before trastuzumab deruxtecan "
-                "(the label permanently stops it after symptomatic ILD on it, B.11; a history of ILD is a "
-                "prominent warning, C.2 safety overlays) or datopotamab deruxtecan.",
-                lung.sources)
+        # asymptomatic (grade 1) and symptomatic words in one record
+        _ild_grade_unclear(ctx, lung, "asymptomatic", asymptomatic_unclear,
+                           "written as asymptomatic (grade 1) but also as ")
     elif ranged and not (lung.grade and lung.grade >= 2):
-        lung.symptomatic = None  # grade 1 (asymptomatic) or >= 2: the range does not say
-        lung.symptomatic_unclear = ranged
-        lung.symptomatic_unclear_kind = "range"
-        ctx.gap("ild-grade-unclear",
-                "ILD/pneumonitis recorded with a grade range, " + "; ".join(ranged)
-                + ": whether it was symptomatic (grade >= 2) is unclear. Clarify before trastuzumab deruxtecan "
-                "(the label permanently stops it after symptomatic ILD on it, B.11; a history of ILD is a "
-                "prominent warning, C.2 safety overlays) or datopotamab deruxtecan.",
-                lung.sources)
+        # grade 1 (asymptomatic) or >= 2: the range does not say
+        _ild_grade_unclear(ctx, lung, "range", ranged, "recorded with a grade range, ")
     if lung.unconfirmed:
         ctx.gap("ild-unconfirmed",
                 "ILD/pneumonitis recorded but not confirmed, not counted: " + "; ".join(lung.unconfirmed)
