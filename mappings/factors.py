@@ -1571,7 +1571,7 @@ _NOT_A_DIAGNOSIS = re.compile(
     # FamilyMemberHistory, not the patient's (local_codes.yaml vocabulary relative_words, as the ILD
     # and long QT readers read them; CR A.4 a diagnosis of the patient's)
     + r"|\b" + _V["relative_words"] + r"(?:'s)?\b" + _CLAUSE + _RELATIVES_DIABETES
-    + r"|" + _RELATIVES_DIABETES + r"[^.;|,()]{0,10}?\bin\s+(?:(?:his|her|the|a|patient'?s)\s+)?" + _V["relative_words"] + r"\b"
+    + r"|" + _RELATIVES_DIABETES + r"[^.;|,()]{0,10}?\bin\s+(?:(?:his|her|the|a|both|patient'?s)\s+)?" + _V["relative_words"] + r"\b"
     + r"|" + _RELATIVES_DIABETES + r"(?:\s+mellitus)?\s*[-:(]\s*" + _V["relative_words"] + r"\s*\)?\s*(?=$|[.;|,])")
 
 

@@ -6171,6 +6171,21 @@ def test_fhir_a_grade_2_pneumonitis_beside_an_aspiration_negated_or_ruled_out_is
     assert "not confirmed" not in card(cards, "trastuzumab-deruxtecan")["detail"]
 
 
+@pytest.mark.parametrize("text", ["Not aspiration - pneumonitis grade 2", "Pneumonitis grade 2 - aspiration ruled out",
+                                  "Pneumonitis grade 2 \u2013 aspiration absent"])
+def test_fhir_a_grade_2_pneumonitis_beside_a_cause_ruled_out_across_a_spaced_dash_is_counted_and_stops_t_dxd(text):
+    # fx3: the negation read across " - " dropped the pneumonitis entirely, and with it the grade 2
+    # ILD stop of T-DXd; a ruled-out cause is no ruled-out pneumonitis (CR B.11)
+    _, cards = run(_after_chemo("ild-dash-aspiration").ild("2023-05-01", text, code=None))
+    assert "ILD/pneumonitis history, grade 2" in _summary(cards)
+
+
+def test_fhir_a_pneumonitis_ruled_out_after_a_spaced_dash_is_still_not_the_patients():
+    # "Pneumonitis - ruled out": the dash stands before the ruled-out words themselves (FHIR R4 refuted)
+    _, cards = run(_after_chemo("ild-dash-ruled-out").ild("2023-05-01", "Pneumonitis - ruled out", code=None))
+    assert "ILD/pneumonitis history" not in _summary(cards)
+
+
 def test_fhir_a_question_mark_closing_the_word_before_a_pneumonitis_does_not_make_the_pneumonitis_a_suspicion():
     # "Cough? pneumonitis grade 2": the cough is the question; the grade 2 pneumonitis stops T-DXd (CR B.11)
     _, cards = run(_after_chemo("ild-cough").ild("2023-05-01", "Cough? pneumonitis grade 2", code=None))

@@ -1621,6 +1621,19 @@ def test_a_relatives_diabetes_named_with_the_relative_is_not_the_patients(text):
     assert factors(condition(cc(text=text), "2020-01-01")).diabetes.status == "none-documented"
 
 
+@pytest.mark.parametrize("text,status", [("Type 2 diabetes in both parents", "none-documented"),
+                                         ("T2DM (parents)", "none-documented"),
+                                         ("Diabetes - siblings", "none-documented"),
+                                         ("Type 1 diabetes in sisters", "none-documented"),
+                                         ("T2DM in grandparents", "none-documented"),
+                                         ("Type 2 diabetes, parents also", "type2-untreated")])
+def test_a_diabetes_of_relatives_named_in_the_plural_is_not_the_patients(text, status):
+    # fx3: the plural relatives were read as the patient's type 2 diabetes (the hyperglycaemia
+    # caution put on a patient without diabetes; FHIR R4 FamilyMemberHistory, CR A.4); "parents
+    # also" keeps the patient's own
+    assert factors(condition(cc(text=text), "2020-01-01")).diabetes.status == status
+
+
 @pytest.mark.parametrize("text,status", [("Type 1 diabetes, brother type 2", "type1"),
                                          ("Diabetes, mother type 1", "type2-untreated"),
                                          ("Diabetes, type 1 in mother", "type2-untreated"),
