@@ -967,20 +967,31 @@ def _past_sites(text: str) -> dict[str, str]:
 # progressing in liver", "previously treated liver metastases now progressing"): current disease
 _PROGRESSING_NOW = re.compile(r"\b(?:progress(?:ing|ion|ive)|growing|enlarging)\b", re.I)
 _NO_LONGER = re.compile(r"\b(?:resolved|resected|no longer)\b", re.I)  # as _PAST_AFTER
+# (fix-fx2) stable disease at a site is disease present now ("previous liver metastases, now
+# stable"): CR A.4 counts the metastatic sites the patient has; RECIST "stable disease" is disease
+_STABLE_NOW = re.compile(r"\bstable\b", re.I)
+_CLAUSE_END = re.compile(r"[.;|]")
 
 
 def _sites_progressing_now(own: str) -> set[str]:
-    """The sites a comma piece names beside a word of progression, not negated or cleared: a site
-    written in the past ("previous liver mets") the text also says progresses now is current
-    (CR A.4 visceral sites, C.2 step 2), not asked as a past site only."""
+    """The sites a comma piece names beside a word of progression or stability, not negated or
+    cleared: a site written in the past ("previous liver mets") the text also says progresses or
+    is stable now is current (CR A.4 visceral sites, C.2 step 2), not asked as a past site only.
+    A stability word in a piece naming no site ("previous liver metastases, now stable") is said
+    of the sites of the comma piece before it in its clause."""
     now: set[str] = set()
-    for piece in _PAST_PIECE_END.split(own):
-        low = piece.lower()
-        # a "resected" / "resolved" before the progression word is the history it progresses after
-        if ((progress := _PROGRESSING_NOW.search(low)) and not T.MET_NEGATION_ANY.search(low)
-                and not _NO_LONGER.search(low, progress.end())
-                and not T.MET_SITE_CLEAR_AFTER.search(low)):
-            now |= {site for rx, site in T.SITE_TEXT if rx.search(low)}
+    for clause in _CLAUSE_END.split(own):
+        before: set[str] = set()
+        for piece in clause.split(","):
+            low = piece.lower()
+            sites = {site for rx, site in T.SITE_TEXT if rx.search(low)}
+            # a "resected" / "resolved" before the progression word is the history it progresses after
+            if ((progress := _PROGRESSING_NOW.search(low) or _STABLE_NOW.search(low))
+                    and not T.MET_NEGATION_ANY.search(low)
+                    and not _NO_LONGER.search(low, progress.end())
+                    and not T.MET_SITE_CLEAR_AFTER.search(low)):
+                now |= sites or (before if _STABLE_NOW.search(low) else set())
+            before = set() if _NO_LONGER.search(low) else sites
     return now
 
 
@@ -1088,7 +1099,9 @@ def _sites_left_unread(own: str, read: set[str]) -> list[tuple[str, str]]:
     bounds = [0] + [m.end() for m in _UNREAD_PIECE_END.finditer(own)] + [len(own) + 1]
     for a, b in zip(bounds, bounds[1:]):
         piece, low = own[a:b - 1], own[a:b - 1].lower()
-        if (not _FINDING_AT_SITE.search(low) or T.MET_NEGATION_ANY.search(low) or T.MET_SITE_CLEAR_AFTER.search(low)
+        # (fix-fx2) progression at a site is a finding there too ("Bone metastases; prior liver
+        # progression, now stable": the liver was dropped without a word)
+        if (not (_FINDING_AT_SITE.search(low) or _PROGRESSING_NOW.search(low)) or T.MET_NEGATION_ANY.search(low) or T.MET_SITE_CLEAR_AFTER.search(low)
                 or _BENIGN_FINDING.search(low) or _another_disease_of_the_site(low, own[b - 1:].lower())
                 or _bracket_names_another_diagnosis(own[b - 1:])):
             continue
@@ -1096,7 +1109,8 @@ def _sites_left_unread(own: str, read: set[str]) -> list[tuple[str, str]]:
             if site not in read and site not in refuted and rx.search(low):
                 # quoted as its comma item when that names the finding ("lung and brain metastases
                 # confirmed"), else as the piece ("lung: nodule 4 mm, indeterminate")
-                item = next((i for i in piece.split(",") if rx.search(i.lower()) and _FINDING_AT_SITE.search(i.lower())),
+                item = next((i for i in piece.split(",") if rx.search(i.lower())
+                             and (_FINDING_AT_SITE.search(i.lower()) or _PROGRESSING_NOW.search(i.lower()))),
                             piece)
                 found.append((site, item.strip(" ,")[:60]))
                 read = read | {site}

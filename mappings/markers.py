@@ -727,6 +727,11 @@ def _her2_low_words_unsure(text: str) -> bool:
 # a HER2 result written refuted right after it ("HER2 1+ ruled out", "3+ excluded"; FHIR R4
 # condition-ver-status 'refuted'; local_codes.yaml vocabulary ruled_out_words)
 _REFUTED_AFTER = re.compile(rf"^\W*(?:(?:is|was|has|been|now)\s+)*{_V['ruled_out_words']}\b", re.I)
+# a HER2 result written unconfirmed right after it, whatever the clause goes on with ("HER2 3+ not
+# confirmed on review", "3+ - not confirmed by central review"): FHIR R4 condition-ver-status
+# 'unconfirmed'; local_codes.yaml vocabulary suspicion_words_after. The metastasis readers need the
+# words to close the clause; a HER2 score does not (CR A.1 / C.2 step 0: HER2 status must be known).
+_UNCONFIRMED_AFTER = re.compile(rf"^\W*(?:(?:is|was|has|been)\s+)*{_V['suspicion_words_after']}\b", re.I)
 
 
 def _qual_unsure(text: str) -> bool:
@@ -744,7 +749,7 @@ def _hedged_at(text: str, start: int, end: int) -> bool:
     before, after = text[max(0, start - 45):start], text[end:]
     return bool(T.MET_SUSPICION_BEFORE.search(before) or T.MET_PROBABLE_BEFORE.search(before)
                 or T.MET_SUSPICION_AFTER.search(after) or T.MET_PROBABLE_AFTER.search(after)
-                or _REFUTED_AFTER.search(after))
+                or _REFUTED_AFTER.search(after) or _UNCONFIRMED_AFTER.search(after))
 
 
 @lru_cache(maxsize=4096)

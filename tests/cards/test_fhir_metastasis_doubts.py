@@ -418,6 +418,30 @@ def test_fhir_a_site_written_in_the_past_and_progressing_now_is_counted_as_a_cur
 
 
 @pytest.mark.parametrize("text", [
+    "Bone metastases; previous liver metastases, now stable",
+    "Bone metastases, prior liver mets now stable",
+])
+def test_fhir_a_site_written_in_the_past_and_stable_now_is_counted_as_a_current_visceral_site(text):
+    # stable disease is disease present now (CR A.4 visceral sites, C.2 step 2), as "previous liver
+    # mets, now progressing in liver" counts. Before: asked as a past site only, visceral lost
+    state, cards = _cards(_early_patient_with(text))
+    assert sorted(s.site for s in state.disease.sites) == ["bone", "liver"] and state.disease.visceral_involvement
+    assert "Metastatic site written with a doubt, not counted" not in card(cards, "patient-summary")["detail"]
+
+
+@pytest.mark.parametrize("text,asked", [
+    ("Bone metastases; prior liver progression, now stable", 'the liver ("prior liver progression")'),
+    ("Bone metastases; liver progression", 'the liver ("liver progression")'),
+])
+def test_fhir_progression_at_a_site_no_metastasis_word_names_is_asked_not_dropped(text, asked):
+    # the words say disease at the liver but not that it is a metastasis (CR A.4 counts a secondary
+    # cancer): asked. Before: the liver dropped without a word (bone only, no gap)
+    state, cards = _cards(_early_patient_with(text))
+    assert [s.site for s in state.disease.sites] == ["bone"]
+    assert f"Metastatic site written with a doubt, not counted: {asked}." in card(cards, "patient-summary")["detail"]
+
+
+@pytest.mark.parametrize("text", [
     "Bone metastases; lung disease (COPD)",
     "Bone metastases; interstitial lung disease",
     "Bone metastases; fatty liver disease",

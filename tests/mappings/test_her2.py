@@ -1091,6 +1091,17 @@ def test_a_her2_score_written_as_a_question_is_not_read_and_is_quoted(text):
     assert f"HER2 result not read: '{text}'" in {g.code: g.message for g in s.gaps}["her2-text-unclear"]
 
 
+@pytest.mark.parametrize("text", ["HER2 3+ not confirmed on review", "HER2 3+, not confirmed",
+                                  "3+ - not confirmed by central review", "HER2 1+ unconfirmed on re-staining"])
+def test_a_her2_score_written_not_confirmed_is_not_read_and_is_quoted_whatever_follows(text):
+    # CR A.1 / C.2 step 0 (HER2 status must be known; FHIR condition-ver-status 'unconfirmed'),
+    # as "HER2 3+?" is read. Before: "HER2 3+ not confirmed on review" read HER2-positive (out of
+    # the pathway, no card): "not confirmed" was read only at the end of its clause
+    s = build_patient_state([patient(), loinc_obs("85319-2", "2024-01-15", valueString=text)], PID)
+    assert s.her2.category == "unknown"
+    assert f"HER2 result not read: '{text}'" in {g.code: g.message for g in s.gaps}["her2-text-unclear"]
+
+
 @pytest.mark.parametrize("text,category", [("HER2 IHC 0 - ultralow ruled out", "zero-unspecified"),
                                            ("HER2 0, ultralow excluded", "zero-unspecified"),
                                            ("HER2-low ruled out", "unknown"),
