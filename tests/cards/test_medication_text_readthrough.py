@@ -454,3 +454,14 @@ def test_a_stop_written_after_the_issues_with_the_drug_is_a_stop_whose_end_is_as
     assert summary["summary"].startswith("HR+/HER2-low MBC, after 1 line(s)")
     assert "Currently on letrozole" not in summary["detail"]
     assert f"MedicationStatement/st-issues-ms (letrozole, status 'active': '{text}')" in summary["detail"]
+
+
+@pytest.mark.parametrize("text", ["Letrozole. Palbociclib stopped (neutropenia)", "Letrozole; palbociclib stopped"])
+def test_a_cdk46i_written_as_stopped_after_its_endocrine_partner_is_stopped_and_the_endocrine_drug_is_current(text):
+    # fx1: read as "Currently on letrozole + palbociclib"; the stop written for the CDK4/6 inhibitor
+    # named second is its own, letrozole goes on in the same line (CR B.9, B.10; CR C.2 step 1)
+    state, cards = _with_statement("cdk-drop", text, "active", None)
+    summary = card(cards, "patient-summary")
+    assert summary["summary"].startswith("HR+/HER2-low MBC, on line 1")
+    assert "- Currently on letrozole (metastatic line 1)" in summary["detail"]
+    assert "palbociclib (2024-02-01 to date unknown)" in summary["detail"]
