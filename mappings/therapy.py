@@ -1287,6 +1287,11 @@ def _written_switch(text: str) -> tuple[tuple[T.DrugInfo, ...], tuple[T.DrugInfo
         if len(names) == 2 and not outside and T.LEADING_QUALIFIERS.match(opening) \
                 and T.DRUG_SWITCH_STOPPED_SECOND_BETWEEN.match(text[names[0][0].end():names[1][0].start()]) \
                 and not T.DRUG_STOPPED_PAUSED.search(tail, stopped.end()):
+            if names[0][1].drug_class in ENDOCRINE_CLASSES and names[1][1].drug_class == "cdk46i":
+                # "Letrozole. Palbociclib stopped (neutropenia)": the CDK4/6 inhibitor given with the
+                # endocrine drug (CR B.9, B.10) is stopped and the endocrine drug goes on (fx1: both were
+                # read current); a drug dropped from the regimen, not a new line (CR C.2 step 1)
+                return (names[1][1],), (names[0][1],), tail
             return _switch_sides((names[1][1],), (names[0][1],), tail)
         last = names[-1][1]
         taken = tuple(dict.fromkeys(info for _, info in names[:-1]))

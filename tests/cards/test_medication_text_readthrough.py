@@ -434,3 +434,34 @@ def test_no_further_findings_of_the_drug_leave_it_given_and_current(text):
 def test_no_further_letrozole_alone_or_with_a_reason_is_still_a_stop(text):
     state, cards = _with_statement("no-further-stop", text, "active", None)
     assert card(cards, "patient-summary")["summary"].startswith("HR+/HER2-low MBC, after 1 line(s)")
+
+
+def test_without_letrozole_on_an_active_record_is_no_line_as_no_letrozole_is():
+    # fx1: "Without letrozole" read as "Currently on letrozole (metastatic line 1)"; "without" writes
+    # the drug as not taken, as "No letrozole" does (FHIR R4 MedicationStatement.status not-taken)
+    state, cards = _with_statement("nt-without", "Without letrozole", "active", None)
+    summary = card(cards, "patient-summary")
+    assert summary["summary"].startswith("HR+/HER2-low MBC, first line")
+    assert "- Metastatic lines: 0" in summary["detail"] and "Currently on letrozole" not in summary["detail"]
+
+
+@pytest.mark.parametrize("text", ["Letrozole issues, stopped", "Letrozole problems - discontinued"])
+def test_a_stop_written_after_the_issues_with_the_drug_is_a_stop_whose_end_is_asked(text):
+    # fx1: read as "Currently on letrozole"; the stop after "issues" / "problems" is the drug's stop,
+    # as "Letrozole stopped" is (drug_mentions stopped_after; CR C.2 step 1, gap therapy-stopped-in-text)
+    state, cards = _with_statement("st-issues", text, "active", None)
+    summary = card(cards, "patient-summary")
+    assert summary["summary"].startswith("HR+/HER2-low MBC, after 1 line(s)")
+    assert "Currently on letrozole" not in summary["detail"]
+    assert f"MedicationStatement/st-issues-ms (letrozole, status 'active': '{text}')" in summary["detail"]
+
+
+@pytest.mark.parametrize("text", ["Letrozole. Palbociclib stopped (neutropenia)", "Letrozole; palbociclib stopped"])
+def test_a_cdk46i_written_as_stopped_after_its_endocrine_partner_is_stopped_and_the_endocrine_drug_is_current(text):
+    # fx1: read as "Currently on letrozole + palbociclib"; the stop written for the CDK4/6 inhibitor
+    # named second is its own, letrozole goes on in the same line (CR B.9, B.10; CR C.2 step 1)
+    state, cards = _with_statement("cdk-drop", text, "active", None)
+    summary = card(cards, "patient-summary")
+    assert summary["summary"].startswith("HR+/HER2-low MBC, on line 1")
+    assert "- Currently on letrozole (metastatic line 1)" in summary["detail"]
+    assert "palbociclib (2024-02-01 to date unknown)" in summary["detail"]
