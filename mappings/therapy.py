@@ -3719,6 +3719,11 @@ def _switches_of(exps: list[_Exp]) -> dict[str, list[str]]:
         switches.append((past.drugs, now.drugs))
     out: dict[str, list[str]] = {}
     for past_drugs, now_drugs in switches:
+        if all(d.drug_class == "cdk46i" for d in past_drugs) and not any(d.drug_class == "cdk46i" for d in now_drugs):
+            # "Letrozole. Palbociclib stopped": the CDK4/6 inhibitor dropped from the endocrine drug
+            # it was given with (CR B.9, B.10), which was taken before it stopped: no drug after it
+            # (rt57: the line read "palbociclib (then letrozole)")
+            continue
         later = [d.name for d in now_drugs if d.drug_class in LINE_CLASSES]
         for d in past_drugs:
             if d.drug_class in LINE_CLASSES and later:
