@@ -477,3 +477,13 @@ def test_a_cdk46i_dropped_from_its_endocrine_partner_is_not_written_as_a_switch_
     partner = text.split(".")[0].split(";")[0].lower()
     assert f"- Metastatic line 1: palbociclib + {partner}, 2024-02-01 to now (active)" in detail
     assert f"- Currently on {partner} (metastatic line 1)" in detail
+
+
+def test_a_cdk46i_written_after_without_is_not_taken_as_after_a_comma_and_no():
+    # rt57: "Letrozole without palbociclib" read "Currently on letrozole + palbociclib"; "without"
+    # writes the drug as not taken (fx1, drugs.yaml not_taken_opening), as "Letrozole, no palbociclib"
+    # reads (FHIR R4 MedicationStatement.status not-taken; CR B.9, B.10)
+    state, cards = _with_statement("without-cdk", "Letrozole without palbociclib", "active", None)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "- Metastatic line 1: letrozole, 2024-02-01 to now (active)" in detail
+    assert "- Currently on letrozole (metastatic line 1)" in detail
