@@ -443,7 +443,9 @@ def _alternative_cdk46i(text: str, names: tuple[tuple[re.Match[str], T.DrugInfo]
 
 
 # the clause separators before a drug name that may open a not-taken clause of its own
-_NOT_TAKEN_CLAUSE_BREAK = re.compile(r"[;,.]")
+# (and "without" itself, a not_taken_opening word: "Letrozole without palbociclib" as "Letrozole, no
+# palbociclib"; rt57: read as both taken. Not "with or without", a choice: _or_joined readings)
+_NOT_TAKEN_CLAUSE_BREAK = re.compile(r"[;,.]|(?<!\bor )(?=\bwithout\b)", re.I)
 # ... and the not_taken_opening words that write a stop of a drug once given ("Stopped palbociclib;
 # letrozole continues": palbociclib part of the line, a stop within it): not read as not given
 _STOP_OF_A_DRUG_GIVEN = re.compile(r"^\W*(?:off|no\s+longer|stopped|discontinued|ceased)\b", re.I)
@@ -3719,6 +3721,11 @@ def _switches_of(exps: list[_Exp]) -> dict[str, list[str]]:
         switches.append((past.drugs, now.drugs))
     out: dict[str, list[str]] = {}
     for past_drugs, now_drugs in switches:
+        if all(d.drug_class == "cdk46i" for d in past_drugs) and not any(d.drug_class == "cdk46i" for d in now_drugs):
+            # "Letrozole. Palbociclib stopped": the CDK4/6 inhibitor dropped from the endocrine drug
+            # it was given with (CR B.9, B.10), which was taken before it stopped: no drug after it
+            # (rt57: the line read "palbociclib (then letrozole)")
+            continue
         later = [d.name for d in now_drugs if d.drug_class in LINE_CLASSES]
         for d in past_drugs:
             if d.drug_class in LINE_CLASSES and later:

@@ -6234,3 +6234,17 @@ def test_fhir_a_lada_diabetes_gives_the_hyperglycaemia_caution_and_asks_its_type
     assert "diabetes-type-unclear" in [g.code for g in state.gaps]
     assert 'Latent autoimmune diabetes in adults (LADA) recorded ("LADA")' in _summary(cards)
     assert "type not recorded" in card(cards, "capivasertib-fulvestrant")["detail"]
+
+
+@pytest.mark.parametrize("text", ["Parents informed: pneumonitis grade 2", "Mother informed: pneumonitis grade 2",
+                                  "Husband and sisters aware - pneumonitis grade 2"])
+def test_fhir_a_grade_2_pneumonitis_after_a_relative_told_of_it_is_the_patients_and_stops_t_dxd(text):
+    # rt57: read as a relative's pneumonitis and dropped, with it the grade 2 ILD stop of T-DXd (CR B.11);
+    # a relative informed / aware of it is told of the patient's condition (FHIR R4 Condition.subject)
+    _, cards = run(_after_chemo("ild-relative-told").ild("2023-05-01", text, code=None))
+    assert "ILD/pneumonitis history, grade 2" in _summary(cards)
+
+
+def test_fhir_a_pneumonitis_written_after_a_relative_alone_is_still_not_the_patients():
+    _, cards = run(_after_chemo("ild-relative-history").ild("2023-05-01", "Mother: pneumonitis", code=None))
+    assert "ILD/pneumonitis history" not in _summary(cards)

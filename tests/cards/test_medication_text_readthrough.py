@@ -465,3 +465,25 @@ def test_a_cdk46i_written_as_stopped_after_its_endocrine_partner_is_stopped_and_
     assert summary["summary"].startswith("HR+/HER2-low MBC, on line 1")
     assert "- Currently on letrozole (metastatic line 1)" in summary["detail"]
     assert "palbociclib (2024-02-01 to date unknown)" in summary["detail"]
+
+
+@pytest.mark.parametrize("text", ["Letrozole. Palbociclib stopped (neutropenia)", "Fulvestrant; palbociclib stopped"])
+def test_a_cdk46i_dropped_from_its_endocrine_partner_is_not_written_as_a_switch_to_the_endocrine_drug(text):
+    # rt57: the line read "palbociclib (then letrozole)", as if letrozole had replaced palbociclib;
+    # the CDK4/6 inhibitor is given with the endocrine drug (CR B.9, B.10) and was dropped from it
+    state, cards = _with_statement("cdk-drop-label", text, "active", None)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "(then " not in detail
+    partner = text.split(".")[0].split(";")[0].lower()
+    assert f"- Metastatic line 1: palbociclib + {partner}, 2024-02-01 to now (active)" in detail
+    assert f"- Currently on {partner} (metastatic line 1)" in detail
+
+
+def test_a_cdk46i_written_after_without_is_not_taken_as_after_a_comma_and_no():
+    # rt57: "Letrozole without palbociclib" read "Currently on letrozole + palbociclib"; "without"
+    # writes the drug as not taken (fx1, drugs.yaml not_taken_opening), as "Letrozole, no palbociclib"
+    # reads (FHIR R4 MedicationStatement.status not-taken; CR B.9, B.10)
+    state, cards = _with_statement("without-cdk", "Letrozole without palbociclib", "active", None)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "- Metastatic line 1: letrozole, 2024-02-01 to now (active)" in detail
+    assert "- Currently on letrozole (metastatic line 1)" in detail
