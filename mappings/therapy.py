@@ -1297,6 +1297,18 @@ def _written_switch(text: str) -> tuple[tuple[T.DrugInfo, ...], tuple[T.DrugInfo
             return _switch_sides((names[1][1],), (names[0][1],), tail)
         last = names[-1][1]
         taken = tuple(dict.fromkeys(info for _, info in names[:-1]))
+        partners = tuple(d for d in taken if d.name != last.name)
+        if len(names) > 2 and last.drug_class == "cdk46i" and len(partners) == len(taken) - 1 \
+                and partners and all(d.drug_class in ENDOCRINE_CLASSES for d in partners) \
+                and T.LEADING_QUALIFIERS.match(opening) \
+                and T.DRUG_SWITCH_STOPPED_SECOND_BETWEEN.match(text[names[-2][0].end():names[-1][0].start()]) \
+                and all(T.DRUG_NAMES_JOINED.match(text[a.end():b.start()]) for (a, _), (b, _) in zip(names[:-1], names[1:-1])) \
+                and not T.DRUG_STOPPED_PAUSED.search(tail, stopped.end()):
+            # "Letrozole + palbociclib (palbociclib stopped)": the CDK4/6 inhibitor of the regimen is
+            # written stopped and its endocrine partner goes on (CR B.9, B.10), a drug dropped from
+            # the line, not a new line (CR C.2 step 1), as "Letrozole. Palbociclib stopped" (fx4:
+            # both were read current)
+            return (last,), partners, tail
         if len(names) > 2 and any(_switch_family(d) == _switch_family(last) and d.name != last.name for d in taken) \
                 and T.LEADING_QUALIFIERS.match(opening) \
                 and T.DRUG_SWITCH_STOPPED_SECOND_BETWEEN.match(text[names[-2][0].end():names[-1][0].start()]) \

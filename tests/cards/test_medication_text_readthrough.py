@@ -479,6 +479,21 @@ def test_a_cdk46i_dropped_from_its_endocrine_partner_is_not_written_as_a_switch_
     assert f"- Currently on {partner} (metastatic line 1)" in detail
 
 
+@pytest.mark.parametrize("text", ["Letrozole + palbociclib (palbociclib stopped)",
+                                  "Fulvestrant + palbociclib; palbociclib stopped due to neutropenia"])
+def test_a_cdk46i_written_stopped_after_the_regimen_naming_it_is_stopped_and_the_endocrine_drug_is_current(text):
+    # fx4: read "Currently on letrozole + palbociclib": the stop written after the regimen is the
+    # CDK4/6 inhibitor's own, dropped from its endocrine partner, which goes on in the same line
+    # (CR B.9, B.10; CR C.2 step 1), as "Letrozole. Palbociclib stopped (neutropenia)" reads
+    state, cards = _with_statement("cdk-drop-named", text, "active", None)
+    detail = card(cards, "patient-summary")["detail"]
+    partner = text.split(" ")[0].lower()
+    assert f"- Currently on {partner} (metastatic line 1)" in detail
+    assert "(then " not in detail
+    assert f"- Metastatic line 1: palbociclib + {partner}, 2024-02-01 to now (active)" in detail
+    assert sorted(d.name for d in state.therapy.current_drugs()) == [partner]
+
+
 def test_a_cdk46i_written_after_without_is_not_taken_as_after_a_comma_and_no():
     # rt57: "Letrozole without palbociclib" read "Currently on letrozole + palbociclib"; "without"
     # writes the drug as not taken (fx1, drugs.yaml not_taken_opening), as "Letrozole, no palbociclib"
