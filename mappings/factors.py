@@ -1570,7 +1570,9 @@ _NOT_A_DIAGNOSIS = re.compile(
     # diabetes") or after it ("T2DM in mother", "Type 2 diabetes (father)"): FHIR R4
     # FamilyMemberHistory, not the patient's (local_codes.yaml vocabulary relative_words, as the ILD
     # and long QT readers read them; CR A.4 a diagnosis of the patient's)
-    + r"|\b" + _V["relative_words"] + r"(?:'s)?\b" + _CLAUSE + _RELATIVES_DIABETES
+    # (not a relative told of the patient's diabetes, "Mother informed: type 2 diabetes": fx5,
+    # local_codes.yaml vocabulary relative_told_words, FHIR R4 Condition.subject)
+    + r"|\b" + _V["relative_words"] + r"(?:'s)?\b(?!\s+" + _V["relative_told_words"] + r"\b)" + _CLAUSE + _RELATIVES_DIABETES
     + r"|" + _RELATIVES_DIABETES + r"[^.;|,()]{0,10}?\bin\s+(?:(?:his|her|the|a|both|patient'?s)\s+)?" + _V["relative_words"] + r"\b"
     + r"|" + _RELATIVES_DIABETES + r"(?:\s+mellitus)?\s*[-:(]\s*" + _V["relative_words"] + r"\s*\)?\s*(?=$|[.;|,])")
 

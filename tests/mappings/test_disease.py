@@ -2761,3 +2761,14 @@ def test_a_site_finding_in_a_doubted_bracket_is_asked_once():
     assert next(g.message for g in s.gaps if g.code == "metastatic-site-unconfirmed") == (
         'Metastatic site written with a doubt, not counted: the liver ("(? liver lesions)"). Confirm or refute it '
         '(visceral or not changes the treatment guidance).')
+
+
+# fx5: metastases after a relative told of them ("Daughter present: bone metastases") were read as a
+# relative's cancer and dropped, the patient left out of the metastatic pathway (FHIR R4
+# Condition.subject vs FamilyMemberHistory); a relative's metastatic cancer stays not the patient's
+@pytest.mark.parametrize("text, metastatic", [("Daughter present: bone metastases", "yes"),
+                                              ("Husband and mother informed: liver metastases", "yes"),
+                                              ("Mother: metastatic breast cancer", "unknown")])
+def test_metastases_after_a_relative_told_of_them_are_the_patients_and_after_a_relative_alone_are_not(
+        text, metastatic):
+    assert disease(breast_cancer(), condition(cc(text=text), "2023-01-01")).metastatic == metastatic

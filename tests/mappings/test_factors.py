@@ -1688,3 +1688,28 @@ def test_a_lada_written_as_a_suspicion_is_not_counted_and_is_named_unconfirmed()
     s = build_patient_state([patient(birth="1980-01-01"), condition(cc(text="Possible LADA"), "2020-01-01")], PID, AS_OF)
     assert s.factors.diabetes.status == "none-documented"
     assert s.factors.diabetes.unconfirmed == ["type not recorded (written as a suspicion)"]
+
+
+# fx5: a relative told of the patient's condition ("Mother informed: ...") was read as the relative's
+# condition and dropped (FHIR R4 Condition.subject vs FamilyMemberHistory; CR A.4, B.10 ribociclib QT)
+@pytest.mark.parametrize("text, status", [("Mother informed: type 2 diabetes", "type2-untreated"),
+                                          ("Daughter aware: type 1 diabetes", "type1"),
+                                          ("Mother: type 2 diabetes", "none-documented")])
+def test_a_diabetes_after_a_relative_told_of_it_is_the_patients_and_after_a_relative_alone_is_not(text, status):
+    assert factors(condition(cc(text=text), "2019-03-04")).diabetes.status == status
+
+
+@pytest.mark.parametrize("text, documented", [("Mother informed: long QT syndrome", True),
+                                              ("Sister notified: LQTS type 2", True),
+                                              ("Mother: long QT syndrome", False)])
+def test_a_long_qt_syndrome_after_a_relative_told_of_it_is_the_patients_and_after_a_relative_alone_is_not(
+        text, documented):
+    assert factors(condition(cc(text=text), "2019-03-04")).long_qt.documented is documented
+
+
+@pytest.mark.parametrize("text, documented", [("Sister aware: prolonged QT interval", True),
+                                              ("Parents updated - QTc prolongation", True),
+                                              ("Mother: prolonged QT interval", False)])
+def test_a_prolonged_qt_after_a_relative_told_of_it_is_the_patients_and_after_a_relative_alone_is_not(
+        text, documented):
+    assert factors(condition(cc(text=text), "2019-03-04")).prolonged_qt.documented is documented
