@@ -598,7 +598,10 @@ def _primary_breast_of(con: Concept) -> tuple[bool, bool]:
 # not the patient's (FHIR R4 FamilyMemberHistory; vocabulary relative_words), words right before
 # the mention in its clause, or a relative it is written "in" after it ("breast cancer in mother",
 # tables.MET_RELATIVE_AFTER)
-_RELATIVE_BEFORE = re.compile(rf"\b{T.VOCABULARY['relative_words']}('s)?\b[^.;|]{{0,30}}$")
+# a relative told of the patient's cancer ("Mother informed: breast cancer") is no relative's
+# cancer (local_codes.yaml vocabulary relative_told_words, as the other readers skip it)
+_RELATIVE_BEFORE = re.compile(rf"\b{T.VOCABULARY['relative_words']}('s)?\b(?!\s+{T.VOCABULARY['relative_told_words']}\b)"
+                              r"[^.;|]{0,30}$")
 
 
 _BREAST_RULED_OUT_AFTER = re.compile(rf"^[\s\w-]{{0,15}}\b(?:{T.VOCABULARY['ruled_out_words']})\b")

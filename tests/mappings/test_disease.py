@@ -2772,3 +2772,15 @@ def test_a_site_finding_in_a_doubted_bracket_is_asked_once():
 def test_metastases_after_a_relative_told_of_them_are_the_patients_and_after_a_relative_alone_are_not(
         text, metastatic):
     assert disease(breast_cancer(), condition(cc(text=text), "2023-01-01")).metastatic == metastatic
+
+
+# a breast cancer after a relative told of it ("Mother informed: breast cancer") was read as the
+# relative's cancer: no breast primary, the patient out of the pathway (FHIR R4 Condition.subject vs
+# FamilyMemberHistory; the relative_told_words skip fx5 made for the other readers); a relative's
+# breast cancer stays not the patient's
+@pytest.mark.parametrize("text, documented", [("Mother informed: breast cancer", True),
+                                              ("Daughter present: carcinoma of the breast", True),
+                                              ("Mother: breast cancer", False)])
+def test_a_breast_cancer_after_a_relative_told_of_it_is_the_patients_and_after_a_relative_alone_is_not(
+        text, documented):
+    assert (disease(condition(cc(text=text), "2023-01-01")).breast_cancer == "yes") is documented
