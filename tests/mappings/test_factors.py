@@ -1713,3 +1713,13 @@ def test_a_long_qt_syndrome_after_a_relative_told_of_it_is_the_patients_and_afte
 def test_a_prolonged_qt_after_a_relative_told_of_it_is_the_patients_and_after_a_relative_alone_is_not(
         text, documented):
     assert factors(condition(cc(text=text), "2019-03-04")).prolonged_qt.documented is documented
+
+
+# a prediabetes / hyperglycaemia after a relative told of it ("Mother informed: prediabetes") was read as the
+# relative's and dropped (no gap); the relative_told_words skip fx5 made for the diabetes, long QT and ILD readers
+@pytest.mark.parametrize("text,gap", [("Mother informed: prediabetes", "prediabetes-recorded"),
+                                      ("Husband and daughter aware: impaired fasting glucose", "prediabetes-recorded"),
+                                      ("Daughter present: steroid-induced hyperglycaemia", "hyperglycaemia-recorded")])
+def test_a_prediabetes_or_hyperglycaemia_after_a_relative_told_of_it_is_the_patients(text, gap):
+    s = build_patient_state([patient(birth="1980-01-01"), condition(cc(text=text), "2023-01-01")], PID, AS_OF)
+    assert gap in {g.code for g in s.gaps}
