@@ -17,6 +17,10 @@ from service.hooks import load_services
 
 from .conftest import FHIR_BASE, empty_prefetch, observation, patient_view_request, searchset
 
+# a valid CDS Hooks 2.0.1 fhirAuthorization for patient p1
+_BEARER_AUTH = {"access_token": "tok-123", "token_type": "Bearer", "expires_in": 300,
+                "scope": "patient/*.read", "subject": "mbc-cds", "patient": "p1"}
+
 SERVICE = "/cds-services/mbc-treatment-options"
 TEMPLATES = load_services()["mbc-treatment-options"].prefetch
 CONTEXT = {"patientId": "p1", "userId": "Practitioner/1"}
@@ -217,8 +221,7 @@ def test_over_http_a_fetch_failure_is_a_412_with_a_message_and_never_a_500(clien
 def test_over_http_without_prefetch_the_service_fetches_and_answers_cards(client):
     body = patient_view_request(
         fhirServer=FHIR_BASE,
-        fhirAuthorization={"access_token": "tok-123", "token_type": "Bearer", "expires_in": 300,
-                           "scope": "patient/*.read", "subject": "mbc-cds", "patient": "p1"},
+        fhirAuthorization=_BEARER_AUTH,
     )
     with responses.RequestsMock() as rsps:
         mock_everything_empty(rsps)
@@ -442,8 +445,7 @@ def test_a_token_type_of_bearer_in_another_letter_case_is_accepted_and_the_token
     # used to fail with a 400 "fhirAuthorization.token_type: Input should be 'Bearer'"
     body = patient_view_request(
         fhirServer=FHIR_BASE,
-        fhirAuthorization={"access_token": "tok-123", "token_type": token_type, "expires_in": 300,
-                           "scope": "patient/*.read", "subject": "mbc-cds", "patient": "p1"},
+        fhirAuthorization={**_BEARER_AUTH, "token_type": token_type},
     )
     with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
         mock_everything_empty(rsps)
@@ -482,8 +484,7 @@ def test_a_fhir_server_refusing_a_call_without_fhir_authorization_is_a_412_that_
 def test_a_fhir_server_refusing_the_token_sent_is_a_412_that_does_not_blame_a_missing_token(client):
     body = patient_view_request(
         fhirServer=FHIR_BASE,
-        fhirAuthorization={"access_token": "tok-123", "token_type": "Bearer", "expires_in": 300,
-                           "scope": "patient/*.read", "subject": "mbc-cds", "patient": "p1"},
+        fhirAuthorization=_BEARER_AUTH,
     )
     with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
         rsps.add(responses.GET, re.compile(re.escape(FHIR_BASE) + ".*"), status=401, json={})
