@@ -950,7 +950,6 @@ def _names_lada(text: str) -> bool:
     return bool(_LADA(_NOT_A_DIAGNOSIS.sub(" ", text)))
 
 
-
 @lru_cache(maxsize=4096)
 def _lada_as_diabetes(text: str) -> str | None:
     """A text naming a LADA and no other diabetes, the LADA written "diabetes", for the suspicion,
