@@ -741,13 +741,27 @@ class _Checker:
             # a progression on this line: what is drafted is the next line (one dated the day the
             # line started is the one it followed, as the mappings read it: _progression_documented)
             return False
-        if self.state.as_of is None or months_between(line.start, self.state.as_of) >= SUBSTITUTION_MONTHS:
-            return False  # a switch this late, no reason recorded: the mappings count a new line
+        if self.state.as_of is None:
+            return False
+        if months_between(line.start, self.state.as_of) >= SUBSTITUTION_MONTHS and not self._switch_reason(names):
+            return False  # a switch this late, no reason stated: the mappings count a new line
         taken, drafted = set(line.names), set(names)
         new, old = drafted - taken, taken - drafted
         if not new or not taken & drafted or len(drafted) != len(taken) or not new <= self.drafted:
             return False  # nothing of the line continues (both drugs replaced): a new regimen
         return sorted(DRUGS[n].drug_class for n in new) == sorted(DRUGS[n].drug_class for n in old)
+
+    def _switch_reason(self, names) -> Draft | None:
+        """The first draft of the regimen `names` whose own words state a reason other than
+        progression (DraftOrder.stated_other_reason: "switching for neutropenia", "palbociclib
+        intolerance"), none of its drafts stating a progression: the reason that keeps a
+        same-class switch within its line however late, as the therapy history counts it once
+        recorded (mappings/therapy.py _looks_like_substitution: the replaced drug stopped for a
+        reason that is not progression; CR C.2 step 1: a new line starts after progression)."""
+        drafts = self._drafts_of(names)
+        if any(d.order.stated_progression for d in drafts):
+            return None
+        return next((d for d in drafts if d.order.stated_other_reason), None)
 
     def _judged_in_line(self, g: Group) -> bool:
         """The group was judged as a swap within the running line (line_assessment)."""
@@ -1058,6 +1072,7 @@ class _Checker:
             head = f"{upper_first(n)} {s.short}"
             text = s.text[len(head) + 2:] if s.text.startswith(head + ": ") else s.text  # not said twice
             lines.append(f"- {head} ({n} drafted, {a} active): {text} ({self._source_title(s.source)})")
+        lines += self._within_line_reason_lines(drug_group, drafted)
         lines += [f"- If this is a switch, stop the active {active_label} order{'' if one else 's'}: this card "
                   "does not stop {0}. A draft naming the order it replaces "
                   "(MedicationRequest.priorPrescription) gets no such card.".format(
@@ -1083,6 +1098,23 @@ class _Checker:
         if any(s.indicator == "critical" for s, _, _ in merged):
             card.indicator = "critical"  # the merged caution's own indicator, the stronger one
         return [card]
+
+    def _within_line_reason_lines(self, drug_group: dict[str, Group], drafted: list[str]) -> list[str]:
+        """The active-drug card's word on a drafted drug swapped within the running line for the
+        reason its draft states (_switch_reason): judged as the line's own regimen, not as a new
+        line, so no "first-line option" card; the safety and combination checks still apply."""
+        line = self.ctx.current_line
+        out = []
+        groups = {id(drug_group[n]): drug_group[n] for n in drafted if n in drug_group}
+        for g in groups.values():
+            said = self._switch_reason(g.cand.names) if self._judged_in_line(g) else None
+            if said is None or line is None:
+                continue
+            out.append(f"- Drafted for a reason other than progression ({said.order.stated_other_reason}, "
+                       f"{said.reference or said.order.resource_type}): a switch within the running metastatic "
+                       f"line {line.number} ({' + '.join(line.names)}), not a new line (CR C.2 step 1); "
+                       f"{' + '.join(g.cand.names)} is judged as that line's regimen.")
+        return out
 
     def _safety_with_active(self, drug_group: dict[str, Group], not_indicated: set[str],
                             active: set[str]) -> list[tuple[SafetyRule, str, str]]:
