@@ -991,6 +991,15 @@ class _Checker:
         summary = (f"{extra_label} drafted with {kept_label}: "
                    + (f"no labelled regimen combines them — {reasons[0]}" if reasons[0].startswith("two")
                       else reasons[0]))
+        if len(reasons) > 1 and all(r.startswith("two") for r in reasons):
+            # two regimens drafted at once (letrozole + palbociclib and fulvestrant + abemaciclib):
+            # two CDK4/6 inhibitors and two endocrine agents, each said (the first alone, clipped,
+            # hid the second); the drugs named only when all fit (labels B.1-B.14, CR C.2)
+            head = f"{extra_label} drafted with {kept_label}: "
+            facts = " and ".join(dict.fromkeys(r.split(" (")[0] for r in reasons))
+            summary = next(s for s in (head + "no labelled regimen combines them — " + "; ".join(reasons),
+                                       head + facts + " — no label combines them", head + facts)
+                           if len(s) <= MAX_SUMMARY or s == head + facts)
         return [self._not_indicated_topic_card(reg, summary, lines, suggestions)]
 
     # -- a drafted drug beside an active drug of its class ---------------------
