@@ -743,13 +743,14 @@ class _Checker:
             return False
         if self.state.as_of is None:
             return False
-        if months_between(line.start, self.state.as_of) >= SUBSTITUTION_MONTHS and not self._switch_reason(names):
-            return False  # a switch this late, no reason stated: the mappings count a new line
         taken, drafted = set(line.names), set(names)
         new, old = drafted - taken, taken - drafted
         if not new or not taken & drafted or len(drafted) != len(taken) or not new <= self.drafted:
             return False  # nothing of the line continues (both drugs replaced): a new regimen
-        return sorted(DRUGS[n].drug_class for n in new) == sorted(DRUGS[n].drug_class for n in old)
+        if sorted(DRUGS[n].drug_class for n in new) != sorted(DRUGS[n].drug_class for n in old):
+            return False
+        # a switch this late with no reason stated: the mappings count a new line
+        return months_between(line.start, self.state.as_of) < SUBSTITUTION_MONTHS or bool(self._switch_reason(names))
 
     def _switch_reason(self, names) -> Draft | None:
         """The first draft of the regimen `names` whose own words state a reason other than
@@ -759,6 +760,12 @@ class _Checker:
         recorded (mappings/therapy.py _looks_like_substitution: the replaced drug stopped for a
         reason that is not progression; CR C.2 step 1: a new line starts after progression)."""
         drafts = self._drafts_of(names)
+        # a draft prohibiting a drug of the running line the regimen leaves out (doNotPerform:
+        # "palbociclib, do not give: neutropenia") states why that drug stops, as a record's stop reason does
+        line = self.ctx.current_line
+        replaced = set(line.names) - set(names) if line is not None else set()
+        drafts += [Draft(o, tuple(d.name for d in o.drugs), False) for o in self.prohibiting
+                   if replaced & {d.name for d in o.drugs}]
         if any(d.order.stated_progression for d in drafts):
             return None
         return next((d for d in drafts if d.order.stated_other_reason), None)

@@ -283,3 +283,22 @@ def test_a_draft_stating_a_toxicity_and_a_progression_is_not_read_as_a_switch_wi
     [card] = [c for c in cards if c["summary"].startswith("Letrozole + ribociclib: " + FIRST_LINE_NOT_INDICATED)]
     assert "- note: 'Progression on letrozole' (MedicationRequest/mr-ribociclib)" in card["detail"]
     assert not any("Drafted for a reason other than progression" in c["detail"] for c in cards)
+
+
+@pytest.mark.parametrize("with_letrozole", [False, True])
+def test_a_late_cdk46_inhibitor_switch_with_the_old_one_prohibited_for_a_stated_toxicity_stays_within_the_line(
+        with_letrozole):
+    # palbociclib drafted doNotPerform with its reason (FHIR R4 MedicationRequest.doNotPerform, .reasonCode),
+    # ribociclib drafted: the record analog of 'palbociclib stopped for neutropenia' (mappings/therapy.py
+    # _looks_like_substitution). Before: 'Ribociclib drafted without fulvestrant: Fulvestrant + CDK4/6
+    # inhibitor is the labelled regimen' (with letrozole drafted: 'Letrozole + ribociclib: not indicated — A
+    # first-line option ...'). Now silent: the drafts stop palbociclib, letrozole continues, the line's regimen
+    from tests.orders.test_order_consistency import _running_first_line_fhir_cards
+
+    patient = de_novo("p-running-first-line").regimen(("letrozole", "palbociclib"), "2024-02-01")
+    words = {"doNotPerform": True, "reasonCode": [{"text": "Grade 4 neutropenia"}]}
+    names = ("palbociclib", "ribociclib") + (("letrozole",) if with_letrozole else ())
+    assert _running_first_line_fhir_cards(words, *names, patient=patient) == []
+    # without a reason, as late a switch is still judged as the next line
+    cards = _running_first_line_fhir_cards({"doNotPerform": True}, *names, patient=patient)
+    assert cards and all(c["indicator"] == "warning" for c in cards)
