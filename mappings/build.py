@@ -1231,9 +1231,12 @@ def _read_draft_order(r: dict, rtype: str, index: dict, patient_id: str | None, 
 
 
 # The elements where a drafted MedicationRequest says why it is ordered (FHIR R4
-# MedicationRequest.reasonCode: "reason or indication for ordering"; .note; .statusReason),
-# in the order a card quotes the first that states a progression
-_DRAFT_REASON_ELEMENTS = ("reasonCode", "note", "statusReason")
+# MedicationRequest.reasonCode: "reason or indication for ordering"; .reasonReference: the
+# "condition or observation that supports why the prescription is being written", read by its
+# display, Reference.display "text alternative for the resource", as the therapy history reads a
+# record's (mappings/disease.py, factors.py); .note; .statusReason), in the order a card quotes
+# the first that states a progression
+_DRAFT_REASON_ELEMENTS = ("reasonCode", "reasonReference", "note", "statusReason")
 
 
 def _stated_reason(r: dict) -> tuple[str | None, str | None]:
@@ -1260,7 +1263,8 @@ def _stated_reason(r: dict) -> tuple[str | None, str | None]:
                                               for system, code, _ in codings(item))
             coded_other = element != "note" and any(T.local_lookup(T.STOP_NON_PROGRESSION_CODES, system, code)
                                                     for system, code, _ in codings(item))
-            texts = [item.get("text")] + ([d for _, _, d in codings(item)] if element != "note" else [])
+            texts = ([item.get("display")] if element == "reasonReference" else
+                     [item.get("text")] + ([d for _, _, d in codings(item)] if element != "note" else []))
             for text in texts:
                 if not isinstance(text, str) or not text.strip():
                     continue

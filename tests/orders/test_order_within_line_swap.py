@@ -245,6 +245,8 @@ def _late_switch_cards(words: dict, *names: str, progression: str | None = None)
     ({"reasonCode": [{"coding": [{"system": "http://snomed.info/sct", "code": "281647001",
                                   "display": "Adverse reaction to drug"}]}]}, "reasonCode: 'Adverse reaction to drug'"),
     ({"note": [{"text": "No progression, switching for toxicity"}]}, "note: 'No progression, switching for toxicity'"),
+    ({"reasonReference": [{"reference": "Condition/neutropenia", "display": "Neutropenia"}]},
+     "reasonReference: 'Neutropenia'"),
 ])
 @pytest.mark.parametrize("drafted", [("letrozole", "ribociclib"), ("ribociclib",)])
 def test_a_cdk46_inhibitor_switched_late_in_the_first_line_for_a_stated_toxicity_is_a_switch_within_the_line(
