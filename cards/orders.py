@@ -730,8 +730,10 @@ class _Checker:
         started); chemotherapy combinations are left to the clinician (C.2 step 2).
         As patient-view will count the switch once recorded (mappings/therapy.py
         _looks_like_substitution, _continues): within SUBSTITUTION_MONTHS of the line's start,
-        a drug of the line continuing; a later switch, or every drug replaced, is a new line
-        by the regimen-change proxy (C.2 step 1)."""
+        a drug of the line continuing, or later when a draft states a reason other than
+        progression (_switch_reason: "switching for neutropenia", a doNotPerform of the old drug
+        "for neutropenia", as a record's stop reason keeps it one line); a later switch with no
+        such reason, or every drug replaced, is a new line by the regimen-change proxy (C.2 step 1)."""
         line = self.ctx.current_line
         if line is None or not line.endocrine or line.progressed or line.start is None:
             return False
