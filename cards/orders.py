@@ -730,8 +730,10 @@ class _Checker:
         started); chemotherapy combinations are left to the clinician (C.2 step 2).
         As patient-view will count the switch once recorded (mappings/therapy.py
         _looks_like_substitution, _continues): within SUBSTITUTION_MONTHS of the line's start,
-        a drug of the line continuing; a later switch, or every drug replaced, is a new line
-        by the regimen-change proxy (C.2 step 1)."""
+        a drug of the line continuing, or later when a draft states a reason other than
+        progression (_switch_reason: "switching for neutropenia", a doNotPerform of the old drug
+        "for neutropenia", as a record's stop reason keeps it one line); a later switch with no
+        such reason, or every drug replaced, is a new line by the regimen-change proxy (C.2 step 1)."""
         line = self.ctx.current_line
         if line is None or not line.endocrine or line.progressed or line.start is None:
             return False
@@ -741,13 +743,34 @@ class _Checker:
             # a progression on this line: what is drafted is the next line (one dated the day the
             # line started is the one it followed, as the mappings read it: _progression_documented)
             return False
-        if self.state.as_of is None or months_between(line.start, self.state.as_of) >= SUBSTITUTION_MONTHS:
-            return False  # a switch this late, no reason recorded: the mappings count a new line
+        if self.state.as_of is None:
+            return False
         taken, drafted = set(line.names), set(names)
         new, old = drafted - taken, taken - drafted
         if not new or not taken & drafted or len(drafted) != len(taken) or not new <= self.drafted:
             return False  # nothing of the line continues (both drugs replaced): a new regimen
-        return sorted(DRUGS[n].drug_class for n in new) == sorted(DRUGS[n].drug_class for n in old)
+        if sorted(DRUGS[n].drug_class for n in new) != sorted(DRUGS[n].drug_class for n in old):
+            return False
+        # a switch this late with no reason stated: the mappings count a new line
+        return months_between(line.start, self.state.as_of) < SUBSTITUTION_MONTHS or bool(self._switch_reason(names))
+
+    def _switch_reason(self, names) -> Draft | None:
+        """The first draft of the regimen `names` whose own words state a reason other than
+        progression (DraftOrder.stated_other_reason: "switching for neutropenia", "palbociclib
+        intolerance"), none of its drafts stating a progression: the reason that keeps a
+        same-class switch within its line however late, as the therapy history counts it once
+        recorded (mappings/therapy.py _looks_like_substitution: the replaced drug stopped for a
+        reason that is not progression; CR C.2 step 1: a new line starts after progression)."""
+        drafts = self._drafts_of(names)
+        # a draft prohibiting a drug of the running line the regimen leaves out (doNotPerform:
+        # "palbociclib, do not give: neutropenia") states why that drug stops, as a record's stop reason does
+        line = self.ctx.current_line
+        replaced = set(line.names) - set(names) if line is not None else set()
+        drafts += [Draft(o, tuple(d.name for d in o.drugs), False) for o in self.prohibiting
+                   if replaced & {d.name for d in o.drugs}]
+        if any(d.order.stated_progression for d in drafts):
+            return None
+        return next((d for d in drafts if d.order.stated_other_reason), None)
 
     def _judged_in_line(self, g: Group) -> bool:
         """The group was judged as a swap within the running line (line_assessment)."""
@@ -977,6 +1000,15 @@ class _Checker:
         summary = (f"{extra_label} drafted with {kept_label}: "
                    + (f"no labelled regimen combines them — {reasons[0]}" if reasons[0].startswith("two")
                       else reasons[0]))
+        if len(reasons) > 1 and all(r.startswith("two") for r in reasons):
+            # two regimens drafted at once (letrozole + palbociclib and fulvestrant + abemaciclib):
+            # two CDK4/6 inhibitors and two endocrine agents, each said (the first alone, clipped,
+            # hid the second); the drugs named only when all fit (labels B.1-B.14, CR C.2)
+            head = f"{extra_label} drafted with {kept_label}: "
+            facts = " and ".join(dict.fromkeys(r.split(" (")[0] for r in reasons))
+            summary = next(s for s in (head + "no labelled regimen combines them — " + "; ".join(reasons),
+                                       head + facts + " — no label combines them", head + facts)
+                           if len(s) <= MAX_SUMMARY or s == head + facts)
         return [self._not_indicated_topic_card(reg, summary, lines, suggestions)]
 
     # -- a drafted drug beside an active drug of its class ---------------------
@@ -1058,6 +1090,7 @@ class _Checker:
             head = f"{upper_first(n)} {s.short}"
             text = s.text[len(head) + 2:] if s.text.startswith(head + ": ") else s.text  # not said twice
             lines.append(f"- {head} ({n} drafted, {a} active): {text} ({self._source_title(s.source)})")
+        lines += self._within_line_reason_lines(drug_group, drafted)
         lines += [f"- If this is a switch, stop the active {active_label} order{'' if one else 's'}: this card "
                   "does not stop {0}. A draft naming the order it replaces "
                   "(MedicationRequest.priorPrescription) gets no such card.".format(
@@ -1083,6 +1116,23 @@ class _Checker:
         if any(s.indicator == "critical" for s, _, _ in merged):
             card.indicator = "critical"  # the merged caution's own indicator, the stronger one
         return [card]
+
+    def _within_line_reason_lines(self, drug_group: dict[str, Group], drafted: list[str]) -> list[str]:
+        """The active-drug card's word on a drafted drug swapped within the running line for the
+        reason its draft states (_switch_reason): judged as the line's own regimen, not as a new
+        line, so no "first-line option" card; the safety and combination checks still apply."""
+        line = self.ctx.current_line
+        out = []
+        groups = {id(drug_group[n]): drug_group[n] for n in drafted if n in drug_group}
+        for g in groups.values():
+            said = self._switch_reason(g.cand.names) if self._judged_in_line(g) else None
+            if said is None or line is None:
+                continue
+            out.append(f"- Drafted for a reason other than progression ({said.order.stated_other_reason}, "
+                       f"{said.reference or said.order.resource_type}): a switch within the running metastatic "
+                       f"line {line.number} ({' + '.join(line.names)}), not a new line (CR C.2 step 1); "
+                       f"{' + '.join(g.cand.names)} is judged as that line's regimen.")
+        return out
 
     def _safety_with_active(self, drug_group: dict[str, Group], not_indicated: set[str],
                             active: set[str]) -> list[tuple[SafetyRule, str, str]]:

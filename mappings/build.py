@@ -424,7 +424,7 @@ from mappings.therapy import (
     medication_conflict, medication_readable, resolve_medication, to_drug, unnamed_drug_in_concept, unnamed_drug_in_text, class_beside_drug_classes,
 )
 # the stop-reason reading of a record's statusReason / note (local_codes.yaml stop_reasons), read
-# of a drafted order's own words the same way (_stated_progression), with the disease-status
+# of a drafted order's own words the same way (_stated_reason), with the disease-status
 # reading of a status's written answer (local_codes.yaml disease_status): it is the cancer that progressed
 from mappings.therapy import _status_text_reading, _stop_reason_of_text
 
@@ -1202,6 +1202,7 @@ def _read_draft_order(r: dict, rtype: str, index: dict, patient_id: str | None, 
             unreadable = _do_not_perform_unclear(r, "test")
             loinc, genes, origin, archival = [], [], None, False
     prior = ref_str(r.get("priorPrescription")) if rtype == "MedicationRequest" else None
+    reason, stated = _stated_reason(r) if rtype == "MedicationRequest" and drugs else (None, None)
     prior_key = ref_type_and_id(prior) if prior else None
     return DraftOrder(
         resource_type=rtype,
@@ -1220,7 +1221,8 @@ def _read_draft_order(r: dict, rtype: str, index: dict, patient_id: str | None, 
         unnamed_partner=partner[0] if partner else None,
         unnamed_partner_classes=sorted(partner[1]) if partner else [],
         full_url=full_url if isinstance(full_url, str) and full_url else None,
-        stated_progression=_stated_progression(r) if rtype == "MedicationRequest" and drugs else None,
+        stated_progression=stated if reason == "progression" else None,
+        stated_other_reason=stated if reason == "other" else None,
         loinc=loinc,
         genes=genes,
         origin=origin,
@@ -1229,41 +1231,61 @@ def _read_draft_order(r: dict, rtype: str, index: dict, patient_id: str | None, 
 
 
 # The elements where a drafted MedicationRequest says why it is ordered (FHIR R4
-# MedicationRequest.reasonCode: "reason or indication for ordering"; .note; .statusReason),
-# in the order a card quotes the first that states a progression
-_DRAFT_REASON_ELEMENTS = ("reasonCode", "note", "statusReason")
+# MedicationRequest.reasonCode: "reason or indication for ordering"; .reasonReference: the
+# "condition or observation that supports why the prescription is being written", read by its
+# display, Reference.display "text alternative for the resource", as the therapy history reads a
+# record's (mappings/disease.py, factors.py); .note; .statusReason), in the order a card quotes
+# the first that states a progression
+_DRAFT_REASON_ELEMENTS = ("reasonCode", "reasonReference", "note", "statusReason")
 
 
-def _stated_progression(r: dict) -> str | None:
-    """A progression a drafted MedicationRequest's own words state, as "<element>: '<words>'"
-    (DraftOrder.stated_progression): its reasonCode / statusReason text or displays (a
+def _stated_reason(r: dict) -> tuple[str | None, str | None]:
+    """Why a drafted MedicationRequest's own words say it is ordered, as ("progression" | "other",
+    "<element>: '<words>'") or (None, None).
+
+    "progression" (DraftOrder.stated_progression): its reasonCode / statusReason text or displays (a
     progression code of local_codes.yaml stop_reasons progression_codes too) or a note's text,
     read as a stop reason is (local_codes.yaml stop_reasons: a negated, hedged or conditional
     progression, "until progression", is none) and as a disease status's written answer is (the
     cancer's: a symptom's or another condition's worsening is none), and not a plan for a progression to come
-    (draft_plan_patterns). The clinician's statement, not a record (CR C.2 step 1)."""
+    (draft_plan_patterns). The clinician's statement, not a record (CR C.2 step 1).
+    "other" (DraftOrder.stated_other_reason): no element states a progression, and one states a
+    reason that is none, read as a record's stop reason is (mappings/therapy.py _stop_reason_of_text
+    'other': "switching for neutropenia", "palbociclib intolerance", "no progression, switching
+    for toxicity"; a non-progression code of stop_reasons non_progression_codes): the reason that
+    makes a same-class switch a substitution within its line once recorded (_looks_like_substitution)."""
+    other = None
     for element in _DRAFT_REASON_ELEMENTS:
         for item in as_list(r.get(element)):
             if not isinstance(item, dict):
                 continue
             coded = element != "note" and any(T.local_lookup(T.STOP_PROGRESSION_CODES, system, code)
                                               for system, code, _ in codings(item))
-            texts = [item.get("text")] + ([d for _, _, d in codings(item)] if element != "note" else [])
+            coded_other = element != "note" and any(T.local_lookup(T.STOP_NON_PROGRESSION_CODES, system, code)
+                                                    for system, code, _ in codings(item))
+            texts = ([item.get("display")] if element == "reasonReference" else
+                     [item.get("text")] + ([d for _, _, d in codings(item)] if element != "note" else []))
             for text in texts:
                 if not isinstance(text, str) or not text.strip():
                     continue
                 said = " ".join(text.split())
                 if T.DRAFT_PROGRESSION_PLAN.search(said):
-                    return None  # a plan for a progression to come: no statement, whatever else it says
+                    return None, None  # a plan for a progression to come: no statement, whatever else it says
                 # the stop-reason reading says a progression ("worsening", "recurrent", "no
                 # response" are one there, beside an anticancer drug's stop); the disease-status
                 # reading that it is the cancer's (not "progression of bone pain", "worsening renal
                 # function", "recurrent UTI", "ESR1 resistance mutation": CR C.2 step 1)
-                if _stop_reason_of_text(said) == "progression" and _status_text_reading(said.lower()) == "progression":
-                    return f"{element}: '{printable_clip(said, 80)}'"
-            if coded and not any(isinstance(t, str) and t.strip() for t in texts):
-                return f"{element}: coded progression"
-    return None
+                stop = _stop_reason_of_text(said)
+                if stop == "progression" and _status_text_reading(said.lower()) == "progression":
+                    return "progression", f"{element}: '{printable_clip(said, 80)}'"
+                if stop == "other" and other is None:
+                    other = f"{element}: '{printable_clip(said, 80)}'"
+            if not any(isinstance(t, str) and t.strip() for t in texts):
+                if coded:
+                    return "progression", f"{element}: coded progression"
+                if coded_other and other is None:
+                    other = f"{element}: coded {next(d or c for _, c, d in codings(item) if c)}"
+    return ("other", other) if other else (None, None)
 
 
 def _do_not_perform_unclear(r: dict, what: str) -> str:

@@ -931,6 +931,12 @@ class DraftOrder(BaseModel):
     # CancerDiseaseStatus: CR C.2 step 1). A plan or condition ("to start at progression",
     # "until progression") and a suspicion ("suspected progression") state none (None)
     stated_progression: str | None = None
+    # a reason other than progression the draft's own words state (the same elements, read as a
+    # record's stop reason: "switching for neutropenia", "palbociclib intolerance", reasonCode
+    # "Adverse reaction to drug"), as "<element>: '<words>'", when none states a progression: a
+    # same-class switch drafted for it stays within its line, as the therapy history counts it
+    # once recorded (mappings/therapy.py _looks_like_substitution; CR C.2 step 1)
+    stated_other_reason: str | None = None
     # FHIR R4 MedicationRequest.priorPrescription ("Type/id", a version or base URL dropped): the
     # order this draft replaces. A draft naming the active order of a drug of its class is a
     # deliberate switch, so the order cards do not say that drug is still active

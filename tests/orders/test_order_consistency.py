@@ -457,6 +457,9 @@ def _running_first_line_fhir_cards(words: dict, *names: str, patient=None):
     ({"note": [{"text": "Switching for progression on letrozole"}]}, "note: 'Switching for progression on letrozole'"),
     ({"reasonCode": [{"text": "Disease progression"}]}, "reasonCode: 'Disease progression'"),
     ({"statusReason": {"text": "progressive disease on CT 2024-08"}}, "statusReason: 'progressive disease on CT 2024-08'"),
+    # FHIR R4 MedicationRequest.reasonReference, read by its display (before: not read, the warning stayed)
+    ({"reasonReference": [{"reference": "Condition/pd-2024-08", "display": "Disease progression"}]},
+     "reasonReference: 'Disease progression'"),
 ])
 def test_fulvestrant_with_palbociclib_drafted_with_its_own_words_stating_progression_gets_an_info_card_asking_to_record_it(
         words, quoted):

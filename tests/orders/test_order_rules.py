@@ -1406,3 +1406,22 @@ def test_letrozole_drafted_with_capecitabine_and_docetaxel_names_both_chemothera
     assert card["summary"] == ("Letrozole drafted with capecitabine + docetaxel: no labelled regimen adds letrozole "
                                "to capecitabine + docetaxel")
     assert [deleted(s) for s in card["suggestions"]] == [["MedicationRequest/l"]]
+
+
+@pytest.mark.parametrize("drafted, summary", [
+    (("letrozole", "palbociclib", "fulvestrant", "abemaciclib"),
+     "Palbociclib + fulvestrant drafted with letrozole + abemaciclib: two CDK4/6 inhibitors and two endocrine agents "
+     "— no label combines them"),
+    (("letrozole", "palbociclib", "anastrozole", "ribociclib"),
+     "Palbociclib + anastrozole drafted with letrozole + ribociclib: two CDK4/6 inhibitors and two aromatase "
+     "inhibitors — no label combines them"),
+])
+def test_two_whole_regimens_drafted_at_once_are_warned_as_two_cdk46_inhibitors_and_two_endocrine_agents_both_in_the_summary(
+        drafted, summary):
+    # before: '... no labelled regimen combines them — two CDK4/6 inhibitors (palbociclib and…', the
+    # summary clipped before the second fact (two endocrine agents): labels B.1-B.14 hold one of each
+    cards = run(base_state(), [draft(n[0] + str(i), n) for i, n in enumerate(drafted)])
+    card = _extra_card(cards)
+    assert card["indicator"] == "warning" and card["summary"] == summary
+    for n in drafted:
+        assert f"({n})" in card["detail"]  # every draft named under the drafts checked

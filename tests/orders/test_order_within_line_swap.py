@@ -219,3 +219,88 @@ def test_http_letrozole_palbociclib_drafted_on_a_running_letrozole_ribociclib_li
     # the palbociclib draft naming the ribociclib order it replaces (MedicationRequest.priorPrescription)
     drafts[1]["priorPrescription"] = {"reference": current}
     assert post(client, chart, "order-sign", drafts) == []
+
+
+# --- a same-class switch whose draft states a reason other than progression (toxicity, intolerance) ----
+# mappings/therapy.py _looks_like_substitution: a drug replaced by one of its class after it stopped for a
+# reason that is not progression is swapped within its line however late (CR C.2 step 1: a new line
+# starts after progression). The draft's own words (FHIR R4 MedicationRequest.note / reasonCode /
+# statusReason) say the same before it is recorded.
+
+def _late_switch_cards(words: dict, *names: str, progression: str | None = None):
+    """Letrozole + palbociclib since 2024-02-01 (7 months, beyond SUBSTITUTION_MONTHS), asked
+    2024-09-01; `names` drafted as FHIR MedicationRequests, the one for ribociclib carrying `words`."""
+    from tests.orders.test_order_consistency import _running_first_line_fhir_cards
+
+    patient = de_novo("p-running-first-line").regimen(("letrozole", "palbociclib"), "2024-02-01")
+    if progression:
+        patient.progression(progression)
+    ordered = sorted(names, key=lambda n: n != "ribociclib")  # the words go on the first draft
+    return _running_first_line_fhir_cards(words, *ordered, patient=patient)
+
+
+@pytest.mark.parametrize("words, quoted", [
+    ({"note": [{"text": "Switching for neutropenia"}]}, "note: 'Switching for neutropenia'"),
+    ({"reasonCode": [{"text": "Palbociclib intolerance"}]}, "reasonCode: 'Palbociclib intolerance'"),
+    ({"reasonCode": [{"coding": [{"system": "http://snomed.info/sct", "code": "281647001",
+                                  "display": "Adverse reaction to drug"}]}]}, "reasonCode: 'Adverse reaction to drug'"),
+    ({"note": [{"text": "No progression, switching for toxicity"}]}, "note: 'No progression, switching for toxicity'"),
+    ({"reasonReference": [{"reference": "Condition/neutropenia", "display": "Neutropenia"}]},
+     "reasonReference: 'Neutropenia'"),
+])
+@pytest.mark.parametrize("drafted", [("letrozole", "ribociclib"), ("ribociclib",)])
+def test_a_cdk46_inhibitor_switched_late_in_the_first_line_for_a_stated_toxicity_is_a_switch_within_the_line(
+        words, quoted, drafted):
+    # before: 'Letrozole + ribociclib: not indicated — A first-line option; the patient has had metastatic
+    # therapy (1 line(s))' (ribociclib drafted alone: 'Ribociclib drafted without fulvestrant'), as if the
+    # switch were the next line
+    cards = _late_switch_cards(words, *drafted)
+    assert shown(cards) == [("warning", "order-not-indicated", "Ribociclib drafted while palbociclib is active: no "
+                             "labelled regimen gives both — stop palbociclib if switching")]
+    assert (f"- Drafted for a reason other than progression ({quoted}, MedicationRequest/mr-ribociclib): a switch "
+            "within the running metastatic line 1 (letrozole + palbociclib), not a new line (CR C.2 step 1); "
+            "letrozole + ribociclib is judged as that line's regimen.") in cards[0]["detail"]
+    # patient-view, the switch recorded with its reason: one line
+    recorded = (de_novo("late-tox").med("letrozole", "2024-02-01")
+                .med("palbociclib", "2024-02-01", "2024-09-01", stopped_for="neutropenia").med("ribociclib", "2024-09-01"))
+    lines = recorded.state(dt.date(2024, 9, 15)).therapy.metastatic_lines
+    assert [(ln.number, ln.names) for ln in lines] == [(1, ["letrozole", "palbociclib", "ribociclib"])]
+
+
+@pytest.mark.parametrize("words, progression", [
+    ({}, None),                                                  # no reason stated: the regimen-change proxy
+    ({"note": [{"text": "Switching for neutropenia"}]}, "2024-08-15"),  # a progression recorded on the line
+    ({"note": [{"text": "Suspected progression"}]}, None),       # a suspicion is no stated reason
+])
+def test_a_late_cdk46_inhibitor_switch_without_a_stated_non_progression_reason_stays_the_next_line(words, progression):
+    summaries = [c["summary"] for c in _late_switch_cards(words, "letrozole", "ribociclib", progression=progression)]
+    assert any(s.startswith("Letrozole + ribociclib: " + FIRST_LINE_NOT_INDICATED) for s in summaries), summaries
+
+
+def test_a_draft_stating_a_toxicity_and_a_progression_is_not_read_as_a_switch_within_the_line():
+    # the progression its note states wins (mappings/therapy.py _looks_like_substitution: a drug stopped
+    # for progression starts a new line): judged as the next line, the statement named on its card
+    words = {"reasonCode": [{"text": "Neutropenia"}], "note": [{"text": "Progression on letrozole"}]}
+    cards = _late_switch_cards(words, "letrozole", "ribociclib")
+    [card] = [c for c in cards if c["summary"].startswith("Letrozole + ribociclib: " + FIRST_LINE_NOT_INDICATED)]
+    assert "- note: 'Progression on letrozole' (MedicationRequest/mr-ribociclib)" in card["detail"]
+    assert not any("Drafted for a reason other than progression" in c["detail"] for c in cards)
+
+
+@pytest.mark.parametrize("with_letrozole", [False, True])
+def test_a_late_cdk46_inhibitor_switch_with_the_old_one_prohibited_for_a_stated_toxicity_stays_within_the_line(
+        with_letrozole):
+    # palbociclib drafted doNotPerform with its reason (FHIR R4 MedicationRequest.doNotPerform, .reasonCode),
+    # ribociclib drafted: the record analog of 'palbociclib stopped for neutropenia' (mappings/therapy.py
+    # _looks_like_substitution). Before: 'Ribociclib drafted without fulvestrant: Fulvestrant + CDK4/6
+    # inhibitor is the labelled regimen' (with letrozole drafted: 'Letrozole + ribociclib: not indicated — A
+    # first-line option ...'). Now silent: the drafts stop palbociclib, letrozole continues, the line's regimen
+    from tests.orders.test_order_consistency import _running_first_line_fhir_cards
+
+    patient = de_novo("p-running-first-line").regimen(("letrozole", "palbociclib"), "2024-02-01")
+    words = {"doNotPerform": True, "reasonCode": [{"text": "Grade 4 neutropenia"}]}
+    names = ("palbociclib", "ribociclib") + (("letrozole",) if with_letrozole else ())
+    assert _running_first_line_fhir_cards(words, *names, patient=patient) == []
+    # without a reason, as late a switch is still judged as the next line
+    cards = _running_first_line_fhir_cards({"doNotPerform": True}, *names, patient=patient)
+    assert cards and all(c["indicator"] == "warning" for c in cards)
