@@ -1723,3 +1723,14 @@ def test_a_prolonged_qt_after_a_relative_told_of_it_is_the_patients_and_after_a_
 def test_a_prediabetes_or_hyperglycaemia_after_a_relative_told_of_it_is_the_patients(text, gap):
     s = build_patient_state([patient(birth="1980-01-01"), condition(cc(text=text), "2023-01-01")], PID, AS_OF)
     assert gap in {g.code for g in s.gaps}
+
+
+# pf4: a MODY after a relative told of it ("Mother informed: MODY") was read as the mother's and dropped
+# (no caution); the relative_told_words skip the other factor readers make (FHIR R4 Condition.subject, CR A.4)
+@pytest.mark.parametrize("text, status", [("Mother informed: MODY", "type2-untreated"),
+                                          ("Sister told: MODY 3", "type2-untreated"),
+                                          ("Daughter aware: LADA", "type2-untreated"),
+                                          ("Mother: MODY", "none-documented"),
+                                          ("Mother: LADA", "none-documented")])
+def test_a_mody_or_lada_after_a_relative_told_of_it_is_the_patients_and_after_a_relative_alone_is_not(text, status):
+    assert factors(condition(cc(text=text), "2019-03-04")).diabetes.status == status
