@@ -962,6 +962,35 @@ def _lada_as_diabetes(text: str) -> str | None:
     return alone if not re.search(_DIABETES_WORDS, re.sub(r"\blada\b", " ", text)) else None
 
 
+def _diabetes_code_and_words_disagree(res: dict[str, Any], con: Concept) -> str | None:
+    """Why a diabetes Condition's code and its words disagree on whose diabetes it is, as the
+    unconfirmed reading says it, else None: coded as a diabetes (codes.yaml conditions.diabetes)
+    while its code.text names a diabetes only as a relative's, a family history or not the
+    patient's ("Mother: type 2 diabetes", "Family history of type 2 diabetes" coded E11.9: pf4,
+    counted as the patient's type 2 by the code alone), or coded as a family history of diabetes
+    (Z83.3, 160303001) while its words name a diabetes ("Type 2 diabetes" coded Z83.3). Which is
+    right the record does not say: asked (gap diabetes-unconfirmed), not counted (CR A.4 a
+    diagnosis of the patient's; FHIR R4 FamilyMemberHistory is where a relative's belongs)."""
+    why = con.memo.get("diabetes-disagree", _UNSET)
+    if why is not _UNSET:
+        return why  # type: ignore[return-value]
+    why = None
+    for system, code, _ in con.codings:
+        if code and ((is_snomed(system) and code in T.DIABETES_FAMILY_HISTORY_SNOMED) or (
+                is_icd10(system) and T.norm_icd(code).startswith(T.DIABETES_FAMILY_HISTORY_ICD))):
+            why = f"coded {code}, a family history of diabetes: the code and the words disagree"
+            break
+    written = res["code"].get("text") if why is None and type(res.get("code")) is dict else None
+    if type(written) is str and re.search(_DIABETES_WORDS, written.lower()) and _diabetes_text(written.lower()) is None:
+        coded = next((code for system, code, _ in con.codings if code and (
+            (is_snomed(system) and code in T.DIABETES_SNOMED)
+            or (is_icd10(system) and T.norm_icd(code).startswith(tuple(p for p, _ in T.DIABETES_ICD))))), None)
+        if coded:
+            why = f'coded {coded} as diabetes, written "{printable_clip(written, 80)}": the code and the words disagree'
+    con.memo["diabetes-disagree"] = why
+    return why
+
+
 def _code_text_clip(res: dict[str, Any], con: Concept) -> str:
     """A Condition's code.text as the record writes it (else its concept's text), clipped for a
     message that quotes it."""
@@ -1006,6 +1035,8 @@ def _diabetes(ctx: Ctx, therapy: TherapyHistory) -> Diabetes:
                     # ("Type 1 diabetes?", "Type 1 vs type 2 diabetes"), the status does not
                     # (local_codes.yaml diabetes not_current_patterns, doubt_patterns): asked, not counted
                     why = f'written "{_code_text_clip(res, con)}"'
+                if why is None:  # "Mother: type 2 diabetes" coded E11.9, "Type 2 diabetes" coded Z83.3
+                    why = _diabetes_code_and_words_disagree(res, con)
                 if why is None and t == "type1":
                     # "Resolved" / "INACTIVE": no condition-clinical code (case-sensitive), so the
                     # status cannot be read, yet the record probably means it no longer applies.

@@ -178,6 +178,9 @@ VISCERAL_SITES = frozenset(_C["visceral_sites"]["sites"])
 BODY_SITES = {str(e["code"]): e["site"] for e in _C["body_sites_snomed"]}
 DIABETES_SNOMED = {str(e["code"]): e["type"] for e in _C["diabetes"]["snomed"]}
 DIABETES_ICD = [(norm_icd(e["prefix"]), e["type"]) for e in _C["diabetes"]["icd10_prefixes"]]
+# a family history of diabetes, coded (Z83.3, 160303001): no diabetes of the patient's
+DIABETES_FAMILY_HISTORY_SNOMED = frozenset(str(e["code"]) for e in _C["diabetes"]["family_history"]["snomed"])
+DIABETES_FAMILY_HISTORY_ICD = tuple(norm_icd(e["prefix"]) for e in _C["diabetes"]["family_history"]["icd10_prefixes"])
 ILD_SNOMED = frozenset(str(e["code"]) for e in _C["ild"]["snomed"])
 # ILD codes that name pneumonitis of any cause (infectious ones too): their text is read for an infection
 ILD_ANY_CAUSE_SNOMED = frozenset(str(e["code"]) for e in _C["ild"]["snomed"] if e.get("any_cause"))

@@ -1734,3 +1734,25 @@ def test_a_prediabetes_or_hyperglycaemia_after_a_relative_told_of_it_is_the_pati
                                           ("Mother: LADA", "none-documented")])
 def test_a_mody_or_lada_after_a_relative_told_of_it_is_the_patients_and_after_a_relative_alone_is_not(text, status):
     assert factors(condition(cc(text=text), "2019-03-04")).diabetes.status == status
+
+
+# pf4: a relative's diabetes coded as the patient's (E11.9 / E10.9) was counted by its code; a diabetes written on
+# a Condition coded Z83.3 (family history of diabetes) by its words: the code and the words disagree, asked
+@pytest.mark.parametrize("code, text, read", [
+    ("E11.9", "Mother: type 2 diabetes", 'type 2 (coded E11.9 as diabetes, written "Mother: type 2 diabetes": '
+                                         "the code and the words disagree)"),
+    ("E10.9", "Family history of type 1 diabetes", 'type 1 (coded E10.9 as diabetes, written "Family history of '
+                                                   'type 1 diabetes": the code and the words disagree)'),
+    ("Z83.3", "Type 2 diabetes", "type 2 (coded Z83.3, a family history of diabetes: the code and the words disagree)"),
+])
+def test_a_diabetes_whose_code_and_words_disagree_on_whose_it_is_is_unconfirmed_not_counted(code, text, read):
+    s = build_patient_state([patient(birth="1980-01-01"), condition(cc(coding(ICD10, code), text=text), "2020-01-01")],
+                            PID, AS_OF)
+    assert s.factors.diabetes.status == "none-documented"
+    assert s.factors.diabetes.unconfirmed == [read]
+    assert "diabetes-unconfirmed" in {g.code for g in s.gaps}
+
+
+def test_a_condition_coded_as_a_family_history_of_diabetes_is_no_diabetes():
+    d = factors(condition(cc(coding(ICD10, "Z83.3"), text="Family history of diabetes mellitus"), "2020-01-01")).diabetes
+    assert d.status == "none-documented" and d.unconfirmed == []
