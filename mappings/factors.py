@@ -1302,6 +1302,12 @@ def _glucose_lowering_reason(ctx: Ctx, e: Exposure) -> tuple[str | None, str | N
         own = " | ".join(t for t in texts if t)
         own_words.append(own)
         found.append(_reason_words(own, True))
+        if any(d.name == T.LIRAGLUTIDE_WEIGHT_DOSE["drug"] for d in e.drugs):
+            dose = _liraglutide_weight_dose(res, med)
+            if dose is not None:  # "Victoza 3 mg": the Saxenda dose, read as the reason (drugs.yaml weight_dose)
+                found.append(("not-diabetes", f"weight management (a dose of {dose:g} mg: above "
+                              f"{T.LIRAGLUTIDE_WEIGHT_DOSE['above_mg']:g} mg, the most Victoza gives for diabetes; "
+                              f"Saxenda, the weight product, reaches {T.LIRAGLUTIDE_WEIGHT_DOSE['up_to_mg']:g} mg)"))
         for kind, label in found:
             if kind:
                 kinds.setdefault(kind, label or "")
@@ -1317,6 +1323,40 @@ def _glucose_lowering_reason(ctx: Ctx, e: Exposure) -> tuple[str | None, str | N
     if only_given and e.sources and any(T.SLIDING_SCALE_TEXT.search(w) for w in own_words):
         return "hyperglycaemia", "a sliding scale in hospital (doses given only; no diabetes recorded as its reason)"
     return None, None
+
+
+# a dose in mg as written ("3 mg", "3.0mg", "2,4 mg"), not a strength per volume or per pen
+# ("6 mg/mL", "18 mg/3 mL", "18 mg in 3 mL", "100 units/3.6 mg")
+_MG_DOSE = re.compile(r"(?<![/\d.,])(\d+(?:[.,]\d+)?)\s*mg\b(?!\s*(?:/|per\b|in\s+\d))", re.I)
+
+
+def _liraglutide_weight_dose(res: dict[str, Any], med: dict[str, Any] | None) -> float | None:
+    """The dose (mg) of a liraglutide record when it is above the most Victoza gives for diabetes
+    and no more than Saxenda's weight dose (drugs.yaml glucose_lowering_reasons weight_dose), else
+    None. Read from FHIR R4 Dosage.doseAndRate.doseQuantity in mg (MedicationRequest.dosageInstruction,
+    MedicationStatement.dosage; MedicationAdministration.dosage.dose), the dosage text, and the
+    medication's own text after the drug's name ("Victoza 3 mg"); not in a fixed-dose combination
+    (Xultophy: insulin degludec and liraglutide, dosed in units)."""
+    w = T.LIRAGLUTIDE_WEIGHT_DOSE
+    doses: list[float] = []
+    for d in as_list(res.get("dosageInstruction")) + as_list(res.get("dosage")):
+        if not isinstance(d, dict):
+            continue
+        for q in [d.get("dose")] + [r.get("doseQuantity") for r in as_list(d.get("doseAndRate")) if isinstance(r, dict)]:
+            if (isinstance(q, dict) and type(q.get("value")) in (int, float)
+                    and str(q.get("unit") or q.get("code") or "").strip().lower() == "mg"):
+                doses.append(float(q["value"]))
+        doses += [float(m.group(1).replace(",", ".")) for m in _MG_DOSE.finditer(text_of(d.get("text")))]
+    for concept_ in (res.get("medicationCodeableConcept"), med.get("code") if med else None):
+        text = cc_text(concept_)
+        if _combination_ingredients(text):
+            return None
+        for name in T.LIRAGLUTIDE_NAME_TEXT.finditer(text):
+            dose = _MG_DOSE.match(text[name.end():name.end() + 20].lstrip(" :-("))
+            if dose:
+                doses.append(float(dose.group(1).replace(",", ".")))
+    doses = [x for x in doses if x <= w["up_to_mg"]]  # more is no daily dose (a pen holds 18 mg)
+    return max(doses) if doses and max(doses) > w["above_mg"] else None
 
 
 def _glucose_lowering_not_taken(ctx: Ctx, e: Exposure) -> str | None:

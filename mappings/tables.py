@@ -648,6 +648,9 @@ GLUCOSE_LOWERING_REASONS: tuple[tuple[str, str, tuple[str, ...], frozenset[str],
 GLUCOSE_LOWERING_REASON_LEAD = _GLR["reason_lead_pattern"]["pattern"]
 SLIDING_SCALE_TEXT = re.compile(_GLR["sliding_scale_pattern"]["pattern"], re.I)
 DIABETES_ONLY_BRAND_TEXT = re.compile(_GLR["diabetes_only_brands"]["pattern"], re.I)
+# a liraglutide dose above Victoza's diabetes maximum, up to Saxenda's weight dose (drugs.yaml weight_dose)
+LIRAGLUTIDE_WEIGHT_DOSE = _GLR["weight_dose"]
+LIRAGLUTIDE_NAME_TEXT = re.compile(_GLR["weight_dose"]["names_pattern"], re.I)
 GLUCOSE_LOWERING_NOT_TAKEN_OPENING = re.compile(_GLR["not_taken_opening"]["pattern"], re.I)
 GLUCOSE_LOWERING_NOT_TAKEN_CLOSING = re.compile(_GLR["not_taken_closing"]["pattern"], re.I)
 GLUCOSE_LOWERING_NOT_TAKEN_JOINED = re.compile(_GLR["not_taken_names_joined"]["pattern"], re.I)

@@ -1756,3 +1756,31 @@ def test_a_diabetes_whose_code_and_words_disagree_on_whose_it_is_is_unconfirmed_
 def test_a_condition_coded_as_a_family_history_of_diabetes_is_no_diabetes():
     d = factors(condition(cc(coding(ICD10, "Z83.3"), text="Family history of diabetes mellitus"), "2020-01-01")).diabetes
     assert d.status == "none-documented" and d.unconfirmed == []
+
+
+def _liraglutide_request(text, dose=None, dosage_text=None):
+    r = med_request(None, "2024-01-10", text=text)
+    if dose is not None or dosage_text:
+        r["dosageInstruction"] = [{k: v for k, v in (
+            ("doseAndRate", [{"doseQuantity": {"value": dose, "unit": "mg"}}] if dose is not None else None),
+            ("text", dosage_text)) if v}]
+    return r
+
+
+# pf4: liraglutide above 1.8 mg (Victoza's diabetes maximum) is the Saxenda weight dose; "Victoza 3 mg" was read as
+# diabetes treatment (type 2 diabetes treated, on the cards' caution); now weight management, asked (drugs.yaml weight_dose)
+@pytest.mark.parametrize("text, dose, dosage_text", [("Victoza 3 mg", None, None), ("liraglutide 3 mg daily", None, None),
+                                                     ("Victoza", 3, None), ("Victoza", None, "2.4 mg SC once daily")])
+def test_a_liraglutide_dose_above_the_victoza_maximum_is_weight_management_not_diabetes_treatment(text, dose, dosage_text):
+    s = build_patient_state([patient(birth="1980-01-01"), _liraglutide_request(text, dose, dosage_text)], PID, AS_OF)
+    d = s.factors.diabetes
+    assert d.status == "none-documented" and not d.on_antihyperglycemic
+    assert d.not_for_diabetes[0].startswith("liraglutide for weight management (a dose of ")
+    assert "glucose-lowering-not-for-diabetes" in {g.code for g in s.gaps}
+
+
+@pytest.mark.parametrize("text, dosage_text", [("Victoza 1.8 mg", None), ("3 ML liraglutide 6 MG/ML Pen Injector [Victoza]", None),
+                                               ("Victoza 18 mg/3 mL pen", "1.2 mg daily"), ("Victoza 3 mg for type 2 diabetes", None)])
+def test_victoza_at_a_diabetes_dose_a_pen_strength_or_with_a_diabetes_reason_is_still_diabetes_treatment(text, dosage_text):
+    d = factors(_liraglutide_request(text, dosage_text=dosage_text)).diabetes
+    assert d.status == "type2-treated" and d.treatment == ["liraglutide"]
