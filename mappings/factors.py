@@ -942,6 +942,15 @@ _hyperglycaemia_negated = memo_search(T.HYPERGLYCAEMIA_NEGATED)
 _LADA = memo_search(re.compile(r"\blada\b|\blatent autoimmune diabet", re.I))
 
 
+# Ketosis-prone diabetes ("Flatbush diabetes", "ketosis-prone type 2 diabetes" in earlier reports)
+# is a heterogeneous syndrome: autoantibody-positive, beta-cell-deficient (A+beta-) ketosis-prone
+# diabetes is autoimmune type 1 diabetes, others behave as type 2 (Balasubramanyam et al., Endocr
+# Rev 2008;29:292-302, PMID 18292467). Written with no type it is read as a diabetes of unrecorded
+# type (the caution, CR C.3 row 14) and its type asked (gap diabetes-type-unclear), as LADA is: the
+# labels and trials name type 1 diabetes (CR B.1, B.4, B.5). No code for it in CR A.4.
+_KETOSIS_PRONE = memo_search(re.compile(r"\bketosis[- ]prone\b|\bflatbush\b", re.I))
+
+
 @lru_cache(maxsize=4096)
 def _names_lada(text: str) -> bool:
     """The diabetes text names LADA once the mentions that are no diagnosis ("LADA excluded",
@@ -1006,6 +1015,7 @@ def _diabetes(ctx: Ctx, therapy: TherapyHistory) -> Diabetes:
     hyperglycaemia: list[tuple[str, Source]] = []  # a hyperglycaemia Condition, no diabetes named
     named_treatment: list[str] = []  # glucose-lowering drugs a type 2 / untyped diabetes's words say it is on
     lada: list[tuple[str, Source]] = []  # a counted diabetes written as LADA, not as type 1
+    ketosis_prone: list[tuple[str, Source]] = []  # a counted diabetes of no written type, written as ketosis-prone
     for res in ctx.of("Condition"):
         try:
             if clinical_status_inactive(res):
@@ -1058,6 +1068,9 @@ def _diabetes(ctx: Ctx, therapy: TherapyHistory) -> Diabetes:
                     if _names_lada(con.text):  # not "LADA excluded", "mother: LADA"
                         lada.append((_code_text_clip(res, con),
                                      ctx.source(res, condition_onset(res), "Diabetes (LADA)")))
+                    elif t == "unspecified" and _KETOSIS_PRONE(_NOT_A_DIAGNOSIS.sub(" ", con.text)):
+                        ketosis_prone.append((_code_text_clip(res, con),
+                                              ctx.source(res, condition_onset(res), "Diabetes (ketosis-prone)")))
                 if _diabetes_history(con.text):  # the words as the record writes them (con.text is lower-case)
                     dm.history_written.append(printable_clip(" ".join(cc_as_written(res.get("code")).split()), 80))
                 onset = condition_onset(res)
@@ -1083,6 +1096,16 @@ def _diabetes(ctx: Ctx, therapy: TherapyHistory) -> Diabetes:
                 "studied in it, the capivasertib and alpelisib trials excluded it: CR B.1, B.4, B.5, C.3 row 14) "
                 "without saying whether LADA is one. Clarify the diabetes type before a PI3K/AKT/mTOR inhibitor.",
                 [src for _, src in lada])
+    if ketosis_prone and not lada and "type1" not in types:
+        ctx.gap("diabetes-type-unclear",
+                "Ketosis-prone diabetes recorded (" + "; ".join(f'"{w}"' for w, _ in ketosis_prone)
+                + ("), read as the type 2 diabetes recorded beside it" if "type2" in types
+                   else "), read as a diabetes of unrecorded type")  # as the cards name it (type_recorded)
+                + " (the hyperglycaemia caution): ketosis-prone diabetes may be autoimmune type 1 diabetes or "
+                "behave as type 2 (Endocr Rev 2008;29:292-302), and the labels and trials name type 1 diabetes "
+                "(inavolisib not studied in it, the capivasertib and alpelisib trials excluded it: CR B.1, B.4, B.5, "
+                "C.3 row 14). Clarify the diabetes type before a PI3K/AKT/mTOR inhibitor.",
+                [src for _, src in ketosis_prone])
     if prediabetes and not types and not unconfirmed:
         # not diabetes, and the sources do not say whether it is a hyperglycaemia caution
         # (CR A.4 lists R73.03 with the diabetes codes, unverified; the labels of CR B name

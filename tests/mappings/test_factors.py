@@ -1784,3 +1784,20 @@ def test_a_liraglutide_dose_above_the_victoza_maximum_is_weight_management_not_d
 def test_victoza_at_a_diabetes_dose_a_pen_strength_or_with_a_diabetes_reason_is_still_diabetes_treatment(text, dosage_text):
     d = factors(_liraglutide_request(text, dosage_text=dosage_text)).diabetes
     assert d.status == "type2-treated" and d.treatment == ["liraglutide"]
+
+
+# pf4: ketosis-prone diabetes (autoimmune type 1 or type 2-like, Endocr Rev 2008;29:292-302) was counted as a diabetes of
+# unrecorded type with no word on its type: it is still counted (the caution), and its type is asked as LADA's is
+@pytest.mark.parametrize("text", ["Ketosis-prone diabetes", "Flatbush diabetes", "Ketosis prone diabetes mellitus"])
+def test_a_ketosis_prone_diabetes_of_no_written_type_is_counted_and_its_type_is_asked(text):
+    s = build_patient_state([patient(birth="1980-01-01"), condition(cc(text=text), "2020-01-01")], PID, AS_OF)
+    assert s.factors.diabetes.status == "type2-untreated" and s.factors.diabetes.type_recorded == "not recorded"
+    gap = next(g for g in s.gaps if g.code == "diabetes-type-unclear")
+    assert gap.message.startswith(f'Ketosis-prone diabetes recorded ("{text}"), read as a diabetes of unrecorded type')
+
+
+@pytest.mark.parametrize("text", ["Ketosis-prone type 2 diabetes", "Mother: ketosis-prone diabetes",
+                                  "Ketosis-prone diabetes; type 1 diabetes"])
+def test_a_ketosis_prone_diabetes_with_its_type_written_or_a_relatives_asks_no_type(text):
+    s = build_patient_state([patient(birth="1980-01-01"), condition(cc(text=text), "2020-01-01")], PID, AS_OF)
+    assert "diabetes-type-unclear" not in {g.code for g in s.gaps}
