@@ -1348,9 +1348,10 @@ def _glucose_lowering_reason(ctx: Ctx, e: Exposure) -> tuple[str | None, str | N
     return None, None
 
 
-# a dose in mg as written ("3 mg", "3.0mg", "2,4 mg"), not a strength per volume or per pen
-# ("6 mg/mL", "18 mg/3 mL", "18 mg in 3 mL", "100 units/3.6 mg")
-_MG_DOSE = re.compile(r"(?<![/\d.,])(\d+(?:[.,]\d+)?)\s*mg\b(?!\s*(?:/|per\b|in\s+\d))", re.I)
+# a dose in mg as written ("3 mg", "3.0mg", "2,4 mg", "3 mg/day"), not a strength per volume or per
+# pen ("6 mg/mL", "18 mg/3 mL", "6 mg per mL", "18 mg in 3 mL", "100 units/3.6 mg")
+_MG_DOSE = re.compile(r"(?<![/\d.,])(\d+(?:[.,]\d+)?)\s*mg\b"
+                      r"(?!\s*(?:(?:/|per\b)\s*(?:\d+(?:[.,]\d+)?\s*)?(?:ml|pen)\b|in\s+\d))", re.I)
 
 
 def _liraglutide_weight_dose(res: dict[str, Any], med: dict[str, Any] | None) -> float | None:
@@ -1358,7 +1359,7 @@ def _liraglutide_weight_dose(res: dict[str, Any], med: dict[str, Any] | None) ->
     and no more than Saxenda's weight dose (drugs.yaml glucose_lowering_reasons weight_dose), else
     None. Read from FHIR R4 Dosage.doseAndRate.doseQuantity in mg (MedicationRequest.dosageInstruction,
     MedicationStatement.dosage; MedicationAdministration.dosage.dose), the dosage text, and the
-    medication's own text after the drug's name ("Victoza 3 mg"); not in a fixed-dose combination
+    medication's own text just after the drug's name ("Victoza 3 mg"); not in a fixed-dose combination
     (Xultophy: insulin degludec and liraglutide, dosed in units)."""
     w = T.LIRAGLUTIDE_WEIGHT_DOSE
     doses: list[float] = []
@@ -1367,7 +1368,7 @@ def _liraglutide_weight_dose(res: dict[str, Any], med: dict[str, Any] | None) ->
             continue
         for q in [d.get("dose")] + [r.get("doseQuantity") for r in as_list(d.get("doseAndRate")) if isinstance(r, dict)]:
             if (isinstance(q, dict) and type(q.get("value")) in (int, float)
-                    and str(q.get("unit") or q.get("code") or "").strip().lower() == "mg"):
+                    and {str(q.get(k) or "").strip().lower() for k in ("unit", "code")} & {"mg", "milligram", "milligrams"}):
                 doses.append(float(q["value"]))
         doses += [float(m.group(1).replace(",", ".")) for m in _MG_DOSE.finditer(text_of(d.get("text")))]
     for concept_ in (res.get("medicationCodeableConcept"), med.get("code") if med else None):
@@ -1375,7 +1376,7 @@ def _liraglutide_weight_dose(res: dict[str, Any], med: dict[str, Any] | None) ->
         if _combination_ingredients(text):
             return None
         for name in T.LIRAGLUTIDE_NAME_TEXT.finditer(text):
-            dose = _MG_DOSE.match(text[name.end():name.end() + 20].lstrip(" :-("))
+            dose = _MG_DOSE.search(re.split(r"[|;,]", text[name.end():name.end() + 20])[0])  # "Victoza pen 3 mg/day"
             if dose:
                 doses.append(float(dose.group(1).replace(",", ".")))
     doses = [x for x in doses if x <= w["up_to_mg"]]  # more is no daily dose (a pen holds 18 mg)

@@ -1770,6 +1770,7 @@ def _liraglutide_request(text, dose=None, dosage_text=None):
 # pf4: liraglutide above 1.8 mg (Victoza's diabetes maximum) is the Saxenda weight dose; "Victoza 3 mg" was read as
 # diabetes treatment (type 2 diabetes treated, on the cards' caution); now weight management, asked (drugs.yaml weight_dose)
 @pytest.mark.parametrize("text, dose, dosage_text", [("Victoza 3 mg", None, None), ("liraglutide 3 mg daily", None, None),
+                                                     ("Victoza pen 3 mg/day", None, None),
                                                      ("Victoza", 3, None), ("Victoza", None, "2.4 mg SC once daily")])
 def test_a_liraglutide_dose_above_the_victoza_maximum_is_weight_management_not_diabetes_treatment(text, dose, dosage_text):
     s = build_patient_state([patient(birth="1980-01-01"), _liraglutide_request(text, dose, dosage_text)], PID, AS_OF)
