@@ -942,6 +942,15 @@ _hyperglycaemia_negated = memo_search(T.HYPERGLYCAEMIA_NEGATED)
 _LADA = memo_search(re.compile(r"\blada\b|\blatent autoimmune diabet", re.I))
 
 
+# Ketosis-prone diabetes ("Flatbush diabetes", "ketosis-prone type 2 diabetes" in earlier reports)
+# is a heterogeneous syndrome: autoantibody-positive, beta-cell-deficient (A+beta-) ketosis-prone
+# diabetes is autoimmune type 1 diabetes, others behave as type 2 (Balasubramanyam et al., Endocr
+# Rev 2008;29:292-302, PMID 18292467). Written with no type it is read as a diabetes of unrecorded
+# type (the caution, CR C.3 row 14) and its type asked (gap diabetes-type-unclear), as LADA is: the
+# labels and trials name type 1 diabetes (CR B.1, B.4, B.5). No code for it in CR A.4.
+_KETOSIS_PRONE = memo_search(re.compile(r"\bketosis[- ]prone\b|\bflatbush\b", re.I))
+
+
 @lru_cache(maxsize=4096)
 def _names_lada(text: str) -> bool:
     """The diabetes text names LADA once the mentions that are no diagnosis ("LADA excluded",
@@ -962,6 +971,35 @@ def _lada_as_diabetes(text: str) -> str | None:
     return alone if not re.search(_DIABETES_WORDS, re.sub(r"\blada\b", " ", text)) else None
 
 
+def _diabetes_code_and_words_disagree(res: dict[str, Any], con: Concept) -> str | None:
+    """Why a diabetes Condition's code and its words disagree on whose diabetes it is, as the
+    unconfirmed reading says it, else None: coded as a diabetes (codes.yaml conditions.diabetes)
+    while its code.text names a diabetes only as a relative's, a family history or not the
+    patient's ("Mother: type 2 diabetes", "Family history of type 2 diabetes" coded E11.9: pf4,
+    counted as the patient's type 2 by the code alone), or coded as a family history of diabetes
+    (Z83.3, 160303001) while its words name a diabetes ("Type 2 diabetes" coded Z83.3). Which is
+    right the record does not say: asked (gap diabetes-unconfirmed), not counted (CR A.4 a
+    diagnosis of the patient's; FHIR R4 FamilyMemberHistory is where a relative's belongs)."""
+    why = con.memo.get("diabetes-disagree", _UNSET)
+    if why is not _UNSET:
+        return why  # type: ignore[return-value]
+    why = None
+    for system, code, _ in con.codings:
+        if code and ((is_snomed(system) and code in T.DIABETES_FAMILY_HISTORY_SNOMED) or (
+                is_icd10(system) and T.norm_icd(code).startswith(T.DIABETES_FAMILY_HISTORY_ICD))):
+            why = f"coded {code}, a family history of diabetes: the code and the words disagree"
+            break
+    written = res["code"].get("text") if why is None and type(res.get("code")) is dict else None
+    if type(written) is str and re.search(_DIABETES_WORDS, written.lower()) and _diabetes_text(written.lower()) is None:
+        coded = next((code for system, code, _ in con.codings if code and (
+            (is_snomed(system) and code in T.DIABETES_SNOMED)
+            or (is_icd10(system) and T.norm_icd(code).startswith(tuple(p for p, _ in T.DIABETES_ICD))))), None)
+        if coded:
+            why = f'coded {coded} as diabetes, written "{printable_clip(written, 80)}": the code and the words disagree'
+    con.memo["diabetes-disagree"] = why
+    return why
+
+
 def _code_text_clip(res: dict[str, Any], con: Concept) -> str:
     """A Condition's code.text as the record writes it (else its concept's text), clipped for a
     message that quotes it."""
@@ -977,6 +1015,7 @@ def _diabetes(ctx: Ctx, therapy: TherapyHistory) -> Diabetes:
     hyperglycaemia: list[tuple[str, Source]] = []  # a hyperglycaemia Condition, no diabetes named
     named_treatment: list[str] = []  # glucose-lowering drugs a type 2 / untyped diabetes's words say it is on
     lada: list[tuple[str, Source]] = []  # a counted diabetes written as LADA, not as type 1
+    ketosis_prone: list[tuple[str, Source]] = []  # a counted diabetes of no written type, written as ketosis-prone
     for res in ctx.of("Condition"):
         try:
             if clinical_status_inactive(res):
@@ -1006,6 +1045,8 @@ def _diabetes(ctx: Ctx, therapy: TherapyHistory) -> Diabetes:
                     # ("Type 1 diabetes?", "Type 1 vs type 2 diabetes"), the status does not
                     # (local_codes.yaml diabetes not_current_patterns, doubt_patterns): asked, not counted
                     why = f'written "{_code_text_clip(res, con)}"'
+                if why is None:  # "Mother: type 2 diabetes" coded E11.9, "Type 2 diabetes" coded Z83.3
+                    why = _diabetes_code_and_words_disagree(res, con)
                 if why is None and t == "type1":
                     # "Resolved" / "INACTIVE": no condition-clinical code (case-sensitive), so the
                     # status cannot be read, yet the record probably means it no longer applies.
@@ -1027,6 +1068,9 @@ def _diabetes(ctx: Ctx, therapy: TherapyHistory) -> Diabetes:
                     if _names_lada(con.text):  # not "LADA excluded", "mother: LADA"
                         lada.append((_code_text_clip(res, con),
                                      ctx.source(res, condition_onset(res), "Diabetes (LADA)")))
+                    elif t == "unspecified" and _KETOSIS_PRONE(_NOT_A_DIAGNOSIS.sub(" ", con.text)):
+                        ketosis_prone.append((_code_text_clip(res, con),
+                                              ctx.source(res, condition_onset(res), "Diabetes (ketosis-prone)")))
                 if _diabetes_history(con.text):  # the words as the record writes them (con.text is lower-case)
                     dm.history_written.append(printable_clip(" ".join(cc_as_written(res.get("code")).split()), 80))
                 onset = condition_onset(res)
@@ -1052,6 +1096,16 @@ def _diabetes(ctx: Ctx, therapy: TherapyHistory) -> Diabetes:
                 "studied in it, the capivasertib and alpelisib trials excluded it: CR B.1, B.4, B.5, C.3 row 14) "
                 "without saying whether LADA is one. Clarify the diabetes type before a PI3K/AKT/mTOR inhibitor.",
                 [src for _, src in lada])
+    if ketosis_prone and not lada and "type1" not in types:
+        ctx.gap("diabetes-type-unclear",
+                "Ketosis-prone diabetes recorded (" + "; ".join(f'"{w}"' for w, _ in ketosis_prone)
+                + ("), read as the type 2 diabetes recorded beside it" if "type2" in types
+                   else "), read as a diabetes of unrecorded type")  # as the cards name it (type_recorded)
+                + " (the hyperglycaemia caution): ketosis-prone diabetes may be autoimmune type 1 diabetes or "
+                "behave as type 2 (Endocr Rev 2008;29:292-302), and the labels and trials name type 1 diabetes "
+                "(inavolisib not studied in it, the capivasertib and alpelisib trials excluded it: CR B.1, B.4, B.5, "
+                "C.3 row 14). Clarify the diabetes type before a PI3K/AKT/mTOR inhibitor.",
+                [src for _, src in ketosis_prone])
     if prediabetes and not types and not unconfirmed:
         # not diabetes, and the sources do not say whether it is a hyperglycaemia caution
         # (CR A.4 lists R73.03 with the diabetes codes, unverified; the labels of CR B name
@@ -1271,6 +1325,12 @@ def _glucose_lowering_reason(ctx: Ctx, e: Exposure) -> tuple[str | None, str | N
         own = " | ".join(t for t in texts if t)
         own_words.append(own)
         found.append(_reason_words(own, True))
+        if any(d.name == T.LIRAGLUTIDE_WEIGHT_DOSE["drug"] for d in e.drugs):
+            dose = _liraglutide_weight_dose(res, med)
+            if dose is not None:  # "Victoza 3 mg": the Saxenda dose, read as the reason (drugs.yaml weight_dose)
+                found.append(("not-diabetes", f"weight management (a dose of {dose:g} mg: above "
+                              f"{T.LIRAGLUTIDE_WEIGHT_DOSE['above_mg']:g} mg, the most Victoza gives for diabetes; "
+                              f"Saxenda, the weight product, reaches {T.LIRAGLUTIDE_WEIGHT_DOSE['up_to_mg']:g} mg)"))
         for kind, label in found:
             if kind:
                 kinds.setdefault(kind, label or "")
@@ -1286,6 +1346,41 @@ def _glucose_lowering_reason(ctx: Ctx, e: Exposure) -> tuple[str | None, str | N
     if only_given and e.sources and any(T.SLIDING_SCALE_TEXT.search(w) for w in own_words):
         return "hyperglycaemia", "a sliding scale in hospital (doses given only; no diabetes recorded as its reason)"
     return None, None
+
+
+# a dose in mg as written ("3 mg", "3.0mg", "2,4 mg", "3 mg/day"), not a strength per volume or per
+# pen ("6 mg/mL", "18 mg/3 mL", "6 mg per mL", "18 mg in 3 mL", "100 units/3.6 mg")
+_MG_DOSE = re.compile(r"(?<![/\d.,])(\d+(?:[.,]\d+)?)\s*mg\b"
+                      r"(?!\s*(?:(?:/|per\b)\s*(?:\d+(?:[.,]\d+)?\s*)?(?:ml|pen)\b|in\s+\d))", re.I)
+
+
+def _liraglutide_weight_dose(res: dict[str, Any], med: dict[str, Any] | None) -> float | None:
+    """The dose (mg) of a liraglutide record when it is above the most Victoza gives for diabetes
+    and no more than Saxenda's weight dose (drugs.yaml glucose_lowering_reasons weight_dose), else
+    None. Read from FHIR R4 Dosage.doseAndRate.doseQuantity in mg (MedicationRequest.dosageInstruction,
+    MedicationStatement.dosage; MedicationAdministration.dosage.dose), the dosage text, and the
+    medication's own text just after the drug's name ("Victoza 3 mg"); not in a fixed-dose combination
+    (Xultophy: insulin degludec and liraglutide, dosed in units)."""
+    w = T.LIRAGLUTIDE_WEIGHT_DOSE
+    doses: list[float] = []
+    for d in as_list(res.get("dosageInstruction")) + as_list(res.get("dosage")):
+        if not isinstance(d, dict):
+            continue
+        for q in [d.get("dose")] + [r.get("doseQuantity") for r in as_list(d.get("doseAndRate")) if isinstance(r, dict)]:
+            if (isinstance(q, dict) and type(q.get("value")) in (int, float)
+                    and {str(q.get(k) or "").strip().lower() for k in ("unit", "code")} & {"mg", "milligram", "milligrams"}):
+                doses.append(float(q["value"]))
+        doses += [float(m.group(1).replace(",", ".")) for m in _MG_DOSE.finditer(text_of(d.get("text")))]
+    for concept_ in (res.get("medicationCodeableConcept"), med.get("code") if med else None):
+        text = cc_text(concept_)
+        if _combination_ingredients(text):
+            return None
+        for name in T.LIRAGLUTIDE_NAME_TEXT.finditer(text):
+            dose = _MG_DOSE.search(re.split(r"[|;,]", text[name.end():name.end() + 20])[0])  # "Victoza pen 3 mg/day"
+            if dose:
+                doses.append(float(dose.group(1).replace(",", ".")))
+    doses = [x for x in doses if x <= w["up_to_mg"]]  # more is no daily dose (a pen holds 18 mg)
+    return max(doses) if doses and max(doses) > w["above_mg"] else None
 
 
 def _glucose_lowering_not_taken(ctx: Ctx, e: Exposure) -> str | None:
@@ -1442,11 +1537,14 @@ _V = T.VOCABULARY
 # A MODY the words set aside, within its own clause (no comma or bracket between, so "Type 2
 # diabetes, not MODY" keeps its type 2 and "Type 2 diabetes, MODY excluded" is no longer read as
 # no diabetes): negated ("no MODY", "not MODY"), ruled out or absent ("MODY ruled out", not
-# "MODY not yet excluded"), or a relative's ("MODY in mother", "mother: MODY"). The vocabulary
+# "MODY not yet excluded"), or a relative's ("MODY in mother", "mother: MODY"; not a relative told
+# of the patient's MODY, "Mother informed: MODY": pf4, read as the mother's and dropped, as the
+# other readers skip it: relative_told_words, FHIR R4 Condition.subject). The vocabulary
 # of local_codes.yaml (negation_words, ruled_out_words, still_open_words, absent_words,
 # relative_words: FHIR R4 condition-ver-status 'refuted', FamilyMemberHistory; CR A.4 a diagnosis)
 _MODY_NOT_THE_PATIENTS = re.compile(
-    rf"\b(?:{_V['negation_words']}|denied|free of|{_V['relative_words']}(?:'s)?)\b[^.;|,()]{{0,30}}?\bmody\b"
+    rf"\b(?:{_V['negation_words']}|denied|free of|{_V['relative_words']}(?:'s)?(?!\s+{_V['relative_told_words']}\b))"
+    rf"\b[^.;|,()]{{0,30}}?\bmody\b"
     rf"|\bmody\b(?:(?!\b{_V['still_open_words']}\b)[^.;|,()]){{0,30}}?\b(?:{_V['ruled_out_words']}|{_V['absent_words']})\b"
     rf"|\bmody\b[^.;|,()]{{0,10}}?\bin\s+(?:(?:his|her|the|a)\s+)?{_V['relative_words']}\b")
 

@@ -178,6 +178,9 @@ VISCERAL_SITES = frozenset(_C["visceral_sites"]["sites"])
 BODY_SITES = {str(e["code"]): e["site"] for e in _C["body_sites_snomed"]}
 DIABETES_SNOMED = {str(e["code"]): e["type"] for e in _C["diabetes"]["snomed"]}
 DIABETES_ICD = [(norm_icd(e["prefix"]), e["type"]) for e in _C["diabetes"]["icd10_prefixes"]]
+# a family history of diabetes, coded (Z83.3, 160303001): no diabetes of the patient's
+DIABETES_FAMILY_HISTORY_SNOMED = frozenset(str(e["code"]) for e in _C["diabetes"]["family_history"]["snomed"])
+DIABETES_FAMILY_HISTORY_ICD = tuple(norm_icd(e["prefix"]) for e in _C["diabetes"]["family_history"]["icd10_prefixes"])
 ILD_SNOMED = frozenset(str(e["code"]) for e in _C["ild"]["snomed"])
 # ILD codes that name pneumonitis of any cause (infectious ones too): their text is read for an infection
 ILD_ANY_CAUSE_SNOMED = frozenset(str(e["code"]) for e in _C["ild"]["snomed"] if e.get("any_cause"))
@@ -645,6 +648,9 @@ GLUCOSE_LOWERING_REASONS: tuple[tuple[str, str, tuple[str, ...], frozenset[str],
 GLUCOSE_LOWERING_REASON_LEAD = _GLR["reason_lead_pattern"]["pattern"]
 SLIDING_SCALE_TEXT = re.compile(_GLR["sliding_scale_pattern"]["pattern"], re.I)
 DIABETES_ONLY_BRAND_TEXT = re.compile(_GLR["diabetes_only_brands"]["pattern"], re.I)
+# a liraglutide dose above Victoza's diabetes maximum, up to Saxenda's weight dose (drugs.yaml weight_dose)
+LIRAGLUTIDE_WEIGHT_DOSE = _GLR["weight_dose"]
+LIRAGLUTIDE_NAME_TEXT = re.compile(_GLR["weight_dose"]["names_pattern"], re.I)
 GLUCOSE_LOWERING_NOT_TAKEN_OPENING = re.compile(_GLR["not_taken_opening"]["pattern"], re.I)
 GLUCOSE_LOWERING_NOT_TAKEN_CLOSING = re.compile(_GLR["not_taken_closing"]["pattern"], re.I)
 GLUCOSE_LOWERING_NOT_TAKEN_JOINED = re.compile(_GLR["not_taken_names_joined"]["pattern"], re.I)

@@ -5307,6 +5307,35 @@ def test_fhir_a_diabetes_whose_text_says_resolved_refuted_or_gestational_is_aske
     assert state.factors.diabetes.status == "none-documented"
 
 
+@pytest.mark.parametrize("code, text, read", [
+    ("44054006", "Mother: type 2 diabetes", 'type 2 (coded 44054006 as diabetes, written "Mother: type 2 diabetes"'),
+    ("44054006", "Family history of type 2 diabetes", 'type 2 (coded 44054006 as diabetes, written "Family history of'),
+    ("Z83.3", "Type 2 diabetes", "type 2 (coded Z83.3, a family history of diabetes"),
+])
+def test_fhir_a_diabetes_whose_code_and_words_disagree_on_whose_it_is_is_asked_about_not_counted(code, text, read):
+    # pf4: a relative's diabetes coded as the patient's (44054006 / E11) with words naming the relative was
+    # counted by its code ("caution: type 2 diabetes"); a diabetes written on a Condition coded as a family
+    # history (ICD-10-CM Z83.3) by its words. Whose diabetes it is the record does not settle: the
+    # caution names it as not confirmed and asks (CR A.4 a diagnosis of the patient's; FHIR R4 FamilyMemberHistory)
+    p = _pik3ca_with_normal_glucose(f"dm-disagree-{code}-{len(text)}").diabetes(2, "2015-06-10")
+    p.resources[-1]["code"] = ({"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": code}], "text": text}
+                               if code.startswith("Z") else dict(p.resources[-1]["code"], text=text))
+    state, cards = run(p)
+    capi = card(cards, "capivasertib-fulvestrant")
+    assert capi["summary"].endswith(" — caution: diabetes not confirmed") and capi["indicator"] == "warning"
+    assert read in next(g for g in state.gaps if g.code == "diabetes-unconfirmed").message
+    assert state.factors.diabetes.status == "none-documented"
+
+
+def test_fhir_a_coded_diabetes_written_after_a_relative_told_of_it_or_beside_a_family_history_is_still_counted():
+    for text in ("Mother informed: type 2 diabetes", "Type 2 diabetes; family history of diabetes"):
+        p = _pik3ca_with_normal_glucose(f"dm-agree-{len(text)}").diabetes(2, "2015-06-10")
+        p.resources[-1]["code"]["text"] = text
+        state, _ = run(p)
+        assert state.factors.diabetes.status == "type2-untreated"
+        assert "diabetes-unconfirmed" not in {g.code for g in state.gaps}
+
+
 def test_fhir_hyperglycaemia_resolved_beside_a_type_2_diabetes_keeps_the_diabetes():
     p = _pik3ca_with_normal_glucose("dm-text-kept").diabetes(2, "2015-06-10")
     p.resources[-1]["code"]["text"] = "Steroid hyperglycaemia resolved, type 2 diabetes mellitus"

@@ -1723,3 +1723,82 @@ def test_a_prolonged_qt_after_a_relative_told_of_it_is_the_patients_and_after_a_
 def test_a_prediabetes_or_hyperglycaemia_after_a_relative_told_of_it_is_the_patients(text, gap):
     s = build_patient_state([patient(birth="1980-01-01"), condition(cc(text=text), "2023-01-01")], PID, AS_OF)
     assert gap in {g.code for g in s.gaps}
+
+
+# pf4: a MODY after a relative told of it ("Mother informed: MODY") was read as the mother's and dropped
+# (no caution); the relative_told_words skip the other factor readers make (FHIR R4 Condition.subject, CR A.4)
+@pytest.mark.parametrize("text, status", [("Mother informed: MODY", "type2-untreated"),
+                                          ("Sister told: MODY 3", "type2-untreated"),
+                                          ("Daughter aware: LADA", "type2-untreated"),
+                                          ("Mother: MODY", "none-documented"),
+                                          ("Mother: LADA", "none-documented")])
+def test_a_mody_or_lada_after_a_relative_told_of_it_is_the_patients_and_after_a_relative_alone_is_not(text, status):
+    assert factors(condition(cc(text=text), "2019-03-04")).diabetes.status == status
+
+
+# pf4: a relative's diabetes coded as the patient's (E11.9 / E10.9) was counted by its code; a diabetes written on
+# a Condition coded Z83.3 (family history of diabetes) by its words: the code and the words disagree, asked
+@pytest.mark.parametrize("code, text, read", [
+    ("E11.9", "Mother: type 2 diabetes", 'type 2 (coded E11.9 as diabetes, written "Mother: type 2 diabetes": '
+                                         "the code and the words disagree)"),
+    ("E10.9", "Family history of type 1 diabetes", 'type 1 (coded E10.9 as diabetes, written "Family history of '
+                                                   'type 1 diabetes": the code and the words disagree)'),
+    ("Z83.3", "Type 2 diabetes", "type 2 (coded Z83.3, a family history of diabetes: the code and the words disagree)"),
+])
+def test_a_diabetes_whose_code_and_words_disagree_on_whose_it_is_is_unconfirmed_not_counted(code, text, read):
+    s = build_patient_state([patient(birth="1980-01-01"), condition(cc(coding(ICD10, code), text=text), "2020-01-01")],
+                            PID, AS_OF)
+    assert s.factors.diabetes.status == "none-documented"
+    assert s.factors.diabetes.unconfirmed == [read]
+    assert "diabetes-unconfirmed" in {g.code for g in s.gaps}
+
+
+def test_a_condition_coded_as_a_family_history_of_diabetes_is_no_diabetes():
+    d = factors(condition(cc(coding(ICD10, "Z83.3"), text="Family history of diabetes mellitus"), "2020-01-01")).diabetes
+    assert d.status == "none-documented" and d.unconfirmed == []
+
+
+def _liraglutide_request(text, dose=None, dosage_text=None):
+    r = med_request(None, "2024-01-10", text=text)
+    if dose is not None or dosage_text:
+        r["dosageInstruction"] = [{k: v for k, v in (
+            ("doseAndRate", [{"doseQuantity": {"value": dose, "unit": "mg"}}] if dose is not None else None),
+            ("text", dosage_text)) if v}]
+    return r
+
+
+# pf4: liraglutide above 1.8 mg (Victoza's diabetes maximum) is the Saxenda weight dose; "Victoza 3 mg" was read as
+# diabetes treatment (type 2 diabetes treated, on the cards' caution); now weight management, asked (drugs.yaml weight_dose)
+@pytest.mark.parametrize("text, dose, dosage_text", [("Victoza 3 mg", None, None), ("liraglutide 3 mg daily", None, None),
+                                                     ("Victoza pen 3 mg/day", None, None),
+                                                     ("Victoza", 3, None), ("Victoza", None, "2.4 mg SC once daily")])
+def test_a_liraglutide_dose_above_the_victoza_maximum_is_weight_management_not_diabetes_treatment(text, dose, dosage_text):
+    s = build_patient_state([patient(birth="1980-01-01"), _liraglutide_request(text, dose, dosage_text)], PID, AS_OF)
+    d = s.factors.diabetes
+    assert d.status == "none-documented" and not d.on_antihyperglycemic
+    assert d.not_for_diabetes[0].startswith("liraglutide for weight management (a dose of ")
+    assert "glucose-lowering-not-for-diabetes" in {g.code for g in s.gaps}
+
+
+@pytest.mark.parametrize("text, dosage_text", [("Victoza 1.8 mg", None), ("3 ML liraglutide 6 MG/ML Pen Injector [Victoza]", None),
+                                               ("Victoza 18 mg/3 mL pen", "1.2 mg daily"), ("Victoza 3 mg for type 2 diabetes", None)])
+def test_victoza_at_a_diabetes_dose_a_pen_strength_or_with_a_diabetes_reason_is_still_diabetes_treatment(text, dosage_text):
+    d = factors(_liraglutide_request(text, dosage_text=dosage_text)).diabetes
+    assert d.status == "type2-treated" and d.treatment == ["liraglutide"]
+
+
+# pf4: ketosis-prone diabetes (autoimmune type 1 or type 2-like, Endocr Rev 2008;29:292-302) was counted as a diabetes of
+# unrecorded type with no word on its type: it is still counted (the caution), and its type is asked as LADA's is
+@pytest.mark.parametrize("text", ["Ketosis-prone diabetes", "Flatbush diabetes", "Ketosis prone diabetes mellitus"])
+def test_a_ketosis_prone_diabetes_of_no_written_type_is_counted_and_its_type_is_asked(text):
+    s = build_patient_state([patient(birth="1980-01-01"), condition(cc(text=text), "2020-01-01")], PID, AS_OF)
+    assert s.factors.diabetes.status == "type2-untreated" and s.factors.diabetes.type_recorded == "not recorded"
+    gap = next(g for g in s.gaps if g.code == "diabetes-type-unclear")
+    assert gap.message.startswith(f'Ketosis-prone diabetes recorded ("{text}"), read as a diabetes of unrecorded type')
+
+
+@pytest.mark.parametrize("text", ["Ketosis-prone type 2 diabetes", "Mother: ketosis-prone diabetes",
+                                  "Ketosis-prone diabetes; type 1 diabetes"])
+def test_a_ketosis_prone_diabetes_with_its_type_written_or_a_relatives_asks_no_type(text):
+    s = build_patient_state([patient(birth="1980-01-01"), condition(cc(text=text), "2020-01-01")], PID, AS_OF)
+    assert "diabetes-type-unclear" not in {g.code for g in s.gaps}
