@@ -78,6 +78,12 @@ def test_a_germline_brca2_variant_whose_loinc_answers_are_written_in_lower_case_
     ("ESR1 D538G detected (tissue, 2019)", "2019"),
     ("Known ESR1 D538G mutation (ctDNA 2023-11)", "2023-11"),
     ("ESR1 D538G detected in 03/2021", "2021-03"),
+    # a month by name, or a month written after a bare space: read as the report's date before
+    ("ESR1 Y537S detected (ctDNA, March 2024)", "2024-03"),
+    ("ESR1 D538G detected (Mar-2024)", "2024-03"),
+    ("ESR1 mutation 2024-03", "2024-03"),
+    ("ESR1 D538G detected 03/2024", "2024-03"),
+    ("ESR1 D538G detected on 12 March 2024", "2024-03-12"),
 ])
 def test_an_esr1_finding_dated_in_its_words_before_the_progression_is_not_current_and_asks_an_esr1_re_test(words, written):
     # CR C.3 row 18: ESR1 re-tested at each progression on endocrine therapy, a result current only
@@ -93,6 +99,32 @@ def test_an_esr1_finding_dated_in_its_words_before_the_progression_is_not_curren
     assert "elacestrant" in topics(cards)  # still offered on the finding, as for any earlier detection
 
 
+def test_an_esr1_finding_dated_day_and_month_in_either_order_is_read_as_that_span_and_asks_an_esr1_re_test():
+    # "12/03/2024": 12 March or December 3, the order not stated; read as the report's date, the
+    # finding counted as current at the 2025 progression and no re-test was asked (CR C.3 row 18)
+    words = "ESR1 D538G detected (ctDNA, 12/03/2024)"
+    state, cards = _result_text("p-esr1-dmy", "ESR1 mutation", words)
+    assert state.biomarkers.esr1_current is False
+    assert "test-esr1" in ordered_tests(cards)
+    detail = _summary(cards)
+    assert "- ESR1 detected (significance not reported, between 2024-03-12 and 2024-12-03)" in detail
+    assert ("ESR1 finding in a report of 2025-06-01: its words date it between 2024-03-12 and 2024-12-03 (day and "
+            f"month order not stated): read as of that span, not of the report's date ('{words}')") in detail
+
+
+def test_an_esr1_finding_whose_words_write_several_earlier_dates_is_undated_and_asks_an_esr1_re_test():
+    # two dates, both before the report: which is the finding's is not said; read as the
+    # report's date, 'ESR1 result current: yes' at a progression both dates precede (CR C.3 row 18)
+    words = "ESR1 D538G detected (tissue, 2019); ESR1 D538G detected (ctDNA 2023-11)"
+    state, cards = _result_text("p-esr1-two-dates", "ESR1 mutation", words)
+    assert state.biomarkers.esr1_current is False
+    assert "test-esr1" in ordered_tests(cards)
+    detail = _summary(cards)
+    assert "- ESR1 detected (significance not reported, date unknown)" in detail
+    assert ("ESR1 finding in a report of 2025-06-01: its words write several dates (2019, 2023-11) and do not say "
+            f"which is the finding's: read as undated, not as of the report's date ('{words}')") in detail
+
+
 @pytest.mark.parametrize("words", ["History of ESR1 mutation", "Known ESR1 mutation"])
 def test_an_esr1_finding_told_as_past_with_no_date_is_undated_and_asks_an_esr1_re_test(words):
     # read on the Observation's date: 'ESR1 result current: yes' at a progression after the
@@ -106,7 +138,8 @@ def test_an_esr1_finding_told_as_past_with_no_date_is_undated_and_asks_an_esr1_r
             f"found is unknown, read as undated, not as of the report's date ('{words}')") in detail
 
 
-@pytest.mark.parametrize("words", ["ESR1 D538G detected (2025)", "ESR1 D538G detected, 2000 reads"])
+@pytest.mark.parametrize("words", ["ESR1 D538G detected (2025)", "ESR1 D538G detected, 2000 reads",
+                                   "ESR1 D538G detected (ctDNA, June 2025)", "ESR1 D538G detected 2025-06"])
 def test_an_esr1_finding_with_no_earlier_date_in_its_words_stays_current(words):
     state, cards = _result_text("p-esr1-now", "ESR1 mutation", words)
     assert state.biomarkers.esr1_current is True
