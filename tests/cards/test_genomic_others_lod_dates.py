@@ -280,3 +280,34 @@ def test_an_esr1_finding_beside_the_assay_note_that_results_below_the_lod_are_no
     assert "- ESR1 detected (significance not reported, 2025-06-01)" in _summary(cards)
     assert "elacestrant" in topics(cards)
     assert "test-esr1" not in ordered_tests(cards)
+
+
+_V3_INTERPRETATION = "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation"
+
+
+def _esr1_coded(pid: str, system: str, code: str, display: str | None = None):
+    p = after_ai_cdk46i(pid)
+    coding = {"system": system, "code": code} | ({"display": display} if display else {})
+    p._obs("gx", {"coding": [{"system": "http://loinc.org", "code": "48018-6"}], "text": "ESR1 mutation"},
+           "2025-06-01", valueCodeableConcept={"coding": [coding]})
+    return run(p)
+
+
+@pytest.mark.parametrize("system", ["http://lab.example.org/results", "urn:oid:1.2.3.4"])
+def test_a_local_nd_answer_meaning_not_done_is_no_esr1_negative_and_the_esr1_test_is_asked(system):
+    # the HL7 v3 ObservationInterpretation code ND (Not detected) was read under any system: a
+    # lab's own "ND" (Not done) read 'ESR1 not detected', elacestrant refused and no ESR1 test
+    # asked (CR C.2 step 3). FHIR R4 Coding.code is a symbol of its system: read only under it
+    _, cards = _esr1_coded("p-local-nd", system, "ND", "Not done")
+    detail = _summary(cards)
+    assert "ESR1 not detected" not in detail
+    assert "ESR1 result (2025-06-01) unclear: 'ESR1 mutation' reads 'Not done'" in detail
+    assert "test-esr1" in ordered_tests(cards)
+
+
+@pytest.mark.parametrize("system", [_V3_INTERPRETATION, "http://hl7.org/fhir/v3/ObservationInterpretation",
+                                    "urn:oid:2.16.840.1.113883.5.83"])
+def test_the_hl7_nd_answer_under_its_own_system_still_reads_esr1_not_detected(system):
+    _, cards = _esr1_coded("p-v3-nd", system, "ND")
+    assert "- ESR1 not detected (2025-06-01)" in _summary(cards)
+    assert "test-esr1" not in ordered_tests(cards)
