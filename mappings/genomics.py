@@ -83,7 +83,9 @@ _REFUTED = re.compile(
 # presumed pathogenic": condition-ver-status provisional, the shared probable_words), but "likely
 # pathogenic" is the ACMG class itself (CR C.2 step 1); "likely deleterious" is neither an ACMG
 # class (CR C.2 step 1: P/LP) nor a label's ("deleterious or suspected deleterious", CR B.6 / B.7):
-# the sources do not settle it, so no call (unclear).
+# the sources do not settle it, so no call (unclear). The five ACMG/AMP tiers are pathogenic, likely
+# pathogenic, uncertain significance, likely benign, benign (Richards et al., Genet Med 2015;17:405-24);
+# "deleterious" / "suspected deleterious" are a laboratory's (Myriad) words the labels quote.
 _HEDGED_CLASS_WORDS = (
     rf"\b{T.VOCABULARY['suspicion_words']}\b[^|;.]{{0,10}}?\b(?:likely )?(?:pathogenic(?!ity)|deleterious)"
     rf"|\b(?!likely\b){T.VOCABULARY['probable_words']}\s+(?:likely )?(?:pathogenic(?!ity)|deleterious)"
@@ -552,8 +554,9 @@ def _hedged_class_written(text: str) -> str | None:
     start = m.start()
     if likely := re.search(r"\blikely\s+$", text[:start]):
         start = likely.start()
-    words = re.sub(r"\s*[(\[]\s*\?$", "?", text[start:m.end()].strip())
-    return words.strip(" ([")
+    words = re.sub(r"\s*[(\[]\s*\?$", "?", text[start:m.end()].strip()).strip(" ([")
+    # the hedge in brackets closes them ("deleterious (suspected": its bracket was left open)
+    return words + ")" * (words.count("(") - words.count(")")) + "]" * (words.count("[") - words.count("]"))
 
 
 def _hedged_class_note(text: str) -> str:
