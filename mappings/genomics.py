@@ -1375,13 +1375,17 @@ def build_variants(ctx: Ctx) -> list[VariantResult]:
                     not_read.append(g)
                     continue
                 g_date, g_last = date, last
-                if g_result == "detected" and words:
+                if g_result in ("detected", "not-detected") and words:
                     own = " | ".join(by_gene.clauses.get(g, [])) if by_gene is not None else words
-                    g_date, g_last, said = _finding_dated(own, date, last)
+                    # a negative dated in its words ("ESR1 not detected (tissue, 2019)") is as old:
+                    # read on the report's date, it stood as the current ESR1 result, no re-test
+                    # asked at a later progression (CR C.3 row 18); only its written date is read
+                    g_date, g_last, said = _finding_dated(own, date, last, negative=g_result == "not-detected")
                     if said:
                         # a data gap: the date the finding is read with is not the report's
+                        what = "finding" if g_result == "detected" else "negative result"
                         ctx.gap(f"{g.lower()}-finding-date-in-words",
-                                f"{g} finding in a report of {date}: {said} ('{_written_value_text(obs)[:120]}')",
+                                f"{g} {what} in a report of {date}: {said} ('{_written_value_text(obs)[:120]}')",
                                 [src])
                 values = {
                     "gene": g,
@@ -1525,7 +1529,7 @@ def _a_day(year: int, month: int, day: int) -> dt.date | None:
         return None
 
 
-def _finding_dated(text: str, date: dt.date | None, last: dt.date | None
+def _finding_dated(text: str, date: dt.date | None, last: dt.date | None, negative: bool = False
                    ) -> tuple[dt.date | None, dt.date | None, str]:
     """The date of a finding its own words give: a year, month or day written beside it that is
     earlier than the report's ("ESR1 D538G detected (tissue, 2019)", "(ctDNA, March 2024)" in a
@@ -1534,9 +1538,11 @@ def _finding_dated(text: str, date: dt.date | None, last: dt.date | None
     for a past finding re-stated with no date ("History of ESR1 mutation", "known ESR1 mutation":
     when it was found is unknown, so it cannot be shown to follow a progression), nor when the
     words write several earlier dates (which is the finding's is not said). (date, date_last,
-    what is named; '' when the report's date stands)."""
+    what is named; '' when the report's date stands). A negative (`negative`) is dated by a date
+    written beside it only: "past" words there tell of something else ("no ESR1 mutation; history
+    of ...")."""
     told = None if _a_finding_stated_undated_beside_a_dated_one(text) else _finding_dated_by_text(text)
-    if told is None or date is None:
+    if told is None or date is None or (negative and told == "past"):
         return date, last, ""
     if told == "past":
         return None, None, ("told as a past finding with no date of its own: when it was found is unknown, "

@@ -125,6 +125,23 @@ def test_an_esr1_finding_whose_words_write_several_earlier_dates_is_undated_and_
             f"which is the finding's: read as undated, not as of the report's date ('{words}')") in detail
 
 
+@pytest.mark.parametrize("words, written", [
+    ("No ESR1 mutation detected (tissue, 2019)", "2019"),
+    ("ESR1 not detected (ctDNA, March 2024)", "2024-03"),
+])
+def test_an_esr1_negative_dated_in_its_words_before_the_progression_is_not_current_and_asks_an_esr1_re_test(
+        words, written):
+    # read on the report's date, an old negative stood as the current ESR1 result: 'ESR1 result
+    # current: yes', no re-test asked at the progression it predates (CR C.3 row 18)
+    state, cards = _result_text("p-esr1-neg-year", "ESR1 mutation", words)
+    assert state.biomarkers.esr1_current is False
+    assert "test-esr1" in ordered_tests(cards)
+    detail = _summary(cards)
+    assert f"- ESR1 not detected ({written})" in detail
+    assert (f"ESR1 negative result in a report of 2025-06-01: its words date it {written}: read as of {written}, "
+            f"not of the report's date ('{words}')") in detail
+
+
 @pytest.mark.parametrize("words", ["History of ESR1 mutation", "Known ESR1 mutation"])
 def test_an_esr1_finding_told_as_past_with_no_date_is_undated_and_asks_an_esr1_re_test(words):
     # read on the Observation's date: 'ESR1 result current: yes' at a progression after the
