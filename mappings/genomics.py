@@ -1455,14 +1455,14 @@ _MONTH_NUMBER = {m: i for i, m in enumerate(("jan", "feb", "mar", "apr", "may", 
 _YEAR = r"(?:19|20)\d\d"
 # day and month in either order ("12/03/2024": 12 March or December 3, as the sender's locale
 # writes it), a month by name ("March 2024", "12 Mar 2024", "Mar-2024", "March 12, 2024"), or
-# month / year and ISO forms ("03/2024", "2024", "2024-03", "2024-03-12")
+# month / year and year-first forms ("03/2024", "2024", "2024-03", "2024/03", "2024-03-12")
 _DATE_FORMS = (rf"(?P<a>\d{{1,2}})[/.](?P<b>\d{{1,2}})[/.](?P<y3>{_YEAR})"
                rf"|(?:(?P<d1>\d{{1,2}})(?:st|nd|rd|th)?\s+)?(?P<mn>{_MONTH_NAME})[\s-]+"
                rf"(?:(?P<d2>\d{{1,2}})(?:st|nd|rd|th)?,?\s+)?(?P<y2>{_YEAR})"
-               rf"|(?:(?P<m1>0?[1-9]|1[0-2])[/.])?(?P<y>{_YEAR})(?:-(?P<m2>0[1-9]|1[0-2])(?:-\d\d)?)?")
+               rf"|(?:(?P<m1>0?[1-9]|1[0-2])[/.])?(?P<y>{_YEAR})(?:(?P<sep>[-/.])(?P<m2>0[1-9]|1[0-2])(?:(?P=sep)(?P<d3>\d\d))?)?")
 _DATE_WITH_MONTH = (rf"\d{{1,2}}[/.]\d{{1,2}}[/.]{_YEAR}"
                     rf"|(?:\d{{1,2}}(?:st|nd|rd|th)?\s+)?{_MONTH_NAME}[\s-]+(?:\d{{1,2}}(?:st|nd|rd|th)?,?\s+)?{_YEAR}"
-                    rf"|(?:0?[1-9]|1[0-2])[/.]{_YEAR}|{_YEAR}-(?:0[1-9]|1[0-2])(?:-\d\d)?")
+                    rf"|(?:0?[1-9]|1[0-2])[/.]{_YEAR}|{_YEAR}[-/.](?:0[1-9]|1[0-2])(?:[-/.]\d\d)?")
 _DATE_CLOSES_PIECE = r"(?=\s*(?:[),;|]|\.(?:\s|$)|$))"
 _DATED_SPECIMEN_OR_TEST = ("ctdna", "cfdna", "plasma", "blood", "tissue", "biopsy", "sample", "specimen",
                            "test", "assay", "panel", "ngs", "report", "collected", "drawn")
@@ -1517,6 +1517,8 @@ def _written_date_span(m: re.Match[str]) -> tuple[dt.date, dt.date | None]:
                 return day, None
     else:
         year, month = int(m["y"]), int(m["m1"] or m["m2"] or 0)
+        if m["d3"] and (day := _a_day(year, month, int(m["d3"]))):  # "2025-05-25": that day
+            return day, None
     if not month:
         return dt.date(year, 1, 1), dt.date(year, 12, 31)
     return dt.date(year, month, 1), dt.date(year + month // 12, month % 12 + 1, 1) - dt.timedelta(days=1)

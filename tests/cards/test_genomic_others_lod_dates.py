@@ -142,6 +142,16 @@ def test_an_esr1_negative_dated_in_its_words_before_the_progression_is_not_curre
             f"not of the report's date ('{words}')") in detail
 
 
+def test_an_esr1_finding_whose_words_give_a_day_after_the_progression_is_current_and_dated_that_day():
+    # "(ctDNA 2025-05-25)" was read as May 2025 from its first day, before the 2025-05-20
+    # progression: 'ESR1 result current: no' and a re-test asked of a sample drawn after it (CR C.3 row 18)
+    words = "ESR1 D538G detected (ctDNA 2025-05-25)"
+    state, cards = _result_text("p-esr1-day", "ESR1 mutation", words)
+    assert state.biomarkers.esr1_current is True
+    assert "test-esr1" not in ordered_tests(cards)
+    assert "- ESR1 detected (significance not reported, 2025-05-25)" in _summary(cards)
+
+
 @pytest.mark.parametrize("words", ["History of ESR1 mutation", "Known ESR1 mutation"])
 def test_an_esr1_finding_told_as_past_with_no_date_is_undated_and_asks_an_esr1_re_test(words):
     # read on the Observation's date: 'ESR1 result current: yes' at a progression after the
