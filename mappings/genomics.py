@@ -1524,6 +1524,10 @@ def _written_date_span(m: re.Match[str]) -> tuple[dt.date, dt.date | None]:
     return dt.date(year, month, 1), dt.date(year + month // 12, month % 12 + 1, 1) - dt.timedelta(days=1)
 
 
+def _within(inner: tuple[dt.date, dt.date | None], outer: tuple[dt.date, dt.date | None]) -> bool:
+    return outer[0] <= inner[0] and (inner[1] or inner[0]) <= (outer[1] or outer[0])
+
+
 def _a_day(year: int, month: int, day: int) -> dt.date | None:
     try:
         return dt.date(year, month, day)
@@ -1551,6 +1555,8 @@ def _finding_dated(text: str, date: dt.date | None, last: dt.date | None, negati
                             "read as undated, not as of the report's date")
     if any((end or first) >= date for first, end in told):
         return date, last, ""  # the words' date reaches the report's: the report's date stands
+    # dates that agree ("12 March 2024 ... March 2024"): the narrowest
+    told = tuple(t for t in told if not any(o != t and _within(o, t) for o in told))
     if len(told) > 1:
         written = ", ".join(date_written(first, end) for first, end in told)
         return None, None, (f"its words write several dates ({written}) and do not say which is the finding's: "

@@ -84,6 +84,8 @@ def test_a_germline_brca2_variant_whose_loinc_answers_are_written_in_lower_case_
     ("ESR1 mutation 2024-03", "2024-03"),
     ("ESR1 D538G detected 03/2024", "2024-03"),
     ("ESR1 D538G detected on 12 March 2024", "2024-03-12"),
+    # two dates that agree: the narrower
+    ("ESR1 D538G (1 March 2024), ESR1 D538G detected (March 2024)", "2024-03-01"),
 ])
 def test_an_esr1_finding_dated_in_its_words_before_the_progression_is_not_current_and_asks_an_esr1_re_test(words, written):
     # CR C.3 row 18: ESR1 re-tested at each progression on endocrine therapy, a result current only
