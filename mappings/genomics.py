@@ -24,7 +24,7 @@ from mappings.fhir import (
     obs_date, parse_date, partial_last, ref_id, text_of,
 )
 from mappings._fast import construct as _construct
-from mappings.state import Source, VariantResult
+from mappings.state import Source, VariantResult, date_written
 
 _NOT_DETECTED = re.compile(
     r"not detected|\bnegative\b|\babsent\b|wild[- ]?type|\bwt\b"
@@ -83,7 +83,9 @@ _REFUTED = re.compile(
 # presumed pathogenic": condition-ver-status provisional, the shared probable_words), but "likely
 # pathogenic" is the ACMG class itself (CR C.2 step 1); "likely deleterious" is neither an ACMG
 # class (CR C.2 step 1: P/LP) nor a label's ("deleterious or suspected deleterious", CR B.6 / B.7):
-# the sources do not settle it, so no call (unclear).
+# the sources do not settle it, so no call (unclear). The five ACMG/AMP tiers are pathogenic, likely
+# pathogenic, uncertain significance, likely benign, benign (Richards et al., Genet Med 2015;17:405-24);
+# "deleterious" / "suspected deleterious" are a laboratory's (Myriad) words the labels quote.
 _HEDGED_CLASS_WORDS = (
     rf"\b{T.VOCABULARY['suspicion_words']}\b[^|;.]{{0,10}}?\b(?:likely )?(?:pathogenic(?!ity)|deleterious)"
     rf"|\b(?!likely\b){T.VOCABULARY['probable_words']}\s+(?:likely )?(?:pathogenic(?!ity)|deleterious)"
@@ -552,8 +554,9 @@ def _hedged_class_written(text: str) -> str | None:
     start = m.start()
     if likely := re.search(r"\blikely\s+$", text[:start]):
         start = likely.start()
-    words = re.sub(r"\s*[(\[]\s*\?$", "?", text[start:m.end()].strip())
-    return words.strip(" ([")
+    words = re.sub(r"\s*[(\[]\s*\?$", "?", text[start:m.end()].strip()).strip(" ([")
+    # the hedge in brackets closes them ("deleterious (suspected": its bracket was left open)
+    return words + ")" * (words.count("(") - words.count(")")) + "]" * (words.count("[") - words.count("]"))
 
 
 def _hedged_class_note(text: str) -> str:
@@ -1372,13 +1375,17 @@ def build_variants(ctx: Ctx) -> list[VariantResult]:
                     not_read.append(g)
                     continue
                 g_date, g_last = date, last
-                if g_result == "detected" and words:
+                if g_result in ("detected", "not-detected") and words:
                     own = " | ".join(by_gene.clauses.get(g, [])) if by_gene is not None else words
-                    g_date, g_last, said = _finding_dated(own, date, last)
+                    # a negative dated in its words ("ESR1 not detected (tissue, 2019)") is as old:
+                    # read on the report's date, it stood as the current ESR1 result, no re-test
+                    # asked at a later progression (CR C.3 row 18); only its written date is read
+                    g_date, g_last, said = _finding_dated(own, date, last, negative=g_result == "not-detected")
                     if said:
                         # a data gap: the date the finding is read with is not the report's
+                        what = "finding" if g_result == "detected" else "negative result"
                         ctx.gap(f"{g.lower()}-finding-date-in-words",
-                                f"{g} finding in a report of {date}: {said} ('{_written_value_text(obs)[:120]}')",
+                                f"{g} {what} in a report of {date}: {said} ('{_written_value_text(obs)[:120]}')",
                                 [src])
                 values = {
                     "gene": g,
@@ -1435,18 +1442,39 @@ def build_variants(ctx: Ctx) -> list[VariantResult]:
 
 
 # a year written beside a finding ("ESR1 D538G detected (tissue, 2019)", "PIK3CA H1047R (2021-03)",
-# "detected in 03/2021"): the finding's own date, when earlier than the report's
-# (only a date standing as one: in brackets, after a comma or after "in / on / from / dated", and
-# closing its piece; not a count such as "2000 reads")
+# "detected in 03/2021", "(ctDNA, March 2024)", "ESR1 mutation 2024-03"): the finding's own date,
+# when earlier than the report's (CR C.3 row 18: an ESR1 result is current only if collected after
+# the latest progression; read as of the report's date, an old finding asked no re-test).
+# Only a date standing as one: in brackets, after a comma or after "in / on / from / dated / since",
+# and closing its piece; not a count such as "2000 reads". A date that names its month ("2024-03",
+# "03/2024", "March 2024", "12/03/2024") is no count: it may also follow a bare space.
+_MONTH_NAME = (r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
+               r"|sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?")
+_MONTH_NUMBER = {m: i for i, m in enumerate(("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct",
+                                             "nov", "dec"), start=1)}
+_YEAR = r"(?:19|20)\d\d"
+# day and month in either order ("12/03/2024": 12 March or December 3, as the sender's locale
+# writes it), a month by name ("March 2024", "12 Mar 2024", "Mar-2024", "March 12, 2024"), or
+# month / year and year-first forms ("03/2024", "2024", "2024-03", "2024/03", "2024-03-12")
+_DATE_FORMS = (rf"(?P<a>\d{{1,2}})[/.](?P<b>\d{{1,2}})[/.](?P<y3>{_YEAR})"
+               rf"|(?:(?P<d1>\d{{1,2}})(?:st|nd|rd|th)?\s+)?(?P<mn>{_MONTH_NAME})[\s-]+"
+               rf"(?:(?P<d2>\d{{1,2}})(?:st|nd|rd|th)?,?\s+)?(?P<y2>{_YEAR})"
+               rf"|(?:(?P<m1>0?[1-9]|1[0-2])[/.])?(?P<y>{_YEAR})(?:(?P<sep>[-/.])(?P<m2>0[1-9]|1[0-2])(?:(?P=sep)(?P<d3>\d\d))?)?")
+_DATE_WITH_MONTH = (rf"\d{{1,2}}[/.]\d{{1,2}}[/.]{_YEAR}"
+                    rf"|(?:\d{{1,2}}(?:st|nd|rd|th)?\s+)?{_MONTH_NAME}[\s-]+(?:\d{{1,2}}(?:st|nd|rd|th)?,?\s+)?{_YEAR}"
+                    rf"|(?:0?[1-9]|1[0-2])[/.]{_YEAR}|{_YEAR}[-/.](?:0[1-9]|1[0-2])(?:[-/.]\d\d)?")
+_DATE_CLOSES_PIECE = r"(?=\s*(?:[),;|]|\.(?:\s|$)|$))"
 _DATED_SPECIMEN_OR_TEST = ("ctdna", "cfdna", "plasma", "blood", "tissue", "biopsy", "sample", "specimen",
                            "test", "assay", "panel", "ngs", "report", "collected", "drawn")
 _WRITTEN_DATE = re.compile(r"(?:(?<=\()|(?<=, )|(?<=\bin )|(?<=\bon )|(?<=\bfrom )|(?<=\bdated )|(?<=\bsince )"
                            # ... or closing a bracket after the specimen or test it dates ("(ctDNA 2023-11)"),
                            # not after any word: "(COSMIC 2019)" is a database's release (FHIR R4
                            # Specimen.collection.collected: the date is the specimen's)
-                           r"|(?:" + "|".join(rf"(?<=\b{w} )" for w in _DATED_SPECIMEN_OR_TEST) + r")(?=[\d/-]+\s*\)))"
-                           r"(?:(?P<m1>0?[1-9]|1[0-2])/)?(?P<y>(?:19|20)\d\d)(?:-(?P<m2>0[1-9]|1[0-2])(?:-\d\d)?)?"
-                           r"(?=\s*(?:[),;|]|\.(?:\s|$)|$))", re.IGNORECASE)
+                           r"|(?:" + "|".join(rf"(?<=\b{w} )" for w in _DATED_SPECIMEN_OR_TEST) + r")"
+                           rf"(?=(?:{_DATE_WITH_MONTH}|{_YEAR})\s*\))"
+                           # ... or a date naming its month after a bare space ("ESR1 mutation 2024-03")
+                           rf"|(?<=[a-z0-9] )(?=(?:{_DATE_WITH_MONTH}){_DATE_CLOSES_PIECE}))"
+                           rf"(?:{_DATE_FORMS}){_DATE_CLOSES_PIECE}", re.IGNORECASE)
 # a finding re-stated as the patient's past ("History of ESR1 mutation", "known ESR1 mutation",
 # "previously detected"): a result of an earlier test, its date not written
 # (words telling the finding itself as past, not "not seen on the prior test" beside a new one)
@@ -1460,38 +1488,84 @@ _FOUND_AGAIN = re.compile(r"\b(?:re-?confirmed|confirmed (?:today|again|now|on (
 
 
 @lru_cache(maxsize=4096)
-def _finding_dated_by_text(text: str) -> tuple[int, int | None] | str | None:
-    """(year, month) of the one date the finding's words write; "past" when they tell it as a past
-    finding with no date; None when they say nothing of its date (several dates: None too)."""
-    dates = {(int(m["y"]), int(m["m1"] or m["m2"]) if (m["m1"] or m["m2"]) else None)
-             for m in _WRITTEN_DATE.finditer(text)}
-    if len(dates) == 1:
-        return dates.pop()
-    if not dates and _PAST_FINDING_TOLD.search(text.lower()) and not _FOUND_AGAIN.search(text.lower()):
+def _finding_dated_by_text(text: str) -> tuple[tuple[dt.date, dt.date | None], ...] | str | None:
+    """The dates the finding's words write, each (first day, last day; None when the words give the
+    day): "2019" 2019-01-01 to 2019-12-31, "March 2024" 2024-03-01 to 2024-03-31, "12/03/2024"
+    (day and month in either order) 2024-03-12 to 2024-12-03; "past" when they tell it as a past
+    finding with no date; None when they say nothing of its date."""
+    dates = {_written_date_span(m) for m in _WRITTEN_DATE.finditer(text)}
+    if dates:
+        return tuple(sorted(dates, key=lambda span: (span[0], span[1] or span[0])))
+    if _PAST_FINDING_TOLD.search(text.lower()) and not _FOUND_AGAIN.search(text.lower()):
         return "past"
     return None
 
 
-def _finding_dated(text: str, date: dt.date | None, last: dt.date | None
+def _written_date_span(m: re.Match[str]) -> tuple[dt.date, dt.date | None]:
+    """(first day, last day: None when the words give the day) of a date _WRITTEN_DATE found."""
+    if m["y3"]:
+        a, b, year = int(m["a"]), int(m["b"]), int(m["y3"])
+        days = {d for month, day in ((a, b), (b, a)) if (d := _a_day(year, month, day))}
+        # no such day either way ("31/31/2024"): the year it names
+        first, last = (min(days), max(days)) if days else (dt.date(year, 1, 1), dt.date(year, 12, 31))
+        return first, (last if last != first else None)
+    if m["y2"]:
+        year, month = int(m["y2"]), _MONTH_NUMBER[m["mn"][:3].lower()]
+        if m["d1"] or m["d2"]:  # "12 March 2024", "March 12, 2024"
+            day = _a_day(year, month, int(m["d1"] or m["d2"]))
+            if day:  # else no such day ("31 Feb 2024"): the month it names
+                return day, None
+    else:
+        year, month = int(m["y"]), int(m["m1"] or m["m2"] or 0)
+        if m["d3"] and (day := _a_day(year, month, int(m["d3"]))):  # "2025-05-25": that day
+            return day, None
+    if not month:
+        return dt.date(year, 1, 1), dt.date(year, 12, 31)
+    return dt.date(year, month, 1), dt.date(year + month // 12, month % 12 + 1, 1) - dt.timedelta(days=1)
+
+
+def _within(inner: tuple[dt.date, dt.date | None], outer: tuple[dt.date, dt.date | None]) -> bool:
+    return outer[0] <= inner[0] and (inner[1] or inner[0]) <= (outer[1] or outer[0])
+
+
+def _a_day(year: int, month: int, day: int) -> dt.date | None:
+    try:
+        return dt.date(year, month, day)
+    except ValueError:  # no such day ("31/02/2024", month 13)
+        return None
+
+
+def _finding_dated(text: str, date: dt.date | None, last: dt.date | None, negative: bool = False
                    ) -> tuple[dt.date | None, dt.date | None, str]:
-    """The date of a finding its own words give: a year (or month) written beside it that is earlier
-    than the report's ("ESR1 D538G detected (tissue, 2019)" in a 2025 report read as current at a
-    2025 progression: no ESR1 re-test asked, CR C.3 row 18), or none for a past finding re-stated
-    with no date ("History of ESR1 mutation", "known ESR1 mutation": when it was found is unknown,
-    so it cannot be shown to follow a progression). (date, date_last, what is named; '' when the
-    report's date stands)."""
+    """The date of a finding its own words give: a year, month or day written beside it that is
+    earlier than the report's ("ESR1 D538G detected (tissue, 2019)", "(ctDNA, March 2024)" in a
+    2025 report read as current at a 2025 progression: no ESR1 re-test asked, CR C.3 row 18), read
+    as written (a year or month without a day: its first day, shown as the year or month); none
+    for a past finding re-stated with no date ("History of ESR1 mutation", "known ESR1 mutation":
+    when it was found is unknown, so it cannot be shown to follow a progression), nor when the
+    words write several earlier dates (which is the finding's is not said). (date, date_last,
+    what is named; '' when the report's date stands). A negative (`negative`) is dated by a date
+    written beside it only: "past" words there tell of something else ("no ESR1 mutation; history
+    of ...")."""
     told = None if _a_finding_stated_undated_beside_a_dated_one(text) else _finding_dated_by_text(text)
-    if told is None or date is None:
+    if told is None or date is None or (negative and told == "past"):
         return date, last, ""
     if told == "past":
         return None, None, ("told as a past finding with no date of its own: when it was found is unknown, "
                             "read as undated, not as of the report's date")
-    year, month = told
-    first = dt.date(year, month or 1, 1)
-    end = (dt.date(year + (month or 12) // 12, (month or 12) % 12 + 1, 1) - dt.timedelta(days=1))
-    if end >= date:
-        return date, last, ""
-    written = f"{year}-{month:02d}" if month else str(year)
+    if any((end or first) >= date for first, end in told):
+        return date, last, ""  # the words' date reaches the report's: the report's date stands
+    # dates that agree ("12 March 2024 ... March 2024"): the narrowest
+    told = tuple(t for t in told if not any(o != t and _within(o, t) for o in told))
+    if len(told) > 1:
+        written = ", ".join(date_written(first, end) for first, end in told)
+        return None, None, (f"its words write several dates ({written}) and do not say which is the finding's: "
+                            "read as undated, not as of the report's date")
+    (first, end), = told
+    written = date_written(first, end)
+    if written.startswith("between "):  # day and month in either order
+        return first, end, (f"its words date it {written} (day and month order not stated): read as of that span, "
+                            "not of the report's date")
     return first, end, f"its words date it {written}: read as of {written}, not of the report's date"
 
 

@@ -80,6 +80,16 @@ TUMOR_MARKERS: dict[str, tuple[str, str]] = {
 ANSWERS: dict[str, str] = {}  # code -> meaning (codes are unique across systems here)
 for _e in CODES["answers"]:
     ANSWERS[str(_e["code"])] = _e["meaning"]
+# ... but a short code of an HL7 code system ("POS", "ND") is also a common local code meaning
+# something else ("ND" Not done): read only under its own system, or a coding with none, as it
+# is written (FHIR R4 Coding.code "a symbol in syntax defined by the system"; HL7 v3 codes are
+# case sensitive). The system as R4 (terminology.hl7.org), STU3 (hl7.org/fhir/v3/...) or its
+# OID (FHIR R4 v3-ObservationInterpretation: OID 2.16.840.1.113883.5.83) writes it.
+_ANSWER_OWN_SYSTEM: dict[str, tuple[str, ...]] = {}
+for _e in CODES["answers"]:
+    if _e["system"] not in ("loinc", "snomed"):
+        _ANSWER_OWN_SYSTEM[str(_e["code"])] = tuple(
+            n.lower() for n in [_e["system"].rsplit("/", 1)[-1].removeprefix("v3-")] + list(_e.get("system_oids", [])))
 
 RECEPTOR_CONDITIONS: dict[str, dict[str, str]] = {
     norm_icd(e["code"]): {k: v for k, v in e.items() if k in ("er", "pr", "hr", "her2")}
@@ -234,12 +244,16 @@ def local_lookup(table: dict[tuple[str, str], Any], system: str | None, code: st
 def answer_lookup(table: dict[str, Any], system: str, code: str | None) -> Any:
     """table's entry for a coded answer. LOINC codes, its answer ids (LA...) among them, are not
     case sensitive (FHIR R4 "Using LOINC with FHIR", Code row): "la9633-4" is LA9633-4 (before,
-    a marker or genomic answer so written was no result)."""
+    a marker or genomic answer so written was no result). An HL7 code ("POS", "ND") only under its
+    own system (_ANSWER_OWN_SYSTEM)."""
     if not code:
         return None
     found = table.get(code)
     if found is None and system == LOINC:
         found = table.get(code.upper())
+    own = _ANSWER_OWN_SYSTEM.get(code)
+    if found is not None and own and system and not any(name in system.lower() for name in own):
+        return None  # a local "ND" (Not done) is no v3 ND (Not detected)
     return found
 
 

@@ -17,6 +17,8 @@ def _summary(cards) -> str:
 @pytest.mark.parametrize("words, said", [
     ("germline BRCA2 c.5946delT, suspected pathogenic", "suspected pathogenic"),
     ("germline BRCA2 c.5946delT likely deleterious", "likely deleterious"),
+    # the hedge in brackets: quoted with its bracket left open ('deleterious (suspected')
+    ("germline BRCA2 c.5946delT, deleterious (suspected)", "deleterious (suspected)"),
 ])
 def test_a_germline_brca2_classed_suspected_pathogenic_or_likely_deleterious_is_named_with_its_class_and_offers_no_parp_inhibitor(
         words, said):
@@ -30,6 +32,20 @@ def test_a_germline_brca2_classed_suspected_pathogenic_or_likely_deleterious_is_
     assert (f"BRCA2 result (2025-06-01) unclear: the report classes it '{said}', {_NOT_ACTED_ON} ('{words}')"
             in _summary(cards))
     assert "none that is clear for BRCA2" not in _summary(cards)
+
+
+@pytest.mark.parametrize("words, said", [
+    ("germline BRCA2 c.5946delT deleterious", "deleterious"),
+    ("germline BRCA2 c.5946delT: Suspected Deleterious", "suspected deleterious"),
+])
+def test_a_germline_brca2_classed_deleterious_or_suspected_deleterious_in_words_offers_talazoparib(words, said):
+    # the PARP inhibitor labels' classes (CR B.6 / B.7 "deleterious or suspected deleterious
+    # gBRCAm"), read as pathogenic and named as written; not the ACMG tiers (Richards 2015)
+    p = after_ai_cdk46i("p-class-label-words")
+    p._obs("brca", {"text": "BRCA1/2 test"}, "2025-06-01", valueString=words)
+    _, cards = run(p)
+    assert "talazoparib" in topics(cards)
+    assert f"BRCA2 c.5946delT detected (germline, {said}, the PARP inhibitor labels' class, 2025-06-01)" in _summary(cards)
 
 
 def test_a_coded_germline_brca2_variant_whose_significance_reads_suspected_deleterious_is_named_as_the_labels_class():

@@ -78,6 +78,14 @@ def test_a_germline_brca2_variant_whose_loinc_answers_are_written_in_lower_case_
     ("ESR1 D538G detected (tissue, 2019)", "2019"),
     ("Known ESR1 D538G mutation (ctDNA 2023-11)", "2023-11"),
     ("ESR1 D538G detected in 03/2021", "2021-03"),
+    # a month by name, or a month written after a bare space: read as the report's date before
+    ("ESR1 Y537S detected (ctDNA, March 2024)", "2024-03"),
+    ("ESR1 D538G detected (Mar-2024)", "2024-03"),
+    ("ESR1 mutation 2024-03", "2024-03"),
+    ("ESR1 D538G detected 03/2024", "2024-03"),
+    ("ESR1 D538G detected on 12 March 2024", "2024-03-12"),
+    # two dates that agree: the narrower
+    ("ESR1 D538G (1 March 2024), ESR1 D538G detected (March 2024)", "2024-03-01"),
 ])
 def test_an_esr1_finding_dated_in_its_words_before_the_progression_is_not_current_and_asks_an_esr1_re_test(words, written):
     # CR C.3 row 18: ESR1 re-tested at each progression on endocrine therapy, a result current only
@@ -93,6 +101,59 @@ def test_an_esr1_finding_dated_in_its_words_before_the_progression_is_not_curren
     assert "elacestrant" in topics(cards)  # still offered on the finding, as for any earlier detection
 
 
+def test_an_esr1_finding_dated_day_and_month_in_either_order_is_read_as_that_span_and_asks_an_esr1_re_test():
+    # "12/03/2024": 12 March or December 3, the order not stated; read as the report's date, the
+    # finding counted as current at the 2025 progression and no re-test was asked (CR C.3 row 18)
+    words = "ESR1 D538G detected (ctDNA, 12/03/2024)"
+    state, cards = _result_text("p-esr1-dmy", "ESR1 mutation", words)
+    assert state.biomarkers.esr1_current is False
+    assert "test-esr1" in ordered_tests(cards)
+    detail = _summary(cards)
+    assert "- ESR1 detected (significance not reported, between 2024-03-12 and 2024-12-03)" in detail
+    assert ("ESR1 finding in a report of 2025-06-01: its words date it between 2024-03-12 and 2024-12-03 (day and "
+            f"month order not stated): read as of that span, not of the report's date ('{words}')") in detail
+
+
+def test_an_esr1_finding_whose_words_write_several_earlier_dates_is_undated_and_asks_an_esr1_re_test():
+    # two dates, both before the report: which is the finding's is not said; read as the
+    # report's date, 'ESR1 result current: yes' at a progression both dates precede (CR C.3 row 18)
+    words = "ESR1 D538G detected (tissue, 2019); ESR1 D538G detected (ctDNA 2023-11)"
+    state, cards = _result_text("p-esr1-two-dates", "ESR1 mutation", words)
+    assert state.biomarkers.esr1_current is False
+    assert "test-esr1" in ordered_tests(cards)
+    detail = _summary(cards)
+    assert "- ESR1 detected (significance not reported, date unknown)" in detail
+    assert ("ESR1 finding in a report of 2025-06-01: its words write several dates (2019, 2023-11) and do not say "
+            f"which is the finding's: read as undated, not as of the report's date ('{words}')") in detail
+
+
+@pytest.mark.parametrize("words, written", [
+    ("No ESR1 mutation detected (tissue, 2019)", "2019"),
+    ("ESR1 not detected (ctDNA, March 2024)", "2024-03"),
+])
+def test_an_esr1_negative_dated_in_its_words_before_the_progression_is_not_current_and_asks_an_esr1_re_test(
+        words, written):
+    # read on the report's date, an old negative stood as the current ESR1 result: 'ESR1 result
+    # current: yes', no re-test asked at the progression it predates (CR C.3 row 18)
+    state, cards = _result_text("p-esr1-neg-year", "ESR1 mutation", words)
+    assert state.biomarkers.esr1_current is False
+    assert "test-esr1" in ordered_tests(cards)
+    detail = _summary(cards)
+    assert f"- ESR1 not detected ({written})" in detail
+    assert (f"ESR1 negative result in a report of 2025-06-01: its words date it {written}: read as of {written}, "
+            f"not of the report's date ('{words}')") in detail
+
+
+def test_an_esr1_finding_whose_words_give_a_day_after_the_progression_is_current_and_dated_that_day():
+    # "(ctDNA 2025-05-25)" was read as May 2025 from its first day, before the 2025-05-20
+    # progression: 'ESR1 result current: no' and a re-test asked of a sample drawn after it (CR C.3 row 18)
+    words = "ESR1 D538G detected (ctDNA 2025-05-25)"
+    state, cards = _result_text("p-esr1-day", "ESR1 mutation", words)
+    assert state.biomarkers.esr1_current is True
+    assert "test-esr1" not in ordered_tests(cards)
+    assert "- ESR1 detected (significance not reported, 2025-05-25)" in _summary(cards)
+
+
 @pytest.mark.parametrize("words", ["History of ESR1 mutation", "Known ESR1 mutation"])
 def test_an_esr1_finding_told_as_past_with_no_date_is_undated_and_asks_an_esr1_re_test(words):
     # read on the Observation's date: 'ESR1 result current: yes' at a progression after the
@@ -106,7 +167,8 @@ def test_an_esr1_finding_told_as_past_with_no_date_is_undated_and_asks_an_esr1_r
             f"found is unknown, read as undated, not as of the report's date ('{words}')") in detail
 
 
-@pytest.mark.parametrize("words", ["ESR1 D538G detected (2025)", "ESR1 D538G detected, 2000 reads"])
+@pytest.mark.parametrize("words", ["ESR1 D538G detected (2025)", "ESR1 D538G detected, 2000 reads",
+                                   "ESR1 D538G detected (ctDNA, June 2025)", "ESR1 D538G detected 2025-06"])
 def test_an_esr1_finding_with_no_earlier_date_in_its_words_stays_current(words):
     state, cards = _result_text("p-esr1-now", "ESR1 mutation", words)
     assert state.biomarkers.esr1_current is True
@@ -246,4 +308,35 @@ def test_an_esr1_finding_beside_the_assay_note_that_results_below_the_lod_are_no
                             "ESR1 D538G detected; assay LOD 0.1%, results below the LOD are not reported")
     assert "- ESR1 detected (significance not reported, 2025-06-01)" in _summary(cards)
     assert "elacestrant" in topics(cards)
+    assert "test-esr1" not in ordered_tests(cards)
+
+
+_V3_INTERPRETATION = "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation"
+
+
+def _esr1_coded(pid: str, system: str, code: str, display: str | None = None):
+    p = after_ai_cdk46i(pid)
+    coding = {"system": system, "code": code} | ({"display": display} if display else {})
+    p._obs("gx", {"coding": [{"system": "http://loinc.org", "code": "48018-6"}], "text": "ESR1 mutation"},
+           "2025-06-01", valueCodeableConcept={"coding": [coding]})
+    return run(p)
+
+
+@pytest.mark.parametrize("system", ["http://lab.example.org/results", "urn:oid:1.2.3.4"])
+def test_a_local_nd_answer_meaning_not_done_is_no_esr1_negative_and_the_esr1_test_is_asked(system):
+    # the HL7 v3 ObservationInterpretation code ND (Not detected) was read under any system: a
+    # lab's own "ND" (Not done) read 'ESR1 not detected', elacestrant refused and no ESR1 test
+    # asked (CR C.2 step 3). FHIR R4 Coding.code is a symbol of its system: read only under it
+    _, cards = _esr1_coded("p-local-nd", system, "ND", "Not done")
+    detail = _summary(cards)
+    assert "ESR1 not detected" not in detail
+    assert "ESR1 result (2025-06-01) unclear: 'ESR1 mutation' reads 'Not done'" in detail
+    assert "test-esr1" in ordered_tests(cards)
+
+
+@pytest.mark.parametrize("system", [_V3_INTERPRETATION, "http://hl7.org/fhir/v3/ObservationInterpretation",
+                                    "urn:oid:2.16.840.1.113883.5.83"])
+def test_the_hl7_nd_answer_under_its_own_system_still_reads_esr1_not_detected(system):
+    _, cards = _esr1_coded("p-v3-nd", system, "ND")
+    assert "- ESR1 not detected (2025-06-01)" in _summary(cards)
     assert "test-esr1" not in ordered_tests(cards)
