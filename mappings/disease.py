@@ -208,6 +208,14 @@ def _hedge_of(part: str, start: int, end: int) -> tuple[str, str] | None:
     if words is not None:
         return "probable", words
     words = _hedge_before(T.MET_SUSPICION_BEFORE, window) or _hedge_after(T.MET_SUSPICION_AFTER, window, after)
+    if words is None and (own := _QUESTION_CLOSES_OWN_SITE.match(after)) and all(
+            _is_site_word(w) for w in re.split(r"\s+(?:and|or|&)\s+", own.group("sites"))):
+        # (ds4) a "?" closing the clause right after the mention's own site ("Metastatic to
+        # bone?", "Metastatic breast cancer to the liver ?", "Metastases to bone (?)"): the
+        # question is whether it spread there, the metastasis itself (rt50/rt55 counted it and
+        # asked only the site; FHIR R4 condition-ver-status unconfirmed, CR A.4 counts a
+        # diagnosis made). A "?" after a comma list ("to bone, liver?") still doubts its last site
+        words = "?"
     if words is None and (whole := _DOUBTED_SITE_LIST_END.search(window)) and _only_sites(whole.group("sites")):
         # (ds) a "?" before a list of sites before the mention ("?Bone and liver metastases"):
         # the whole list doubted, as "?bone metastases" is (was read as asserted)
@@ -223,6 +231,13 @@ def _hedge_of(part: str, start: int, end: int) -> tuple[str, str] | None:
              or _hedge_after(T.MET_QUESTION_AFTER, window, after)) or _differential_or(window, after) \
         or _hedge_after(T.MET_DIFFERENTIAL_QUESTION_AFTER, window, after)
     return ("quoted", words.strip()) if words is not None else None
+
+
+# (ds4) the rest of the mention's word, "breast cancer" / "disease" after it, its own site(s)
+# ("to bone", "to the liver and lungs") and a "?" closing the clause or the text
+_QUESTION_CLOSES_OWN_SITE = re.compile(
+    r"^\w*(?:\s+(?:breast\s+)?(?:cancer|carcinoma|ca|disease))?\s+(?:to|of|in)\s+(?:the\s+)?"
+    r"(?P<sites>[a-z-]+(?:\s+(?:and|or|&)\s+[a-z-]+)*)\s*\(?\s*\?+\s*\)?\s*(?=$|[.;|])", re.I)
 
 
 # "bone and ?liver " / "bone, ?liver " / "bone + ?liver " / "bone and possible liver " at the end
@@ -1057,6 +1072,9 @@ def _sites_now_and_asked(own: str, confirmed: bool, question_closes: bool = True
 _FINDING_AT_SITE = re.compile(r"\b(?:metasta\w*|mets|deposits?|lesions?|nodules?|masses|mass|foc(?:us|i)|opacit(?:y|ies)"
                               r"|disease|involvement|spread)\b")
 _UNREAD_PIECE_END = re.compile(r"[;|()]|\.(?!\d)")
+# (ds4) an organ's function or its blood tests written stable ("liver function stable", "LFTs
+# stable", "renal function stable"): no disease at the site said (engineer knowledge)
+_ORGAN_TESTS = re.compile(r"\b(?:function|enzymes?|tests?|lfts?|bloods?|labs?|values?|markers?)\b")
 
 
 # (rt55) a closed list of other, non-malignant diseases of an organ, written before "disease" or
@@ -1103,17 +1121,24 @@ def _sites_left_unread(own: str, read: set[str]) -> list[tuple[str, str]]:
     for a, b in zip(bounds, bounds[1:]):
         piece, low = own[a:b - 1], own[a:b - 1].lower()
         # (fix-fx2) progression at a site is a finding there too ("Bone metastases; prior liver
-        # progression, now stable": the liver was dropped without a word)
-        if (not (_FINDING_AT_SITE.search(low) or _PROGRESSING_NOW.search(low)) or T.MET_NEGATION_ANY.search(low) or T.MET_SITE_CLEAR_AFTER.search(low)
+        # progression, now stable": the liver was dropped without a word); (ds4) and stability
+        # ("Bone metastases; liver stable": stable disease there, most likely, but no metastasis
+        # written; the liver was dropped without a word), not of an organ's function or tests
+        # ("liver function stable", "LFTs stable")
+        if (not (_FINDING_AT_SITE.search(low) or _PROGRESSING_NOW.search(low)
+                 or (_STABLE_NOW.search(low) and not _ORGAN_TESTS.search(low))) or T.MET_NEGATION_ANY.search(low) or T.MET_SITE_CLEAR_AFTER.search(low)
                 or _BENIGN_FINDING.search(low) or _another_disease_of_the_site(low, own[b - 1:].lower())
                 or _bracket_names_another_diagnosis(own[b - 1:])):
             continue
         for rx, site in T.SITE_TEXT:
             if site not in read and site not in refuted and rx.search(low):
+                if all(T.MET_SITE_CLEAR_AFTER.search(i) for i in low.split(",") if rx.search(i)):
+                    continue  # (ds4) its own comma item clears it ("liver clear, stable")
                 # quoted as its comma item when that names the finding ("lung and brain metastases
                 # confirmed"), else as the piece ("lung: nodule 4 mm, indeterminate")
                 item = next((i for i in piece.split(",") if rx.search(i.lower())
-                             and (_FINDING_AT_SITE.search(i.lower()) or _PROGRESSING_NOW.search(i.lower()))),
+                             and (_FINDING_AT_SITE.search(i.lower()) or _PROGRESSING_NOW.search(i.lower())
+                                  or _STABLE_NOW.search(i.lower()))),
                             piece)
                 found.append((site, item.strip(" ,")[:60]))
                 read = read | {site}

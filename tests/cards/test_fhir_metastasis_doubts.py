@@ -286,8 +286,8 @@ def test_fhir_a_drug_given_to_reduce_the_risk_of_metastatic_disease_asks_nothing
     # the liver was dropped without a word, the bone counted with a "?" after it
     ("Metastatic breast cancer to bone? liver", ['the bone ("bone? liver")', 'the liver ("bone? liver")'], []),
     ("Breast cancer metastatic to liver? bone", ['the liver ("liver? bone")', 'the bone ("liver? bone")'], []),
-    # the bone was counted; "liver?" beside the bone dropped without a word
-    ("Metastatic breast cancer to bone?", ['the bone ("bone?")'], []),
+    # (ds4: "Metastatic breast cancer to bone?", the "?" closing its only site, now doubts the
+    # metastasis itself: test_fhir_a_question_mark_closing_a_metastasis_after_its_own_site_...)
     ("Metastatic breast cancer to bone, liver? lungs clear", ['the liver ("liver? lungs clear")'], ["bone"]),
 ])
 def test_fhir_a_site_a_question_mark_closes_or_follows_on_a_metastatic_breast_cancer_condition_is_asked_not_counted(
@@ -467,8 +467,8 @@ def test_fhir_disease_at_a_site_no_other_word_names_beside_metastases_is_still_a
 
 
 @pytest.mark.parametrize("text,sites,asked", [
-    # the liver the "?" closes was counted as visceral without a word (no doubt quoted)
-    ("Metastatic to liver?", [], 'the liver ("liver?")'),
+    # (ds4: "Metastatic to liver?" doubts the metastasis itself, not only its site: see
+    # test_fhir_a_question_mark_closing_a_metastasis_after_its_own_site_leaves_metastatic_status_unclear)
     # the liver asserted in its own clause after the "?" was asked, not counted (visceral lost)
     ("Metastatic to bone?; liver metastases", ["liver"], 'the bone ("bone?; liver metastases")'),
 ])
@@ -512,3 +512,61 @@ def test_fhir_a_resected_site_said_to_progress_now_is_counted():
 def test_fhir_disease_at_a_site_no_listed_other_disease_names_beside_metastases_stays_asked(text):
     state, cards = _cards(_early_patient_with(text))
     assert "Metastatic site written with a doubt, not counted" in card(cards, "patient-summary")["detail"]
+
+
+@pytest.mark.parametrize("text,site", [
+    # (ds4) each counted the metastasis and asked only its site ("Metastatic: yes", "Metastatic
+    # site written with a doubt ... the bone"); "Metastatic to bone ?" and "(?)" counted the bone
+    ("Metastatic to bone?", "bone"),
+    ("Metastatic to liver?", "liver"),
+    ("Metastases to the bone ?", "bone"),
+    ("Metastatic to bone (?)", "bone"),
+    ("Metastatic disease to bone?", "bone"),
+    # read so already: the "?" on the metastasis word, or before it
+    ("Metastatic disease?", "site not stated"),
+    ("?Metastatic to liver", "liver"),
+])
+def test_fhir_a_question_mark_closing_a_metastasis_after_its_own_site_leaves_metastatic_status_unclear(text, site):
+    # the "?" asks whether it spread there at all: no diagnosis made (FHIR R4 condition-ver-status
+    # unconfirmed; CR A.4 counts a secondary cancer, M1 or stage IV made), so no MBC regimen card
+    state, cards = _cards(_early_patient_with(text))
+    assert state.disease.metastatic == "unknown" and regimen_topics(cards) == []
+    summary = card(cards, "patient-summary")
+    assert summary["summary"].startswith(
+        "Outside the HR+/HER2- MBC pathway: Metastatic status unclear (metastasis not confirmed);")
+    assert f"Unconfirmed metastasis, not counted as metastatic disease: {site} (suspected in the text)" in summary["detail"]
+
+
+def test_fhir_metastatic_breast_cancer_to_a_site_with_a_closing_question_mark_leaves_metastatic_status_unclear():
+    # (ds4) was "Metastatic: yes" with the bone asked: the "?" doubts the metastatic disease
+    state, cards = _metastatic_breast_cancer_written("Metastatic breast cancer to bone?")
+    assert state.disease.metastatic == "unknown" and regimen_topics(cards) == []
+    assert card(cards, "patient-summary")["summary"].startswith(
+        "Outside the HR+/HER2- MBC pathway: Metastatic status unclear (metastasis not confirmed);")
+
+
+@pytest.mark.parametrize("text,asked", [
+    # (ds4) the liver (and lung) dropped without a word: bone-only read, visceral lost
+    ("Bone metastases; liver stable", 'the liver ("liver stable")'),
+    ("Bone metastases, liver stable", 'the liver ("liver stable")'),
+    ("Bone mets; liver and lung stable", 'the liver ("liver and lung stable"); the lung ("liver and lung stable")'),
+    ("Bone metastases. Liver: stable", 'the liver ("liver: stable")'),
+    # asked already: a lesion named
+    ("Bone metastases; liver lesion stable", 'the liver ("liver lesion stable")'),
+])
+def test_fhir_a_site_written_stable_beside_metastases_without_a_metastasis_word_is_asked(text, asked):
+    # stable disease at the liver most likely, but the words do not say metastasis (CR A.4 counts a
+    # secondary cancer): asked, as visceral or not changes the guidance (CR A.4 visceral sites, C.2)
+    state, cards = _cards(_early_patient_with(text))
+    assert [s.site for s in state.disease.sites] == ["bone"]
+    assert f"Metastatic site written with a doubt, not counted: {asked}." in card(cards, "patient-summary")["detail"]
+
+
+@pytest.mark.parametrize("text", [
+    "Bone metastases; liver normal", "Bone metastases; liver cysts", "Bone metastases; liver clear, stable",
+    "Bone metastases; liver function stable", "Bone metastases; LFTs stable", "Bone metastases; stable",
+])
+def test_fhir_a_site_written_clear_benign_or_its_function_stable_beside_metastases_asks_nothing(text):
+    state, cards = _cards(_early_patient_with(text))
+    assert [s.site for s in state.disease.sites] == ["bone"] and len(regimen_topics(cards)) == 2
+    assert "Metastatic site written with a doubt, not counted" not in card(cards, "patient-summary")["detail"]
