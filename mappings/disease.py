@@ -1167,6 +1167,12 @@ def _metastasis_to_breast(con: Concept) -> str | None:
     return con.memo["to_breast"]
 
 
+def _text_pericardium(text: str) -> bool:
+    """(ds4) The metastasis text asserts the pericardium, a site ICD-10-CM codes only as C79.89
+    (other specified sites): "Pericardial metastasis", "Malignant pericardial effusion"."""
+    return bool(text) and "pericardium" in _sites_now_and_asked(_without_past_cancer(text), False, False)[0]
+
+
 def _site_words(site: str) -> str:
     """A site id as a gap's sentence writes it ("lymph-node": "the text names the lymph nodes")."""
     return "lymph nodes" if site == "lymph-node" else site
@@ -2084,6 +2090,11 @@ def build_disease(ctx: Ctx) -> Disease:
                     # (ds2) a code of an unspecified / other site (C79.9, C79.89) with a bodySite:
                     # the bodySite names it (FHIR R4 Condition.bodySite; "other" dropped the liver)
                     site, visceral = body[0], None
+                elif site == "other" and coded_site == "other" and _text_pericardium(ctx.code_text(res)):
+                    # (ds4) the same code, its text naming the pericardium ("Pericardial metastasis"
+                    # C79.89): a site with no code of its own, so no disagreement (was a site
+                    # conflict, the pericardium not counted): named as written, not visceral
+                    site, visceral = "pericardium", None
                 # (ds3) the sites read from the text alone, as on a breast cancer Condition written
                 # metastatic (_sites_now_and_asked): "Bone metastases (previously liver)" counted the
                 # liver, "Metastatic to bone? liver" both sites; each now asked, not counted

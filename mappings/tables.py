@@ -197,6 +197,10 @@ SITE_TEXT: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"lymph(?!angi)|nodal|node"), "lymph-node"),
     (re.compile(r"liver|hepatic"), "liver"),
     (re.compile(r"pleura"), "pleura"),
+    # (ds4) the pericardium ("pericardial metastasis", "malignant pericardial effusion", ICD-10-CM
+    # C79.89 other specified sites): named as written, not "other"; CR A.4's visceral list does
+    # not name it (codes.yaml visceral_sites), so not visceral: the clinician decides
+    (re.compile(r"pericard"), "pericardium"),
     # (fix-rt17) not a cutaneous one ("cutaneous lymphangitic carcinomatosis", "... of the skin /
     # chest wall": carcinoma erysipeloides, a skin metastasis, ICD-10-CM C79.2, not visceral)
     (re.compile(r"lung|pulmonary|(?<!cutaneous )(?<!skin )lymphangi(?![^|;.]*\b(?:skin|cutaneous|dermal|chest wall)\b)"), "lung"),

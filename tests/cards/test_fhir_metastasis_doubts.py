@@ -570,3 +570,29 @@ def test_fhir_a_site_written_clear_benign_or_its_function_stable_beside_metastas
     state, cards = _cards(_early_patient_with(text))
     assert [s.site for s in state.disease.sites] == ["bone"] and len(regimen_topics(cards)) == 2
     assert "Metastatic site written with a doubt, not counted" not in card(cards, "patient-summary")["detail"]
+
+
+@pytest.mark.parametrize("text,coding", [
+    ("Pericardial metastasis", None),
+    ("Malignant pericardial effusion", None),
+    ("Pericardial metastasis", {"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "C79.89"}),
+])
+def test_fhir_a_pericardial_metastasis_is_named_the_pericardium_on_the_card_not_other_nor_visceral(text, coding):
+    # (ds4) the card read "- Site: other" (C79.89 coded: a site conflict, the pericardium not
+    # counted): named as written; CR A.4's visceral list does not name it, so not "(visceral)"
+    p = FhirPatient("peri").primary("2024-01-10").er("positive").pr("positive").her2("1+")
+    p._condition({"text": text, **({"coding": [coding]} if coding else {})}, "2024-01-15", "met")
+    state, cards = _cards(p)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "- Site: pericardium, 2024-01-15" in detail and "Site: other" not in detail
+    assert "coded and written differently" not in detail and len(regimen_topics(cards)) == 2
+
+
+def test_fhir_a_pericardial_site_written_beside_a_coded_liver_metastasis_is_asked_not_dropped():
+    # (ds4) C78.7 "Liver and pericardial metastases" counted the liver and dropped the pericardium
+    p = FhirPatient("peri-liver").primary("2024-01-10").er("positive").pr("positive").her2("1+")
+    p._condition({"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "C78.7"}],
+                  "text": "Liver and pericardial metastases"}, "2024-01-15", "met")
+    state, cards = _cards(p)
+    assert [s.site for s in state.disease.sites] == ["liver"]
+    assert "coded C78.7 (liver) but the text names the pericardium" in card(cards, "patient-summary")["detail"]
