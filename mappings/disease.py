@@ -1800,6 +1800,27 @@ def _coded_stage4_text_against(cc: Any) -> str | None:
     return None
 
 
+# (ds4) a bracket right after a stage IV or an M1 ("Stage IV (bone)", "M1 (OSS)", "cM1(pul)",
+# "M1 (liver, lung)")
+_STAGED_SITES = re.compile(rf"(?:{_STAGE_WORD}\s*(?:iv|4)[abc]?\b|{_M1_TERM})\s*[:-]?\s*\(\s*(?P<sites>[^()?]*?)\s*\)", re.I)
+
+
+@lru_cache(maxsize=4096)
+def _staged_sites(text: str) -> tuple[str, ...]:
+    """The metastatic sites a bracket right after a stage IV or an M1 names, each item an AJCC
+    8th edition M1 site suffix (codes.yaml m1_site_suffixes: "M1 (OSS)", "cM1(pul)") or a site
+    word alone ("Stage IV (bone)", "M1 (liver and lung)"); () when any item is something else
+    ("Stage IV (de novo)", "M1 (biopsy pending)") or doubted ("M1 (?liver)"): read as before,
+    metastatic with no site. CR A.4 visceral sites, C.2 step 2."""
+    found: list[str] = []
+    for m in _STAGED_SITES.finditer(text.lower()):
+        items = [i.strip() for i in re.split(r"\s*(?:[,/;+&]|\band\b)\s*", m.group("sites")) if i.strip()]
+        sites = [T.M1_SITE_SUFFIXES.get(i) or (_site_from_text(i) if _only_sites(i) else None) for i in items]
+        if items and all(sites):
+            found += [s for s in sites if s not in found]
+    return tuple(found)
+
+
 def _m_value(cc: Any) -> bool | None:
     """True = M1, False = M0, None unknown (cc: valueCodeableConcept, or a valueString)."""
     for system, code, _ in codings(cc):
@@ -1967,7 +1988,8 @@ def build_disease(ctx: Ctx) -> Disease:
                 # counts no source settles). Undated, as the evidence: the onset dates the breast
                 # cancer, not the spread
                 counted, asked = _sites_now_and_asked(_without_past_cancer(text), _confirmed(res))
-                for site in counted:
+                # (ds4) and those a stage IV / M1 names ("Breast cancer, M1 (OSS)", "stage IV (bone)")
+                for site in [*counted, *(s for s in _staged_sites(text) if s not in counted)]:
                     add_site(site, None, None, msrc)
                 doubted_sites += [(site, words, msrc) for site, words in asked]
             for st in as_list(res.get("stage")):
@@ -2189,6 +2211,9 @@ def build_disease(ctx: Ctx) -> Disease:
                     if T.STAGE_GROUP_CODES.get(code):  # a clinical stage group
                         clinical_stage4.append((date, last or date))
                     add_evidence(date, src, last)
+                    # (ds4) the sites it names ("M1 (HEP)": the liver, visceral; was no site)
+                    for site in _staged_sites(cc_text(value) if isinstance(value, dict) else text_of(value) or ""):
+                        add_site(site, None, date, src)
                     if (against := _coded_stage4_text_against(value)) is not None:
                         staging_conflicts.append((f'{src.display}, {_as_written(date, last)}, coded '
                                                   f'{"M1" if code in T.M_CATEGORY_CODES else "stage IV"} '

@@ -175,6 +175,7 @@ def other_primary_icd(code: str) -> bool:
 
 
 VISCERAL_SITES = frozenset(_C["visceral_sites"]["sites"])
+M1_SITE_SUFFIXES = {str(k).lower(): v for k, v in _C["m1_site_suffixes"]["suffixes"].items()}
 BODY_SITES = {str(e["code"]): e["site"] for e in _C["body_sites_snomed"]}
 DIABETES_SNOMED = {str(e["code"]): e["type"] for e in _C["diabetes"]["snomed"]}
 DIABETES_ICD = [(norm_icd(e["prefix"]), e["type"]) for e in _C["diabetes"]["icd10_prefixes"]]

@@ -596,3 +596,39 @@ def test_fhir_a_pericardial_site_written_beside_a_coded_liver_metastasis_is_aske
     state, cards = _cards(p)
     assert [s.site for s in state.disease.sites] == ["liver"]
     assert "coded C78.7 (liver) but the text names the pericardium" in card(cards, "patient-summary")["detail"]
+
+
+def _early_patient_staged(loinc: str, text: str) -> FhirPatient:
+    p = FhirPatient("staged").primary("2024-01-10").er("positive").pr("positive").her2("1+")
+    p._obs("stage", {"coding": [{"system": "http://loinc.org", "code": loinc}]}, "2024-01-15",
+           valueCodeableConcept={"text": text})
+    return p
+
+
+@pytest.mark.parametrize("loinc,text,sites", [
+    # (ds4) each was metastatic with no site on the card (bone-only or visceral unknown): the
+    # AJCC 8th edition M1 site suffix, or the site written, in the bracket names the sites
+    ("21907-1", "M1 (HEP)", ["- Site: liver (visceral), 2024-01-15"]),
+    ("21907-1", "cM1(pul)", ["- Site: lung (visceral), 2024-01-15"]),
+    ("21907-1", "M1 (OSS)", ["- Site: bone, 2024-01-15"]),
+    ("21907-1", "M1 (PUL, OSS)", ["- Site: lung (visceral), 2024-01-15", "- Site: bone, 2024-01-15"]),
+    ("21908-9", "Stage IV (bone)", ["- Site: bone, 2024-01-15"]),
+])
+def test_fhir_the_sites_a_bracket_after_m1_or_stage_iv_names_are_on_the_card(loinc, text, sites):
+    state, cards = _cards(_early_patient_staged(loinc, text))
+    detail = card(cards, "patient-summary")["detail"]
+    assert state.disease.metastatic == "yes" and all(line in detail for line in sites)
+
+
+@pytest.mark.parametrize("text", ["M1 (de novo)", "M1 (?liver)", "M1"])
+def test_fhir_a_bracket_after_m1_naming_no_site_or_a_doubted_one_counts_no_site(text):
+    state, cards = _cards(_early_patient_staged("21907-1", text))
+    assert state.disease.metastatic == "yes" and state.disease.sites == []
+
+
+@pytest.mark.parametrize("text,site", [("Breast cancer, M1 (OSS)", "- Site: bone, date unknown"),
+                                       ("Breast cancer, stage IV (liver)", "- Site: liver (visceral), date unknown")])
+def test_fhir_a_breast_cancer_condition_written_m1_or_stage_iv_with_its_site_lists_the_site(text, site):
+    # (ds4) was metastatic with no site, as "Metastatic breast cancer to bone" was before ds2
+    state, cards = _metastatic_breast_cancer_written(text)
+    assert site in card(cards, "patient-summary")["detail"]
