@@ -1803,6 +1803,8 @@ def _coded_stage4_text_against(cc: Any) -> str | None:
 # (ds4) a bracket right after a stage IV or an M1 ("Stage IV (bone)", "M1 (OSS)", "cM1(pul)",
 # "M1 (liver, lung)")
 _STAGED_SITES = re.compile(rf"(?:{_STAGE_WORD}\s*(?:iv|4)[abc]?\b|{_M1_TERM})\s*[:-]?\s*\(\s*(?P<sites>[^()?]*?)\s*\)", re.I)
+# (ds4) or a site written "only" right after it ("Stage IV, bone only", "M1 - bone-only disease")
+_STAGED_SITE_ONLY = re.compile(rf"(?:{_STAGE_WORD}\s*(?:iv|4)[abc]?\b|{_M1_TERM})\s*[,:-]?\s*(?P<sites>[a-z]+)[\s-]+only\b", re.I)
 
 
 @lru_cache(maxsize=4096)
@@ -1818,7 +1820,26 @@ def _staged_sites(text: str) -> tuple[str, ...]:
         sites = [T.M1_SITE_SUFFIXES.get(i) or (_site_from_text(i) if _only_sites(i) else None) for i in items]
         if items and all(sites):
             found += [s for s in sites if s not in found]
+    for m in _STAGED_SITE_ONLY.finditer(text.lower()):
+        if (site := _site_from_text(m.group("sites"))) is not None and site not in found:
+            found.append(site)
     return tuple(found)
+
+
+# (ds4) disease written at one site only: "bone-only disease", "liver only involvement"
+_SITE_ONLY = re.compile(r"\b(?P<site>[a-z]+)[\s-]+only\s+(?:disease|involvement|spread|recurrence|relapse)\b")
+
+
+@lru_cache(maxsize=4096)
+def _site_only_disease(text: str | None) -> tuple[str, str] | None:
+    """(the words, the site) of disease a text writes at one metastatic site only ("Bone-only
+    disease": the bone), not written as not there ("no bone-only disease"); else None."""
+    low = text.lower() if text and "only" in text.lower() else ""
+    for m in _SITE_ONLY.finditer(low):
+        site = _site_from_text(m.group("site"))
+        if site is not None and not _NOT_THERE_BEFORE.search(low[:m.start()]):
+            return text[m.start():m.end()], site
+    return None
 
 
 def _m_value(cc: Any) -> bool | None:
@@ -1943,6 +1964,10 @@ def build_disease(ctx: Ctx) -> Disease:
                 # metastatic": which one the words do not say (CR A.4 counts metastases): asked
                 unconfirmed.append(("site not stated", f'"{advanced}" in the text: locally advanced or '
                                     "metastatic not stated", src))
+            elif text and stage4 is None and hedge is None and (only := _site_only_disease(text)) is not None:
+                # (ds4) "Breast cancer, bone-only disease": metastatic at the bone most likely, but
+                # no metastasis, M1 or stage IV written (CR A.4 counts one made): asked
+                unconfirmed.append((only[1], f'"{only[0]}" in the text: metastatic disease not written', src))
             elif text and not stage4_words and _metastatic_text(text) and (nodal := _nodal_only(text)):
                 # "Breast cancer with axillary nodal metastases", "N1 (2/15 nodes with
                 # metastases)": regional nodes of an early breast cancer are written so (AJCC 8th
@@ -2158,6 +2183,13 @@ def build_disease(ctx: Ctx) -> Disease:
                                       _doubted_sites(_without_past_cancer(ctx.code_text(res)), _confirmed(res))]
                 if site == "lymph-node" and _nodes_maybe_regional(ctx, res, body):
                     maybe_regional_nodes.append(src)
+            elif ((only := _site_only_disease(ctx.code_text(res))) is not None
+                  and not _other_primary(ctx.concept_of(res))):
+                # (ds4) "Bone-only disease", "Liver-only disease": oncologists' words for
+                # metastatic disease at that site alone, but no metastasis, M1 or stage IV is
+                # written (CR A.4 counts one made): asked, not dropped in silence
+                unconfirmed.append((only[1], f'"{only[0]}" in the text: metastatic disease not written',
+                                    ctx.source(res, onset, _display(res, "Condition"), date_last=onset_last)))
             elif (coded := _metastasis_coded_as_another_primary(ctx.concept_of(res))) is not None:
                 # "Metastasis to lung" coded C34.90: the code names a primary lung cancer, the
                 # text a metastasis to the lung; which one it is the sources do not settle

@@ -632,3 +632,21 @@ def test_fhir_a_breast_cancer_condition_written_m1_or_stage_iv_with_its_site_lis
     # (ds4) was metastatic with no site, as "Metastatic breast cancer to bone" was before ds2
     state, cards = _metastatic_breast_cancer_written(text)
     assert site in card(cards, "patient-summary")["detail"]
+
+
+@pytest.mark.parametrize("text", ["Bone-only disease", "Liver only disease"])
+def test_fhir_disease_written_at_one_site_only_with_no_metastasis_word_is_asked_not_dropped(text):
+    # (ds4) was "Metastatic status unknown" with nothing found quoted: the words are oncologists'
+    # for metastatic disease at that site, but no metastasis, M1 or stage IV is written (CR A.4)
+    state, cards = _cards(_early_patient_with(text))
+    assert state.disease.metastatic == "unknown" and regimen_topics(cards) == []
+    summary = card(cards, "patient-summary")
+    assert summary["summary"].startswith(
+        "Outside the HR+/HER2- MBC pathway: Metastatic status unclear (metastasis not confirmed);")
+    assert f'("{text.lower()}" in the text: metastatic disease not written)' in summary["detail"]
+
+
+def test_fhir_a_breast_cancer_condition_written_stage_iv_bone_only_lists_the_bone():
+    # (ds4) was metastatic with no site
+    state, cards = _metastatic_breast_cancer_written("Breast cancer, stage IV, bone only")
+    assert "- Site: bone, date unknown" in card(cards, "patient-summary")["detail"]
