@@ -1109,6 +1109,12 @@ def _bracket_names_another_diagnosis(rest: str) -> bool:
                 and not _FINDING_AT_SITE.search(bracket.group(1).lower()))
 
 
+def _stable_at_site(low: str) -> bool:
+    """(ds4) The words write something stable that is not an organ's function or tests ("liver
+    stable", not "liver function stable", "LFTs stable")."""
+    return bool(_STABLE_NOW.search(low)) and not _ORGAN_TESTS.search(low)
+
+
 def _sites_left_unread(own: str, read: set[str]) -> list[tuple[str, str]]:
     """(site, the words) for each site a piece of the text names beside a finding that no reading
     counted, asked, refuted, cleared or found benign: a site never dropped in silence, asked
@@ -1125,14 +1131,20 @@ def _sites_left_unread(own: str, read: set[str]) -> list[tuple[str, str]]:
         # ("Bone metastases; liver stable": stable disease there, most likely, but no metastasis
         # written; the liver was dropped without a word), not of an organ's function or tests
         # ("liver function stable", "LFTs stable")
-        if (not (_FINDING_AT_SITE.search(low) or _PROGRESSING_NOW.search(low)
-                 or (_STABLE_NOW.search(low) and not _ORGAN_TESTS.search(low))) or T.MET_NEGATION_ANY.search(low) or T.MET_SITE_CLEAR_AFTER.search(low)
+        if (not (_FINDING_AT_SITE.search(low) or _PROGRESSING_NOW.search(low) or _stable_at_site(low))
                 or _BENIGN_FINDING.search(low) or _another_disease_of_the_site(low, own[b - 1:].lower())
                 or _bracket_names_another_diagnosis(own[b - 1:])):
             continue
+        negated = T.MET_NEGATION_ANY.search(low) or T.MET_SITE_CLEAR_AFTER.search(low)
         for rx, site in T.SITE_TEXT:
             if site not in read and site not in refuted and rx.search(low):
-                if all(T.MET_SITE_CLEAR_AFTER.search(i) for i in low.split(",") if rx.search(i)):
+                items = [i for i in low.split(",") if rx.search(i)]
+                # (ds4) a negation or clearing in another comma item ("liver stable, no new
+                # lesions", "liver stable, lungs clear") is not said of a site its own item writes stable
+                if negated and not any(_stable_at_site(i) and not T.MET_NEGATION_ANY.search(i)
+                                       and not T.MET_SITE_CLEAR_AFTER.search(i) for i in items):
+                    continue
+                if all(T.MET_SITE_CLEAR_AFTER.search(i) for i in items):
                     continue  # (ds4) its own comma item clears it ("liver clear, stable")
                 # quoted as its comma item when that names the finding ("lung and brain metastases
                 # confirmed"), else as the piece ("lung: nodule 4 mm, indeterminate")

@@ -551,6 +551,9 @@ def test_fhir_metastatic_breast_cancer_to_a_site_with_a_closing_question_mark_le
     ("Bone metastases, liver stable", 'the liver ("liver stable")'),
     ("Bone mets; liver and lung stable", 'the liver ("liver and lung stable"); the lung ("liver and lung stable")'),
     ("Bone metastases. Liver: stable", 'the liver ("liver: stable")'),
+    # a negation or clearing in another comma item is not said of the liver
+    ("Bone metastases; liver stable, no new lesions", 'the liver ("liver stable")'),
+    ("Bone metastases; liver stable, lungs clear", 'the liver ("liver stable")'),
     # asked already: a lesion named
     ("Bone metastases; liver lesion stable", 'the liver ("liver lesion stable")'),
 ])
@@ -565,6 +568,7 @@ def test_fhir_a_site_written_stable_beside_metastases_without_a_metastasis_word_
 @pytest.mark.parametrize("text", [
     "Bone metastases; liver normal", "Bone metastases; liver cysts", "Bone metastases; liver clear, stable",
     "Bone metastases; liver function stable", "Bone metastases; LFTs stable", "Bone metastases; stable",
+    "Bone metastases; no liver lesions, stable", "Bone metastases; liver function stable, no new lesions",
 ])
 def test_fhir_a_site_written_clear_benign_or_its_function_stable_beside_metastases_asks_nothing(text):
     state, cards = _cards(_early_patient_with(text))
