@@ -136,6 +136,10 @@ _STAGE4_HEDGED = re.compile(
     # the clause: "Stage IV, suspected liver metastases" asserts the stage, the doubt is the site's
     rf"|{_STAGE4_TERM}\s*[,:(-]?\s*\b(?:{T.VOCABULARY['suspicion_words_after']}|{T.VOCABULARY['probable_words']}"
     rf"|{T.VOCABULARY['pending_words_after']})\b(?=\s*(?:$|[).;,|]))"
+    # (ds4) the same after a bracket naming its sites: "M1 (HEP)?", "Stage IV (bone), suspected"
+    # (was asserted: the patient counted metastatic, the liver visceral)
+    rf"|{_STAGE4_TERM}\s*\([^()?]*\)\s*[,:-]?\s*(?:\?|\b(?:{T.VOCABULARY['suspicion_words_after']}|{T.VOCABULARY['probable_words']}"
+    rf"|{T.VOCABULARY['pending_words_after']})\b)(?=\s*(?:$|[).;,|]))"
     # one of two: "Stage IV vs III", "cM1 vs cM0" (condition-ver-status "differential", one of
     # a set of possible diagnoses)
     rf"|{_STAGE4_TERM}\s*(?:\bvs\b\.?|\bversus\b)\s*(?:stage\s*)?(?:y?r?[cp])?(?:m[01]|0|iv|i{{1,3}}|[1-4])")
@@ -237,7 +241,10 @@ def _hedge_of(part: str, start: int, end: int) -> tuple[str, str] | None:
 # ("to bone", "to the liver and lungs") and a "?" closing the clause or the text
 _QUESTION_CLOSES_OWN_SITE = re.compile(
     r"^\w*(?:\s+(?:breast\s+)?(?:cancer|carcinoma|ca|disease))?\s+(?:to|of|in)\s+(?:the\s+)?"
-    r"(?P<sites>[a-z-]+(?:\s+(?:and|or|&)\s+[a-z-]+)*)\s*\(?\s*\?+\s*\)?\s*(?=$|[.;|])", re.I)
+    r"(?P<sites>[a-z-]+(?:\s+(?:and|or|&)\s+[a-z-]+)*)\s*\(?\s*\?+\s*\)?"
+    # the end of the clause, or a template's question answered no ("Metastatic to bone? No."):
+    # asked, as "Liver metastases? No." is, not counted
+    r"\s*(?=$|[.;|]|(?:[:-]\s*)?(?:no|none|negative|absent)\b)", re.I)
 
 
 # "bone and ?liver " / "bone, ?liver " / "bone + ?liver " / "bone and possible liver " at the end
@@ -1131,7 +1138,9 @@ def _sites_left_unread(own: str, read: set[str]) -> list[tuple[str, str]]:
         # ("Bone metastases; liver stable": stable disease there, most likely, but no metastasis
         # written; the liver was dropped without a word), not of an organ's function or tests
         # ("liver function stable", "LFTs stable")
-        if (not (_FINDING_AT_SITE.search(low) or _PROGRESSING_NOW.search(low) or _stable_at_site(low))
+        # (ds4) and a site a "?" doubts in its own clause ("Bone metastases; ?liver": dropped,
+        # as ", ?liver" is not)
+        if (not (_FINDING_AT_SITE.search(low) or _PROGRESSING_NOW.search(low) or _stable_at_site(low) or "?" in low)
                 or _BENIGN_FINDING.search(low) or _another_disease_of_the_site(low, own[b - 1:].lower())
                 or _bracket_names_another_diagnosis(own[b - 1:])):
             continue

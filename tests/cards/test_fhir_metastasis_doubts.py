@@ -654,3 +654,29 @@ def test_fhir_a_breast_cancer_condition_written_stage_iv_bone_only_lists_the_bon
     # (ds4) was metastatic with no site
     state, cards = _metastatic_breast_cancer_written("Breast cancer, stage IV, bone only")
     assert "- Site: bone, date unknown" in card(cards, "patient-summary")["detail"]
+
+
+@pytest.mark.parametrize("text", ["M1 (HEP)?", "M1 (bone) suspected", "Stage IV (liver), suspected"])
+def test_fhir_an_m1_or_stage_iv_doubted_after_the_bracket_of_its_sites_leaves_metastatic_status_unclear(text):
+    # (ds4) each was read as an asserted M1 / stage IV: MBC regimen cards for a doubted stage
+    # ("M1?" and "M1 suspected" were already asked; AJCC 8th edition M1 is metastasis detected)
+    state, cards = _cards(_early_patient_staged("21907-1", text))
+    assert state.disease.metastatic == "unknown" and regimen_topics(cards) == []
+    assert card(cards, "patient-summary")["summary"].startswith(
+        "Outside the HR+/HER2- MBC pathway: Metastatic status unclear (metastasis not confirmed);")
+
+
+def test_fhir_a_metastasis_question_answered_no_after_its_site_is_not_counted():
+    # (ds4) "Metastatic to bone? No." counted the bone (MBC regimen cards); asked, as
+    # "Liver metastases? No." already was
+    state, cards = _cards(_early_patient_with("Metastatic to bone? No."))
+    assert state.disease.metastatic == "unknown" and regimen_topics(cards) == []
+
+
+@pytest.mark.parametrize("text,asked", [("Bone metastases; ?liver", 'the liver ("?liver")'),
+                                        ("Bone metastases. ? lung", 'the lung ("? lung")')])
+def test_fhir_a_site_doubted_in_a_clause_of_its_own_beside_metastases_is_asked_not_dropped(text, asked):
+    # (ds4) dropped without a word ("Bone metastases, ?liver" was asked)
+    state, cards = _cards(_early_patient_with(text))
+    assert [s.site for s in state.disease.sites] == ["bone"]
+    assert f"Metastatic site written with a doubt, not counted: {asked}." in card(cards, "patient-summary")["detail"]
