@@ -1824,6 +1824,9 @@ def _coded_stage4_text_against(cc: Any) -> str | None:
 # (ds4) a bracket right after a stage IV or an M1 ("Stage IV (bone)", "M1 (OSS)", "cM1(pul)",
 # "M1 (liver, lung)")
 _STAGED_SITES = re.compile(rf"(?:{_STAGE_WORD}\s*(?:iv|4)[abc]?\b|{_M1_TERM})\s*[:-]?\s*\(\s*(?P<sites>[^()?]*?)\s*\)", re.I)
+# (ds4) or AJCC site suffixes written after M1 without a bracket ("M1 OSS", "M1: HEP, PUL")
+_M1_SUFFIXES_AFTER = re.compile(rf"{_M1_TERM}\s*[:-]?\s*(?P<sites>(?:{'|'.join(T.M1_SITE_SUFFIXES)})\b"
+                                rf"(?:\s*(?:[,/+&]|\band\b)\s*(?:{'|'.join(T.M1_SITE_SUFFIXES)})\b)*)", re.I)
 # (ds4) or a site written "only" right after it ("Stage IV, bone only", "M1 - bone-only disease")
 _STAGED_SITE_ONLY = re.compile(rf"(?:{_STAGE_WORD}\s*(?:iv|4)[abc]?\b|{_M1_TERM})\s*[,:-]?\s*(?P<sites>[a-z]+)[\s-]+only\b", re.I)
 
@@ -1841,6 +1844,9 @@ def _staged_sites(text: str) -> tuple[str, ...]:
         sites = [T.M1_SITE_SUFFIXES.get(i) or (_site_from_text(i) if _only_sites(i) else None) for i in items]
         if items and all(sites):
             found += [s for s in sites if s not in found]
+    for m in _M1_SUFFIXES_AFTER.finditer(text.lower()):
+        found += [site for i in re.findall(r"[a-z]+", m.group("sites"))
+                  if (site := T.M1_SITE_SUFFIXES.get(i)) and site not in found]
     for m in _STAGED_SITE_ONLY.finditer(text.lower()):
         if (site := _site_from_text(m.group("sites"))) is not None and site not in found:
             found.append(site)
@@ -2046,6 +2052,10 @@ def build_disease(ctx: Ctx) -> Disease:
                     staging_conflicts.append((f'Stage IV (Condition.stage), coded stage IV but its text reads '
                                               f'"{against}"', src))
                 if s4:
+                    # (ds4) the sites its text names ("Stage IV (bone)"), undated as the primary's onset
+                    summary_text = cc_text(st["summary"]) if isinstance(st.get("summary"), dict) else ""
+                    for site in _staged_sites(summary_text or ""):
+                        add_site(site, None, None, src)
                     assessed, assessed_last = _assessment_date(ctx, st, res)
                     if assessed is not None:
                         # dated by its own evidence (mCODE stage.assessment -> TNM stage group)

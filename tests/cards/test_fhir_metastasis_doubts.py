@@ -617,6 +617,8 @@ def _early_patient_staged(loinc: str, text: str) -> FhirPatient:
     ("21907-1", "M1 (OSS)", ["- Site: bone, 2024-01-15"]),
     ("21907-1", "M1 (PUL, OSS)", ["- Site: lung (visceral), 2024-01-15", "- Site: bone, 2024-01-15"]),
     ("21908-9", "Stage IV (bone)", ["- Site: bone, 2024-01-15"]),
+    # the suffix without a bracket
+    ("21907-1", "M1: HEP", ["- Site: liver (visceral), 2024-01-15"]),
 ])
 def test_fhir_the_sites_a_bracket_after_m1_or_stage_iv_names_are_on_the_card(loinc, text, sites):
     state, cards = _cards(_early_patient_staged(loinc, text))
@@ -680,3 +682,12 @@ def test_fhir_a_site_doubted_in_a_clause_of_its_own_beside_metastases_is_asked_n
     state, cards = _cards(_early_patient_with(text))
     assert [s.site for s in state.disease.sites] == ["bone"]
     assert f"Metastatic site written with a doubt, not counted: {asked}." in card(cards, "patient-summary")["detail"]
+
+
+def test_fhir_a_condition_stage_summary_written_stage_iv_with_its_site_lists_the_site():
+    # (ds4) Condition.stage.summary "Stage IV (bone)" was metastatic with no site
+    p = FhirPatient("stage-summary").primary("2024-01-10").er("positive").pr("positive").her2("1+")
+    p.resources[1]["stage"] = [{"summary": {"text": "Stage IV (liver)"}}]
+    state, cards = _cards(p)
+    assert state.disease.metastatic == "yes" and [s.site for s in state.disease.sites] == ["liver"]
+    assert "- Site: liver (visceral)" in card(cards, "patient-summary")["detail"]
