@@ -136,6 +136,10 @@ _STAGE4_HEDGED = re.compile(
     # the clause: "Stage IV, suspected liver metastases" asserts the stage, the doubt is the site's
     rf"|{_STAGE4_TERM}\s*[,:(-]?\s*\b(?:{T.VOCABULARY['suspicion_words_after']}|{T.VOCABULARY['probable_words']}"
     rf"|{T.VOCABULARY['pending_words_after']})\b(?=\s*(?:$|[).;,|]))"
+    # (ds4) the same after a bracket naming its sites: "M1 (HEP)?", "Stage IV (bone), suspected"
+    # (was asserted: the patient counted metastatic, the liver visceral)
+    rf"|{_STAGE4_TERM}\s*\([^()?]*\)\s*[,:-]?\s*(?:\?|\b(?:{T.VOCABULARY['suspicion_words_after']}|{T.VOCABULARY['probable_words']}"
+    rf"|{T.VOCABULARY['pending_words_after']})\b)(?=\s*(?:$|[).;,|]))"
     # one of two: "Stage IV vs III", "cM1 vs cM0" (condition-ver-status "differential", one of
     # a set of possible diagnoses)
     rf"|{_STAGE4_TERM}\s*(?:\bvs\b\.?|\bversus\b)\s*(?:stage\s*)?(?:y?r?[cp])?(?:m[01]|0|iv|i{{1,3}}|[1-4])")
@@ -208,6 +212,14 @@ def _hedge_of(part: str, start: int, end: int) -> tuple[str, str] | None:
     if words is not None:
         return "probable", words
     words = _hedge_before(T.MET_SUSPICION_BEFORE, window) or _hedge_after(T.MET_SUSPICION_AFTER, window, after)
+    if words is None and (own := _QUESTION_CLOSES_OWN_SITE.match(after)) and all(
+            _is_site_word(w) for w in re.split(r"\s+(?:and|or|&)\s+", own.group("sites"))):
+        # (ds4) a "?" closing the clause right after the mention's own site ("Metastatic to
+        # bone?", "Metastatic breast cancer to the liver ?", "Metastases to bone (?)"): the
+        # question is whether it spread there, the metastasis itself (rt50/rt55 counted it and
+        # asked only the site; FHIR R4 condition-ver-status unconfirmed, CR A.4 counts a
+        # diagnosis made). A "?" after a comma list ("to bone, liver?") still doubts its last site
+        words = "?"
     if words is None and (whole := _DOUBTED_SITE_LIST_END.search(window)) and _only_sites(whole.group("sites")):
         # (ds) a "?" before a list of sites before the mention ("?Bone and liver metastases"):
         # the whole list doubted, as "?bone metastases" is (was read as asserted)
@@ -223,6 +235,16 @@ def _hedge_of(part: str, start: int, end: int) -> tuple[str, str] | None:
              or _hedge_after(T.MET_QUESTION_AFTER, window, after)) or _differential_or(window, after) \
         or _hedge_after(T.MET_DIFFERENTIAL_QUESTION_AFTER, window, after)
     return ("quoted", words.strip()) if words is not None else None
+
+
+# (ds4) the rest of the mention's word, "breast cancer" / "disease" after it, its own site(s)
+# ("to bone", "to the liver and lungs") and a "?" closing the clause or the text
+_QUESTION_CLOSES_OWN_SITE = re.compile(
+    r"^\w*(?:\s+(?:breast\s+)?(?:cancer|carcinoma|ca|disease))?\s+(?:to|of|in)\s+(?:the\s+)?"
+    r"(?P<sites>[a-z-]+(?:\s+(?:and|or|&)\s+[a-z-]+)*)\s*\(?\s*\?+\s*\)?"
+    # the end of the clause, or a template's question answered no ("Metastatic to bone? No."):
+    # asked, as "Liver metastases? No." is, not counted
+    r"\s*(?=$|[.;|]|(?:[:-]\s*)?(?:no|none|negative|absent)\b)", re.I)
 
 
 # "bone and ?liver " / "bone, ?liver " / "bone + ?liver " / "bone and possible liver " at the end
@@ -1057,6 +1079,9 @@ def _sites_now_and_asked(own: str, confirmed: bool, question_closes: bool = True
 _FINDING_AT_SITE = re.compile(r"\b(?:metasta\w*|mets|deposits?|lesions?|nodules?|masses|mass|foc(?:us|i)|opacit(?:y|ies)"
                               r"|disease|involvement|spread)\b")
 _UNREAD_PIECE_END = re.compile(r"[;|()]|\.(?!\d)")
+# (ds4) an organ's function or its blood tests written stable ("liver function stable", "LFTs
+# stable", "renal function stable"): no disease at the site said (engineer knowledge)
+_ORGAN_TESTS = re.compile(r"\b(?:function|enzymes?|tests?|lfts?|bloods?|labs?|values?|markers?)\b")
 
 
 # (rt55) a closed list of other, non-malignant diseases of an organ, written before "disease" or
@@ -1091,6 +1116,12 @@ def _bracket_names_another_diagnosis(rest: str) -> bool:
                 and not _FINDING_AT_SITE.search(bracket.group(1).lower()))
 
 
+def _stable_at_site(low: str) -> bool:
+    """(ds4) The words write something stable that is not an organ's function or tests ("liver
+    stable", not "liver function stable", "LFTs stable")."""
+    return bool(_STABLE_NOW.search(low)) and not _ORGAN_TESTS.search(low)
+
+
 def _sites_left_unread(own: str, read: set[str]) -> list[tuple[str, str]]:
     """(site, the words) for each site a piece of the text names beside a finding that no reading
     counted, asked, refuted, cleared or found benign: a site never dropped in silence, asked
@@ -1103,17 +1134,32 @@ def _sites_left_unread(own: str, read: set[str]) -> list[tuple[str, str]]:
     for a, b in zip(bounds, bounds[1:]):
         piece, low = own[a:b - 1], own[a:b - 1].lower()
         # (fix-fx2) progression at a site is a finding there too ("Bone metastases; prior liver
-        # progression, now stable": the liver was dropped without a word)
-        if (not (_FINDING_AT_SITE.search(low) or _PROGRESSING_NOW.search(low)) or T.MET_NEGATION_ANY.search(low) or T.MET_SITE_CLEAR_AFTER.search(low)
+        # progression, now stable": the liver was dropped without a word); (ds4) and stability
+        # ("Bone metastases; liver stable": stable disease there, most likely, but no metastasis
+        # written; the liver was dropped without a word), not of an organ's function or tests
+        # ("liver function stable", "LFTs stable")
+        # (ds4) and a site a "?" doubts in its own clause ("Bone metastases; ?liver": dropped,
+        # as ", ?liver" is not)
+        if (not (_FINDING_AT_SITE.search(low) or _PROGRESSING_NOW.search(low) or _stable_at_site(low) or "?" in low)
                 or _BENIGN_FINDING.search(low) or _another_disease_of_the_site(low, own[b - 1:].lower())
                 or _bracket_names_another_diagnosis(own[b - 1:])):
             continue
+        negated = T.MET_NEGATION_ANY.search(low) or T.MET_SITE_CLEAR_AFTER.search(low)
         for rx, site in T.SITE_TEXT:
             if site not in read and site not in refuted and rx.search(low):
+                items = [i for i in low.split(",") if rx.search(i)]
+                # (ds4) a negation or clearing in another comma item ("liver stable, no new
+                # lesions", "liver stable, lungs clear") is not said of a site its own item writes stable
+                if negated and not any(_stable_at_site(i) and not T.MET_NEGATION_ANY.search(i)
+                                       and not T.MET_SITE_CLEAR_AFTER.search(i) for i in items):
+                    continue
+                if all(T.MET_SITE_CLEAR_AFTER.search(i) for i in items):
+                    continue  # (ds4) its own comma item clears it ("liver clear, stable")
                 # quoted as its comma item when that names the finding ("lung and brain metastases
                 # confirmed"), else as the piece ("lung: nodule 4 mm, indeterminate")
                 item = next((i for i in piece.split(",") if rx.search(i.lower())
-                             and (_FINDING_AT_SITE.search(i.lower()) or _PROGRESSING_NOW.search(i.lower()))),
+                             and (_FINDING_AT_SITE.search(i.lower()) or _PROGRESSING_NOW.search(i.lower())
+                                  or _STABLE_NOW.search(i.lower()))),
                             piece)
                 found.append((site, item.strip(" ,")[:60]))
                 read = read | {site}
@@ -1140,6 +1186,12 @@ def _metastasis_to_breast(con: Concept) -> str | None:
             found = f"coded {coded}" if coded else f'"{words.group(0)}" in the text'  # type: ignore[union-attr]
         con.memo["to_breast"] = found
     return con.memo["to_breast"]
+
+
+def _text_pericardium(text: str) -> bool:
+    """(ds4) The metastasis text asserts the pericardium, a site ICD-10-CM codes only as C79.89
+    (other specified sites): "Pericardial metastasis", "Malignant pericardial effusion"."""
+    return bool(text) and "pericardium" in _sites_now_and_asked(_without_past_cancer(text), False, False)[0]
 
 
 def _site_words(site: str) -> str:
@@ -1769,6 +1821,54 @@ def _coded_stage4_text_against(cc: Any) -> str | None:
     return None
 
 
+# (ds4) a bracket right after a stage IV or an M1 ("Stage IV (bone)", "M1 (OSS)", "cM1(pul)",
+# "M1 (liver, lung)")
+_STAGED_SITES = re.compile(rf"(?:{_STAGE_WORD}\s*(?:iv|4)[abc]?\b|{_M1_TERM})\s*[:-]?\s*\(\s*(?P<sites>[^()?]*?)\s*\)", re.I)
+# (ds4) or AJCC site suffixes written after M1 without a bracket ("M1 OSS", "M1: HEP, PUL")
+_M1_SUFFIXES_AFTER = re.compile(rf"{_M1_TERM}\s*[:-]?\s*(?P<sites>(?:{'|'.join(T.M1_SITE_SUFFIXES)})\b"
+                                rf"(?:\s*(?:[,/+&]|\band\b)\s*(?:{'|'.join(T.M1_SITE_SUFFIXES)})\b)*)", re.I)
+# (ds4) or a site written "only" right after it ("Stage IV, bone only", "M1 - bone-only disease")
+_STAGED_SITE_ONLY = re.compile(rf"(?:{_STAGE_WORD}\s*(?:iv|4)[abc]?\b|{_M1_TERM})\s*[,:-]?\s*(?P<sites>[a-z]+)[\s-]+only\b", re.I)
+
+
+@lru_cache(maxsize=4096)
+def _staged_sites(text: str) -> tuple[str, ...]:
+    """The metastatic sites a bracket right after a stage IV or an M1 names, each item an AJCC
+    8th edition M1 site suffix (codes.yaml m1_site_suffixes: "M1 (OSS)", "cM1(pul)") or a site
+    word alone ("Stage IV (bone)", "M1 (liver and lung)"); () when any item is something else
+    ("Stage IV (de novo)", "M1 (biopsy pending)") or doubted ("M1 (?liver)"): read as before,
+    metastatic with no site. CR A.4 visceral sites, C.2 step 2."""
+    found: list[str] = []
+    for m in _STAGED_SITES.finditer(text.lower()):
+        items = [i.strip() for i in re.split(r"\s*(?:[,/;+&]|\band\b)\s*", m.group("sites")) if i.strip()]
+        sites = [T.M1_SITE_SUFFIXES.get(i) or (_site_from_text(i) if _only_sites(i) else None) for i in items]
+        if items and all(sites):
+            found += [s for s in sites if s not in found]
+    for m in _M1_SUFFIXES_AFTER.finditer(text.lower()):
+        found += [site for i in re.findall(r"[a-z]+", m.group("sites"))
+                  if (site := T.M1_SITE_SUFFIXES.get(i)) and site not in found]
+    for m in _STAGED_SITE_ONLY.finditer(text.lower()):
+        if (site := _site_from_text(m.group("sites"))) is not None and site not in found:
+            found.append(site)
+    return tuple(found)
+
+
+# (ds4) disease written at one site only: "bone-only disease", "liver only involvement"
+_SITE_ONLY = re.compile(r"\b(?P<site>[a-z]+)[\s-]+only\s+(?:disease|involvement|spread|recurrence|relapse)\b")
+
+
+@lru_cache(maxsize=4096)
+def _site_only_disease(text: str | None) -> tuple[str, str] | None:
+    """(the words, the site) of disease a text writes at one metastatic site only ("Bone-only
+    disease": the bone), not written as not there ("no bone-only disease"); else None."""
+    low = text.lower() if text and "only" in text.lower() else ""
+    for m in _SITE_ONLY.finditer(low):
+        site = _site_from_text(m.group("site"))
+        if site is not None and not _NOT_THERE_BEFORE.search(low[:m.start()]):
+            return text[m.start():m.end()], site
+    return None
+
+
 def _m_value(cc: Any) -> bool | None:
     """True = M1, False = M0, None unknown (cc: valueCodeableConcept, or a valueString)."""
     for system, code, _ in codings(cc):
@@ -1891,6 +1991,10 @@ def build_disease(ctx: Ctx) -> Disease:
                 # metastatic": which one the words do not say (CR A.4 counts metastases): asked
                 unconfirmed.append(("site not stated", f'"{advanced}" in the text: locally advanced or '
                                     "metastatic not stated", src))
+            elif text and stage4 is None and hedge is None and (only := _site_only_disease(text)) is not None:
+                # (ds4) "Breast cancer, bone-only disease": metastatic at the bone most likely, but
+                # no metastasis, M1 or stage IV written (CR A.4 counts one made): asked
+                unconfirmed.append((only[1], f'"{only[0]}" in the text: metastatic disease not written', src))
             elif text and not stage4_words and _metastatic_text(text) and (nodal := _nodal_only(text)):
                 # "Breast cancer with axillary nodal metastases", "N1 (2/15 nodes with
                 # metastases)": regional nodes of an early breast cancer are written so (AJCC 8th
@@ -1936,7 +2040,8 @@ def build_disease(ctx: Ctx) -> Disease:
                 # counts no source settles). Undated, as the evidence: the onset dates the breast
                 # cancer, not the spread
                 counted, asked = _sites_now_and_asked(_without_past_cancer(text), _confirmed(res))
-                for site in counted:
+                # (ds4) and those a stage IV / M1 names ("Breast cancer, M1 (OSS)", "stage IV (bone)")
+                for site in [*counted, *(s for s in _staged_sites(text) if s not in counted)]:
                     add_site(site, None, None, msrc)
                 doubted_sites += [(site, words, msrc) for site, words in asked]
             for st in as_list(res.get("stage")):
@@ -1947,6 +2052,10 @@ def build_disease(ctx: Ctx) -> Disease:
                     staging_conflicts.append((f'Stage IV (Condition.stage), coded stage IV but its text reads '
                                               f'"{against}"', src))
                 if s4:
+                    # (ds4) the sites its text names ("Stage IV (bone)"), undated as the primary's onset
+                    summary_text = cc_text(st["summary"]) if isinstance(st.get("summary"), dict) else ""
+                    for site in _staged_sites(summary_text or ""):
+                        add_site(site, None, None, src)
                     assessed, assessed_last = _assessment_date(ctx, st, res)
                     if assessed is not None:
                         # dated by its own evidence (mCODE stage.assessment -> TNM stage group)
@@ -2059,6 +2168,11 @@ def build_disease(ctx: Ctx) -> Disease:
                     # (ds2) a code of an unspecified / other site (C79.9, C79.89) with a bodySite:
                     # the bodySite names it (FHIR R4 Condition.bodySite; "other" dropped the liver)
                     site, visceral = body[0], None
+                elif site == "other" and coded_site == "other" and _text_pericardium(ctx.code_text(res)):
+                    # (ds4) the same code, its text naming the pericardium ("Pericardial metastasis"
+                    # C79.89): a site with no code of its own, so no disagreement (was a site
+                    # conflict, the pericardium not counted): named as written, not visceral
+                    site, visceral = "pericardium", None
                 # (ds3) the sites read from the text alone, as on a breast cancer Condition written
                 # metastatic (_sites_now_and_asked): "Bone metastases (previously liver)" counted the
                 # liver, "Metastatic to bone? liver" both sites; each now asked, not counted
@@ -2100,6 +2214,13 @@ def build_disease(ctx: Ctx) -> Disease:
                                       _doubted_sites(_without_past_cancer(ctx.code_text(res)), _confirmed(res))]
                 if site == "lymph-node" and _nodes_maybe_regional(ctx, res, body):
                     maybe_regional_nodes.append(src)
+            elif ((only := _site_only_disease(ctx.code_text(res))) is not None
+                  and not _other_primary(ctx.concept_of(res))):
+                # (ds4) "Bone-only disease", "Liver-only disease": oncologists' words for
+                # metastatic disease at that site alone, but no metastasis, M1 or stage IV is
+                # written (CR A.4 counts one made): asked, not dropped in silence
+                unconfirmed.append((only[1], f'"{only[0]}" in the text: metastatic disease not written',
+                                    ctx.source(res, onset, _display(res, "Condition"), date_last=onset_last)))
             elif (coded := _metastasis_coded_as_another_primary(ctx.concept_of(res))) is not None:
                 # "Metastasis to lung" coded C34.90: the code names a primary lung cancer, the
                 # text a metastasis to the lung; which one it is the sources do not settle
@@ -2153,6 +2274,9 @@ def build_disease(ctx: Ctx) -> Disease:
                     if T.STAGE_GROUP_CODES.get(code):  # a clinical stage group
                         clinical_stage4.append((date, last or date))
                     add_evidence(date, src, last)
+                    # (ds4) the sites it names ("M1 (HEP)": the liver, visceral; was no site)
+                    for site in _staged_sites(cc_text(value) if isinstance(value, dict) else text_of(value) or ""):
+                        add_site(site, None, date, src)
                     if (against := _coded_stage4_text_against(value)) is not None:
                         staging_conflicts.append((f'{src.display}, {_as_written(date, last)}, coded '
                                                   f'{"M1" if code in T.M_CATEGORY_CODES else "stage IV"} '

@@ -56,7 +56,7 @@ class Gap(BaseModel):
 # --- disease ---------------------------------------------------------------
 
 class MetastaticSite(BaseModel):
-    site: str  # "bone", "liver", "lung", "brain", "pleura", "peritoneum", "lymph-node", "other"
+    site: str  # "bone", "liver", "lung", "brain", "pleura", "peritoneum", "lymph-node", "adrenal", "pericardium", "other"
     visceral: bool
     date: dt.date | None = None
     sources: list[Source] = Field(default_factory=list)

@@ -185,6 +185,7 @@ def other_primary_icd(code: str) -> bool:
 
 
 VISCERAL_SITES = frozenset(_C["visceral_sites"]["sites"])
+M1_SITE_SUFFIXES = {str(k).lower(): v for k, v in _C["m1_site_suffixes"]["suffixes"].items()}
 BODY_SITES = {str(e["code"]): e["site"] for e in _C["body_sites_snomed"]}
 DIABETES_SNOMED = {str(e["code"]): e["type"] for e in _C["diabetes"]["snomed"]}
 DIABETES_ICD = [(norm_icd(e["prefix"]), e["type"]) for e in _C["diabetes"]["icd10_prefixes"]]
@@ -210,6 +211,10 @@ SITE_TEXT: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"lymph(?!angi)|nodal|node"), "lymph-node"),
     (re.compile(r"liver|hepatic"), "liver"),
     (re.compile(r"pleura"), "pleura"),
+    # (ds4) the pericardium ("pericardial metastasis", "malignant pericardial effusion", ICD-10-CM
+    # C79.89 other specified sites): named as written, not "other"; CR A.4's visceral list does
+    # not name it (codes.yaml visceral_sites), so not visceral: the clinician decides
+    (re.compile(r"pericard"), "pericardium"),
     # (fix-rt17) not a cutaneous one ("cutaneous lymphangitic carcinomatosis", "... of the skin /
     # chest wall": carcinoma erysipeloides, a skin metastasis, ICD-10-CM C79.2, not visceral)
     (re.compile(r"lung|pulmonary|(?<!cutaneous )(?<!skin )lymphangi(?![^|;.]*\b(?:skin|cutaneous|dermal|chest wall)\b)"), "lung"),

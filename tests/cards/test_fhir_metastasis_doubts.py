@@ -286,8 +286,8 @@ def test_fhir_a_drug_given_to_reduce_the_risk_of_metastatic_disease_asks_nothing
     # the liver was dropped without a word, the bone counted with a "?" after it
     ("Metastatic breast cancer to bone? liver", ['the bone ("bone? liver")', 'the liver ("bone? liver")'], []),
     ("Breast cancer metastatic to liver? bone", ['the liver ("liver? bone")', 'the bone ("liver? bone")'], []),
-    # the bone was counted; "liver?" beside the bone dropped without a word
-    ("Metastatic breast cancer to bone?", ['the bone ("bone?")'], []),
+    # (ds4: "Metastatic breast cancer to bone?", the "?" closing its only site, now doubts the
+    # metastasis itself: test_fhir_a_question_mark_closing_a_metastasis_after_its_own_site_...)
     ("Metastatic breast cancer to bone, liver? lungs clear", ['the liver ("liver? lungs clear")'], ["bone"]),
 ])
 def test_fhir_a_site_a_question_mark_closes_or_follows_on_a_metastatic_breast_cancer_condition_is_asked_not_counted(
@@ -467,8 +467,8 @@ def test_fhir_disease_at_a_site_no_other_word_names_beside_metastases_is_still_a
 
 
 @pytest.mark.parametrize("text,sites,asked", [
-    # the liver the "?" closes was counted as visceral without a word (no doubt quoted)
-    ("Metastatic to liver?", [], 'the liver ("liver?")'),
+    # (ds4: "Metastatic to liver?" doubts the metastasis itself, not only its site: see
+    # test_fhir_a_question_mark_closing_a_metastasis_after_its_own_site_leaves_metastatic_status_unclear)
     # the liver asserted in its own clause after the "?" was asked, not counted (visceral lost)
     ("Metastatic to bone?; liver metastases", ["liver"], 'the bone ("bone?; liver metastases")'),
 ])
@@ -512,3 +512,182 @@ def test_fhir_a_resected_site_said_to_progress_now_is_counted():
 def test_fhir_disease_at_a_site_no_listed_other_disease_names_beside_metastases_stays_asked(text):
     state, cards = _cards(_early_patient_with(text))
     assert "Metastatic site written with a doubt, not counted" in card(cards, "patient-summary")["detail"]
+
+
+@pytest.mark.parametrize("text,site", [
+    # (ds4) each counted the metastasis and asked only its site ("Metastatic: yes", "Metastatic
+    # site written with a doubt ... the bone"); "Metastatic to bone ?" and "(?)" counted the bone
+    ("Metastatic to bone?", "bone"),
+    ("Metastatic to liver?", "liver"),
+    ("Metastases to the bone ?", "bone"),
+    ("Metastatic to bone (?)", "bone"),
+    ("Metastatic disease to bone?", "bone"),
+    # read so already: the "?" on the metastasis word, or before it
+    ("Metastatic disease?", "site not stated"),
+    ("?Metastatic to liver", "liver"),
+])
+def test_fhir_a_question_mark_closing_a_metastasis_after_its_own_site_leaves_metastatic_status_unclear(text, site):
+    # the "?" asks whether it spread there at all: no diagnosis made (FHIR R4 condition-ver-status
+    # unconfirmed; CR A.4 counts a secondary cancer, M1 or stage IV made), so no MBC regimen card
+    state, cards = _cards(_early_patient_with(text))
+    assert state.disease.metastatic == "unknown" and regimen_topics(cards) == []
+    summary = card(cards, "patient-summary")
+    assert summary["summary"].startswith(
+        "Outside the HR+/HER2- MBC pathway: Metastatic status unclear (metastasis not confirmed);")
+    assert f"Unconfirmed metastasis, not counted as metastatic disease: {site} (suspected in the text)" in summary["detail"]
+
+
+def test_fhir_metastatic_breast_cancer_to_a_site_with_a_closing_question_mark_leaves_metastatic_status_unclear():
+    # (ds4) was "Metastatic: yes" with the bone asked: the "?" doubts the metastatic disease
+    state, cards = _metastatic_breast_cancer_written("Metastatic breast cancer to bone?")
+    assert state.disease.metastatic == "unknown" and regimen_topics(cards) == []
+    assert card(cards, "patient-summary")["summary"].startswith(
+        "Outside the HR+/HER2- MBC pathway: Metastatic status unclear (metastasis not confirmed);")
+
+
+@pytest.mark.parametrize("text,asked", [
+    # (ds4) the liver (and lung) dropped without a word: bone-only read, visceral lost
+    ("Bone metastases; liver stable", 'the liver ("liver stable")'),
+    ("Bone metastases, liver stable", 'the liver ("liver stable")'),
+    ("Bone mets; liver and lung stable", 'the liver ("liver and lung stable"); the lung ("liver and lung stable")'),
+    ("Bone metastases. Liver: stable", 'the liver ("liver: stable")'),
+    # a negation or clearing in another comma item is not said of the liver
+    ("Bone metastases; liver stable, no new lesions", 'the liver ("liver stable")'),
+    ("Bone metastases; liver stable, lungs clear", 'the liver ("liver stable")'),
+    # asked already: a lesion named
+    ("Bone metastases; liver lesion stable", 'the liver ("liver lesion stable")'),
+])
+def test_fhir_a_site_written_stable_beside_metastases_without_a_metastasis_word_is_asked(text, asked):
+    # stable disease at the liver most likely, but the words do not say metastasis (CR A.4 counts a
+    # secondary cancer): asked, as visceral or not changes the guidance (CR A.4 visceral sites, C.2)
+    state, cards = _cards(_early_patient_with(text))
+    assert [s.site for s in state.disease.sites] == ["bone"]
+    assert f"Metastatic site written with a doubt, not counted: {asked}." in card(cards, "patient-summary")["detail"]
+
+
+@pytest.mark.parametrize("text", [
+    "Bone metastases; liver normal", "Bone metastases; liver cysts", "Bone metastases; liver clear, stable",
+    "Bone metastases; liver function stable", "Bone metastases; LFTs stable", "Bone metastases; stable",
+    "Bone metastases; no liver lesions, stable", "Bone metastases; liver function stable, no new lesions",
+])
+def test_fhir_a_site_written_clear_benign_or_its_function_stable_beside_metastases_asks_nothing(text):
+    state, cards = _cards(_early_patient_with(text))
+    assert [s.site for s in state.disease.sites] == ["bone"] and len(regimen_topics(cards)) == 2
+    assert "Metastatic site written with a doubt, not counted" not in card(cards, "patient-summary")["detail"]
+
+
+@pytest.mark.parametrize("text,coding", [
+    ("Pericardial metastasis", None),
+    ("Malignant pericardial effusion", None),
+    ("Pericardial metastasis", {"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "C79.89"}),
+])
+def test_fhir_a_pericardial_metastasis_is_named_the_pericardium_on_the_card_not_other_nor_visceral(text, coding):
+    # (ds4) the card read "- Site: other" (C79.89 coded: a site conflict, the pericardium not
+    # counted): named as written; CR A.4's visceral list does not name it, so not "(visceral)"
+    p = FhirPatient("peri").primary("2024-01-10").er("positive").pr("positive").her2("1+")
+    p._condition({"text": text, **({"coding": [coding]} if coding else {})}, "2024-01-15", "met")
+    state, cards = _cards(p)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "- Site: pericardium, 2024-01-15" in detail and "Site: other" not in detail
+    assert "coded and written differently" not in detail and len(regimen_topics(cards)) == 2
+
+
+def test_fhir_a_pericardial_site_written_beside_a_coded_liver_metastasis_is_asked_not_dropped():
+    # (ds4) C78.7 "Liver and pericardial metastases" counted the liver and dropped the pericardium
+    p = FhirPatient("peri-liver").primary("2024-01-10").er("positive").pr("positive").her2("1+")
+    p._condition({"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "C78.7"}],
+                  "text": "Liver and pericardial metastases"}, "2024-01-15", "met")
+    state, cards = _cards(p)
+    assert [s.site for s in state.disease.sites] == ["liver"]
+    assert "coded C78.7 (liver) but the text names the pericardium" in card(cards, "patient-summary")["detail"]
+
+
+def _early_patient_staged(loinc: str, text: str) -> FhirPatient:
+    p = FhirPatient("staged").primary("2024-01-10").er("positive").pr("positive").her2("1+")
+    p._obs("stage", {"coding": [{"system": "http://loinc.org", "code": loinc}]}, "2024-01-15",
+           valueCodeableConcept={"text": text})
+    return p
+
+
+@pytest.mark.parametrize("loinc,text,sites", [
+    # (ds4) each was metastatic with no site on the card (bone-only or visceral unknown): the
+    # AJCC 8th edition M1 site suffix, or the site written, in the bracket names the sites
+    ("21907-1", "M1 (HEP)", ["- Site: liver (visceral), 2024-01-15"]),
+    ("21907-1", "cM1(pul)", ["- Site: lung (visceral), 2024-01-15"]),
+    ("21907-1", "M1 (OSS)", ["- Site: bone, 2024-01-15"]),
+    ("21907-1", "M1 (PUL, OSS)", ["- Site: lung (visceral), 2024-01-15", "- Site: bone, 2024-01-15"]),
+    ("21908-9", "Stage IV (bone)", ["- Site: bone, 2024-01-15"]),
+    # the suffix without a bracket
+    ("21907-1", "M1: HEP", ["- Site: liver (visceral), 2024-01-15"]),
+])
+def test_fhir_the_sites_a_bracket_after_m1_or_stage_iv_names_are_on_the_card(loinc, text, sites):
+    state, cards = _cards(_early_patient_staged(loinc, text))
+    detail = card(cards, "patient-summary")["detail"]
+    assert state.disease.metastatic == "yes" and all(line in detail for line in sites)
+
+
+@pytest.mark.parametrize("text", ["M1 (de novo)", "M1 (?liver)", "M1"])
+def test_fhir_a_bracket_after_m1_naming_no_site_or_a_doubted_one_counts_no_site(text):
+    state, cards = _cards(_early_patient_staged("21907-1", text))
+    assert state.disease.metastatic == "yes" and state.disease.sites == []
+
+
+@pytest.mark.parametrize("text,site", [("Breast cancer, M1 (OSS)", "- Site: bone, date unknown"),
+                                       ("Breast cancer, stage IV (liver)", "- Site: liver (visceral), date unknown")])
+def test_fhir_a_breast_cancer_condition_written_m1_or_stage_iv_with_its_site_lists_the_site(text, site):
+    # (ds4) was metastatic with no site, as "Metastatic breast cancer to bone" was before ds2
+    state, cards = _metastatic_breast_cancer_written(text)
+    assert site in card(cards, "patient-summary")["detail"]
+
+
+@pytest.mark.parametrize("text", ["Bone-only disease", "Liver only disease"])
+def test_fhir_disease_written_at_one_site_only_with_no_metastasis_word_is_asked_not_dropped(text):
+    # (ds4) was "Metastatic status unknown" with nothing found quoted: the words are oncologists'
+    # for metastatic disease at that site, but no metastasis, M1 or stage IV is written (CR A.4)
+    state, cards = _cards(_early_patient_with(text))
+    assert state.disease.metastatic == "unknown" and regimen_topics(cards) == []
+    summary = card(cards, "patient-summary")
+    assert summary["summary"].startswith(
+        "Outside the HR+/HER2- MBC pathway: Metastatic status unclear (metastasis not confirmed);")
+    assert f'("{text.lower()}" in the text: metastatic disease not written)' in summary["detail"]
+
+
+def test_fhir_a_breast_cancer_condition_written_stage_iv_bone_only_lists_the_bone():
+    # (ds4) was metastatic with no site
+    state, cards = _metastatic_breast_cancer_written("Breast cancer, stage IV, bone only")
+    assert "- Site: bone, date unknown" in card(cards, "patient-summary")["detail"]
+
+
+@pytest.mark.parametrize("text", ["M1 (HEP)?", "M1 (bone) suspected", "Stage IV (liver), suspected"])
+def test_fhir_an_m1_or_stage_iv_doubted_after_the_bracket_of_its_sites_leaves_metastatic_status_unclear(text):
+    # (ds4) each was read as an asserted M1 / stage IV: MBC regimen cards for a doubted stage
+    # ("M1?" and "M1 suspected" were already asked; AJCC 8th edition M1 is metastasis detected)
+    state, cards = _cards(_early_patient_staged("21907-1", text))
+    assert state.disease.metastatic == "unknown" and regimen_topics(cards) == []
+    assert card(cards, "patient-summary")["summary"].startswith(
+        "Outside the HR+/HER2- MBC pathway: Metastatic status unclear (metastasis not confirmed);")
+
+
+def test_fhir_a_metastasis_question_answered_no_after_its_site_is_not_counted():
+    # (ds4) "Metastatic to bone? No." counted the bone (MBC regimen cards); asked, as
+    # "Liver metastases? No." already was
+    state, cards = _cards(_early_patient_with("Metastatic to bone? No."))
+    assert state.disease.metastatic == "unknown" and regimen_topics(cards) == []
+
+
+@pytest.mark.parametrize("text,asked", [("Bone metastases; ?liver", 'the liver ("?liver")'),
+                                        ("Bone metastases. ? lung", 'the lung ("? lung")')])
+def test_fhir_a_site_doubted_in_a_clause_of_its_own_beside_metastases_is_asked_not_dropped(text, asked):
+    # (ds4) dropped without a word ("Bone metastases, ?liver" was asked)
+    state, cards = _cards(_early_patient_with(text))
+    assert [s.site for s in state.disease.sites] == ["bone"]
+    assert f"Metastatic site written with a doubt, not counted: {asked}." in card(cards, "patient-summary")["detail"]
+
+
+def test_fhir_a_condition_stage_summary_written_stage_iv_with_its_site_lists_the_site():
+    # (ds4) Condition.stage.summary "Stage IV (bone)" was metastatic with no site
+    p = FhirPatient("stage-summary").primary("2024-01-10").er("positive").pr("positive").her2("1+")
+    p.resources[1]["stage"] = [{"summary": {"text": "Stage IV (liver)"}}]
+    state, cards = _cards(p)
+    assert state.disease.metastatic == "yes" and [s.site for s in state.disease.sites] == ["liver"]
+    assert "- Site: liver (visceral)" in card(cards, "patient-summary")["detail"]

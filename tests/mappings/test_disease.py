@@ -2273,8 +2273,9 @@ def test_an_effusion_not_written_malignant_or_a_malignant_one_ruled_out_is_no_me
 
 @pytest.mark.parametrize("text,site,visceral", [("Pleural effusion, malignant", "pleura", True),
                                                 ("Pleural effusion (malignant)", "pleura", True),
-                                                ("Malignant pericardial effusion", "other", False),
-                                                ("Pericardial effusion, malignant", "other", False),
+                                                # (ds4) named as written, not "other"; still not visceral
+                                                ("Malignant pericardial effusion", "pericardium", False),
+                                                ("Pericardial effusion, malignant", "pericardium", False),
                                                 ("Carcinomatous meningitis", "brain", True)])
 def test_a_malignant_effusion_written_finding_first_a_pericardial_one_and_carcinomatous_meningitis_are_metastases(
         text, site, visceral):
