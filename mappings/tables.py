@@ -761,6 +761,8 @@ DRUG_PAST_USE_OPENING = _mention_regex("past_use_opening")
 DRUG_PAST_USE_CLOSING = _mention_regex("past_use_closing")
 # ... and words after its last name writing its course as completed ("Tamoxifen (completed 5 years)"), with its date
 DRUG_COMPLETED_CLOSING = _mention_regex("completed_closing")
+# ... and a span of dates closing the text with no completion word ("Tamoxifen 2015-2020"): its end, when past
+DRUG_SPAN_CLOSING = _mention_regex("span_closing")
 DRUG_COMPLETED_OPENING = _mention_regex("completed_opening")
 DRUG_COMPLETED_OPENING_TAIL = _mention_regex("completed_opening_tail")
 # ... and the length of use such a completion writes ("completed 6 months"): a milestone on a metastatic line

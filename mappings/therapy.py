@@ -167,7 +167,7 @@ class _Med:
     __slots__ = ("drugs", "label", "names", "display", "models", "setting", "endocrine", "line",
                  "line_names", "line_classes", "classes", "chemo", "ofs", "nsai", "taxane", "anthracycline",
                  "also_unread", "also_unread_classes", "named_not_given", "endocrine_sequence", "stop_written",
-                 "written_stopped", "completed_on", "completion_milestone", "switch",
+                 "written_stopped", "completed_on", "span_end", "completion_milestone", "switch",
                  "switched_at_progression", "switched_for")
 
     def __init__(self, drugs: tuple[T.DrugInfo, ...], label: str) -> None:
@@ -212,6 +212,10 @@ class _Med:
         # the first and last day the completion its text writes can mean ("Anastrozole, course
         # completed 2019": drug_mentions completed_closing), when it writes one
         self.completed_on: tuple[dt.date, dt.date] | None = None
+        # the first and last day the end of a span of dates closing its text can mean, no completion
+        # word written ("Tamoxifen 2015-2020": drug_mentions span_closing): an end once it is past
+        # (read_exposures), the drug's status read before it
+        self.span_end: tuple[dt.date, dt.date] | None = None
         # that completion writes a length of use and no date, of drugs all given until progression
         # in the metastatic setting ("Completed 6 months of palbociclib"): on a metastatic line a
         # milestone, not an end, once reached (read_exposures; COMPLETION_MILESTONE_CLASSES): the
@@ -1160,6 +1164,10 @@ def _read_class_beside_drug(med: _Med, text: str) -> None:
             if not when and "adjuvant" not in lowered \
                     and all(d.drug_class in COMPLETION_MILESTONE_CLASSES for d in med.drugs):
                 med.completion_milestone = _written_length_days(lowered)
+        elif (span := T.DRUG_SPAN_CLOSING.match(tail)) is not None:
+            # "Tamoxifen 2015-2020": the time of use written, no stop or completion word; its end
+            # ends the course once it is past (read_exposures), never read as taken after it
+            med.span_end = _written_day_range(span.group("until"))
         elif ((T.DRUG_NOT_TAKEN_OPENING.match(lowered[:names[0][0].start()]) and finding_end is None)
               or T.DRUG_NOT_TAKEN_CLOSING.match(tail)) and not T.DRUG_STOPPED_PAUSED.search(lowered):
             # ("No letrozole dose changes": the "no" is of the dose changes, letrozole goes on)
@@ -2334,6 +2342,17 @@ def read_exposures(ctx: Ctx, metastatic_from: dt.date | None = None) -> list[_Ex
                 stop, planned = _stop_reading(res) if said else (None, False)
                 if stop is None and med.stop_written is not None:
                     stop = med.stop_written  # "Tamoxifen, stopped after 3 weeks (intolerance)"
+                span = med.span_end
+                if span is not None and end is None and med.line and not admin and span[1] < as_of:
+                    # "Tamoxifen 2015-2020" with no end recorded: the span's end, past, ends the course
+                    # (drug_mentions span_closing; an adjuvant course so written was read as taken at the
+                    # recurrence: CR C.1, C.3). A span ending before the record's own start is named
+                    if start is None or span[0] >= start:
+                        end, end_last = span[0], (span[1] if span[1] != span[0] else None)
+                    elif active:
+                        stopped_in_text.append((src, f"{ref} ({med.names}, status '{status}': "
+                                                     f"'{printable_clip(med.label, 80)}')"))
+                    active = False
                 if active and med.written_stopped and med.line and not admin \
                         and not _milestone_reached(med, start, metastatic_from, as_of):
                     # "Tamoxifen (stopped)" on a record still 'active' / 'on-hold' with no end

@@ -502,3 +502,46 @@ def test_a_cdk46i_written_after_without_is_not_taken_as_after_a_comma_and_no():
     detail = card(cards, "patient-summary")["detail"]
     assert "- Metastatic line 1: letrozole, 2024-02-01 to now (active)" in detail
     assert "- Currently on letrozole (metastatic line 1)" in detail
+
+
+@pytest.mark.parametrize("text, ended", [("Tamoxifen 2015-2020", "2020"), ("Tamoxifen (2015 to 2020)", "2020"),
+                                         ("Tamoxifen 20 mg 2015-06 to 2019-05", "2019-05 ")])
+def test_adjuvant_tamoxifen_written_with_a_past_span_of_years_ended_at_the_span_end_not_at_the_relapse(text, ended):
+    # tx3: an active record "Tamoxifen 2015-2020" read tamoxifen as taken at the 2024 relapse
+    # ("2015-06-01 to date unknown", secondary resistance: relapse on adjuvant endocrine therapy);
+    # the span written ends the course once its end is past, as "... 2015-2020 completed" does
+    # (local_codes.yaml drug_mentions span_closing; CR C.1, C.3: resistance from the adjuvant end)
+    detail = _adjuvant_tamoxifen(text)["detail"]
+    assert f"- (Neo)adjuvant: tamoxifen, 2015-06-01 to {ended}" in detail
+    assert "- Endocrine sensitivity: endocrine-sensitive: relapse" in detail and "secondary resistance" not in detail
+
+
+@pytest.mark.parametrize("text", ["Tamoxifen 2015-", "Tamoxifen since 2015"])
+def test_adjuvant_tamoxifen_written_with_an_open_span_stays_taken_at_the_relapse(text):
+    detail = _adjuvant_tamoxifen(text)["detail"]
+    assert "- (Neo)adjuvant: tamoxifen, 2015-06-01 to date unknown" in detail
+    assert "secondary resistance: relapse on adjuvant endocrine therapy" in detail
+
+
+def test_a_record_without_a_start_or_status_written_with_a_past_span_is_no_current_line():
+    # tx3: no effective[x] and "Tamoxifen 2015-2020" read as the current metastatic line 1
+    # ("Currently on tamoxifen"); status unknown asked whether it is still given
+    for status in ("active", "unknown"):
+        p = hr_positive_mbc("p-span", primary="2015-03-01")
+        p.add({"resourceType": "MedicationStatement", "id": "ms-span", "status": status,
+               "subject": {"reference": "Patient/p-span"}, "medicationCodeableConcept": {"text": "Tamoxifen 2015-2020"}})
+        detail = card(run(p)[1], "patient-summary")["detail"]
+        assert "- (Neo)adjuvant: tamoxifen, date unknown to 2020" in detail, status
+        assert "Currently on" not in detail and "status 'unknown'" not in detail
+
+
+def test_a_span_of_years_not_ended_yet_leaves_the_record_as_its_status_says():
+    state, cards = _with_statement("span-future", "Letrozole 2024-2029", "active", None)
+    assert "- Currently on letrozole (metastatic line 1)" in card(cards, "patient-summary")["detail"]
+
+
+def test_a_span_ending_before_the_record_start_is_no_current_line_and_its_end_is_asked():
+    state, cards = _with_statement("span-before", "Letrozole 2015-2020", "active", None)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "Currently on" not in detail
+    assert "MedicationStatement/span-before-ms (letrozole, status 'active': 'Letrozole 2015-2020')" in detail
