@@ -487,7 +487,14 @@ def _not_taken_clause_names(text: str) -> frozenset[int]:
                 text[names[j][0].end():names[j + 1][0].start()]):
             j += 1
         if j > i and not T.GLUCOSE_LOWERING_NOT_TAKEN_LAST_JOINED.match(text[names[j - 1][0].end():names[j][0].start()]):
-            return frozenset()  # "No letrozole, palbociclib": which are not taken is not written
+            # a list not closed by "or" / "nor" / "/": the "no" reaches up to the first comma ("No
+            # palbociclib, letrozole alone": palbociclib not taken, letrozole given, as "Not on
+            # insulin, metformin 1 g" reads: drugs.yaml not_taken_names_last_joined; tx3: both read
+            # as taken). Names joined by "and" alone stay unread, as before
+            comma = next((k for k in range(i, j) if "," in text[names[k][0].end():names[k + 1][0].start()]), None)
+            if comma is None:
+                return frozenset()
+            j = comma
         if any(names[k][1].drug_class not in LINE_CLASSES for k in range(i, j + 1)):
             return frozenset()
         after = text[names[j][0].end():names[j + 1][0].start() if j + 1 < len(names) else len(text)]

@@ -545,3 +545,24 @@ def test_a_span_ending_before_the_record_start_is_no_current_line_and_its_end_is
     detail = card(cards, "patient-summary")["detail"]
     assert "Currently on" not in detail
     assert "MedicationStatement/span-before-ms (letrozole, status 'active': 'Letrozole 2015-2020')" in detail
+
+
+@pytest.mark.parametrize("text", ["No palbociclib, letrozole alone", "No to palbociclib, letrozole alone",
+                                  "No palbociclib, letrozole 2.5 mg"])
+def test_a_no_before_the_first_drug_up_to_a_comma_negates_that_drug_alone_and_the_next_one_is_the_current_line(text):
+    # tx3: "No palbociclib, letrozole alone" read both current ("Currently on letrozole + palbociclib");
+    # "No to palbociclib, letrozole alone" a refusal naming two drugs, no line ("Metastatic lines: 0").
+    # The "no" reaches up to the comma (drugs.yaml not_taken_names_last_joined), "alone" names the drug
+    # given (local_codes.yaml drug_mentions chosen_after; FHIR R4 MedicationStatement.status not-taken)
+    state, cards = _with_statement("no-comma", text, "active", None)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "- Metastatic line 1: letrozole, 2024-02-01 to now (active)" in detail
+    assert "- Currently on letrozole (metastatic line 1)" in detail
+    assert [c["summary"] for c in _draft_cards(text)] == [
+        "Letrozole drafted without ribociclib: Aromatase inhibitor + CDK4/6 inhibitor is the labelled regimen"]
+
+
+def test_a_no_before_a_list_closed_by_or_still_negates_every_drug_of_it():
+    state, cards = _with_statement("no-list", "No letrozole, palbociclib or ribociclib", "active", None)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "- Metastatic lines: 0" in detail and "1 resource(s) not used: MedicationStatement" in detail
