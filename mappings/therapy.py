@@ -1910,12 +1910,24 @@ def _answered_no(written: str) -> _Unreadable | None:
     "Letrozole - no": local_codes.yaml drug_mentions answered_no_after): the answer to a question
     the record does not keep (taking it, tolerating it, refusing it), so whether the drug was given
     cannot be read; it was read as given in silence ("Currently on letrozole")."""
+    said = _answer_after_drug(written)
+    if said is None:
+        return None
+    return _Unreadable(f'its text "{printable_clip(written.strip(), 80)}" writes only "{said}" after its drug: whether '
+                       "it was given, refused or stopped cannot be read")
+
+
+@lru_cache(maxsize=1024)
+def _answer_after_drug(written: str) -> str | None:
+    """The answer a text writes alone after its drug(s) (local_codes.yaml drug_mentions
+    answered_no_after): "no" ("Letrozole: no", "Letrozole - nil"), "not now" as written ("Letrozole:
+    not now", its spaces made one); None when it writes none."""
     lowered = written.lower() if written else ""
     names = _named_drugs(lowered)
-    if not names or not T.DRUG_ANSWERED_NO_AFTER.match(lowered[names[-1][0].end():]):
+    answered = T.DRUG_ANSWERED_NO_AFTER.match(lowered[names[-1][0].end():]) if names else None
+    if answered is None:
         return None
-    return _Unreadable(f'its text "{printable_clip(written.strip(), 80)}" writes only "no" after its drug: whether '
-                       "it was given, refused or stopped cannot be read")
+    return " ".join(answered.group("answer").split()) if answered.group("answer").startswith("not") else "no"
 
 
 def written_as_stopped(ctx: Ctx, res: dict[str, Any]) -> bool:
@@ -1957,8 +1969,8 @@ def drafted_drugs(drugs: list[T.DrugInfo], label: str, written: str) -> tuple[li
                                                       if refusal == "refused" else
                                                       "a refusal and names more than one drug: which one it orders")
                     + " is not clear")
-    if _answered_no(written) is not None:
-        return [], f'its text "{quoted}" writes only "no" after its drug: whether it orders it is not clear'
+    if (said := _answer_after_drug(written)) is not None:
+        return [], f'its text "{quoted}" writes only "{said}" after its drug: whether it orders it is not clear'
     if _not_taken_record(written) is not None:
         # "No letrozole", "No letrozole or palbociclib": the history reads such a record as no
         # therapy given (FHIR R4 MedicationStatement.status not-taken); an order so written was

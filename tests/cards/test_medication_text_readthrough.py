@@ -566,3 +566,26 @@ def test_a_no_before_a_list_closed_by_or_still_negates_every_drug_of_it():
     state, cards = _with_statement("no-list", "No letrozole, palbociclib or ribociclib", "active", None)
     detail = card(cards, "patient-summary")["detail"]
     assert "- Metastatic lines: 0" in detail and "1 resource(s) not used: MedicationStatement" in detail
+
+
+@pytest.mark.parametrize("text, said", [("Letrozole: not now", "not now"), ("Letrozole - not currently", "not currently"),
+                                        ("Letrozole 2.5 mg: not at present", "not at present")])
+def test_not_now_after_the_drug_on_an_active_record_is_no_current_line_and_named_as_unreadable(text, said):
+    # tx3: "Letrozole: not now" read "Currently on letrozole", line 1 under way; the drug is not given
+    # now, and whether never started, deferred or stopped is not written: named as "Letrozole: no" is
+    # (local_codes.yaml drug_mentions answered_no_after; FHIR R4 MedicationStatement.status)
+    state, cards = _with_statement("answer-not-now", text, "active", None)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "Currently on letrozole" not in detail
+    assert (f'MedicationStatement/answer-not-now-ms (its text "{text}" writes only "{said}" after its drug: whether '
+            "it was given, refused or stopped cannot be read)") in detail
+    drafted = _draft_cards(text)
+    assert [c["summary"] for c in drafted] == ["Drafted order not checked: its drug could not be read (MedicationRequest/mr-0)"]
+    assert f'writes only "{said}" after its drug: whether it orders it is not clear' in drafted[0]["detail"]
+
+
+def test_not_now_after_the_drug_on_a_completed_record_is_a_line_given_and_ended():
+    state, cards = _with_statement("not-now-ended", "Letrozole: not now", "completed", "2025-05-20")
+    summary = card(cards, "patient-summary")
+    assert summary["summary"].startswith("HR+/HER2-low MBC, after 1 line(s)")
+    assert "- Metastatic line 1: letrozole, 2024-02-01" in summary["detail"]
