@@ -168,7 +168,7 @@ class _Med:
                  "line_names", "line_classes", "classes", "chemo", "ofs", "nsai", "taxane", "anthracycline",
                  "also_unread", "also_unread_classes", "named_not_given", "endocrine_sequence", "stop_written",
                  "written_stopped", "completed_on", "span_end", "completion_milestone", "switch",
-                 "switched_at_progression", "switched_for")
+                 "switched_at_progression", "switched_for", "switch_past_written")
 
     def __init__(self, drugs: tuple[T.DrugInfo, ...], label: str) -> None:
         self.drugs = drugs
@@ -232,6 +232,11 @@ class _Med:
         # the stop reason written of the drug before it (_stop_reason_of_text: "unclear" for a
         # progression only suspected), None when none is written
         self.switched_for: str | None = None
+        # a CDK4/6 inhibitor switch whose text writes the endocrine partner in the regimen stopped too
+        # ("Letrozole + palbociclib stopped for progression, now letrozole + ribociclib"): the _Med of
+        # that whole regimen, the use before the switch of a record begun before the metastatic
+        # setting (read_exposures: the adjuvant course as written); None otherwise
+        self.switch_past_written: _Med | None = None
 
 
 @dataclass(slots=True)
@@ -1486,6 +1491,32 @@ def _read_written_switch(med: _Med, written: str, text_only: bool) -> None:
         now.switched_at_progression = past.stop_written == "progression"
     now.switched_for = past.stop_written
     med.switch = (now, past)
+    partners = _partners_written_before_cdk46i_stop(lowered, before, after)
+    if partners:
+        whole = _Med(partners + before, med.label)
+        whole.written_stopped, whole.stop_written = True, past.stop_written
+        med.switch_past_written = whole
+
+
+def _partners_written_before_cdk46i_stop(text: str, before: tuple[T.DrugInfo, ...], after: tuple[T.DrugInfo, ...]
+                                         ) -> tuple[T.DrugInfo, ...]:
+    """The endocrine drugs of the regimen after a CDK4/6 inhibitor switch that the text names before
+    the CDK4/6 inhibitor stopped, itself named before the one taken after ("Letrozole + palbociclib
+    stopped for progression, now letrozole + ribociclib": letrozole): the regimen written as stopped
+    is the endocrine drug with it (CR B.9, B.10: a CDK4/6 inhibitor is given with endocrine therapy).
+    Empty for other switches and when the stop is written after the later drug ("Letrozole +
+    ribociclib (palbociclib stopped)": letrozole is written with ribociclib)."""
+    stopped = {d.name for d in before}
+    if not stopped or any(d.drug_class != "cdk46i" for d in before):
+        return ()
+    later = {d.name for d in after if d.drug_class == "cdk46i"}
+    names = _named_drugs(text)
+    first_stopped = next((i for i, (_, info) in enumerate(names) if info.name in stopped), None)
+    first_later = next((i for i, (_, info) in enumerate(names) if info.name in later), None)
+    if first_stopped is None or first_later is None or first_stopped > first_later:
+        return ()
+    kept = {d.name for d in after if d.drug_class in ENDOCRINE_CLASSES}
+    return tuple(dict.fromkeys(info for _, info in names[:first_stopped] if info.name in kept))
 
 
 @lru_cache(maxsize=1024)
@@ -2405,6 +2436,12 @@ def read_exposures(ctx: Ctx, metastatic_from: dt.date | None = None) -> list[_Ex
                             {n for names in med.named_not_given[1:] for n in names} <= {  # type: ignore[index]
                                 d.name for d in now.drugs + past.drugs}:
                         named_not_given.pop()  # the drugs it names are read here (both uses)
+                    if med.switch_past_written is not None and start is not None and metastatic_from is not None \
+                            and start < metastatic_from:
+                        # begun before the metastatic setting, "Letrozole + palbociclib stopped for
+                        # progression, now ...": the use before the switch is the whole regimen written
+                        # (tx3: letrozole was dropped from the adjuvant course, "(Neo)adjuvant: palbociclib")
+                        past = med.switch_past_written
                     append(_Exp(list(past.drugs), start, None, False, src, "unknown", False, status or None,
                                 past.stop_written, past, (start or _DATE_MIN, ref), start_last, None, False, None))
                     append(_Exp(list(now.drugs), start, end, True, src, "unknown", False, status or None, stop, now,

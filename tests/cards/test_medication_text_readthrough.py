@@ -589,3 +589,27 @@ def test_not_now_after_the_drug_on_a_completed_record_is_a_line_given_and_ended(
     summary = card(cards, "patient-summary")
     assert summary["summary"].startswith("HR+/HER2-low MBC, after 1 line(s)")
     assert "- Metastatic line 1: letrozole, 2024-02-01" in summary["detail"]
+
+
+def test_a_cdk46i_switch_at_progression_on_a_record_begun_in_the_adjuvant_setting_keeps_letrozole_in_the_adjuvant_course():
+    # tx3: a record from 2016 (before the 2024 relapse) "Letrozole + palbociclib stopped for progression,
+    # now letrozole + ribociclib" read its adjuvant use as "(Neo)adjuvant: palbociclib" alone, letrozole
+    # dropped (the CDK4/6 swap reads the CDK4/6 inhibitor alone as stopped): no adjuvant endocrine
+    # therapy, "Endocrine sensitivity: unknown" without saying why. The regimen written as stopped is
+    # letrozole + palbociclib (CR B.9, B.10; CR C.1: resistance from the adjuvant endocrine course)
+    p = hr_positive_mbc("sw-adj", primary="2016-03-01")
+    p.add({"resourceType": "MedicationStatement", "id": "sw-adj-ms", "status": "active", "subject": {"reference": "Patient/sw-adj"},
+           "medicationCodeableConcept": {"text": "Letrozole + palbociclib stopped for progression, now letrozole + ribociclib"},
+           "effectivePeriod": {"start": "2016-06-01"}})
+    detail = card(run(p, dt.date(2025, 9, 1))[1], "patient-summary")["detail"]
+    assert "- (Neo)adjuvant: letrozole + palbociclib, 2016-06-01 to date unknown" in detail
+    assert "- Currently on letrozole + ribociclib (metastatic line 1)" in detail
+    assert "Adjuvant endocrine therapy is documented without an end date: endocrine resistance cannot be classified." in detail
+
+
+def test_a_cdk46i_switch_at_progression_on_a_metastatic_record_is_read_as_before():
+    state, cards = _with_statement("sw-met", "Letrozole + palbociclib stopped for progression, now letrozole + ribociclib",
+                                   "active", None)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "- Metastatic line 1: palbociclib (then ribociclib) + letrozole, 2024-02-01 to now (active)" in detail
+    assert "(Neo)adjuvant" not in detail
