@@ -1151,6 +1151,10 @@ def _read_class_beside_drug(med: _Med, text: str) -> None:
         if stopped is not None and not T.DRUG_STOPPED_PAUSED.search(lowered, after + stopped.end()):
             med.written_stopped = True
             med.stop_written = _stop_reason_of_text(tail)
+            # "Letrozole (stopped 2024-03)": its date, when written right after the stop, is when it
+            # ended (drug_mentions stopped_when_after), as a completion's is
+            when = T.DRUG_STOPPED_WHEN_AFTER.match(tail[stopped.end():])
+            med.completed_on = _written_day_range(when.group("when")) if when is not None else None
         elif "?" in tail and T.DRUG_COMPLETED_CLOSING.match(tail.replace("?", " ")):
             # "Tamoxifen completed?", "Tamoxifen 2015-2020 done?": a completion queried does not
             # settle whether the drug goes on or when it ended: a stop written, its end asked (no
@@ -1919,7 +1923,7 @@ def _read_text(drugs: list[T.DrugInfo], label: str, written: str, text_only: boo
     answered_no = _answered_no(written)
     if answered_no is not None:
         unclear = _Unreadable(answered_no.why)  # (a copy: _answered_no's answer is cached)
-        if type(med) is _Med:
+        if type(med) is _Med and _answer_after_drug(written) != "not yet":  # ("not yet": never started)
             # on a record whose status says its course ended or is held, "no" agrees with it: not
             # taken now, as "No letrozole" there reads (its end asked when not recorded)
             med.written_stopped = True

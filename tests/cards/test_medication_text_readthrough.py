@@ -367,19 +367,20 @@ def test_no_letrozole_or_palbociclib_alone_or_with_a_stop_reason_is_still_not_th
     assert not card(cards, "patient-summary")["summary"].startswith("HR+/HER2-low MBC, on line 1")
 
 
-@pytest.mark.parametrize("text, regimen", [("No letrozole side effects, discontinued for progression", "letrozole"),
-                                           ("No letrozole side effects; stopped", "letrozole"),
-                                           ("No letrozole issues, stopped 2025-03-01", "letrozole"),
-                                           ("No letrozole or palbociclib side effects, stopped for progression",
-                                            "letrozole + palbociclib")])
-def test_a_stop_written_after_a_finding_negated_of_the_drug_is_a_stop_not_the_drug_taken_now(text, regimen):
+@pytest.mark.parametrize("text, regimen, end", [
+    ("No letrozole side effects, discontinued for progression", "letrozole", "date unknown"),
+    ("No letrozole side effects; stopped", "letrozole", "date unknown"),
+    # (its date written after the stop: when it ended, drug_mentions stopped_when_after, tx3)
+    ("No letrozole issues, stopped 2025-03-01", "letrozole", "2025-03-01"),
+    ("No letrozole or palbociclib side effects, stopped for progression", "letrozole + palbociclib", "date unknown")])
+def test_a_stop_written_after_a_finding_negated_of_the_drug_is_a_stop_not_the_drug_taken_now(text, regimen, end):
     # rt52: was "HR+/HER2-low MBC, on line 1", "Currently on letrozole": the finding's "no" (fix-tx2)
     # left the stop after it unread; now read as "Letrozole, stopped" is (local_codes.yaml
     # drug_mentions stopped_after): a stop written on an active record, its end asked
     state, cards = _with_statement("finding-stop", text, "active", None)
     summary = card(cards, "patient-summary")
     assert summary["summary"].startswith("HR+/HER2-low MBC, after 1 line(s)")
-    assert f"- Metastatic line 1: {regimen}, 2024-02-01 to date unknown" in summary["detail"]
+    assert f"- Metastatic line 1: {regimen}, 2024-02-01 to {end}" in summary["detail"]
     assert "Currently on" not in summary["detail"]
 
 
@@ -613,3 +614,33 @@ def test_a_cdk46i_switch_at_progression_on_a_metastatic_record_is_read_as_before
     detail = card(cards, "patient-summary")["detail"]
     assert "- Metastatic line 1: palbociclib (then ribociclib) + letrozole, 2024-02-01 to now (active)" in detail
     assert "(Neo)adjuvant" not in detail
+
+
+@pytest.mark.parametrize("text, ended", [("Letrozole (stopped 2024-03)", "2024-03 (no day given)"),
+                                         ("Letrozole - discontinued on 2024-05-10", "2024-05-10"),
+                                         ("Letrozole stopped 03/2024", "2024-03 (no day given)")])
+def test_a_stop_written_with_its_date_on_an_active_record_ends_the_line_then_and_asks_nothing(text, ended):
+    # tx3: the stop was read, its end asked though written ("2024-02-01 to date unknown", gap
+    # therapy-stopped-in-text); the date after the stop is when it ended (local_codes.yaml
+    # drug_mentions stopped_when_after; FHIR R4 MedicationStatement.effective[x] end)
+    state, cards = _with_statement("stop-dated", text, "active", None)
+    detail = card(cards, "patient-summary")["detail"]
+    assert f"- Metastatic line 1: letrozole, 2024-02-01 to {ended}" in detail
+    assert "MedicationStatement/stop-dated-ms (letrozole, status 'active'" not in detail
+
+
+def test_a_stop_written_with_a_day_whose_order_is_not_settled_still_asks_its_end():
+    state, cards = _with_statement("stop-dmy", "Letrozole stopped 10/03/2024", "active", None)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "- Metastatic line 1: letrozole, 2024-02-01 to date unknown" in detail
+    assert "MedicationStatement/stop-dmy-ms (letrozole, status 'active': 'Letrozole stopped 10/03/2024')" in detail
+
+
+@pytest.mark.parametrize("status, end", [("active", None), ("completed", "2025-05-20")])
+def test_not_yet_after_the_drug_is_named_as_unreadable_whatever_the_status(status, end):
+    # tx3: "Letrozole: not yet" read "Currently on letrozole"; not started yet disagrees with a status
+    # saying a course ended, so it is not read as a line given there either (drug_mentions answered_no_after)
+    state, cards = _with_statement("not-yet", "Letrozole: not yet", status, end)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "- Metastatic lines: 0" in detail
+    assert 'MedicationStatement/not-yet-ms (its text "Letrozole: not yet" writes only "not yet" after its drug' in detail
