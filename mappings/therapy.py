@@ -1184,6 +1184,9 @@ def _read_class_beside_drug(med: _Med, text: str) -> None:
             # "Tamoxifen 2015-2020": the time of use written, no stop or completion word; its end
             # ends the course once it is past (read_exposures), never read as taken after it
             med.span_end = _written_day_range(span.group("until"))
+            if span.group("stop"):
+                # "Tamoxifen (2015-2020) stopped": a stop written, the span's end when it ended
+                med.written_stopped, med.completed_on, med.span_end = True, med.span_end, None
         elif ((T.DRUG_NOT_TAKEN_OPENING.match(lowered[:names[0][0].start()]) and finding_end is None)
               or T.DRUG_NOT_TAKEN_CLOSING.match(tail)) and not T.DRUG_STOPPED_PAUSED.search(lowered):
             # ("No letrozole dose changes": the "no" is of the dose changes, letrozole goes on)

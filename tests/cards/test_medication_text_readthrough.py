@@ -506,7 +506,9 @@ def test_a_cdk46i_written_after_without_is_not_taken_as_after_a_comma_and_no():
 
 
 @pytest.mark.parametrize("text, ended", [("Tamoxifen 2015-2020", "2020"), ("Tamoxifen (2015 to 2020)", "2020"),
-                                         ("Tamoxifen 20 mg 2015-06 to 2019-05", "2019-05 ")])
+                                         ("Tamoxifen 20 mg 2015-06 to 2019-05", "2019-05 "),
+                                         ("Tamoxifen 2015-2020 (adjuvant)", "2020"), ("Tamoxifen 5 yrs 2015-2020", "2020"),
+                                         ("Tamoxifen (2015-2020) stopped", "2020")])
 def test_adjuvant_tamoxifen_written_with_a_past_span_of_years_ended_at_the_span_end_not_at_the_relapse(text, ended):
     # tx3: an active record "Tamoxifen 2015-2020" read tamoxifen as taken at the 2024 relapse
     # ("2015-06-01 to date unknown", secondary resistance: relapse on adjuvant endocrine therapy);
