@@ -453,8 +453,10 @@ def _alternative_cdk46i(text: str, names: tuple[tuple[re.Match[str], T.DrugInfo]
 
 # the clause separators before a drug name that may open a not-taken clause of its own
 # (and "without" itself, a not_taken_opening word: "Letrozole without palbociclib" as "Letrozole, no
-# palbociclib"; rt57: read as both taken. Not "with or without", a choice: _or_joined readings)
-_NOT_TAKEN_CLAUSE_BREAK = re.compile(r"[;,.]|(?<!\bor )(?=\bwithout\b)", re.I)
+# palbociclib"; rt57: read as both taken. Not "with or without", a choice: _or_joined readings);
+# an opening bracket or a spaced dash too ("Letrozole (no palbociclib)", "Letrozole - no palbociclib":
+# tx3, read as both taken, as "Letrozole, no palbociclib" was before fx1)
+_NOT_TAKEN_CLAUSE_BREAK = re.compile(r"[;,.(\[–—]|\s-\s|(?<!\bor )(?=\bwithout\b)", re.I)
 # ... and the not_taken_opening words that write a stop of a drug once given ("Stopped palbociclib;
 # letrozole continues": palbociclib part of the line, a stop within it): not read as not given
 _STOP_OF_A_DRUG_GIVEN = re.compile(r"^\W*(?:off|no\s+longer|stopped|discontinued|ceased)\b", re.I)

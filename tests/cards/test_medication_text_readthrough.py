@@ -646,3 +646,25 @@ def test_not_yet_after_the_drug_is_named_as_unreadable_whatever_the_status(statu
     detail = card(cards, "patient-summary")["detail"]
     assert "- Metastatic lines: 0" in detail
     assert 'MedicationStatement/not-yet-ms (its text "Letrozole: not yet" writes only "not yet" after its drug' in detail
+
+
+@pytest.mark.parametrize("text", ["Letrozole (no palbociclib)", "Letrozole - no palbociclib", "Letrozole alone (no palbociclib)"])
+def test_a_cdk46i_written_not_taken_in_brackets_or_after_a_dash_is_not_taken_as_after_a_comma(text):
+    # tx3: read "Currently on letrozole + palbociclib", a CDK4/6 inhibitor counted as given; the
+    # bracket or dash opens a not-taken clause as a comma does (FHIR R4 MedicationStatement.status not-taken)
+    state, cards = _with_statement("no-bracket", text, "active", None)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "- Metastatic line 1: letrozole, 2024-02-01 to now (active)" in detail
+    assert "- Currently on letrozole (metastatic line 1)" in detail
+
+
+def test_a_cdk46i_held_in_brackets_stays_given():
+    state, cards = _with_statement("held-bracket", "Letrozole (no palbociclib this cycle)", "active", None)
+    assert "- Currently on letrozole + palbociclib (metastatic line 1)" in card(cards, "patient-summary")["detail"]
+
+
+def test_not_now_after_a_semicolon_is_named_as_unreadable():
+    state, cards = _with_statement("semi-not-now", "Letrozole 2.5 mg; not now", "active", None)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "Currently on letrozole" not in detail
+    assert 'writes only "not now" after its drug' in detail
