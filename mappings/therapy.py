@@ -1355,6 +1355,14 @@ def _written_switch(text: str) -> tuple[tuple[T.DrugInfo, ...], tuple[T.DrugInfo
         return None
     if T.DRUG_PAST_USE_CLOSING.match(tail) or T.DRUG_COMPLETED_CLOSING.match(tail):
         return None
+    if len(names) == 2 and not outside and names[0][1].drug_class in ENDOCRINE_CLASSES \
+            and names[1][1].drug_class == "cdk46i" and T.LEADING_QUALIFIERS.match(opening) \
+            and T.DRUG_SWITCH_STOP_BEFORE_SECOND.match(text[names[0][0].end():names[1][0].start()]) \
+            and not T.DRUG_STOPPED_PAUSED.search(tail):
+        # "Letrozole; stopped palbociclib", "Letrozole (off palbociclib)": the CDK4/6 inhibitor
+        # stopped, the endocrine drug going on, as "Letrozole. Palbociclib stopped" (tx3: both were
+        # read current; local_codes.yaml drug_mentions switch_stop_before_second; CR B.9, B.10)
+        return (names[1][1],), (names[0][1],), tail
     from_opening = bool(T.DRUG_SWITCH_FROM_OPENING.match(opening))
     if not from_opening and not T.DRUG_SWITCH_OPENING.match(opening):
         return None

@@ -668,3 +668,20 @@ def test_not_now_after_a_semicolon_is_named_as_unreadable():
     detail = card(cards, "patient-summary")["detail"]
     assert "Currently on letrozole" not in detail
     assert 'writes only "not now" after its drug' in detail
+
+
+@pytest.mark.parametrize("text", ["Letrozole; stopped palbociclib", "Letrozole, off palbociclib", "Letrozole (off palbociclib)",
+                                  "Letrozole - discontinued palbociclib (neutropenia)"])
+def test_a_cdk46i_written_stopped_before_its_name_after_the_endocrine_drug_is_stopped_and_the_endocrine_drug_current(text):
+    # tx3: read "Currently on letrozole + palbociclib"; the stop opening palbociclib's clause is its
+    # own, letrozole goes on in the same line, as "Letrozole; palbociclib stopped" reads (CR B.9,
+    # B.10, C.2 step 1; local_codes.yaml drug_mentions switch_stop_before_second)
+    state, cards = _with_statement("stop-before-cdk", text, "active", None)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "- Metastatic line 1: palbociclib + letrozole, 2024-02-01 to now (active)" in detail
+    assert "- Currently on letrozole (metastatic line 1)" in detail
+
+
+def test_a_cdk46i_off_for_a_time_after_the_endocrine_drug_stays_current():
+    state, cards = _with_statement("off-weeks", "Letrozole, off palbociclib for 2 weeks", "active", None)
+    assert "- Currently on letrozole + palbociclib (metastatic line 1)" in card(cards, "patient-summary")["detail"]
