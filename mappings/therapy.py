@@ -167,8 +167,8 @@ class _Med:
     __slots__ = ("drugs", "label", "names", "display", "models", "setting", "endocrine", "line",
                  "line_names", "line_classes", "classes", "chemo", "ofs", "nsai", "taxane", "anthracycline",
                  "also_unread", "also_unread_classes", "named_not_given", "endocrine_sequence", "stop_written",
-                 "written_stopped", "completed_on", "completion_milestone", "switch",
-                 "switched_at_progression", "switched_for")
+                 "written_stopped", "completed_on", "span_end", "completion_milestone", "switch",
+                 "switched_at_progression", "switched_for", "switch_past_written")
 
     def __init__(self, drugs: tuple[T.DrugInfo, ...], label: str) -> None:
         self.drugs = drugs
@@ -212,6 +212,10 @@ class _Med:
         # the first and last day the completion its text writes can mean ("Anastrozole, course
         # completed 2019": drug_mentions completed_closing), when it writes one
         self.completed_on: tuple[dt.date, dt.date] | None = None
+        # the first and last day the end of a span of dates closing its text can mean, no completion
+        # word written ("Tamoxifen 2015-2020": drug_mentions span_closing): an end once it is past
+        # (read_exposures), the drug's status read before it
+        self.span_end: tuple[dt.date, dt.date] | None = None
         # that completion writes a length of use and no date, of drugs all given until progression
         # in the metastatic setting ("Completed 6 months of palbociclib"): on a metastatic line a
         # milestone, not an end, once reached (read_exposures; COMPLETION_MILESTONE_CLASSES): the
@@ -228,6 +232,11 @@ class _Med:
         # the stop reason written of the drug before it (_stop_reason_of_text: "unclear" for a
         # progression only suspected), None when none is written
         self.switched_for: str | None = None
+        # a CDK4/6 inhibitor switch whose text writes the endocrine partner in the regimen stopped too
+        # ("Letrozole + palbociclib stopped for progression, now letrozole + ribociclib"): the _Med of
+        # that whole regimen, the use before the switch of a record begun before the metastatic
+        # setting (read_exposures: the adjuvant course as written); None otherwise
+        self.switch_past_written: _Med | None = None
 
 
 @dataclass(slots=True)
@@ -444,8 +453,10 @@ def _alternative_cdk46i(text: str, names: tuple[tuple[re.Match[str], T.DrugInfo]
 
 # the clause separators before a drug name that may open a not-taken clause of its own
 # (and "without" itself, a not_taken_opening word: "Letrozole without palbociclib" as "Letrozole, no
-# palbociclib"; rt57: read as both taken. Not "with or without", a choice: _or_joined readings)
-_NOT_TAKEN_CLAUSE_BREAK = re.compile(r"[;,.]|(?<!\bor )(?=\bwithout\b)", re.I)
+# palbociclib"; rt57: read as both taken. Not "with or without", a choice: _or_joined readings);
+# an opening bracket or a spaced dash too ("Letrozole (no palbociclib)", "Letrozole - no palbociclib":
+# tx3, read as both taken, as "Letrozole, no palbociclib" was before fx1)
+_NOT_TAKEN_CLAUSE_BREAK = re.compile(r"[;,.(\[–—]|\s-\s|(?<!\bor )(?=\bwithout\b)", re.I)
 # ... and the not_taken_opening words that write a stop of a drug once given ("Stopped palbociclib;
 # letrozole continues": palbociclib part of the line, a stop within it): not read as not given
 _STOP_OF_A_DRUG_GIVEN = re.compile(r"^\W*(?:off|no\s+longer|stopped|discontinued|ceased)\b", re.I)
@@ -483,7 +494,14 @@ def _not_taken_clause_names(text: str) -> frozenset[int]:
                 text[names[j][0].end():names[j + 1][0].start()]):
             j += 1
         if j > i and not T.GLUCOSE_LOWERING_NOT_TAKEN_LAST_JOINED.match(text[names[j - 1][0].end():names[j][0].start()]):
-            return frozenset()  # "No letrozole, palbociclib": which are not taken is not written
+            # a list not closed by "or" / "nor" / "/": the "no" reaches up to the first comma ("No
+            # palbociclib, letrozole alone": palbociclib not taken, letrozole given, as "Not on
+            # insulin, metformin 1 g" reads: drugs.yaml not_taken_names_last_joined; tx3: both read
+            # as taken). Names joined by "and" alone stay unread, as before
+            comma = next((k for k in range(i, j) if "," in text[names[k][0].end():names[k + 1][0].start()]), None)
+            if comma is None:
+                return frozenset()
+            j = comma
         if any(names[k][1].drug_class not in LINE_CLASSES for k in range(i, j + 1)):
             return frozenset()
         after = text[names[j][0].end():names[j + 1][0].start() if j + 1 < len(names) else len(text)]
@@ -1135,6 +1153,10 @@ def _read_class_beside_drug(med: _Med, text: str) -> None:
         if stopped is not None and not T.DRUG_STOPPED_PAUSED.search(lowered, after + stopped.end()):
             med.written_stopped = True
             med.stop_written = _stop_reason_of_text(tail)
+            # "Letrozole (stopped 2024-03)": its date, when written right after the stop, is when it
+            # ended (drug_mentions stopped_when_after), as a completion's is
+            when = T.DRUG_STOPPED_WHEN_AFTER.match(tail[stopped.end():])
+            med.completed_on = _written_day_range(when.group("when")) if when is not None else None
         elif "?" in tail and T.DRUG_COMPLETED_CLOSING.match(tail.replace("?", " ")):
             # "Tamoxifen completed?", "Tamoxifen 2015-2020 done?": a completion queried does not
             # settle whether the drug goes on or when it ended: a stop written, its end asked (no
@@ -1160,6 +1182,13 @@ def _read_class_beside_drug(med: _Med, text: str) -> None:
             if not when and "adjuvant" not in lowered \
                     and all(d.drug_class in COMPLETION_MILESTONE_CLASSES for d in med.drugs):
                 med.completion_milestone = _written_length_days(lowered)
+        elif (span := T.DRUG_SPAN_CLOSING.match(tail)) is not None:
+            # "Tamoxifen 2015-2020": the time of use written, no stop or completion word; its end
+            # ends the course once it is past (read_exposures), never read as taken after it
+            med.span_end = _written_day_range(span.group("until"))
+            if span.group("stop"):
+                # "Tamoxifen (2015-2020) stopped": a stop written, the span's end when it ended
+                med.written_stopped, med.completed_on, med.span_end = True, med.span_end, None
         elif ((T.DRUG_NOT_TAKEN_OPENING.match(lowered[:names[0][0].start()]) and finding_end is None)
               or T.DRUG_NOT_TAKEN_CLOSING.match(tail)) and not T.DRUG_STOPPED_PAUSED.search(lowered):
             # ("No letrozole dose changes": the "no" is of the dose changes, letrozole goes on)
@@ -1326,6 +1355,14 @@ def _written_switch(text: str) -> tuple[tuple[T.DrugInfo, ...], tuple[T.DrugInfo
         return None
     if T.DRUG_PAST_USE_CLOSING.match(tail) or T.DRUG_COMPLETED_CLOSING.match(tail):
         return None
+    if len(names) == 2 and not outside and names[0][1].drug_class in ENDOCRINE_CLASSES \
+            and names[1][1].drug_class == "cdk46i" and T.LEADING_QUALIFIERS.match(opening) \
+            and T.DRUG_SWITCH_STOP_BEFORE_SECOND.match(text[names[0][0].end():names[1][0].start()]) \
+            and not T.DRUG_STOPPED_PAUSED.search(tail):
+        # "Letrozole; stopped palbociclib", "Letrozole (off palbociclib)": the CDK4/6 inhibitor
+        # stopped, the endocrine drug going on, as "Letrozole. Palbociclib stopped" (tx3: both were
+        # read current; local_codes.yaml drug_mentions switch_stop_before_second; CR B.9, B.10)
+        return (names[1][1],), (names[0][1],), tail
     from_opening = bool(T.DRUG_SWITCH_FROM_OPENING.match(opening))
     if not from_opening and not T.DRUG_SWITCH_OPENING.match(opening):
         return None
@@ -1471,6 +1508,32 @@ def _read_written_switch(med: _Med, written: str, text_only: bool) -> None:
         now.switched_at_progression = past.stop_written == "progression"
     now.switched_for = past.stop_written
     med.switch = (now, past)
+    partners = _partners_written_before_cdk46i_stop(lowered, before, after)
+    if partners:
+        whole = _Med(partners + before, med.label)
+        whole.written_stopped, whole.stop_written = True, past.stop_written
+        med.switch_past_written = whole
+
+
+def _partners_written_before_cdk46i_stop(text: str, before: tuple[T.DrugInfo, ...], after: tuple[T.DrugInfo, ...]
+                                         ) -> tuple[T.DrugInfo, ...]:
+    """The endocrine drugs of the regimen after a CDK4/6 inhibitor switch that the text names before
+    the CDK4/6 inhibitor stopped, itself named before the one taken after ("Letrozole + palbociclib
+    stopped for progression, now letrozole + ribociclib": letrozole): the regimen written as stopped
+    is the endocrine drug with it (CR B.9, B.10: a CDK4/6 inhibitor is given with endocrine therapy).
+    Empty for other switches and when the stop is written after the later drug ("Letrozole +
+    ribociclib (palbociclib stopped)": letrozole is written with ribociclib)."""
+    stopped = {d.name for d in before}
+    if not stopped or any(d.drug_class != "cdk46i" for d in before):
+        return ()
+    later = {d.name for d in after if d.drug_class == "cdk46i"}
+    names = _named_drugs(text)
+    first_stopped = next((i for i, (_, info) in enumerate(names) if info.name in stopped), None)
+    first_later = next((i for i, (_, info) in enumerate(names) if info.name in later), None)
+    if first_stopped is None or first_later is None or first_stopped > first_later:
+        return ()
+    kept = {d.name for d in after if d.drug_class in ENDOCRINE_CLASSES}
+    return tuple(dict.fromkeys(info for _, info in names[:first_stopped] if info.name in kept))
 
 
 @lru_cache(maxsize=1024)
@@ -1873,7 +1936,7 @@ def _read_text(drugs: list[T.DrugInfo], label: str, written: str, text_only: boo
     answered_no = _answered_no(written)
     if answered_no is not None:
         unclear = _Unreadable(answered_no.why)  # (a copy: _answered_no's answer is cached)
-        if type(med) is _Med:
+        if type(med) is _Med and _answer_after_drug(written) != "not yet":  # ("not yet": never started)
             # on a record whose status says its course ended or is held, "no" agrees with it: not
             # taken now, as "No letrozole" there reads (its end asked when not recorded)
             med.written_stopped = True
@@ -1895,12 +1958,24 @@ def _answered_no(written: str) -> _Unreadable | None:
     "Letrozole - no": local_codes.yaml drug_mentions answered_no_after): the answer to a question
     the record does not keep (taking it, tolerating it, refusing it), so whether the drug was given
     cannot be read; it was read as given in silence ("Currently on letrozole")."""
+    said = _answer_after_drug(written)
+    if said is None:
+        return None
+    return _Unreadable(f'its text "{printable_clip(written.strip(), 80)}" writes only "{said}" after its drug: whether '
+                       "it was given, refused or stopped cannot be read")
+
+
+@lru_cache(maxsize=1024)
+def _answer_after_drug(written: str) -> str | None:
+    """The answer a text writes alone after its drug(s) (local_codes.yaml drug_mentions
+    answered_no_after): "no" ("Letrozole: no", "Letrozole - nil"), "not now" as written ("Letrozole:
+    not now", its spaces made one); None when it writes none."""
     lowered = written.lower() if written else ""
     names = _named_drugs(lowered)
-    if not names or not T.DRUG_ANSWERED_NO_AFTER.match(lowered[names[-1][0].end():]):
+    answered = T.DRUG_ANSWERED_NO_AFTER.match(lowered[names[-1][0].end():]) if names else None
+    if answered is None:
         return None
-    return _Unreadable(f'its text "{printable_clip(written.strip(), 80)}" writes only "no" after its drug: whether '
-                       "it was given, refused or stopped cannot be read")
+    return " ".join(answered.group("answer").split()) if answered.group("answer").startswith("not") else "no"
 
 
 def written_as_stopped(ctx: Ctx, res: dict[str, Any]) -> bool:
@@ -1942,8 +2017,8 @@ def drafted_drugs(drugs: list[T.DrugInfo], label: str, written: str) -> tuple[li
                                                       if refusal == "refused" else
                                                       "a refusal and names more than one drug: which one it orders")
                     + " is not clear")
-    if _answered_no(written) is not None:
-        return [], f'its text "{quoted}" writes only "no" after its drug: whether it orders it is not clear'
+    if (said := _answer_after_drug(written)) is not None:
+        return [], f'its text "{quoted}" writes only "{said}" after its drug: whether it orders it is not clear'
     if _not_taken_record(written) is not None:
         # "No letrozole", "No letrozole or palbociclib": the history reads such a record as no
         # therapy given (FHIR R4 MedicationStatement.status not-taken); an order so written was
@@ -2334,6 +2409,17 @@ def read_exposures(ctx: Ctx, metastatic_from: dt.date | None = None) -> list[_Ex
                 stop, planned = _stop_reading(res) if said else (None, False)
                 if stop is None and med.stop_written is not None:
                     stop = med.stop_written  # "Tamoxifen, stopped after 3 weeks (intolerance)"
+                span = med.span_end
+                if span is not None and end is None and med.line and not admin and span[1] < as_of:
+                    # "Tamoxifen 2015-2020" with no end recorded: the span's end, past, ends the course
+                    # (drug_mentions span_closing; an adjuvant course so written was read as taken at the
+                    # recurrence: CR C.1, C.3). A span ending before the record's own start is named
+                    if start is None or span[0] >= start:
+                        end, end_last = span[0], (span[1] if span[1] != span[0] else None)
+                    elif active:
+                        stopped_in_text.append((src, f"{ref} ({med.names}, status '{status}': "
+                                                     f"'{printable_clip(med.label, 80)}')"))
+                    active = False
                 if active and med.written_stopped and med.line and not admin \
                         and not _milestone_reached(med, start, metastatic_from, as_of):
                     # "Tamoxifen (stopped)" on a record still 'active' / 'on-hold' with no end
@@ -2367,6 +2453,12 @@ def read_exposures(ctx: Ctx, metastatic_from: dt.date | None = None) -> list[_Ex
                             {n for names in med.named_not_given[1:] for n in names} <= {  # type: ignore[index]
                                 d.name for d in now.drugs + past.drugs}:
                         named_not_given.pop()  # the drugs it names are read here (both uses)
+                    if med.switch_past_written is not None and start is not None and metastatic_from is not None \
+                            and start < metastatic_from:
+                        # begun before the metastatic setting, "Letrozole + palbociclib stopped for
+                        # progression, now ...": the use before the switch is the whole regimen written
+                        # (tx3: letrozole was dropped from the adjuvant course, "(Neo)adjuvant: palbociclib")
+                        past = med.switch_past_written
                     append(_Exp(list(past.drugs), start, None, False, src, "unknown", False, status or None,
                                 past.stop_written, past, (start or _DATE_MIN, ref), start_last, None, False, None))
                     append(_Exp(list(now.drugs), start, end, True, src, "unknown", False, status or None, stop, now,

@@ -367,19 +367,20 @@ def test_no_letrozole_or_palbociclib_alone_or_with_a_stop_reason_is_still_not_th
     assert not card(cards, "patient-summary")["summary"].startswith("HR+/HER2-low MBC, on line 1")
 
 
-@pytest.mark.parametrize("text, regimen", [("No letrozole side effects, discontinued for progression", "letrozole"),
-                                           ("No letrozole side effects; stopped", "letrozole"),
-                                           ("No letrozole issues, stopped 2025-03-01", "letrozole"),
-                                           ("No letrozole or palbociclib side effects, stopped for progression",
-                                            "letrozole + palbociclib")])
-def test_a_stop_written_after_a_finding_negated_of_the_drug_is_a_stop_not_the_drug_taken_now(text, regimen):
+@pytest.mark.parametrize("text, regimen, end", [
+    ("No letrozole side effects, discontinued for progression", "letrozole", "date unknown"),
+    ("No letrozole side effects; stopped", "letrozole", "date unknown"),
+    # (its date written after the stop: when it ended, drug_mentions stopped_when_after, tx3)
+    ("No letrozole issues, stopped 2025-03-01", "letrozole", "2025-03-01"),
+    ("No letrozole or palbociclib side effects, stopped for progression", "letrozole + palbociclib", "date unknown")])
+def test_a_stop_written_after_a_finding_negated_of_the_drug_is_a_stop_not_the_drug_taken_now(text, regimen, end):
     # rt52: was "HR+/HER2-low MBC, on line 1", "Currently on letrozole": the finding's "no" (fix-tx2)
     # left the stop after it unread; now read as "Letrozole, stopped" is (local_codes.yaml
     # drug_mentions stopped_after): a stop written on an active record, its end asked
     state, cards = _with_statement("finding-stop", text, "active", None)
     summary = card(cards, "patient-summary")
     assert summary["summary"].startswith("HR+/HER2-low MBC, after 1 line(s)")
-    assert f"- Metastatic line 1: {regimen}, 2024-02-01 to date unknown" in summary["detail"]
+    assert f"- Metastatic line 1: {regimen}, 2024-02-01 to {end}" in summary["detail"]
     assert "Currently on" not in summary["detail"]
 
 
@@ -502,3 +503,185 @@ def test_a_cdk46i_written_after_without_is_not_taken_as_after_a_comma_and_no():
     detail = card(cards, "patient-summary")["detail"]
     assert "- Metastatic line 1: letrozole, 2024-02-01 to now (active)" in detail
     assert "- Currently on letrozole (metastatic line 1)" in detail
+
+
+@pytest.mark.parametrize("text, ended", [("Tamoxifen 2015-2020", "2020"), ("Tamoxifen (2015 to 2020)", "2020"),
+                                         ("Tamoxifen 20 mg 2015-06 to 2019-05", "2019-05 "),
+                                         ("Tamoxifen 2015-2020 (adjuvant)", "2020"), ("Tamoxifen 5 yrs 2015-2020", "2020"),
+                                         ("Tamoxifen (2015-2020) stopped", "2020")])
+def test_adjuvant_tamoxifen_written_with_a_past_span_of_years_ended_at_the_span_end_not_at_the_relapse(text, ended):
+    # tx3: an active record "Tamoxifen 2015-2020" read tamoxifen as taken at the 2024 relapse
+    # ("2015-06-01 to date unknown", secondary resistance: relapse on adjuvant endocrine therapy);
+    # the span written ends the course once its end is past, as "... 2015-2020 completed" does
+    # (local_codes.yaml drug_mentions span_closing; CR C.1, C.3: resistance from the adjuvant end)
+    detail = _adjuvant_tamoxifen(text)["detail"]
+    assert f"- (Neo)adjuvant: tamoxifen, 2015-06-01 to {ended}" in detail
+    assert "- Endocrine sensitivity: endocrine-sensitive: relapse" in detail and "secondary resistance" not in detail
+
+
+@pytest.mark.parametrize("text", ["Tamoxifen 2015-", "Tamoxifen since 2015"])
+def test_adjuvant_tamoxifen_written_with_an_open_span_stays_taken_at_the_relapse(text):
+    detail = _adjuvant_tamoxifen(text)["detail"]
+    assert "- (Neo)adjuvant: tamoxifen, 2015-06-01 to date unknown" in detail
+    assert "secondary resistance: relapse on adjuvant endocrine therapy" in detail
+
+
+def test_a_record_without_a_start_or_status_written_with_a_past_span_is_no_current_line():
+    # tx3: no effective[x] and "Tamoxifen 2015-2020" read as the current metastatic line 1
+    # ("Currently on tamoxifen"); status unknown asked whether it is still given
+    for status in ("active", "unknown"):
+        p = hr_positive_mbc("p-span", primary="2015-03-01")
+        p.add({"resourceType": "MedicationStatement", "id": "ms-span", "status": status,
+               "subject": {"reference": "Patient/p-span"}, "medicationCodeableConcept": {"text": "Tamoxifen 2015-2020"}})
+        detail = card(run(p)[1], "patient-summary")["detail"]
+        assert "- (Neo)adjuvant: tamoxifen, date unknown to 2020" in detail, status
+        assert "Currently on" not in detail and "status 'unknown'" not in detail
+
+
+def test_a_span_of_years_not_ended_yet_leaves_the_record_as_its_status_says():
+    state, cards = _with_statement("span-future", "Letrozole 2024-2029", "active", None)
+    assert "- Currently on letrozole (metastatic line 1)" in card(cards, "patient-summary")["detail"]
+
+
+def test_a_span_ending_before_the_record_start_is_no_current_line_and_its_end_is_asked():
+    state, cards = _with_statement("span-before", "Letrozole 2015-2020", "active", None)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "Currently on" not in detail
+    assert "MedicationStatement/span-before-ms (letrozole, status 'active': 'Letrozole 2015-2020')" in detail
+
+
+@pytest.mark.parametrize("text", ["No palbociclib, letrozole alone", "No to palbociclib, letrozole alone",
+                                  "No palbociclib, letrozole 2.5 mg"])
+def test_a_no_before_the_first_drug_up_to_a_comma_negates_that_drug_alone_and_the_next_one_is_the_current_line(text):
+    # tx3: "No palbociclib, letrozole alone" read both current ("Currently on letrozole + palbociclib");
+    # "No to palbociclib, letrozole alone" a refusal naming two drugs, no line ("Metastatic lines: 0").
+    # The "no" reaches up to the comma (drugs.yaml not_taken_names_last_joined), "alone" names the drug
+    # given (local_codes.yaml drug_mentions chosen_after; FHIR R4 MedicationStatement.status not-taken)
+    state, cards = _with_statement("no-comma", text, "active", None)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "- Metastatic line 1: letrozole, 2024-02-01 to now (active)" in detail
+    assert "- Currently on letrozole (metastatic line 1)" in detail
+    assert [c["summary"] for c in _draft_cards(text)] == [
+        "Letrozole drafted without ribociclib: Aromatase inhibitor + CDK4/6 inhibitor is the labelled regimen"]
+
+
+def test_a_no_before_a_list_closed_by_or_still_negates_every_drug_of_it():
+    state, cards = _with_statement("no-list", "No letrozole, palbociclib or ribociclib", "active", None)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "- Metastatic lines: 0" in detail and "1 resource(s) not used: MedicationStatement" in detail
+
+
+@pytest.mark.parametrize("text, said", [("Letrozole: not now", "not now"), ("Letrozole - not currently", "not currently"),
+                                        ("Letrozole 2.5 mg: not at present", "not at present")])
+def test_not_now_after_the_drug_on_an_active_record_is_no_current_line_and_named_as_unreadable(text, said):
+    # tx3: "Letrozole: not now" read "Currently on letrozole", line 1 under way; the drug is not given
+    # now, and whether never started, deferred or stopped is not written: named as "Letrozole: no" is
+    # (local_codes.yaml drug_mentions answered_no_after; FHIR R4 MedicationStatement.status)
+    state, cards = _with_statement("answer-not-now", text, "active", None)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "Currently on letrozole" not in detail
+    assert (f'MedicationStatement/answer-not-now-ms (its text "{text}" writes only "{said}" after its drug: whether '
+            "it was given, refused or stopped cannot be read)") in detail
+    drafted = _draft_cards(text)
+    assert [c["summary"] for c in drafted] == ["Drafted order not checked: its drug could not be read (MedicationRequest/mr-0)"]
+    assert f'writes only "{said}" after its drug: whether it orders it is not clear' in drafted[0]["detail"]
+
+
+def test_not_now_after_the_drug_on_a_completed_record_is_a_line_given_and_ended():
+    state, cards = _with_statement("not-now-ended", "Letrozole: not now", "completed", "2025-05-20")
+    summary = card(cards, "patient-summary")
+    assert summary["summary"].startswith("HR+/HER2-low MBC, after 1 line(s)")
+    assert "- Metastatic line 1: letrozole, 2024-02-01" in summary["detail"]
+
+
+def test_a_cdk46i_switch_at_progression_on_a_record_begun_in_the_adjuvant_setting_keeps_letrozole_in_the_adjuvant_course():
+    # tx3: a record from 2016 (before the 2024 relapse) "Letrozole + palbociclib stopped for progression,
+    # now letrozole + ribociclib" read its adjuvant use as "(Neo)adjuvant: palbociclib" alone, letrozole
+    # dropped (the CDK4/6 swap reads the CDK4/6 inhibitor alone as stopped): no adjuvant endocrine
+    # therapy, "Endocrine sensitivity: unknown" without saying why. The regimen written as stopped is
+    # letrozole + palbociclib (CR B.9, B.10; CR C.1: resistance from the adjuvant endocrine course)
+    p = hr_positive_mbc("sw-adj", primary="2016-03-01")
+    p.add({"resourceType": "MedicationStatement", "id": "sw-adj-ms", "status": "active", "subject": {"reference": "Patient/sw-adj"},
+           "medicationCodeableConcept": {"text": "Letrozole + palbociclib stopped for progression, now letrozole + ribociclib"},
+           "effectivePeriod": {"start": "2016-06-01"}})
+    detail = card(run(p, dt.date(2025, 9, 1))[1], "patient-summary")["detail"]
+    assert "- (Neo)adjuvant: letrozole + palbociclib, 2016-06-01 to date unknown" in detail
+    assert "- Currently on letrozole + ribociclib (metastatic line 1)" in detail
+    assert "Adjuvant endocrine therapy is documented without an end date: endocrine resistance cannot be classified." in detail
+
+
+def test_a_cdk46i_switch_at_progression_on_a_metastatic_record_is_read_as_before():
+    state, cards = _with_statement("sw-met", "Letrozole + palbociclib stopped for progression, now letrozole + ribociclib",
+                                   "active", None)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "- Metastatic line 1: palbociclib (then ribociclib) + letrozole, 2024-02-01 to now (active)" in detail
+    assert "(Neo)adjuvant" not in detail
+
+
+@pytest.mark.parametrize("text, ended", [("Letrozole (stopped 2024-03)", "2024-03 (no day given)"),
+                                         ("Letrozole - discontinued on 2024-05-10", "2024-05-10"),
+                                         ("Letrozole stopped 03/2024", "2024-03 (no day given)")])
+def test_a_stop_written_with_its_date_on_an_active_record_ends_the_line_then_and_asks_nothing(text, ended):
+    # tx3: the stop was read, its end asked though written ("2024-02-01 to date unknown", gap
+    # therapy-stopped-in-text); the date after the stop is when it ended (local_codes.yaml
+    # drug_mentions stopped_when_after; FHIR R4 MedicationStatement.effective[x] end)
+    state, cards = _with_statement("stop-dated", text, "active", None)
+    detail = card(cards, "patient-summary")["detail"]
+    assert f"- Metastatic line 1: letrozole, 2024-02-01 to {ended}" in detail
+    assert "MedicationStatement/stop-dated-ms (letrozole, status 'active'" not in detail
+
+
+def test_a_stop_written_with_a_day_whose_order_is_not_settled_still_asks_its_end():
+    state, cards = _with_statement("stop-dmy", "Letrozole stopped 10/03/2024", "active", None)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "- Metastatic line 1: letrozole, 2024-02-01 to date unknown" in detail
+    assert "MedicationStatement/stop-dmy-ms (letrozole, status 'active': 'Letrozole stopped 10/03/2024')" in detail
+
+
+@pytest.mark.parametrize("status, end", [("active", None), ("completed", "2025-05-20")])
+def test_not_yet_after_the_drug_is_named_as_unreadable_whatever_the_status(status, end):
+    # tx3: "Letrozole: not yet" read "Currently on letrozole"; not started yet disagrees with a status
+    # saying a course ended, so it is not read as a line given there either (drug_mentions answered_no_after)
+    state, cards = _with_statement("not-yet", "Letrozole: not yet", status, end)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "- Metastatic lines: 0" in detail
+    assert 'MedicationStatement/not-yet-ms (its text "Letrozole: not yet" writes only "not yet" after its drug' in detail
+
+
+@pytest.mark.parametrize("text", ["Letrozole (no palbociclib)", "Letrozole - no palbociclib", "Letrozole alone (no palbociclib)"])
+def test_a_cdk46i_written_not_taken_in_brackets_or_after_a_dash_is_not_taken_as_after_a_comma(text):
+    # tx3: read "Currently on letrozole + palbociclib", a CDK4/6 inhibitor counted as given; the
+    # bracket or dash opens a not-taken clause as a comma does (FHIR R4 MedicationStatement.status not-taken)
+    state, cards = _with_statement("no-bracket", text, "active", None)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "- Metastatic line 1: letrozole, 2024-02-01 to now (active)" in detail
+    assert "- Currently on letrozole (metastatic line 1)" in detail
+
+
+def test_a_cdk46i_held_in_brackets_stays_given():
+    state, cards = _with_statement("held-bracket", "Letrozole (no palbociclib this cycle)", "active", None)
+    assert "- Currently on letrozole + palbociclib (metastatic line 1)" in card(cards, "patient-summary")["detail"]
+
+
+def test_not_now_after_a_semicolon_is_named_as_unreadable():
+    state, cards = _with_statement("semi-not-now", "Letrozole 2.5 mg; not now", "active", None)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "Currently on letrozole" not in detail
+    assert 'writes only "not now" after its drug' in detail
+
+
+@pytest.mark.parametrize("text", ["Letrozole; stopped palbociclib", "Letrozole, off palbociclib", "Letrozole (off palbociclib)",
+                                  "Letrozole - discontinued palbociclib (neutropenia)"])
+def test_a_cdk46i_written_stopped_before_its_name_after_the_endocrine_drug_is_stopped_and_the_endocrine_drug_current(text):
+    # tx3: read "Currently on letrozole + palbociclib"; the stop opening palbociclib's clause is its
+    # own, letrozole goes on in the same line, as "Letrozole; palbociclib stopped" reads (CR B.9,
+    # B.10, C.2 step 1; local_codes.yaml drug_mentions switch_stop_before_second)
+    state, cards = _with_statement("stop-before-cdk", text, "active", None)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "- Metastatic line 1: palbociclib + letrozole, 2024-02-01 to now (active)" in detail
+    assert "- Currently on letrozole (metastatic line 1)" in detail
+
+
+def test_a_cdk46i_off_for_a_time_after_the_endocrine_drug_stays_current():
+    state, cards = _with_statement("off-weeks", "Letrozole, off palbociclib for 2 weeks", "active", None)
+    assert "- Currently on letrozole + palbociclib (metastatic line 1)" in card(cards, "patient-summary")["detail"]
