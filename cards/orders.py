@@ -747,8 +747,11 @@ class _Checker:
             return False
         taken, drafted = set(line.names), set(names)
         new, old = drafted - taken, taken - drafted
-        if not new or not taken & drafted or len(drafted) != len(taken) or not new <= self.drafted:
-            return False  # nothing of the line continues (both drugs replaced): a new regimen
+        # a line drug this session stops (self.ending: prohibited by a doNotPerform draft, or named
+        # as the order a draft replaces) does not continue, though still active in the record
+        continuing = (taken & drafted) - self.ending
+        if not new or not continuing or len(drafted) != len(taken) or not new <= self.drafted:
+            return False  # nothing of the line continues (both drugs replaced or stopped): a new regimen
         if sorted(DRUGS[n].drug_class for n in new) != sorted(DRUGS[n].drug_class for n in old):
             return False
         # a switch this late with no reason stated: the mappings count a new line
