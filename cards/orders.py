@@ -758,8 +758,8 @@ class _Checker:
         return months_between(line.start, self.state.as_of) < SUBSTITUTION_MONTHS or bool(self._switch_reason(names))
 
     def _switch_reason(self, names) -> Draft | None:
-        """The first draft of the regimen `names` whose own words state a reason other than
-        progression (DraftOrder.stated_other_reason: "switching for neutropenia", "palbociclib
+        """The first draft of the regimen `names` switching a drug in (or prohibiting the one it
+        replaces) whose own words state a reason other than progression (DraftOrder.stated_other_reason: "switching for neutropenia", "palbociclib
         intolerance"), none of its drafts stating a progression: the reason that keeps a
         same-class switch within its line however late, as the therapy history counts it once
         recorded (mappings/therapy.py _looks_like_substitution: the replaced drug stopped for a
@@ -768,12 +768,17 @@ class _Checker:
         # a draft prohibiting a drug of the running line the regimen leaves out (doNotPerform:
         # "palbociclib, do not give: neutropenia") states why that drug stops, as a record's stop reason does
         line = self.ctx.current_line
-        replaced = set(line.names) - set(names) if line is not None else set()
-        drafts += [Draft(o, tuple(d.name for d in o.drugs), False) for o in self.prohibiting
-                   if replaced & {d.name for d in o.drugs}]
-        if any(d.order.stated_progression for d in drafts):
+        taken = set(line.names) if line is not None else set()
+        replaced, switched_in = taken - set(names), set(names) - taken
+        stopping = [Draft(o, tuple(d.name for d in o.drugs), False) for o in self.prohibiting
+                    if replaced & {d.name for d in o.drugs}]
+        if any(d.order.stated_progression for d in drafts + stopping):
             return None
-        return next((d for d in drafts if d.order.stated_other_reason), None)
+        # the switch's own reason: on the draft of the drug switched in or on the one stopping the
+        # drug it replaces, as the record reads the replaced drug's stop reason (_looks_like_substitution:
+        # `replaced`); a continuing drug's draft (letrozole re-ordered, "hot flushes") says why it is written
+        said = [d for d in drafts if switched_in & set(d.names)] + stopping
+        return next((d for d in said if d.order.stated_other_reason), None)
 
     def _judged_in_line(self, g: Group) -> bool:
         """The group was judged as a swap within the running line (line_assessment)."""
