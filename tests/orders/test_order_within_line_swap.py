@@ -369,3 +369,20 @@ def test_ribociclib_drafted_with_both_drugs_of_the_running_line_prohibited_is_no
         ("letrozole", letrozole_words), ("ribociclib", {}))
     assert cards and all(c["indicator"] == "warning" for c in cards), cards
     assert not any("Drafted for a reason other than progression" in c["detail"] for c in cards)
+
+
+@pytest.mark.parametrize("drafted", [
+    (("ribociclib", {"note": [{"text": "Switching for progression on CT"}]}), ("letrozole", {})),
+    (("palbociclib", {"doNotPerform": True, "reasonCode": [{"text": "Disease progression"}]}),
+     ("ribociclib", {}), ("letrozole", {})),
+])
+def test_an_early_cdk46_switch_whose_drafts_state_a_progression_is_judged_as_the_next_line(drafted):
+    # letrozole + palbociclib since 2024-06-01 (3 months, within SUBSTITUTION_MONTHS): a record of the
+    # replaced palbociclib stopped for progression makes the switch a new line however early
+    # (mappings/therapy.py _looks_like_substitution; CR C.2 step 1), and a progression the drafts state
+    # wins late too (_switch_reason). Before: judged within the line, the progression unread: only
+    # 'Ribociclib drafted while palbociclib is active ...' (palbociclib prohibited: no card at all)
+    patient = de_novo("p-running-first-line").regimen(("letrozole", "palbociclib"), "2024-06-01")
+    cards = _drafts_with_own_words(patient, *drafted)
+    [card] = [c for c in cards if c["summary"].startswith("Letrozole + ribociclib: " + FIRST_LINE_NOT_INDICATED)]
+    assert card["indicator"] == "warning"
