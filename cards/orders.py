@@ -730,9 +730,10 @@ class _Checker:
         started); chemotherapy combinations are left to the clinician (C.2 step 2).
         As patient-view will count the switch once recorded (mappings/therapy.py
         _looks_like_substitution, _continues): within SUBSTITUTION_MONTHS of the line's start,
-        a drug of the line continuing, or later when a draft states a reason other than
-        progression (_switch_reason: "switching for neutropenia", a doNotPerform of the old drug
-        "for neutropenia", as a record's stop reason keeps it one line); a later switch with no
+        a drug of the line continuing and no draft stating a progression, or later when a draft
+        states a reason other than progression (_switch_reason: "switching for neutropenia", a
+        doNotPerform of the old drug "for neutropenia", as a record's stop reason keeps it one
+        line); a later switch with no
         such reason, or every drug replaced, is a new line by the regimen-change proxy (C.2 step 1)."""
         line = self.ctx.current_line
         if line is None or not line.endocrine or line.progressed or line.start is None:
@@ -747,30 +748,47 @@ class _Checker:
             return False
         taken, drafted = set(line.names), set(names)
         new, old = drafted - taken, taken - drafted
-        if not new or not taken & drafted or len(drafted) != len(taken) or not new <= self.drafted:
-            return False  # nothing of the line continues (both drugs replaced): a new regimen
+        # a line drug this session stops (self.ending: prohibited by a doNotPerform draft, or named
+        # as the order a draft replaces) does not continue, though still active in the record
+        continuing = (taken & drafted) - self.ending
+        if not new or not continuing or len(drafted) != len(taken) or not new <= self.drafted:
+            return False  # nothing of the line continues (both drugs replaced or stopped): a new regimen
         if sorted(DRUGS[n].drug_class for n in new) != sorted(DRUGS[n].drug_class for n in old):
+            return False
+        drafts, stopping = self._switch_drafts(names)
+        if any(d.order.stated_progression for d in drafts + stopping):
+            # a progression the drafts state: the replaced drug stops for it, a new line however
+            # early (_looks_like_substitution: a stop for progression is no substitution)
             return False
         # a switch this late with no reason stated: the mappings count a new line
         return months_between(line.start, self.state.as_of) < SUBSTITUTION_MONTHS or bool(self._switch_reason(names))
 
+    def _switch_drafts(self, names) -> tuple[list[Draft], list[Draft]]:
+        """The drafts of the regimen `names` and those prohibiting a drug of the running line it
+        leaves out (doNotPerform: "palbociclib, do not give: neutropenia"), which state why that
+        drug stops, as a record's stop reason does."""
+        line = self.ctx.current_line
+        replaced = set(line.names) - set(names) if line is not None else set()
+        return self._drafts_of(names), [Draft(o, tuple(d.name for d in o.drugs), False) for o in self.prohibiting
+                                        if replaced & {d.name for d in o.drugs}]
+
     def _switch_reason(self, names) -> Draft | None:
-        """The first draft of the regimen `names` whose own words state a reason other than
-        progression (DraftOrder.stated_other_reason: "switching for neutropenia", "palbociclib
+        """The first draft of the regimen `names` switching a drug in (or prohibiting the one it
+        replaces) whose own words state a reason other than progression (DraftOrder.stated_other_reason: "switching for neutropenia", "palbociclib
         intolerance"), none of its drafts stating a progression: the reason that keeps a
         same-class switch within its line however late, as the therapy history counts it once
         recorded (mappings/therapy.py _looks_like_substitution: the replaced drug stopped for a
         reason that is not progression; CR C.2 step 1: a new line starts after progression)."""
-        drafts = self._drafts_of(names)
-        # a draft prohibiting a drug of the running line the regimen leaves out (doNotPerform:
-        # "palbociclib, do not give: neutropenia") states why that drug stops, as a record's stop reason does
+        drafts, stopping = self._switch_drafts(names)
         line = self.ctx.current_line
-        replaced = set(line.names) - set(names) if line is not None else set()
-        drafts += [Draft(o, tuple(d.name for d in o.drugs), False) for o in self.prohibiting
-                   if replaced & {d.name for d in o.drugs}]
-        if any(d.order.stated_progression for d in drafts):
+        switched_in = set(names) - set(line.names if line is not None else ())
+        if any(d.order.stated_progression for d in drafts + stopping):
             return None
-        return next((d for d in drafts if d.order.stated_other_reason), None)
+        # the switch's own reason: on the draft of the drug switched in or on the one stopping the
+        # drug it replaces, as the record reads the replaced drug's stop reason (_looks_like_substitution:
+        # `replaced`); a continuing drug's draft (letrozole re-ordered, "hot flushes") says why it is written
+        said = [d for d in drafts if switched_in & set(d.names)] + stopping
+        return next((d for d in said if d.order.stated_other_reason), None)
 
     def _judged_in_line(self, g: Group) -> bool:
         """The group was judged as a swap within the running line (line_assessment)."""

@@ -1254,7 +1254,7 @@ def _stated_reason(r: dict) -> tuple[str | None, str | None]:
     'other': "switching for neutropenia", "palbociclib intolerance", "no progression, switching
     for toxicity"; a non-progression code of stop_reasons non_progression_codes): the reason that
     makes a same-class switch a substitution within its line once recorded (_looks_like_substitution)."""
-    other = None
+    other, coded_worsened = None, False
     for element in _DRAFT_REASON_ELEMENTS:
         for item in as_list(r.get(element)):
             if not isinstance(item, dict):
@@ -1285,7 +1285,11 @@ def _stated_reason(r: dict) -> tuple[str | None, str | None]:
                     return "progression", f"{element}: coded progression"
                 if coded_other and other is None:
                     other = f"{element}: coded {next(d or c for _, c, d in codings(item) if c)}"
-    return ("other", other) if other else (None, None)
+            # a progression code beside a text naming another reason ("Patient's condition worsened"
+            # sent without its display, text "Neutropenia"): a record's statusReason so coded reads
+            # as a progression (mappings/therapy.py _stop_reason), so no reason other than it is stated
+            coded_worsened = coded_worsened or (coded and not coded_other)
+    return ("other", other) if other and not coded_worsened else (None, None)
 
 
 def _do_not_perform_unclear(r: dict, what: str) -> str:

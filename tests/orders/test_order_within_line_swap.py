@@ -304,3 +304,85 @@ def test_a_late_cdk46_inhibitor_switch_with_the_old_one_prohibited_for_a_stated_
     # without a reason, as late a switch is still judged as the next line
     cards = _running_first_line_fhir_cards({"doNotPerform": True}, *names, patient=patient)
     assert cards and all(c["indicator"] == "warning" for c in cards)
+
+
+# --- what keeps a late switch within its line: the reason for the switch itself, no progression anywhere ---
+
+def _drafts_with_own_words(patient, *drafted: tuple[str, dict]):
+    """Order-sign cards for `drafted` as FHIR MedicationRequests, each (name, its own elements:
+    note / reasonCode / doNotPerform), on `patient` asked 2024-09-01."""
+    from cards.engine import order_cards
+    from mappings import read_draft_orders
+    from tests.orders.fhir import RXNORM, cc
+
+    pid = "p-running-first-line"
+    entries = [{"resource": {"resourceType": "MedicationRequest", "id": f"mr-{n}-{i}", "status": "draft",
+                             "intent": "order", "subject": {"reference": f"Patient/{pid}"},
+                             "medicationCodeableConcept": cc(RXNORM, DRUGS[n].rxnorm, n), **words}}
+               for i, (n, words) in enumerate(drafted)]
+    drafts = read_draft_orders({"resourceType": "Bundle", "entry": entries}, pid)
+    return [c.to_json() for c in order_cards(patient.state(dt.date(2024, 9, 1)), drafts, None, "order-sign")]
+
+
+@pytest.mark.parametrize("words", [
+    {"note": [{"text": "hot flushes"}]},   # letrozole's own side effect: letrozole continues
+    {"note": [{"text": "Neutropenia"}]},
+])
+def test_a_reason_written_only_on_the_continuing_letrozole_draft_does_not_keep_a_late_cdk46_switch_within_the_line(
+        words):
+    # the record analog reads the stop reason of the drug replaced (mappings/therapy.py
+    # _looks_like_substitution: `replaced`), not the continuing drug's: letrozole re-ordered 'hot flushes'
+    # says why letrozole is written, not why palbociclib is switched. Before: 'Drafted for a reason other
+    # than progression (note: 'hot flushes', MedicationRequest/mr-letrozole-0): a switch within the running
+    # metastatic line 1', no first-line card; patient-view, the switch recorded so, counts a new line
+    patient = de_novo("p-running-first-line").regimen(("letrozole", "palbociclib"), "2024-02-01")
+    cards = _drafts_with_own_words(patient, ("letrozole", words), ("ribociclib", {}))
+    assert any(c["summary"].startswith("Letrozole + ribociclib: " + FIRST_LINE_NOT_INDICATED) for c in cards)
+    assert not any("Drafted for a reason other than progression" in c["detail"] for c in cards)
+
+
+def test_a_coded_progression_without_its_display_beside_a_toxicity_text_does_not_keep_a_late_switch_within_the_line():
+    # reasonCode SNOMED 271299001 "Patient's condition worsened" (local_codes.yaml stop_reasons
+    # progression_codes) sent without a display, its text 'Neutropenia': a record's statusReason so
+    # coded reads as a progression (mappings/therapy.py _stop_reason: the coded term read with the
+    # text), so patient-view would count a new line. Before: 'other', the switch kept within the line
+    words = {"reasonCode": [{"coding": [{"system": "http://snomed.info/sct", "code": "271299001"}],
+                             "text": "Neutropenia"}]}
+    cards = _late_switch_cards(words, "letrozole", "ribociclib")
+    assert any(c["summary"].startswith("Letrozole + ribociclib: " + FIRST_LINE_NOT_INDICATED) for c in cards)
+    assert not any("Drafted for a reason other than progression" in c["detail"] for c in cards)
+
+
+@pytest.mark.parametrize("since", ["2024-02-01", "2024-06-01"])  # 7 months (a stated reason) / 3 months
+@pytest.mark.parametrize("letrozole_words", [{"doNotPerform": True},
+                                             {"doNotPerform": True, "reasonCode": [{"text": "Disease progression"}]}])
+def test_ribociclib_drafted_with_both_drugs_of_the_running_line_prohibited_is_not_judged_as_a_switch_within_it(
+        since, letrozole_words):
+    # palbociclib doNotPerform 'Grade 4 neutropenia' and letrozole doNotPerform too (FHIR R4
+    # MedicationRequest.doNotPerform): nothing of the line continues (the letrozole the card counted as a
+    # partner is stopped this session), so ribociclib is no swap within the line (mappings/therapy.py
+    # _continues; CR C.2 step 1) and ribociclib alone is no labelled regimen (B.10: with an aromatase
+    # inhibitor). Before: no card at all, judged as letrozole + ribociclib within the line
+    patient = de_novo("p-running-first-line").regimen(("letrozole", "palbociclib"), since)
+    cards = _drafts_with_own_words(
+        patient, ("palbociclib", {"doNotPerform": True, "reasonCode": [{"text": "Grade 4 neutropenia"}]}),
+        ("letrozole", letrozole_words), ("ribociclib", {}))
+    assert cards and all(c["indicator"] == "warning" for c in cards), cards
+    assert not any("Drafted for a reason other than progression" in c["detail"] for c in cards)
+
+
+@pytest.mark.parametrize("drafted", [
+    (("ribociclib", {"note": [{"text": "Switching for progression on CT"}]}), ("letrozole", {})),
+    (("palbociclib", {"doNotPerform": True, "reasonCode": [{"text": "Disease progression"}]}),
+     ("ribociclib", {}), ("letrozole", {})),
+])
+def test_an_early_cdk46_switch_whose_drafts_state_a_progression_is_judged_as_the_next_line(drafted):
+    # letrozole + palbociclib since 2024-06-01 (3 months, within SUBSTITUTION_MONTHS): a record of the
+    # replaced palbociclib stopped for progression makes the switch a new line however early
+    # (mappings/therapy.py _looks_like_substitution; CR C.2 step 1), and a progression the drafts state
+    # wins late too (_switch_reason). Before: judged within the line, the progression unread: only
+    # 'Ribociclib drafted while palbociclib is active ...' (palbociclib prohibited: no card at all)
+    patient = de_novo("p-running-first-line").regimen(("letrozole", "palbociclib"), "2024-06-01")
+    cards = _drafts_with_own_words(patient, *drafted)
+    [card] = [c for c in cards if c["summary"].startswith("Letrozole + ribociclib: " + FIRST_LINE_NOT_INDICATED)]
+    assert card["indicator"] == "warning"
