@@ -1576,6 +1576,7 @@ def _diabetes_text(text: str) -> str | None:
     a risk ("at risk for") or a screening names diabetes without the patient having it.
     """
     text = _mody_read(text)  # a diabetes; its subtype number is no diabetes type
+    text = _PATIENT_AND_RELATIVE.sub(" patient ", text)  # "in mother and patient": the patient's too
     text = _NOT_A_DIAGNOSIS.sub(" ", text)  # the mentions that are no diagnosis, taken out
     # "not diabetic" sets aside the clause it is written in, not a diabetes named in another
     # clause ("Type 2 diabetes; type 1 diabetes ruled out" is a type 2 diabetes: it was read as no
@@ -1652,11 +1653,22 @@ _CLAUSE = r"[^.;|,()]{0,30}?"
 # read as the patient's, the type 1 stop lost or put on a relative's type 1; CR C.3 row 14)
 _RELATIVES_DIABETES = (r"(?:" + _MENTION + r"(?:\s+mellitus)?(?:\s+type ?(?:[12]|ii?)\b)?"
                        r"|\btype ?(?:[12]|ii?)\b(?:\s*(?:diabet\w*|dm\b))?(?:\s+mellitus)?)")
+# The patient named beside a relative ("Type 2 diabetes in mother and patient", "Patient and mother:
+# T2DM", "self and sister"): the diabetes is the patient's too (FHIR R4 Condition.subject; CR A.4 a
+# diagnosis of the patient's), read as the patient's before a relative's is taken out (rt59: coded
+# E11.9 it was asked, the words read as a relative's alone). Not "patient's mother".
+_PATIENT_NAMED = r"(?:the\s+)?(?:patient|pt|self|herself|himself)\b(?!'s)"
+_PATIENT_AND_RELATIVE = re.compile(
+    rf"\b(?:both\s+)?{_PATIENT_NAMED}\s*(?:and|&|\+|/)\s*(?:(?:her|his|the)\s+)?{_V['relative_words']}(?:'s)?\b"
+    rf"|\b(?:both\s+)?{_V['relative_words']}\s*(?:and|&|\+|/)\s*{_PATIENT_NAMED}")
 _NOT_A_DIAGNOSIS = re.compile(
     r"pre-?diabet\w*|" + _MENTION + r"\s+insipidus|\b(?:gestational|borderline)\s+" + _MENTION + r"(?:\s+mellitus)?"
     r"|\bno\s+" + _MENTION
     + r"|(?:family (?:history|hx)|\bfh\b|\brisk\b|screening)" + _CLAUSE + _MENTION
-    + r"|" + _MENTION + _CLAUSE + r"(?:\brisk\b|screening)"
+    # (not a risk of something else after it: "Diabetes - at risk of foot ulcer", "T2DM at risk for
+    # hypoglycaemia" name the patient's diabetes: rt59, coded E11.9 it was asked, not counted)
+    + r"|" + _MENTION + _CLAUSE + r"(?:(?<!\bat )\brisk\b|\bat risk\b(?!\s+(?:of|for)\s+(?!(?:developing\s+)?"
+    + _MENTION + r"))|screening)"
     # a LADA ruled out or absent (local_codes.yaml diabetes not_the_patients_patterns do not name LADA),
     # not one still open ("LADA not excluded": rt54, taken out, no diabetes and no gap), or negated
     # before ("Not LADA", "Type 2 diabetes (not LADA)": rt54, read as a LADA recorded, its type asked);
