@@ -949,6 +949,19 @@ _LADA = memo_search(re.compile(r"\blada\b|\blatent autoimmune diabet", re.I))
 # type (the caution, CR C.3 row 14) and its type asked (gap diabetes-type-unclear), as LADA is: the
 # labels and trials name type 1 diabetes (CR B.1, B.4, B.5). No code for it in CR A.4.
 _KETOSIS_PRONE = memo_search(re.compile(r"\bketosis[- ]prone\b|\bflatbush\b", re.I))
+# A ketosis-prone the words set aside within its clause: negated ("not ketosis prone", "ketosis
+# prone? no"), ruled out or absent, or a relative's ("mother ketosis-prone", "ketosis-prone in
+# mother"): no ketosis-prone diabetes of the patient's, its type not asked (rt59: pf4 asked it).
+# The vocabulary of local_codes.yaml, as _MODY_NOT_THE_PATIENTS reads it (FHIR R4
+# condition-ver-status 'refuted', FamilyMemberHistory; CR A.4 a diagnosis of the patient's)
+_KV = T.VOCABULARY  # (_V is defined with the MODY readers below)
+_KP = r"(?:\bketosis[- ]prone\b|\bflatbush\b)"
+_KETOSIS_PRONE_NOT_THE_PATIENTS = re.compile(
+    rf"\b(?:{_KV['negation_words']}|denied|free of|{_KV['relative_words']}(?:'s)?(?!\s+{_KV['relative_told_words']}\b))"
+    rf"\b[^.;|,()]{{0,30}}?{_KP}"
+    rf"|{_KP}\s*\?+\s*(?:{_KV['negation_words']}|negative)\b"
+    rf"|{_KP}(?:(?!\b{_KV['still_open_words']}\b)[^.;|,()]){{0,30}}?\b(?:{_KV['ruled_out_words']}|{_KV['absent_words']})\b"
+    rf"|{_KP}[^.;|,()]{{0,20}}?\bin\s+(?:(?:his|her|the|a)\s+)?{_KV['relative_words']}\b")
 
 
 @lru_cache(maxsize=4096)
@@ -1068,7 +1081,8 @@ def _diabetes(ctx: Ctx, therapy: TherapyHistory) -> Diabetes:
                     if _names_lada(con.text):  # not "LADA excluded", "mother: LADA"
                         lada.append((_code_text_clip(res, con),
                                      ctx.source(res, condition_onset(res), "Diabetes (LADA)")))
-                    elif t == "unspecified" and _KETOSIS_PRONE(_NOT_A_DIAGNOSIS.sub(" ", con.text)):
+                    elif t == "unspecified" and _KETOSIS_PRONE(
+                            _KETOSIS_PRONE_NOT_THE_PATIENTS.sub(" ", _NOT_A_DIAGNOSIS.sub(" ", con.text))):
                         ketosis_prone.append((_code_text_clip(res, con),
                                               ctx.source(res, condition_onset(res), "Diabetes (ketosis-prone)")))
                 if _diabetes_history(con.text):  # the words as the record writes them (con.text is lower-case)
