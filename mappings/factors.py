@@ -1553,14 +1553,16 @@ _V = T.VOCABULARY
 # no diabetes): negated ("no MODY", "not MODY"), ruled out or absent ("MODY ruled out", not
 # "MODY not yet excluded"), or a relative's ("MODY in mother", "mother: MODY"; not a relative told
 # of the patient's MODY, "Mother informed: MODY": pf4, read as the mother's and dropped, as the
-# other readers skip it: relative_told_words, FHIR R4 Condition.subject). The vocabulary
+# other readers skip it: relative_told_words, FHIR R4 Condition.subject), or one diagnosed in a
+# relative ("MODY diagnosis in sister", "Mother informed of MODY diagnosed in her sister": rt59,
+# read as the patient's MODY once the told mother was skipped). The vocabulary
 # of local_codes.yaml (negation_words, ruled_out_words, still_open_words, absent_words,
 # relative_words: FHIR R4 condition-ver-status 'refuted', FamilyMemberHistory; CR A.4 a diagnosis)
 _MODY_NOT_THE_PATIENTS = re.compile(
     rf"\b(?:{_V['negation_words']}|denied|free of|{_V['relative_words']}(?:'s)?(?!\s+{_V['relative_told_words']}\b))"
     rf"\b[^.;|,()]{{0,30}}?\bmody\b"
     rf"|\bmody\b(?:(?!\b{_V['still_open_words']}\b)[^.;|,()]){{0,30}}?\b(?:{_V['ruled_out_words']}|{_V['absent_words']})\b"
-    rf"|\bmody\b[^.;|,()]{{0,10}}?\bin\s+(?:(?:his|her|the|a)\s+)?{_V['relative_words']}\b")
+    rf"|\bmody\b[^.;|,()]{{0,20}}?\bin\s+(?:(?:his|her|the|a)\s+)?{_V['relative_words']}\b")
 
 
 @lru_cache(maxsize=4096)
