@@ -1381,8 +1381,10 @@ def _liraglutide_weight_dose(res: dict[str, Any], med: dict[str, Any] | None) ->
         if not isinstance(d, dict):
             continue
         for q in [d.get("dose")] + [r.get("doseQuantity") for r in as_list(d.get("doseAndRate")) if isinstance(r, dict)]:
-            if (isinstance(q, dict) and type(q.get("value")) in (int, float)
-                    and {str(q.get(k) or "").strip().lower() for k in ("unit", "code")} & {"mg", "milligram", "milligrams"}):
+            # in mg only when the unit and the code written both say mg (unit "mg" with code "mL": rt59,
+            # read as mg; FHIR R4 Quantity.code is the coded form of Quantity.unit)
+            units = {str(q.get(k)).strip().lower() for k in ("unit", "code") if q.get(k)} if isinstance(q, dict) else set()
+            if units and units <= {"mg", "milligram", "milligrams"} and type(q.get("value")) in (int, float):
                 doses.append(float(q["value"]))
         doses += [float(m.group(1).replace(",", ".")) for m in _MG_DOSE.finditer(text_of(d.get("text")))]
     for concept_ in (res.get("medicationCodeableConcept"), med.get("code") if med else None):

@@ -1844,3 +1844,16 @@ def test_a_ketosis_prone_diabetes_negated_ruled_out_or_a_relatives_asks_no_type(
 @pytest.mark.parametrize("text", ["Mother informed of MODY diagnosis in sister", "MODY diagnosed in her sister"])
 def test_a_mody_diagnosed_in_a_relative_is_no_diabetes_of_the_patients(text):
     assert factors(condition(cc(text=text), "2019-03-04")).diabetes.status == "none-documented"
+
+
+# rt59: a Victoza doseQuantity whose unit and code disagree ({value 3, unit "mg", code "mL"}; unit "mL", code "mg") was
+# read as 3 mg, the weight dose (weight management, no diabetes treatment) since pf4: a dose in mL is no dose in mg
+# (FHIR R4 Quantity.code is the coded form of Quantity.unit, UCUM); unclear, it is not read and Victoza stays diabetes
+# treatment as its brand says (drugs.yaml diabetes_only_brands)
+@pytest.mark.parametrize("quantity", [{"value": 3, "unit": "mg", "code": "mL"}, {"value": 3, "unit": "mL", "code": "mg"},
+                                      {"value": 3, "unit": "mL"}])
+def test_a_victoza_dose_quantity_not_wholly_in_mg_is_not_read_as_the_weight_dose(quantity):
+    r = _liraglutide_request("Victoza")
+    r["dosageInstruction"] = [{"doseAndRate": [{"doseQuantity": quantity}]}]
+    d = factors(r).diabetes
+    assert d.status == "type2-treated" and d.treatment == ["liraglutide"] and d.not_for_diabetes == []
