@@ -949,6 +949,19 @@ _LADA = memo_search(re.compile(r"\blada\b|\blatent autoimmune diabet", re.I))
 # type (the caution, CR C.3 row 14) and its type asked (gap diabetes-type-unclear), as LADA is: the
 # labels and trials name type 1 diabetes (CR B.1, B.4, B.5). No code for it in CR A.4.
 _KETOSIS_PRONE = memo_search(re.compile(r"\bketosis[- ]prone\b|\bflatbush\b", re.I))
+# A ketosis-prone the words set aside within its clause: negated ("not ketosis prone", "ketosis
+# prone? no"), ruled out or absent, or a relative's ("mother ketosis-prone", "ketosis-prone in
+# mother"): no ketosis-prone diabetes of the patient's, its type not asked (rt59: pf4 asked it).
+# The vocabulary of local_codes.yaml, as _MODY_NOT_THE_PATIENTS reads it (FHIR R4
+# condition-ver-status 'refuted', FamilyMemberHistory; CR A.4 a diagnosis of the patient's)
+_KV = T.VOCABULARY  # (_V is defined with the MODY readers below)
+_KP = r"(?:\bketosis[- ]prone\b|\bflatbush\b)"
+_KETOSIS_PRONE_NOT_THE_PATIENTS = re.compile(
+    rf"\b(?:{_KV['negation_words']}|denied|free of|{_KV['relative_words']}(?:'s)?(?!\s+{_KV['relative_told_words']}\b))"
+    rf"\b[^.;|,()]{{0,30}}?{_KP}"
+    rf"|{_KP}\s*\?+\s*(?:{_KV['negation_words']}|negative)\b"
+    rf"|{_KP}(?:(?!\b{_KV['still_open_words']}\b)[^.;|,()]){{0,30}}?\b(?:{_KV['ruled_out_words']}|{_KV['absent_words']})\b"
+    rf"|{_KP}[^.;|,()]{{0,20}}?\bin\s+(?:(?:his|her|the|a)\s+)?{_KV['relative_words']}\b")
 
 
 @lru_cache(maxsize=4096)
@@ -1068,7 +1081,8 @@ def _diabetes(ctx: Ctx, therapy: TherapyHistory) -> Diabetes:
                     if _names_lada(con.text):  # not "LADA excluded", "mother: LADA"
                         lada.append((_code_text_clip(res, con),
                                      ctx.source(res, condition_onset(res), "Diabetes (LADA)")))
-                    elif t == "unspecified" and _KETOSIS_PRONE(_NOT_A_DIAGNOSIS.sub(" ", con.text)):
+                    elif t == "unspecified" and _KETOSIS_PRONE(
+                            _KETOSIS_PRONE_NOT_THE_PATIENTS.sub(" ", _NOT_A_DIAGNOSIS.sub(" ", con.text))):
                         ketosis_prone.append((_code_text_clip(res, con),
                                               ctx.source(res, condition_onset(res), "Diabetes (ketosis-prone)")))
                 if _diabetes_history(con.text):  # the words as the record writes them (con.text is lower-case)
@@ -1367,8 +1381,10 @@ def _liraglutide_weight_dose(res: dict[str, Any], med: dict[str, Any] | None) ->
         if not isinstance(d, dict):
             continue
         for q in [d.get("dose")] + [r.get("doseQuantity") for r in as_list(d.get("doseAndRate")) if isinstance(r, dict)]:
-            if (isinstance(q, dict) and type(q.get("value")) in (int, float)
-                    and {str(q.get(k) or "").strip().lower() for k in ("unit", "code")} & {"mg", "milligram", "milligrams"}):
+            # in mg only when the unit and the code written both say mg (unit "mg" with code "mL": rt59,
+            # read as mg; FHIR R4 Quantity.code is the coded form of Quantity.unit)
+            units = {str(q.get(k)).strip().lower() for k in ("unit", "code") if q.get(k)} if isinstance(q, dict) else set()
+            if units and units <= {"mg", "milligram", "milligrams"} and type(q.get("value")) in (int, float):
                 doses.append(float(q["value"]))
         doses += [float(m.group(1).replace(",", ".")) for m in _MG_DOSE.finditer(text_of(d.get("text")))]
     for concept_ in (res.get("medicationCodeableConcept"), med.get("code") if med else None):
@@ -1539,14 +1555,16 @@ _V = T.VOCABULARY
 # no diabetes): negated ("no MODY", "not MODY"), ruled out or absent ("MODY ruled out", not
 # "MODY not yet excluded"), or a relative's ("MODY in mother", "mother: MODY"; not a relative told
 # of the patient's MODY, "Mother informed: MODY": pf4, read as the mother's and dropped, as the
-# other readers skip it: relative_told_words, FHIR R4 Condition.subject). The vocabulary
+# other readers skip it: relative_told_words, FHIR R4 Condition.subject), or one diagnosed in a
+# relative ("MODY diagnosis in sister", "Mother informed of MODY diagnosed in her sister": rt59,
+# read as the patient's MODY once the told mother was skipped). The vocabulary
 # of local_codes.yaml (negation_words, ruled_out_words, still_open_words, absent_words,
 # relative_words: FHIR R4 condition-ver-status 'refuted', FamilyMemberHistory; CR A.4 a diagnosis)
 _MODY_NOT_THE_PATIENTS = re.compile(
     rf"\b(?:{_V['negation_words']}|denied|free of|{_V['relative_words']}(?:'s)?(?!\s+{_V['relative_told_words']}\b))"
     rf"\b[^.;|,()]{{0,30}}?\bmody\b"
     rf"|\bmody\b(?:(?!\b{_V['still_open_words']}\b)[^.;|,()]){{0,30}}?\b(?:{_V['ruled_out_words']}|{_V['absent_words']})\b"
-    rf"|\bmody\b[^.;|,()]{{0,10}}?\bin\s+(?:(?:his|her|the|a)\s+)?{_V['relative_words']}\b")
+    rf"|\bmody\b[^.;|,()]{{0,20}}?\bin\s+(?:(?:his|her|the|a)\s+)?{_V['relative_words']}\b")
 
 
 @lru_cache(maxsize=4096)
@@ -1576,6 +1594,7 @@ def _diabetes_text(text: str) -> str | None:
     a risk ("at risk for") or a screening names diabetes without the patient having it.
     """
     text = _mody_read(text)  # a diabetes; its subtype number is no diabetes type
+    text = _PATIENT_AND_RELATIVE.sub(" patient ", text)  # "in mother and patient": the patient's too
     text = _NOT_A_DIAGNOSIS.sub(" ", text)  # the mentions that are no diagnosis, taken out
     # "not diabetic" sets aside the clause it is written in, not a diabetes named in another
     # clause ("Type 2 diabetes; type 1 diabetes ruled out" is a type 2 diabetes: it was read as no
@@ -1652,11 +1671,22 @@ _CLAUSE = r"[^.;|,()]{0,30}?"
 # read as the patient's, the type 1 stop lost or put on a relative's type 1; CR C.3 row 14)
 _RELATIVES_DIABETES = (r"(?:" + _MENTION + r"(?:\s+mellitus)?(?:\s+type ?(?:[12]|ii?)\b)?"
                        r"|\btype ?(?:[12]|ii?)\b(?:\s*(?:diabet\w*|dm\b))?(?:\s+mellitus)?)")
+# The patient named beside a relative ("Type 2 diabetes in mother and patient", "Patient and mother:
+# T2DM", "self and sister"): the diabetes is the patient's too (FHIR R4 Condition.subject; CR A.4 a
+# diagnosis of the patient's), read as the patient's before a relative's is taken out (rt59: coded
+# E11.9 it was asked, the words read as a relative's alone). Not "patient's mother".
+_PATIENT_NAMED = r"(?:the\s+)?(?:patient|pt|self|herself|himself)\b(?!'s)"
+_PATIENT_AND_RELATIVE = re.compile(
+    rf"\b(?:both\s+)?{_PATIENT_NAMED}\s*(?:and|&|\+|/)\s*(?:(?:her|his|the)\s+)?{_V['relative_words']}(?:'s)?\b"
+    rf"|\b(?:both\s+)?{_V['relative_words']}\s*(?:and|&|\+|/)\s*{_PATIENT_NAMED}")
 _NOT_A_DIAGNOSIS = re.compile(
     r"pre-?diabet\w*|" + _MENTION + r"\s+insipidus|\b(?:gestational|borderline)\s+" + _MENTION + r"(?:\s+mellitus)?"
     r"|\bno\s+" + _MENTION
     + r"|(?:family (?:history|hx)|\bfh\b|\brisk\b|screening)" + _CLAUSE + _MENTION
-    + r"|" + _MENTION + _CLAUSE + r"(?:\brisk\b|screening)"
+    # (not a risk of something else after it: "Diabetes - at risk of foot ulcer", "T2DM at risk for
+    # hypoglycaemia" name the patient's diabetes: rt59, coded E11.9 it was asked, not counted)
+    + r"|" + _MENTION + _CLAUSE + r"(?:(?<!\bat )\brisk\b|\bat risk\b(?!\s+(?:of|for)\s+(?!(?:developing\s+)?"
+    + _MENTION + r"))|screening)"
     # a LADA ruled out or absent (local_codes.yaml diabetes not_the_patients_patterns do not name LADA),
     # not one still open ("LADA not excluded": rt54, taken out, no diabetes and no gap), or negated
     # before ("Not LADA", "Type 2 diabetes (not LADA)": rt54, read as a LADA recorded, its type asked);

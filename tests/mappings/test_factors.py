@@ -1802,3 +1802,58 @@ def test_a_ketosis_prone_diabetes_of_no_written_type_is_counted_and_its_type_is_
 def test_a_ketosis_prone_diabetes_with_its_type_written_or_a_relatives_asks_no_type(text):
     s = build_patient_state([patient(birth="1980-01-01"), condition(cc(text=text), "2020-01-01")], PID, AS_OF)
     assert "diabetes-type-unclear" not in {g.code for g in s.gaps}
+
+
+# rt59: a diabetes coded E11.9 whose words name it as the patient's beside a relative's ("in mother and patient",
+# "Patient and mother: type 2 diabetes") or whose words set aside a risk of something else ("Diabetes - at risk of
+# foot ulcer") was asked about and not counted since pf4 (the code and the words were read as disagreeing): the words
+# name the patient's own diabetes (FHIR R4 Condition.subject; CR A.4 a diagnosis of the patient's), counted as coded
+@pytest.mark.parametrize("text", ["Diabetes mellitus type 2 in mother and patient", "Patient and mother: type 2 diabetes",
+                                  "Type 2 diabetes (self and mother)", "Diabetes - at risk of foot ulcer",
+                                  "T2DM at risk for hypoglycaemia"])
+def test_a_coded_diabetes_whose_words_name_it_as_the_patients_own_is_counted_not_asked(text):
+    s = build_patient_state([patient(birth="1980-01-01"), condition(cc(coding(ICD10, "E11.9"), text=text), "2020-01-01")],
+                            PID, AS_OF)
+    assert s.factors.diabetes.status == "type2-untreated" and s.factors.diabetes.unconfirmed == []
+    assert "diabetes-unconfirmed" not in {g.code for g in s.gaps}
+
+
+@pytest.mark.parametrize("text", ["Mother: type 2 diabetes", "Type 2 diabetes in mother", "Diabetes risk",
+                                  "Diabetes: at risk", "Patient's mother: type 2 diabetes"])
+def test_a_coded_diabetes_written_as_a_relatives_or_a_risk_alone_is_still_asked(text):
+    s = build_patient_state([patient(birth="1980-01-01"), condition(cc(coding(ICD10, "E11.9"), text=text), "2020-01-01")],
+                            PID, AS_OF)
+    assert s.factors.diabetes.status == "none-documented"
+    assert "diabetes-unconfirmed" in {g.code for g in s.gaps}
+
+
+# rt59: a ketosis-prone diabetes the words negate, rule out or give to a relative ("Diabetes, not ketosis prone",
+# "Diabetes; ketosis prone? no", "Diabetes (mother ketosis-prone)") asked the type of a ketosis-prone diabetes
+# recorded since pf4: none is the patient's (the vocabulary of local_codes.yaml as MODY's is read)
+@pytest.mark.parametrize("text", ["Diabetes, not ketosis prone", "Diabetes; ketosis prone? no", "Diabetes - not ketosis-prone",
+                                  "Diabetes mellitus, no ketosis-prone", "Diabetes; ketosis-prone diabetes ruled out",
+                                  "Diabetes (mother ketosis-prone)", "Diabetes, ketosis-prone in mother"])
+def test_a_ketosis_prone_diabetes_negated_ruled_out_or_a_relatives_asks_no_type(text):
+    s = build_patient_state([patient(birth="1980-01-01"), condition(cc(text=text), "2020-01-01")], PID, AS_OF)
+    assert s.factors.diabetes.status == "type2-untreated" and s.factors.diabetes.type_recorded == "not recorded"
+    assert "diabetes-type-unclear" not in {g.code for g in s.gaps}
+
+
+# rt59: a relative told of a MODY diagnosed in another relative ("Mother informed of MODY diagnosis in sister") was
+# read as the patient's MODY since pf4 (a diabetes counted): the MODY is the sister's (FHIR R4 FamilyMemberHistory)
+@pytest.mark.parametrize("text", ["Mother informed of MODY diagnosis in sister", "MODY diagnosed in her sister"])
+def test_a_mody_diagnosed_in_a_relative_is_no_diabetes_of_the_patients(text):
+    assert factors(condition(cc(text=text), "2019-03-04")).diabetes.status == "none-documented"
+
+
+# rt59: a Victoza doseQuantity whose unit and code disagree ({value 3, unit "mg", code "mL"}; unit "mL", code "mg") was
+# read as 3 mg, the weight dose (weight management, no diabetes treatment) since pf4: a dose in mL is no dose in mg
+# (FHIR R4 Quantity.code is the coded form of Quantity.unit, UCUM); unclear, it is not read and Victoza stays diabetes
+# treatment as its brand says (drugs.yaml diabetes_only_brands)
+@pytest.mark.parametrize("quantity", [{"value": 3, "unit": "mg", "code": "mL"}, {"value": 3, "unit": "mL", "code": "mg"},
+                                      {"value": 3, "unit": "mL"}])
+def test_a_victoza_dose_quantity_not_wholly_in_mg_is_not_read_as_the_weight_dose(quantity):
+    r = _liraglutide_request("Victoza")
+    r["dosageInstruction"] = [{"doseAndRate": [{"doseQuantity": quantity}]}]
+    d = factors(r).diabetes
+    assert d.status == "type2-treated" and d.treatment == ["liraglutide"] and d.not_for_diabetes == []
