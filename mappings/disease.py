@@ -1824,9 +1824,12 @@ def _coded_stage4_text_against(cc: Any) -> str | None:
 # (ds4) a bracket right after a stage IV or an M1 ("Stage IV (bone)", "M1 (OSS)", "cM1(pul)",
 # "M1 (liver, lung)")
 _STAGED_SITES = re.compile(rf"(?:{_STAGE_WORD}\s*(?:iv|4)[abc]?\b|{_M1_TERM})\s*[:-]?\s*\(\s*(?P<sites>[^()?]*?)\s*\)", re.I)
-# (ds4) or AJCC site suffixes written after M1 without a bracket ("M1 OSS", "M1: HEP, PUL")
-_M1_SUFFIXES_AFTER = re.compile(rf"{_M1_TERM}\s*[:-]?\s*(?P<sites>(?:{'|'.join(T.M1_SITE_SUFFIXES)})\b"
-                                rf"(?:\s*(?:[,/+&]|\band\b)\s*(?:{'|'.join(T.M1_SITE_SUFFIXES)})\b)*)", re.I)
+# (ds4) or AJCC site suffixes written after M1 without a bracket ("M1 OSS", "M1: HEP, PUL");
+# (rt61) the list closing the clause or the text: "M1 per CT", "M1 Mar 2024" (English words
+# spelled as PER, MAR) read the peritoneum (visceral) and the bone
+_M1_SUFFIX_WORD = rf"(?:{'|'.join(T.M1_SITE_SUFFIXES)})\b"
+_M1_SUFFIXES_AFTER = re.compile(rf"{_M1_TERM}\s*[:-]?\s*(?P<sites>{_M1_SUFFIX_WORD}"
+                                rf"(?:\s*(?:[,/+&]|\band\b)\s*{_M1_SUFFIX_WORD})*)(?=\s*(?:$|[.,;|()]))", re.I)
 # (ds4) or a site written "only" right after it ("Stage IV, bone only", "M1 - bone-only disease")
 _STAGED_SITE_ONLY = re.compile(rf"(?:{_STAGE_WORD}\s*(?:iv|4)[abc]?\b|{_M1_TERM})\s*[,:-]?\s*(?P<sites>[a-z]+)[\s-]+only\b", re.I)
 
