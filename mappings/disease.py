@@ -2185,9 +2185,12 @@ def build_disease(ctx: Ctx) -> Disease:
                              else None)
                 if text_read is None or site in text_read[0] or site not in {s for s, _ in text_read[1]}:
                     add_site(site or "other", visceral, onset, src)
-                if coded_site is not None and site == coded_site:
+                if coded_site is not None and (site == coded_site or (coded_site, site) == ("other", "pericardium")):
+                    # (rt61) and the pericardium named for C79.89: its other sites still a conflict
+                    # ("Pericardial and liver metastases": the liver was dropped without a word)
                     site_conflicts += [(coded_site, code, other_site, past, src)
-                                       for code, other_site, past in _text_named_other_sites(ctx.concept_of(res), coded_site)]
+                                       for code, other_site, past in _text_named_other_sites(ctx.concept_of(res), coded_site)
+                                       if other_site != site]
                 if coded_secondary and _breast_primary_named(ctx.code_text(res)):
                     named_by_metastasis.append(src)
                 if body and body[0] == site:
