@@ -1140,7 +1140,10 @@ def _sites_left_unread(own: str, read: set[str]) -> list[tuple[str, str]]:
         # ("liver function stable", "LFTs stable")
         # (ds4) and a site a "?" doubts in its own clause ("Bone metastases; ?liver": dropped,
         # as ", ?liver" is not)
-        if (not (_FINDING_AT_SITE.search(low) or _PROGRESSING_NOW.search(low) or _stable_at_site(low) or "?" in low)
+        finding = _FINDING_AT_SITE.search(low) or _PROGRESSING_NOW.search(low)
+        # (rt61) but not another diagnosis doubted or stable there ("? pneumonia in the lung",
+        # "hepatic steatosis stable": local_codes.yaml differential_question_after), no metastasis
+        if (not (finding or ((_stable_at_site(low) or "?" in low) and not T.OTHER_DIAGNOSIS.search(low)))
                 or _BENIGN_FINDING.search(low) or _another_disease_of_the_site(low, own[b - 1:].lower())
                 or _bracket_names_another_diagnosis(own[b - 1:])):
             continue
