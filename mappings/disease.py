@@ -212,8 +212,7 @@ def _hedge_of(part: str, start: int, end: int) -> tuple[str, str] | None:
     if words is not None:
         return "probable", words
     words = _hedge_before(T.MET_SUSPICION_BEFORE, window) or _hedge_after(T.MET_SUSPICION_AFTER, window, after)
-    if words is None and (own := _QUESTION_CLOSES_OWN_SITE.match(after)) and all(
-            _is_site_word(w) for w in re.split(r"\s+(?:and|or|&)\s+", own.group("sites"))):
+    if words is None and (own := _QUESTION_CLOSES_OWN_SITE.match(after)) and _only_sites(own.group("sites")):
         # (ds4) a "?" closing the clause right after the mention's own site ("Metastatic to
         # bone?", "Metastatic breast cancer to the liver ?", "Metastases to bone (?)"): the
         # question is whether it spread there, the metastasis itself (rt50/rt55 counted it and
@@ -241,7 +240,9 @@ def _hedge_of(part: str, start: int, end: int) -> tuple[str, str] | None:
 # ("to bone", "to the liver and lungs") and a "?" closing the clause or the text
 _QUESTION_CLOSES_OWN_SITE = re.compile(
     r"^\w*(?:\s+(?:breast\s+)?(?:cancer|carcinoma|ca|disease))?\s+(?:to|of|in)\s+(?:the\s+)?"
-    r"(?P<sites>[a-z-]+(?:\s+(?:and|or|&)\s+[a-z-]+)*)\s*\(?\s*\?+\s*\)?"
+    # (rt61) a site of several words too ("to lymph nodes?", "to the left lung?", "to both lungs?":
+    # were counted metastatic, only the site asked); each word a site or a link (_only_sites)
+    r"(?P<sites>[a-z-]+(?:\s*&?\s+[a-z-]+){0,5})\s*\(?\s*\?+\s*\)?"
     # the end of the clause, or a template's question answered no ("Metastatic to bone? No."):
     # asked, as "Liver metastases? No." is, not counted
     r"\s*(?=$|[.;|]|(?:[:-]\s*)?(?:no|none|negative|absent)\b)", re.I)

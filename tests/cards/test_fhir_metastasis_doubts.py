@@ -731,3 +731,16 @@ def test_fhir_another_diagnosis_of_an_organ_doubted_or_stable_beside_metastases_
     state, cards = _cards(_early_patient_with(text))
     assert [s.site for s in state.disease.sites] == ["bone"] and len(regimen_topics(cards)) == 2
     assert "Metastatic site written with a doubt, not counted" not in card(cards, "patient-summary")["detail"]
+
+
+@pytest.mark.parametrize("text,site", [("Metastatic to lymph nodes?", "lymph-node"), ("Metastatic to the left lung?", "lung"),
+                                       ("Metastatic to both lungs?", "lung")])
+def test_fhir_a_question_mark_closing_a_metastasis_after_a_site_of_two_words_leaves_metastatic_status_unclear(text, site):
+    # (rt61) ds4 read "Metastatic to bone?" as the metastasis doubted, but a site written in two
+    # words was still counted metastatic (MBC first-line cards) with only its site asked
+    state, cards = _cards(_early_patient_with(text))
+    assert state.disease.metastatic == "unknown" and regimen_topics(cards) == []
+    summary = card(cards, "patient-summary")
+    assert summary["summary"].startswith(
+        "Outside the HR+/HER2- MBC pathway: Metastatic status unclear (metastasis not confirmed);")
+    assert f"Unconfirmed metastasis, not counted as metastatic disease: {site} (suspected in the text)" in summary["detail"]
