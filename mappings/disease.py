@@ -212,8 +212,7 @@ def _hedge_of(part: str, start: int, end: int) -> tuple[str, str] | None:
     if words is not None:
         return "probable", words
     words = _hedge_before(T.MET_SUSPICION_BEFORE, window) or _hedge_after(T.MET_SUSPICION_AFTER, window, after)
-    if words is None and (own := _QUESTION_CLOSES_OWN_SITE.match(after)) and all(
-            _is_site_word(w) for w in re.split(r"\s+(?:and|or|&)\s+", own.group("sites"))):
+    if words is None and (own := _QUESTION_CLOSES_OWN_SITE.match(after)) and _only_sites(own.group("sites")):
         # (ds4) a "?" closing the clause right after the mention's own site ("Metastatic to
         # bone?", "Metastatic breast cancer to the liver ?", "Metastases to bone (?)"): the
         # question is whether it spread there, the metastasis itself (rt50/rt55 counted it and
@@ -241,7 +240,9 @@ def _hedge_of(part: str, start: int, end: int) -> tuple[str, str] | None:
 # ("to bone", "to the liver and lungs") and a "?" closing the clause or the text
 _QUESTION_CLOSES_OWN_SITE = re.compile(
     r"^\w*(?:\s+(?:breast\s+)?(?:cancer|carcinoma|ca|disease))?\s+(?:to|of|in)\s+(?:the\s+)?"
-    r"(?P<sites>[a-z-]+(?:\s+(?:and|or|&)\s+[a-z-]+)*)\s*\(?\s*\?+\s*\)?"
+    # (rt61) a site of several words too ("to lymph nodes?", "to the left lung?", "to both lungs?":
+    # were counted metastatic, only the site asked); each word a site or a link (_only_sites)
+    r"(?P<sites>[a-z-]+(?:\s*&?\s+[a-z-]+){0,5})\s*\(?\s*\?+\s*\)?"
     # the end of the clause, or a template's question answered no ("Metastatic to bone? No."):
     # asked, as "Liver metastases? No." is, not counted
     r"\s*(?=$|[.;|]|(?:[:-]\s*)?(?:no|none|negative|absent)\b)", re.I)
@@ -1140,7 +1141,10 @@ def _sites_left_unread(own: str, read: set[str]) -> list[tuple[str, str]]:
         # ("liver function stable", "LFTs stable")
         # (ds4) and a site a "?" doubts in its own clause ("Bone metastases; ?liver": dropped,
         # as ", ?liver" is not)
-        if (not (_FINDING_AT_SITE.search(low) or _PROGRESSING_NOW.search(low) or _stable_at_site(low) or "?" in low)
+        finding = _FINDING_AT_SITE.search(low) or _PROGRESSING_NOW.search(low)
+        # (rt61) but not another diagnosis doubted or stable there ("? pneumonia in the lung",
+        # "hepatic steatosis stable": local_codes.yaml differential_question_after), no metastasis
+        if (not (finding or ((_stable_at_site(low) or "?" in low) and not T.OTHER_DIAGNOSIS.search(low)))
                 or _BENIGN_FINDING.search(low) or _another_disease_of_the_site(low, own[b - 1:].lower())
                 or _bracket_names_another_diagnosis(own[b - 1:])):
             continue
@@ -1824,9 +1828,12 @@ def _coded_stage4_text_against(cc: Any) -> str | None:
 # (ds4) a bracket right after a stage IV or an M1 ("Stage IV (bone)", "M1 (OSS)", "cM1(pul)",
 # "M1 (liver, lung)")
 _STAGED_SITES = re.compile(rf"(?:{_STAGE_WORD}\s*(?:iv|4)[abc]?\b|{_M1_TERM})\s*[:-]?\s*\(\s*(?P<sites>[^()?]*?)\s*\)", re.I)
-# (ds4) or AJCC site suffixes written after M1 without a bracket ("M1 OSS", "M1: HEP, PUL")
-_M1_SUFFIXES_AFTER = re.compile(rf"{_M1_TERM}\s*[:-]?\s*(?P<sites>(?:{'|'.join(T.M1_SITE_SUFFIXES)})\b"
-                                rf"(?:\s*(?:[,/+&]|\band\b)\s*(?:{'|'.join(T.M1_SITE_SUFFIXES)})\b)*)", re.I)
+# (ds4) or AJCC site suffixes written after M1 without a bracket ("M1 OSS", "M1: HEP, PUL");
+# (rt61) the list closing the clause or the text: "M1 per CT", "M1 Mar 2024" (English words
+# spelled as PER, MAR) read the peritoneum (visceral) and the bone
+_M1_SUFFIX_WORD = rf"(?:{'|'.join(T.M1_SITE_SUFFIXES)})\b"
+_M1_SUFFIXES_AFTER = re.compile(rf"{_M1_TERM}\s*[:-]?\s*(?P<sites>{_M1_SUFFIX_WORD}"
+                                rf"(?:\s*(?:[,/+&]|\band\b)\s*{_M1_SUFFIX_WORD})*)(?=\s*(?:$|[.,;|()]))", re.I)
 # (ds4) or a site written "only" right after it ("Stage IV, bone only", "M1 - bone-only disease")
 _STAGED_SITE_ONLY = re.compile(rf"(?:{_STAGE_WORD}\s*(?:iv|4)[abc]?\b|{_M1_TERM})\s*[,:-]?\s*(?P<sites>[a-z]+)[\s-]+only\b", re.I)
 
@@ -2182,9 +2189,12 @@ def build_disease(ctx: Ctx) -> Disease:
                              else None)
                 if text_read is None or site in text_read[0] or site not in {s for s, _ in text_read[1]}:
                     add_site(site or "other", visceral, onset, src)
-                if coded_site is not None and site == coded_site:
+                if coded_site is not None and (site == coded_site or (coded_site, site) == ("other", "pericardium")):
+                    # (rt61) and the pericardium named for C79.89: its other sites still a conflict
+                    # ("Pericardial and liver metastases": the liver was dropped without a word)
                     site_conflicts += [(coded_site, code, other_site, past, src)
-                                       for code, other_site, past in _text_named_other_sites(ctx.concept_of(res), coded_site)]
+                                       for code, other_site, past in _text_named_other_sites(ctx.concept_of(res), coded_site)
+                                       if other_site != site]
                 if coded_secondary and _breast_primary_named(ctx.code_text(res)):
                     named_by_metastasis.append(src)
                 if body and body[0] == site:

@@ -691,3 +691,56 @@ def test_fhir_a_condition_stage_summary_written_stage_iv_with_its_site_lists_the
     state, cards = _cards(p)
     assert state.disease.metastatic == "yes" and [s.site for s in state.disease.sites] == ["liver"]
     assert "- Site: liver (visceral)" in card(cards, "patient-summary")["detail"]
+
+
+@pytest.mark.parametrize("text", ["M1 per CT", "cM1 per PET-CT", "M1 Mar 2024"])
+def test_fhir_an_english_word_after_m1_spelled_like_an_ajcc_site_suffix_names_no_site(text):
+    # (rt61) "per" read as PER (peritoneum, visceral) and "Mar" as MAR (bone marrow): a site the
+    # text never names on the card. Bracketless, an AJCC 8th edition M1 site suffix list
+    # (codes.yaml m1_site_suffixes) is read only when it closes the clause ("M1 OSS", "M1: HEP, PUL")
+    state, cards = _cards(_early_patient_staged("21907-1", text))
+    assert state.disease.metastatic == "yes" and state.disease.sites == []
+    assert "- Site:" not in card(cards, "patient-summary")["detail"]
+
+
+def test_fhir_a_breast_cancer_condition_staged_m1_per_ct_with_its_site_in_a_bracket_lists_that_site_only():
+    state, cards = _metastatic_breast_cancer_written("Breast cancer cT2 N1 M1 per staging CT (bone)")
+    detail = card(cards, "patient-summary")["detail"]
+    assert "peritoneum" not in detail
+
+
+def test_fhir_a_pericardial_metastasis_coded_other_whose_text_also_names_the_liver_asks_the_liver():
+    # (rt61) C79.89 "Pericardial and liver metastases": the pericardium counted and the liver
+    # dropped without a word (before ds4 the card named the liver as a site conflict)
+    p = FhirPatient("peri-liver-other").primary("2024-01-10").er("positive").pr("positive").her2("1+")
+    p._condition({"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "C79.89"}],
+                  "text": "Pericardial and liver metastases"}, "2024-01-15", "met")
+    state, cards = _cards(p)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "- Site: pericardium, 2024-01-15" in detail
+    assert "coded C79.89 (other) but the text names the liver" in detail
+    assert "the pericardium" not in detail
+
+
+@pytest.mark.parametrize("text", ["Bone metastases; ? pneumonia in the lung", "Bone metastases; ?infection right lung",
+                                  "Bone metastases; hepatic steatosis stable", "Bone metastases; fatty liver stable"])
+def test_fhir_another_diagnosis_of_an_organ_doubted_or_stable_beside_metastases_asks_no_metastatic_site(text):
+    # (rt61) each asked "Metastatic site written with a doubt, not counted: the lung / liver":
+    # the "?" or "stable" is said of a pneumonia, an infection, a steatosis (local_codes.yaml
+    # differential_question_after), no metastasis there
+    state, cards = _cards(_early_patient_with(text))
+    assert [s.site for s in state.disease.sites] == ["bone"] and len(regimen_topics(cards)) == 2
+    assert "Metastatic site written with a doubt, not counted" not in card(cards, "patient-summary")["detail"]
+
+
+@pytest.mark.parametrize("text,site", [("Metastatic to lymph nodes?", "lymph-node"), ("Metastatic to the left lung?", "lung"),
+                                       ("Metastatic to both lungs?", "lung")])
+def test_fhir_a_question_mark_closing_a_metastasis_after_a_site_of_two_words_leaves_metastatic_status_unclear(text, site):
+    # (rt61) ds4 read "Metastatic to bone?" as the metastasis doubted, but a site written in two
+    # words was still counted metastatic (MBC first-line cards) with only its site asked
+    state, cards = _cards(_early_patient_with(text))
+    assert state.disease.metastatic == "unknown" and regimen_topics(cards) == []
+    summary = card(cards, "patient-summary")
+    assert summary["summary"].startswith(
+        "Outside the HR+/HER2- MBC pathway: Metastatic status unclear (metastasis not confirmed);")
+    assert f"Unconfirmed metastasis, not counted as metastatic disease: {site} (suspected in the text)" in summary["detail"]
