@@ -587,7 +587,7 @@ class _UsableForPatient:
         if not isinstance(entries, list):
             return has_outcome, 0
         patient_id, own, seen, kept = self.patient_id, self.own, self.seen, self.kept
-        found = of_type = 0
+        wrong = 0
         for entry in entries:
             if not isinstance(entry, dict):
                 continue
@@ -598,20 +598,18 @@ class _UsableForPatient:
             if rtype == "OperationOutcome":
                 has_outcome = True
                 continue
-            # bundle_contents: `match` entries, and `include` entries of the included types
+            # bundle_contents: `match` entries (or no mode), and `include` entries of the included types
             search = entry.get("search")
-            mode = search.get("mode") if isinstance(search, dict) else None
-            if mode == "include":
-                # (a non-string resourceType is no type a search includes; `in` would raise on a list)
-                if not (included and type(rtype) is str and rtype in included):
-                    continue
-            elif mode is not None and mode != "match":
-                continue
-            found += 1
+            if search is not None:
+                mode = search.get("mode") if isinstance(search, dict) else None
+                if mode != "match" and mode is not None:
+                    # (a non-string resourceType is no type a search includes; `in` would raise on a list)
+                    if mode != "include" or not (included and type(rtype) is str and rtype in included):
+                        continue
             # _of_types
             if not (isinstance(rtype, str) and rtype in accepted):
+                wrong += 1
                 continue
-            of_type += 1
             # add
             subject = resource.get("subject")
             if (own is not None and not (type(subject) is dict and subject.get("reference") == own
@@ -623,9 +621,9 @@ class _UsableForPatient:
                 continue
             rid = resource.get("id")
             if isinstance(rid, str):
-                key = (str(rtype), rid)
+                key = (rtype, rid)  # (rtype is a str: add's str(rtype) is equal to it)
                 if key in seen:
                     continue
                 seen.add(key)
             kept.append(resource)
-        return has_outcome, found - of_type
+        return has_outcome, wrong
