@@ -529,6 +529,9 @@ def _ingest(resources: Any, ctx: Ctx) -> Counter[str]:
     return _accept(flat, ctx)  # type: ignore[return-value]
 
 
+_NO_TYPE = object()  # _accept's type of the previous resource before the first: equal to none
+
+
 def _accept(flat: list[Any], ctx: Ctx, plain_only: bool = False) -> Counter[str] | None:
     """Dedup, skip (entered-in-error, refuted, other patient) and index the resources.
     plain_only: None as soon as an item is not a plain resource (not a dict with a
@@ -547,20 +550,21 @@ def _accept(flat: list[Any], ctx: Ctx, plain_only: bool = False) -> Counter[str]
     own_ref = "Patient/" + patient_id if "/" not in patient_id else None
     # resources usually come grouped by type: the index and by_type entries of the
     # previous resource's type are kept at hand (created on first use, as before)
-    run_type = None
+    # (a resource of the previous resource's type needs no type checks: that type passed them)
+    run_type: Any = _NO_TYPE
     ids = lst = None
     for r in flat:
         if plain_only:
             if type(r) is not dict:
                 return None
             rtype = r.get("resourceType")
-            if type(rtype) is not str or not rtype or rtype == "Bundle":
-                return None
         else:
             rtype = r["resourceType"]
-        if rtype == "OperationOutcome":
-            continue
         if rtype != run_type:
+            if plain_only and (type(rtype) is not str or not rtype or rtype == "Bundle"):
+                return None
+            if rtype == "OperationOutcome":
+                continue
             run_type = rtype
             ids = index.get(rtype)
             lst = by_type.get(rtype)
@@ -581,10 +585,11 @@ def _accept(flat: list[Any], ctx: Ctx, plain_only: bool = False) -> Counter[str]
             key = None
         try:
             status = r.get("status")
-            if (status == "entered-in-error" or status == "cancelled"
-                    or (type(status) is str and status not in _READ_STATUS
-                        and status_code(status) in _NEVER_READ_STATUS)
-                    or r.get("verificationStatus") is not None):
+            # a status read as written (the usual one) skips nothing by itself
+            if ((r.get("verificationStatus") is not None) if type(status) is str and status in _READ_STATUS else
+                    (status == "entered-in-error" or status == "cancelled"
+                     or (type(status) is str and status_code(status) in _NEVER_READ_STATUS)
+                     or r.get("verificationStatus") is not None)):
                 skip = _status_skip(r)
                 if skip:
                     ctx.ignore(r, skip[0], skip[1])

@@ -28,6 +28,7 @@ and noted; the total number of resources is bounded.
 from __future__ import annotations
 
 import concurrent.futures as cf
+import functools
 import logging
 import re
 import threading
@@ -43,7 +44,6 @@ from service.fhir_client import (
     FHIRError,
     FHIRTimeout,
     FHIRUnreachable,
-    bundle_contents,
     bundle_errors,
     next_link,
 )
@@ -130,6 +130,13 @@ def _of_types(resources: list[dict], accepted: frozenset[str]) -> tuple[list[dic
     return kept, len(resources) - len(kept)
 
 
+@functools.lru_cache(maxsize=64)
+def _template_types(template: str) -> tuple[frozenset[str], frozenset[str]]:
+    """(_included_types, _types_for) of a prefetch template: the same few templates on
+    every call (service/hooks.yaml), split once."""
+    return _included_types(template), _types_for(template)
+
+
 def gather(
     templates: dict[str, str],
     context: dict[str, Any],
@@ -178,15 +185,15 @@ def gather(
             why[key] = "prefetch keys with an OperationOutcome in their place"
             continue
         more_pages = False
+        included, accepted = _template_types(template)
         if value.get("resourceType") == "Bundle":
-            resources, has_outcome = bundle_contents(value, _included_types(template))
+            has_outcome, wrong = usable.add_bundle(value, included, accepted)
             more_pages = next_link(value) is not None
             if has_outcome and not more_pages:  # (a paged one is fetched whole)
                 result.note_incomplete(_problem_note(f"prefetch '{key}'", p) for p in bundle_errors(value))
         else:
-            resources = [value]
-        resources, wrong = _of_types(resources, _types_for(template))
-        usable.add(resources)
+            resources, wrong = _of_types([value], accepted)
+            usable.add(resources)
         if wrong:
             result.notes.append(f"prefetch '{key}': ignored {wrong} resource(s) that are not {template_type(template)}")
         result.origin[key] = "prefetch"
@@ -554,7 +561,11 @@ class _UsableForPatient:
         for resource in resources:
             if not isinstance(resource, dict):
                 continue
-            if own is not None and _belongs_to_another_patient(resource, patient_id, own):
+            subject = resource.get("subject")
+            # (_belongs_to_another_patient's first test, here: the usual resource needs no call)
+            if (own is not None and not (type(subject) is dict and subject.get("reference") == own
+                                         and "patient" not in resource)
+                    and _belongs_to_another_patient(resource, patient_id, own)):
                 self.dropped += 1
                 continue
             if resource.get("status") == "entered-in-error":
@@ -566,3 +577,53 @@ class _UsableForPatient:
                     continue
                 seen.add(key)
             kept.append(resource)
+
+    def add_bundle(self, bundle: dict, included: frozenset[str], accepted: frozenset[str]) -> tuple[bool, int]:
+        """add(_of_types(bundle_contents(bundle, included)[0], accepted)[0]) in one pass over a
+        prefetched Bundle's entries (a call reads each resource once here, not three times);
+        returns bundle_contents' has_outcome and _of_types' count of resources not of `accepted`."""
+        has_outcome = False
+        entries = bundle.get("entry")
+        if not isinstance(entries, list):
+            return has_outcome, 0
+        patient_id, own, seen, kept = self.patient_id, self.own, self.seen, self.kept
+        wrong = 0
+        for entry in entries:
+            if not isinstance(entry, dict):
+                continue
+            resource = entry.get("resource")
+            if not isinstance(resource, dict):
+                continue
+            rtype = resource.get("resourceType")
+            if rtype == "OperationOutcome":
+                has_outcome = True
+                continue
+            # bundle_contents: `match` entries (or no mode), and `include` entries of the included types
+            search = entry.get("search")
+            if search is not None:
+                mode = search.get("mode") if isinstance(search, dict) else None
+                if mode != "match" and mode is not None:
+                    # (a non-string resourceType is no type a search includes; `in` would raise on a list)
+                    if mode != "include" or not (included and type(rtype) is str and rtype in included):
+                        continue
+            # _of_types
+            if not (isinstance(rtype, str) and rtype in accepted):
+                wrong += 1
+                continue
+            # add
+            subject = resource.get("subject")
+            if (own is not None and not (type(subject) is dict and subject.get("reference") == own
+                                         and "patient" not in resource)
+                    and _belongs_to_another_patient(resource, patient_id, own)):
+                self.dropped += 1
+                continue
+            if resource.get("status") == "entered-in-error":
+                continue
+            rid = resource.get("id")
+            if isinstance(rid, str):
+                key = (rtype, rid)  # (rtype is a str: add's str(rtype) is equal to it)
+                if key in seen:
+                    continue
+                seen.add(key)
+            kept.append(resource)
+        return has_outcome, wrong
