@@ -685,3 +685,15 @@ def test_a_cdk46i_written_stopped_before_its_name_after_the_endocrine_drug_is_st
 def test_a_cdk46i_off_for_a_time_after_the_endocrine_drug_stays_current():
     state, cards = _with_statement("off-weeks", "Letrozole, off palbociclib for 2 weeks", "active", None)
     assert "- Currently on letrozole + palbociclib (metastatic line 1)" in card(cards, "patient-summary")["detail"]
+
+
+@pytest.mark.parametrize("text", ["Letrozole stopped 2025-01-10 to 2025-01-20", "Letrozole stopped 2025-01-10 - 2025-01-20",
+                                  "Letrozole stopped 2025-03?", "Letrozole (stopped 2025-03 ?)"])
+def test_a_stop_whose_date_opens_a_span_or_is_queried_still_asks_its_end(text):
+    # rt62: the first date after the stop was read as the end ("2024-02-01 to 2025-01-10", no gap),
+    # though a span after it writes a time off the drug (a hold, its end and any restart not settled)
+    # and a "?" queries it; as before tx3: a stop written, its end asked (gap therapy-stopped-in-text)
+    state, cards = _with_statement("stop-span", text, "active", None)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "- Metastatic line 1: letrozole, 2024-02-01 to date unknown" in detail
+    assert f"MedicationStatement/stop-span-ms (letrozole, status 'active': '{text}')" in detail
