@@ -509,9 +509,11 @@ def _not_taken_clauses(text: str) -> tuple[frozenset[int], bool]:
             comma = next((k for k in range(i, j) if "," in text[names[k][0].end():names[k + 1][0].start()]), None)
             if comma is None:
                 return frozenset(), False
-            if not _written_given_after(text, names, comma + 1):
+            if not _written_given_after(text, names, comma + 1) \
+                    and any(names[k][1].drug_class in LINE_CLASSES for k in range(comma + 1, j + 1)):
                 # "No palbociclib, ribociclib": nothing writes the later drug given ("alone", a dose);
-                # the "no" may be of all of them (rt62: tx3 read ribociclib as the current line)
+                # the "no" may be of all of them (rt62: tx3 read ribociclib as the current line).
+                # A later drug of no line ("No palbociclib, goserelin") leaves the lines as tx3 read them
                 return frozenset(), True
             j = comma
         if any(names[k][1].drug_class not in LINE_CLASSES for k in range(i, j + 1)):

@@ -722,3 +722,11 @@ def test_a_no_before_drugs_joined_by_a_bare_comma_is_named_as_unreadable_not_rea
 def test_a_no_before_drugs_joined_by_a_comma_the_later_one_written_given_still_reads_it_as_the_current_line(text, regimen):
     state, cards = _with_statement("no-comma-given", text, "active", None)
     assert f"- Currently on {regimen} (metastatic line 1)" in card(cards, "patient-summary")["detail"]
+
+
+def test_a_no_before_a_drug_and_a_comma_then_a_drug_of_no_line_still_reads_the_first_as_not_taken():
+    # (the later drug counts in no line: whether the "no" reaches it changes no line, read as tx3 reads it)
+    state, cards = _with_statement("no-comma-ofs", "No palbociclib, goserelin", "active", None)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "- Metastatic lines: 0" in detail
+    assert 'its text "No palbociclib, goserelin" also names palbociclib, not read as given by this record' in detail
