@@ -763,6 +763,8 @@ DRUG_WHOLE_BEFORE_REFUSED_AFTER = _mention_regex("whole_before_refused_after")
 DRUG_CHOSEN_INSTEAD = _mention_regex("chosen_instead")
 DRUG_CHOSEN_SEPARATOR = _mention_regex("chosen_separator")
 DRUG_CHOSEN_AFTER = _mention_regex("chosen_after")
+# ... and a dose after a drug listed after a not-taken one ("Not on palbociclib, fulvestrant 500 mg"): given
+DRUG_LISTED_GIVEN_DOSE_AFTER = _mention_regex("listed_given_dose_after")
 # what stands right before a drug written as optional ("Fulvestrant ± palbociclib")
 DRUG_OPTIONAL_BEFORE = _mention_regex("optional_before")
 # the words joining a CDK4/6 inhibitor to the one before it as its alternative ("ribociclib or palbociclib")

@@ -462,20 +462,28 @@ _NOT_TAKEN_CLAUSE_BREAK = re.compile(r"[;,.(\[–—]|\s-\s|(?<!\bor )(?=\bwitho
 _STOP_OF_A_DRUG_GIVEN = re.compile(r"^\W*(?:off|no\s+longer|stopped|discontinued|ceased)\b", re.I)
 
 
-@lru_cache(maxsize=1024)
 def _not_taken_clause_names(text: str) -> frozenset[int]:
     """The indices of the anticancer drug names (LINE_CLASSES) of a text that a not-taken word
     opens a clause of ("No palbociclib; letrozole 2.5 mg", "Letrozole, no palbociclib", "No
     letrozole or palbociclib": drugs.yaml glucose_lowering_reasons not_taken_opening, FHIR R4
     MedicationStatement.status not-taken) with the names joined to it by "or" / "nor" / "/"
-    (not_taken_names_joined / not_taken_names_last_joined: "Not on letrozole, palbociclib 125 mg"
-    may name palbociclib given, left as before). Empty for switch words between two names
+    (not_taken_names_joined / not_taken_names_last_joined), the "no" up to a comma when the drug after
+    it is written given ("Not on letrozole, palbociclib 125 mg", "... alone"; else unsettled:
+    _not_taken_clauses). Empty for switch words between two names
     ("Stopped tamoxifen, now letrozole": _written_switch) and a pause ("Off letrozole for 2 weeks")."""
+    return _not_taken_clauses(text)[0]
+
+
+@lru_cache(maxsize=1024)
+def _not_taken_clauses(text: str) -> tuple[frozenset[int], bool]:
+    """_not_taken_clause_names' indices, and whether the text writes a not-taken word before drugs
+    joined by a bare comma ("No palbociclib, ribociclib"): the "no" of the first or of all of them,
+    not settled (then no index, as before tx3: _unsettled_not_taken_list names the record)."""
     names = _named_drugs(text)
     if not names or T.DRUG_STOPPED_PAUSED.search(text) or any(
             (between := T.DRUG_SWITCH_BETWEEN.match(text[a.end():b.start()])) is not None
             and (between.group("stop") or between.group("to")) for (a, _), (b, _) in zip(names, names[1:])):
-        return frozenset()  # (the switch words of _written_switch, which reads such a text)
+        return frozenset(), False  # (the switch words of _written_switch, which reads such a text)
     out: set[int] = set()
     i = 0
     while i < len(names):
@@ -500,17 +508,44 @@ def _not_taken_clause_names(text: str) -> frozenset[int]:
             # as taken). Names joined by "and" alone stay unread, as before
             comma = next((k for k in range(i, j) if "," in text[names[k][0].end():names[k + 1][0].start()]), None)
             if comma is None:
-                return frozenset()
+                return frozenset(), False
+            if not _written_given_after(text, names, comma + 1) \
+                    and any(names[k][1].drug_class in LINE_CLASSES for k in range(comma + 1, j + 1)):
+                # "No palbociclib, ribociclib": nothing writes the later drug given ("alone", a dose);
+                # the "no" may be of all of them (rt62: tx3 read ribociclib as the current line).
+                # A later drug of no line ("No palbociclib, goserelin") leaves the lines as tx3 read them
+                return frozenset(), True
             j = comma
         if any(names[k][1].drug_class not in LINE_CLASSES for k in range(i, j + 1)):
-            return frozenset()
+            return frozenset(), False
         after = text[names[j][0].end():names[j + 1][0].start() if j + 1 < len(names) else len(text)]
         if T.DRUG_NOT_TAKEN_HELD.search(after):
             i = j + 1  # "no palbociclib this cycle": a hold of a drug under way, read as given
             continue
         out.update(range(i, j + 1))
         i = j + 1
-    return frozenset(out)
+    return frozenset(out), False
+
+
+def _written_given_after(text: str, names: list[tuple[re.Match[str], T.DrugInfo]], k: int) -> bool:
+    """The words after drug name k, up to the next name, write it given: "alone", "only", "started"
+    (local_codes.yaml drug_mentions chosen_after) or its dose (listed_given_dose_after: "Not on
+    palbociclib, fulvestrant 500 mg", as "Not on insulin, metformin 1 g" reads)."""
+    after = text[names[k][0].end():names[k + 1][0].start() if k + 1 < len(names) else len(text)]
+    return bool(T.DRUG_CHOSEN_AFTER.match(after) or T.DRUG_LISTED_GIVEN_DOSE_AFTER.match(after))
+
+
+@lru_cache(maxsize=1024)
+def _unsettled_not_taken_list(written: str) -> _Unreadable | None:
+    """An _Unreadable for a record whose text writes a not-taken word before drugs joined by a bare
+    comma, nothing after the later ones writing them given ("No palbociclib, ribociclib", "No
+    letrozole, palbociclib"): the "no" of the first drug or of the list, which the sources do not
+    settle (FHIR R4 MedicationStatement.status not-taken is of the whole record); rt62: tx3 read the
+    later drug as the current line, before it both drugs were read as given."""
+    if not written or not _not_taken_clauses(written.lower())[1]:
+        return None
+    return _Unreadable(f'its text "{printable_clip(written.strip(), 80)}" writes "no" before drugs joined by a comma, '
+                       "nothing after the later ones writing them given: which of them were not taken cannot be read")
 
 
 # what may follow a hedge closing a drug's clause before the next drug of its regimen: the
@@ -1929,7 +1964,7 @@ def _read_text(drugs: list[T.DrugInfo], label: str, written: str, text_only: boo
     if refused is not None:
         return refused
     med = (_premedication_record(written) or _refusal_or_another(drugs, written) or _planned_record(written)
-           or _given_of(drugs, label, written))
+           or _unsettled_not_taken_list(written) or _given_of(drugs, label, written))
     if type(med) is _Med:
         _read_class_beside_drug(med, written)
         _read_written_switch(med, written, text_only)
@@ -2019,6 +2054,8 @@ def drafted_drugs(drugs: list[T.DrugInfo], label: str, written: str) -> tuple[li
                     + " is not clear")
     if (said := _answer_after_drug(written)) is not None:
         return [], f'its text "{quoted}" writes only "{said}" after its drug: whether it orders it is not clear'
+    if _unsettled_not_taken_list(written) is not None:
+        return [], f'its text "{quoted}" writes "no" before drugs joined by a comma: which one it orders is not clear'
     if _not_taken_record(written) is not None:
         # "No letrozole", "No letrozole or palbociclib": the history reads such a record as no
         # therapy given (FHIR R4 MedicationStatement.status not-taken); an order so written was

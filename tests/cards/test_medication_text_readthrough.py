@@ -685,3 +685,48 @@ def test_a_cdk46i_written_stopped_before_its_name_after_the_endocrine_drug_is_st
 def test_a_cdk46i_off_for_a_time_after_the_endocrine_drug_stays_current():
     state, cards = _with_statement("off-weeks", "Letrozole, off palbociclib for 2 weeks", "active", None)
     assert "- Currently on letrozole + palbociclib (metastatic line 1)" in card(cards, "patient-summary")["detail"]
+
+
+@pytest.mark.parametrize("text", ["Letrozole stopped 2025-01-10 to 2025-01-20", "Letrozole stopped 2025-01-10 - 2025-01-20",
+                                  "Letrozole stopped 2025-03?", "Letrozole (stopped 2025-03 ?)"])
+def test_a_stop_whose_date_opens_a_span_or_is_queried_still_asks_its_end(text):
+    # rt62: the first date after the stop was read as the end ("2024-02-01 to 2025-01-10", no gap),
+    # though a span after it writes a time off the drug (a hold, its end and any restart not settled)
+    # and a "?" queries it; as before tx3: a stop written, its end asked (gap therapy-stopped-in-text)
+    state, cards = _with_statement("stop-span", text, "active", None)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "- Metastatic line 1: letrozole, 2024-02-01 to date unknown" in detail
+    assert f"MedicationStatement/stop-span-ms (letrozole, status 'active': '{text}')" in detail
+
+
+@pytest.mark.parametrize("text", ["No palbociclib, letrozole", "No letrozole, palbociclib", "No palbociclib, ribociclib",
+                                  "No palbociclib, letrozole and goserelin", "Without palbociclib, letrozole"])
+def test_a_no_before_drugs_joined_by_a_bare_comma_is_named_as_unreadable_not_read_as_one_drug_given(text):
+    # rt62: tx3 read the "no" up to the comma and the drug after it as the current line ("No palbociclib,
+    # ribociclib": "Currently on ribociclib"); it may equally negate the whole list ("no palbociclib or
+    # ribociclib"). Nothing after the later drug writes it given (a dose, "alone", "only": drug_mentions
+    # chosen_after, listed_given_dose_after), and the sources do not settle which: named as unreadable
+    state, cards = _with_statement("no-bare-comma", text, "active", None)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "Currently on" not in detail and "- Metastatic lines: 0" in detail
+    assert (f'MedicationStatement/no-bare-comma-ms (its text "{text}" writes "no" before drugs joined by a comma, '
+            "nothing after the later ones writing them given: which of them were not taken cannot be read)") in detail
+    drafted = _draft_cards(text)
+    assert [c["summary"] for c in drafted] == ["Drafted order not checked: its drug could not be read (MedicationRequest/mr-0)"]
+    assert f'its text "{text}" writes "no" before drugs joined by a comma: which one it orders is not clear' in drafted[0]["detail"]
+
+
+@pytest.mark.parametrize("text, regimen", [("Not on palbociclib, fulvestrant 500 mg", "fulvestrant"),
+                                           ("No palbociclib, no ribociclib, letrozole alone", "letrozole"),
+                                           ("No palbociclib, letrozole only", "letrozole")])
+def test_a_no_before_drugs_joined_by_a_comma_the_later_one_written_given_still_reads_it_as_the_current_line(text, regimen):
+    state, cards = _with_statement("no-comma-given", text, "active", None)
+    assert f"- Currently on {regimen} (metastatic line 1)" in card(cards, "patient-summary")["detail"]
+
+
+def test_a_no_before_a_drug_and_a_comma_then_a_drug_of_no_line_still_reads_the_first_as_not_taken():
+    # (the later drug counts in no line: whether the "no" reaches it changes no line, read as tx3 reads it)
+    state, cards = _with_statement("no-comma-ofs", "No palbociclib, goserelin", "active", None)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "- Metastatic lines: 0" in detail
+    assert 'its text "No palbociclib, goserelin" also names palbociclib, not read as given by this record' in detail
