@@ -1462,12 +1462,17 @@ def eribulin_label_pretreatment(state, ctx):
     chemo = evaluate_rule("metastatic_chemotherapy_lines_at_least", state, ctx, n=2)
     has_anth, has_tax = bool(th.prior_anthracycline or anth), bool(th.prior_taxane or tax)
     ok = bool(has_anth and has_tax and chemo.value)
-    facts = [f"anthracycline ({', '.join(anth)})" if anth else "anthracycline" if has_anth
-             else "no anthracycline documented",
-             f"taxane ({', '.join(tax)})" if tax else "taxane" if has_tax else "no taxane documented",
-             chemo.text]
+    facts = [(has_anth, f"anthracycline ({', '.join(anth)})" if anth else "anthracycline" if has_anth
+              else "no anthracycline documented"),
+             (has_tax, f"taxane ({', '.join(tax)})" if tax else "taxane" if has_tax else "no taxane documented"),
+             (bool(chemo.value), chemo.text)]
     srcs = _srcs(*(ctx.name_sources.get(n, ()) for n in anth + tax), chemo.sources)
-    text = "; ".join(facts)  # the facts first: an order card's summary shows its first words
+    # the facts first: an order card's summary shows its first words. When the label is not
+    # met, what it still needs comes first and what was given after "Given:", so a "not
+    # offered" line does not read as if the anthracycline or taxane kept eribulin off (B.14)
+    missing = [t for met, t in facts if not met]
+    given = [t for met, t in facts if met]
+    text = "; ".join(missing or given) + (f". Given: {'; '.join(given)}" if missing and given else "")
     return Finding(ok, f"{text[:1].upper()}{text[1:]}. {ERIBULIN_LABEL}", srcs)
 
 

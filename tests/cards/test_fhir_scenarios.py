@@ -2342,8 +2342,9 @@ def test_fhir_eribulin_not_offered_names_the_missing_requirement_and_what_was_gi
     chemo = card(cards, "chemotherapy")
     assert ["eribulin"] not in suggestion_drugs(chemo)
     line = next(ln for ln in chemo["detail"].splitlines() if "Not offered: Eribulin" in ln)
-    assert "Not offered: Eribulin — Anthracycline (doxorubicin); no taxane documented; 1 chemotherapy line for metastatic " \
+    assert "Not offered: Eribulin — No taxane documented; 1 chemotherapy line for metastatic " \
            "disease, at least 2 needed (line 2: doxorubicin from 2025-06-01" in line
+    assert "). Given: anthracycline (doxorubicin). Eribulin label: " in line
 
 
 def test_fhir_woman_postmenopausal_only_by_goserelin_gets_imlunestrant_without_ofs_warning_but_no_elacestrant():
