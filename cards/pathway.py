@@ -22,7 +22,7 @@ from mappings.disease import DATED_BEFORE_DIAGNOSIS_WORDS, NODES_ONLY_WORDS, TRE
 from mappings.state import PatientState, Source
 
 from cards.knowledge import DRUGS, REGIMENS, REGIMENS_BY_TOPIC, DrugInfo, Regimen, Route, RuleRef
-from cards.rules import RULES, Context, Finding, fmt_date, line_listing, metastatic_when
+from cards.rules import RULES, Context, Finding, counted, fmt_date, line_listing, metastatic_when
 
 Status = Literal["fits", "not-fit", "unknown", "not-this-phase", "outside-pathway"]
 
@@ -448,7 +448,7 @@ def assess(state: PatientState, topic: str, ctx: Context | None = None,
     elif phase not in reg.phases:
         a.status = "not-this-phase"
         text = ("A first-line option; the patient has had metastatic therapy "
-                f"({ctx.lines} line(s))" if phase == "after-progression"
+                f"({counted(ctx.lines, 'line')})" if phase == "after-progression"
                 else "An option after progression on endocrine therapy; no metastatic line yet")
         a.reasons_not.append(Finding(False, text, ctx.line_sources))
         return a

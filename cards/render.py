@@ -22,7 +22,7 @@ from cards.models import (
 )
 from cards.pathway import PathwayStatus, RegimenAssessment
 from cards.rules import (
-    _ISO as ISO_TEXT, ENDOCRINE_CLASSES, Context, diabetes_status_text, Finding, esr1_reference_of, evaluate_rule, fmt_date, iso,
+    _ISO as ISO_TEXT, ENDOCRINE_CLASSES, Context, counted, diabetes_status_text, Finding, esr1_reference_of, evaluate_rule, fmt_date, iso,
     adjuvant_end_text, her2_status_text, ish_text, lab_text, latest_written, line_end_text, line_start_text,
     menopausal_basis_text, metastatic_when, QTC_LIMIT_MS, _reaches, qtc_baseline_text,
     relapse_months_text, undecided_labs, undecided_need, written_on, variant_text, visceral_crisis_text,
@@ -671,12 +671,12 @@ def _gene_with_origin(gene: str, state: PatientState) -> str:
 def summary_headline(state: PatientState, status: PathwayStatus, ctx: Context, gaps: int) -> str:
     if not status.in_pathway:
         head = status.reason.split(":")[0]
-        return clip(f"Outside the HR+/HER2- MBC pathway: {head}; {gaps} data gap(s)" if status.receptors_known
+        return clip(f"Outside the HR+/HER2- MBC pathway: {head}; {counted(gaps, 'data gap')}" if status.receptors_known
                     or status.deceased or state.disease.breast_cancer != "yes" or state.disease.metastatic != "yes"
-                    else f"{head}: testing needed before regimen advice; {gaps} data gap(s)")
+                    else f"{head}: testing needed before regimen advice; {counted(gaps, 'data gap')}")
     genes = sorted({_gene_with_origin(v.gene, state) for v in state.biomarkers.results if v.actionable})
     her2 = {"low": "HER2-low", "ultralow": "HER2-ultralow", "null": "HER2-null"}.get(state.her2.category, "HER2-")
-    line = "first line" if ctx.lines == 0 else (f"on line {ctx.lines}" if ctx.current_line else f"after {ctx.lines} line(s)")
+    line = "first line" if ctx.lines == 0 else (f"on line {ctx.lines}" if ctx.current_line else f"after {counted(ctx.lines, 'line')}")
     # "no actionable variant" on a record without any gene result read as tested and negative;
     # a result not final yet decides nothing (FHIR Observation.status), so one with no final
     # result says which genes wait on a final report, not "no actionable variant"
@@ -685,7 +685,7 @@ def summary_headline(state: PatientState, status: PathwayStatus, ctx: Context, g
             "no actionable variant documented" if state.biomarkers.results
             else f"no final genomic result ({'/'.join(pending)} not final)" if pending
             else "no genomic result documented")
-    return clip(f"HR+/{her2} MBC, {line}; {muts}; {gaps} data gap(s)")
+    return clip(f"HR+/{her2} MBC, {line}; {muts}; {counted(gaps, 'data gap')}")
 
 
 class _EarlyCourse:
@@ -953,7 +953,7 @@ def summary_card(state: PatientState, status: PathwayStatus, ctx: Context,
         if hidden:
             why = status.reason.split(":")[0]  # "HER2-positive", "Triple-negative (ER-, PR-, HER2-)"
             why = why[:1].lower() + why[1:] if why[1:2].islower() else why
-            out.append(f"- {hidden} other gap(s) not listed: they bear only on the choice among HR+/HER2- "
+            out.append(f"- {counted(hidden, 'other gap')} not listed: they bear only on the choice among HR+/HER2- "
                        f"regimens, which does not apply to {why} disease.")
     else:
         gaps = [f"- {g.message}{cite(g.sources)}" for g in state.gaps] + [fact(f) for f in extra_gaps]

@@ -917,9 +917,16 @@ def _lines_fact(state: PatientState, ctx: Context, kind: str) -> tuple[int, str,
     return found
 
 
+
+def counted(n: int, noun: str) -> str:
+    """ "1 line", "2 lines", "0 chemotherapy lines": a count as a clinician writes it, not the
+    form-letter "line(s)" (DESIGN.md: cards are read at the point of care)."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
 def _lines_text(count: int, kind: str, listing: str, needed: int | None = None) -> str:
     short = f", at least {needed} needed" if needed is not None else ""
-    return f"{count} {kind} line(s) for metastatic disease{short} ({listing})"
+    return f"{counted(count, kind + ' line')} for metastatic disease{short} ({listing})"
 
 
 def _lines_at_least(count: int, n: int, kind: str, listing: str, srcs) -> Finding:
@@ -951,9 +958,9 @@ def progressed_on_metastatic_endocrine_lines_at_least(state, ctx, n: int):
     why = f"stopped for a stated reason other than progression: {line_listing(ctx, stopped)}"
     srcs = _srcs(*(ln.sources for ln in kept + stopped))
     if left >= n:
-        return Finding(True, f"{left} endocrine-based line(s) for metastatic disease ({line_listing(ctx, kept)}); "
+        return Finding(True, f"{counted(left, 'endocrine-based line')} for metastatic disease ({line_listing(ctx, kept)}); "
                              f"not counted, {why}", srcs)
-    return Finding(False, f"No progression on {n} endocrine-based line(s) for metastatic disease documented "
+    return Finding(False, f"No progression on {counted(n, 'endocrine-based line')} for metastatic disease documented "
                           f"({left} counted): {why}", srcs)
 
 
@@ -1326,7 +1333,7 @@ def progression_on_or_after_endocrine_therapy(state, ctx):
             return Finding(False, f"{on_lines.text}; {before[state.therapy.endocrine_resistance]} (labelled "
                                   "after progression on endocrine therapy; C.2 step 2)",
                            on_lines.sources + _srcs(state.therapy.endocrine_resistance_sources))
-        return Finding(True, f"{count} endocrine-based line(s) for metastatic disease ({listing})", srcs)
+        return Finding(True, f"{counted(count, 'endocrine-based line')} for metastatic disease ({listing})", srcs)
     prior = evaluate_rule("prior_endocrine_any_setting", state, ctx)
     swapped = ctx.current_line if ctx.line_swapped is not None else None
     if swapped is not None:
@@ -1400,11 +1407,11 @@ def no_metastatic_endocrine_line(state, ctx):
     then ET-based therapy after stabilisation; B.10 "initial endocrine-based therapy")."""
     count, _, _ = _lines_fact(state, ctx, "endocrine")
     if count:
-        return Finding(False, f"{count} endocrine-based line(s) for metastatic disease")
+        return Finding(False, f"{counted(count, 'endocrine-based line')} for metastatic disease")
     chemo, listing, srcs = _lines_fact(state, ctx, "chemotherapy")
     if chemo:
-        return Finding(True, f"No endocrine-based therapy for metastatic disease yet, after {chemo} "
-                             f"chemotherapy line(s) ({listing}): endocrine-based therapy would be the initial one", srcs)
+        return Finding(True, f"No endocrine-based therapy for metastatic disease yet, after "
+                             f"{counted(chemo, 'chemotherapy line')} ({listing}): endocrine-based therapy would be the initial one", srcs)
     return Finding(True, "No endocrine-based therapy for metastatic disease yet")
 
 
@@ -1455,12 +1462,17 @@ def eribulin_label_pretreatment(state, ctx):
     chemo = evaluate_rule("metastatic_chemotherapy_lines_at_least", state, ctx, n=2)
     has_anth, has_tax = bool(th.prior_anthracycline or anth), bool(th.prior_taxane or tax)
     ok = bool(has_anth and has_tax and chemo.value)
-    facts = [f"anthracycline ({', '.join(anth)})" if anth else "anthracycline" if has_anth
-             else "no anthracycline documented",
-             f"taxane ({', '.join(tax)})" if tax else "taxane" if has_tax else "no taxane documented",
-             chemo.text]
+    facts = [(has_anth, f"anthracycline ({', '.join(anth)})" if anth else "anthracycline" if has_anth
+              else "no anthracycline documented"),
+             (has_tax, f"taxane ({', '.join(tax)})" if tax else "taxane" if has_tax else "no taxane documented"),
+             (bool(chemo.value), chemo.text)]
     srcs = _srcs(*(ctx.name_sources.get(n, ()) for n in anth + tax), chemo.sources)
-    text = "; ".join(facts)  # the facts first: an order card's summary shows its first words
+    # the facts first: an order card's summary shows its first words. When the label is not
+    # met, what it still needs comes first and what was given after "Given:", so a "not
+    # offered" line does not read as if the anthracycline or taxane kept eribulin off (B.14)
+    missing = [t for met, t in facts if not met]
+    given = [t for met, t in facts if met]
+    text = "; ".join(missing or given) + (f". Given: {'; '.join(given)}" if missing and given else "")
     return Finding(ok, f"{text[:1].upper()}{text[1:]}. {ERIBULIN_LABEL}", srcs)
 
 

@@ -88,8 +88,8 @@ def test_sacituzumab_card_warns_when_the_course_left_open_as_a_line_decides_its_
     assert sg["summary"].endswith(" — caution: line count unclear")
     line = next(x for x in sg["detail"].splitlines() if "depends on a course the records leave unclear" in x)
     assert ("Patient: capecitabine (2024-08-01 to 2024-11-01) is counted as metastatic line 2 (line-count-unclear): "
-            "3 systemic line(s) for metastatic disease (") in line
-    assert ("met; read as part of metastatic line 1 (letrozole + palbociclib): 2 systemic line(s) for metastatic "
+            "3 systemic lines for metastatic disease (") in line
+    assert ("met; read as part of metastatic line 1 (letrozole + palbociclib): 2 systemic lines for metastatic "
             "disease, at least 3 needed (") in line
     assert line.endswith("not met — MedicationStatement/med-capecitabine-9 (2024-08-01)")
 
@@ -129,9 +129,9 @@ def test_capecitabine_maintenance_after_paclitaxel_asks_whether_it_is_a_line_and
     chemo = card(cards, "chemotherapy")
     assert "caution: eribulin line count unclear" in chemo["summary"]
     eribulin = next(x for x in chemo["detail"].splitlines() if x.startswith("- ⚠️ Eribulin: "))
-    assert "2 chemotherapy line(s) for metastatic disease (" in eribulin
+    assert "2 chemotherapy lines for metastatic disease (" in eribulin
     assert "read as part of metastatic line 2 (paclitaxel): " in eribulin
-    assert "1 chemotherapy line(s) for metastatic disease, at least 2 needed" in eribulin
+    assert "1 chemotherapy line for metastatic disease, at least 2 needed" in eribulin
 
 
 def test_capecitabine_started_a_week_before_paclitaxel_maintenance_stop_is_asked_about_too():
@@ -199,7 +199,7 @@ def test_sacituzumab_not_offered_at_two_lines_says_in_the_summary_that_the_other
     summary = card(cards, "patient-summary")
     line = next(x for x in summary["detail"].splitlines() if x.startswith("- Sacituzumab govitecan: "))
     assert " — line count unclear: capecitabine (from 2025-02-01) is counted as part of metastatic line 2 " in line
-    assert "read as metastatic line 3: 3 systemic line(s) for metastatic disease (" in line
+    assert "read as metastatic line 3: 3 systemic lines for metastatic disease (" in line
     assert line.endswith(", met")
 
 

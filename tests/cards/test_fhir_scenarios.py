@@ -97,7 +97,7 @@ def test_fhir_a_first_line_ai_stopped_for_toxicity_after_a_sensitive_relapse_or_
     assert state.therapy.endocrine_resistance == resistance
     fulv = card(cards, "fulvestrant-cdk46i")
     assert suggestion_drugs(fulv) == [["fulvestrant", "ribociclib"]]
-    assert ("Not offered: Fulvestrant + abemaciclib — abemaciclib: No progression on 1 endocrine-based line(s) for "
+    assert ("Not offered: Fulvestrant + abemaciclib — abemaciclib: No progression on 1 endocrine-based line for "
             "metastatic disease documented (0 counted): stopped for a stated reason other than progression") in fulv["detail"]
     assert why in fulv["detail"]
     [order] = _order(state, [_draft("fulvestrant", "fulvestrant", "282357"), _draft(*PALBOCICLIB)])
@@ -343,7 +343,7 @@ def test_fhir_pik3ca_relapse_three_years_after_adjuvant_ai_gets_no_first_line_al
     assert state.therapy.endocrine_resistance == "sensitive"
     assert regimen_topics(cards) == ["ai-cdk46i", "fulvestrant-cdk46i"]
     summary = card(cards, "patient-summary")["detail"]
-    assert "- Alpelisib + fulvestrant: 0 systemic line(s) for metastatic disease, at least 1 needed" in summary
+    assert "- Alpelisib + fulvestrant: 0 systemic lines for metastatic disease, at least 1 needed" in summary
     order = [c.to_json() for c in order_cards(state, [_draft("alpelisib", "pi3k-akt-mtor", "2169285"),
                                                       _draft("fulvestrant", "fulvestrant", "282357")], None, "order-sign")]
     assert [c["summary"].split(" — ")[0] for c in order] == ["Alpelisib + fulvestrant: not indicated"]
@@ -1561,7 +1561,7 @@ def test_fhir_sacituzumab_after_adjuvant_endocrine_therapy_and_two_metastatic_ch
     assert line.startswith("- Sacituzumab govitecan: waiting on — Prior endocrine therapy (any setting): letrozole, "
                            "none for metastatic disease: the Trodelvy label")
     assert "does not say whether the endocrine-based therapy must be in the metastatic setting" in line
-    assert "0 endocrine-based line(s)" not in line
+    assert "0 endocrine-based lines" not in line
     draft = _draft("sacituzumab govitecan", "trop2-adc", "2360232")
     got = [c.to_json() for c in order_cards(state, [draft], [draft.reference], "order-select")]
     assert [c["indicator"] for c in got] == ["warning"]
@@ -1575,13 +1575,13 @@ def test_fhir_sacituzumab_after_adjuvant_endocrine_therapy_and_one_metastatic_li
          .med("capecitabine", "2024-02-01", "2025-05-20").progression("2025-05-15"))
     state, cards = run(p)
     line = not_offered_line(card(cards, "patient-summary")["detail"], "Sacituzumab govitecan")
-    assert line.startswith("- Sacituzumab govitecan: 1 systemic line(s) for metastatic disease, at least 2 needed")
-    assert "endocrine-based line(s)" not in line
+    assert line.startswith("- Sacituzumab govitecan: 1 systemic line for metastatic disease, at least 2 needed")
+    assert "endocrine-based line" not in line
     draft = _draft("sacituzumab govitecan", "trop2-adc", "2360232")
     for hook in ("order-select", "order-sign"):
         got = [c.to_json() for c in order_cards(state, [draft], [draft.reference], hook)]
         assert [c["indicator"] for c in got] == ["warning"]
-        assert got[0]["summary"].startswith("Sacituzumab govitecan: not indicated — 1 systemic line(s) for "
+        assert got[0]["summary"].startswith("Sacituzumab govitecan: not indicated — 1 systemic line for "
                                             "metastatic disease, at least 2 needed")
         assert ("Endocrine therapy only before metastatic disease (adjuvant): whether it is the label's "
                 "endocrine-based therapy is left unclear") in got[0]["detail"]
@@ -2342,8 +2342,9 @@ def test_fhir_eribulin_not_offered_names_the_missing_requirement_and_what_was_gi
     chemo = card(cards, "chemotherapy")
     assert ["eribulin"] not in suggestion_drugs(chemo)
     line = next(ln for ln in chemo["detail"].splitlines() if "Not offered: Eribulin" in ln)
-    assert "Not offered: Eribulin — Anthracycline (doxorubicin); no taxane documented; 1 chemotherapy line(s) for metastatic " \
+    assert "Not offered: Eribulin — No taxane documented; 1 chemotherapy line for metastatic " \
            "disease, at least 2 needed (line 2: doxorubicin from 2025-06-01" in line
+    assert "). Given: anthracycline (doxorubicin). Eribulin label: " in line
 
 
 def test_fhir_woman_postmenopausal_only_by_goserelin_gets_imlunestrant_without_ofs_warning_but_no_elacestrant():
@@ -2681,7 +2682,7 @@ def test_fhir_trastuzumab_deruxtecan_drafted_when_label_b_cannot_be_confirmed_an
     assert ("cannot be confirmed: a date without a day (year or month only) decides it — "
             "MedicationStatement/med-paclitaxel-") in card["detail"]
     # label A (>= 1 endocrine therapy in the metastatic setting) is documented as not met
-    assert "**Other label route not met**\n- 0 endocrine-based line(s) for metastatic disease" in card["detail"]
+    assert "**Other label route not met**\n- 0 endocrine-based lines for metastatic disease" in card["detail"]
     assert not any(s.get("isRecommended") for s in card.get("suggestions", []))
 
 
@@ -3196,7 +3197,7 @@ def test_fhir_an_oral_serd_needs_a_progression_on_endocrine_therapy_not_a_letroz
     assert ("elacestrant" in regs, "imlunestrant" in regs) == (offered, offered)
     if not offered:
         assert state.therapy.metastatic_lines[0].stopped_without_progression
-        assert (": No progression on 1 endocrine-based line(s) for metastatic disease documented "
+        assert (": No progression on 1 endocrine-based line for metastatic disease documented "
                 "(0 counted): stopped for a stated reason other than progression: line 1: letrozole") \
             in not_offered_line(card(cards, "patient-summary")["detail"], "Elacestrant")
 
@@ -4183,7 +4184,7 @@ def test_fhir_a_supportive_drug_whose_text_names_an_anticancer_drug_does_not_sta
     # the anticancer drug is the reason for the record's drug (FHIR R4: medication[x] is the drug
     # given), not a drug given: no second line, no prior PI3K inhibitor, no prior taxane
     state, cards = run(_statement(after_ai_cdk46i("p-supportive"), concept))
-    assert cards[0]["summary"].startswith("HR+/HER2-low MBC, after 1 line(s);")
+    assert cards[0]["summary"].startswith("HR+/HER2-low MBC, after 1 line;")
     assert card(cards, "test-pik3ca-akt1-pten")["summary"].endswith("decides Capivasertib + fulvestrant, Alpelisib + fulvestrant")
     assert "datopotamab-deruxtecan" not in topics(cards)
     assert [ln.names for ln in state.therapy.metastatic_lines] == [["letrozole", "ribociclib"]]
@@ -4210,7 +4211,7 @@ def test_fhir_a_record_naming_its_drug_and_then_only_a_premedication_asks_whethe
     # record noting its premedication; a premedication given is not the drug given (FHIR R4
     # Medication.code). It was counted as a paclitaxel line ('on line 2'); now not counted and named
     state, cards = run(_statement(after_ai_cdk46i("p-premed"), {"text": text}))
-    assert cards[0]["summary"].startswith("HR+/HER2-low MBC, after 1 line(s);")
+    assert cards[0]["summary"].startswith("HR+/HER2-low MBC, after 1 line;")
     assert [ln.names for ln in state.therapy.metastatic_lines] == [["letrozole", "ribociclib"]]
     assert (f'(its text "{text}" names a premedication for its drug: whether the drug itself was given cannot be '
             "read)") in cards[0]["detail"]
@@ -4273,7 +4274,7 @@ def test_fhir_a_drafted_premedication_naming_the_chemotherapy_it_is_for_is_not_c
 def test_fhir_a_premedication_given_before_a_chemotherapy_is_not_that_chemotherapy():
     # "pre-paclitaxel": chlorphenamine is the record's drug; paclitaxel was read as a line given
     state, cards = run(_statement(after_ai_cdk46i("p-pre"), {"text": "Chlorphenamine 10 mg IV pre-paclitaxel"}))
-    assert cards[0]["summary"].startswith("HR+/HER2-low MBC, after 1 line(s);")
+    assert cards[0]["summary"].startswith("HR+/HER2-low MBC, after 1 line;")
     assert [ln.names for ln in state.therapy.metastatic_lines] == [["letrozole", "ribociclib"]]
 
 
@@ -4286,7 +4287,7 @@ def test_fhir_a_record_writing_an_endocrine_switch_across_classes_asks_the_line_
     # usually a new line after progression (CR C.2 step 1), and the record says neither when nor why
     state, cards = run(_statement(de_novo("p-then"), {"text": text}, "2024-02-01", "2025-05-20")
                        .progression("2025-05-15"))
-    assert cards[0]["summary"].startswith("HR+/HER2-low MBC, after 1 line(s);")
+    assert cards[0]["summary"].startswith("HR+/HER2-low MBC, after 1 line;")
     gap = next(g for g in state.gaps if g.code == "line-count-unclear")
     assert (f'("{text}") writes {then} after {first}, endocrine therapy of another class, in one record: it is '
             f"counted as one line (metastatic line 1); whether {then} was a new line after progression on {first} "
@@ -4716,7 +4717,7 @@ def test_fhir_fulvestrant_stopped_because_the_patient_refused_before_any_dose_is
            "effectiveDateTime": "2025-06-01", "statusReason": [reason]})
     state, cards = run(p)
     assert [ln.names for ln in state.therapy.metastatic_lines] == [["letrozole", "ribociclib"]]
-    assert card(cards, "patient-summary")["summary"].startswith("HR+/HER2-low MBC, after 1 line(s)")
+    assert card(cards, "patient-summary")["summary"].startswith("HR+/HER2-low MBC, after 1 line")
     assert "fulvestrant" in regimen_topics(cards)
 
 
@@ -4983,7 +4984,7 @@ def test_fhir_capecitabine_given_and_stopped_while_letrozole_palbociclib_went_on
     # names the question instead of stating two lines silently
     state, cards = run(_chemo_during_letrozole_palbociclib("ln-beside", letrozole_end))
     summary = card(cards, "patient-summary")
-    assert summary["summary"].endswith("8 data gap(s)")  # 7 without the question
+    assert summary["summary"].endswith("8 data gaps")  # 7 without the question
     line = next(x for x in summary["detail"].splitlines() if "confirm the lines of therapy" in x)
     assert line.startswith("- capecitabine (2024-06-01 to 2024-07-15) was given while the endocrine therapy of "
                            "metastatic line 1 (letrozole + palbociclib) went on after it, without a documented "
@@ -5011,7 +5012,7 @@ def test_fhir_anastrozole_switched_to_letrozole_after_three_months_without_a_rea
                        .med("letrozole", "2024-05-05"))
     summary = card(cards, "patient-summary")
     assert summary["summary"].startswith("HR+/HER2-low MBC, on line 2;")
-    assert summary["summary"].endswith("8 data gap(s)")  # 7 without the question
+    assert summary["summary"].endswith("8 data gaps")  # 7 without the question
     line = next(x for x in summary["detail"].splitlines() if "confirm why the drug was changed" in x)
     assert line.startswith("- letrozole (from 2024-05-05) replaced metastatic line 1 (anastrozole, from 2024-02-01) "
                            "with drugs of the same class, no reason or progression recorded. It is counted as "
@@ -5650,7 +5651,7 @@ def test_fhir_a_line_still_active_by_status_but_written_as_stopped_is_not_the_cu
            "subject": {"reference": "Patient/p-st"}, "medicationCodeableConcept": {"text": text},
            "effectivePeriod": {"start": "2025-01-10"}})
     state, cards = run(p)
-    assert cards[0]["summary"].startswith("HR+/HER2-low MBC, after 2 line(s);"), cards[0]["summary"]
+    assert cards[0]["summary"].startswith("HR+/HER2-low MBC, after 2 lines;"), cards[0]["summary"]
     gap = next(g for g in state.gaps if g.code == "therapy-stopped-in-text")
     assert f"MedicationStatement/ms-tam (tamoxifen, status 'active': '{text}')" in gap.message
     assert "Confirm whether the drug is still given and when it stopped." in gap.message
@@ -5676,7 +5677,7 @@ def test_fhir_a_metastatic_record_completing_a_length_longer_than_its_time_on_dr
     # record, so the length is no milestone of it (an earlier course's, or a wrong start): was read
     # as "Currently on anastrozole"; now as before the milestone reading, ended and asked
     state, cards = run(_statement(de_novo("p-ms-long"), {"text": text}, "2024-02-01"))
-    assert cards[0]["summary"].startswith("HR+/HER2-low MBC, after 1 line(s);")
+    assert cards[0]["summary"].startswith("HR+/HER2-low MBC, after 1 line;")
     assert "therapy-stopped-in-text" in {g.code for g in state.gaps}
     # reached on the record (started 2019, metastatic 2019): a milestone, the line current
     state, cards = run(_statement(de_novo("p-ms-long2", primary="2019-01-10", metastatic="2019-01-15"), {"text": text},
@@ -6123,7 +6124,7 @@ def test_fhir_the_undated_drug_after_an_early_progression_joins_the_dated_first_
     state, cards = run(p, dt.date(2025, 3, 1))
     detail = card(cards, "patient-summary")["detail"]
     assert "- Metastatic line 2" not in detail
-    assert "Sacituzumab govitecan: 1 systemic line(s) for metastatic disease" in detail
+    assert "Sacituzumab govitecan: 1 systemic line for metastatic disease" in detail
     assert state.therapy.endocrine_resistance == "secondary"
 
 

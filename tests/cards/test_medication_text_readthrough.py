@@ -62,7 +62,7 @@ def test_no_letrozole_on_a_record_whose_status_says_it_was_taken_is_a_line_given
     # taken has its own status, not-taken. As before fix-tx: line 1 of letrozole, ended
     state, cards = _with_statement("nt-ended", "No letrozole", status, end)
     summary = card(cards, "patient-summary")
-    assert summary["summary"].startswith("HR+/HER2-low MBC, after 1 line(s)")
+    assert summary["summary"].startswith("HR+/HER2-low MBC, after 1 line")
     assert "- Metastatic line 1: letrozole, 2024-02-01" in summary["detail"] and 'its text "No letrozole" writes' not in summary["detail"]
 
 
@@ -107,7 +107,7 @@ def test_an_active_record_writing_its_drug_as_given_no_more_is_no_current_line_a
     # when not written: gap therapy-stopped-in-text; local_codes.yaml drug_mentions stopped_opening)
     state, cards = _with_statement("nt-more", text, "active", None)
     summary = card(cards, "patient-summary")
-    assert summary["summary"].startswith("HR+/HER2-low MBC, after 1 line(s)")
+    assert summary["summary"].startswith("HR+/HER2-low MBC, after 1 line")
     assert f"(letrozole, status 'active': '{text}')" in summary["detail"]
 
 
@@ -303,7 +303,7 @@ def test_only_no_after_the_drug_on_a_record_whose_status_says_it_was_taken_is_a_
     # as "No letrozole" there: the "no" agrees with the status (FHIR R4 MedicationStatement.status)
     state, cards = _with_statement("answer-no-ended", "Letrozole: no", status, end)
     summary = card(cards, "patient-summary")
-    assert summary["summary"].startswith("HR+/HER2-low MBC, after 1 line(s)")
+    assert summary["summary"].startswith("HR+/HER2-low MBC, after 1 line")
     assert "- Metastatic line 1: letrozole, 2024-02-01" in summary["detail"]
     assert 'writes only "no" after its drug' not in summary["detail"]
 
@@ -379,7 +379,7 @@ def test_a_stop_written_after_a_finding_negated_of_the_drug_is_a_stop_not_the_dr
     # drug_mentions stopped_after): a stop written on an active record, its end asked
     state, cards = _with_statement("finding-stop", text, "active", None)
     summary = card(cards, "patient-summary")
-    assert summary["summary"].startswith("HR+/HER2-low MBC, after 1 line(s)")
+    assert summary["summary"].startswith("HR+/HER2-low MBC, after 1 line")
     assert f"- Metastatic line 1: {regimen}, 2024-02-01 to {end}" in summary["detail"]
     assert "Currently on" not in summary["detail"]
 
@@ -434,7 +434,7 @@ def test_no_further_findings_of_the_drug_leave_it_given_and_current(text):
 @pytest.mark.parametrize("text", ["No further letrozole", "No further letrozole due to side effects"])
 def test_no_further_letrozole_alone_or_with_a_reason_is_still_a_stop(text):
     state, cards = _with_statement("no-further-stop", text, "active", None)
-    assert card(cards, "patient-summary")["summary"].startswith("HR+/HER2-low MBC, after 1 line(s)")
+    assert card(cards, "patient-summary")["summary"].startswith("HR+/HER2-low MBC, after 1 line")
 
 
 def test_without_letrozole_on_an_active_record_is_no_line_as_no_letrozole_is():
@@ -452,7 +452,7 @@ def test_a_stop_written_after_the_issues_with_the_drug_is_a_stop_whose_end_is_as
     # as "Letrozole stopped" is (drug_mentions stopped_after; CR C.2 step 1, gap therapy-stopped-in-text)
     state, cards = _with_statement("st-issues", text, "active", None)
     summary = card(cards, "patient-summary")
-    assert summary["summary"].startswith("HR+/HER2-low MBC, after 1 line(s)")
+    assert summary["summary"].startswith("HR+/HER2-low MBC, after 1 line")
     assert "Currently on letrozole" not in summary["detail"]
     assert f"MedicationStatement/st-issues-ms (letrozole, status 'active': '{text}')" in summary["detail"]
 
@@ -590,7 +590,7 @@ def test_not_now_after_the_drug_on_an_active_record_is_no_current_line_and_named
 def test_not_now_after_the_drug_on_a_completed_record_is_a_line_given_and_ended():
     state, cards = _with_statement("not-now-ended", "Letrozole: not now", "completed", "2025-05-20")
     summary = card(cards, "patient-summary")
-    assert summary["summary"].startswith("HR+/HER2-low MBC, after 1 line(s)")
+    assert summary["summary"].startswith("HR+/HER2-low MBC, after 1 line")
     assert "- Metastatic line 1: letrozole, 2024-02-01" in summary["detail"]
 
 

@@ -31,10 +31,10 @@ def _mbc(pid: str) -> FhirPatient:
 
 def test_a_her2_positive_summary_lists_no_genomic_line_or_menopause_gap_and_says_why_they_are_left_out():
     card = _summary(_mbc("hp").er("positive").pr("negative").her2("3+"))
-    assert card["summary"] == "Outside the HR+/HER2- MBC pathway: HER2-positive; 0 data gap(s)"
+    assert card["summary"] == "Outside the HR+/HER2- MBC pathway: HER2-positive; 0 data gaps"
     gaps = _gaps(card)
     assert gaps[0] == "- none in the ER, PR and HER2 results that place the patient outside the pathway"
-    assert gaps[1].endswith(" other gap(s) not listed: they bear only on the choice among HR+/HER2- regimens, "
+    assert gaps[1].endswith(" other gaps not listed: they bear only on the choice among HR+/HER2- regimens, "
                             "which does not apply to HER2-positive disease.")
     text = "\n".join(gaps)
     for unrelated in ("PIK3CA", "ESR1", "BRCA", "Menopausal", "ECOG", "HbA1c"):
@@ -47,7 +47,7 @@ def test_a_triple_negative_summary_keeps_only_the_receptor_gaps_that_could_chang
     gaps = _gaps(card)
     assert gaps[0].startswith("- HER2 IHC 2+ without ISH result. — Observation/")
     assert gaps[1].endswith("which does not apply to ER and PR negative disease.")
-    assert card["summary"].endswith("; 1 data gap(s)")
+    assert card["summary"].endswith("; 1 data gap")
 
 
 def test_an_ihc_0_without_sub_class_is_no_gap_off_the_pathway_as_step_0_reads_it_her2_negative_either_way():
@@ -309,4 +309,4 @@ def test_a_her2_positive_summary_without_a_metastasis_record_lists_the_metastati
     card = _summary(FhirPatient("hp-m").primary("2016-03-01").er("positive").pr("negative").her2("3+"))
     gaps = _gaps(card)
     assert gaps[0] == "- No metastatic site, M1 category or stage IV was found: metastatic status unknown."
-    assert card["summary"] == "Outside the HR+/HER2- MBC pathway: HER2-positive; 1 data gap(s)"
+    assert card["summary"] == "Outside the HR+/HER2- MBC pathway: HER2-positive; 1 data gap"

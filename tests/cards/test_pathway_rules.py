@@ -387,7 +387,7 @@ def test_sacituzumab_needs_endocrine_therapy_plus_two_more_metastatic_lines():
     cards = cards_for(two)
     assert "sacituzumab-govitecan" not in regimen_topics(cards)
     # the summary's "Not offered now" says what was needed, not only what was found
-    assert ("- Sacituzumab govitecan: 2 systemic line(s) for metastatic disease, at least 3 needed (line 1: "
+    assert ("- Sacituzumab govitecan: 2 systemic lines for metastatic disease, at least 3 needed (line 1: "
             in cards[0]["detail"])
     three = progressed(None, ("letrozole", "ribociclib"), ("capecitabine",), ("paclitaxel",))
     cards = cards_for(three)
@@ -798,7 +798,7 @@ def test_an_endocrine_naive_patient_after_first_line_chemotherapy_gets_ai_plus_c
     assert regimen_topics(cards)[0] == "ai-cdk46i"
     ai = card(cards, "ai-cdk46i")
     assert "initial endocrine-based therapy after chemotherapy" in ai["summary"]
-    assert "No endocrine-based therapy for metastatic disease yet, after 1 chemotherapy line(s)" in ai["detail"]
+    assert "No endocrine-based therapy for metastatic disease yet, after 1 chemotherapy line" in ai["detail"]
     assert recommended(ai) == ["letrozole", "ribociclib"]
 
 

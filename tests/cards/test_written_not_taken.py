@@ -33,7 +33,7 @@ def test_an_active_aromatase_inhibitor_record_written_as_not_taken_is_no_current
     # was: "HR+/HER2-low MBC, on line 1": the drug the text says is not taken read as given today
     cards = _cards_with_statement("nt-ai", text)
     summary = card(cards, "patient-summary")
-    assert summary["summary"].startswith("HR+/HER2-low MBC, after 1 line(s)")
+    assert summary["summary"].startswith("HR+/HER2-low MBC, after 1 line")
     assert ("their text writes the drug as stopped, not taken ('No letrozole') or as past use ('history of', "
             "'previous'), and no end before today is recorded: MedicationStatement/nt-ai-ms") in summary["detail"]
     assert f"status 'active': '{text}'" in summary["detail"]
@@ -63,7 +63,7 @@ def test_a_record_writing_a_drug_as_not_taken_beside_its_own_record_given_leaves
     state = p.state(AS_OF)
     cards = view(state)
     check_invariants(state, cards)
-    assert card(cards, "patient-summary")["summary"].startswith("HR+/HER2-low MBC, after 1 line(s)")
+    assert card(cards, "patient-summary")["summary"].startswith("HR+/HER2-low MBC, after 1 line")
 
 
 @pytest.mark.parametrize("text", ["Letrozole held", "Off letrozole for 2 weeks", "Letrozole 2.5 mg daily"])

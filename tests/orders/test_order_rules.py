@@ -263,7 +263,7 @@ def test_tdxd_and_dato_dxd_both_drafted_and_both_not_indicated_after_ild_on_tdxd
     assert cards[0]["summary"].startswith("Trastuzumab deruxtecan + datopotamab deruxtecan: after symptomatic ILD")
     summaries = [c["summary"] for c in cards]
     assert any(x.startswith("Trastuzumab deruxtecan: not indicated — ILD/pneumonitis began on") for x in summaries)
-    assert any(x.startswith("Datopotamab deruxtecan: not indicated — 0 chemotherapy line(s)") for x in summaries)
+    assert any(x.startswith("Datopotamab deruxtecan: not indicated — 0 chemotherapy lines") for x in summaries)
     offered = [s["label"] for c in cards for s in c.get("suggestions", [])]
     assert "Replace with Everolimus + exemestane" in offered
 
@@ -710,7 +710,7 @@ def test_first_line_chemotherapy_is_guideline_sequencing_not_a_label_contradicti
 def test_eribulin_without_its_label_pretreatment_is_not_indicated_and_says_which_requirement_is_missing():
     card = by_topic(run(after_first_line(base_state()), [draft("e", "eribulin")]), "order-not-indicated")
     assert card["summary"].startswith("Eribulin: not indicated — No anthracycline documented; no taxane documented; "
-                                      "0 chemotherapy line(s) for metastatic disease, at least 2")
+                                      "0 chemotherapy lines for metastatic disease, at least 2")
     assert ("at least 2 needed (none documented). Eribulin label: after an anthracycline and a taxane and >= 2 "
             "chemotherapy regimens for metastatic disease") in card["detail"]
 
@@ -838,7 +838,7 @@ def test_abemaciclib_alone_without_prior_metastatic_chemotherapy_is_a_warning_no
     assert card["indicator"] == "warning"
     assert card["summary"].startswith("Abemaciclib drafted without")
     assert "prior chemotherapy in the metastatic setting" in card["detail"]
-    assert "0 chemotherapy line(s) for metastatic disease" in card["detail"]
+    assert "0 chemotherapy lines for metastatic disease" in card["detail"]
     assert created_drugs(card["suggestions"][0])  # add the endocrine partner
 
 
@@ -898,7 +898,7 @@ def test_tdxd_first_line_by_label_b_relapse_within_6_months_of_adjuvant_chemothe
 
 def test_tdxd_first_line_without_either_label_route_is_not_indicated():
     card = by_topic(run(base_state(), [draft("t", "trastuzumab deruxtecan")]), "order-not-indicated")
-    assert "endocrine-based line(s) for metastatic disease" in card["detail"]
+    assert "0 endocrine-based lines for metastatic disease" in card["detail"]
     assert "No chemotherapy for metastatic disease and no relapse within 6 months" in card["detail"]
 
 
