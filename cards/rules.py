@@ -917,7 +917,6 @@ def _lines_fact(state: PatientState, ctx: Context, kind: str) -> tuple[int, str,
     return found
 
 
-
 def counted(n: int, noun: str) -> str:
     """ "1 line", "2 lines", "0 chemotherapy lines": a count as a clinician writes it, not the
     form-letter "line(s)" (DESIGN.md: cards are read at the point of care)."""
