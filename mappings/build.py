@@ -1008,9 +1008,12 @@ def _gaps(ctx: Ctx, d: Disease, er: ReceptorStatus, pr: ReceptorStatus, her2: HE
                                  "(e.g. an overall interpretation against the IHC score): HER2 status unknown.")
                 + others, her2.sources)
     elif cat == "unknown":
+        # with no HER2 record at all there is no "result" to describe: said as missing (au5: the
+        # gap spoke of an unreadable result while the card said "HER2: no result read")
         ctx.gap("her2-unknown",
                 "HER2 result without an IHC score, ISH or interpretation that can be read"
-                + (" (e.g. antigen 'Present'): HER2 status unknown." if her2.sources else "."),
+                " (e.g. antigen 'Present'): HER2 status unknown." if her2.sources else
+                "No HER2 result recorded: HER2 status unknown (testing, CR C.2 step 0).",
                 her2.sources)
     elif cat == "negative-unspecified":
         ctx.gap("her2-score-missing",

@@ -50,3 +50,12 @@ def test_the_diabetic_demo_patients_summary_does_not_call_metformin_an_unplaced_
     assert "metformin" in summary.lower()  # read as diabetes treatment
     gaps = summary.split("**Data gaps that limit the advice**")[1]
     assert "could not be placed" not in gaps and "medrx-1" not in gaps
+
+
+def test_a_patient_with_no_her2_record_is_told_no_her2_result_is_recorded_not_that_one_is_unreadable():
+    entry = next(e for e in INDEX if e["file"] == "receptor-status-unknown.json")
+    bundle = json.loads((DEMO_DIR / entry["file"]).read_text())
+    state = build_patient_state([e["resource"] for e in bundle["entry"]], entry["patient"])
+    gap = next(g for g in state.gaps if g.code == "her2-unknown")
+    assert gap.message.startswith("No HER2 result recorded"), gap.message
+    assert "without an IHC score" not in gap.message
