@@ -322,7 +322,16 @@ def _esr1_coded(pid: str, system: str, code: str, display: str | None = None):
     return run(p)
 
 
-@pytest.mark.parametrize("system", ["http://lab.example.org/results", "urn:oid:1.2.3.4"])
+@pytest.mark.parametrize("system", [
+    "http://lab.example.org/results", "urn:oid:1.2.3.4",
+    # a local system whose name only contains the HL7 one's, or an OID under or around it: the
+    # system was matched by substring ('observationinterpretation' in the URL, '2.16.840.1.113883.5.83'
+    # in the OID), a lab's 'Not done' read 'ESR1 not detected' (FHIR R4 Coding.system: the system
+    # is the URI that identifies the code system, as a whole)
+    "http://lab.example.org/fhir/CodeSystem/ObservationInterpretation",
+    "http://lab.example.org/v3-ObservationInterpretation-local",
+    "urn:oid:2.16.840.1.113883.5.83.99",
+])
 def test_a_local_nd_answer_meaning_not_done_is_no_esr1_negative_and_the_esr1_test_is_asked(system):
     # the HL7 v3 ObservationInterpretation code ND (Not detected) was read under any system: a
     # lab's own "ND" (Not done) read 'ESR1 not detected', elacestrant refused and no ESR1 test
