@@ -1525,7 +1525,15 @@ def _written_date_span(m: re.Match[str]) -> tuple[dt.date, dt.date | None]:
 
 
 def _within(inner: tuple[dt.date, dt.date | None], outer: tuple[dt.date, dt.date | None]) -> bool:
+    if _either_order(outer):  # "12/03/2024" is two days, not the days between: only they agree with it
+        return inner[1] is None and inner[0] in outer
     return outer[0] <= inner[0] and (inner[1] or inner[0]) <= (outer[1] or outer[0])
+
+
+def _either_order(span: tuple[dt.date, dt.date | None]) -> bool:
+    """A day and month written in either order ("12/03/2024": 2024-03-12 or 2024-12-03): the
+    only span _written_date_span gives that is no whole year or month."""
+    return span[1] is not None and date_written(*span).startswith("between ")
 
 
 def _a_day(year: int, month: int, day: int) -> dt.date | None:
@@ -1553,8 +1561,11 @@ def _finding_dated(text: str, date: dt.date | None, last: dt.date | None, negati
     if told == "past":
         return None, None, ("told as a past finding with no date of its own: when it was found is unknown, "
                             "read as undated, not as of the report's date")
-    if any((end or first) >= date for first, end in told):
-        return date, last, ""  # the words' date reaches the report's: the report's date stands
+    # the words' date reaches the report's: the report's date stands; a day and month in either
+    # order only when its earlier reading does too ("10/04/2025" in a June 2025 report: 10 April
+    # may be the finding's, October 4 cannot; not read the hopeful way, CR C.3 row 18)
+    if any((first if _either_order((first, end)) else end or first) >= date for first, end in told):
+        return date, last, ""
     # dates that agree ("12 March 2024 ... March 2024"): the narrowest
     told = tuple(t for t in told if not any(o != t and _within(o, t) for o in told))
     if len(told) > 1:
@@ -1563,7 +1574,7 @@ def _finding_dated(text: str, date: dt.date | None, last: dt.date | None, negati
                             "read as undated, not as of the report's date")
     (first, end), = told
     written = date_written(first, end)
-    if written.startswith("between "):  # day and month in either order
+    if _either_order((first, end)):
         return first, end, (f"its words date it {written} (day and month order not stated): read as of that span, "
                             "not of the report's date")
     return first, end, f"its words date it {written}: read as of {written}, not of the report's date"

@@ -114,6 +114,35 @@ def test_an_esr1_finding_dated_day_and_month_in_either_order_is_read_as_that_spa
             f"month order not stated): read as of that span, not of the report's date ('{words}')") in detail
 
 
+def test_an_esr1_finding_dated_day_and_month_in_either_order_one_reading_after_the_report_asks_an_esr1_re_test():
+    # "10/04/2025" in a 2025-06-01 report: 10 April (before the 2025-05-20 progression) or
+    # October 4 (after the report). Its later reading reaching the report's date let the report's
+    # date stand: 'ESR1 result current: yes', no re-test; one reading is stale, the data do not
+    # say which, so not read the hopeful way (CR C.3 row 18; DESIGN: ambiguous data)
+    words = "ESR1 D538G detected (ctDNA, 10/04/2025)"
+    state, cards = _result_text("p-esr1-dmy-report", "ESR1 mutation", words)
+    assert state.biomarkers.esr1_current is False
+    assert "test-esr1" in ordered_tests(cards)
+    detail = _summary(cards)
+    assert "- ESR1 detected (significance not reported, between 2025-04-10 and 2025-10-04)" in detail
+    assert ("ESR1 finding in a report of 2025-06-01: its words date it between 2025-04-10 and 2025-10-04 (day and "
+            f"month order not stated): read as of that span, not of the report's date ('{words}')") in detail
+
+
+def test_a_month_between_the_two_readings_of_a_day_and_month_date_is_another_date_and_the_finding_undated():
+    # "01/08/2025" is 1 August or January 8, never June: "June 2025" was taken to agree with it
+    # (as if inside a span of every day between), the finding read as of June 2025, current at
+    # the 2025-05-20 progression and no re-test asked; two dates that do not agree (CR C.3 row 18)
+    words = "ESR1 D538G (ctDNA, 01/08/2025); ESR1 D538G detected (ctDNA, June 2025)"
+    state, cards = _result_text("p-esr1-dmy-month", "ESR1 mutation", words, on="2025-09-01")
+    assert state.biomarkers.esr1_current is False
+    assert "test-esr1" in ordered_tests(cards)
+    detail = _summary(cards)
+    assert "- ESR1 detected (significance not reported, date unknown)" in detail
+    assert ("ESR1 finding in a report of 2025-09-01: its words write several dates (between 2025-01-08 and "
+            "2025-08-01, 2025-06) and do not say which is the finding's") in detail
+
+
 def test_an_esr1_finding_whose_words_write_several_earlier_dates_is_undated_and_asks_an_esr1_re_test():
     # two dates, both before the report: which is the finding's is not said; read as the
     # report's date, 'ESR1 result current: yes' at a progression both dates precede (CR C.3 row 18)
