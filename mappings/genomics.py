@@ -1555,6 +1555,8 @@ def _finding_dated(text: str, date: dt.date | None, last: dt.date | None, negati
     what is named; '' when the report's date stands). A negative (`negative`) is dated by a date
     written beside it only: "past" words there tell of something else ("no ESR1 mutation; history
     of ...")."""
+    if negative:
+        text = _own_clauses_of_a_negative(text)
     told = None if _a_finding_stated_undated_beside_a_dated_one(text) else _finding_dated_by_text(text)
     if told is None or date is None or (negative and told == "past"):
         return date, last, ""
@@ -1578,6 +1580,22 @@ def _finding_dated(text: str, date: dt.date | None, last: dt.date | None, negati
         return first, end, (f"its words date it {written} (day and month order not stated): read as of that span, "
                             "not of the report's date")
     return first, end, f"its words date it {written}: read as of {written}, not of the report's date"
+
+
+# words of a clause telling of an earlier test ("compared with prior (tissue, 2019)")
+_EARLIER_TEST = re.compile(r"\b(?:prior|previous(?:ly)?|earlier)\b")
+
+
+def _own_clauses_of_a_negative(text: str) -> str:
+    """The words that may date a negative: not a clause stating a finding or telling of an earlier
+    test ("No ESR1 mutation detected. Previously ESR1 Y537S detected (ctDNA, 2023)", "ESR1 not
+    detected; compared with prior (tissue, 2019)"): its date is that finding's or test's, not the
+    negative's (CR C.3 row 18: a result is dated by its own specimen)."""
+    clauses = _CLAUSE_SPLIT.split(text)
+    # (a clause stating the negative is its own: "ESR1 not detected on prior tissue (2019)")
+    own = [c for c in clauses if (said := _text_result(c.lower())) == "not-detected"
+           or not (said == "detected" or _EARLIER_TEST.search(c.lower()) or _PAST_FINDING_TOLD.search(c.lower()))]
+    return text if len(own) == len(clauses) else " | ".join(own)
 
 
 def _a_finding_stated_undated_beside_a_dated_one(text: str) -> bool:

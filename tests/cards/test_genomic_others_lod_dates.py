@@ -173,6 +173,22 @@ def test_an_esr1_negative_dated_in_its_words_before_the_progression_is_not_curre
             f"not of the report's date ('{words}')") in detail
 
 
+@pytest.mark.parametrize("words", [
+    "No ESR1 mutation detected. Previously ESR1 Y537S detected (ctDNA, 2023)",
+    "ESR1 not detected; compared with prior (tissue, 2019)",
+])
+def test_an_esr1_negative_beside_the_dated_words_of_an_earlier_finding_or_test_is_of_the_report_s_date(words):
+    # the date of the earlier finding or test dated this report's negative: 'ESR1 not detected
+    # (2023)', 'ESR1 result current: no' and a re-test asked of a result taken after the
+    # 2025-05-20 progression (CR C.3 row 18: a result is dated by its own specimen)
+    state, cards = _result_text("p-esr1-neg-prior", "ESR1 mutation", words)
+    assert state.biomarkers.esr1_current is True
+    assert "test-esr1" not in ordered_tests(cards)
+    detail = _summary(cards)
+    assert "- ESR1 not detected (2025-06-01)" in detail
+    assert "ESR1 negative result in a report of" not in detail
+
+
 def test_an_esr1_finding_whose_words_give_a_day_after_the_progression_is_current_and_dated_that_day():
     # "(ctDNA 2025-05-25)" was read as May 2025 from its first day, before the 2025-05-20
     # progression: 'ESR1 result current: no' and a re-test asked of a sample drawn after it (CR C.3 row 18)
