@@ -1466,14 +1466,25 @@ _DATE_WITH_MONTH = (rf"\d{{1,2}}[/.]\d{{1,2}}[/.]{_YEAR}"
 _DATE_CLOSES_PIECE = r"(?=\s*(?:[),;|]|\.(?:\s|$)|$))"
 _DATED_SPECIMEN_OR_TEST = ("ctdna", "cfdna", "plasma", "blood", "tissue", "biopsy", "sample", "specimen",
                            "test", "assay", "panel", "ngs", "report", "collected", "drawn")
+# the words a finding's date may follow after a bare space: its gene, its variant ("D538G",
+# "c.1613A>G", "p.L536fs"), a word of its result, or the specimen or test (each a fixed-width
+# lookbehind)
+_AFTER_FINDING_WORDS = "(?:" + "|".join(
+    [rf"(?<=\b{w} )" for w in (*sorted(T.GENES), *_DATED_SPECIMEN_OR_TEST, "detected", "mutation", "mutations",
+                                "mutated", "variant", "alteration", "positive", "identified", "found", "present")]
+    + [r"(?<=\d[a-z] )", r"(?<=>[a-z] )", r"(?<=\dfs )"]) + ")"
 _WRITTEN_DATE = re.compile(r"(?:(?<=\()|(?<=, )|(?<=\bin )|(?<=\bon )|(?<=\bfrom )|(?<=\bdated )|(?<=\bsince )"
                            # ... or closing a bracket after the specimen or test it dates ("(ctDNA 2023-11)"),
                            # not after any word: "(COSMIC 2019)" is a database's release (FHIR R4
                            # Specimen.collection.collected: the date is the specimen's)
                            r"|(?:" + "|".join(rf"(?<=\b{w} )" for w in _DATED_SPECIMEN_OR_TEST) + r")"
                            rf"(?=(?:{_DATE_WITH_MONTH}|{_YEAR})\s*\))"
-                           # ... or a date naming its month after a bare space ("ESR1 mutation 2024-03")
-                           rf"|(?<=[a-z0-9] )(?=(?:{_DATE_WITH_MONTH}){_DATE_CLOSES_PIECE}))"
+                           # ... or a date naming its month after a bare space, right after the finding's
+                           # own words ("ESR1 mutation 2024-03", "ESR1 D538G detected 03/2024") or the
+                           # specimen or test it dates, not after another thing a report dates ("Assay
+                           # validated 03/2021", "ClinVar 2024-03", "reviewed 2024-03")
+                           # (the date looked for first: cheaper than the words before it)
+                           rf"|(?<= )(?=(?:{_DATE_WITH_MONTH}){_DATE_CLOSES_PIECE}){_AFTER_FINDING_WORDS})"
                            rf"(?:{_DATE_FORMS}){_DATE_CLOSES_PIECE}", re.IGNORECASE)
 # a finding re-stated as the patient's past ("History of ESR1 mutation", "known ESR1 mutation",
 # "previously detected"): a result of an earlier test, its date not written

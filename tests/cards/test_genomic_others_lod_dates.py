@@ -212,6 +212,21 @@ def test_an_esr1_finding_told_as_past_with_no_date_is_undated_and_asks_an_esr1_r
             f"found is unknown, read as undated, not as of the report's date ('{words}')") in detail
 
 
+@pytest.mark.parametrize("words", [
+    "ESR1 D538G detected; classified per ClinVar 2024-03",
+    "ESR1 D538G detected. Assay validated 03/2021",
+    "ESR1 D538G detected (ctDNA), reviewed 2024-03",
+])
+def test_an_esr1_finding_beside_a_date_of_something_else_after_a_bare_space_stays_current(words):
+    # a month date after any bare space was read as the finding's: a database release, an assay's
+    # validation or a review dated this report's finding, 'ESR1 result current: no' and a re-test
+    # asked of a result taken after the 2025-05-20 progression (CR C.3 row 18: the specimen's date)
+    state, cards = _result_text("p-esr1-other-date", "ESR1 mutation", words)
+    assert state.biomarkers.esr1_current is True
+    assert "test-esr1" not in ordered_tests(cards)
+    assert "- ESR1 detected (significance not reported, 2025-06-01)" in _summary(cards)
+
+
 @pytest.mark.parametrize("words", ["ESR1 D538G detected (2025)", "ESR1 D538G detected, 2000 reads",
                                    "ESR1 D538G detected (ctDNA, June 2025)", "ESR1 D538G detected 2025-06"])
 def test_an_esr1_finding_with_no_earlier_date_in_its_words_stays_current(words):
