@@ -1466,14 +1466,25 @@ _DATE_WITH_MONTH = (rf"\d{{1,2}}[/.]\d{{1,2}}[/.]{_YEAR}"
 _DATE_CLOSES_PIECE = r"(?=\s*(?:[),;|]|\.(?:\s|$)|$))"
 _DATED_SPECIMEN_OR_TEST = ("ctdna", "cfdna", "plasma", "blood", "tissue", "biopsy", "sample", "specimen",
                            "test", "assay", "panel", "ngs", "report", "collected", "drawn")
+# the words a finding's date may follow after a bare space: its gene, its variant ("D538G",
+# "c.1613A>G", "p.L536fs"), a word of its result, or the specimen or test (each a fixed-width
+# lookbehind)
+_AFTER_FINDING_WORDS = "(?:" + "|".join(
+    [rf"(?<=\b{w} )" for w in (*sorted(T.GENES), *_DATED_SPECIMEN_OR_TEST, "detected", "mutation", "mutations",
+                                "mutated", "variant", "alteration", "positive", "identified", "found", "present")]
+    + [r"(?<=\d[a-z] )", r"(?<=>[a-z] )", r"(?<=\dfs )"]) + ")"
 _WRITTEN_DATE = re.compile(r"(?:(?<=\()|(?<=, )|(?<=\bin )|(?<=\bon )|(?<=\bfrom )|(?<=\bdated )|(?<=\bsince )"
                            # ... or closing a bracket after the specimen or test it dates ("(ctDNA 2023-11)"),
                            # not after any word: "(COSMIC 2019)" is a database's release (FHIR R4
                            # Specimen.collection.collected: the date is the specimen's)
                            r"|(?:" + "|".join(rf"(?<=\b{w} )" for w in _DATED_SPECIMEN_OR_TEST) + r")"
                            rf"(?=(?:{_DATE_WITH_MONTH}|{_YEAR})\s*\))"
-                           # ... or a date naming its month after a bare space ("ESR1 mutation 2024-03")
-                           rf"|(?<=[a-z0-9] )(?=(?:{_DATE_WITH_MONTH}){_DATE_CLOSES_PIECE}))"
+                           # ... or a date naming its month after a bare space, right after the finding's
+                           # own words ("ESR1 mutation 2024-03", "ESR1 D538G detected 03/2024") or the
+                           # specimen or test it dates, not after another thing a report dates ("Assay
+                           # validated 03/2021", "ClinVar 2024-03", "reviewed 2024-03")
+                           # (the date looked for first: cheaper than the words before it)
+                           rf"|(?<= )(?=(?:{_DATE_WITH_MONTH}){_DATE_CLOSES_PIECE}){_AFTER_FINDING_WORDS})"
                            rf"(?:{_DATE_FORMS}){_DATE_CLOSES_PIECE}", re.IGNORECASE)
 # a finding re-stated as the patient's past ("History of ESR1 mutation", "known ESR1 mutation",
 # "previously detected"): a result of an earlier test, its date not written
@@ -1525,7 +1536,15 @@ def _written_date_span(m: re.Match[str]) -> tuple[dt.date, dt.date | None]:
 
 
 def _within(inner: tuple[dt.date, dt.date | None], outer: tuple[dt.date, dt.date | None]) -> bool:
+    if _either_order(outer):  # "12/03/2024" is two days, not the days between: only they agree with it
+        return inner[1] is None and inner[0] in outer
     return outer[0] <= inner[0] and (inner[1] or inner[0]) <= (outer[1] or outer[0])
+
+
+def _either_order(span: tuple[dt.date, dt.date | None]) -> bool:
+    """A day and month written in either order ("12/03/2024": 2024-03-12 or 2024-12-03): the
+    only span _written_date_span gives that is no whole year or month."""
+    return span[1] is not None and date_written(*span).startswith("between ")
 
 
 def _a_day(year: int, month: int, day: int) -> dt.date | None:
@@ -1547,14 +1566,19 @@ def _finding_dated(text: str, date: dt.date | None, last: dt.date | None, negati
     what is named; '' when the report's date stands). A negative (`negative`) is dated by a date
     written beside it only: "past" words there tell of something else ("no ESR1 mutation; history
     of ...")."""
+    if negative:
+        text = _own_clauses_of_a_negative(text)
     told = None if _a_finding_stated_undated_beside_a_dated_one(text) else _finding_dated_by_text(text)
     if told is None or date is None or (negative and told == "past"):
         return date, last, ""
     if told == "past":
         return None, None, ("told as a past finding with no date of its own: when it was found is unknown, "
                             "read as undated, not as of the report's date")
-    if any((end or first) >= date for first, end in told):
-        return date, last, ""  # the words' date reaches the report's: the report's date stands
+    # the words' date reaches the report's: the report's date stands; a day and month in either
+    # order only when its earlier reading does too ("10/04/2025" in a June 2025 report: 10 April
+    # may be the finding's, October 4 cannot; not read the hopeful way, CR C.3 row 18)
+    if any((first if _either_order((first, end)) else end or first) >= date for first, end in told):
+        return date, last, ""
     # dates that agree ("12 March 2024 ... March 2024"): the narrowest
     told = tuple(t for t in told if not any(o != t and _within(o, t) for o in told))
     if len(told) > 1:
@@ -1563,10 +1587,26 @@ def _finding_dated(text: str, date: dt.date | None, last: dt.date | None, negati
                             "read as undated, not as of the report's date")
     (first, end), = told
     written = date_written(first, end)
-    if written.startswith("between "):  # day and month in either order
+    if _either_order((first, end)):
         return first, end, (f"its words date it {written} (day and month order not stated): read as of that span, "
                             "not of the report's date")
     return first, end, f"its words date it {written}: read as of {written}, not of the report's date"
+
+
+# words of a clause telling of an earlier test ("compared with prior (tissue, 2019)")
+_EARLIER_TEST = re.compile(r"\b(?:prior|previous(?:ly)?|earlier)\b")
+
+
+def _own_clauses_of_a_negative(text: str) -> str:
+    """The words that may date a negative: not a clause stating a finding or telling of an earlier
+    test ("No ESR1 mutation detected. Previously ESR1 Y537S detected (ctDNA, 2023)", "ESR1 not
+    detected; compared with prior (tissue, 2019)"): its date is that finding's or test's, not the
+    negative's (CR C.3 row 18: a result is dated by its own specimen)."""
+    clauses = _CLAUSE_SPLIT.split(text)
+    # (a clause stating the negative is its own: "ESR1 not detected on prior tissue (2019)")
+    own = [c for c in clauses if (said := _text_result(c.lower())) == "not-detected"
+           or not (said == "detected" or _EARLIER_TEST.search(c.lower()) or _PAST_FINDING_TOLD.search(c.lower()))]
+    return text if len(own) == len(clauses) else " | ".join(own)
 
 
 def _a_finding_stated_undated_beside_a_dated_one(text: str) -> bool:

@@ -84,12 +84,17 @@ for _e in CODES["answers"]:
 # something else ("ND" Not done): read only under its own system, or a coding with none, as it
 # is written (FHIR R4 Coding.code "a symbol in syntax defined by the system"; HL7 v3 codes are
 # case sensitive). The system as R4 (terminology.hl7.org), STU3 (hl7.org/fhir/v3/...) or its
-# OID (FHIR R4 v3-ObservationInterpretation: OID 2.16.840.1.113883.5.83) writes it.
-_ANSWER_OWN_SYSTEM: dict[str, tuple[str, ...]] = {}
+# OID (FHIR R4 v3-ObservationInterpretation: OID 2.16.840.1.113883.5.83) writes it. The whole
+# URI, not a part of it: a lab's ".../CodeSystem/ObservationInterpretation" or an OID under
+# the HL7 one is another system (FHIR R4 Coding.system: the identity of the code system).
+_V3_R4_PREFIX, _V3_STU3_PREFIX = "http://terminology.hl7.org/CodeSystem/v3-", "http://hl7.org/fhir/v3/"
+_ANSWER_OWN_SYSTEM: dict[str, frozenset[str]] = {}
 for _e in CODES["answers"]:
     if _e["system"] not in ("loinc", "snomed"):
-        _ANSWER_OWN_SYSTEM[str(_e["code"])] = tuple(
-            n.lower() for n in [_e["system"].rsplit("/", 1)[-1].removeprefix("v3-")] + list(_e.get("system_oids", [])))
+        _uris = [_e["system"]] + [f"urn:oid:{o}" for o in _e.get("system_oids", [])] + list(_e.get("system_oids", []))
+        if _e["system"].startswith(_V3_R4_PREFIX):  # its STU3 URI (FHIR STU3 v3 code systems)
+            _uris.append(_V3_STU3_PREFIX + _e["system"].removeprefix(_V3_R4_PREFIX))
+        _ANSWER_OWN_SYSTEM[str(_e["code"])] = frozenset(u.lower() for u in _uris)
 
 RECEPTOR_CONDITIONS: dict[str, dict[str, str]] = {
     norm_icd(e["code"]): {k: v for k, v in e.items() if k in ("er", "pr", "hr", "her2")}
@@ -257,7 +262,7 @@ def answer_lookup(table: dict[str, Any], system: str, code: str | None) -> Any:
     if found is None and system == LOINC:
         found = table.get(code.upper())
     own = _ANSWER_OWN_SYSTEM.get(code)
-    if found is not None and own and system and not any(name in system.lower() for name in own):
+    if found is not None and own and system and system.strip().rstrip("/").lower() not in own:
         return None  # a local "ND" (Not done) is no v3 ND (Not detected)
     return found
 

@@ -114,6 +114,35 @@ def test_an_esr1_finding_dated_day_and_month_in_either_order_is_read_as_that_spa
             f"month order not stated): read as of that span, not of the report's date ('{words}')") in detail
 
 
+def test_an_esr1_finding_dated_day_and_month_in_either_order_one_reading_after_the_report_asks_an_esr1_re_test():
+    # "10/04/2025" in a 2025-06-01 report: 10 April (before the 2025-05-20 progression) or
+    # October 4 (after the report). Its later reading reaching the report's date let the report's
+    # date stand: 'ESR1 result current: yes', no re-test; one reading is stale, the data do not
+    # say which, so not read the hopeful way (CR C.3 row 18; DESIGN: ambiguous data)
+    words = "ESR1 D538G detected (ctDNA, 10/04/2025)"
+    state, cards = _result_text("p-esr1-dmy-report", "ESR1 mutation", words)
+    assert state.biomarkers.esr1_current is False
+    assert "test-esr1" in ordered_tests(cards)
+    detail = _summary(cards)
+    assert "- ESR1 detected (significance not reported, between 2025-04-10 and 2025-10-04)" in detail
+    assert ("ESR1 finding in a report of 2025-06-01: its words date it between 2025-04-10 and 2025-10-04 (day and "
+            f"month order not stated): read as of that span, not of the report's date ('{words}')") in detail
+
+
+def test_a_month_between_the_two_readings_of_a_day_and_month_date_is_another_date_and_the_finding_undated():
+    # "01/08/2025" is 1 August or January 8, never June: "June 2025" was taken to agree with it
+    # (as if inside a span of every day between), the finding read as of June 2025, current at
+    # the 2025-05-20 progression and no re-test asked; two dates that do not agree (CR C.3 row 18)
+    words = "ESR1 D538G (ctDNA, 01/08/2025); ESR1 D538G detected (ctDNA, June 2025)"
+    state, cards = _result_text("p-esr1-dmy-month", "ESR1 mutation", words, on="2025-09-01")
+    assert state.biomarkers.esr1_current is False
+    assert "test-esr1" in ordered_tests(cards)
+    detail = _summary(cards)
+    assert "- ESR1 detected (significance not reported, date unknown)" in detail
+    assert ("ESR1 finding in a report of 2025-09-01: its words write several dates (between 2025-01-08 and "
+            "2025-08-01, 2025-06) and do not say which is the finding's") in detail
+
+
 def test_an_esr1_finding_whose_words_write_several_earlier_dates_is_undated_and_asks_an_esr1_re_test():
     # two dates, both before the report: which is the finding's is not said; read as the
     # report's date, 'ESR1 result current: yes' at a progression both dates precede (CR C.3 row 18)
@@ -144,6 +173,22 @@ def test_an_esr1_negative_dated_in_its_words_before_the_progression_is_not_curre
             f"not of the report's date ('{words}')") in detail
 
 
+@pytest.mark.parametrize("words", [
+    "No ESR1 mutation detected. Previously ESR1 Y537S detected (ctDNA, 2023)",
+    "ESR1 not detected; compared with prior (tissue, 2019)",
+])
+def test_an_esr1_negative_beside_the_dated_words_of_an_earlier_finding_or_test_is_of_the_report_s_date(words):
+    # the date of the earlier finding or test dated this report's negative: 'ESR1 not detected
+    # (2023)', 'ESR1 result current: no' and a re-test asked of a result taken after the
+    # 2025-05-20 progression (CR C.3 row 18: a result is dated by its own specimen)
+    state, cards = _result_text("p-esr1-neg-prior", "ESR1 mutation", words)
+    assert state.biomarkers.esr1_current is True
+    assert "test-esr1" not in ordered_tests(cards)
+    detail = _summary(cards)
+    assert "- ESR1 not detected (2025-06-01)" in detail
+    assert "ESR1 negative result in a report of" not in detail
+
+
 def test_an_esr1_finding_whose_words_give_a_day_after_the_progression_is_current_and_dated_that_day():
     # "(ctDNA 2025-05-25)" was read as May 2025 from its first day, before the 2025-05-20
     # progression: 'ESR1 result current: no' and a re-test asked of a sample drawn after it (CR C.3 row 18)
@@ -165,6 +210,21 @@ def test_an_esr1_finding_told_as_past_with_no_date_is_undated_and_asks_an_esr1_r
     assert "- ESR1 detected (significance not reported, date unknown)" in detail
     assert ("ESR1 finding in a report of 2025-06-01: told as a past finding with no date of its own: when it was "
             f"found is unknown, read as undated, not as of the report's date ('{words}')") in detail
+
+
+@pytest.mark.parametrize("words", [
+    "ESR1 D538G detected; classified per ClinVar 2024-03",
+    "ESR1 D538G detected. Assay validated 03/2021",
+    "ESR1 D538G detected (ctDNA), reviewed 2024-03",
+])
+def test_an_esr1_finding_beside_a_date_of_something_else_after_a_bare_space_stays_current(words):
+    # a month date after any bare space was read as the finding's: a database release, an assay's
+    # validation or a review dated this report's finding, 'ESR1 result current: no' and a re-test
+    # asked of a result taken after the 2025-05-20 progression (CR C.3 row 18: the specimen's date)
+    state, cards = _result_text("p-esr1-other-date", "ESR1 mutation", words)
+    assert state.biomarkers.esr1_current is True
+    assert "test-esr1" not in ordered_tests(cards)
+    assert "- ESR1 detected (significance not reported, 2025-06-01)" in _summary(cards)
 
 
 @pytest.mark.parametrize("words", ["ESR1 D538G detected (2025)", "ESR1 D538G detected, 2000 reads",
@@ -322,7 +382,16 @@ def _esr1_coded(pid: str, system: str, code: str, display: str | None = None):
     return run(p)
 
 
-@pytest.mark.parametrize("system", ["http://lab.example.org/results", "urn:oid:1.2.3.4"])
+@pytest.mark.parametrize("system", [
+    "http://lab.example.org/results", "urn:oid:1.2.3.4",
+    # a local system whose name only contains the HL7 one's, or an OID under or around it: the
+    # system was matched by substring ('observationinterpretation' in the URL, '2.16.840.1.113883.5.83'
+    # in the OID), a lab's 'Not done' read 'ESR1 not detected' (FHIR R4 Coding.system: the system
+    # is the URI that identifies the code system, as a whole)
+    "http://lab.example.org/fhir/CodeSystem/ObservationInterpretation",
+    "http://lab.example.org/v3-ObservationInterpretation-local",
+    "urn:oid:2.16.840.1.113883.5.83.99",
+])
 def test_a_local_nd_answer_meaning_not_done_is_no_esr1_negative_and_the_esr1_test_is_asked(system):
     # the HL7 v3 ObservationInterpretation code ND (Not detected) was read under any system: a
     # lab's own "ND" (Not done) read 'ESR1 not detected', elacestrant refused and no ESR1 test
