@@ -506,6 +506,14 @@ def drafts_noun(orders) -> str:
     return nouns.pop() if len(nouns) == 1 else "draft"
 
 
+_COUNT_WORDS = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
+
+
+def _count_word(n: int) -> str:
+    """'three' for 3 (the summaries count drugs in words: 'three CDK4/6 inhibitors')."""
+    return _COUNT_WORDS[n] if n < len(_COUNT_WORDS) else str(n)
+
+
 def drafted_words(noun: str) -> str:
     """The drafts_noun as a "not checked" card names them: "draft", else "drafted <noun>"."""
     return "draft" if noun == "draft" else f"drafted {noun}"
@@ -1018,15 +1026,52 @@ class _Checker:
         summary = (f"{extra_label} drafted with {kept_label}: "
                    + (f"no labelled regimen combines them — {reasons[0]}" if reasons[0].startswith("two")
                       else reasons[0]))
-        if len(reasons) > 1 and all(r.startswith("two") for r in reasons):
-            # two regimens drafted at once (letrozole + palbociclib and fulvestrant + abemaciclib):
-            # two CDK4/6 inhibitors and two endocrine agents, each said (the first alone, clipped,
-            # hid the second); the drugs named only when all fit (labels B.1-B.14, CR C.2)
-            head = f"{extra_label} drafted with {kept_label}: "
-            facts = " and ".join(dict.fromkeys(r.split(" (")[0] for r in reasons))
-            summary = next(s for s in (head + "no labelled regimen combines them — " + "; ".join(reasons),
-                                       head + facts + " — no label combines them", head + facts)
-                           if len(s) <= MAX_SUMMARY or s == head + facts)
+        if len(reasons) > 1:
+            summary = self._extra_drug_summary(extra_label, kept_label, drafted, extra, reasons, endocrine, class_names)
+        return [self._not_indicated_topic_card(reg, summary, lines, suggestions)]
+
+    @staticmethod
+    def _extra_drug_summary(extra_label: str, kept_label: str, drafted: list[str], extra: list[str],
+                            reasons: list[str], endocrine: set[str], class_names: dict) -> str:
+        """The extra-drug summary when several drugs are extra: each fact said, counted over the drafts
+        (three whole regimens at once: 'three CDK4/6 inhibitors and three endocrine agents', not
+        'two ...'), and a drug no labelled regimen adds named as such (two CDK4/6 inhibitors plus
+        alpelisib); as many facts as fit in the summary (DESIGN.md: 140 characters), the drugs
+        named before them only when all fit, the rest in the detail (labels B.1-B.14: one
+        endocrine agent, one drug of each class; CR C.2)."""
+        # the drugs each 'two <class>' fact is about, counted over every draft
+        groups: dict[str, list[str]] = {}
+        adds: list[str] = []
+        for n, r in zip(extra, reasons):
+            cls = DRUGS[n].drug_class
+            if r.startswith("two endocrine agents"):
+                groups["endocrine agents"] = [k for k in drafted if DRUGS[k].drug_class in endocrine]
+            elif r.startswith("two "):
+                groups[class_names.get(cls, cls + " drugs")] = [k for k in drafted if DRUGS[k].drug_class == cls]
+            else:
+                adds.append(n)
+        if "endocrine agents" in groups:
+            # two aromatase inhibitors beside fulvestrant: all of them are the endocrine agents counted
+            groups = {g: ds for g, ds in groups.items()
+                      if g == "endocrine agents" or not set(ds) <= set(groups["endocrine agents"])}
+        counts = [f"{_count_word(len(ds))} {g}" for g, ds in groups.items()]
+        facts = ([" and ".join(counts)] if counts else []) + (
+            [f"no labelled regimen adds {' or '.join(adds)}"] if adds else [])
+        head = f"{extra_label} drafted with {kept_label}: "
+        short_head = f"{upper_first(_count_word(len(drafted)))} drugs drafted together: "
+        if len({r.split(' (')[0] for r in reasons}) == len(reasons) and all(len(ds) == 2 for ds in groups.values()):
+            full = head + "no labelled regimen combines them — " + "; ".join(reasons)
+            if len(full) <= MAX_SUMMARY:
+                return full
+        for k in range(len(facts), 0, -1):
+            said = "; ".join(facts[:k])
+            ends = [" — no label combines them", ""] if not adds else [""]
+            for h in (head, short_head):
+                for end in ends:
+                    if len(h + said + end) <= MAX_SUMMARY:
+                        return h + said + end
+        return clip(short_head + facts[0], MAX_SUMMARY)
+
         return [self._not_indicated_topic_card(reg, summary, lines, suggestions)]
 
     # -- a drafted drug beside an active drug of its class ---------------------

@@ -407,8 +407,8 @@ from mappings.context import Ctx
 from mappings.disease import build_disease, visceral_crisis_currency
 from mappings.factors import build_factors
 from mappings.fhir import (
-    as_list, obs_date, cc_as_written, clinical_status_miscased, codings, do_not_perform, is_loinc, printable_clip, ref_id,
-    ref_str, ref_type_and_id,
+    as_list, obs_date, cc_as_written, clinical_status_miscased, codings, contained_resource, do_not_perform, is_loinc,
+    printable_clip, ref_id, ref_str, ref_type_and_id,
     status_code,
 )
 from mappings import tables as T
@@ -1242,9 +1242,31 @@ def _read_draft_order(r: dict, rtype: str, index: dict, patient_id: str | None, 
 # MedicationRequest.reasonCode: "reason or indication for ordering"; .reasonReference: the
 # "condition or observation that supports why the prescription is being written", read by its
 # display, Reference.display "text alternative for the resource", as the therapy history reads a
-# record's (mappings/disease.py, factors.py); .note; .statusReason), in the order a card quotes
-# the first that states a progression
+# record's (mappings/disease.py, factors.py), or without one, when it names a Condition /
+# Observation the draft contains ('#c1': FHIR R4 Resource.contained, Reference.reference), by that
+# resource's code (CodeableConcept text / coding display / code); a reference to a resource
+# elsewhere without a display stays unread (no fetch on the order path); .note; .statusReason), in
+# the order a card quotes the first that states a progression
 _DRAFT_REASON_ELEMENTS = ("reasonCode", "reasonReference", "note", "statusReason")
+_CONTAINED_REASON_TYPES = ("Condition", "Observation")  # MedicationRequest.reasonReference targets (FHIR R4)
+
+
+def _reason_concept(r: dict, element: str, item: dict) -> Any:
+    """The CodeableConcept an item of a reason element says its reason with: the item itself
+    (reasonCode, statusReason, a note: Annotation.text), a reasonReference's display as a text, or,
+    with no display, the code of the Condition / Observation it names among the draft's contained
+    resources; None for a reference to anything else."""
+    if element != "reasonReference":
+        return item
+    display = item.get("display")
+    if isinstance(display, str) and display.strip():
+        return {"text": display}
+    target = item.get("reference")
+    if isinstance(target, str) and target.startswith("#"):
+        found = contained_resource(r, target)
+        if found and found.get("resourceType") in _CONTAINED_REASON_TYPES and isinstance(found.get("code"), dict):
+            return found["code"]
+    return None
 
 
 def _stated_reason(r: dict) -> tuple[str | None, str | None]:
@@ -1265,14 +1287,14 @@ def _stated_reason(r: dict) -> tuple[str | None, str | None]:
     other, coded_worsened = None, False
     for element in _DRAFT_REASON_ELEMENTS:
         for item in as_list(r.get(element)):
+            item = _reason_concept(r, element, item) if isinstance(item, dict) else None
             if not isinstance(item, dict):
                 continue
             coded = element != "note" and any(T.local_lookup(T.STOP_PROGRESSION_CODES, system, code)
                                               for system, code, _ in codings(item))
             coded_other = element != "note" and any(T.local_lookup(T.STOP_NON_PROGRESSION_CODES, system, code)
                                                     for system, code, _ in codings(item))
-            texts = ([item.get("display")] if element == "reasonReference" else
-                     [item.get("text")] + ([d for _, _, d in codings(item)] if element != "note" else []))
+            texts = [item.get("text")] + ([d for _, _, d in codings(item)] if element != "note" else [])
             for text in texts:
                 if not isinstance(text, str) or not text.strip():
                     continue

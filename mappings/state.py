@@ -926,7 +926,8 @@ class DraftOrder(BaseModel):
     unnamed_partner_classes: list[str] = Field(default_factory=list)
     full_url: str | None = None  # its draftOrders entry's fullUrl (a selection may name it)
     # a progression the draft's own words state (FHIR R4 MedicationRequest.note, .reasonCode,
-    # .statusReason: "switching for progression on letrozole", reasonCode "Disease progression"),
+    # .statusReason, .reasonReference by its display or, with none, the code of the Condition /
+    # Observation the draft contains: "switching for progression on letrozole", reasonCode "Disease progression"),
     # as "<element>: '<words>'": the ordering clinician's statement, not a record of it (no
     # CancerDiseaseStatus: CR C.2 step 1). A plan or condition ("to start at progression",
     # "until progression") and a suspicion ("suspected progression") state none (None)

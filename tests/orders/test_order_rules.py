@@ -1425,3 +1425,49 @@ def test_two_whole_regimens_drafted_at_once_are_warned_as_two_cdk46_inhibitors_a
     assert card["indicator"] == "warning" and card["summary"] == summary
     for n in drafted:
         assert f"({n})" in card["detail"]  # every draft named under the drafts checked
+
+
+def _extra_drug_card(cards: list[dict]) -> dict:
+    # the extra-drug warning, with the drugs named ('... drafted with ...') or counted ('... drafted together')
+    found = [c for c in cards if c["source"]["topic"]["code"] == "order-not-indicated"
+             and (" drafted with " in c["summary"] or " drafted together: " in c["summary"])]
+    assert len(found) == 1, [c["summary"] for c in cards]
+    return found[0]
+
+
+@pytest.mark.parametrize("drafted, summary", [
+    (("letrozole", "palbociclib", "fulvestrant", "abemaciclib", "anastrozole", "ribociclib"),
+     "Six drugs drafted together: three CDK4/6 inhibitors and three endocrine agents — no label combines them"),
+    (("letrozole", "palbociclib", "anastrozole", "ribociclib", "exemestane", "abemaciclib"),
+     "Six drugs drafted together: three CDK4/6 inhibitors and three aromatase inhibitors — no label combines them"),
+    (("letrozole", "palbociclib", "ribociclib", "abemaciclib"),
+     "Palbociclib + abemaciclib drafted with letrozole + ribociclib: three CDK4/6 inhibitors — no label combines them"),
+])
+def test_three_whole_regimens_drafted_at_once_are_counted_as_three_of_each_class_in_the_summary(drafted, summary):
+    # before: '... drafted with letrozole + ribociclib: two CDK4/6 inhibitors and two aromatase…' (the count
+    # wrong, the summary clipped): labels B.1-B.14 hold one endocrine agent and one drug of each class
+    card = _extra_drug_card(run(base_state(), [draft(n[0] + str(i), n) for i, n in enumerate(drafted)]))
+    assert card["indicator"] == "warning" and card["summary"] == summary
+    assert len(card["summary"]) <= 140
+    for n in drafted:
+        assert f"({n})" in card["detail"]  # every draft named in the detail
+
+
+@pytest.mark.parametrize("drafted, summary, detail", [
+    (("fulvestrant", "palbociclib", "ribociclib", "alpelisib"),
+     "Palbociclib + alpelisib drafted with fulvestrant + ribociclib: two CDK4/6 inhibitors; no labelled regimen "
+     "adds alpelisib", "No labelled regimen adds alpelisib to fulvestrant + ribociclib"),
+    (("letrozole", "palbociclib", "ribociclib", "capecitabine"),
+     "Palbociclib + capecitabine drafted with letrozole + ribociclib: two CDK4/6 inhibitors; no labelled regimen "
+     "adds capecitabine", "No labelled regimen adds capecitabine to letrozole + ribociclib"),
+    (("letrozole", "palbociclib", "anastrozole", "capecitabine"),
+     "Anastrozole + capecitabine drafted with letrozole + palbociclib: two aromatase inhibitors; no labelled "
+     "regimen adds capecitabine", "No labelled regimen adds capecitabine to letrozole + palbociclib"),
+])
+def test_two_drugs_of_a_class_and_a_drug_no_label_adds_are_both_said_in_the_summary(drafted, summary, detail):
+    # before: '... no labelled regimen combines them — two CDK4/6 inhibitors (palbociclib and…', the drug
+    # no label adds (alpelisib, capecitabine) said only in the detail (labels B.1-B.14)
+    for state in (base_state(), after_first_line(base_state())):
+        card = _extra_drug_card(run(state, [draft(n[0] + str(i), n) for i, n in enumerate(drafted)]))
+        assert card["indicator"] == "warning" and card["summary"] == summary
+        assert detail in card["detail"]
