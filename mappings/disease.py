@@ -219,6 +219,15 @@ def _hedge_of(part: str, start: int, end: int) -> tuple[str, str] | None:
         # asked only the site; FHIR R4 condition-ver-status unconfirmed, CR A.4 counts a
         # diagnosis made). A "?" after a comma list ("to bone, liver?") still doubts its last site
         words = "?"
+    if words is None and (own := _OWN_SITE_BEFORE_QUESTION.match(after)) and _only_sites(own.group("sites")):
+        # (ds5) the same "?" after the mention's own site with the clause going on ("Metastatic
+        # to brain? MRI pending", "to bone? - biopsy booked"): a question going on, as "Brain
+        # mets? - MRI booked" is (MET_QUESTION_AFTER: not a question of its course, treatment,
+        # site or date, nor answered yes); the brain was counted (FHIR R4 condition-ver-status
+        # unconfirmed; CR A.4 counts a diagnosis made)
+        going_on = T.MET_QUESTION_AFTER.match(after[own.end():])
+        if going_on is not None:
+            return "quoted", going_on.group("words").strip()
     if words is None and (whole := _DOUBTED_SITE_LIST_END.search(window)) and _only_sites(whole.group("sites")):
         # (ds) a "?" before a list of sites before the mention ("?Bone and liver metastases"):
         # the whole list doubted, as "?bone metastases" is (was read as asserted)
@@ -246,6 +255,12 @@ _QUESTION_CLOSES_OWN_SITE = re.compile(
     # the end of the clause, or a template's question answered no ("Metastatic to bone? No."):
     # asked, as "Liver metastases? No." is, not counted
     r"\s*(?=$|[.;|]|(?:[:-]\s*)?(?:no|none|negative|absent)\b)", re.I)
+
+
+# (ds5) _QUESTION_CLOSES_OWN_SITE's own site up to its "?", the clause going on after it
+_OWN_SITE_BEFORE_QUESTION = re.compile(
+    r"^\w*(?:\s+(?:breast\s+)?(?:cancer|carcinoma|ca|disease))?\s+(?:to|of|in)\s+(?:the\s+)?"
+    r"(?P<sites>[a-z-]+(?:\s*&?\s+[a-z-]+){0,5})(?=\s*\(?\s*\?)", re.I)
 
 
 # "bone and ?liver " / "bone, ?liver " / "bone + ?liver " / "bone and possible liver " at the end

@@ -744,3 +744,23 @@ def test_fhir_a_question_mark_closing_a_metastasis_after_a_site_of_two_words_lea
     assert summary["summary"].startswith(
         "Outside the HR+/HER2- MBC pathway: Metastatic status unclear (metastasis not confirmed);")
     assert f"Unconfirmed metastasis, not counted as metastatic disease: {site} (suspected in the text)" in summary["detail"]
+
+
+@pytest.mark.parametrize("text,quoted", [("Metastatic to brain? MRI pending", 'brain ("? mri pending" in the text)'),
+                                         ("Metastatic to bone? - biopsy booked", 'bone ("? - biopsy booked" in the text)')])
+def test_fhir_a_question_mark_after_the_metastasis_site_with_the_clause_going_on_leaves_metastatic_status_unclear(text, quoted):
+    # (ds5) the brain was counted (visceral, MBC first-line cards) and nothing asked, where
+    # "Metastatic to bone?" and "Brain mets? - MRI booked" doubt the metastasis (FHIR R4
+    # condition-ver-status unconfirmed; CR A.4 counts a diagnosis made)
+    state, cards = _cards(_early_patient_with(text))
+    assert state.disease.metastatic == "unknown" and regimen_topics(cards) == []
+    summary = card(cards, "patient-summary")
+    assert summary["summary"].startswith(
+        "Outside the HR+/HER2- MBC pathway: Metastatic status unclear (metastasis not confirmed);")
+    assert f"Unconfirmed metastasis, not counted as metastatic disease: {quoted}" in summary["detail"]
+
+
+@pytest.mark.parametrize("text", ["Metastatic to brain? progression", "Metastatic to brain? for SRS", "Metastatic to bone? yes"])
+def test_fhir_a_question_of_a_known_metastasis_course_or_treatment_after_its_site_keeps_the_first_line_cards(text):
+    state, cards = _cards(_early_patient_with(text))
+    assert state.disease.metastatic == "yes" and len(regimen_topics(cards)) == 2
