@@ -914,6 +914,28 @@ def _hedged_why(text: str) -> str:
     return f'"{words}" in the text' if words else "suspected in the text"
 
 
+_FIRST_CLAUSE = re.compile(r"^[^.;|]*")
+
+
+@lru_cache(maxsize=4096)
+def _hedged_site_names(text: str, site: str | None) -> str | None:
+    """(ds5) The sites a doubted metastasis lists, in the order written, for the gap ("Metastatic
+    to bone and liver?", "?Bone and liver metastases": "bone and liver"; the gap named the liver
+    only, the bone dropped: bone-only or visceral disease is what is asked, CR A.4 / C.3). Read in
+    the first clause, where the doubted phrase stands, without the sites the text refutes; the
+    one site (or none) as before when the clause names one only."""
+    clause = _FIRST_CLAUSE.match(text).group(0)
+    refuted = _text_sites(text)[1]
+    firsts: dict[str, int] = {}
+    for rx, name in T.SITE_TEXT:
+        if name not in refuted and (m := rx.search(clause)) is not None:
+            firsts[name] = min(firsts.get(name, m.start()), m.start())
+    named = sorted(firsts, key=firsts.get)
+    if len(named) < 2 or (site is not None and site not in named):
+        return site
+    return ", ".join(named[:-1]) + " and " + named[-1]
+
+
 def _secondary_site(ctx: Ctx, res: dict[str, Any]) -> tuple[bool, str | None, bool | None]:
     """(is secondary, site, explicit visceral override)."""
     con = ctx.concept_of(res)
@@ -2005,7 +2027,8 @@ def build_disease(ctx: Ctx) -> Disease:
                 # probable site, not M1 (a "stage IV" written beside it is asserted: the
                 # doubt is the site's). A confirmed verificationStatus here confirms the
                 # breast cancer, not the metastasis its text doubts.
-                unconfirmed.append((_site_in_text(text) or "site not stated", _hedged_why(text), src))
+                unconfirmed.append((_hedged_site_names(text, _site_in_text(text)) or "site not stated",
+                                    _hedged_why(text), src))
             elif (text and stage4 is None and hedge is None and (advanced := _advanced_words(text))
                   and _stage_from_text(text) is not False):
                 # "Advanced breast cancer": ESO-ESMO ABC (CR C.1) names inoperable locally
@@ -2168,6 +2191,7 @@ def build_disease(ctx: Ctx) -> Disease:
                     # a suspicion; or "likely" / "presumed" the clinician has not confirmed
                     # (condition-ver-status "provisional" unless verificationStatus "confirmed")
                     why = _hedged_why(ctx.code_text(res))
+                    site = _hedged_site_names(ctx.code_text(res), site)
                 if why is None and coded_secondary and (against := _text_against_code(_own_text(res))):
                     # (ds) "Brain MRI negative" coded C79.31: the code says a metastasis, the words
                     # a negative / benign / open finding (local_codes.yaml coded_text_against); the

@@ -764,3 +764,14 @@ def test_fhir_a_question_mark_after_the_metastasis_site_with_the_clause_going_on
 def test_fhir_a_question_of_a_known_metastasis_course_or_treatment_after_its_site_keeps_the_first_line_cards(text):
     state, cards = _cards(_early_patient_with(text))
     assert state.disease.metastatic == "yes" and len(regimen_topics(cards)) == 2
+
+
+@pytest.mark.parametrize("text", ["Metastatic to bone and liver?", "?Bone and liver metastases",
+                                  "Suspected bone and liver metastases"])
+def test_fhir_a_doubted_metastasis_listing_several_sites_names_every_site_in_the_gap(text):
+    # (ds5) the gap named the liver only: whether the bone is doubted too (bone-only or visceral
+    # disease, CR A.4 / C.3) the card did not say
+    state, cards = _cards(_early_patient_with(text))
+    assert state.disease.metastatic == "unknown" and regimen_topics(cards) == []
+    assert ("Unconfirmed metastasis, not counted as metastatic disease: bone and liver (suspected in the text)"
+            in card(cards, "patient-summary")["detail"])
