@@ -123,6 +123,9 @@ _M_NOT_ASSESSED = re.compile(
 # Only words right before the stage, or a "?" / suspicion word closing it, hedge it: "Stage IV
 # breast cancer, suspected liver metastases" and "Stage IV (?bone)" assert the stage (the doubt
 # is the site's).
+# the words that, closing a stage IV / M1 statement, doubt it
+_STAGE4_DOUBT_AFTER = (f"{T.VOCABULARY['suspicion_words_after']}|{T.VOCABULARY['suspicion_words']}"
+                       f"|{T.VOCABULARY['probable_words']}|{T.VOCABULARY['pending_words_after']}")
 _STAGE4_HEDGED = re.compile(
     # before it: "suspected stage IV", "likely M1", "? stage IV"
     rf"(?:\b(?:{T.VOCABULARY['suspicion_words']}|{T.VOCABULARY['probable_words']})\b[\s:-]*|\?\s*){_STAGE4_TERM}"
@@ -134,12 +137,15 @@ _STAGE4_HEDGED = re.compile(
     # confirmed", "Stage IV (pending biopsy)", "M1 - not confirmed", "Stage IV, presumed"
     # (vocabulary pending_words_after; the probable words, as before it). Only words that end
     # the clause: "Stage IV, suspected liver metastases" asserts the stage, the doubt is the site's
-    rf"|{_STAGE4_TERM}\s*[,:(-]?\s*\b(?:{T.VOCABULARY['suspicion_words_after']}|{T.VOCABULARY['probable_words']}"
-    rf"|{T.VOCABULARY['pending_words_after']})\b(?=\s*(?:$|[).;,|]))"
+    # (ds5) and the suspicion words written before a mention ("Stage IV, possible", "M1 - query"
+    # were asserted: FHIR R4 condition-ver-status unconfirmed)
+    rf"|{_STAGE4_TERM}\s*[,:(-]?\s*\b(?:{_STAGE4_DOUBT_AFTER})\b(?=\s*(?:$|[).;,|]))"
     # (ds4) the same after a bracket naming its sites: "M1 (HEP)?", "Stage IV (bone), suspected"
     # (was asserted: the patient counted metastatic, the liver visceral)
-    rf"|{_STAGE4_TERM}\s*\([^()?]*\)\s*[,:-]?\s*(?:\?|\b(?:{T.VOCABULARY['suspicion_words_after']}|{T.VOCABULARY['probable_words']}"
-    rf"|{T.VOCABULARY['pending_words_after']})\b)(?=\s*(?:$|[).;,|]))"
+    rf"|{_STAGE4_TERM}\s*\([^()?]*\)\s*[,:-]?\s*(?:\?|\b(?:{_STAGE4_DOUBT_AFTER})\b)(?=\s*(?:$|[).;,|]))"
+    # (ds5) and after the one site written "only" ("Stage IV, bone only?", "Stage IV, bone only -
+    # suspected": were asserted, the bone counted)
+    rf"|{_STAGE4_TERM}\s*[,:-]?\s*[a-z]+[\s-]+only\s*[,:(-]?\s*(?:\?|\b(?:{_STAGE4_DOUBT_AFTER})\b)(?=\s*(?:$|[).;,|]))"
     # one of two: "Stage IV vs III", "cM1 vs cM0" (condition-ver-status "differential", one of
     # a set of possible diagnoses)
     rf"|{_STAGE4_TERM}\s*(?:\bvs\b\.?|\bversus\b)\s*(?:stage\s*)?(?:y?r?[cp])?(?:m[01]|0|iv|i{{1,3}}|[1-4])")
@@ -1864,7 +1870,7 @@ def _coded_stage4_text_against(cc: Any) -> str | None:
 
 # (ds4) a bracket right after a stage IV or an M1 ("Stage IV (bone)", "M1 (OSS)", "cM1(pul)",
 # "M1 (liver, lung)")
-_STAGED_SITES = re.compile(rf"(?:{_STAGE_WORD}\s*(?:iv|4)[abc]?\b|{_M1_TERM})\s*[:-]?\s*\(\s*(?P<sites>[^()?]*?)\s*\)", re.I)
+_STAGED_SITES = re.compile(rf"(?:{_STAGE_WORD}\s*(?:iv|4)[abc]?\b|{_M1_TERM})\s*[:-]?\s*\(\s*(?P<sites>[^()]*?)\s*\)", re.I)
 # (ds4) or AJCC site suffixes written after M1 without a bracket ("M1 OSS", "M1: HEP, PUL");
 # (rt61) the list closing the clause or the text: "M1 per CT", "M1 Mar 2024" (English words
 # spelled as PER, MAR) read the peritoneum (visceral) and the bone
@@ -1883,11 +1889,8 @@ def _staged_sites(text: str) -> tuple[str, ...]:
     ("Stage IV (de novo)", "M1 (biopsy pending)") or doubted ("M1 (?liver)"): read as before,
     metastatic with no site. CR A.4 visceral sites, C.2 step 2."""
     found: list[str] = []
-    for m in _STAGED_SITES.finditer(text.lower()):
-        items = [i.strip() for i in re.split(r"\s*(?:[,/;+&]|\band\b)\s*", m.group("sites")) if i.strip()]
-        sites = [T.M1_SITE_SUFFIXES.get(i) or (_site_from_text(i) if _only_sites(i) else None) for i in items]
-        if items and all(sites):
-            found += [s for s in sites if s not in found]
+    for sites, _ in _staged_bracket_sites(text):
+        found += [s for s in sites if s not in found]
     for m in _M1_SUFFIXES_AFTER.finditer(text.lower()):
         found += [site for i in re.findall(r"[a-z]+", m.group("sites"))
                   if (site := T.M1_SITE_SUFFIXES.get(i)) and site not in found]
@@ -1895,6 +1898,29 @@ def _staged_sites(text: str) -> tuple[str, ...]:
         if (site := _site_from_text(m.group("sites"))) is not None and site not in found:
             found.append(site)
     return tuple(found)
+
+
+def _staged_bracket_sites(text: str) -> list[tuple[tuple[str, ...], tuple[tuple[str, str], ...]]]:
+    """For each bracket after a stage IV / M1 naming sites only: (the sites it names, the
+    (site, item) it doubts with a "?": "M1 (OSS, ?HEP)" counts the bone and asks the liver,
+    (ds5) where it counted no site, the bone dropped). Empty when any item is something else."""
+    read = []
+    for m in _STAGED_SITES.finditer(text.lower()):
+        items = [i.strip() for i in re.split(r"\s*(?:[,/;+&]|\band\b)\s*", m.group("sites")) if i.strip()]
+        words = [i.replace("?", "").strip() for i in items]
+        sites = [T.M1_SITE_SUFFIXES.get(w) or (_site_from_text(w) if _only_sites(w) else None) for w in words]
+        if items and all(sites):
+            read.append((tuple(s for s, i in zip(sites, items) if "?" not in i),
+                         tuple((s, i) for s, i in zip(sites, items) if "?" in i)))
+    return read
+
+
+@lru_cache(maxsize=4096)
+def _staged_doubted_sites(text: str) -> tuple[tuple[str, str], ...]:
+    """(site, the item as written) a bracket after a stage IV / M1 doubts ("M1 (OSS, ?HEP)":
+    the liver, "?hep"): asked, not counted (FHIR R4 condition-ver-status unconfirmed; visceral
+    or not changes the guidance, CR A.4, C.2 step 2)."""
+    return tuple(d for _, doubted in _staged_bracket_sites(text) for d in doubted)
 
 
 # (ds4) disease written at one site only: "bone-only disease", "liver only involvement"
@@ -2088,6 +2114,7 @@ def build_disease(ctx: Ctx) -> Disease:
                 # (ds4) and those a stage IV / M1 names ("Breast cancer, M1 (OSS)", "stage IV (bone)")
                 for site in [*counted, *(s for s in _staged_sites(text) if s not in counted)]:
                     add_site(site, None, None, msrc)
+                doubted_sites += [(site, words, msrc) for site, words in _staged_doubted_sites(text)]
                 doubted_sites += [(site, words, msrc) for site, words in asked]
             for st in as_list(res.get("stage")):
                 if not isinstance(st, dict):
@@ -2101,6 +2128,7 @@ def build_disease(ctx: Ctx) -> Disease:
                     summary_text = cc_text(st["summary"]) if isinstance(st.get("summary"), dict) else ""
                     for site in _staged_sites(summary_text or ""):
                         add_site(site, None, None, src)
+                    doubted_sites += [(site, words, src) for site, words in _staged_doubted_sites(summary_text or "")]
                     assessed, assessed_last = _assessment_date(ctx, st, res)
                     if assessed is not None:
                         # dated by its own evidence (mCODE stage.assessment -> TNM stage group)
@@ -2324,8 +2352,10 @@ def build_disease(ctx: Ctx) -> Disease:
                         clinical_stage4.append((date, last or date))
                     add_evidence(date, src, last)
                     # (ds4) the sites it names ("M1 (HEP)": the liver, visceral; was no site)
-                    for site in _staged_sites(cc_text(value) if isinstance(value, dict) else text_of(value) or ""):
+                    staged_text = cc_text(value) if isinstance(value, dict) else text_of(value) or ""
+                    for site in _staged_sites(staged_text):
                         add_site(site, None, date, src)
+                    doubted_sites += [(site, words, src) for site, words in _staged_doubted_sites(staged_text)]
                     if (against := _coded_stage4_text_against(value)) is not None:
                         staging_conflicts.append((f'{src.display}, {_as_written(date, last)}, coded '
                                                   f'{"M1" if code in T.M_CATEGORY_CODES else "stage IV"} '

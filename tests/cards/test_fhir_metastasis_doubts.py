@@ -775,3 +775,26 @@ def test_fhir_a_doubted_metastasis_listing_several_sites_names_every_site_in_the
     assert state.disease.metastatic == "unknown" and regimen_topics(cards) == []
     assert ("Unconfirmed metastasis, not counted as metastatic disease: bone and liver (suspected in the text)"
             in card(cards, "patient-summary")["detail"])
+
+
+@pytest.mark.parametrize("loinc,text", [("21908-9", "Stage IV, possible"), ("21908-9", "Stage IV (liver), possible"),
+                                        ("21908-9", "Stage IV, bone only?"), ("21908-9", "Stage IV, bone only - suspected"),
+                                        ("21907-1", "M1, possible")])
+def test_fhir_a_hedge_closing_a_stage_iv_or_m1_statement_leaves_metastatic_status_unclear(loinc, text):
+    # (ds5) each was read as an asserted stage IV / M1 (MBC first-line cards, "Stage IV, bone
+    # only?" with the bone counted): FHIR R4 condition-ver-status unconfirmed, AJCC 8th M1 is
+    # metastasis detected, CR A.4 counts a diagnosis made
+    state, cards = _cards(_early_patient_staged(loinc, text))
+    assert state.disease.metastatic == "unknown" and regimen_topics(cards) == [] and state.disease.sites == []
+    summary = card(cards, "patient-summary")
+    assert summary["summary"].startswith(
+        "Outside the HR+/HER2- MBC pathway: Metastatic status unclear (metastasis not confirmed);")
+    assert f'(stage IV written "{text.lower()}")' in summary["detail"]
+
+
+def test_fhir_an_m1_suffix_doubted_with_a_question_mark_is_asked_and_the_other_suffixes_counted():
+    # (ds5) "M1 (OSS, ?HEP)" counted no site at all (the bone dropped, the liver not asked)
+    state, cards = _cards(_early_patient_staged("21907-1", "M1 (OSS, ?HEP)"))
+    detail = card(cards, "patient-summary")["detail"]
+    assert state.disease.metastatic == "yes" and [s.site for s in state.disease.sites] == ["bone"]
+    assert 'Metastatic site written with a doubt, not counted: the liver ("?hep").' in detail
