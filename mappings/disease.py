@@ -1603,6 +1603,10 @@ def _text_site_list(text: str, confirmed: bool = False) -> tuple[str, ...]:
             # nor one written clear in a bracket of its clause ("Bone metastases (liver clear)",
             # "(liver, lungs clear)")
             skip = [(a, b) for a, b, _ in _bracket_doubts(piece, at) + listed] if holds else []
+            # (ds5) nor one a bracket writes stable with no metastasis word ("Bone metastases
+            # (liver stable)" counted the liver where "; liver stable" asks it): asked
+            # (_sites_left_unread), the text not saying the liver holds metastasis (CR A.4, C.3)
+            skip += _bracket_stable(piece, at) if holds else []
             skip += clear
             found += [(pos + hit.start(), site) for rx, site in T.SITE_TEXT for hit in rx.finditer(piece)
                       if not any(a <= hit.start() < b for a, b in skip)]
@@ -1702,6 +1706,16 @@ def _bracket_doubts(piece: str, mention_at: int) -> tuple[tuple[int, int, str], 
         if _DOUBT_AFTER.sub("", _DOUBT_BEFORE.sub("", inner)) != inner.strip():
             found.append((b.start(), b.end(), b.group().strip()))
     return tuple(found)
+
+
+def _bracket_stable(piece: str, mention_at: int) -> list[tuple[int, int]]:
+    """(start, end) of each bracket in the mention's own comma piece, not holding the mention,
+    writing a site stable with no finding named ("Bone metastases (liver stable)", "(liver
+    function stable)"): read as "Bone metastases; liver stable" is (ds4, _sites_left_unread asks
+    it; an organ's function or tests stable asks nothing), not counted."""
+    return [(b.start(), b.end()) for b in _BRACKET.finditer(piece)
+            if not b.start() <= mention_at < b.end() and _STABLE_NOW.search(inner := b.group(1).lower())
+            and not _FINDING_AT_SITE.search(inner) and not _PROGRESSING_NOW.search(inner)]
 
 
 @lru_cache(maxsize=4096)

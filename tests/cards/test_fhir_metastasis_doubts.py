@@ -798,3 +798,22 @@ def test_fhir_an_m1_suffix_doubted_with_a_question_mark_is_asked_and_the_other_s
     detail = card(cards, "patient-summary")["detail"]
     assert state.disease.metastatic == "yes" and [s.site for s in state.disease.sites] == ["bone"]
     assert 'Metastatic site written with a doubt, not counted: the liver ("?hep").' in detail
+
+
+@pytest.mark.parametrize("text", ["Bone metastases (liver stable)", "Bone metastases; liver stable",
+                                  "Metastatic breast cancer to bone (liver stable)"])
+def test_fhir_a_site_written_stable_in_a_bracket_beside_metastases_is_asked_as_after_a_semicolon(text):
+    # (ds5) the bracket counted the liver (visceral) where "; liver stable" asks it: the text does
+    # not say the liver holds metastasis (CR A.4; visceral changes the regimen choice, C.3)
+    state, cards = _cards(_early_patient_with(text))
+    assert [s.site for s in state.disease.sites] == ["bone"]
+    assert ('Metastatic site written with a doubt, not counted: the liver ("liver stable").'
+            in card(cards, "patient-summary")["detail"])
+
+
+@pytest.mark.parametrize("text", ["Bone metastases (liver function stable)", "Bone metastases (LFTs stable)"])
+def test_fhir_an_organ_function_written_stable_in_a_bracket_beside_metastases_counts_and_asks_nothing(text):
+    # (ds5) "(liver function stable)" counted the liver, visceral; "; liver function stable" asks nothing
+    state, cards = _cards(_early_patient_with(text))
+    assert [s.site for s in state.disease.sites] == ["bone"] and len(regimen_topics(cards)) == 2
+    assert "Metastatic site written with a doubt" not in card(cards, "patient-summary")["detail"]
