@@ -2007,6 +2007,7 @@ def build_disease(ctx: Ctx) -> Disease:
     evidence_last: dict[int, dt.date] = {}
     primary_lasts: list[dt.date] = []  # the last day each primary onset can mean
     doubted_sites: list[tuple[str, str, Source]] = []  # sites written with a doubt beside asserted metastases
+    sites_not_stated: list[Source] = []  # (ds5) metastasis Conditions naming no site at all
 
     def add_evidence(date: dt.date | None, src: Source, last: dt.date | None = None) -> None:
         met_evidence.append((date, src))
@@ -2268,8 +2269,14 @@ def build_disease(ctx: Ctx) -> Disease:
                                                   question_closes=False)
                              if site is not None and not body and coded_site is None and ctx.code_text(res)
                              else None)
-                if text_read is None or site in text_read[0] or site not in {s for s, _ in text_read[1]}:
-                    add_site(site or "other", visceral, onset, src)
+                if site is None:
+                    # (ds5) no site coded, written or in bodySite ("Metastatic disease",
+                    # "Oligometastatic disease"): was counted as site "other" ("- Site: other" on the
+                    # card); the site is not stated, which decides visceral or not (CR A.4, C.3):
+                    # metastatic, no site, gap metastatic-site-not-stated below
+                    sites_not_stated.append(src)
+                elif text_read is None or site in text_read[0] or site not in {s for s, _ in text_read[1]}:
+                    add_site(site, visceral, onset, src)
                 if coded_site is not None and (site == coded_site or (coded_site, site) == ("other", "pericardium")):
                     # (rt61) and the pericardium named for C79.89: its other sites still a conflict
                     # ("Pericardial and liver metastases": the liver was dropped without a word)
@@ -2449,6 +2456,12 @@ def build_disease(ctx: Ctx) -> Disease:
             [src for _, _, src in unconfirmed],
         )
     d.sites = sorted(sites.values(), key=lambda s: (not s.visceral, s.site))
+    if d.metastatic == "yes" and sites_not_stated and not d.sites:
+        # (ds5) the only metastasis records name no site: bone-only or visceral disease is
+        # unknown, and it changes the regimen choice (CR A.4 visceral sites, C.3)
+        ctx.gap("metastatic-site-not-stated",
+                "Metastatic disease recorded without its site: site not stated (visceral or not changes "
+                "the treatment guidance). Record the metastatic sites.", sites_not_stated)
     d.visceral_involvement = any(s.visceral for s in d.sites)
     # a site only the text names, the code another: the code's site is counted, the text's is
     # not (the sources do not say which one is right); visceral vs bone-only disease changes the

@@ -817,3 +817,21 @@ def test_fhir_an_organ_function_written_stable_in_a_bracket_beside_metastases_co
     state, cards = _cards(_early_patient_with(text))
     assert [s.site for s in state.disease.sites] == ["bone"] and len(regimen_topics(cards)) == 2
     assert "Metastatic site written with a doubt" not in card(cards, "patient-summary")["detail"]
+
+
+@pytest.mark.parametrize("text", ["Metastatic disease", "Oligometastatic disease"])
+def test_fhir_a_metastasis_record_naming_no_site_says_site_not_stated_not_other(text):
+    # (ds5) the card read "- Site: other": the site decides visceral or not (CR A.4, C.3)
+    state, cards = _cards(_early_patient_with(text))
+    detail = card(cards, "patient-summary")["detail"]
+    assert state.disease.metastatic == "yes" and state.disease.sites == [] and len(regimen_topics(cards)) == 2
+    assert "Site: other" not in detail
+    assert "Metastatic disease recorded without its site: site not stated" in detail
+
+
+def test_fhir_a_metastasis_record_naming_no_site_beside_one_naming_the_bone_asks_nothing():
+    p = _early_patient_with("Metastatic disease")
+    p._condition({"text": "Bone metastases"}, "2024-01-15", "met")
+    state, cards = _cards(p)
+    detail = card(cards, "patient-summary")["detail"]
+    assert [s.site for s in state.disease.sites] == ["bone"] and "site not stated" not in detail
