@@ -1948,9 +1948,18 @@ def _site_only_disease(text: str | None) -> tuple[str, str] | None:
     low = text.lower() if text and "only" in text.lower() else ""
     for m in _SITE_ONLY.finditer(low):
         site = _site_from_text(m.group("site"))
-        if site is not None and not _NOT_THERE_BEFORE.search(low[:m.start()]):
+        if site is not None and not _NOT_THERE_BEFORE.search(low[:m.start()]) and not _ruled_out_after(low[m.end():]):
             return text[m.start():m.end()], site
     return None
+
+
+def _ruled_out_after(after: str) -> bool:
+    """(ds5) The words right after a finding rule it out ("Bone-only disease ruled out",
+    "... excluded": read as the question still open, metastatic status unclear; a ruled-out
+    phrase says nothing of metastasis, FHIR R4 condition-ver-status refuted), not when they keep
+    it open ("not ruled out", "to be excluded": vocabulary still_open_words)."""
+    m = _BREAST_RULED_OUT_BETWEEN.match(after)
+    return m is not None and not T.MET_NEGATION_OPEN.search(m.group("between"))
 
 
 def _m_value(cc: Any) -> bool | None:

@@ -835,3 +835,14 @@ def test_fhir_a_metastasis_record_naming_no_site_beside_one_naming_the_bone_asks
     state, cards = _cards(p)
     detail = card(cards, "patient-summary")["detail"]
     assert [s.site for s in state.disease.sites] == ["bone"] and "site not stated" not in detail
+
+
+@pytest.mark.parametrize("text", ["Bone-only disease ruled out", "Bone-only disease excluded"])
+def test_fhir_disease_at_one_site_only_written_ruled_out_is_no_metastasis_evidence(text):
+    # (ds5) read "Metastatic status unclear" asking the bone: the ruled-out phrase says nothing
+    # of metastasis (FHIR R4 condition-ver-status refuted), as "no bone-only disease" reads
+    state, cards = _cards(_early_patient_with(text))
+    summary = card(cards, "patient-summary")
+    assert state.disease.metastatic == "unknown" and regimen_topics(cards) == []
+    assert summary["summary"].startswith("Outside the HR+/HER2- MBC pathway: Metastatic disease not documented;")
+    assert "Unconfirmed metastasis" not in summary["detail"]
