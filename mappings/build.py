@@ -100,6 +100,9 @@ Gap codes (PatientState.gaps; stable ids the cards read)
                                   cancer, or is coded as a secondary site (C78-C79, not nodes
                                   nor the breast, rt50) (a drug's reason is no diagnosis, CR
                                   A.4; the labels read "advanced or metastatic", CR B)
+    metastatic-site-not-stated    (ds5) metastatic, but the only metastasis records name no
+                                  site ("Metastatic disease"): site not stated (was "other");
+                                  visceral or not changes the guidance (CR A.4, C.3)
     metastatic-site-unconfirmed   beside metastases asserted, a site written with a doubt
                                   ("Bone metastases, ?liver", "possible liver", "liver?"):
                                   that site not counted, named here with its words

@@ -123,6 +123,9 @@ _M_NOT_ASSESSED = re.compile(
 # Only words right before the stage, or a "?" / suspicion word closing it, hedge it: "Stage IV
 # breast cancer, suspected liver metastases" and "Stage IV (?bone)" assert the stage (the doubt
 # is the site's).
+# the words that, closing a stage IV / M1 statement, doubt it
+_STAGE4_DOUBT_AFTER = (f"{T.VOCABULARY['suspicion_words_after']}|{T.VOCABULARY['suspicion_words']}"
+                       f"|{T.VOCABULARY['probable_words']}|{T.VOCABULARY['pending_words_after']}")
 _STAGE4_HEDGED = re.compile(
     # before it: "suspected stage IV", "likely M1", "? stage IV"
     rf"(?:\b(?:{T.VOCABULARY['suspicion_words']}|{T.VOCABULARY['probable_words']})\b[\s:-]*|\?\s*){_STAGE4_TERM}"
@@ -134,12 +137,15 @@ _STAGE4_HEDGED = re.compile(
     # confirmed", "Stage IV (pending biopsy)", "M1 - not confirmed", "Stage IV, presumed"
     # (vocabulary pending_words_after; the probable words, as before it). Only words that end
     # the clause: "Stage IV, suspected liver metastases" asserts the stage, the doubt is the site's
-    rf"|{_STAGE4_TERM}\s*[,:(-]?\s*\b(?:{T.VOCABULARY['suspicion_words_after']}|{T.VOCABULARY['probable_words']}"
-    rf"|{T.VOCABULARY['pending_words_after']})\b(?=\s*(?:$|[).;,|]))"
+    # (ds5) and the suspicion words written before a mention ("Stage IV, possible", "M1 - query"
+    # were asserted: FHIR R4 condition-ver-status unconfirmed)
+    rf"|{_STAGE4_TERM}\s*[,:(-]?\s*\b(?:{_STAGE4_DOUBT_AFTER})\b(?=\s*(?:$|[).;,|]))"
     # (ds4) the same after a bracket naming its sites: "M1 (HEP)?", "Stage IV (bone), suspected"
     # (was asserted: the patient counted metastatic, the liver visceral)
-    rf"|{_STAGE4_TERM}\s*\([^()?]*\)\s*[,:-]?\s*(?:\?|\b(?:{T.VOCABULARY['suspicion_words_after']}|{T.VOCABULARY['probable_words']}"
-    rf"|{T.VOCABULARY['pending_words_after']})\b)(?=\s*(?:$|[).;,|]))"
+    rf"|{_STAGE4_TERM}\s*\([^()?]*\)\s*[,:-]?\s*(?:\?|\b(?:{_STAGE4_DOUBT_AFTER})\b)(?=\s*(?:$|[).;,|]))"
+    # (ds5) and after the one site written "only" ("Stage IV, bone only?", "Stage IV, bone only -
+    # suspected": were asserted, the bone counted)
+    rf"|{_STAGE4_TERM}\s*[,:-]?\s*[a-z]+[\s-]+only\s*[,:(-]?\s*(?:\?|\b(?:{_STAGE4_DOUBT_AFTER})\b)(?=\s*(?:$|[).;,|]))"
     # one of two: "Stage IV vs III", "cM1 vs cM0" (condition-ver-status "differential", one of
     # a set of possible diagnoses)
     rf"|{_STAGE4_TERM}\s*(?:\bvs\b\.?|\bversus\b)\s*(?:stage\s*)?(?:y?r?[cp])?(?:m[01]|0|iv|i{{1,3}}|[1-4])")
@@ -219,6 +225,15 @@ def _hedge_of(part: str, start: int, end: int) -> tuple[str, str] | None:
         # asked only the site; FHIR R4 condition-ver-status unconfirmed, CR A.4 counts a
         # diagnosis made). A "?" after a comma list ("to bone, liver?") still doubts its last site
         words = "?"
+    if words is None and (own := _OWN_SITE_BEFORE_QUESTION.match(after)) and _only_sites(own.group("sites")):
+        # (ds5) the same "?" after the mention's own site with the clause going on ("Metastatic
+        # to brain? MRI pending", "to bone? - biopsy booked"): a question going on, as "Brain
+        # mets? - MRI booked" is (MET_QUESTION_AFTER: not a question of its course, treatment,
+        # site or date, nor answered yes); the brain was counted (FHIR R4 condition-ver-status
+        # unconfirmed; CR A.4 counts a diagnosis made)
+        going_on = T.MET_QUESTION_AFTER.match(after[own.end():])
+        if going_on is not None:
+            return "quoted", going_on.group("words").strip()
     if words is None and (whole := _DOUBTED_SITE_LIST_END.search(window)) and _only_sites(whole.group("sites")):
         # (ds) a "?" before a list of sites before the mention ("?Bone and liver metastases"):
         # the whole list doubted, as "?bone metastases" is (was read as asserted)
@@ -246,6 +261,12 @@ _QUESTION_CLOSES_OWN_SITE = re.compile(
     # the end of the clause, or a template's question answered no ("Metastatic to bone? No."):
     # asked, as "Liver metastases? No." is, not counted
     r"\s*(?=$|[.;|]|(?:[:-]\s*)?(?:no|none|negative|absent)\b)", re.I)
+
+
+# (ds5) _QUESTION_CLOSES_OWN_SITE's own site up to its "?", the clause going on after it
+_OWN_SITE_BEFORE_QUESTION = re.compile(
+    r"^\w*(?:\s+(?:breast\s+)?(?:cancer|carcinoma|ca|disease))?\s+(?:to|of|in)\s+(?:the\s+)?"
+    r"(?P<sites>[a-z-]+(?:\s*&?\s+[a-z-]+){0,5})(?=\s*\(?\s*\?)", re.I)
 
 
 # "bone and ?liver " / "bone, ?liver " / "bone + ?liver " / "bone and possible liver " at the end
@@ -897,6 +918,28 @@ def _hedged_why(text: str) -> str:
     probable or unlikely words as written ('"likely" in the text', '"unlikely" in the text')."""
     words = _hedge_reading(text)[1]
     return f'"{words}" in the text' if words else "suspected in the text"
+
+
+_FIRST_CLAUSE = re.compile(r"^[^.;|]*")
+
+
+@lru_cache(maxsize=4096)
+def _hedged_site_names(text: str, site: str | None) -> str | None:
+    """(ds5) The sites a doubted metastasis lists, in the order written, for the gap ("Metastatic
+    to bone and liver?", "?Bone and liver metastases": "bone and liver"; the gap named the liver
+    only, the bone dropped: bone-only or visceral disease is what is asked, CR A.4 / C.3). Read in
+    the first clause, where the doubted phrase stands, without the sites the text refutes; the
+    one site (or none) as before when the clause names one only."""
+    clause = _FIRST_CLAUSE.match(text).group(0)
+    refuted = _text_sites(text)[1]
+    firsts: dict[str, int] = {}
+    for rx, name in T.SITE_TEXT:
+        if name not in refuted and (m := rx.search(clause)) is not None:
+            firsts[name] = min(firsts.get(name, m.start()), m.start())
+    named = sorted(firsts, key=firsts.get)
+    if len(named) < 2 or (site is not None and site not in named):
+        return site
+    return ", ".join(named[:-1]) + " and " + named[-1]
 
 
 def _secondary_site(ctx: Ctx, res: dict[str, Any]) -> tuple[bool, str | None, bool | None]:
@@ -1560,6 +1603,10 @@ def _text_site_list(text: str, confirmed: bool = False) -> tuple[str, ...]:
             # nor one written clear in a bracket of its clause ("Bone metastases (liver clear)",
             # "(liver, lungs clear)")
             skip = [(a, b) for a, b, _ in _bracket_doubts(piece, at) + listed] if holds else []
+            # (ds5) nor one a bracket writes stable with no metastasis word ("Bone metastases
+            # (liver stable)" counted the liver where "; liver stable" asks it): asked
+            # (_sites_left_unread), the text not saying the liver holds metastasis (CR A.4, C.3)
+            skip += _bracket_stable(piece, at) if holds else []
             skip += clear
             found += [(pos + hit.start(), site) for rx, site in T.SITE_TEXT for hit in rx.finditer(piece)
                       if not any(a <= hit.start() < b for a, b in skip)]
@@ -1659,6 +1706,16 @@ def _bracket_doubts(piece: str, mention_at: int) -> tuple[tuple[int, int, str], 
         if _DOUBT_AFTER.sub("", _DOUBT_BEFORE.sub("", inner)) != inner.strip():
             found.append((b.start(), b.end(), b.group().strip()))
     return tuple(found)
+
+
+def _bracket_stable(piece: str, mention_at: int) -> list[tuple[int, int]]:
+    """(start, end) of each bracket in the mention's own comma piece, not holding the mention,
+    writing a site stable with no finding named ("Bone metastases (liver stable)", "(liver
+    function stable)"): read as "Bone metastases; liver stable" is (ds4, _sites_left_unread asks
+    it; an organ's function or tests stable asks nothing), not counted."""
+    return [(b.start(), b.end()) for b in _BRACKET.finditer(piece)
+            if not b.start() <= mention_at < b.end() and _STABLE_NOW.search(inner := b.group(1).lower())
+            and not _FINDING_AT_SITE.search(inner) and not _PROGRESSING_NOW.search(inner)]
 
 
 @lru_cache(maxsize=4096)
@@ -1827,7 +1884,7 @@ def _coded_stage4_text_against(cc: Any) -> str | None:
 
 # (ds4) a bracket right after a stage IV or an M1 ("Stage IV (bone)", "M1 (OSS)", "cM1(pul)",
 # "M1 (liver, lung)")
-_STAGED_SITES = re.compile(rf"(?:{_STAGE_WORD}\s*(?:iv|4)[abc]?\b|{_M1_TERM})\s*[:-]?\s*\(\s*(?P<sites>[^()?]*?)\s*\)", re.I)
+_STAGED_SITES = re.compile(rf"(?:{_STAGE_WORD}\s*(?:iv|4)[abc]?\b|{_M1_TERM})\s*[:-]?\s*\(\s*(?P<sites>[^()]*?)\s*\)", re.I)
 # (ds4) or AJCC site suffixes written after M1 without a bracket ("M1 OSS", "M1: HEP, PUL");
 # (rt61) the list closing the clause or the text: "M1 per CT", "M1 Mar 2024" (English words
 # spelled as PER, MAR) read the peritoneum (visceral) and the bone
@@ -1846,11 +1903,8 @@ def _staged_sites(text: str) -> tuple[str, ...]:
     ("Stage IV (de novo)", "M1 (biopsy pending)") or doubted ("M1 (?liver)"): read as before,
     metastatic with no site. CR A.4 visceral sites, C.2 step 2."""
     found: list[str] = []
-    for m in _STAGED_SITES.finditer(text.lower()):
-        items = [i.strip() for i in re.split(r"\s*(?:[,/;+&]|\band\b)\s*", m.group("sites")) if i.strip()]
-        sites = [T.M1_SITE_SUFFIXES.get(i) or (_site_from_text(i) if _only_sites(i) else None) for i in items]
-        if items and all(sites):
-            found += [s for s in sites if s not in found]
+    for sites, _ in _staged_bracket_sites(text):
+        found += [s for s in sites if s not in found]
     for m in _M1_SUFFIXES_AFTER.finditer(text.lower()):
         found += [site for i in re.findall(r"[a-z]+", m.group("sites"))
                   if (site := T.M1_SITE_SUFFIXES.get(i)) and site not in found]
@@ -1858,6 +1912,29 @@ def _staged_sites(text: str) -> tuple[str, ...]:
         if (site := _site_from_text(m.group("sites"))) is not None and site not in found:
             found.append(site)
     return tuple(found)
+
+
+def _staged_bracket_sites(text: str) -> list[tuple[tuple[str, ...], tuple[tuple[str, str], ...]]]:
+    """For each bracket after a stage IV / M1 naming sites only: (the sites it names, the
+    (site, item) it doubts with a "?": "M1 (OSS, ?HEP)" counts the bone and asks the liver,
+    (ds5) where it counted no site, the bone dropped). Empty when any item is something else."""
+    read = []
+    for m in _STAGED_SITES.finditer(text.lower()):
+        items = [i.strip() for i in re.split(r"\s*(?:[,/;+&]|\band\b)\s*", m.group("sites")) if i.strip()]
+        words = [i.replace("?", "").strip() for i in items]
+        sites = [T.M1_SITE_SUFFIXES.get(w) or (_site_from_text(w) if _only_sites(w) else None) for w in words]
+        if items and all(sites):
+            read.append((tuple(s for s, i in zip(sites, items) if "?" not in i),
+                         tuple((s, i) for s, i in zip(sites, items) if "?" in i)))
+    return read
+
+
+@lru_cache(maxsize=4096)
+def _staged_doubted_sites(text: str) -> tuple[tuple[str, str], ...]:
+    """(site, the item as written) a bracket after a stage IV / M1 doubts ("M1 (OSS, ?HEP)":
+    the liver, "?hep"): asked, not counted (FHIR R4 condition-ver-status unconfirmed; visceral
+    or not changes the guidance, CR A.4, C.2 step 2)."""
+    return tuple(d for _, doubted in _staged_bracket_sites(text) for d in doubted)
 
 
 # (ds4) disease written at one site only: "bone-only disease", "liver only involvement"
@@ -1871,9 +1948,18 @@ def _site_only_disease(text: str | None) -> tuple[str, str] | None:
     low = text.lower() if text and "only" in text.lower() else ""
     for m in _SITE_ONLY.finditer(low):
         site = _site_from_text(m.group("site"))
-        if site is not None and not _NOT_THERE_BEFORE.search(low[:m.start()]):
+        if site is not None and not _NOT_THERE_BEFORE.search(low[:m.start()]) and not _ruled_out_after(low[m.end():]):
             return text[m.start():m.end()], site
     return None
+
+
+def _ruled_out_after(after: str) -> bool:
+    """(ds5) The words right after a finding rule it out ("Bone-only disease ruled out",
+    "... excluded": read as the question still open, metastatic status unclear; a ruled-out
+    phrase says nothing of metastasis, FHIR R4 condition-ver-status refuted), not when they keep
+    it open ("not ruled out", "to be excluded": vocabulary still_open_words)."""
+    m = _BREAST_RULED_OUT_BETWEEN.match(after)
+    return m is not None and not T.MET_NEGATION_OPEN.search(m.group("between"))
 
 
 def _m_value(cc: Any) -> bool | None:
@@ -1930,6 +2016,7 @@ def build_disease(ctx: Ctx) -> Disease:
     evidence_last: dict[int, dt.date] = {}
     primary_lasts: list[dt.date] = []  # the last day each primary onset can mean
     doubted_sites: list[tuple[str, str, Source]] = []  # sites written with a doubt beside asserted metastases
+    sites_not_stated: list[Source] = []  # (ds5) metastasis Conditions naming no site at all
 
     def add_evidence(date: dt.date | None, src: Source, last: dt.date | None = None) -> None:
         met_evidence.append((date, src))
@@ -1990,7 +2077,8 @@ def build_disease(ctx: Ctx) -> Disease:
                 # probable site, not M1 (a "stage IV" written beside it is asserted: the
                 # doubt is the site's). A confirmed verificationStatus here confirms the
                 # breast cancer, not the metastasis its text doubts.
-                unconfirmed.append((_site_in_text(text) or "site not stated", _hedged_why(text), src))
+                unconfirmed.append((_hedged_site_names(text, _site_in_text(text)) or "site not stated",
+                                    _hedged_why(text), src))
             elif (text and stage4 is None and hedge is None and (advanced := _advanced_words(text))
                   and _stage_from_text(text) is not False):
                 # "Advanced breast cancer": ESO-ESMO ABC (CR C.1) names inoperable locally
@@ -2050,6 +2138,7 @@ def build_disease(ctx: Ctx) -> Disease:
                 # (ds4) and those a stage IV / M1 names ("Breast cancer, M1 (OSS)", "stage IV (bone)")
                 for site in [*counted, *(s for s in _staged_sites(text) if s not in counted)]:
                     add_site(site, None, None, msrc)
+                doubted_sites += [(site, words, msrc) for site, words in _staged_doubted_sites(text)]
                 doubted_sites += [(site, words, msrc) for site, words in asked]
             for st in as_list(res.get("stage")):
                 if not isinstance(st, dict):
@@ -2063,6 +2152,7 @@ def build_disease(ctx: Ctx) -> Disease:
                     summary_text = cc_text(st["summary"]) if isinstance(st.get("summary"), dict) else ""
                     for site in _staged_sites(summary_text or ""):
                         add_site(site, None, None, src)
+                    doubted_sites += [(site, words, src) for site, words in _staged_doubted_sites(summary_text or "")]
                     assessed, assessed_last = _assessment_date(ctx, st, res)
                     if assessed is not None:
                         # dated by its own evidence (mCODE stage.assessment -> TNM stage group)
@@ -2153,6 +2243,7 @@ def build_disease(ctx: Ctx) -> Disease:
                     # a suspicion; or "likely" / "presumed" the clinician has not confirmed
                     # (condition-ver-status "provisional" unless verificationStatus "confirmed")
                     why = _hedged_why(ctx.code_text(res))
+                    site = _hedged_site_names(ctx.code_text(res), site)
                 if why is None and coded_secondary and (against := _text_against_code(_own_text(res))):
                     # (ds) "Brain MRI negative" coded C79.31: the code says a metastasis, the words
                     # a negative / benign / open finding (local_codes.yaml coded_text_against); the
@@ -2187,8 +2278,14 @@ def build_disease(ctx: Ctx) -> Disease:
                                                   question_closes=False)
                              if site is not None and not body and coded_site is None and ctx.code_text(res)
                              else None)
-                if text_read is None or site in text_read[0] or site not in {s for s, _ in text_read[1]}:
-                    add_site(site or "other", visceral, onset, src)
+                if site is None:
+                    # (ds5) no site coded, written or in bodySite ("Metastatic disease",
+                    # "Oligometastatic disease"): was counted as site "other" ("- Site: other" on the
+                    # card); the site is not stated, which decides visceral or not (CR A.4, C.3):
+                    # metastatic, no site, gap metastatic-site-not-stated below
+                    sites_not_stated.append(src)
+                elif text_read is None or site in text_read[0] or site not in {s for s, _ in text_read[1]}:
+                    add_site(site, visceral, onset, src)
                 if coded_site is not None and (site == coded_site or (coded_site, site) == ("other", "pericardium")):
                     # (rt61) and the pericardium named for C79.89: its other sites still a conflict
                     # ("Pericardial and liver metastases": the liver was dropped without a word)
@@ -2285,8 +2382,10 @@ def build_disease(ctx: Ctx) -> Disease:
                         clinical_stage4.append((date, last or date))
                     add_evidence(date, src, last)
                     # (ds4) the sites it names ("M1 (HEP)": the liver, visceral; was no site)
-                    for site in _staged_sites(cc_text(value) if isinstance(value, dict) else text_of(value) or ""):
+                    staged_text = cc_text(value) if isinstance(value, dict) else text_of(value) or ""
+                    for site in _staged_sites(staged_text):
                         add_site(site, None, date, src)
+                    doubted_sites += [(site, words, src) for site, words in _staged_doubted_sites(staged_text)]
                     if (against := _coded_stage4_text_against(value)) is not None:
                         staging_conflicts.append((f'{src.display}, {_as_written(date, last)}, coded '
                                                   f'{"M1" if code in T.M_CATEGORY_CODES else "stage IV"} '
@@ -2366,6 +2465,12 @@ def build_disease(ctx: Ctx) -> Disease:
             [src for _, _, src in unconfirmed],
         )
     d.sites = sorted(sites.values(), key=lambda s: (not s.visceral, s.site))
+    if d.metastatic == "yes" and sites_not_stated and not d.sites:
+        # (ds5) the only metastasis records name no site: bone-only or visceral disease is
+        # unknown, and it changes the regimen choice (CR A.4 visceral sites, C.3)
+        ctx.gap("metastatic-site-not-stated",
+                "Metastatic disease recorded without its site: site not stated (visceral or not changes "
+                "the treatment guidance). Record the metastatic sites.", sites_not_stated)
     d.visceral_involvement = any(s.visceral for s in d.sites)
     # a site only the text names, the code another: the code's site is counted, the text's is
     # not (the sources do not say which one is right); visceral vs bone-only disease changes the

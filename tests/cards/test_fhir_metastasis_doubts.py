@@ -744,3 +744,105 @@ def test_fhir_a_question_mark_closing_a_metastasis_after_a_site_of_two_words_lea
     assert summary["summary"].startswith(
         "Outside the HR+/HER2- MBC pathway: Metastatic status unclear (metastasis not confirmed);")
     assert f"Unconfirmed metastasis, not counted as metastatic disease: {site} (suspected in the text)" in summary["detail"]
+
+
+@pytest.mark.parametrize("text,quoted", [("Metastatic to brain? MRI pending", 'brain ("? mri pending" in the text)'),
+                                         ("Metastatic to bone? - biopsy booked", 'bone ("? - biopsy booked" in the text)')])
+def test_fhir_a_question_mark_after_the_metastasis_site_with_the_clause_going_on_leaves_metastatic_status_unclear(text, quoted):
+    # (ds5) the brain was counted (visceral, MBC first-line cards) and nothing asked, where
+    # "Metastatic to bone?" and "Brain mets? - MRI booked" doubt the metastasis (FHIR R4
+    # condition-ver-status unconfirmed; CR A.4 counts a diagnosis made)
+    state, cards = _cards(_early_patient_with(text))
+    assert state.disease.metastatic == "unknown" and regimen_topics(cards) == []
+    summary = card(cards, "patient-summary")
+    assert summary["summary"].startswith(
+        "Outside the HR+/HER2- MBC pathway: Metastatic status unclear (metastasis not confirmed);")
+    assert f"Unconfirmed metastasis, not counted as metastatic disease: {quoted}" in summary["detail"]
+
+
+@pytest.mark.parametrize("text", ["Metastatic to brain? progression", "Metastatic to brain? for SRS", "Metastatic to bone? yes"])
+def test_fhir_a_question_of_a_known_metastasis_course_or_treatment_after_its_site_keeps_the_first_line_cards(text):
+    state, cards = _cards(_early_patient_with(text))
+    assert state.disease.metastatic == "yes" and len(regimen_topics(cards)) == 2
+
+
+@pytest.mark.parametrize("text", ["Metastatic to bone and liver?", "?Bone and liver metastases",
+                                  "Suspected bone and liver metastases"])
+def test_fhir_a_doubted_metastasis_listing_several_sites_names_every_site_in_the_gap(text):
+    # (ds5) the gap named the liver only: whether the bone is doubted too (bone-only or visceral
+    # disease, CR A.4 / C.3) the card did not say
+    state, cards = _cards(_early_patient_with(text))
+    assert state.disease.metastatic == "unknown" and regimen_topics(cards) == []
+    assert ("Unconfirmed metastasis, not counted as metastatic disease: bone and liver (suspected in the text)"
+            in card(cards, "patient-summary")["detail"])
+
+
+@pytest.mark.parametrize("loinc,text", [("21908-9", "Stage IV, possible"), ("21908-9", "Stage IV (liver), possible"),
+                                        ("21908-9", "Stage IV, bone only?"), ("21908-9", "Stage IV, bone only - suspected"),
+                                        ("21907-1", "M1, possible")])
+def test_fhir_a_hedge_closing_a_stage_iv_or_m1_statement_leaves_metastatic_status_unclear(loinc, text):
+    # (ds5) each was read as an asserted stage IV / M1 (MBC first-line cards, "Stage IV, bone
+    # only?" with the bone counted): FHIR R4 condition-ver-status unconfirmed, AJCC 8th M1 is
+    # metastasis detected, CR A.4 counts a diagnosis made
+    state, cards = _cards(_early_patient_staged(loinc, text))
+    assert state.disease.metastatic == "unknown" and regimen_topics(cards) == [] and state.disease.sites == []
+    summary = card(cards, "patient-summary")
+    assert summary["summary"].startswith(
+        "Outside the HR+/HER2- MBC pathway: Metastatic status unclear (metastasis not confirmed);")
+    assert f'(stage IV written "{text.lower()}")' in summary["detail"]
+
+
+def test_fhir_an_m1_suffix_doubted_with_a_question_mark_is_asked_and_the_other_suffixes_counted():
+    # (ds5) "M1 (OSS, ?HEP)" counted no site at all (the bone dropped, the liver not asked)
+    state, cards = _cards(_early_patient_staged("21907-1", "M1 (OSS, ?HEP)"))
+    detail = card(cards, "patient-summary")["detail"]
+    assert state.disease.metastatic == "yes" and [s.site for s in state.disease.sites] == ["bone"]
+    assert 'Metastatic site written with a doubt, not counted: the liver ("?hep").' in detail
+
+
+@pytest.mark.parametrize("text", ["Bone metastases (liver stable)", "Bone metastases; liver stable",
+                                  "Metastatic breast cancer to bone (liver stable)"])
+def test_fhir_a_site_written_stable_in_a_bracket_beside_metastases_is_asked_as_after_a_semicolon(text):
+    # (ds5) the bracket counted the liver (visceral) where "; liver stable" asks it: the text does
+    # not say the liver holds metastasis (CR A.4; visceral changes the regimen choice, C.3)
+    state, cards = _cards(_early_patient_with(text))
+    assert [s.site for s in state.disease.sites] == ["bone"]
+    assert ('Metastatic site written with a doubt, not counted: the liver ("liver stable").'
+            in card(cards, "patient-summary")["detail"])
+
+
+@pytest.mark.parametrize("text", ["Bone metastases (liver function stable)", "Bone metastases (LFTs stable)"])
+def test_fhir_an_organ_function_written_stable_in_a_bracket_beside_metastases_counts_and_asks_nothing(text):
+    # (ds5) "(liver function stable)" counted the liver, visceral; "; liver function stable" asks nothing
+    state, cards = _cards(_early_patient_with(text))
+    assert [s.site for s in state.disease.sites] == ["bone"] and len(regimen_topics(cards)) == 2
+    assert "Metastatic site written with a doubt" not in card(cards, "patient-summary")["detail"]
+
+
+@pytest.mark.parametrize("text", ["Metastatic disease", "Oligometastatic disease"])
+def test_fhir_a_metastasis_record_naming_no_site_says_site_not_stated_not_other(text):
+    # (ds5) the card read "- Site: other": the site decides visceral or not (CR A.4, C.3)
+    state, cards = _cards(_early_patient_with(text))
+    detail = card(cards, "patient-summary")["detail"]
+    assert state.disease.metastatic == "yes" and state.disease.sites == [] and len(regimen_topics(cards)) == 2
+    assert "Site: other" not in detail
+    assert "Metastatic disease recorded without its site: site not stated" in detail
+
+
+def test_fhir_a_metastasis_record_naming_no_site_beside_one_naming_the_bone_asks_nothing():
+    p = _early_patient_with("Metastatic disease")
+    p._condition({"text": "Bone metastases"}, "2024-01-15", "met")
+    state, cards = _cards(p)
+    detail = card(cards, "patient-summary")["detail"]
+    assert [s.site for s in state.disease.sites] == ["bone"] and "site not stated" not in detail
+
+
+@pytest.mark.parametrize("text", ["Bone-only disease ruled out", "Bone-only disease excluded"])
+def test_fhir_disease_at_one_site_only_written_ruled_out_is_no_metastasis_evidence(text):
+    # (ds5) read "Metastatic status unclear" asking the bone: the ruled-out phrase says nothing
+    # of metastasis (FHIR R4 condition-ver-status refuted), as "no bone-only disease" reads
+    state, cards = _cards(_early_patient_with(text))
+    summary = card(cards, "patient-summary")
+    assert state.disease.metastatic == "unknown" and regimen_topics(cards) == []
+    assert summary["summary"].startswith("Outside the HR+/HER2- MBC pathway: Metastatic disease not documented;")
+    assert "Unconfirmed metastasis" not in summary["detail"]
