@@ -460,6 +460,12 @@ _NOT_TAKEN_CLAUSE_BREAK = re.compile(r"[;,.(\[–—]|\s-\s|(?<!\bor )(?=\bwitho
 # ... and the not_taken_opening words that write a stop of a drug once given ("Stopped palbociclib;
 # letrozole continues": palbociclib part of the line, a stop within it): not read as not given
 _STOP_OF_A_DRUG_GIVEN = re.compile(r"^\W*(?:off|no\s+longer|stopped|discontinued|ceased)\b", re.I)
+# ... and a bare "not" opening a clause after a break ("Letrozole, not palbociclib", "Letrozole (not
+# palbociclib - cost)": tx4, read as both taken): the drug set against the one given, not taken, as
+# "Letrozole, no palbociclib" reads (FHIR R4 MedicationStatement.status not-taken). Not at the text's
+# opening ("Not letrozole ..." is left to drugs.yaml not_taken_opening) nor "not now" / "not yet" (an
+# answer, drug_mentions answered_no_after)
+_BARE_NOT_AFTER_BREAK = re.compile(r"^\s*not\s*$", re.I)
 
 
 def _not_taken_clause_names(text: str) -> frozenset[int]:
@@ -493,7 +499,8 @@ def _not_taken_clauses(text: str) -> tuple[frozenset[int], bool]:
             i += 1
             continue
         clause = _NOT_TAKEN_CLAUSE_BREAK.split(before)[-1] if i else before
-        if info.drug_class not in LINE_CLASSES or not T.DRUG_NOT_TAKEN_OPENING.match(clause) \
+        if info.drug_class not in LINE_CLASSES \
+                or not (T.DRUG_NOT_TAKEN_OPENING.match(clause) or (i and _BARE_NOT_AFTER_BREAK.match(clause))) \
                 or _STOP_OF_A_DRUG_GIVEN.match(clause) or _finding_of_drug_negated(text, m.start(), m.end()):
             i += 1
             continue

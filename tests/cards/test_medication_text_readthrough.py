@@ -730,3 +730,13 @@ def test_a_no_before_a_drug_and_a_comma_then_a_drug_of_no_line_still_reads_the_f
     detail = card(cards, "patient-summary")["detail"]
     assert "- Metastatic lines: 0" in detail
     assert 'its text "No palbociclib, goserelin" also names palbociclib, not read as given by this record' in detail
+
+
+@pytest.mark.parametrize("text", ["Letrozole, not palbociclib", "Letrozole (not palbociclib - cost)", "Letrozole; not palbociclib"])
+def test_a_cdk46i_after_a_bare_not_past_a_clause_break_is_not_taken_as_after_no(text):
+    # tx4: read "Currently on letrozole + palbociclib" (a bare "not" was no not-taken word); it is
+    # set against the drug given, as "Letrozole, no palbociclib" reads (FHIR R4 MedicationStatement.status not-taken)
+    state, cards = _with_statement("bare-not", text, "active", None)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "- Metastatic line 1: letrozole, 2024-02-01 to now (active)" in detail
+    assert "- Currently on letrozole (metastatic line 1)" in detail
