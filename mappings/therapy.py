@@ -495,6 +495,14 @@ def _not_taken_clauses(text: str) -> tuple[frozenset[int], bool]:
     while i < len(names):
         m, info = names[i]
         before = text[names[i - 1][0].end() if i else 0:m.start()]
+        if info.drug_class in LINE_CLASSES and i + 1 < len(names) \
+                and (_NOT_TAKEN_CLAUSE_BREAK.search(before) if i else not before.strip(" \t*•-")) \
+                and T.DRUG_ANSWERED_NO_BETWEEN.match(text[m.end():names[i + 1][0].start()]):
+            # "Palbociclib: not now, letrozole continues": the answer closes that drug's clause, not
+            # given now (local_codes.yaml drug_mentions answered_no_between; tx4: read as given)
+            out.add(i)
+            i += 1
+            continue
         if i and not _NOT_TAKEN_CLAUSE_BREAK.search(before):
             i += 1
             continue
@@ -1405,6 +1413,14 @@ def _written_switch(text: str) -> tuple[tuple[T.DrugInfo, ...], tuple[T.DrugInfo
         # stopped, the endocrine drug going on, as "Letrozole. Palbociclib stopped" (tx3: both were
         # read current; local_codes.yaml drug_mentions switch_stop_before_second; CR B.9, B.10)
         return (names[1][1],), (names[0][1],), tail
+    if len(names) == 2 and not outside and names[0][1].drug_class == "cdk46i" \
+            and names[1][1].drug_class in ENDOCRINE_CLASSES and T.DRUG_SWITCH_STOP_OPENING_FIRST.match(opening) \
+            and T.DRUG_SWITCH_STOP_FIRST_BETWEEN.match(text[names[0][0].end():names[1][0].start()]) \
+            and T.DRUG_GOING_ON_AFTER.match(tail) and not T.DRUG_STOPPED_PAUSED.search(tail):
+        # "Stopped palbociclib; letrozole continues": the CDK4/6 inhibitor stopped, the endocrine
+        # drug going on in the same line (tx4: both were read current; local_codes.yaml drug_mentions
+        # switch_stop_opening_first, going_on_after; CR B.9, B.10, C.2 step 1)
+        return (names[0][1],), (names[1][1],), ""
     from_opening = bool(T.DRUG_SWITCH_FROM_OPENING.match(opening))
     if not from_opening and not T.DRUG_SWITCH_OPENING.match(opening):
         return None
@@ -2000,24 +2016,38 @@ def _answered_no(written: str) -> _Unreadable | None:
     "Letrozole - no": local_codes.yaml drug_mentions answered_no_after): the answer to a question
     the record does not keep (taking it, tolerating it, refusing it), so whether the drug was given
     cannot be read; it was read as given in silence ("Currently on letrozole")."""
-    said = _answer_after_drug(written)
+    said = _answer_beside_drug(written)
     if said is None:
         return None
-    return _Unreadable(f'its text "{printable_clip(written.strip(), 80)}" writes only "{said}" after its drug: whether '
-                       "it was given, refused or stopped cannot be read")
+    return _Unreadable(f'its text "{printable_clip(written.strip(), 80)}" writes only "{said[0]}" {said[1]} its drug: '
+                       "whether it was given, refused or stopped cannot be read")
+
+
+def _answer_after_drug(written: str) -> str | None:
+    """The answer a text writes alone after (or before) its drug(s): _answer_beside_drug's words."""
+    said = _answer_beside_drug(written)
+    return None if said is None else said[0]
 
 
 @lru_cache(maxsize=1024)
-def _answer_after_drug(written: str) -> str | None:
+def _answer_beside_drug(written: str) -> tuple[str, str] | None:
     """The answer a text writes alone after its drug(s) (local_codes.yaml drug_mentions
     answered_no_after): "no" ("Letrozole: no", "Letrozole - nil"), "not now" as written ("Letrozole:
-    not now", its spaces made one); None when it writes none."""
+    not now", its spaces made one), with "after"; or "not now" written first, closed by a colon,
+    nothing but a dose after the drug ("Not now: letrozole": answered_no_before), with "before";
+    None when it writes none."""
     lowered = written.lower() if written else ""
     names = _named_drugs(lowered)
-    answered = T.DRUG_ANSWERED_NO_AFTER.match(lowered[names[-1][0].end():]) if names else None
-    if answered is None:
+    if not names:
         return None
-    return " ".join(answered.group("answer").split()) if answered.group("answer").startswith("not") else "no"
+    answered = T.DRUG_ANSWERED_NO_AFTER.match(lowered[names[-1][0].end():])
+    if answered is not None:
+        return (" ".join(answered.group("answer").split()) if answered.group("answer").startswith("not") else "no"), "after"
+    first = T.DRUG_ANSWERED_NO_BEFORE.match(lowered[:names[0][0].start()])
+    if first is not None and T.DRUG_NOT_TAKEN_BARE_AFTER.match(lowered[names[-1][0].end():]) \
+            and all(T.DRUG_NAMES_JOINED.match(lowered[a.end():b.start()]) for (a, _), (b, _) in zip(names, names[1:])):
+        return " ".join(first.group("answer").split()), "before"
+    return None
 
 
 def written_as_stopped(ctx: Ctx, res: dict[str, Any]) -> bool:
@@ -2060,7 +2090,8 @@ def drafted_drugs(drugs: list[T.DrugInfo], label: str, written: str) -> tuple[li
                                                       "a refusal and names more than one drug: which one it orders")
                     + " is not clear")
     if (said := _answer_after_drug(written)) is not None:
-        return [], f'its text "{quoted}" writes only "{said}" after its drug: whether it orders it is not clear'
+        return [], (f'its text "{quoted}" writes only "{said}" {_answer_beside_drug(written)[1]} its drug: whether it '
+                    "orders it is not clear")
     if _unsettled_not_taken_list(written) is not None:
         return [], f'its text "{quoted}" writes "no" before drugs joined by a comma: which one it orders is not clear'
     if _not_taken_record(written) is not None:

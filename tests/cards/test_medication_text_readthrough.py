@@ -740,3 +740,33 @@ def test_a_cdk46i_after_a_bare_not_past_a_clause_break_is_not_taken_as_after_no(
     detail = card(cards, "patient-summary")["detail"]
     assert "- Metastatic line 1: letrozole, 2024-02-01 to now (active)" in detail
     assert "- Currently on letrozole (metastatic line 1)" in detail
+
+
+@pytest.mark.parametrize("text", ["Stopped palbociclib; letrozole continues", "Off palbociclib. Letrozole ongoing"])
+def test_a_cdk46i_written_stopped_first_its_endocrine_partner_going_on_is_a_stop_within_the_line(text):
+    # tx4: read "Currently on letrozole + palbociclib"; the CDK4/6 inhibitor is stopped and the
+    # endocrine drug goes on in the same line, as "Letrozole; stopped palbociclib" reads (CR B.9, B.10, C.2 step 1)
+    state, cards = _with_statement("stop-first", text, "active", None)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "- Metastatic line 1: palbociclib + letrozole, 2024-02-01 to now (active)" in detail
+    assert "- Currently on letrozole (metastatic line 1)" in detail
+
+
+@pytest.mark.parametrize("text", ["Palbociclib: not now, letrozole continues", "Palbociclib - no; letrozole 2.5 mg"])
+def test_an_answer_closing_a_cdk46i_clause_before_the_endocrine_drug_is_that_drug_not_given_now(text):
+    # tx4: read "Currently on letrozole + palbociclib"; the answer is of palbociclib alone (FHIR R4
+    # MedicationStatement.status not-taken), letrozole the line, as "Letrozole, no palbociclib" reads
+    state, cards = _with_statement("answer-between", text, "active", None)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "- Metastatic line 1: letrozole, 2024-02-01 to now (active)" in detail
+    assert "- Currently on letrozole (metastatic line 1)" in detail
+
+
+@pytest.mark.parametrize("text", ["Not now: letrozole", "Not currently - letrozole 2.5 mg"])
+def test_not_now_written_before_the_drug_is_named_unreadable_as_after_it(text):
+    # tx4: read "Currently on letrozole" (a draft so written checked as letrozole ordered)
+    state, cards = _with_statement("answer-before", text, "active", None)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "Currently on letrozole" not in detail and "- Metastatic lines: 0" in detail
+    assert 'before its drug: whether it was given, refused or stopped cannot be read' in detail
+    assert [c["summary"] for c in _draft_cards(text)] == ["Drafted order not checked: its drug could not be read (MedicationRequest/mr-0)"]
