@@ -770,3 +770,20 @@ def test_not_now_written_before_the_drug_is_named_unreadable_as_after_it(text):
     assert "Currently on letrozole" not in detail and "- Metastatic lines: 0" in detail
     assert 'before its drug: whether it was given, refused or stopped cannot be read' in detail
     assert [c["summary"] for c in _draft_cards(text)] == ["Drafted order not checked: its drug could not be read (MedicationRequest/mr-0)"]
+
+
+@pytest.mark.parametrize("text", ["Off palbociclib until counts recover", "Palbociclib stopped until recovery",
+                                  "Letrozole + palbociclib (palbociclib stopped until neutrophils recover)"])
+def test_a_stop_until_a_condition_is_met_is_a_hold_the_line_going_on(text):
+    # tx4: "Off palbociclib until counts recover" read as the drug's end ("to date unknown", its end
+    # asked); a hold for toxicity is no new line nor an end (CR C.2 steps 1-3; FHIR R4 status on-hold)
+    state, cards = _with_statement("until-recover", text, "active", None)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "palbociclib, 2024-02-01 to now (active)" in detail and "to date unknown" not in detail
+    assert "- Currently on " in detail and "palbociclib (metastatic line 1)" in detail
+
+
+@pytest.mark.parametrize("text", ["Off palbociclib until 2025-04", "Off palbociclib until progression"])
+def test_a_stop_until_a_date_or_a_progression_stays_an_end(text):
+    state, cards = _with_statement("until-date", text, "active", None)
+    assert "- Metastatic line 1: palbociclib, 2024-02-01 to date unknown" in card(cards, "patient-summary")["detail"]
