@@ -1413,6 +1413,18 @@ def _written_switch(text: str) -> tuple[tuple[T.DrugInfo, ...], tuple[T.DrugInfo
         # stopped, the endocrine drug going on, as "Letrozole. Palbociclib stopped" (tx3: both were
         # read current; local_codes.yaml drug_mentions switch_stop_before_second; CR B.9, B.10)
         return (names[1][1],), (names[0][1],), tail
+    last = names[-1][1]
+    partners = tuple(dict.fromkeys(info for _, info in names[:-1] if info.name != last.name))
+    if len(names) > 2 and not outside and last.drug_class == "cdk46i" \
+            and last.name in {info.name for _, info in names[:-1]} \
+            and partners and all(d.drug_class in ENDOCRINE_CLASSES for d in partners) \
+            and T.LEADING_QUALIFIERS.match(opening) and T.DRUG_SINCE_WHEN_AFTER.match(tail) \
+            and T.DRUG_STOP_BEFORE_REPEAT.match(text[names[-2][0].end():names[-1][0].start()]) \
+            and all(T.DRUG_NAMES_JOINED.match(text[a.end():b.start()]) for (a, _), (b, _) in zip(names[:-1], names[1:-1])):
+        # "Letrozole + palbociclib - no palbociclib since 2025-03": the CDK4/6 inhibitor stopped, its
+        # endocrine partner going on, as "... (palbociclib stopped 2025-03)" (tx4: both were read
+        # current; local_codes.yaml drug_mentions stop_before_repeat, since_when_after; CR B.9, B.10)
+        return (last,), partners, ""
     if len(names) == 2 and not outside and names[0][1].drug_class == "cdk46i" \
             and names[1][1].drug_class in ENDOCRINE_CLASSES and T.DRUG_SWITCH_STOP_OPENING_FIRST.match(opening) \
             and T.DRUG_SWITCH_STOP_FIRST_BETWEEN.match(text[names[0][0].end():names[1][0].start()]) \

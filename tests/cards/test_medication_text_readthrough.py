@@ -787,3 +787,19 @@ def test_a_stop_until_a_condition_is_met_is_a_hold_the_line_going_on(text):
 def test_a_stop_until_a_date_or_a_progression_stays_an_end(text):
     state, cards = _with_statement("until-date", text, "active", None)
     assert "- Metastatic line 1: palbociclib, 2024-02-01 to date unknown" in card(cards, "patient-summary")["detail"]
+
+
+@pytest.mark.parametrize("text", ["Letrozole + palbociclib - no palbociclib since 2025-03",
+                                  "Letrozole + palbociclib; off palbociclib since March 2025"])
+def test_the_cdk46i_of_the_regimen_named_again_with_no_since_a_date_is_stopped_its_partner_going_on(text):
+    # tx4: read "Currently on letrozole + palbociclib"; as "(palbociclib stopped 2025-03)" reads:
+    # palbociclib dropped from the line, letrozole current (CR B.9, B.10, C.2 step 1)
+    state, cards = _with_statement("no-since", text, "active", None)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "- Metastatic line 1: palbociclib + letrozole, 2024-02-01 to now (active)" in detail
+    assert "- Currently on letrozole (metastatic line 1)" in detail
+
+
+def test_the_cdk46i_of_the_regimen_named_again_with_no_this_cycle_stays_a_hold():
+    state, cards = _with_statement("no-cycle", "Letrozole + palbociclib - no palbociclib this cycle", "active", None)
+    assert "- Currently on letrozole + palbociclib (metastatic line 1)" in card(cards, "patient-summary")["detail"]
