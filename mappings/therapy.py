@@ -1120,6 +1120,21 @@ def _premedication_record(written: str) -> _Unreadable | None:
 
 
 @lru_cache(maxsize=1024)
+def _in_error_record(written: str) -> _Unreadable | None:
+    """An _Unreadable for a record whose text writes it, or its drug's stop, as made in error
+    ("Letrozole stopped in error", "Letrozole - entered in error": local_codes.yaml drug_mentions
+    in_error): no stop of the drug; the record in error only by its status (FHIR R4
+    entered-in-error, skipped before its text is read), so here the two disagree and the gap names
+    the words (tx4: a stop, its end asked; or the current line)."""
+    said = T.DRUG_IN_ERROR.search(written) if written else None
+    if said is None:
+        return None
+    return _Unreadable(f'its text "{printable_clip(written.strip(), 80)}" writes "{" ".join(said.group(0).split())}", '
+                       "while its status does not say the record was entered in error: whether the drug was given "
+                       "cannot be read")
+
+
+@lru_cache(maxsize=1024)
 def _planned_record(written: str) -> _Unreadable | None:
     """An _Unreadable for a record whose text names its first drug after plan words and no drug
     as given ("Planned letrozole + palbociclib", "Consider fulvestrant": local_codes.yaml
@@ -1995,6 +2010,9 @@ def _read_text(drugs: list[T.DrugInfo], label: str, written: str, text_only: boo
     letrozole" does, not that it was never given (FHIR R4 MedicationStatement.status completed:
     "no longer being taken"; a drug never taken has its own status, not-taken). "Never on
     letrozole" there disagrees with the status: unreadable (drug_mentions never_taken_words)."""
+    in_error = _in_error_record(written)
+    if in_error is not None:
+        return in_error
     refused = _refused(written)
     if refused is not None:
         return refused
@@ -2093,6 +2111,9 @@ def drafted_drugs(drugs: list[T.DrugInfo], label: str, written: str) -> tuple[li
     if not written:
         return drugs, None
     quoted = printable_clip(written.strip(), 80)
+    in_error = T.DRUG_IN_ERROR.search(written)
+    if in_error is not None:
+        return [], f'its text "{quoted}" writes "{" ".join(in_error.group(0).split())}": whether it orders its drug is not clear'
     refusal = refusal_in_text(written.lower())
     if refusal is not None:
         # a draft is an order: one that writes its drug as refused may be entered in error or
@@ -2316,6 +2337,7 @@ def read_exposures(ctx: Ctx, metastatic_from: dt.date | None = None) -> list[_Ex
     unread: list[tuple[str, str]] = []  # (reference, why) of records whose drug could not be read
     backwards: list[tuple[Source, str]] = []  # anticancer records whose end is before their start
     hedged_stops: list[tuple[Source, str]] = []  # anticancer records stopped for a progression only suspected
+    hedged_other = False  # ... or for another reason only suspected ("toxicity?": _stop_reason_of_text)
     status_unknown: list[tuple[Source, str]] = []  # anticancer records with status 'unknown', not ended by as_of
     stopped_in_text: list[tuple[Source, str]] = []  # anticancer records under way by their status, stopped by their text
     named_not_given: list[tuple[str, _Med]] = []  # (reference, med) of records naming drugs not given by them
@@ -2531,6 +2553,8 @@ def read_exposures(ctx: Ctx, metastatic_from: dt.date | None = None) -> list[_Ex
                                  med.line_names))
                 if stop == "unclear" and med.line:
                     hedged_stops.append((src, f"{ref} ({med.names}: '{printable_clip(_stop_words(res), 120)}')"))
+                    # ("Toxicity?": a reason other than progression only suspected; tx4)
+                    hedged_other = hedged_other or not T.DISEASE_STATUS_UNCLEAR.search(_stop_words(res).lower())
                 if active and med.switch is not None:
                     # "Tamoxifen stopped, now letrozole" on a record under way: the drug written last
                     # is taken now, the one before it was taken from the record's start and stopped
@@ -2576,8 +2600,11 @@ def read_exposures(ctx: Ctx, metastatic_from: dt.date | None = None) -> list[_Ex
                  "so the current line may be read as ended. Confirm whether the drug is still given and when it "
                  "stopped.")
     _records_gap(ctx, "stop-reason-unclear", hedged_stops,
-                 "Anticancer medication records give a progression that is only suspected as the reason they "
-                 "stopped, not counted as a documented progression: {named}. Confirm whether the disease "
+                 "Anticancer medication records give a progression "
+                 + ("or another reason (a side effect) " if hedged_other else "")
+                 + "that is only suspected as the reason they stopped, not counted as a documented progression"
+                 + (" nor as a stated other reason" if hedged_other else "") + ": {named}. Confirm "
+                 + ("why the drug stopped and " if hedged_other else "") + "whether the disease "
                  "progressed: lines of therapy, endocrine resistance and ESR1 currency depend on it.")
     # FHIR R4 medication-admin-status 'on-hold' ("temporarily halted ... expected to continue
     # later") does not say whether the dose was given ('not-done' says it was not): read as
@@ -2861,10 +2888,16 @@ def _stop_reason_of_text(text: str) -> str | None:
     # lost): the stop reason is unclear, not a stated non-progression one
     if hedged:
         return "unclear"
+    # a non-progression reason hedged ("toxicity?", "? intolerance") or negated ("not for
+    # toxicity") is none stated: removed before the search (local_codes.yaml stop_reasons
+    # hedged_reason_patterns, negated_reason_patterns; tx4: read as 'other'); a hedged one left
+    # alone is unclear, as a hedged progression is
+    text, hedged = T.STOP_HEDGED_REASON.subn(" ", text)
+    text = T.STOP_NEGATED_REASON.sub(" ", text)
     # a named non-progression reason (toxicity, choice, completion)
     if T.STOP_NON_PROGRESSION.search(text):
         return "other"
-    return None
+    return "unclear" if hedged else None
 
 
 def _symptom_alone(m: re.Match[str]) -> str:

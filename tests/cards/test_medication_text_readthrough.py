@@ -803,3 +803,46 @@ def test_the_cdk46i_of_the_regimen_named_again_with_no_since_a_date_is_stopped_i
 def test_the_cdk46i_of_the_regimen_named_again_with_no_this_cycle_stays_a_hold():
     state, cards = _with_statement("no-cycle", "Letrozole + palbociclib - no palbociclib this cycle", "active", None)
     assert "- Currently on letrozole + palbociclib (metastatic line 1)" in card(cards, "patient-summary")["detail"]
+
+
+@pytest.mark.parametrize("text, said", [("Letrozole stopped in error", "stopped in error"),
+                                        ("Letrozole - entered in error", "entered in error")])
+def test_a_record_whose_text_writes_it_in_error_is_named_not_read_as_a_stop_or_the_current_line(text, said):
+    # tx4: "stopped in error" read as the drug's end (asked), "entered in error" as the current line;
+    # the record in error is the status' to say (FHIR R4 MedicationStatement.status entered-in-error)
+    state, cards = _with_statement("in-error", text, "active", None)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "- Metastatic lines: 0" in detail and "Currently on letrozole" not in detail
+    assert f'writes "{said}", while its status does not say the record was entered in error' in detail
+
+
+def test_a_record_entered_in_error_by_its_status_is_left_out_as_before():
+    state, cards = _with_statement("in-error-status", "Letrozole entered in error", "entered-in-error", None)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "- Metastatic lines: 0" in detail and "while its status does not say" not in detail
+
+
+def _anastrozole_then_tamoxifen(pid: str, why: str | None) -> tuple:
+    return run(de_novo(pid).med("anastrozole", "2024-02-01", "2024-08-01", status="stopped", stopped_for=why)
+               .med("tamoxifen", "2024-08-05"))
+
+
+@pytest.mark.parametrize("why", ["Toxicity?", "? intolerance", "Possible neutropenia"])
+def test_a_stop_reason_other_than_progression_only_suspected_is_asked_as_a_suspected_progression_is(why):
+    # tx4: read as a stated reason other than progression (no question; the endocrine sensitivity
+    # left unread); a hedged reason is none stated (CR C.2 steps 1-3), as "Suspected progression" reads
+    state, cards = _anastrozole_then_tamoxifen("hedged-why", why)
+    detail = card(cards, "patient-summary")["detail"]
+    assert ("- Anticancer medication records give a progression or another reason (a side effect) that is only suspected "
+            "as the reason they stopped, not counted as a documented progression nor as a stated other reason: "
+            f"MedicationStatement/med-anastrozole-") in detail and f"(anastrozole: '{why}')" in detail
+    assert "- Endocrine sensitivity: secondary resistance" in detail
+
+
+@pytest.mark.parametrize("why", ["Not for toxicity", "Toxicity ruled out"])
+def test_a_stop_reason_other_than_progression_negated_reads_as_no_reason_written(why):
+    state, cards = _anastrozole_then_tamoxifen("negated-why", why)
+    _, no_reason = _anastrozole_then_tamoxifen("no-why", None)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "- Endocrine sensitivity: secondary resistance" in detail and "stop-reason-unclear" not in {g.code for g in state.gaps}
+    assert card(cards, "patient-summary")["summary"] == card(no_reason, "patient-summary")["summary"]
