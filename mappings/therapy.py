@@ -462,10 +462,11 @@ _NOT_TAKEN_CLAUSE_BREAK = re.compile(r"[;,.(\[–—]|\s-\s|(?<!\bor )(?=\bwitho
 _STOP_OF_A_DRUG_GIVEN = re.compile(r"^\W*(?:off|no\s+longer|stopped|discontinued|ceased)\b", re.I)
 # ... and a bare "not" opening a clause after a break ("Letrozole, not palbociclib", "Letrozole (not
 # palbociclib - cost)": tx4, read as both taken): the drug set against the one given, not taken, as
-# "Letrozole, no palbociclib" reads (FHIR R4 MedicationStatement.status not-taken). Not at the text's
+# "Letrozole, no palbociclib" reads (FHIR R4 MedicationStatement.status not-taken); so "not yet" / "not
+# now" there ("Letrozole, not yet palbociclib": not started). Not at the text's
 # opening ("Not letrozole ..." is left to drugs.yaml not_taken_opening) nor "not now" / "not yet" (an
 # answer, drug_mentions answered_no_after)
-_BARE_NOT_AFTER_BREAK = re.compile(r"^\s*not\s*$", re.I)
+_BARE_NOT_AFTER_BREAK = re.compile(r"^\s*not(?:\s+(?:yet|now|for\s+now|currently))?\s*$", re.I)
 
 
 def _not_taken_clause_names(text: str) -> frozenset[int]:
