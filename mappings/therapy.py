@@ -2338,6 +2338,7 @@ def read_exposures(ctx: Ctx, metastatic_from: dt.date | None = None) -> list[_Ex
     unread: list[tuple[str, str]] = []  # (reference, why) of records whose drug could not be read
     backwards: list[tuple[Source, str]] = []  # anticancer records whose end is before their start
     hedged_stops: list[tuple[Source, str]] = []  # anticancer records stopped for a progression only suspected
+    in_error_notes: list[tuple[Source, str]] = []  # records whose stop reason / note writes "in error"
     hedged_other = False  # ... or for another reason only suspected ("toxicity?": _stop_reason_of_text)
     status_unknown: list[tuple[Source, str]] = []  # anticancer records with status 'unknown', not ended by as_of
     stopped_in_text: list[tuple[Source, str]] = []  # anticancer records under way by their status, stopped by their text
@@ -2552,6 +2553,12 @@ def read_exposures(ctx: Ctx, metastatic_from: dt.date | None = None) -> list[_Ex
                 if admin and status == "on-hold" and med.line:
                     held.append((src, f"{ref} ({med.names}, {start.isoformat() if start else 'undated'})",
                                  med.line_names))
+                if med.line and (res.get("statusReason") or res.get("note")) \
+                        and T.DRUG_IN_ERROR.search(words := _stop_words(res)):
+                    # "Stopped in error" / "entered in error" as its statusReason or note: the record in
+                    # error only by its status (entered-in-error, skipped above); here named, read by
+                    # its status and dates (tx4: it read as a stop with no reason, in silence)
+                    in_error_notes.append((src, f"{ref} ({med.names}: '{printable_clip(words, 120)}')"))
                 if stop == "unclear" and med.line:
                     hedged_stops.append((src, f"{ref} ({med.names}: '{printable_clip(_stop_words(res), 120)}')"))
                     # ("Toxicity?": a reason other than progression only suspected; tx4)
@@ -2600,6 +2607,11 @@ def read_exposures(ctx: Ctx, metastatic_from: dt.date | None = None) -> list[_Ex
                  "as stopped, not taken ('No letrozole') or as past use ('history of', 'previous'), and no end before today is recorded: {named}. They are read as no longer given, "
                  "so the current line may be read as ended. Confirm whether the drug is still given and when it "
                  "stopped.")
+    _records_gap(ctx, "therapy-in-error-in-text", in_error_notes,
+                 "Anticancer medication records write in their stop reason or note that something was stopped or "
+                 "entered in error, while their status does not say the record was entered in error: {named}. "
+                 "They are read by their status and dates. Confirm whether the record stands and whether the drug "
+                 "is still given.")
     _records_gap(ctx, "stop-reason-unclear", hedged_stops,
                  "Anticancer medication records give a progression "
                  + ("or another reason (a side effect) " if hedged_other else "")

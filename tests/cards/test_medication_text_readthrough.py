@@ -848,3 +848,18 @@ def test_a_stop_reason_other_than_progression_negated_reads_as_no_reason_written
     detail = card(cards, "patient-summary")["detail"]
     assert "- Endocrine sensitivity: secondary resistance" in detail and "stop-reason-unclear" not in {g.code for g in state.gaps}
     assert card(cards, "patient-summary")["summary"] == card(no_reason, "patient-summary")["summary"]
+
+
+@pytest.mark.parametrize("status, why, line", [("stopped", "Stopped in error", "letrozole, 2024-02-01 to 2024-08-01"),
+                                               ("active", "Entered in error", "letrozole, 2024-02-01 to now (active)")])
+def test_a_stop_reason_writing_in_error_is_named_the_record_read_by_its_status(status, why, line):
+    # tx4: read as a stop with no reason, in silence; the record in error is the status' to say (FHIR
+    # R4 MedicationStatement.status entered-in-error), so it is read by its status and named
+    p = de_novo("in-error-note").med("letrozole", "2024-02-01", "2024-08-01" if status == "stopped" else None,
+                                     status=status, stopped_for=why)
+    state, cards = run(p)
+    detail = card(cards, "patient-summary")["detail"]
+    assert f"- Metastatic line 1: {line}" in detail
+    assert ("- Anticancer medication records write in their stop reason or note that something was stopped or entered "
+            "in error, while their status does not say the record was entered in error: MedicationStatement/med-letrozole-"
+            ) in detail and f"(letrozole: '{why}')" in detail
