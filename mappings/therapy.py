@@ -460,6 +460,13 @@ _NOT_TAKEN_CLAUSE_BREAK = re.compile(r"[;,.(\[–—]|\s-\s|(?<!\bor )(?=\bwitho
 # ... and the not_taken_opening words that write a stop of a drug once given ("Stopped palbociclib;
 # letrozole continues": palbociclib part of the line, a stop within it): not read as not given
 _STOP_OF_A_DRUG_GIVEN = re.compile(r"^\W*(?:off|no\s+longer|stopped|discontinued|ceased)\b", re.I)
+# ... and a bare "not" opening a clause after a break ("Letrozole, not palbociclib", "Letrozole (not
+# palbociclib - cost)": tx4, read as both taken): the drug set against the one given, not taken, as
+# "Letrozole, no palbociclib" reads (FHIR R4 MedicationStatement.status not-taken); so "not yet" / "not
+# now" there ("Letrozole, not yet palbociclib": not started). Not at the text's
+# opening ("Not letrozole ..." is left to drugs.yaml not_taken_opening) nor "not now" / "not yet" (an
+# answer, drug_mentions answered_no_after)
+_BARE_NOT_AFTER_BREAK = re.compile(r"^\s*not(?:\s+(?:yet|now|for\s+now|currently))?\s*$", re.I)
 
 
 def _not_taken_clause_names(text: str) -> frozenset[int]:
@@ -489,11 +496,20 @@ def _not_taken_clauses(text: str) -> tuple[frozenset[int], bool]:
     while i < len(names):
         m, info = names[i]
         before = text[names[i - 1][0].end() if i else 0:m.start()]
+        if info.drug_class in LINE_CLASSES and i + 1 < len(names) \
+                and (_NOT_TAKEN_CLAUSE_BREAK.search(before) if i else not before.strip(" \t*•-")) \
+                and T.DRUG_ANSWERED_NO_BETWEEN.match(text[m.end():names[i + 1][0].start()]):
+            # "Palbociclib: not now, letrozole continues": the answer closes that drug's clause, not
+            # given now (local_codes.yaml drug_mentions answered_no_between; tx4: read as given)
+            out.add(i)
+            i += 1
+            continue
         if i and not _NOT_TAKEN_CLAUSE_BREAK.search(before):
             i += 1
             continue
         clause = _NOT_TAKEN_CLAUSE_BREAK.split(before)[-1] if i else before
-        if info.drug_class not in LINE_CLASSES or not T.DRUG_NOT_TAKEN_OPENING.match(clause) \
+        if info.drug_class not in LINE_CLASSES \
+                or not (T.DRUG_NOT_TAKEN_OPENING.match(clause) or (i and _BARE_NOT_AFTER_BREAK.match(clause))) \
                 or _STOP_OF_A_DRUG_GIVEN.match(clause) or _finding_of_drug_negated(text, m.start(), m.end()):
             i += 1
             continue
@@ -1105,6 +1121,21 @@ def _premedication_record(written: str) -> _Unreadable | None:
 
 
 @lru_cache(maxsize=1024)
+def _in_error_record(written: str) -> _Unreadable | None:
+    """An _Unreadable for a record whose text writes it, or its drug's stop, as made in error
+    ("Letrozole stopped in error", "Letrozole - entered in error": local_codes.yaml drug_mentions
+    in_error): no stop of the drug; the record in error only by its status (FHIR R4
+    entered-in-error, skipped before its text is read), so here the two disagree and the gap names
+    the words (tx4: a stop, its end asked; or the current line)."""
+    said = T.DRUG_IN_ERROR.search(written) if written else None
+    if said is None:
+        return None
+    return _Unreadable(f'its text "{printable_clip(written.strip(), 80)}" writes "{" ".join(said.group(0).split())}", '
+                       "while its status does not say the record was entered in error: whether the drug was given "
+                       "cannot be read")
+
+
+@lru_cache(maxsize=1024)
 def _planned_record(written: str) -> _Unreadable | None:
     """An _Unreadable for a record whose text names its first drug after plan words and no drug
     as given ("Planned letrozole + palbociclib", "Consider fulvestrant": local_codes.yaml
@@ -1398,6 +1429,26 @@ def _written_switch(text: str) -> tuple[tuple[T.DrugInfo, ...], tuple[T.DrugInfo
         # stopped, the endocrine drug going on, as "Letrozole. Palbociclib stopped" (tx3: both were
         # read current; local_codes.yaml drug_mentions switch_stop_before_second; CR B.9, B.10)
         return (names[1][1],), (names[0][1],), tail
+    last = names[-1][1]
+    partners = tuple(dict.fromkeys(info for _, info in names[:-1] if info.name != last.name))
+    if len(names) > 2 and not outside and last.drug_class == "cdk46i" \
+            and last.name in {info.name for _, info in names[:-1]} \
+            and partners and all(d.drug_class in ENDOCRINE_CLASSES for d in partners) \
+            and T.LEADING_QUALIFIERS.match(opening) and T.DRUG_SINCE_WHEN_AFTER.match(tail) \
+            and T.DRUG_STOP_BEFORE_REPEAT.match(text[names[-2][0].end():names[-1][0].start()]) \
+            and all(T.DRUG_NAMES_JOINED.match(text[a.end():b.start()]) for (a, _), (b, _) in zip(names[:-1], names[1:-1])):
+        # "Letrozole + palbociclib - no palbociclib since 2025-03": the CDK4/6 inhibitor stopped, its
+        # endocrine partner going on, as "... (palbociclib stopped 2025-03)" (tx4: both were read
+        # current; local_codes.yaml drug_mentions stop_before_repeat, since_when_after; CR B.9, B.10)
+        return (last,), partners, ""
+    if len(names) == 2 and not outside and names[0][1].drug_class == "cdk46i" \
+            and names[1][1].drug_class in ENDOCRINE_CLASSES and T.DRUG_SWITCH_STOP_OPENING_FIRST.match(opening) \
+            and T.DRUG_SWITCH_STOP_FIRST_BETWEEN.match(text[names[0][0].end():names[1][0].start()]) \
+            and T.DRUG_GOING_ON_AFTER.match(tail) and not T.DRUG_STOPPED_PAUSED.search(tail):
+        # "Stopped palbociclib; letrozole continues": the CDK4/6 inhibitor stopped, the endocrine
+        # drug going on in the same line (tx4: both were read current; local_codes.yaml drug_mentions
+        # switch_stop_opening_first, going_on_after; CR B.9, B.10, C.2 step 1)
+        return (names[0][1],), (names[1][1],), ""
     from_opening = bool(T.DRUG_SWITCH_FROM_OPENING.match(opening))
     if not from_opening and not T.DRUG_SWITCH_OPENING.match(opening):
         return None
@@ -1960,6 +2011,9 @@ def _read_text(drugs: list[T.DrugInfo], label: str, written: str, text_only: boo
     letrozole" does, not that it was never given (FHIR R4 MedicationStatement.status completed:
     "no longer being taken"; a drug never taken has its own status, not-taken). "Never on
     letrozole" there disagrees with the status: unreadable (drug_mentions never_taken_words)."""
+    in_error = _in_error_record(written)
+    if in_error is not None:
+        return in_error
     refused = _refused(written)
     if refused is not None:
         return refused
@@ -1993,24 +2047,38 @@ def _answered_no(written: str) -> _Unreadable | None:
     "Letrozole - no": local_codes.yaml drug_mentions answered_no_after): the answer to a question
     the record does not keep (taking it, tolerating it, refusing it), so whether the drug was given
     cannot be read; it was read as given in silence ("Currently on letrozole")."""
-    said = _answer_after_drug(written)
+    said = _answer_beside_drug(written)
     if said is None:
         return None
-    return _Unreadable(f'its text "{printable_clip(written.strip(), 80)}" writes only "{said}" after its drug: whether '
-                       "it was given, refused or stopped cannot be read")
+    return _Unreadable(f'its text "{printable_clip(written.strip(), 80)}" writes only "{said[0]}" {said[1]} its drug: '
+                       "whether it was given, refused or stopped cannot be read")
+
+
+def _answer_after_drug(written: str) -> str | None:
+    """The answer a text writes alone after (or before) its drug(s): _answer_beside_drug's words."""
+    said = _answer_beside_drug(written)
+    return None if said is None else said[0]
 
 
 @lru_cache(maxsize=1024)
-def _answer_after_drug(written: str) -> str | None:
+def _answer_beside_drug(written: str) -> tuple[str, str] | None:
     """The answer a text writes alone after its drug(s) (local_codes.yaml drug_mentions
     answered_no_after): "no" ("Letrozole: no", "Letrozole - nil"), "not now" as written ("Letrozole:
-    not now", its spaces made one); None when it writes none."""
+    not now", its spaces made one), with "after"; or "not now" written first, closed by a colon,
+    nothing but a dose after the drug ("Not now: letrozole": answered_no_before), with "before";
+    None when it writes none."""
     lowered = written.lower() if written else ""
     names = _named_drugs(lowered)
-    answered = T.DRUG_ANSWERED_NO_AFTER.match(lowered[names[-1][0].end():]) if names else None
-    if answered is None:
+    if not names:
         return None
-    return " ".join(answered.group("answer").split()) if answered.group("answer").startswith("not") else "no"
+    answered = T.DRUG_ANSWERED_NO_AFTER.match(lowered[names[-1][0].end():])
+    if answered is not None:
+        return (" ".join(answered.group("answer").split()) if answered.group("answer").startswith("not") else "no"), "after"
+    first = T.DRUG_ANSWERED_NO_BEFORE.match(lowered[:names[0][0].start()])
+    if first is not None and T.DRUG_NOT_TAKEN_BARE_AFTER.match(lowered[names[-1][0].end():]) \
+            and all(T.DRUG_NAMES_JOINED.match(lowered[a.end():b.start()]) for (a, _), (b, _) in zip(names, names[1:])):
+        return " ".join(first.group("answer").split()), "before"
+    return None
 
 
 def written_as_stopped(ctx: Ctx, res: dict[str, Any]) -> bool:
@@ -2044,6 +2112,9 @@ def drafted_drugs(drugs: list[T.DrugInfo], label: str, written: str) -> tuple[li
     if not written:
         return drugs, None
     quoted = printable_clip(written.strip(), 80)
+    in_error = T.DRUG_IN_ERROR.search(written)
+    if in_error is not None:
+        return [], f'its text "{quoted}" writes "{" ".join(in_error.group(0).split())}": whether it orders its drug is not clear'
     refusal = refusal_in_text(written.lower())
     if refusal is not None:
         # a draft is an order: one that writes its drug as refused may be entered in error or
@@ -2053,7 +2124,8 @@ def drafted_drugs(drugs: list[T.DrugInfo], label: str, written: str) -> tuple[li
                                                       "a refusal and names more than one drug: which one it orders")
                     + " is not clear")
     if (said := _answer_after_drug(written)) is not None:
-        return [], f'its text "{quoted}" writes only "{said}" after its drug: whether it orders it is not clear'
+        return [], (f'its text "{quoted}" writes only "{said}" {_answer_beside_drug(written)[1]} its drug: whether it '
+                    "orders it is not clear")
     if _unsettled_not_taken_list(written) is not None:
         return [], f'its text "{quoted}" writes "no" before drugs joined by a comma: which one it orders is not clear'
     if _not_taken_record(written) is not None:
@@ -2266,6 +2338,8 @@ def read_exposures(ctx: Ctx, metastatic_from: dt.date | None = None) -> list[_Ex
     unread: list[tuple[str, str]] = []  # (reference, why) of records whose drug could not be read
     backwards: list[tuple[Source, str]] = []  # anticancer records whose end is before their start
     hedged_stops: list[tuple[Source, str]] = []  # anticancer records stopped for a progression only suspected
+    in_error_notes: list[tuple[Source, str]] = []  # records whose stop reason / note writes "in error"
+    hedged_other = False  # ... or for another reason only suspected ("toxicity?": _stop_reason_of_text)
     status_unknown: list[tuple[Source, str]] = []  # anticancer records with status 'unknown', not ended by as_of
     stopped_in_text: list[tuple[Source, str]] = []  # anticancer records under way by their status, stopped by their text
     named_not_given: list[tuple[str, _Med]] = []  # (reference, med) of records naming drugs not given by them
@@ -2479,8 +2553,16 @@ def read_exposures(ctx: Ctx, metastatic_from: dt.date | None = None) -> list[_Ex
                 if admin and status == "on-hold" and med.line:
                     held.append((src, f"{ref} ({med.names}, {start.isoformat() if start else 'undated'})",
                                  med.line_names))
+                if med.line and (res.get("statusReason") or res.get("note")) \
+                        and T.DRUG_IN_ERROR.search(words := _stop_words(res)):
+                    # "Stopped in error" / "entered in error" as its statusReason or note: the record in
+                    # error only by its status (entered-in-error, skipped above); here named, read by
+                    # its status and dates (tx4: it read as a stop with no reason, in silence)
+                    in_error_notes.append((src, f"{ref} ({med.names}: '{printable_clip(words, 120)}')"))
                 if stop == "unclear" and med.line:
                     hedged_stops.append((src, f"{ref} ({med.names}: '{printable_clip(_stop_words(res), 120)}')"))
+                    # ("Toxicity?": a reason other than progression only suspected; tx4)
+                    hedged_other = hedged_other or not T.DISEASE_STATUS_UNCLEAR.search(_stop_words(res).lower())
                 if active and med.switch is not None:
                     # "Tamoxifen stopped, now letrozole" on a record under way: the drug written last
                     # is taken now, the one before it was taken from the record's start and stopped
@@ -2525,9 +2607,17 @@ def read_exposures(ctx: Ctx, metastatic_from: dt.date | None = None) -> list[_Ex
                  "as stopped, not taken ('No letrozole') or as past use ('history of', 'previous'), and no end before today is recorded: {named}. They are read as no longer given, "
                  "so the current line may be read as ended. Confirm whether the drug is still given and when it "
                  "stopped.")
+    _records_gap(ctx, "therapy-in-error-in-text", in_error_notes,
+                 "Anticancer medication records write in their stop reason or note that something was stopped or "
+                 "entered in error, while their status does not say the record was entered in error: {named}. "
+                 "They are read by their status and dates. Confirm whether the record stands and whether the drug "
+                 "is still given.")
     _records_gap(ctx, "stop-reason-unclear", hedged_stops,
-                 "Anticancer medication records give a progression that is only suspected as the reason they "
-                 "stopped, not counted as a documented progression: {named}. Confirm whether the disease "
+                 "Anticancer medication records give a progression "
+                 + ("or another reason (a side effect) " if hedged_other else "")
+                 + "that is only suspected as the reason they stopped, not counted as a documented progression"
+                 + (" nor as a stated other reason" if hedged_other else "") + ": {named}. Confirm "
+                 + ("why the drug stopped and " if hedged_other else "") + "whether the disease "
                  "progressed: lines of therapy, endocrine resistance and ESR1 currency depend on it.")
     # FHIR R4 medication-admin-status 'on-hold' ("temporarily halted ... expected to continue
     # later") does not say whether the dose was given ('not-done' says it was not): read as
@@ -2811,10 +2901,16 @@ def _stop_reason_of_text(text: str) -> str | None:
     # lost): the stop reason is unclear, not a stated non-progression one
     if hedged:
         return "unclear"
+    # a non-progression reason hedged ("toxicity?", "? intolerance") or negated ("not for
+    # toxicity") is none stated: removed before the search (local_codes.yaml stop_reasons
+    # hedged_reason_patterns, negated_reason_patterns; tx4: read as 'other'); a hedged one left
+    # alone is unclear, as a hedged progression is
+    text, hedged = T.STOP_HEDGED_REASON.subn(" ", text)
+    text = T.STOP_NEGATED_REASON.sub(" ", text)
     # a named non-progression reason (toxicity, choice, completion)
     if T.STOP_NON_PROGRESSION.search(text):
         return "other"
-    return None
+    return "unclear" if hedged else None
 
 
 def _symptom_alone(m: re.Match[str]) -> str:

@@ -730,3 +730,136 @@ def test_a_no_before_a_drug_and_a_comma_then_a_drug_of_no_line_still_reads_the_f
     detail = card(cards, "patient-summary")["detail"]
     assert "- Metastatic lines: 0" in detail
     assert 'its text "No palbociclib, goserelin" also names palbociclib, not read as given by this record' in detail
+
+
+@pytest.mark.parametrize("text", ["Letrozole, not palbociclib", "Letrozole (not palbociclib - cost)", "Letrozole; not palbociclib",
+                                  "Letrozole, not yet palbociclib"])
+def test_a_cdk46i_after_a_bare_not_past_a_clause_break_is_not_taken_as_after_no(text):
+    # tx4: read "Currently on letrozole + palbociclib" (a bare "not" was no not-taken word); it is
+    # set against the drug given, as "Letrozole, no palbociclib" reads (FHIR R4 MedicationStatement.status not-taken)
+    state, cards = _with_statement("bare-not", text, "active", None)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "- Metastatic line 1: letrozole, 2024-02-01 to now (active)" in detail
+    assert "- Currently on letrozole (metastatic line 1)" in detail
+
+
+@pytest.mark.parametrize("text", ["Stopped palbociclib; letrozole continues", "Off palbociclib. Letrozole ongoing",
+                                  "Stopped palbociclib, letrozole continues"])
+def test_a_cdk46i_written_stopped_first_its_endocrine_partner_going_on_is_a_stop_within_the_line(text):
+    # tx4: read "Currently on letrozole + palbociclib"; the CDK4/6 inhibitor is stopped and the
+    # endocrine drug goes on in the same line, as "Letrozole; stopped palbociclib" reads (CR B.9, B.10, C.2 step 1)
+    state, cards = _with_statement("stop-first", text, "active", None)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "- Metastatic line 1: palbociclib + letrozole, 2024-02-01 to now (active)" in detail
+    assert "- Currently on letrozole (metastatic line 1)" in detail
+
+
+@pytest.mark.parametrize("text", ["Palbociclib: not now, letrozole continues", "Palbociclib - no; letrozole 2.5 mg"])
+def test_an_answer_closing_a_cdk46i_clause_before_the_endocrine_drug_is_that_drug_not_given_now(text):
+    # tx4: read "Currently on letrozole + palbociclib"; the answer is of palbociclib alone (FHIR R4
+    # MedicationStatement.status not-taken), letrozole the line, as "Letrozole, no palbociclib" reads
+    state, cards = _with_statement("answer-between", text, "active", None)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "- Metastatic line 1: letrozole, 2024-02-01 to now (active)" in detail
+    assert "- Currently on letrozole (metastatic line 1)" in detail
+
+
+@pytest.mark.parametrize("text", ["Not now: letrozole", "Not currently - letrozole 2.5 mg"])
+def test_not_now_written_before_the_drug_is_named_unreadable_as_after_it(text):
+    # tx4: read "Currently on letrozole" (a draft so written checked as letrozole ordered)
+    state, cards = _with_statement("answer-before", text, "active", None)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "Currently on letrozole" not in detail and "- Metastatic lines: 0" in detail
+    assert 'before its drug: whether it was given, refused or stopped cannot be read' in detail
+    assert [c["summary"] for c in _draft_cards(text)] == ["Drafted order not checked: its drug could not be read (MedicationRequest/mr-0)"]
+
+
+@pytest.mark.parametrize("text", ["Off palbociclib until counts recover", "Palbociclib stopped until recovery",
+                                  "Letrozole + palbociclib (palbociclib stopped until neutrophils recover)"])
+def test_a_stop_until_a_condition_is_met_is_a_hold_the_line_going_on(text):
+    # tx4: "Off palbociclib until counts recover" read as the drug's end ("to date unknown", its end
+    # asked); a hold for toxicity is no new line nor an end (CR C.2 steps 1-3; FHIR R4 status on-hold)
+    state, cards = _with_statement("until-recover", text, "active", None)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "palbociclib, 2024-02-01 to now (active)" in detail and "to date unknown" not in detail
+    assert "- Currently on " in detail and "palbociclib (metastatic line 1)" in detail
+
+
+@pytest.mark.parametrize("text", ["Off palbociclib until 2025-04", "Off palbociclib until progression"])
+def test_a_stop_until_a_date_or_a_progression_stays_an_end(text):
+    state, cards = _with_statement("until-date", text, "active", None)
+    assert "- Metastatic line 1: palbociclib, 2024-02-01 to date unknown" in card(cards, "patient-summary")["detail"]
+
+
+@pytest.mark.parametrize("text", ["Letrozole + palbociclib - no palbociclib since 2025-03",
+                                  "Letrozole + palbociclib; off palbociclib since March 2025"])
+def test_the_cdk46i_of_the_regimen_named_again_with_no_since_a_date_is_stopped_its_partner_going_on(text):
+    # tx4: read "Currently on letrozole + palbociclib"; as "(palbociclib stopped 2025-03)" reads:
+    # palbociclib dropped from the line, letrozole current (CR B.9, B.10, C.2 step 1)
+    state, cards = _with_statement("no-since", text, "active", None)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "- Metastatic line 1: palbociclib + letrozole, 2024-02-01 to now (active)" in detail
+    assert "- Currently on letrozole (metastatic line 1)" in detail
+
+
+def test_the_cdk46i_of_the_regimen_named_again_with_no_this_cycle_stays_a_hold():
+    state, cards = _with_statement("no-cycle", "Letrozole + palbociclib - no palbociclib this cycle", "active", None)
+    assert "- Currently on letrozole + palbociclib (metastatic line 1)" in card(cards, "patient-summary")["detail"]
+
+
+@pytest.mark.parametrize("text, said", [("Letrozole stopped in error", "stopped in error"),
+                                        ("Letrozole - entered in error", "entered in error")])
+def test_a_record_whose_text_writes_it_in_error_is_named_not_read_as_a_stop_or_the_current_line(text, said):
+    # tx4: "stopped in error" read as the drug's end (asked), "entered in error" as the current line;
+    # the record in error is the status' to say (FHIR R4 MedicationStatement.status entered-in-error)
+    state, cards = _with_statement("in-error", text, "active", None)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "- Metastatic lines: 0" in detail and "Currently on letrozole" not in detail
+    assert f'writes "{said}", while its status does not say the record was entered in error' in detail
+
+
+def test_a_record_entered_in_error_by_its_status_is_left_out_as_before():
+    state, cards = _with_statement("in-error-status", "Letrozole entered in error", "entered-in-error", None)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "- Metastatic lines: 0" in detail and "while its status does not say" not in detail
+
+
+def _anastrozole_then_tamoxifen(pid: str, why: str | None) -> tuple:
+    return run(de_novo(pid).med("anastrozole", "2024-02-01", "2024-08-01", status="stopped", stopped_for=why)
+               .med("tamoxifen", "2024-08-05"))
+
+
+@pytest.mark.parametrize("why", ["Toxicity?", "? intolerance", "Possible neutropenia"])
+def test_a_stop_reason_other_than_progression_only_suspected_is_asked_as_a_suspected_progression_is(why):
+    # tx4: read as a stated reason other than progression (no question; the endocrine sensitivity
+    # left unread); a hedged reason is none stated (CR C.2 steps 1-3), as "Suspected progression" reads
+    state, cards = _anastrozole_then_tamoxifen("hedged-why", why)
+    detail = card(cards, "patient-summary")["detail"]
+    assert ("- Anticancer medication records give a progression or another reason (a side effect) that is only suspected "
+            "as the reason they stopped, not counted as a documented progression nor as a stated other reason: "
+            f"MedicationStatement/med-anastrozole-") in detail and f"(anastrozole: '{why}')" in detail
+    assert "- Endocrine sensitivity: secondary resistance" in detail
+
+
+@pytest.mark.parametrize("why", ["Not for toxicity", "Toxicity ruled out"])
+def test_a_stop_reason_other_than_progression_negated_reads_as_no_reason_written(why):
+    state, cards = _anastrozole_then_tamoxifen("negated-why", why)
+    _, no_reason = _anastrozole_then_tamoxifen("no-why", None)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "- Endocrine sensitivity: secondary resistance" in detail and "stop-reason-unclear" not in {g.code for g in state.gaps}
+    assert card(cards, "patient-summary")["summary"] == card(no_reason, "patient-summary")["summary"]
+
+
+@pytest.mark.parametrize("status, why, line", [("stopped", "Stopped in error", "letrozole, 2024-02-01 to 2024-08-01"),
+                                               ("active", "Entered in error", "letrozole, 2024-02-01 to now (active)")])
+def test_a_stop_reason_writing_in_error_is_named_the_record_read_by_its_status(status, why, line):
+    # tx4: read as a stop with no reason, in silence; the record in error is the status' to say (FHIR
+    # R4 MedicationStatement.status entered-in-error), so it is read by its status and named
+    p = de_novo("in-error-note").med("letrozole", "2024-02-01", "2024-08-01" if status == "stopped" else None,
+                                     status=status, stopped_for=why)
+    state, cards = run(p)
+    detail = card(cards, "patient-summary")["detail"]
+    assert f"- Metastatic line 1: {line}" in detail
+    assert ("- Anticancer medication records write in their stop reason or note that something was stopped or entered "
+            "in error, while their status does not say the record was entered in error: MedicationStatement/med-letrozole-"
+            ) in detail and f"(letrozole: '{why}')" in detail
