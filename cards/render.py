@@ -922,7 +922,10 @@ def summary_card(state: PatientState, status: PathwayStatus, ctx: Context,
             out.append(f"- Also: {a.regimen.name} — {a.regimen.unverified}")
         waiting = [a for a in assessments if a.status == "unknown"]
         notfit = [a for a in assessments if a.status == "not-fit"]
-        if waiting or notfit:
+        # options of a later step that the patient's markers make relevant (PARP inhibitors for a
+        # germline BRCA2 at first line, CR C.2 step 3): named with the reason they wait
+        later = [a for a in assessments if a.status == "not-this-phase" and a.held_for_later is not None]
+        if waiting or notfit or later:
             out += ["", "**Not offered now**"]
             # regimens held back by the same reason are named together, the reason said once
             # ("Elacestrant, Imlunestrant, Vepdegestrant: No actionable ESR1 alteration (...)")
@@ -938,6 +941,8 @@ def summary_card(state: PatientState, status: PathwayStatus, ctx: Context,
                 unclear = next((h.finding.text for h in a.cautions if h.rule == "unclear_course_decides_line_count"), "")
                 why_of.setdefault(a.reasons_not[0].text + (f" — line count unclear: {unclear}" if unclear else ""),
                                   []).append(a.regimen.name)
+            for a in later:
+                why_of.setdefault(a.held_for_later.text, []).append(a.regimen.name)
             out += [f"- {', '.join(names)}: {why}" for why, names in why_of.items()]
     # gaps
     if _outside_by_receptors(state, status):
