@@ -24,7 +24,7 @@ from cards.pathway import PathwayStatus, RegimenAssessment
 from cards.rules import (
     _ISO as ISO_TEXT, ENDOCRINE_CLASSES, Context, counted, diabetes_status_text, Finding, esr1_reference_of, evaluate_rule, fmt_date, iso,
     adjuvant_end_text, her2_status_text, ish_text, lab_text, latest_written, line_end_text, line_start_text,
-    menopausal_basis_text, metastatic_when, QTC_LIMIT_MS, _reaches, qtc_baseline_text,
+    menopausal_basis_text, metastatic_when, ovarian_suppression_text, QTC_LIMIT_MS, _reaches, qtc_baseline_text,
     relapse_months_text, undecided_labs, undecided_need, written_on, variant_text, visceral_crisis_text,
 )
 from cards.testing import TestNeed, glycemic_due
@@ -877,7 +877,8 @@ def summary_card(state: PatientState, status: PathwayStatus, ctx: Context,
             + menopausal_basis_text(fa)
             + cite(fa.menopausal_sources)]
     if fa.ovarian_suppression:
-        out.append(f"- Ovarian function suppression ongoing{cite(fa.ovarian_suppression_sources)}")
+        # "ongoing" only for a GnRH agonist: an oophorectomy is surgery done (CR A.3)
+        out.append(f"- {ovarian_suppression_text(state)}{cite(fa.ovarian_suppression_sources)}")
     dia = fa.diabetes
     if dia.status != "none-documented" or dia.hba1c or dia.fasting_glucose or dia.unconfirmed:
         # in words and with units, as the regimen and order cards quote the same results

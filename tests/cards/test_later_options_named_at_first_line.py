@@ -4,6 +4,7 @@ At first line the pathway offers endocrine-based therapy (CR C.2 step 2); the PA
 (C.2 step 3) and T-DXd label B (C.2 step 4) come later. A germline BRCA2 carrier or a HER2-low
 patient relapsing within 6 months of adjuvant chemotherapy is told, on the summary's "Not
 offered now" list, why they are not offered yet and what their labels say (B.6, B.7, B.11).
+And a bilateral oophorectomy is named as surgery, not as an ongoing suppression (CR A.3).
 """
 
 from cards.engine import order_cards
@@ -82,3 +83,28 @@ def test_the_order_hooks_agree_that_label_b_is_met_when_t_dxd_is_drafted_at_firs
 def test_a_her2_low_first_line_patient_without_adjuvant_chemotherapy_hears_nothing_of_t_dxd():
     _, cards = run(adjuvant_relapse("np1-her2low-1l", "2023-12-01"), FIRST_LINE_AS_OF)
     assert "Trastuzumab deruxtecan" not in _summary(cards)
+
+
+def _with_procedure(p, code: str, display: str):
+    p.add({"resourceType": "Procedure", "id": "np1-proc", "status": "completed",
+           "subject": {"reference": f"Patient/{p.pid}"},
+           "code": {"coding": [{"system": "http://snomed.info/sct", "code": code, "display": display}]},
+           "performedDateTime": "2019-06-20"})
+    return p
+
+
+def test_a_bilateral_oophorectomy_is_named_as_surgery_on_the_summary_not_as_an_ongoing_suppression():
+    p = _with_procedure(adjuvant_relapse("np1-bso", "2021-12-31", birth="1980-05-01", menopause=None),
+                        "29827000", "Bilateral oophorectomy")
+    _, cards = run(p, FIRST_LINE_AS_OF)
+    summary = _summary(cards)
+    assert "Ovarian function suppression ongoing" not in summary
+    assert ("- Bilateral oophorectomy: postmenopausal by surgery (CR A.3), no ovarian suppression to keep going "
+            "— Procedure/np1-proc (2019-06-20)") in summary
+
+
+def test_a_woman_on_goserelin_is_still_told_her_ovarian_function_suppression_is_ongoing():
+    p = adjuvant_relapse("np1-gos", "2021-12-31", birth="1980-05-01", menopause="premenopausal")
+    p.med("goserelin", "2024-01-25")
+    _, cards = run(p, FIRST_LINE_AS_OF)
+    assert "- Ovarian function suppression ongoing — MedicationStatement/" in _summary(cards)
