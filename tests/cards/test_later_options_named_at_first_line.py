@@ -108,3 +108,13 @@ def test_a_woman_on_goserelin_is_still_told_her_ovarian_function_suppression_is_
     p.med("goserelin", "2024-01-25")
     _, cards = run(p, FIRST_LINE_AS_OF)
     assert "- Ovarian function suppression ongoing — MedicationStatement/" in _summary(cards)
+
+
+def test_an_ovarian_ablation_by_radiotherapy_is_named_as_permanent_suppression_not_as_ongoing():
+    p = adjuvant_relapse("np1-ovrt", "2021-12-31", birth="1980-05-01", menopause="premenopausal")
+    p.add({"resourceType": "Procedure", "id": "np1-ovrt-proc", "status": "completed",
+           "subject": {"reference": "Patient/np1-ovrt"}, "code": {"text": "Ovarian irradiation"},
+           "performedDateTime": "2023-11-02"})
+    _, cards = run(p, FIRST_LINE_AS_OF)
+    assert ("- Ovarian ablation by radiotherapy: permanent ovarian function suppression (CR C.1 ABC4) "
+            "— Procedure/np1-ovrt-proc (2023-11-02)") in _summary(cards)
