@@ -535,13 +535,18 @@ def _held_for_later(reg: Regimen, state: PatientState, ctx: Context) -> Finding 
     if not all(f.value for f in facts):
         return None
     still = [f for ref in reg.requires if ref not in held.when for f in [_run(ref, state, ctx)] if not f.value]
+    words = list(dict.fromkeys(f.text for f in still if f.text))
     if reg.routes:
         routes = label_routes(reg, state, ctx)
         if routes.route is None:
-            still += routes.failed + routes.unknown
+            # alternatives (olaparib: prior endocrine therapy, or a visceral crisis): named as such,
+            # not as if each were needed
+            missed = routes.failed + routes.unknown
+            still += missed
+            words.append("no label route met (" + "; ".join(dict.fromkeys(f.text for f in missed if f.text)) + ")")
     text = f"{held.text} — " + "; ".join(dict.fromkeys(f.text for f in facts if f.text))
-    if still:
-        text += "; label not met yet: " + "; ".join(dict.fromkeys(f.text for f in still if f.text))
+    if words:
+        text += "; label not met yet: " + "; ".join(words)
     return Finding(False, text, tuple(s for f in facts + still for s in f.sources))
 
 

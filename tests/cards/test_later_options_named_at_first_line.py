@@ -10,7 +10,7 @@ And a bilateral oophorectomy is named as surgery, not as an ongoing suppression 
 from cards.engine import order_cards
 from cards.knowledge import DRUGS
 from tests.cards.helpers import card, not_offered_line, regimen_topics
-from tests.cards.test_fhir_scenarios import FIRST_LINE_AS_OF, _draft, adjuvant_relapse, after_ai_cdk46i, run
+from tests.cards.test_fhir_scenarios import FIRST_LINE_AS_OF, _draft, adjuvant_relapse, after_ai_cdk46i, de_novo, run
 
 
 def _summary(cards) -> str:
@@ -41,6 +41,17 @@ def test_a_germline_brca2_carrier_given_adjuvant_chemotherapy_hears_olaparibs_la
     _, cards = run(p, FIRST_LINE_AS_OF)
     ola = not_offered_line(_summary(cards), "Olaparib")
     assert "C.2 step 3" in ola and "label not met yet" not in ola
+
+
+def test_a_de_novo_germline_brca1_carrier_hears_olaparibs_endocrine_alternatives_as_alternatives():
+    # B.6: "prior endocrine therapy or be considered inappropriate for endocrine therapy" (the
+    # regimen's two label routes): both unmet, named as routes, not as two requirements
+    p = de_novo("np1-gbrca1-denovo").variant("BRCA1", "p.Gln1756ProfsTer74", origin="germline", specimen="blood",
+                                             on="2024-01-20")
+    _, cards = run(p, FIRST_LINE_AS_OF)
+    ola = not_offered_line(_summary(cards), "Olaparib")
+    assert ola.endswith("label not met yet: No prior chemotherapy (any setting) documented; no label route met "
+                        "(No prior endocrine therapy (any setting) documented; No visceral crisis asserted)")
 
 
 def test_a_first_line_patient_without_a_germline_brca_variant_hears_nothing_of_parp_inhibitors():
