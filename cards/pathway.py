@@ -95,6 +95,10 @@ class RegimenAssessment:
     # among the facts it fits by, to be kept through the change of line (C.3 row 15)
     suppression_kept: Finding | None = None
     checked: list[Finding] = field(default_factory=list)  # label exclusions checked and not met
+    # not-this-phase, but the patient's markers make it relevant (regimens.yaml
+    # named_before_its_phase): why the pathway holds it back, and its label's state; the
+    # summary's "Not offered now" names it (an option must not vanish without a word)
+    held_for_later: Finding | None = None
 
     def why(self) -> list[Finding]:
         """The facts a card gives for "why it fits": the requirements met, then the label
@@ -451,6 +455,8 @@ def assess(state: PatientState, topic: str, ctx: Context | None = None,
                 f"({counted(ctx.lines, 'line')})" if phase == "after-progression"
                 else "An option after progression on endocrine therapy; no metastatic line yet")
         a.reasons_not.append(Finding(False, text, ctx.line_sources))
+        if reg.named_before_its_phase is not None:
+            a.held_for_later = _held_for_later(reg, state, ctx)
         return a
     reasons, unknown, reasons_not = a.reasons, a.unknown, a.reasons_not
     for ref in reg.requires:
@@ -516,6 +522,32 @@ def assess(state: PatientState, topic: str, ctx: Context | None = None,
     elif unknown:
         a.status = "unknown"
     return a
+
+
+def _held_for_later(reg: Regimen, state: PatientState, ctx: Context) -> Finding | None:
+    """Why a regimen the pathway places in a later phase is not offered now, when the facts
+    that make it relevant hold (regimens.yaml named_before_its_phase: a germline BRCA2 at first
+    line, CR C.2 step 3): the pathway's reason, the facts, and what its label still needs (the
+    olaparib label's prior chemotherapy, B.6), so that the reason a later card will give is
+    known now. None when those facts do not hold (nothing to say)."""
+    held = reg.named_before_its_phase
+    facts = [_run(ref, state, ctx) for ref in held.when]
+    if not all(f.value for f in facts):
+        return None
+    still = [f for ref in reg.requires if ref not in held.when for f in [_run(ref, state, ctx)] if not f.value]
+    words = list(dict.fromkeys(f.text for f in still if f.text))
+    if reg.routes:
+        routes = label_routes(reg, state, ctx)
+        if routes.route is None:
+            # alternatives (olaparib: prior endocrine therapy, or a visceral crisis): named as such,
+            # not as if each were needed
+            missed = routes.failed + routes.unknown
+            still += missed
+            words.append("no label route met (" + "; ".join(dict.fromkeys(f.text for f in missed if f.text)) + ")")
+    text = f"{held.text} — " + "; ".join(dict.fromkeys(f.text for f in facts if f.text))
+    if words:
+        text += "; label not met yet: " + "; ".join(words)
+    return Finding(False, text, tuple(s for f in facts + still for s in f.sources))
 
 
 def evaluate(state: PatientState, ctx: Context | None = None,

@@ -24,7 +24,7 @@ from cards.pathway import PathwayStatus, RegimenAssessment
 from cards.rules import (
     _ISO as ISO_TEXT, ENDOCRINE_CLASSES, Context, counted, diabetes_status_text, Finding, esr1_reference_of, evaluate_rule, fmt_date, iso,
     adjuvant_end_text, her2_status_text, ish_text, lab_text, latest_written, line_end_text, line_start_text,
-    menopausal_basis_text, metastatic_when, QTC_LIMIT_MS, _reaches, qtc_baseline_text,
+    menopausal_basis_text, metastatic_when, ovarian_suppression_text, QTC_LIMIT_MS, _reaches, qtc_baseline_text,
     relapse_months_text, undecided_labs, undecided_need, written_on, variant_text, visceral_crisis_text,
 )
 from cards.testing import TestNeed, glycemic_due
@@ -877,7 +877,8 @@ def summary_card(state: PatientState, status: PathwayStatus, ctx: Context,
             + menopausal_basis_text(fa)
             + cite(fa.menopausal_sources)]
     if fa.ovarian_suppression:
-        out.append(f"- Ovarian function suppression ongoing{cite(fa.ovarian_suppression_sources)}")
+        # "ongoing" only for a GnRH agonist: an oophorectomy is surgery done (CR A.3)
+        out.append(f"- {ovarian_suppression_text(state)}{cite(fa.ovarian_suppression_sources)}")
     dia = fa.diabetes
     if dia.status != "none-documented" or dia.hba1c or dia.fasting_glucose or dia.unconfirmed:
         # in words and with units, as the regimen and order cards quote the same results
@@ -922,7 +923,10 @@ def summary_card(state: PatientState, status: PathwayStatus, ctx: Context,
             out.append(f"- Also: {a.regimen.name} — {a.regimen.unverified}")
         waiting = [a for a in assessments if a.status == "unknown"]
         notfit = [a for a in assessments if a.status == "not-fit"]
-        if waiting or notfit:
+        # options of a later step that the patient's markers make relevant (PARP inhibitors for a
+        # germline BRCA2 at first line, CR C.2 step 3): named with the reason they wait
+        later = [a for a in assessments if a.status == "not-this-phase" and a.held_for_later is not None]
+        if waiting or notfit or later:
             out += ["", "**Not offered now**"]
             # regimens held back by the same reason are named together, the reason said once
             # ("Elacestrant, Imlunestrant, Vepdegestrant: No actionable ESR1 alteration (...)")
@@ -938,6 +942,8 @@ def summary_card(state: PatientState, status: PathwayStatus, ctx: Context,
                 unclear = next((h.finding.text for h in a.cautions if h.rule == "unclear_course_decides_line_count"), "")
                 why_of.setdefault(a.reasons_not[0].text + (f" — line count unclear: {unclear}" if unclear else ""),
                                   []).append(a.regimen.name)
+            for a in later:
+                why_of.setdefault(a.held_for_later.text, []).append(a.regimen.name)
             out += [f"- {', '.join(names)}: {why}" for why, names in why_of.items()]
     # gaps
     if _outside_by_receptors(state, status):

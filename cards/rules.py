@@ -1742,6 +1742,21 @@ def _suppression_by_drug(state) -> tuple:
                  for s in e.sources if s.reference in counted)
 
 
+def ovarian_suppression_text(state) -> str:
+    """The summary's words for a documented ovarian function suppression: "ongoing" only for a
+    GnRH agonist; a bilateral oophorectomy ends ovarian function (postmenopausal by surgery, CR
+    A.3) and an ovarian ablation by radiotherapy is permanent suppression (CR C.1 ABC4), neither
+    a suppression that goes on (mappings/factors.py counts the surgery before a drug and names
+    each source: "Bilateral oophorectomy", "Acquired absence of both ovaries", "Ovarian ablation
+    by radiotherapy")."""
+    if _suppression_by_drug(state):
+        return "Ovarian function suppression ongoing"
+    shown = [s.display or "" for s in state.factors.ovarian_suppression_sources]
+    if shown and all(d.startswith("Ovarian ablation") for d in shown):
+        return "Ovarian ablation by radiotherapy: permanent ovarian function suppression (CR C.1 ABC4)"
+    return "Bilateral oophorectomy: postmenopausal by surgery (CR A.3), no ovarian suppression to keep going"
+
+
 @rule
 def suppression_to_continue(state, ctx, men: bool = False):
     """The suppression an endocrine-based card needs is documented, so the card names it as a

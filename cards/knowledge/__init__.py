@@ -104,6 +104,17 @@ class AlsoAfterProgression:
 
 
 @dataclass(frozen=True)
+class NamedBeforeItsPhase:
+    """A regimen the pathway places in a later phase, named on the summary's "Not offered now"
+    list while `when` holds (the patient's markers make it relevant: a germline BRCA2 at first
+    line), with the reason the pathway holds it back (`text`, citing its CR row)."""
+
+    when: tuple[RuleRef, ...]
+    text: str
+    source: str
+
+
+@dataclass(frozen=True)
 class Regimen:
     topic: str
     name: str
@@ -136,6 +147,7 @@ class Regimen:
     # ranked and summarised as given (ai-cdk46i: initial endocrine-based therapy after
     # first-line chemotherapy)
     also_after_progression: AlsoAfterProgression | None = None
+    named_before_its_phase: NamedBeforeItsPhase | None = None
 
     def tag(self, phase: str) -> str:
         return self.summary_tag.get(phase) or next(iter(self.summary_tag.values()))
@@ -258,6 +270,13 @@ def _also_after_progression(raw: dict | None) -> AlsoAfterProgression | None:
     return AlsoAfterProgression(rule=rule, rank=int(raw["rank"]), tag=raw["tag"], source=raw["source"])
 
 
+def _named_before_its_phase(raw: dict | None) -> NamedBeforeItsPhase | None:
+    if not raw:
+        return None
+    return NamedBeforeItsPhase(when=tuple(_rule(x) for x in raw["when"]), text=" ".join(raw["text"].split()),
+                               source=raw["source"])
+
+
 def _date_str(value: Any) -> Any:
     return str(value) if value is not None and not isinstance(value, (str, int)) else value
 
@@ -330,6 +349,7 @@ def load(regimens_file: Path = REGIMENS_FILE, tests_file: Path = TESTS_FILE) -> 
             summary_tag=(dict(r["summary_tag"]) if isinstance(r["summary_tag"], dict)
                          else {p: r["summary_tag"] for p in r["phases"]}),
             also_after_progression=_also_after_progression(r.get("also_after_progression")),
+            named_before_its_phase=_named_before_its_phase(r.get("named_before_its_phase")),
         ))
     tests = {
         topic: TestDef(
@@ -365,6 +385,7 @@ def _rule_refs(r: Regimen) -> list[RuleRef]:
     refs += [x for xs in r.choice_requires.values() for x in xs]
     refs += [p.rule for p in r.prefer_when] + [x for x, _, _ in r.rank_when]
     refs += [r.also_after_progression.rule] if r.also_after_progression else []
+    refs += list(r.named_before_its_phase.when) if r.named_before_its_phase else []
     return refs
 
 
@@ -415,6 +436,7 @@ def _check(drugs: dict, regimens: list, tests: dict, sources: dict) -> None:
         for c in (*r.cautions, *(c for cs in r.choice_cautions.values() for c in cs)):
             check_short_unconfirmed(f"regimens.yaml: {r.topic} caution {c.id}", c.rule.rule, c.short, c.short_unconfirmed)
         also = [r.also_after_progression.source] if r.also_after_progression else []
+        also += [r.named_before_its_phase.source] if r.named_before_its_phase else []
         choice = [c.source for cs in r.choice_cautions.values() for c in cs]
         for src in [r.label["source"], r.evidence["source"], *(c.source for c in r.cautions), *choice, *also]:
             if src not in sources:
