@@ -1292,7 +1292,10 @@ def build_variants(ctx: Ctx) -> list[VariantResult]:
                 if dna is None:
                     dna = _changes_written(_DNA_RE, written)
             if result is None:
-                if not named or in_panel:
+                if unsaid := _systemless_unsaid(obs):
+                    ctx.ignore(obs, "indeterminate-genomic-result",
+                               f"{'/'.join(genes)} result{_dated(date)} unclear: {unsaid}")
+                elif not named or in_panel:
                     note = _hedged_class_note(words) if words else ""
                     ctx.ignore(obs, "indeterminate-genomic-result",
                                (f"{'/'.join(genes)} result{_dated(date)} unclear{note} ('{_written_value_text(obs)[:120]}')"
@@ -1694,10 +1697,46 @@ def _coded_call(system: str, code: str | None) -> str | None:
     return T.answer_lookup(T.RESULT_ANSWERS, system, code) or _ANSWER_CALL.get(T.answer_lookup(T.ANSWERS, system, code))
 
 
+# a coded answer written with no system whose words say otherwise: no call (_coded_call_of)
+_SYSTEMLESS_UNSAID = "systemless-unsaid"
+
+
+def _coded_call_of(cc: Any, system: str, code: str, display: str) -> str | None:
+    """_coded_call for one coding of cc. A code written with no system has no defined meaning
+    (FHIR R4 Coding.system: "the identification of the code system that defines the meaning of
+    the symbol"): a lab's own "ND" may be Not done, not HL7's Not detected. It is read only when
+    its display and cc's text, those written (the code itself repeated says nothing), each say
+    the same; else _SYSTEMLESS_UNSAID (unclear: 'ND' "Not done" read 'ESR1 not detected', the
+    oral SERDs refused and no ESR1 test asked, CR C.2 step 3). No words at all: read as before."""
+    call = _coded_call(system, code)
+    if call and not system:
+        text = cc.get("text") if isinstance(cc, dict) else None
+        for words in (display, text):
+            if isinstance(words, str) and words.strip() and words.strip().lower() != code.lower() \
+                    and _text_result(words.lower()) != call:
+                return _SYSTEMLESS_UNSAID
+    return call
+
+
+def _systemless_unsaid(obs: dict[str, Any]) -> str | None:
+    """Why the result is unclear when a coded answer (value or interpretation) is written with
+    no system and its words say otherwise (_coded_call_of), else None."""
+    for cc in (obs.get("valueCodeableConcept"), *as_list(obs.get("interpretation"))):
+        for system, code, display in codings_m(cc):
+            if _coded_call_of(cc, system, code, display) is _SYSTEMLESS_UNSAID:
+                text = cc.get("text") if isinstance(cc.get("text"), str) else ""
+                said = " / ".join(w for w in dict.fromkeys((display.strip(), text.strip())) if w)
+                return (f"its answer code '{code}' is written with no code system and its words read "
+                        f"'{said[:120]}': what the code means is not defined (FHIR R4 Coding.system)")
+    return None
+
+
 def _result(obs: dict[str, Any], protein: str | None, dna: str | None, is_variant: bool) -> str | None:
     vcc = obs.get("valueCodeableConcept")
-    for system, code, _ in codings_m(vcc):
-        r = _coded_call(system, code)
+    for system, code, display in codings_m(vcc):
+        r = _coded_call_of(vcc, system, code, display)
+        if r is _SYSTEMLESS_UNSAID:
+            return None
         if r:
             return r
     text = " | ".join(t for t in (cc_text_m(vcc), text_of(obs.get("valueString"))) if t)
@@ -1710,8 +1749,10 @@ def _result(obs: dict[str, Any], protein: str | None, dna: str | None, is_varian
     for cc in as_list(obs.get("interpretation")):
         # read like the value: coded POS/NEG/DET/ND, or a text that says detected / not
         # detected; "Normal" or "Abnormal" says nothing about a variant being found
-        for system, code, _ in codings_m(cc):
+        for system, code, display in codings_m(cc):
             r = _ANSWER_CALL.get(T.answer_lookup(T.ANSWERS, system, code))
+            if r and _coded_call_of(cc, system, code, display) is _SYSTEMLESS_UNSAID:
+                return None
             if r:
                 return r
         t = cc_text_m(cc)

@@ -374,9 +374,9 @@ def test_an_esr1_finding_beside_the_assay_note_that_results_below_the_lod_are_no
 _V3_INTERPRETATION = "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation"
 
 
-def _esr1_coded(pid: str, system: str, code: str, display: str | None = None):
+def _esr1_coded(pid: str, system: str | None, code: str, display: str | None = None):
     p = after_ai_cdk46i(pid)
-    coding = {"system": system, "code": code} | ({"display": display} if display else {})
+    coding = ({"system": system} if system else {}) | {"code": code} | ({"display": display} if display else {})
     p._obs("gx", {"coding": [{"system": "http://loinc.org", "code": "48018-6"}], "text": "ESR1 mutation"},
            "2025-06-01", valueCodeableConcept={"coding": [coding]})
     return run(p)
@@ -408,4 +408,67 @@ def test_a_local_nd_answer_meaning_not_done_is_no_esr1_negative_and_the_esr1_tes
 def test_the_hl7_nd_answer_under_its_own_system_still_reads_esr1_not_detected(system):
     _, cards = _esr1_coded("p-v3-nd", system, "ND")
     assert "- ESR1 not detected (2025-06-01)" in _summary(cards)
+    assert "test-esr1" not in ordered_tests(cards)
+
+
+def _esr1_interpreted(pid: str, coding: dict, text: str | None = None):
+    """An ESR1 Observation whose only answer is its interpretation."""
+    p = after_ai_cdk46i(pid)
+    interpretation = {"coding": [coding]} | ({"text": text} if text else {})
+    p._obs("gx", {"coding": [{"system": "http://loinc.org", "code": "48018-6"}], "text": "ESR1 mutation"},
+           "2025-06-01", interpretation=[interpretation])
+    return run(p)
+
+
+@pytest.mark.parametrize("coding, text, said", [
+    ({"code": "ND", "display": "Not done"}, None, "Not done"),
+    ({"code": "ND"}, "Not done", "Not done"),
+    ({"code": "ND"}, "not performed", "not performed"),
+    ({"code": "NEG", "display": "Not tested"}, None, "Not tested"),
+    ({"code": "ND", "display": "Not detected"}, "Not done", "Not detected / Not done"),
+])
+def test_an_interpretation_code_with_no_system_whose_words_say_not_done_is_no_esr1_negative(coding, text, said):
+    # a code with no system has no defined meaning (FHIR R4 Coding.system: "the identification of
+    # the code system that defines the meaning of the symbol"): 'ND' "Not done" was read as HL7's
+    # Not detected, 'ESR1 not detected', the oral SERDs refused and no ESR1 test asked (CR C.2 step 3)
+    _, cards = _esr1_interpreted("p-nosys-nd", coding, text)
+    detail = _summary(cards)
+    assert "ESR1 not detected" not in detail
+    assert (f"ESR1 result (2025-06-01) unclear: its answer code '{coding['code']}' is written with no code system "
+            f"and its words read '{said}': what the code means is not defined (FHIR R4 Coding.system)") in detail
+    assert "test-esr1" in ordered_tests(cards)
+
+
+@pytest.mark.parametrize("coding, text", [
+    ({"code": "ND"}, None),
+    ({"code": "ND", "display": "Not detected"}, None),
+    ({"code": "ND", "display": "ND"}, "None detected"),
+])
+def test_an_interpretation_code_with_no_system_and_words_that_agree_or_none_still_reads_esr1_not_detected(coding, text):
+    _, cards = _esr1_interpreted("p-nosys-nd-ok", coding, text)
+    assert "- ESR1 not detected (2025-06-01)" in _summary(cards)
+    assert "test-esr1" not in ordered_tests(cards)
+
+
+def test_a_value_code_pos_with_no_system_whose_display_says_not_done_offers_no_oral_serd():
+    # read as HL7 POS (Positive): elacestrant offered on a test not done
+    _, cards = _esr1_coded("p-nosys-pos", None, "POS", "Not done")
+    assert not {"elacestrant", "imlunestrant"} & set(topics(cards))
+    assert "its answer code 'POS' is written with no code system and its words read 'Not done'" in _summary(cards)
+    assert "test-esr1" in ordered_tests(cards)
+
+
+_V2_INTERPRETATION = "http://terminology.hl7.org/CodeSystem/v2-0078"
+
+
+@pytest.mark.parametrize("system", [_V2_INTERPRETATION, "http://hl7.org/fhir/v2/0078", "urn:oid:2.16.840.1.113883.12.78"])
+@pytest.mark.parametrize("code, seen", [("NEG", "- ESR1 not detected (2025-06-01)"), ("ND", "- ESR1 not detected (2025-06-01)"),
+                                        ("DET", "- ESR1 detected (significance not reported, 2025-06-01)"),
+                                        ("POS", "- ESR1 detected (significance not reported, 2025-06-01)")])
+def test_an_hl7_v2_table_0078_interpretation_code_is_read_under_its_own_system(system, code, seen):
+    # HL7 v2 table 0078 (OBX-8) defines POS, NEG, DET, ND as v3 does (added in v2.7): a v2 feed's
+    # 'NEG' was no answer since the HL7 codes were read under v3 alone: 'ESR1 not tested', the
+    # test asked again of a result in the record (codes.yaml answers)
+    _, cards = _esr1_interpreted("p-v2-0078", {"system": system, "code": code})
+    assert seen in _summary(cards)
     assert "test-esr1" not in ordered_tests(cards)
