@@ -1466,7 +1466,10 @@ _DATE_FORMS = (rf"(?P<a>\d{{1,2}})[/.](?P<b>\d{{1,2}})[/.](?P<y3>{_YEAR})"
 _DATE_WITH_MONTH = (rf"\d{{1,2}}[/.]\d{{1,2}}[/.]{_YEAR}"
                     rf"|(?:\d{{1,2}}(?:st|nd|rd|th)?\s+)?{_MONTH_NAME}[\s-]+(?:\d{{1,2}}(?:st|nd|rd|th)?,?\s+)?{_YEAR}"
                     rf"|(?:0?[1-9]|1[0-2])[/.]{_YEAR}|{_YEAR}[-/.](?:0[1-9]|1[0-2])(?:[-/.]\d\d)?")
-_DATE_CLOSES_PIECE = r"(?=\s*(?:[),;|]|\.(?:\s|$)|$))"
+# a date closing its piece, or followed by the finding's allele fraction ("ESR1 Y537S 05/2024 VAF
+# 3%": between the variant and its fraction, the date is the finding's)
+_DATE_CLOSES_PIECE = (r"(?=\s*(?:[),;|]|\.(?:\s|$)|$)|\s+(?:vaf|maf|af|(?:variant |mutant )?allele (?:fraction|frequency)"
+                      r"|variant frequency)\b)")
 _DATED_SPECIMEN_OR_TEST = ("ctdna", "cfdna", "plasma", "blood", "tissue", "biopsy", "sample", "specimen",
                            "test", "assay", "panel", "ngs", "report", "collected", "drawn")
 # the words a finding's date may follow after a bare space: its gene, its variant ("D538G",
@@ -1501,13 +1504,28 @@ _FOUND_AGAIN = re.compile(r"\b(?:re-?confirmed|confirmed (?:today|again|now|on (
                           r"|re-?detected)\b")
 
 
+# a date with a two-digit year ("3/12/24", "03.12.24"): its century, and its day and month order,
+# unsaid (ISO 8601 writes the year in full); not a version ("v1.2.24") nor part of a longer number
+_TWO_DIGIT_YEAR_DATE = re.compile(r"(?<![\w./-])(?P<date>\d{1,2}(?P<sep>[/.])\d{1,2}(?P=sep)\d\d)(?![\d/]|\.\d)")
+# the thing a year written after it dates is a reference, not the specimen: a reference genome
+# ("(ref GRCh37, 2009)": GRCh37's release) or a variant database ("(ClinVar, 2019)")
+_REFERENCE_DATED = re.compile(r"\b(?:ref(?:erence)?(?: genome)?|grch\d\d|hg\d\d|genome build|build \d\d|cosmic|clinvar"
+                              r"|dbsnp|gnomad|oncokb|civic)\b[^(),;|]*,?\s*$", re.I)
+
+
 @lru_cache(maxsize=4096)
 def _finding_dated_by_text(text: str) -> tuple[tuple[dt.date, dt.date | None], ...] | str | None:
     """The dates the finding's words write, each (first day, last day; None when the words give the
     day): "2019" 2019-01-01 to 2019-12-31, "March 2024" 2024-03-01 to 2024-03-31, "12/03/2024"
     (day and month in either order) 2024-03-12 to 2024-12-03; "past" when they tell it as a past
-    finding with no date; None when they say nothing of its date."""
-    dates = {_written_date_span(m) for m in _WRITTEN_DATE.finditer(text)}
+    finding with no date; "two-digit year: <date>" for a date so written ("3/12/24": its century
+    and day / month order unsaid); None when they say nothing of its date. A year right after a
+    reference genome or database it dates ("(ref GRCh37, 2009)") is not the finding's."""
+    if short := _TWO_DIGIT_YEAR_DATE.search(text):
+        return f"two-digit year: {short['date']}"
+    dates = {_written_date_span(m) for m in _WRITTEN_DATE.finditer(text)
+             if not _REFERENCE_DATED.search(text, max(text.rfind("(", 0, m.start()), text.rfind(",", 0, m.start() - 2),
+                                                      0), m.start())}
     if dates:
         return tuple(sorted(dates, key=lambda span: (span[0], span[1] or span[0])))
     if _PAST_FINDING_TOLD.search(text.lower()) and not _FOUND_AGAIN.search(text.lower()):
@@ -1577,6 +1595,10 @@ def _finding_dated(text: str, date: dt.date | None, last: dt.date | None, negati
     if told == "past":
         return None, None, ("told as a past finding with no date of its own: when it was found is unknown, "
                             "read as undated, not as of the report's date")
+    if isinstance(told, str):  # "two-digit year: 3/12/24": which day of which century is not said
+        written = told.removeprefix("two-digit year: ")
+        return None, None, (f"its words write the date '{written}' with a two-digit year (its century and its day "
+                            "and month order not stated): read as undated, not as of the report's date")
     # the words' date reaches the report's: the report's date stands; a day and month in either
     # order only when its earlier reading does too ("10/04/2025" in a June 2025 report: 10 April
     # may be the finding's, October 4 cannot; not read the hopeful way, CR C.3 row 18)

@@ -472,3 +472,46 @@ def test_an_hl7_v2_table_0078_interpretation_code_is_read_under_its_own_system(s
     _, cards = _esr1_interpreted("p-v2-0078", {"system": system, "code": code})
     assert seen in _summary(cards)
     assert "test-esr1" not in ordered_tests(cards)
+
+
+@pytest.mark.parametrize("words", ["ESR1 D538G detected (ctDNA, 3/12/24)", "ESR1 D538G detected 3/12/24",
+                                   "ESR1 not detected (ctDNA, 3/12/24)"])
+def test_an_esr1_result_dated_with_a_two_digit_year_is_undated_and_asks_an_esr1_re_test(words):
+    # '3/12/24' was not read as a date at all: the result stood on the report's date, 'ESR1 result
+    # current: yes' and no re-test asked; its century and its day / month order are unsaid, so it
+    # cannot be shown to follow the 2025-05-20 progression (CR C.3 row 18; DESIGN: ambiguous data)
+    state, cards = _result_text("p-esr1-yy", "ESR1 mutation", words)
+    assert state.biomarkers.esr1_current is False
+    assert "test-esr1" in ordered_tests(cards)
+    detail = _summary(cards)
+    assert "ESR1 result current (it must follow the progression on metastatic line 1 (letrozole + ribociclib) " \
+           "on 2025-05-20): no" in detail
+    assert ("its words write the date '3/12/24' with a two-digit year (its century and its day and month order "
+            f"not stated): read as undated, not as of the report's date ('{words}')") in detail
+
+
+@pytest.mark.parametrize("words, written", [
+    ("ESR1 Y537S 05/2024 VAF 3%", "2024-05"),
+    ("ESR1 Y537S detected 2024-05 allele fraction 3%", "2024-05"),
+    ("ESR1 Y537S March 2024 AF 3%", "2024-03"),
+])
+def test_an_esr1_finding_dated_before_its_allele_fraction_is_dated_so_and_asks_an_esr1_re_test(words, written):
+    # the date, between the variant and its allele fraction, does not close its piece: the finding
+    # was read on the report's date, 'ESR1 result current: yes' at the 2025-05-20 progression the
+    # finding predates and no re-test asked (CR C.3 row 18)
+    state, cards = _result_text("p-esr1-vaf-date", "ESR1 mutation", words)
+    assert state.biomarkers.esr1_current is False
+    assert "test-esr1" in ordered_tests(cards)
+    assert f"- ESR1 detected (significance not reported, {written})" in _summary(cards)
+
+
+@pytest.mark.parametrize("words", ["ESR1 D538G detected (ref GRCh37, 2009)", "ESR1 D538G detected (ClinVar, 2019)",
+                                   "ESR1 Y537S 06/2025 VAF 3%"])
+def test_an_esr1_finding_beside_the_year_of_its_reference_genome_or_database_stays_current(words):
+    # the reference genome's release year (GRCh37, 2009) dated the 2025 finding: 'ESR1 result
+    # current: no' and a re-test asked of a result taken after the progression (CR C.3 row 18: the
+    # specimen's date)
+    state, cards = _result_text("p-esr1-ref-year", "ESR1 mutation", words)
+    assert state.biomarkers.esr1_current is True
+    assert "test-esr1" not in ordered_tests(cards)
+    assert "- ESR1 detected (significance not reported, 2025-06-01)" in _summary(cards)
