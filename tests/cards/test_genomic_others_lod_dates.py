@@ -515,3 +515,22 @@ def test_an_esr1_finding_beside_the_year_of_its_reference_genome_or_database_sta
     assert state.biomarkers.esr1_current is True
     assert "test-esr1" not in ordered_tests(cards)
     assert "- ESR1 detected (significance not reported, 2025-06-01)" in _summary(cards)
+
+
+@pytest.mark.parametrize("words, on, said", [
+    # 12 March or December 3: the gap named 12 March alone, the reading the line beside it does not give
+    ("ESR1 D538G detected (ctDNA, 12/03/2024)", "2025-06-01",
+     "The latest ESR1 result (between 2024-03-12 and 2024-12-03) predates the progression"),
+    # 10 April (before the 2025-05-20 progression) or October 4 (after it): 'predates' said of a
+    # result that may follow it
+    ("ESR1 D538G detected (ctDNA, 10/04/2025)", "2025-06-01",
+     "The latest ESR1 result (between 2025-04-10 and 2025-10-04) cannot be shown to follow the progression"),
+    # a month: named as its first day ('2025-05-01 predates' a 2025-05-20 progression it may follow)
+    ("ESR1 D538G detected (ctDNA, May 2025)", "2025-06-01",
+     "The latest ESR1 result (2025-05) cannot be shown to follow the progression"),
+])
+def test_the_stale_esr1_gap_names_the_latest_result_s_date_as_its_line_writes_it(words, on, said):
+    # CR C.3 row 18: the result must follow the progression; the gap said which date it read
+    _, cards = _result_text("p-esr1-stale-span", "ESR1 mutation", words, on=on)
+    assert said in _summary(cards)
+    assert "test-esr1" in ordered_tests(cards)
