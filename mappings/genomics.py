@@ -1504,9 +1504,13 @@ _FOUND_AGAIN = re.compile(r"\b(?:re-?confirmed|confirmed (?:today|again|now|on (
                           r"|re-?detected)\b")
 
 
-# a date with a two-digit year ("3/12/24", "03.12.24"): its century, and its day and month order,
-# unsaid (ISO 8601 writes the year in full); not a version ("v1.2.24") nor part of a longer number
-_TWO_DIGIT_YEAR_DATE = re.compile(r"(?<![\w./-])(?P<date>\d{1,2}(?P<sep>[/.])\d{1,2}(?P=sep)\d\d)(?![\d/]|\.\d)")
+# a date with a two-digit year ("3/12/24", "03.12.24", "3-12-24"): its century, and its day and
+# month order, unsaid (ISO 8601 writes the year in full). Where _WRITTEN_DATE reads a date (in
+# brackets, after a comma or "in / on / from / dated / since", or right after the finding's words)
+# and closing its piece: not "exons 5/7/10" nor a ratio
+_TWO_DIGIT_YEAR_DATE = re.compile(r"(?:(?<=\()|(?<=, )|(?<=\bin )|(?<=\bon )|(?<=\bfrom )|(?<=\bdated )|(?<=\bsince )"
+                                  rf"|{_AFTER_FINDING_WORDS})"
+                                  r"(?P<date>\d{1,2}(?P<sep>[/.-])\d{1,2}(?P=sep)\d\d)" + _DATE_CLOSES_PIECE, re.I)
 # the thing a year written after it dates is a reference, not the specimen: a reference genome
 # ("(ref GRCh37, 2009)": GRCh37's release) or a variant database ("(ClinVar, 2019)")
 _REFERENCE_DATED = re.compile(r"\b(?:ref(?:erence)?(?: genome)?|grch\d\d|hg\d\d|genome build|build \d\d|cosmic|clinvar"

@@ -475,7 +475,7 @@ def test_an_hl7_v2_table_0078_interpretation_code_is_read_under_its_own_system(s
 
 
 @pytest.mark.parametrize("words", ["ESR1 D538G detected (ctDNA, 3/12/24)", "ESR1 D538G detected 3/12/24",
-                                   "ESR1 not detected (ctDNA, 3/12/24)"])
+                                   "ESR1 not detected (ctDNA, 3/12/24)", "ESR1 D538G detected 3/12/24 VAF 2%"])
 def test_an_esr1_result_dated_with_a_two_digit_year_is_undated_and_asks_an_esr1_re_test(words):
     # '3/12/24' was not read as a date at all: the result stood on the report's date, 'ESR1 result
     # current: yes' and no re-test asked; its century and its day / month order are unsaid, so it
@@ -506,7 +506,9 @@ def test_an_esr1_finding_dated_before_its_allele_fraction_is_dated_so_and_asks_a
 
 
 @pytest.mark.parametrize("words", ["ESR1 D538G detected (ref GRCh37, 2009)", "ESR1 D538G detected (ClinVar, 2019)",
-                                   "ESR1 Y537S 06/2025 VAF 3%"])
+                                   "ESR1 Y537S 06/2025 VAF 3%",
+                                   # numbers written as a short date, not where a date is read
+                                   "ESR1 exons 5/7/10 sequenced: D538G detected", "ESR1 D538G detected, ratio 1/2/10"])
 def test_an_esr1_finding_beside_the_year_of_its_reference_genome_or_database_stays_current(words):
     # the reference genome's release year (GRCh37, 2009) dated the 2025 finding: 'ESR1 result
     # current: no' and a re-test asked of a result taken after the progression (CR C.3 row 18: the
