@@ -1301,7 +1301,7 @@ def build_variants(ctx: Ctx) -> list[VariantResult]:
                                (f"{'/'.join(genes)} result{_dated(date)} unclear{note} ('{_written_value_text(obs)[:120]}')"
                                 if note else f"{'/'.join(genes)} result is indeterminate or unreadable")
                                + (f" (a component of '{cc_as_written(obs.get('code'))}')" if in_panel else ""))
-                elif written := _written_value_text(obs):
+                elif written := _written_value_text(obs) or _interpretation_words(obs):
                     # a local test named for its gene ("ESR1 ctDNA test") whose words give no call
                     # ("Pending", "Insufficient sample", "See report"): no result, and said so with
                     # the test's name and its words, not dropped unseen while the test is asked again
@@ -1319,12 +1319,16 @@ def build_variants(ctx: Ctx) -> list[VariantResult]:
                                f"'{cc_as_written(obs.get('code')) or ctx.code_text(obs)}' gives no value, component "
                                "or interpretation (it may be the order, not its result)")
                 continue
-            if by_gene is None and _contradicted(result, _interpretation_call(obs), sig):
+            if by_gene is None and _contradicted(result, interpreted := _interpretation_call(obs), sig):
                 # the value and Observation.interpretation disagree (Present with a NEG / Absent
-                # interpretation, or the reverse): which one is meant is not ours to guess
+                # interpretation, or the reverse): which one is meant is not ours to guess; so too
+                # an interpretation code with no system whose words say otherwise ("ND" "Not done":
+                # named so, not as "not detected")
+                said = (f"the interpretation: {_systemless_unsaid(obs)}" if interpreted is _SYSTEMLESS_UNSAID
+                        else f"the interpretation says {interpreted.replace('-', ' ')}")  # type: ignore[union-attr]
                 ctx.ignore(obs, "indeterminate-genomic-result",
                            f"{'/'.join(genes)} result{_dated(date)} unclear: the value says {result.replace('-', ' ')}, "
-                           f"the interpretation says {_interpretation_call(obs).replace('-', ' ')}")
+                           + said)
                 continue
             if alteration is None and protein is None and dna is None:
                 # the result's own words, not the test's name: a panel named "mutations,
@@ -2236,12 +2240,24 @@ def _calls_by_gene(text: str) -> _GeneCalls | None:
     return _GeneCalls(text)
 
 
+def _interpretation_words(obs: dict[str, Any]) -> str:
+    """Observation.interpretation's words as written (texts and displays): a local test read
+    only by its interpretation ("Not done" under a lab's own system) is named with them, not
+    dropped unseen while its test is asked again."""
+    parts = []
+    for cc in as_list(obs.get("interpretation")):
+        if isinstance(cc, dict) and isinstance(cc.get("text"), str):
+            parts.append(cc["text"])
+        parts += [d for _, _, d in codings_m(cc)]
+    return " | ".join(p for p in dict.fromkeys(parts) if p)
+
+
 def _interpretation_call(obs: dict[str, Any]) -> str | None:
     """detected / not-detected as Observation.interpretation states it (v3 POS/NEG/DET/ND,
     LL1971-2 Present/Absent, or words), else None."""
     for cc in as_list(obs.get("interpretation")):
-        for system, code, _ in codings_m(cc):
-            r = _coded_call(system, code)
+        for system, code, display in codings_m(cc):
+            r = _coded_call_of(cc, system, code, display)  # _SYSTEMLESS_UNSAID: a contradiction too
             if r:
                 return r
         t = cc_text_m(cc)

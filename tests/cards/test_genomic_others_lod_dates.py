@@ -536,3 +536,26 @@ def test_the_stale_esr1_gap_names_the_latest_result_s_date_as_its_line_writes_it
     _, cards = _result_text("p-esr1-stale-span", "ESR1 mutation", words, on=on)
     assert said in _summary(cards)
     assert "test-esr1" in ordered_tests(cards)
+
+
+def test_an_esr1_finding_beside_an_interpretation_code_with_no_system_saying_not_done_is_named_so():
+    # value and interpretation disagreed as 'the interpretation says not detected': the
+    # interpretation said 'Not done' under a code with no system (FHIR R4 Coding.system)
+    p = after_ai_cdk46i("p-nosys-interp-value")
+    p._obs("gx", {"coding": [{"system": "http://loinc.org", "code": "48018-6"}], "text": "ESR1 mutation"}, "2025-06-01",
+           valueString="ESR1 D538G detected", interpretation=[{"coding": [{"code": "ND", "display": "Not done"}]}])
+    _, cards = run(p)
+    detail = _summary(cards)
+    assert ("ESR1 result (2025-06-01) unclear: the value says detected, the interpretation: its answer code 'ND' is "
+            "written with no code system and its words read 'Not done'") in detail
+    assert "the interpretation says not detected" not in detail
+
+
+@pytest.mark.parametrize("coding", [{"system": "http://lab.example.org/results", "code": "ND", "display": "Not done"},
+                                    {"code": "nd", "display": "Not done"}])
+def test_an_esr1_test_read_only_by_an_interpretation_saying_not_done_is_named_with_its_words(coding):
+    # no value, an interpretation no reader knows: dropped unseen ('No ESR1 result') while the
+    # ESR1 test was asked again beside nothing
+    _, cards = _esr1_interpreted("p-local-interp", coding)
+    assert "ESR1 result (2025-06-01) unclear: 'ESR1 mutation' reads 'Not done'" in _summary(cards)
+    assert "test-esr1" in ordered_tests(cards)
