@@ -883,11 +883,19 @@ def _esr1_currency(ctx: Ctx, bm: Biomarkers, therapy: TherapyHistory) -> None:
         # a current ESR1 mutation, stronger than the older detection alone)
         _supersede_stale_esr1(ctx, [r for r in esr1 if not any(r is c for c in current)], current, ref)
     if not bm.esr1_current:
-        latest = max((r.date for r in dated), default=None)  # type: ignore[type-var]
+        # the latest result's date as its own line writes it: a day and month in either order
+        # ("12/03/2024") is "between 2024-03-12 and 2024-12-03", not its earlier reading alone;
+        # a month or year is no day (of the same first day, a result giving the day is named)
+        latest = max(dated, key=lambda r: (r.date, r.date_last is None), default=None)
         after = f" {ref.event} {ref.when_text}" + (f" ({ref.range_why})" if ref.date_last is not None else "")
         why = []
         if latest is not None:
-            why.append(f"The latest ESR1 result ({latest.isoformat()}) {_predates(ref, latest)}{after}")
+            # ... and a span reaching the reference date ("2025-05", or 10 April / October 4 2025,
+            # beside a 2025-05-20 progression) may be before or after it: not "predates"
+            reaches = latest.date_last is not None and latest.date_last >= ref.date
+            why.append(f"The latest ESR1 result ({date_written(latest.date, latest.date_last)}) "  # type: ignore[arg-type]
+                       + ("cannot be shown to follow" if reaches else _predates(ref, latest.date))  # type: ignore[arg-type]
+                       + after)
         if archival:
             why.append(f"{_ARCHIVAL_ESR1}, so it cannot be shown to follow{after}")
         if not why:

@@ -1292,13 +1292,16 @@ def build_variants(ctx: Ctx) -> list[VariantResult]:
                 if dna is None:
                     dna = _changes_written(_DNA_RE, written)
             if result is None:
-                if not named or in_panel:
+                if unsaid := _systemless_unsaid(obs):
+                    ctx.ignore(obs, "indeterminate-genomic-result",
+                               f"{'/'.join(genes)} result{_dated(date)} unclear: {unsaid}")
+                elif not named or in_panel:
                     note = _hedged_class_note(words) if words else ""
                     ctx.ignore(obs, "indeterminate-genomic-result",
                                (f"{'/'.join(genes)} result{_dated(date)} unclear{note} ('{_written_value_text(obs)[:120]}')"
                                 if note else f"{'/'.join(genes)} result is indeterminate or unreadable")
                                + (f" (a component of '{cc_as_written(obs.get('code'))}')" if in_panel else ""))
-                elif written := _written_value_text(obs):
+                elif written := _written_value_text(obs) or _interpretation_words(obs):
                     # a local test named for its gene ("ESR1 ctDNA test") whose words give no call
                     # ("Pending", "Insufficient sample", "See report"): no result, and said so with
                     # the test's name and its words, not dropped unseen while the test is asked again
@@ -1316,12 +1319,16 @@ def build_variants(ctx: Ctx) -> list[VariantResult]:
                                f"'{cc_as_written(obs.get('code')) or ctx.code_text(obs)}' gives no value, component "
                                "or interpretation (it may be the order, not its result)")
                 continue
-            if by_gene is None and _contradicted(result, _interpretation_call(obs), sig):
+            if by_gene is None and _contradicted(result, interpreted := _interpretation_call(obs), sig):
                 # the value and Observation.interpretation disagree (Present with a NEG / Absent
-                # interpretation, or the reverse): which one is meant is not ours to guess
+                # interpretation, or the reverse): which one is meant is not ours to guess; so too
+                # an interpretation code with no system whose words say otherwise ("ND" "Not done":
+                # named so, not as "not detected")
+                said = (f"the interpretation: {_systemless_unsaid(obs)}" if interpreted is _SYSTEMLESS_UNSAID
+                        else f"the interpretation says {interpreted.replace('-', ' ')}")  # type: ignore[union-attr]
                 ctx.ignore(obs, "indeterminate-genomic-result",
                            f"{'/'.join(genes)} result{_dated(date)} unclear: the value says {result.replace('-', ' ')}, "
-                           f"the interpretation says {_interpretation_call(obs).replace('-', ' ')}")
+                           + said)
                 continue
             if alteration is None and protein is None and dna is None:
                 # the result's own words, not the test's name: a panel named "mutations,
@@ -1463,7 +1470,10 @@ _DATE_FORMS = (rf"(?P<a>\d{{1,2}})[/.](?P<b>\d{{1,2}})[/.](?P<y3>{_YEAR})"
 _DATE_WITH_MONTH = (rf"\d{{1,2}}[/.]\d{{1,2}}[/.]{_YEAR}"
                     rf"|(?:\d{{1,2}}(?:st|nd|rd|th)?\s+)?{_MONTH_NAME}[\s-]+(?:\d{{1,2}}(?:st|nd|rd|th)?,?\s+)?{_YEAR}"
                     rf"|(?:0?[1-9]|1[0-2])[/.]{_YEAR}|{_YEAR}[-/.](?:0[1-9]|1[0-2])(?:[-/.]\d\d)?")
-_DATE_CLOSES_PIECE = r"(?=\s*(?:[),;|]|\.(?:\s|$)|$))"
+# a date closing its piece, or followed by the finding's allele fraction ("ESR1 Y537S 05/2024 VAF
+# 3%": between the variant and its fraction, the date is the finding's)
+_DATE_CLOSES_PIECE = (r"(?=\s*(?:[),;|]|\.(?:\s|$)|$)|\s+(?:vaf|maf|af|(?:variant |mutant )?allele (?:fraction|frequency)"
+                      r"|variant frequency)\b)")
 _DATED_SPECIMEN_OR_TEST = ("ctdna", "cfdna", "plasma", "blood", "tissue", "biopsy", "sample", "specimen",
                            "test", "assay", "panel", "ngs", "report", "collected", "drawn")
 # the words a finding's date may follow after a bare space: its gene, its variant ("D538G",
@@ -1498,13 +1508,32 @@ _FOUND_AGAIN = re.compile(r"\b(?:re-?confirmed|confirmed (?:today|again|now|on (
                           r"|re-?detected)\b")
 
 
+# a date with a two-digit year ("3/12/24", "03.12.24", "3-12-24"): its century, and its day and
+# month order, unsaid (ISO 8601 writes the year in full). Where _WRITTEN_DATE reads a date (in
+# brackets, after a comma or "in / on / from / dated / since", or right after the finding's words)
+# and closing its piece: not "exons 5/7/10" nor a ratio
+_TWO_DIGIT_YEAR_DATE = re.compile(r"(?:(?<=\()|(?<=, )|(?<=\bin )|(?<=\bon )|(?<=\bfrom )|(?<=\bdated )|(?<=\bsince )"
+                                  rf"|{_AFTER_FINDING_WORDS})"
+                                  r"(?P<date>\d{1,2}(?P<sep>[/.-])\d{1,2}(?P=sep)\d\d)" + _DATE_CLOSES_PIECE, re.I)
+# the thing a year written after it dates is a reference, not the specimen: a reference genome
+# ("(ref GRCh37, 2009)": GRCh37's release) or a variant database ("(ClinVar, 2019)")
+_REFERENCE_DATED = re.compile(r"\b(?:ref(?:erence)?(?: genome)?|grch\d\d|hg\d\d|genome build|build \d\d|cosmic|clinvar"
+                              r"|dbsnp|gnomad|oncokb|civic)\b[^(),;|]*,?\s*$", re.I)
+
+
 @lru_cache(maxsize=4096)
 def _finding_dated_by_text(text: str) -> tuple[tuple[dt.date, dt.date | None], ...] | str | None:
     """The dates the finding's words write, each (first day, last day; None when the words give the
     day): "2019" 2019-01-01 to 2019-12-31, "March 2024" 2024-03-01 to 2024-03-31, "12/03/2024"
     (day and month in either order) 2024-03-12 to 2024-12-03; "past" when they tell it as a past
-    finding with no date; None when they say nothing of its date."""
-    dates = {_written_date_span(m) for m in _WRITTEN_DATE.finditer(text)}
+    finding with no date; "two-digit year: <date>" for a date so written ("3/12/24": its century
+    and day / month order unsaid); None when they say nothing of its date. A year right after a
+    reference genome or database it dates ("(ref GRCh37, 2009)") is not the finding's."""
+    if short := _TWO_DIGIT_YEAR_DATE.search(text):
+        return f"two-digit year: {short['date']}"
+    dates = {_written_date_span(m) for m in _WRITTEN_DATE.finditer(text)
+             if not _REFERENCE_DATED.search(text, max(text.rfind("(", 0, m.start()), text.rfind(",", 0, m.start() - 2),
+                                                      0), m.start())}
     if dates:
         return tuple(sorted(dates, key=lambda span: (span[0], span[1] or span[0])))
     if _PAST_FINDING_TOLD.search(text.lower()) and not _FOUND_AGAIN.search(text.lower()):
@@ -1574,6 +1603,10 @@ def _finding_dated(text: str, date: dt.date | None, last: dt.date | None, negati
     if told == "past":
         return None, None, ("told as a past finding with no date of its own: when it was found is unknown, "
                             "read as undated, not as of the report's date")
+    if isinstance(told, str):  # "two-digit year: 3/12/24": which day of which century is not said
+        written = told.removeprefix("two-digit year: ")
+        return None, None, (f"its words write the date '{written}' with a two-digit year (its century and its day "
+                            "and month order not stated): read as undated, not as of the report's date")
     # the words' date reaches the report's: the report's date stands; a day and month in either
     # order only when its earlier reading does too ("10/04/2025" in a June 2025 report: 10 April
     # may be the finding's, October 4 cannot; not read the hopeful way, CR C.3 row 18)
@@ -1694,10 +1727,46 @@ def _coded_call(system: str, code: str | None) -> str | None:
     return T.answer_lookup(T.RESULT_ANSWERS, system, code) or _ANSWER_CALL.get(T.answer_lookup(T.ANSWERS, system, code))
 
 
+# a coded answer written with no system whose words say otherwise: no call (_coded_call_of)
+_SYSTEMLESS_UNSAID = "systemless-unsaid"
+
+
+def _coded_call_of(cc: Any, system: str, code: str, display: str) -> str | None:
+    """_coded_call for one coding of cc. A code written with no system has no defined meaning
+    (FHIR R4 Coding.system: "the identification of the code system that defines the meaning of
+    the symbol"): a lab's own "ND" may be Not done, not HL7's Not detected. It is read only when
+    its display and cc's text, those written (the code itself repeated says nothing), each say
+    the same; else _SYSTEMLESS_UNSAID (unclear: 'ND' "Not done" read 'ESR1 not detected', the
+    oral SERDs refused and no ESR1 test asked, CR C.2 step 3). No words at all: read as before."""
+    call = _coded_call(system, code)
+    if call and not system:
+        text = cc.get("text") if isinstance(cc, dict) else None
+        for words in (display, text):
+            if isinstance(words, str) and words.strip() and words.strip().lower() != code.lower() \
+                    and _text_result(words.lower()) != call:
+                return _SYSTEMLESS_UNSAID
+    return call
+
+
+def _systemless_unsaid(obs: dict[str, Any]) -> str | None:
+    """Why the result is unclear when a coded answer (value or interpretation) is written with
+    no system and its words say otherwise (_coded_call_of), else None."""
+    for cc in (obs.get("valueCodeableConcept"), *as_list(obs.get("interpretation"))):
+        for system, code, display in codings_m(cc):
+            if _coded_call_of(cc, system, code, display) is _SYSTEMLESS_UNSAID:
+                text = cc.get("text") if isinstance(cc.get("text"), str) else ""
+                said = " / ".join(w for w in dict.fromkeys((display.strip(), text.strip())) if w)
+                return (f"its answer code '{code}' is written with no code system and its words read "
+                        f"'{said[:120]}': what the code means is not defined (FHIR R4 Coding.system)")
+    return None
+
+
 def _result(obs: dict[str, Any], protein: str | None, dna: str | None, is_variant: bool) -> str | None:
     vcc = obs.get("valueCodeableConcept")
-    for system, code, _ in codings_m(vcc):
-        r = _coded_call(system, code)
+    for system, code, display in codings_m(vcc):
+        r = _coded_call_of(vcc, system, code, display)
+        if r is _SYSTEMLESS_UNSAID:
+            return None
         if r:
             return r
     text = " | ".join(t for t in (cc_text_m(vcc), text_of(obs.get("valueString"))) if t)
@@ -1710,8 +1779,10 @@ def _result(obs: dict[str, Any], protein: str | None, dna: str | None, is_varian
     for cc in as_list(obs.get("interpretation")):
         # read like the value: coded POS/NEG/DET/ND, or a text that says detected / not
         # detected; "Normal" or "Abnormal" says nothing about a variant being found
-        for system, code, _ in codings_m(cc):
+        for system, code, display in codings_m(cc):
             r = _ANSWER_CALL.get(T.answer_lookup(T.ANSWERS, system, code))
+            if r and _coded_call_of(cc, system, code, display) is _SYSTEMLESS_UNSAID:
+                return None
             if r:
                 return r
         t = cc_text_m(cc)
@@ -2169,12 +2240,24 @@ def _calls_by_gene(text: str) -> _GeneCalls | None:
     return _GeneCalls(text)
 
 
+def _interpretation_words(obs: dict[str, Any]) -> str:
+    """Observation.interpretation's words as written (texts and displays): a local test read
+    only by its interpretation ("Not done" under a lab's own system) is named with them, not
+    dropped unseen while its test is asked again."""
+    parts = []
+    for cc in as_list(obs.get("interpretation")):
+        if isinstance(cc, dict) and isinstance(cc.get("text"), str):
+            parts.append(cc["text"])
+        parts += [d for _, _, d in codings_m(cc)]
+    return " | ".join(p for p in dict.fromkeys(parts) if p)
+
+
 def _interpretation_call(obs: dict[str, Any]) -> str | None:
     """detected / not-detected as Observation.interpretation states it (v3 POS/NEG/DET/ND,
     LL1971-2 Present/Absent, or words), else None."""
     for cc in as_list(obs.get("interpretation")):
-        for system, code, _ in codings_m(cc):
-            r = _coded_call(system, code)
+        for system, code, display in codings_m(cc):
+            r = _coded_call_of(cc, system, code, display)  # _SYSTEMLESS_UNSAID: a contradiction too
             if r:
                 return r
         t = cc_text_m(cc)

@@ -87,14 +87,19 @@ for _e in CODES["answers"]:
 # OID (FHIR R4 v3-ObservationInterpretation: OID 2.16.840.1.113883.5.83) writes it. The whole
 # URI, not a part of it: a lab's ".../CodeSystem/ObservationInterpretation" or an OID under
 # the HL7 one is another system (FHIR R4 Coding.system: the identity of the code system).
-_V3_R4_PREFIX, _V3_STU3_PREFIX = "http://terminology.hl7.org/CodeSystem/v3-", "http://hl7.org/fhir/v3/"
+# HL7 v2 tables likewise: R4 ".../CodeSystem/v2-0078", STU3 "http://hl7.org/fhir/v2/0078". A code
+# two HL7 systems define alike (v3 and v2 table 0078 "ND" Not detected) is read under either.
+_STU3_URI_OF_R4_PREFIX = {"http://terminology.hl7.org/CodeSystem/v3-": "http://hl7.org/fhir/v3/",
+                          "http://terminology.hl7.org/CodeSystem/v2-": "http://hl7.org/fhir/v2/"}
 _ANSWER_OWN_SYSTEM: dict[str, frozenset[str]] = {}
 for _e in CODES["answers"]:
     if _e["system"] not in ("loinc", "snomed"):
         _uris = [_e["system"]] + [f"urn:oid:{o}" for o in _e.get("system_oids", [])] + list(_e.get("system_oids", []))
-        if _e["system"].startswith(_V3_R4_PREFIX):  # its STU3 URI (FHIR STU3 v3 code systems)
-            _uris.append(_V3_STU3_PREFIX + _e["system"].removeprefix(_V3_R4_PREFIX))
-        _ANSWER_OWN_SYSTEM[str(_e["code"])] = frozenset(u.lower() for u in _uris)
+        for _r4, _stu3 in _STU3_URI_OF_R4_PREFIX.items():
+            if _e["system"].startswith(_r4):  # its STU3 URI (FHIR STU3 v2 / v3 code systems)
+                _uris.append(_stu3 + _e["system"].removeprefix(_r4))
+        _own = _ANSWER_OWN_SYSTEM.get(str(_e["code"]), frozenset())
+        _ANSWER_OWN_SYSTEM[str(_e["code"])] = _own | {u.lower() for u in _uris}
 
 RECEPTOR_CONDITIONS: dict[str, dict[str, str]] = {
     norm_icd(e["code"]): {k: v for k, v in e.items() if k in ("er", "pr", "hr", "her2")}

@@ -374,9 +374,9 @@ def test_an_esr1_finding_beside_the_assay_note_that_results_below_the_lod_are_no
 _V3_INTERPRETATION = "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation"
 
 
-def _esr1_coded(pid: str, system: str, code: str, display: str | None = None):
+def _esr1_coded(pid: str, system: str | None, code: str, display: str | None = None):
     p = after_ai_cdk46i(pid)
-    coding = {"system": system, "code": code} | ({"display": display} if display else {})
+    coding = ({"system": system} if system else {}) | {"code": code} | ({"display": display} if display else {})
     p._obs("gx", {"coding": [{"system": "http://loinc.org", "code": "48018-6"}], "text": "ESR1 mutation"},
            "2025-06-01", valueCodeableConcept={"coding": [coding]})
     return run(p)
@@ -409,3 +409,153 @@ def test_the_hl7_nd_answer_under_its_own_system_still_reads_esr1_not_detected(sy
     _, cards = _esr1_coded("p-v3-nd", system, "ND")
     assert "- ESR1 not detected (2025-06-01)" in _summary(cards)
     assert "test-esr1" not in ordered_tests(cards)
+
+
+def _esr1_interpreted(pid: str, coding: dict, text: str | None = None):
+    """An ESR1 Observation whose only answer is its interpretation."""
+    p = after_ai_cdk46i(pid)
+    interpretation = {"coding": [coding]} | ({"text": text} if text else {})
+    p._obs("gx", {"coding": [{"system": "http://loinc.org", "code": "48018-6"}], "text": "ESR1 mutation"},
+           "2025-06-01", interpretation=[interpretation])
+    return run(p)
+
+
+@pytest.mark.parametrize("coding, text, said", [
+    ({"code": "ND", "display": "Not done"}, None, "Not done"),
+    ({"code": "ND"}, "Not done", "Not done"),
+    ({"code": "ND"}, "not performed", "not performed"),
+    ({"code": "NEG", "display": "Not tested"}, None, "Not tested"),
+    ({"code": "ND", "display": "Not detected"}, "Not done", "Not detected / Not done"),
+])
+def test_an_interpretation_code_with_no_system_whose_words_say_not_done_is_no_esr1_negative(coding, text, said):
+    # a code with no system has no defined meaning (FHIR R4 Coding.system: "the identification of
+    # the code system that defines the meaning of the symbol"): 'ND' "Not done" was read as HL7's
+    # Not detected, 'ESR1 not detected', the oral SERDs refused and no ESR1 test asked (CR C.2 step 3)
+    _, cards = _esr1_interpreted("p-nosys-nd", coding, text)
+    detail = _summary(cards)
+    assert "ESR1 not detected" not in detail
+    assert (f"ESR1 result (2025-06-01) unclear: its answer code '{coding['code']}' is written with no code system "
+            f"and its words read '{said}': what the code means is not defined (FHIR R4 Coding.system)") in detail
+    assert "test-esr1" in ordered_tests(cards)
+
+
+@pytest.mark.parametrize("coding, text", [
+    ({"code": "ND"}, None),
+    ({"code": "ND", "display": "Not detected"}, None),
+    ({"code": "ND", "display": "ND"}, "None detected"),
+])
+def test_an_interpretation_code_with_no_system_and_words_that_agree_or_none_still_reads_esr1_not_detected(coding, text):
+    _, cards = _esr1_interpreted("p-nosys-nd-ok", coding, text)
+    assert "- ESR1 not detected (2025-06-01)" in _summary(cards)
+    assert "test-esr1" not in ordered_tests(cards)
+
+
+def test_a_value_code_pos_with_no_system_whose_display_says_not_done_offers_no_oral_serd():
+    # read as HL7 POS (Positive): elacestrant offered on a test not done
+    _, cards = _esr1_coded("p-nosys-pos", None, "POS", "Not done")
+    assert not {"elacestrant", "imlunestrant"} & set(topics(cards))
+    assert "its answer code 'POS' is written with no code system and its words read 'Not done'" in _summary(cards)
+    assert "test-esr1" in ordered_tests(cards)
+
+
+_V2_INTERPRETATION = "http://terminology.hl7.org/CodeSystem/v2-0078"
+
+
+@pytest.mark.parametrize("system", [_V2_INTERPRETATION, "http://hl7.org/fhir/v2/0078", "urn:oid:2.16.840.1.113883.12.78"])
+@pytest.mark.parametrize("code, seen", [("NEG", "- ESR1 not detected (2025-06-01)"), ("ND", "- ESR1 not detected (2025-06-01)"),
+                                        ("DET", "- ESR1 detected (significance not reported, 2025-06-01)"),
+                                        ("POS", "- ESR1 detected (significance not reported, 2025-06-01)")])
+def test_an_hl7_v2_table_0078_interpretation_code_is_read_under_its_own_system(system, code, seen):
+    # HL7 v2 table 0078 (OBX-8) defines POS, NEG, DET, ND as v3 does (added in v2.7): a v2 feed's
+    # 'NEG' was no answer since the HL7 codes were read under v3 alone: 'ESR1 not tested', the
+    # test asked again of a result in the record (codes.yaml answers)
+    _, cards = _esr1_interpreted("p-v2-0078", {"system": system, "code": code})
+    assert seen in _summary(cards)
+    assert "test-esr1" not in ordered_tests(cards)
+
+
+@pytest.mark.parametrize("words", ["ESR1 D538G detected (ctDNA, 3/12/24)", "ESR1 D538G detected 3/12/24",
+                                   "ESR1 not detected (ctDNA, 3/12/24)", "ESR1 D538G detected 3/12/24 VAF 2%"])
+def test_an_esr1_result_dated_with_a_two_digit_year_is_undated_and_asks_an_esr1_re_test(words):
+    # '3/12/24' was not read as a date at all: the result stood on the report's date, 'ESR1 result
+    # current: yes' and no re-test asked; its century and its day / month order are unsaid, so it
+    # cannot be shown to follow the 2025-05-20 progression (CR C.3 row 18; DESIGN: ambiguous data)
+    state, cards = _result_text("p-esr1-yy", "ESR1 mutation", words)
+    assert state.biomarkers.esr1_current is False
+    assert "test-esr1" in ordered_tests(cards)
+    detail = _summary(cards)
+    assert "ESR1 result current (it must follow the progression on metastatic line 1 (letrozole + ribociclib) " \
+           "on 2025-05-20): no" in detail
+    assert ("its words write the date '3/12/24' with a two-digit year (its century and its day and month order "
+            f"not stated): read as undated, not as of the report's date ('{words}')") in detail
+
+
+@pytest.mark.parametrize("words, written", [
+    ("ESR1 Y537S 05/2024 VAF 3%", "2024-05"),
+    ("ESR1 Y537S detected 2024-05 allele fraction 3%", "2024-05"),
+    ("ESR1 Y537S March 2024 AF 3%", "2024-03"),
+])
+def test_an_esr1_finding_dated_before_its_allele_fraction_is_dated_so_and_asks_an_esr1_re_test(words, written):
+    # the date, between the variant and its allele fraction, does not close its piece: the finding
+    # was read on the report's date, 'ESR1 result current: yes' at the 2025-05-20 progression the
+    # finding predates and no re-test asked (CR C.3 row 18)
+    state, cards = _result_text("p-esr1-vaf-date", "ESR1 mutation", words)
+    assert state.biomarkers.esr1_current is False
+    assert "test-esr1" in ordered_tests(cards)
+    assert f"- ESR1 detected (significance not reported, {written})" in _summary(cards)
+
+
+@pytest.mark.parametrize("words", ["ESR1 D538G detected (ref GRCh37, 2009)", "ESR1 D538G detected (ClinVar, 2019)",
+                                   "ESR1 Y537S 06/2025 VAF 3%",
+                                   # numbers written as a short date, not where a date is read
+                                   "ESR1 exons 5/7/10 sequenced: D538G detected", "ESR1 D538G detected, ratio 1/2/10"])
+def test_an_esr1_finding_beside_the_year_of_its_reference_genome_or_database_stays_current(words):
+    # the reference genome's release year (GRCh37, 2009) dated the 2025 finding: 'ESR1 result
+    # current: no' and a re-test asked of a result taken after the progression (CR C.3 row 18: the
+    # specimen's date)
+    state, cards = _result_text("p-esr1-ref-year", "ESR1 mutation", words)
+    assert state.biomarkers.esr1_current is True
+    assert "test-esr1" not in ordered_tests(cards)
+    assert "- ESR1 detected (significance not reported, 2025-06-01)" in _summary(cards)
+
+
+@pytest.mark.parametrize("words, on, said", [
+    # 12 March or December 3: the gap named 12 March alone, the reading the line beside it does not give
+    ("ESR1 D538G detected (ctDNA, 12/03/2024)", "2025-06-01",
+     "The latest ESR1 result (between 2024-03-12 and 2024-12-03) predates the progression"),
+    # 10 April (before the 2025-05-20 progression) or October 4 (after it): 'predates' said of a
+    # result that may follow it
+    ("ESR1 D538G detected (ctDNA, 10/04/2025)", "2025-06-01",
+     "The latest ESR1 result (between 2025-04-10 and 2025-10-04) cannot be shown to follow the progression"),
+    # a month: named as its first day ('2025-05-01 predates' a 2025-05-20 progression it may follow)
+    ("ESR1 D538G detected (ctDNA, May 2025)", "2025-06-01",
+     "The latest ESR1 result (2025-05) cannot be shown to follow the progression"),
+])
+def test_the_stale_esr1_gap_names_the_latest_result_s_date_as_its_line_writes_it(words, on, said):
+    # CR C.3 row 18: the result must follow the progression; the gap said which date it read
+    _, cards = _result_text("p-esr1-stale-span", "ESR1 mutation", words, on=on)
+    assert said in _summary(cards)
+    assert "test-esr1" in ordered_tests(cards)
+
+
+def test_an_esr1_finding_beside_an_interpretation_code_with_no_system_saying_not_done_is_named_so():
+    # value and interpretation disagreed as 'the interpretation says not detected': the
+    # interpretation said 'Not done' under a code with no system (FHIR R4 Coding.system)
+    p = after_ai_cdk46i("p-nosys-interp-value")
+    p._obs("gx", {"coding": [{"system": "http://loinc.org", "code": "48018-6"}], "text": "ESR1 mutation"}, "2025-06-01",
+           valueString="ESR1 D538G detected", interpretation=[{"coding": [{"code": "ND", "display": "Not done"}]}])
+    _, cards = run(p)
+    detail = _summary(cards)
+    assert ("ESR1 result (2025-06-01) unclear: the value says detected, the interpretation: its answer code 'ND' is "
+            "written with no code system and its words read 'Not done'") in detail
+    assert "the interpretation says not detected" not in detail
+
+
+@pytest.mark.parametrize("coding", [{"system": "http://lab.example.org/results", "code": "ND", "display": "Not done"},
+                                    {"code": "nd", "display": "Not done"}])
+def test_an_esr1_test_read_only_by_an_interpretation_saying_not_done_is_named_with_its_words(coding):
+    # no value, an interpretation no reader knows: dropped unseen ('No ESR1 result') while the
+    # ESR1 test was asked again beside nothing
+    _, cards = _esr1_interpreted("p-local-interp", coding)
+    assert "ESR1 result (2025-06-01) unclear: 'ESR1 mutation' reads 'Not done'" in _summary(cards)
+    assert "test-esr1" in ordered_tests(cards)
