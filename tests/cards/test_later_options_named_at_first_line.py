@@ -83,12 +83,13 @@ def test_a_her2_low_relapse_within_6_months_of_adjuvant_chemotherapy_is_told_why
 
 def test_the_order_hooks_agree_that_label_b_is_met_when_t_dxd_is_drafted_at_first_line():
     # the order hooks judge the label alone (order_rules.yaml placement_not_label): no
-    # not-indicated card, as patient-view says the label is met and only the pathway holds it back
+    # not-indicated warning, as patient-view says the label is met and only the pathway holds it
+    # back (ord7: an info card says that placement)
     state = _her2_low_relapse_after_adjuvant_chemo("np1-tdxd-1l-order").state(FIRST_LINE_AS_OF)
     d = DRUGS["trastuzumab deruxtecan"]
     got = [c.to_json() for c in order_cards(state, [_draft("trastuzumab deruxtecan", d.drug_class, d.rxnorm)],
                                             None, "order-sign")]
-    assert not [c for c in got if c["source"]["topic"]["code"] == "order-not-indicated"]
+    assert not [c for c in got if c["source"]["topic"]["code"] == "order-not-indicated" and c["indicator"] != "info"]
 
 
 def test_a_her2_low_first_line_patient_without_adjuvant_chemotherapy_hears_nothing_of_t_dxd():
