@@ -415,7 +415,17 @@ def load_order_rules(path: Path = RULES_FILE) -> OrderKnowledge:
         },
     )
     _check(k)
+    _check_held_for_later(k)
     return k
+
+
+def _check_held_for_later(k: OrderKnowledge) -> None:
+    """placement_not_label `held_for_later` only for a regimen patient-view can name as held for
+    later (regimens.yaml named_before_its_phase): the info card quotes that reason."""
+    for topic, entry in k.placement_not_label.items():
+        if entry.get("held_for_later") and REGIMENS_BY_TOPIC[topic].named_before_its_phase is None:
+            raise ValueError(f"order_rules.yaml: placement_not_label {topic}: held_for_later without "
+                             "regimens.yaml named_before_its_phase")
 
 
 def _check(k: OrderKnowledge) -> None:
@@ -1253,6 +1263,10 @@ class _Checker:
             stated = self._stated_progression(g, open_facts)
             cards.append(self.stated_progression_card(g, open_facts, stated) if stated
                          else self.not_confirmed_card(g, open_facts))
+        held = self.held_for_later_card(g, cards)
+        if held is not None:
+            g.advisory = True  # the label allows it: its safety cards stay
+            cards.append(held)
         return cards
 
     def outside_pathway_cards(self, g: Group) -> list[Card]:
@@ -1755,6 +1769,48 @@ class _Checker:
         quoted = words.split(": ", 1)[-1]
         return Card(
             summary=clip(f"{drafted_label}: progression stated on the draft, not in the record: {quoted}"),
+            indicator="info",
+            source=self._source("order-not-indicated", reg),
+            detail="\n".join(lines),
+            links=self._links(reg),
+        )
+
+    def held_for_later_card(self, g: Group, cards: list[Card]) -> Card | None:
+        """A drafted regimen patient-view names as held for later (RegimenAssessment.held_for_later,
+        regimens.yaml named_before_its_phase: talazoparib / olaparib for a germline BRCA carrier
+        at first line, CR C.2 step 3; T-DXd label B at first line, C.2 step 4) whose label the
+        order hooks find met (order_rules.yaml placement_not_label: the placement is no label
+        restriction), so no other order-not-indicated card speaks: an info card under that
+        topic (as stated_progression_card) saying the pathway's placement, with patient-view's
+        own reason text, and that the label is met. No warning: the label allows it; the
+        clinician decides. None when another card already judges the label (not indicated,
+        not confirmed) or the regimen is drafted without its partner."""
+        a = g.cand.assessment
+        placement = (KNOWLEDGE.placement_not_label.get(a.topic) or {}).get("held_for_later")
+        if (a.status != "not-this-phase" or a.held_for_later is None or not placement or g.cand.missing
+                or not self.concerns_focus(g) or any(c.topic == "order-not-indicated" for c in cards)):
+            return None
+        reg = a.regimen
+        met = [run_rule(ref.rule, self.state, self.ctx, **ref.kwargs) for ref in reg.requires]
+        routes = label_routes(reg, self.state, self.ctx) if reg.routes else None
+        if any(not f.value for f in met) or (routes is not None and routes.route is None):
+            return None  # the label not met or not decided: not_indicated_reasons / _open_outside_phase speak
+        met += routes.met if routes is not None else []
+        drafted_label = self._choice_label([n for n in g.cand.names if n in self.pool])
+        phase = "first line" if a.phase == "first-line" else "after progression"
+        lines = [f"**{drafted_label}** ({reg.brand}): its label is met; the pathway places {placement}, not at "
+                 f"{phase}. Patient-view names it under \"Not offered now\" for the same reason. "
+                 "The label allows it: the clinician decides.",
+                 "", "**Pathway placement (as patient-view says it)**", self._fact(a.held_for_later)]
+        label_met = [self._fact(f) for f in _distinct_facts(met) if f.text]
+        if routes is not None and routes.route is not None:
+            label_met.insert(0, f"- {routes.route.label}")
+        if label_met:
+            lines += ["", "**Label requirements met**"] + label_met
+        lines += self._label_block(reg) + self._pathway_notes(reg)
+        lines += self._drafts_block(g.cand.names) + self._footer()
+        return Card(
+            summary=clip(f"{drafted_label}: label met; the pathway places {placement}"),
             indicator="info",
             source=self._source("order-not-indicated", reg),
             detail="\n".join(lines),

@@ -532,8 +532,10 @@ def _held_for_later(reg: Regimen, state: PatientState, ctx: Context) -> Finding 
     known now. None when those facts do not hold (nothing to say)."""
     held = reg.named_before_its_phase
     facts = [_run(ref, state, ctx) for ref in held.when]
-    if not all(f.value for f in facts):
+    if not all(f.value or (f.value is None and ref.rule in held.undecided) for ref, f in zip(held.when, facts)):
         return None
+    if any(f.value is None for f in facts):
+        return _held_for_later_undecided(held, facts)
     still = [f for ref in reg.requires if ref not in held.when for f in [_run(ref, state, ctx)] if not f.value]
     words = list(dict.fromkeys(f.text for f in still if f.text))
     if reg.routes:
@@ -548,6 +550,17 @@ def _held_for_later(reg: Regimen, state: PatientState, ctx: Context) -> Finding 
     if words:
         text += "; label not met yet: " + "; ".join(words)
     return Finding(False, text, tuple(s for f in facts + still for s in f.sources))
+
+
+def _held_for_later_undecided(held, facts: list[Finding]) -> Finding:
+    """A regimen held for later whose label the record cannot decide (named_before_its_phase
+    `undecided`: T-DXd label B with the adjuvant chemotherapy's end written without a day, B.11):
+    the pathway's reason, the facts that hold, and the label's state "not established" with the
+    undecided facts (the order hooks' "label requirement not confirmed" names the same ones)."""
+    known = "; ".join(dict.fromkeys(f.text for f in facts if f.value and f.text))
+    open_ = "; ".join(dict.fromkeys(f.text for f in facts if f.value is None and f.text))
+    text = f"{held.text_undecided} — " + (f"{known}; " if known else "") + f"label not established: {open_}"
+    return Finding(False, text, tuple(s for f in facts for s in f.sources))
 
 
 def evaluate(state: PatientState, ctx: Context | None = None,

@@ -112,6 +112,12 @@ class NamedBeforeItsPhase:
     when: tuple[RuleRef, ...]
     text: str
     source: str
+    # rules of `when` the record may leave undecided and the regimen still named, its label's
+    # state then "not established" (`text_undecided`: T-DXd label B with an adjuvant
+    # chemotherapy end written without a day, where the order hooks say "label requirement not
+    # confirmed"); empty: every `when` rule must hold
+    undecided: frozenset[str] = frozenset()
+    text_undecided: str = ""
 
 
 @dataclass(frozen=True)
@@ -273,8 +279,13 @@ def _also_after_progression(raw: dict | None) -> AlsoAfterProgression | None:
 def _named_before_its_phase(raw: dict | None) -> NamedBeforeItsPhase | None:
     if not raw:
         return None
-    return NamedBeforeItsPhase(when=tuple(_rule(x) for x in raw["when"]), text=" ".join(raw["text"].split()),
-                               source=raw["source"])
+    undecided = frozenset(raw.get("undecided") or ())
+    when = tuple(_rule(x) for x in raw["when"])
+    if not undecided <= {r.rule for r in when} or bool(undecided) != bool(raw.get("text_undecided")):
+        raise ValueError("regimens.yaml: named_before_its_phase: `undecided` names rules of `when`, "
+                         "with a `text_undecided`")
+    return NamedBeforeItsPhase(when=when, text=" ".join(raw["text"].split()), source=raw["source"],
+                               undecided=undecided, text_undecided=" ".join((raw.get("text_undecided") or "").split()))
 
 
 def _date_str(value: Any) -> Any:

@@ -3901,7 +3901,10 @@ def test_fhir_adjuvant_chemotherapy_recorded_without_an_end_date_is_never_read_a
     cards = _order(state, [_draft("trastuzumab deruxtecan", "her2-adc", "2287684")])
     assert ("adjuvant-chemotherapy-end-not-recorded" in {g.code for g in state.gaps}) is end_gap
     if not end_gap:
-        assert cards == []  # label B met: nothing to say about the label at first line
+        # label B met: no warning; only the pathway's placement said as info (CR C.2 step 4, ord7)
+        assert [(c["indicator"], c["summary"]) for c in cards] == [
+            ("info", "Trastuzumab deruxtecan: label met; the pathway places T-DXd after endocrine-based therapy "
+                     "(CR C.2 step 4)")]
     else:
         # open, not failed: the order card says the record cannot confirm the label (it was silent,
         # as if checked and met); nothing pre-selected, the drug may well be indicated

@@ -83,12 +83,13 @@ def test_a_her2_low_relapse_within_6_months_of_adjuvant_chemotherapy_is_told_why
 
 def test_the_order_hooks_agree_that_label_b_is_met_when_t_dxd_is_drafted_at_first_line():
     # the order hooks judge the label alone (order_rules.yaml placement_not_label): no
-    # not-indicated card, as patient-view says the label is met and only the pathway holds it back
+    # not-indicated warning, as patient-view says the label is met and only the pathway holds it
+    # back (ord7: an info card says that placement)
     state = _her2_low_relapse_after_adjuvant_chemo("np1-tdxd-1l-order").state(FIRST_LINE_AS_OF)
     d = DRUGS["trastuzumab deruxtecan"]
     got = [c.to_json() for c in order_cards(state, [_draft("trastuzumab deruxtecan", d.drug_class, d.rxnorm)],
                                             None, "order-sign")]
-    assert not [c for c in got if c["source"]["topic"]["code"] == "order-not-indicated"]
+    assert not [c for c in got if c["source"]["topic"]["code"] == "order-not-indicated" and c["indicator"] != "info"]
 
 
 def test_a_her2_low_first_line_patient_without_adjuvant_chemotherapy_hears_nothing_of_t_dxd():
@@ -129,3 +130,33 @@ def test_an_ovarian_ablation_by_radiotherapy_is_named_as_permanent_suppression_n
     _, cards = run(p, FIRST_LINE_AS_OF)
     assert ("- Ovarian ablation by radiotherapy: permanent ovarian function suppression (CR C.1 ABC4) "
             "— Procedure/np1-ovrt-proc (2023-11-02)") in _summary(cards)
+
+
+def test_a_her2_low_relapse_whose_adjuvant_chemotherapy_ended_in_a_month_without_a_day_hears_t_dxd_named_with_its_label_not_established():
+    # adjuvant paclitaxel ended "2023-07" (no day), relapse 2024-01-15: 5.5 to 6.5 months, on either
+    # side of label B's 6 months (B.11). Before: patient-view said nothing of T-DXd while a drafted
+    # T-DXd got "label requirement not confirmed"; now both name the same open fact (ord7)
+    p = (adjuvant_relapse("ord7-tdxd-month", "2023-12-01", her2="2+").her2_ish(False, "2024-01-25")
+         .med("paclitaxel", "2023-02-01", "2023-07"))
+    state, cards = run(p, FIRST_LINE_AS_OF)
+    line = not_offered_line(_summary(cards), "Trastuzumab deruxtecan")
+    assert ("Trastuzumab deruxtecan: Not offered at first line: the pathway places T-DXd after endocrine-based "
+            "therapy (CR C.2 step 4") in line
+    assert "Enhertu label B (DESTINY-Breast04) may apply — HER2 low, IHC 2+, ISH not amplified (2024-01-25)" in line
+    open_fact = ("label not established: Recurrence within 6 months of completing adjuvant chemotherapy cannot be "
+                 "confirmed: a date without a day (year or month only) decides it")
+    assert open_fact in line and "is met" not in line
+    d = DRUGS["trastuzumab deruxtecan"]
+    [order] = [c.to_json() for c in order_cards(state, [_draft("trastuzumab deruxtecan", d.drug_class, d.rxnorm)],
+                                                None, "order-sign")]
+    assert order["indicator"] == "warning"
+    assert order["summary"].startswith("Trastuzumab deruxtecan: label requirement not confirmed — Recurrence within 6 "
+                                       "months of completing adjuvant chemotherapy cannot be")
+    assert open_fact.split(": ", 1)[1] in order["detail"]
+
+
+def test_a_first_line_patient_with_her2_unknown_hears_nothing_of_t_dxd_though_her_adjuvant_chemotherapy_end_is_undecided():
+    # only the relapse timing may be undecided (named_before_its_phase `undecided`); HER2-low must hold
+    p = adjuvant_relapse("ord7-tdxd-her2-0", "2023-12-01", her2="0").med("paclitaxel", "2023-02-01", "2023-07")
+    _, cards = run(p, FIRST_LINE_AS_OF)
+    assert "Trastuzumab deruxtecan" not in _summary(cards)

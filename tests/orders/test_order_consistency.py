@@ -544,3 +544,95 @@ def test_a_draft_stating_the_cancers_progression_in_other_words_gets_the_info_ca
     cards = _running_first_line_fhir_cards({"note": [{"text": text}]}, "fulvestrant", "palbociclib")
     [card] = [c for c in cards if "progression stated on the draft" in c["summary"]]
     assert card["indicator"] == "info" and card["summary"].endswith(f"'{text}'")
+
+
+# --- a regimen patient-view names as held for later (ord7) ----------------------------------------
+# patient-view names, under "Not offered now", options the markers make relevant but the pathway
+# holds for a later step (regimens.yaml named_before_its_phase: the PARP inhibitors for a germline
+# BRCA carrier at first line, CR C.2 step 3; T-DXd label B at first line, C.2 step 4). Their labels
+# are judged alone at ordering (order_rules.yaml placement_not_label); before, a drafted one whose
+# label is met got no card at all while patient-view said "Not offered at first line".
+
+def _first_line_fhir(patient, *names: str, selected: str | None = None):
+    from cards.engine import order_cards
+    from cards.knowledge import DRUGS
+    from tests.cards.helpers import card, view
+    from tests.cards.test_fhir_scenarios import FIRST_LINE_AS_OF, _draft
+
+    state = patient.state(FIRST_LINE_AS_OF)
+    summary = card(view(state), "patient-summary")["detail"]
+    drafts = [_draft(n, DRUGS[n].drug_class, DRUGS[n].rxnorm) for n in names]
+    hook, sel = ("order-select", [f"MedicationRequest/mr-{selected}"]) if selected else ("order-sign", None)
+    return summary, [c.to_json() for c in order_cards(state, drafts, sel, hook)]
+
+
+def _gbrca2_first_line(pid: str):
+    from tests.cards.test_fhir_scenarios import adjuvant_relapse as fhir_relapse
+
+    return fhir_relapse(pid, None).variant("BRCA2", "p.Glu1000Ter", origin="germline", specimen="blood",
+                                           on="2024-01-20")
+
+
+def _her2_low_relapse_after_adjuvant_chemo(pid: str, chemo_end: str = "2023-09-01"):
+    from tests.cards.test_fhir_scenarios import adjuvant_relapse as fhir_relapse
+
+    return (fhir_relapse(pid, "2023-12-01", her2="2+").her2_ish(False, "2024-01-25")
+            .med("paclitaxel", "2023-06-01", chemo_end))
+
+
+@pytest.mark.parametrize("selected", [None, "talazoparib"])
+def test_talazoparib_drafted_at_first_line_for_a_germline_brca2_carrier_gets_an_info_card_with_patient_views_reason(
+        selected):
+    from tests.cards.helpers import not_offered_line
+
+    summary, cards = _first_line_fhir(_gbrca2_first_line("ord7-tala"), "talazoparib", selected=selected)
+    [card] = cards
+    assert card["indicator"] == "info" and card["source"]["topic"]["code"] == "order-not-indicated"
+    assert card["summary"] == ("Talazoparib: label met; the pathway places PARP inhibitors after endocrine-based "
+                               "therapy (CR C.2 step 3)")
+    assert not card.get("suggestions") and not card.get("overrideReasons")
+    # the very reason patient-view's summary gives, word for word
+    reason = not_offered_line(summary, "Talazoparib").split(": ", 1)[1]
+    assert f"**Pathway placement (as patient-view says it)**\n- {reason}" in card["detail"]
+    assert "**Label requirements met**" in card["detail"] and "BRCA2 p.Glu1000Ter detected" in card["detail"]
+
+
+def test_olaparib_drafted_at_first_line_after_adjuvant_chemotherapy_hears_its_label_is_met_and_the_pathway_holds_it():
+    patient = _gbrca2_first_line("ord7-ola").med("paclitaxel", "2016-04-01", "2016-05-30")
+    _, cards = _first_line_fhir(patient, "olaparib")
+    [card] = cards
+    assert card["indicator"] == "info"
+    assert card["summary"].startswith("Olaparib: label met; the pathway places PARP inhibitors")
+    assert "the Lynparza label also needs prior chemotherapy" in card["detail"]
+
+
+def test_olaparib_drafted_at_first_line_without_prior_chemotherapy_keeps_its_not_indicated_warning_alone():
+    _, cards = _first_line_fhir(_gbrca2_first_line("ord7-ola-nochemo"), "olaparib")
+    [card] = cards
+    assert card["indicator"] == "warning"
+    assert card["summary"] == "Olaparib: not indicated — No prior chemotherapy (any setting) documented"
+
+
+def test_t_dxd_drafted_at_first_line_with_label_b_met_gets_an_info_card_not_a_warning():
+    summary, cards = _first_line_fhir(_her2_low_relapse_after_adjuvant_chemo("ord7-tdxd"), "trastuzumab deruxtecan")
+    [card] = cards
+    assert card["indicator"] == "info" and card["source"]["topic"]["code"] == "order-not-indicated"
+    assert card["summary"] == ("Trastuzumab deruxtecan: label met; the pathway places T-DXd after endocrine-based "
+                               "therapy (CR C.2 step 4)")
+    assert "- Label B (DESTINY-Breast04)" in card["detail"]
+    assert "Recurrence during or within 6 months of completing adjuvant chemotherapy" in card["detail"]
+    assert "Not offered at first line: Enhertu label B (DESTINY-Breast04) is met" in card["detail"]
+    assert "Not offered at first line: Enhertu label B (DESTINY-Breast04) is met" in summary
+
+
+def test_a_regimen_drafted_after_progression_where_patient_view_offers_it_gets_no_held_for_later_card():
+    from tests.cards.test_fhir_scenarios import after_ai_cdk46i
+
+    p = after_ai_cdk46i("ord7-tala-2l").variant("BRCA2", "p.Glu1000Ter", origin="germline", specimen="blood")
+    from cards.engine import order_cards
+    from cards.knowledge import DRUGS
+    from tests.cards.test_fhir_scenarios import AS_OF, _draft
+
+    d = DRUGS["talazoparib"]
+    got = order_cards(p.state(AS_OF), [_draft("talazoparib", d.drug_class, d.rxnorm)], None, "order-sign")
+    assert not [c for c in got if "the pathway places" in c.summary]

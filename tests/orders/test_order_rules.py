@@ -697,10 +697,14 @@ def test_an_order_safety_check_that_an_unconfirmed_condition_alone_can_raise_wit
 
 # --- pathway placement is not always the label -------------------------------
 
-def test_talazoparib_first_line_for_germline_brca_is_silent_its_label_has_no_line_clause():
+def test_talazoparib_first_line_for_germline_brca_gets_no_warning_its_label_has_no_line_clause_only_the_placement_as_info():
+    # ord7: the pathway's placement (CR C.2 step 3), which patient-view names under "Not offered
+    # now", is said on an info card; no warning, the label allows it
     state = base_state()
     state.biomarkers = Biomarkers(results=[variant("BRCA2", origin="germline", specimen="blood")])
-    assert run(state, [draft("z", "talazoparib")]) == []
+    cards = run(state, [draft("z", "talazoparib")])
+    assert [(c["indicator"], c["summary"]) for c in cards] == [
+        ("info", "Talazoparib: label met; the pathway places PARP inhibitors after endocrine-based therapy (CR C.2 step 3)")]
 
 
 def test_first_line_chemotherapy_is_guideline_sequencing_not_a_label_contradiction():
