@@ -863,3 +863,22 @@ def test_a_stop_reason_writing_in_error_is_named_the_record_read_by_its_status(s
     assert ("- Anticancer medication records write in their stop reason or note that something was stopped or entered "
             "in error, while their status does not say the record was entered in error: MedicationStatement/med-letrozole-"
             ) in detail and f"(letrozole: '{why}')" in detail
+
+
+@pytest.mark.parametrize("why", ["Not tolerated - nausea", "Did not tolerate diarrhoea", "Not tolerating the diarrhoea",
+                                 "Not coping with fatigue"])
+def test_a_stop_reason_writing_a_side_effect_not_tolerated_stays_a_stated_other_reason(why):
+    # rt65: the negated-reason words (tx4) read "not tolerat..." / "not coping" as the side effect
+    # negated, and reached across a spaced dash: the stop read as one with no reason, and the switch
+    # to tamoxifen as a progression (secondary resistance). A side effect not tolerated is a stated
+    # reason other than progression (CR C.2 steps 1-3; stop_reasons non_progression_patterns)
+    state, cards = _anastrozole_then_tamoxifen("not-tolerated-why", why)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "- Endocrine sensitivity: de novo metastatic" in detail and "secondary resistance" not in detail
+    assert "stop-reason-unclear" not in {g.code for g in state.gaps}
+
+
+@pytest.mark.parametrize("why", ["Not due to drug toxicity", "Not for neutropenia", "Not related to treatment toxicity"])
+def test_a_stop_reason_negating_a_side_effect_still_reads_as_no_reason_written(why):
+    state, cards = _anastrozole_then_tamoxifen("negated-why-2", why)
+    assert "- Endocrine sensitivity: secondary resistance" in card(cards, "patient-summary")["detail"]
