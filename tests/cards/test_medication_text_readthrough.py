@@ -882,3 +882,24 @@ def test_a_stop_reason_writing_a_side_effect_not_tolerated_stays_a_stated_other_
 def test_a_stop_reason_negating_a_side_effect_still_reads_as_no_reason_written(why):
     state, cards = _anastrozole_then_tamoxifen("negated-why-2", why)
     assert "- Endocrine sensitivity: secondary resistance" in card(cards, "patient-summary")["detail"]
+
+
+@pytest.mark.parametrize("why, before", [("Toxicity suspected", "Suspected toxicity"), ("Pneumonitis likely", "Likely pneumonitis"),
+                                         ("Neutropenia possible", "Possible neutropenia")])
+def test_a_side_effect_with_its_hedge_written_after_it_is_asked_as_with_the_hedge_before(why, before):
+    # rt65: tx4 read "Suspected toxicity" as a suspicion (asked, gap stop-reason-unclear) but
+    # "Toxicity suspected" as a stated reason other than progression (no question): the same words
+    # in another order (CR C.2 steps 1-3: a hedged reason is none stated)
+    state, cards = _anastrozole_then_tamoxifen("hedge-after", why)
+    _, hedged_before = _anastrozole_then_tamoxifen("hedge-after", before)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "stop-reason-unclear" in {g.code for g in state.gaps} and f"(anastrozole: '{why}')" in detail
+    assert detail.replace(why, before) == card(hedged_before, "patient-summary")["detail"]
+
+
+@pytest.mark.parametrize("why", ["Diarrhoea, likely drug related", "Neutropenia likely due to palbociclib",
+                                 "Toxicity suspected, patient preference"])
+def test_a_side_effect_whose_cause_alone_is_hedged_stays_a_stated_other_reason(why):
+    state, cards = _anastrozole_then_tamoxifen("hedge-cause", why)
+    assert "- Endocrine sensitivity: de novo metastatic" in card(cards, "patient-summary")["detail"]
+    assert "stop-reason-unclear" not in {g.code for g in state.gaps}
