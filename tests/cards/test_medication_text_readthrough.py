@@ -837,7 +837,7 @@ def test_a_stop_reason_other_than_progression_only_suspected_is_asked_as_a_suspe
     detail = card(cards, "patient-summary")["detail"]
     assert ("- Anticancer medication records give a progression or another reason (a side effect) that is only suspected "
             "as the reason they stopped, not counted as a documented progression nor as a stated other reason: "
-            f"MedicationStatement/med-anastrozole-") in detail and f"(anastrozole: '{why}')" in detail
+            "MedicationStatement/med-anastrozole-") in detail and f"(anastrozole: '{why}')" in detail
     assert "- Endocrine sensitivity: secondary resistance" in detail
 
 
