@@ -837,7 +837,7 @@ def test_a_stop_reason_other_than_progression_only_suspected_is_asked_as_a_suspe
     detail = card(cards, "patient-summary")["detail"]
     assert ("- Anticancer medication records give a progression or another reason (a side effect) that is only suspected "
             "as the reason they stopped, not counted as a documented progression nor as a stated other reason: "
-            f"MedicationStatement/med-anastrozole-") in detail and f"(anastrozole: '{why}')" in detail
+            "MedicationStatement/med-anastrozole-") in detail and f"(anastrozole: '{why}')" in detail
     assert "- Endocrine sensitivity: secondary resistance" in detail
 
 
@@ -863,3 +863,43 @@ def test_a_stop_reason_writing_in_error_is_named_the_record_read_by_its_status(s
     assert ("- Anticancer medication records write in their stop reason or note that something was stopped or entered "
             "in error, while their status does not say the record was entered in error: MedicationStatement/med-letrozole-"
             ) in detail and f"(letrozole: '{why}')" in detail
+
+
+@pytest.mark.parametrize("why", ["Not tolerated - nausea", "Did not tolerate diarrhoea", "Not tolerating the diarrhoea",
+                                 "Not coping with fatigue"])
+def test_a_stop_reason_writing_a_side_effect_not_tolerated_stays_a_stated_other_reason(why):
+    # rt65: the negated-reason words (tx4) read "not tolerat..." / "not coping" as the side effect
+    # negated, and reached across a spaced dash: the stop read as one with no reason, and the switch
+    # to tamoxifen as a progression (secondary resistance). A side effect not tolerated is a stated
+    # reason other than progression (CR C.2 steps 1-3; stop_reasons non_progression_patterns)
+    state, cards = _anastrozole_then_tamoxifen("not-tolerated-why", why)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "- Endocrine sensitivity: de novo metastatic" in detail and "secondary resistance" not in detail
+    assert "stop-reason-unclear" not in {g.code for g in state.gaps}
+
+
+@pytest.mark.parametrize("why", ["Not due to drug toxicity", "Not for neutropenia", "Not related to treatment toxicity"])
+def test_a_stop_reason_negating_a_side_effect_still_reads_as_no_reason_written(why):
+    state, cards = _anastrozole_then_tamoxifen("negated-why-2", why)
+    assert "- Endocrine sensitivity: secondary resistance" in card(cards, "patient-summary")["detail"]
+
+
+@pytest.mark.parametrize("why, before", [("Toxicity suspected", "Suspected toxicity"), ("Pneumonitis likely", "Likely pneumonitis"),
+                                         ("Neutropenia possible", "Possible neutropenia")])
+def test_a_side_effect_with_its_hedge_written_after_it_is_asked_as_with_the_hedge_before(why, before):
+    # rt65: tx4 read "Suspected toxicity" as a suspicion (asked, gap stop-reason-unclear) but
+    # "Toxicity suspected" as a stated reason other than progression (no question): the same words
+    # in another order (CR C.2 steps 1-3: a hedged reason is none stated)
+    state, cards = _anastrozole_then_tamoxifen("hedge-after", why)
+    _, hedged_before = _anastrozole_then_tamoxifen("hedge-after", before)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "stop-reason-unclear" in {g.code for g in state.gaps} and f"(anastrozole: '{why}')" in detail
+    assert detail.replace(why, before) == card(hedged_before, "patient-summary")["detail"]
+
+
+@pytest.mark.parametrize("why", ["Diarrhoea, likely drug related", "Neutropenia likely due to palbociclib",
+                                 "Toxicity suspected, patient preference"])
+def test_a_side_effect_whose_cause_alone_is_hedged_stays_a_stated_other_reason(why):
+    state, cards = _anastrozole_then_tamoxifen("hedge-cause", why)
+    assert "- Endocrine sensitivity: de novo metastatic" in card(cards, "patient-summary")["detail"]
+    assert "stop-reason-unclear" not in {g.code for g in state.gaps}
