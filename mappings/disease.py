@@ -225,12 +225,14 @@ def _hedge_of(part: str, start: int, end: int) -> tuple[str, str] | None:
         # asked only the site; FHIR R4 condition-ver-status unconfirmed, CR A.4 counts a
         # diagnosis made). A "?" after a comma list ("to bone, liver?") still doubts its last site
         words = "?"
-    if words is None and (own := _OWN_SITE_BEFORE_QUESTION.match(after)) and _only_sites(own.group("sites")):
+    if (words is None and not confirmed and (own := _OWN_SITE_BEFORE_QUESTION.match(after))
+            and _only_sites(own.group("sites"))):
         # (ds5) the same "?" after the mention's own site with the clause going on ("Metastatic
         # to brain? MRI pending", "to bone? - biopsy booked"): a question going on, as "Brain
         # mets? - MRI booked" is (MET_QUESTION_AFTER: not a question of its course, treatment,
         # site or date, nor answered yes); the brain was counted (FHIR R4 condition-ver-status
-        # unconfirmed; CR A.4 counts a diagnosis made)
+        # unconfirmed; CR A.4 counts a diagnosis made). (rt64) Not when pathology answers it in
+        # the clause ("Metastatic to bone? biopsy proven"), as "Bone mets? biopsy proven" (rt28)
         going_on = T.MET_QUESTION_AFTER.match(after[own.end():])
         if going_on is not None:
             return "quoted", going_on.group("words").strip()

@@ -846,3 +846,15 @@ def test_fhir_disease_at_one_site_only_written_ruled_out_is_no_metastasis_eviden
     assert state.disease.metastatic == "unknown" and regimen_topics(cards) == []
     assert summary["summary"].startswith("Outside the HR+/HER2- MBC pathway: Metastatic disease not documented;")
     assert "Unconfirmed metastasis" not in summary["detail"]
+
+
+
+@pytest.mark.parametrize("text", ["Metastatic to bone? biopsy proven", "Metastatic to bone? histologically confirmed",
+                                  "Metastatic to the liver? biopsy-proven"])
+def test_fhir_a_question_after_the_metastasis_site_answered_by_pathology_keeps_the_first_line_cards(text):
+    # (rt64) the ds5 reading of a "?" with the clause going on asked these, where "Bone mets?
+    # biopsy proven" counts the bone: pathology confirming it answers the question (rt28,
+    # MET_CONFIRMED_AFTER; CR A.4 counts a diagnosis made)
+    state, cards = _cards(_early_patient_with(text))
+    assert state.disease.metastatic == "yes" and len(regimen_topics(cards)) == 2
+    assert "Unconfirmed metastasis" not in card(cards, "patient-summary")["detail"]
