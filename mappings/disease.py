@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import re
 from functools import lru_cache
 from typing import Any, Callable, NamedTuple
@@ -923,6 +924,10 @@ def _hedged_why(text: str) -> str:
 
 
 _FIRST_CLAUSE = re.compile(r"^[^.;|]*")
+# (rt64) where the doubted phrase ends in its clause: its "?", a bracket, a dash or a colon
+# ("Liver metastasis? biopsy planned, brain MRI clear", "Possible liver metastases - bone
+# lesions benign", "Suspected liver metastases (lung nodules stable)")
+_DOUBTED_PHRASE_END = re.compile(r"\?|\(|\s-\s|:")
 
 
 @lru_cache(maxsize=4096)
@@ -931,8 +936,13 @@ def _hedged_site_names(text: str, site: str | None) -> str | None:
     to bone and liver?", "?Bone and liver metastases": "bone and liver"; the gap named the liver
     only, the bone dropped: bone-only or visceral disease is what is asked, CR A.4 / C.3). Read in
     the first clause, where the doubted phrase stands, without the sites the text refutes; the
-    one site (or none) as before when the clause names one only."""
-    clause = _FIRST_CLAUSE.match(text).group(0)
+    one site (or none) as before when the clause names one only. (rt64) The phrase only: up to
+    its "?", bracket, dash or colon, and the comma items after it naming sites only ("Suspected
+    metastases to bone, liver and lung"); a finding after it ("brain MRI clear", "bone lesions
+    benign", ", bone scan booked") is no doubted metastasis (was named "liver and brain")."""
+    head = _DOUBTED_PHRASE_END.split(_FIRST_CLAUSE.match(text).group(0).lstrip(" ?"), maxsplit=1)[0]
+    first, *items = head.split(",")
+    clause = ",".join([first, *itertools.takewhile(lambda i: _only_sites(i.lower()), items)])
     refuted = _text_sites(text)[1]
     firsts: dict[str, int] = {}
     for rx, name in T.SITE_TEXT:

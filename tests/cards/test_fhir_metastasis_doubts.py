@@ -858,3 +858,19 @@ def test_fhir_a_question_after_the_metastasis_site_answered_by_pathology_keeps_t
     state, cards = _cards(_early_patient_with(text))
     assert state.disease.metastatic == "yes" and len(regimen_topics(cards)) == 2
     assert "Unconfirmed metastasis" not in card(cards, "patient-summary")["detail"]
+
+
+@pytest.mark.parametrize("text,named", [
+    ("Liver metastasis? biopsy planned, brain MRI clear", 'liver ("? biopsy planned, brain mri clear" in the text)'),
+    ("Possible liver metastases - bone lesions benign", "liver (suspected in the text)"),
+    ("Suspected liver metastases (lung nodules stable)", "liver (suspected in the text)"),
+    ("Suspected liver metastasis, bone scan booked", "liver (suspected in the text)"),
+])
+def test_fhir_a_doubted_metastasis_names_only_the_sites_of_its_own_phrase_not_other_findings_in_the_text(text, named):
+    # (rt64) ds5 named every site of the first clause: "liver and brain" for a brain MRI written
+    # clear, "liver and bone" for bone lesions written benign, asking the clinician to confirm a
+    # brain / bone metastasis the text never suspects (FHIR R4 condition-ver-status unconfirmed
+    # is the liver's only)
+    state, cards = _cards(_early_patient_with(text))
+    assert state.disease.metastatic == "unknown" and regimen_topics(cards) == []
+    assert f"Unconfirmed metastasis, not counted as metastatic disease: {named}." in card(cards, "patient-summary")["detail"]
