@@ -1969,9 +1969,13 @@ def _ruled_out_after(after: str) -> bool:
     """(ds5) The words right after a finding rule it out ("Bone-only disease ruled out",
     "... excluded": read as the question still open, metastatic status unclear; a ruled-out
     phrase says nothing of metastasis, FHIR R4 condition-ver-status refuted), not when they keep
-    it open ("not ruled out", "to be excluded": vocabulary still_open_words)."""
+    it open ("not ruled out", "to be excluded": vocabulary still_open_words). (rt64) Nor when
+    other words stand between, as the breast cancer's reading has it (_breast_not_refuted):
+    "Bone-only disease - liver ruled out" rules out the liver, the bone-only disease stands
+    (was read as no metastasis evidence, the bone not even asked)."""
     m = _BREAST_RULED_OUT_BETWEEN.match(after)
-    return m is not None and not T.MET_NEGATION_OPEN.search(m.group("between"))
+    return (m is not None and not T.MET_NEGATION_OPEN.search(m.group("between"))
+            and not _other_words(m.group("between")))
 
 
 def _m_value(cc: Any) -> bool | None:

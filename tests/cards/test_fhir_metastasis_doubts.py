@@ -874,3 +874,17 @@ def test_fhir_a_doubted_metastasis_names_only_the_sites_of_its_own_phrase_not_ot
     state, cards = _cards(_early_patient_with(text))
     assert state.disease.metastatic == "unknown" and regimen_topics(cards) == []
     assert f"Unconfirmed metastasis, not counted as metastatic disease: {named}." in card(cards, "patient-summary")["detail"]
+
+
+@pytest.mark.parametrize("text", ["Bone only disease - visceral excluded", "Bone-only disease - liver ruled out",
+                                  "Bone-only disease with visceral excluded"])
+def test_fhir_bone_only_disease_with_another_site_ruled_out_is_still_asked_not_dropped(text):
+    # (rt64) ds5 read the ruled-out words of another site as ruling out the bone-only disease:
+    # "Metastatic disease not documented", the bone not asked (the text writes disease at the
+    # bone, the other site ruled out; FHIR R4 condition-ver-status refuted is the liver's)
+    state, cards = _cards(_early_patient_with(text))
+    summary = card(cards, "patient-summary")
+    assert state.disease.metastatic == "unknown" and regimen_topics(cards) == []
+    assert summary["summary"].startswith(
+        "Outside the HR+/HER2- MBC pathway: Metastatic status unclear (metastasis not confirmed);")
+    assert "Unconfirmed metastasis, not counted as metastatic disease: bone" in summary["detail"]
