@@ -1724,7 +1724,11 @@ def _bracket_stable(piece: str, mention_at: int) -> list[tuple[int, int]]:
     """(start, end) of each bracket in the mention's own comma piece, not holding the mention,
     writing a site stable with no finding named ("Bone metastases (liver stable)", "(liver
     function stable)"): read as "Bone metastases; liver stable" is (ds4, _sites_left_unread asks
-    it; an organ's function or tests stable asks nothing), not counted."""
+    it; an organ's function or tests stable asks nothing), not counted. (rt64) Only beside
+    metastases naming a site of their own: "Metastatic disease (liver stable)" writes where
+    they are and their course, as "Metastases (liver, stable)" (the liver was dropped)."""
+    if not _is_site_word(_BRACKET.sub(" ", piece)):
+        return []
     return [(b.start(), b.end()) for b in _BRACKET.finditer(piece)
             if not b.start() <= mention_at < b.end() and _STABLE_NOW.search(inner := b.group(1).lower())
             and not _FINDING_AT_SITE.search(inner) and not _PROGRESSING_NOW.search(inner)]

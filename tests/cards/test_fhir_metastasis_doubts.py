@@ -888,3 +888,14 @@ def test_fhir_bone_only_disease_with_another_site_ruled_out_is_still_asked_not_d
     assert summary["summary"].startswith(
         "Outside the HR+/HER2- MBC pathway: Metastatic status unclear (metastasis not confirmed);")
     assert "Unconfirmed metastasis, not counted as metastatic disease: bone" in summary["detail"]
+
+
+@pytest.mark.parametrize("text", ["Metastatic disease (liver stable)", "Metastatic breast cancer (liver stable on CT)"])
+def test_fhir_a_metastasis_naming_its_only_site_in_a_bracket_written_stable_counts_that_site(text):
+    # (rt64) ds5 asked the liver as a doubted site beside metastases: with no site of their own
+    # the bracket is where the metastases are, stable being their course (as "Metastases (liver,
+    # stable)" counts it); the liver, visceral, was dropped (CR A.4 visceral sites, C.3)
+    state, cards = _cards(_early_patient_with(text))
+    assert state.disease.metastatic == "yes" and [s.site for s in state.disease.sites] == ["liver"]
+    assert state.disease.visceral_involvement
+    assert "Metastatic site written with a doubt" not in card(cards, "patient-summary")["detail"]
