@@ -142,8 +142,10 @@ _STAGE4_HEDGED = re.compile(
     # were asserted: FHIR R4 condition-ver-status unconfirmed)
     rf"|{_STAGE4_TERM}\s*[,:(-]?\s*\b(?:{_STAGE4_DOUBT_AFTER})\b(?=\s*(?:$|[).;,|]))"
     # (ds4) the same after a bracket naming its sites: "M1 (HEP)?", "Stage IV (bone), suspected"
-    # (was asserted: the patient counted metastatic, the liver visceral)
-    rf"|{_STAGE4_TERM}\s*\([^()?]*\)\s*[,:-]?\s*(?:\?|\b(?:{_STAGE4_DOUBT_AFTER})\b)(?=\s*(?:$|[).;,|]))"
+    # (was asserted: the patient counted metastatic, the liver visceral); (rt64) a bracket
+    # doubting one of its sites too ("Stage IV (bone, ?liver), possible", "M1 (OSS, ?HEP)?"),
+    # read since ds5 (_staged_bracket_sites), was asserted with the bone counted
+    rf"|{_STAGE4_TERM}\s*\([^()]*\)\s*[,:-]?\s*(?:\?|\b(?:{_STAGE4_DOUBT_AFTER})\b)(?=\s*(?:$|[).;,|]))"
     # (ds5) and after the one site written "only" ("Stage IV, bone only?", "Stage IV, bone only -
     # suspected": were asserted, the bone counted)
     rf"|{_STAGE4_TERM}\s*[,:-]?\s*[a-z]+[\s-]+only\s*[,:(-]?\s*(?:\?|\b(?:{_STAGE4_DOUBT_AFTER})\b)(?=\s*(?:$|[).;,|]))"

@@ -899,3 +899,14 @@ def test_fhir_a_metastasis_naming_its_only_site_in_a_bracket_written_stable_coun
     assert state.disease.metastatic == "yes" and [s.site for s in state.disease.sites] == ["liver"]
     assert state.disease.visceral_involvement
     assert "Metastatic site written with a doubt" not in card(cards, "patient-summary")["detail"]
+
+
+@pytest.mark.parametrize("loinc,text", [("21908-9", "Stage IV (bone, ?liver), possible"), ("21907-1", "M1 (OSS, ?HEP)?")])
+def test_fhir_a_hedge_closing_a_stage_iv_whose_bracket_doubts_a_site_leaves_metastatic_status_unclear(loinc, text):
+    # (rt64) ds5 read a "?" site in the bracket (the bone counted, the liver asked) but the hedge
+    # after such a bracket was not read: the stage asserted, first-line cards, where "Stage IV
+    # (liver), possible" is unclear (FHIR R4 condition-ver-status unconfirmed; CR A.4)
+    state, cards = _cards(_early_patient_staged(loinc, text))
+    assert state.disease.metastatic == "unknown" and regimen_topics(cards) == [] and state.disease.sites == []
+    assert card(cards, "patient-summary")["summary"].startswith(
+        "Outside the HR+/HER2- MBC pathway: Metastatic status unclear (metastasis not confirmed);")
