@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import re
 from functools import lru_cache
 from typing import Any, Callable, NamedTuple
@@ -141,8 +142,10 @@ _STAGE4_HEDGED = re.compile(
     # were asserted: FHIR R4 condition-ver-status unconfirmed)
     rf"|{_STAGE4_TERM}\s*[,:(-]?\s*\b(?:{_STAGE4_DOUBT_AFTER})\b(?=\s*(?:$|[).;,|]))"
     # (ds4) the same after a bracket naming its sites: "M1 (HEP)?", "Stage IV (bone), suspected"
-    # (was asserted: the patient counted metastatic, the liver visceral)
-    rf"|{_STAGE4_TERM}\s*\([^()?]*\)\s*[,:-]?\s*(?:\?|\b(?:{_STAGE4_DOUBT_AFTER})\b)(?=\s*(?:$|[).;,|]))"
+    # (was asserted: the patient counted metastatic, the liver visceral); (rt64) a bracket
+    # doubting one of its sites too ("Stage IV (bone, ?liver), possible", "M1 (OSS, ?HEP)?"),
+    # read since ds5 (_staged_bracket_sites), was asserted with the bone counted
+    rf"|{_STAGE4_TERM}\s*\([^()]*\)\s*[,:-]?\s*(?:\?|\b(?:{_STAGE4_DOUBT_AFTER})\b)(?=\s*(?:$|[).;,|]))"
     # (ds5) and after the one site written "only" ("Stage IV, bone only?", "Stage IV, bone only -
     # suspected": were asserted, the bone counted)
     rf"|{_STAGE4_TERM}\s*[,:-]?\s*[a-z]+[\s-]+only\s*[,:(-]?\s*(?:\?|\b(?:{_STAGE4_DOUBT_AFTER})\b)(?=\s*(?:$|[).;,|]))"
@@ -225,12 +228,14 @@ def _hedge_of(part: str, start: int, end: int) -> tuple[str, str] | None:
         # asked only the site; FHIR R4 condition-ver-status unconfirmed, CR A.4 counts a
         # diagnosis made). A "?" after a comma list ("to bone, liver?") still doubts its last site
         words = "?"
-    if words is None and (own := _OWN_SITE_BEFORE_QUESTION.match(after)) and _only_sites(own.group("sites")):
+    if (words is None and not confirmed and (own := _OWN_SITE_BEFORE_QUESTION.match(after))
+            and _only_sites(own.group("sites"))):
         # (ds5) the same "?" after the mention's own site with the clause going on ("Metastatic
         # to brain? MRI pending", "to bone? - biopsy booked"): a question going on, as "Brain
         # mets? - MRI booked" is (MET_QUESTION_AFTER: not a question of its course, treatment,
         # site or date, nor answered yes); the brain was counted (FHIR R4 condition-ver-status
-        # unconfirmed; CR A.4 counts a diagnosis made)
+        # unconfirmed; CR A.4 counts a diagnosis made). (rt64) Not when pathology answers it in
+        # the clause ("Metastatic to bone? biopsy proven"), as "Bone mets? biopsy proven" (rt28)
         going_on = T.MET_QUESTION_AFTER.match(after[own.end():])
         if going_on is not None:
             return "quoted", going_on.group("words").strip()
@@ -921,6 +926,10 @@ def _hedged_why(text: str) -> str:
 
 
 _FIRST_CLAUSE = re.compile(r"^[^.;|]*")
+# (rt64) where the doubted phrase ends in its clause: its "?", a bracket, a dash or a colon
+# ("Liver metastasis? biopsy planned, brain MRI clear", "Possible liver metastases - bone
+# lesions benign", "Suspected liver metastases (lung nodules stable)")
+_DOUBTED_PHRASE_END = re.compile(r"\?|\(|\s-\s|:")
 
 
 @lru_cache(maxsize=4096)
@@ -929,8 +938,13 @@ def _hedged_site_names(text: str, site: str | None) -> str | None:
     to bone and liver?", "?Bone and liver metastases": "bone and liver"; the gap named the liver
     only, the bone dropped: bone-only or visceral disease is what is asked, CR A.4 / C.3). Read in
     the first clause, where the doubted phrase stands, without the sites the text refutes; the
-    one site (or none) as before when the clause names one only."""
-    clause = _FIRST_CLAUSE.match(text).group(0)
+    one site (or none) as before when the clause names one only. (rt64) The phrase only: up to
+    its "?", bracket, dash or colon, and the comma items after it naming sites only ("Suspected
+    metastases to bone, liver and lung"); a finding after it ("brain MRI clear", "bone lesions
+    benign", ", bone scan booked") is no doubted metastasis (was named "liver and brain")."""
+    head = _DOUBTED_PHRASE_END.split(_FIRST_CLAUSE.match(text).group(0).lstrip(" ?"), maxsplit=1)[0]
+    first, *items = head.split(",")
+    clause = ",".join([first, *itertools.takewhile(lambda i: _only_sites(i.lower()), items)])
     refuted = _text_sites(text)[1]
     firsts: dict[str, int] = {}
     for rx, name in T.SITE_TEXT:
@@ -1712,7 +1726,11 @@ def _bracket_stable(piece: str, mention_at: int) -> list[tuple[int, int]]:
     """(start, end) of each bracket in the mention's own comma piece, not holding the mention,
     writing a site stable with no finding named ("Bone metastases (liver stable)", "(liver
     function stable)"): read as "Bone metastases; liver stable" is (ds4, _sites_left_unread asks
-    it; an organ's function or tests stable asks nothing), not counted."""
+    it; an organ's function or tests stable asks nothing), not counted. (rt64) Only beside
+    metastases naming a site of their own: "Metastatic disease (liver stable)" writes where
+    they are and their course, as "Metastases (liver, stable)" (the liver was dropped)."""
+    if not _is_site_word(_BRACKET.sub(" ", piece)):
+        return []
     return [(b.start(), b.end()) for b in _BRACKET.finditer(piece)
             if not b.start() <= mention_at < b.end() and _STABLE_NOW.search(inner := b.group(1).lower())
             and not _FINDING_AT_SITE.search(inner) and not _PROGRESSING_NOW.search(inner)]
@@ -1957,9 +1975,13 @@ def _ruled_out_after(after: str) -> bool:
     """(ds5) The words right after a finding rule it out ("Bone-only disease ruled out",
     "... excluded": read as the question still open, metastatic status unclear; a ruled-out
     phrase says nothing of metastasis, FHIR R4 condition-ver-status refuted), not when they keep
-    it open ("not ruled out", "to be excluded": vocabulary still_open_words)."""
+    it open ("not ruled out", "to be excluded": vocabulary still_open_words). (rt64) Nor when
+    other words stand between, as the breast cancer's reading has it (_breast_not_refuted):
+    "Bone-only disease - liver ruled out" rules out the liver, the bone-only disease stands
+    (was read as no metastasis evidence, the bone not even asked)."""
     m = _BREAST_RULED_OUT_BETWEEN.match(after)
-    return m is not None and not T.MET_NEGATION_OPEN.search(m.group("between"))
+    return (m is not None and not T.MET_NEGATION_OPEN.search(m.group("between"))
+            and not _other_words(m.group("between")))
 
 
 def _m_value(cc: Any) -> bool | None:

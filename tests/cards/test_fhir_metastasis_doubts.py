@@ -846,3 +846,67 @@ def test_fhir_disease_at_one_site_only_written_ruled_out_is_no_metastasis_eviden
     assert state.disease.metastatic == "unknown" and regimen_topics(cards) == []
     assert summary["summary"].startswith("Outside the HR+/HER2- MBC pathway: Metastatic disease not documented;")
     assert "Unconfirmed metastasis" not in summary["detail"]
+
+
+
+@pytest.mark.parametrize("text", ["Metastatic to bone? biopsy proven", "Metastatic to bone? histologically confirmed",
+                                  "Metastatic to the liver? biopsy-proven"])
+def test_fhir_a_question_after_the_metastasis_site_answered_by_pathology_keeps_the_first_line_cards(text):
+    # (rt64) the ds5 reading of a "?" with the clause going on asked these, where "Bone mets?
+    # biopsy proven" counts the bone: pathology confirming it answers the question (rt28,
+    # MET_CONFIRMED_AFTER; CR A.4 counts a diagnosis made)
+    state, cards = _cards(_early_patient_with(text))
+    assert state.disease.metastatic == "yes" and len(regimen_topics(cards)) == 2
+    assert "Unconfirmed metastasis" not in card(cards, "patient-summary")["detail"]
+
+
+@pytest.mark.parametrize("text,named", [
+    ("Liver metastasis? biopsy planned, brain MRI clear", 'liver ("? biopsy planned, brain mri clear" in the text)'),
+    ("Possible liver metastases - bone lesions benign", "liver (suspected in the text)"),
+    ("Suspected liver metastases (lung nodules stable)", "liver (suspected in the text)"),
+    ("Suspected liver metastasis, bone scan booked", "liver (suspected in the text)"),
+])
+def test_fhir_a_doubted_metastasis_names_only_the_sites_of_its_own_phrase_not_other_findings_in_the_text(text, named):
+    # (rt64) ds5 named every site of the first clause: "liver and brain" for a brain MRI written
+    # clear, "liver and bone" for bone lesions written benign, asking the clinician to confirm a
+    # brain / bone metastasis the text never suspects (FHIR R4 condition-ver-status unconfirmed
+    # is the liver's only)
+    state, cards = _cards(_early_patient_with(text))
+    assert state.disease.metastatic == "unknown" and regimen_topics(cards) == []
+    assert f"Unconfirmed metastasis, not counted as metastatic disease: {named}." in card(cards, "patient-summary")["detail"]
+
+
+@pytest.mark.parametrize("text", ["Bone only disease - visceral excluded", "Bone-only disease - liver ruled out",
+                                  "Bone-only disease with visceral excluded"])
+def test_fhir_bone_only_disease_with_another_site_ruled_out_is_still_asked_not_dropped(text):
+    # (rt64) ds5 read the ruled-out words of another site as ruling out the bone-only disease:
+    # "Metastatic disease not documented", the bone not asked (the text writes disease at the
+    # bone, the other site ruled out; FHIR R4 condition-ver-status refuted is the liver's)
+    state, cards = _cards(_early_patient_with(text))
+    summary = card(cards, "patient-summary")
+    assert state.disease.metastatic == "unknown" and regimen_topics(cards) == []
+    assert summary["summary"].startswith(
+        "Outside the HR+/HER2- MBC pathway: Metastatic status unclear (metastasis not confirmed);")
+    assert "Unconfirmed metastasis, not counted as metastatic disease: bone" in summary["detail"]
+
+
+@pytest.mark.parametrize("text", ["Metastatic disease (liver stable)", "Metastatic breast cancer (liver stable on CT)"])
+def test_fhir_a_metastasis_naming_its_only_site_in_a_bracket_written_stable_counts_that_site(text):
+    # (rt64) ds5 asked the liver as a doubted site beside metastases: with no site of their own
+    # the bracket is where the metastases are, stable being their course (as "Metastases (liver,
+    # stable)" counts it); the liver, visceral, was dropped (CR A.4 visceral sites, C.3)
+    state, cards = _cards(_early_patient_with(text))
+    assert state.disease.metastatic == "yes" and [s.site for s in state.disease.sites] == ["liver"]
+    assert state.disease.visceral_involvement
+    assert "Metastatic site written with a doubt" not in card(cards, "patient-summary")["detail"]
+
+
+@pytest.mark.parametrize("loinc,text", [("21908-9", "Stage IV (bone, ?liver), possible"), ("21907-1", "M1 (OSS, ?HEP)?")])
+def test_fhir_a_hedge_closing_a_stage_iv_whose_bracket_doubts_a_site_leaves_metastatic_status_unclear(loinc, text):
+    # (rt64) ds5 read a "?" site in the bracket (the bone counted, the liver asked) but the hedge
+    # after such a bracket was not read: the stage asserted, first-line cards, where "Stage IV
+    # (liver), possible" is unclear (FHIR R4 condition-ver-status unconfirmed; CR A.4)
+    state, cards = _cards(_early_patient_staged(loinc, text))
+    assert state.disease.metastatic == "unknown" and regimen_topics(cards) == [] and state.disease.sites == []
+    assert card(cards, "patient-summary")["summary"].startswith(
+        "Outside the HR+/HER2- MBC pathway: Metastatic status unclear (metastasis not confirmed);")
