@@ -1247,7 +1247,8 @@ def _read_draft_order(r: dict, rtype: str, index: dict, patient_id: str | None, 
 # display, Reference.display "text alternative for the resource", as the therapy history reads a
 # record's (mappings/disease.py, factors.py), or without one, when it names a Condition /
 # Observation the draft contains ('#c1': FHIR R4 Resource.contained, Reference.reference), by that
-# resource's code (CodeableConcept text / coding display / code); a reference to a resource
+# resource's code (CodeableConcept text / coding display / code; an Observation's by its value when
+# it has one); one refuted, entered in error or cancelled states nothing; a reference to a resource
 # elsewhere without a display stays unread (no fetch on the order path); .note; .statusReason), in
 # the order a card quotes the first that states a progression
 _DRAFT_REASON_ELEMENTS = ("reasonCode", "reasonReference", "note", "statusReason")
@@ -1257,19 +1258,37 @@ _CONTAINED_REASON_TYPES = ("Condition", "Observation")  # MedicationRequest.reas
 def _reason_concept(r: dict, element: str, item: dict) -> Any:
     """The CodeableConcept an item of a reason element says its reason with: the item itself
     (reasonCode, statusReason, a note: Annotation.text), a reasonReference's display as a text, or,
-    with no display, the code of the Condition / Observation it names among the draft's contained
-    resources; None for a reference to anything else."""
+    with no display, the code of the Condition (the value of the Observation) it names among the
+    draft's contained resources; None for a reference to anything else or to a contained resource
+    refuted, entered in error or cancelled."""
     if element != "reasonReference":
         return item
+    target = item.get("reference")
+    found = contained_resource(r, target) if isinstance(target, str) and target.startswith("#") else None
+    if (isinstance(found, dict) and isinstance(found.get("resourceType"), str)
+            and _status_skip(found) is not None):
+        # a contained reason refuted, entered in error or (an Observation) cancelled states
+        # nothing, whatever the reference's display says of it: the record reading skips such a
+        # resource too (_status_skip; FHIR R4 condition-ver-status, ObservationStatus)
+        return None
     display = item.get("display")
     if isinstance(display, str) and display.strip():
         return {"text": display}
-    target = item.get("reference")
-    if isinstance(target, str) and target.startswith("#"):
-        found = contained_resource(r, target)
-        if found and found.get("resourceType") in _CONTAINED_REASON_TYPES and isinstance(found.get("code"), dict):
-            return found["code"]
-    return None
+    if not found or found.get("resourceType") not in _CONTAINED_REASON_TYPES:
+        return None
+    if found["resourceType"] == "Observation":
+        # what was found, not what was observed (FHIR R4 Observation.value[x] / Observation.code:
+        # a disease status coded 'Disease status' valued 'Progressive disease'; one coded
+        # 'Disease progression assessment' valued 'No progression'); the code alone when there is
+        # no value (an observation whose code is the finding)
+        value = found.get("valueCodeableConcept")
+        if isinstance(value, dict):
+            return value
+        if isinstance(found.get("valueString"), str):
+            return {"text": found["valueString"]}
+        if any(k.startswith("value") for k in found):
+            return None  # valueBoolean false, a quantity ...: the code alone would misstate it
+    return found["code"] if isinstance(found.get("code"), dict) else None
 
 
 def _stated_reason(r: dict) -> tuple[str | None, str | None]:
