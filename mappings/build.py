@@ -410,7 +410,7 @@ from mappings.context import Ctx
 from mappings.disease import build_disease, visceral_crisis_currency
 from mappings.factors import build_factors
 from mappings.fhir import (
-    as_list, obs_date, cc_as_written, clinical_status_miscased, codings, contained_resource, do_not_perform, is_loinc,
+    absent_reason, as_list, obs_date, cc_as_written, clinical_status_miscased, codings, contained_resource, do_not_perform, is_loinc,
     printable_clip, ref_id, ref_str, ref_type_and_id,
     status_code,
 )
@@ -961,6 +961,24 @@ def _on(date: dt.date | None, last: dt.date | None) -> str:
     return f" ({date_written(date, last)})" if date else ""
 
 
+# the LOINC codes of a HER2 test (mappings/codes.yaml tumor_markers, marker her2; CR A.1)
+_HER2_TEST_CODES = frozenset(code for code, (marker, _) in T.TUMOR_MARKERS.items() if marker == "her2")
+
+
+def _her2_test_recorded(ctx: Ctx) -> bool:
+    """Whether an Observation read (not skipped as entered in error / cancelled / another
+    patient's), or one of its components, is a HER2 test with no dataAbsentReason (a test not
+    performed records no result: FHIR R4 Observation.dataAbsentReason), as mappings/markers.py
+    finds them: by LOINC code."""
+    for obs in ctx.by_type.get("Observation", ()):
+        units = [obs] + [c for c in as_list(obs.get("component")) if isinstance(c, dict)]
+        if any(absent_reason(u) is None and any(code in _HER2_TEST_CODES and is_loinc(system)
+                                                 for system, code, _ in codings(u.get("code")))
+               for u in units):
+            return True
+    return False
+
+
 def _gaps(ctx: Ctx, d: Disease, er: ReceptorStatus, pr: ReceptorStatus, her2: HER2Status,
           bm: Biomarkers, f: PatientFactors) -> None:
     if d.breast_cancer != "yes":
@@ -1012,10 +1030,14 @@ def _gaps(ctx: Ctx, d: Disease, er: ReceptorStatus, pr: ReceptorStatus, her2: HE
                 + others, her2.sources)
     elif cat == "unknown":
         # with no HER2 record at all there is no "result" to describe: said as missing (au5: the
-        # gap spoke of an unreadable result while the card said "HER2: no result read")
+        # gap spoke of an unreadable result while the card said "HER2: no result read"); a HER2
+        # record with no value, or not final yet (receptor-result-not-final names it), is a result
+        # recorded and not read, never "no HER2 result recorded"
         ctx.gap("her2-unknown",
                 "HER2 result without an IHC score, ISH or interpretation that can be read"
                 " (e.g. antigen 'Present'): HER2 status unknown." if her2.sources else
+                "HER2 result without an IHC score, ISH or interpretation that can be read: HER2 status "
+                "unknown (testing, CR C.2 step 0)." if her2.not_final or _her2_test_recorded(ctx) else
                 "No HER2 result recorded: HER2 status unknown (testing, CR C.2 step 0).",
                 her2.sources)
     elif cat == "negative-unspecified":
