@@ -1072,8 +1072,6 @@ class _Checker:
                         return h + said + end
         return clip(short_head + facts[0], MAX_SUMMARY)
 
-        return [self._not_indicated_topic_card(reg, summary, lines, suggestions)]
-
     # -- a drafted drug beside an active drug of its class ---------------------
     def active_same_class_cards(self, drug_group: dict[str, Group], not_indicated: set[str] = frozenset()) -> list[Card]:
         """A drafted drug (in focus) of the class of a drug the record shows active (an active
