@@ -1080,6 +1080,13 @@ class _Checker:
                 for end in ends:
                     if len(h + said + end) <= MAX_SUMMARY:
                         return h + said + end
+        if adds and not counts:
+            # too many drugs no labelled regimen adds to name them all: counted, each named in the
+            # detail, not a list clipped mid drug name ('... or sacituzumab…')
+            for said in (f"no labelled regimen adds {_count_word(len(adds))} of them to {kept_label}",
+                         f"no labelled regimen adds {_count_word(len(adds))} of them"):
+                if len(short_head + said) <= MAX_SUMMARY:
+                    return short_head + said
         return clip(short_head + facts[0], MAX_SUMMARY)
 
     # -- a drafted drug beside an active drug of its class ---------------------

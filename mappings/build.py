@@ -410,7 +410,7 @@ from mappings.context import Ctx
 from mappings.disease import build_disease, visceral_crisis_currency
 from mappings.factors import build_factors
 from mappings.fhir import (
-    as_list, obs_date, cc_as_written, clinical_status_miscased, codings, contained_resource, do_not_perform, is_loinc,
+    absent_reason, as_list, obs_date, cc_as_written, clinical_status_miscased, codings, contained_resource, do_not_perform, is_loinc,
     printable_clip, ref_id, ref_str, ref_type_and_id,
     status_code,
 )
@@ -969,6 +969,24 @@ def _on(date: dt.date | None, last: dt.date | None) -> str:
     return f" ({date_written(date, last)})" if date else ""
 
 
+# the LOINC codes of a HER2 test (mappings/codes.yaml tumor_markers, marker her2; CR A.1)
+_HER2_TEST_CODES = frozenset(code for code, (marker, _) in T.TUMOR_MARKERS.items() if marker == "her2")
+
+
+def _her2_test_recorded(ctx: Ctx) -> bool:
+    """Whether an Observation read (not skipped as entered in error / cancelled / another
+    patient's), or one of its components, is a HER2 test with no dataAbsentReason (a test not
+    performed records no result: FHIR R4 Observation.dataAbsentReason), as mappings/markers.py
+    finds them: by LOINC code."""
+    for obs in ctx.by_type.get("Observation", ()):
+        units = [obs] + [c for c in as_list(obs.get("component")) if isinstance(c, dict)]
+        if any(absent_reason(u) is None and any(code in _HER2_TEST_CODES and is_loinc(system)
+                                                 for system, code, _ in codings(u.get("code")))
+               for u in units):
+            return True
+    return False
+
+
 def _gaps(ctx: Ctx, d: Disease, er: ReceptorStatus, pr: ReceptorStatus, her2: HER2Status,
           bm: Biomarkers, f: PatientFactors) -> None:
     if d.breast_cancer != "yes":
@@ -1020,10 +1038,14 @@ def _gaps(ctx: Ctx, d: Disease, er: ReceptorStatus, pr: ReceptorStatus, her2: HE
                 + others, her2.sources)
     elif cat == "unknown":
         # with no HER2 record at all there is no "result" to describe: said as missing (au5: the
-        # gap spoke of an unreadable result while the card said "HER2: no result read")
+        # gap spoke of an unreadable result while the card said "HER2: no result read"); a HER2
+        # record with no value, or not final yet (receptor-result-not-final names it), is a result
+        # recorded and not read, never "no HER2 result recorded"
         ctx.gap("her2-unknown",
                 "HER2 result without an IHC score, ISH or interpretation that can be read"
                 " (e.g. antigen 'Present'): HER2 status unknown." if her2.sources else
+                "HER2 result without an IHC score, ISH or interpretation that can be read: HER2 status "
+                "unknown (testing, CR C.2 step 0)." if her2.not_final or _her2_test_recorded(ctx) else
                 "No HER2 result recorded: HER2 status unknown (testing, CR C.2 step 0).",
                 her2.sources)
     elif cat == "negative-unspecified":
@@ -1255,7 +1277,8 @@ def _read_draft_order(r: dict, rtype: str, index: dict, patient_id: str | None, 
 # display, Reference.display "text alternative for the resource", as the therapy history reads a
 # record's (mappings/disease.py, factors.py), or without one, when it names a Condition /
 # Observation the draft contains ('#c1': FHIR R4 Resource.contained, Reference.reference), by that
-# resource's code (CodeableConcept text / coding display / code); a reference to a resource
+# resource's code (CodeableConcept text / coding display / code; an Observation's by its value when
+# it has one); one refuted, entered in error or cancelled states nothing; a reference to a resource
 # elsewhere without a display stays unread (no fetch on the order path); .note; .statusReason), in
 # the order a card quotes the first that states a progression
 _DRAFT_REASON_ELEMENTS = ("reasonCode", "reasonReference", "note", "statusReason")
@@ -1265,19 +1288,37 @@ _CONTAINED_REASON_TYPES = ("Condition", "Observation")  # MedicationRequest.reas
 def _reason_concept(r: dict, element: str, item: dict) -> Any:
     """The CodeableConcept an item of a reason element says its reason with: the item itself
     (reasonCode, statusReason, a note: Annotation.text), a reasonReference's display as a text, or,
-    with no display, the code of the Condition / Observation it names among the draft's contained
-    resources; None for a reference to anything else."""
+    with no display, the code of the Condition (the value of the Observation) it names among the
+    draft's contained resources; None for a reference to anything else or to a contained resource
+    refuted, entered in error or cancelled."""
     if element != "reasonReference":
         return item
+    target = item.get("reference")
+    found = contained_resource(r, target) if isinstance(target, str) and target.startswith("#") else None
+    if (isinstance(found, dict) and isinstance(found.get("resourceType"), str)
+            and _status_skip(found) is not None):
+        # a contained reason refuted, entered in error or (an Observation) cancelled states
+        # nothing, whatever the reference's display says of it: the record reading skips such a
+        # resource too (_status_skip; FHIR R4 condition-ver-status, ObservationStatus)
+        return None
     display = item.get("display")
     if isinstance(display, str) and display.strip():
         return {"text": display}
-    target = item.get("reference")
-    if isinstance(target, str) and target.startswith("#"):
-        found = contained_resource(r, target)
-        if found and found.get("resourceType") in _CONTAINED_REASON_TYPES and isinstance(found.get("code"), dict):
-            return found["code"]
-    return None
+    if not found or found.get("resourceType") not in _CONTAINED_REASON_TYPES:
+        return None
+    if found["resourceType"] == "Observation":
+        # what was found, not what was observed (FHIR R4 Observation.value[x] / Observation.code:
+        # a disease status coded 'Disease status' valued 'Progressive disease'; one coded
+        # 'Disease progression assessment' valued 'No progression'); the code alone when there is
+        # no value (an observation whose code is the finding)
+        value = found.get("valueCodeableConcept")
+        if isinstance(value, dict):
+            return value
+        if isinstance(found.get("valueString"), str):
+            return {"text": found["valueString"]}
+        if any(k.startswith("value") for k in found):
+            return None  # valueBoolean false, a quantity ...: the code alone would misstate it
+    return found["code"] if isinstance(found.get("code"), dict) else None
 
 
 def _stated_reason(r: dict) -> tuple[str | None, str | None]:

@@ -65,3 +65,62 @@ def test_a_reason_reference_without_display_to_a_resource_not_contained_stays_un
     summaries = [c["summary"] for c in _late_switch_cards(
         {"reasonReference": [{"reference": "Condition/neutropenia"}]}, "letrozole", "ribociclib")]
     assert any(s.startswith("Letrozole + ribociclib: " + FIRST_LINE_NOT_INDICATED) for s in summaries), summaries
+
+
+VER_STATUS = "http://terminology.hl7.org/CodeSystem/condition-ver-status"
+
+
+@pytest.mark.parametrize("resource", [
+    # Condition.verificationStatus refuted: "ruled out by diagnostic and clinical evidence" (FHIR R4)
+    {"resourceType": "Condition", "id": "c1", "code": {"text": "Disease progression"},
+     "verificationStatus": {"coding": [{"system": VER_STATUS, "code": "refuted"}]}},
+    {"resourceType": "Condition", "id": "c1", "code": {"text": "Disease progression"},
+     "verificationStatus": {"coding": [{"system": VER_STATUS, "code": "entered-in-error"}]}},
+    # Observation.status entered-in-error / cancelled: not a result (FHIR R4 ObservationStatus)
+    {"resourceType": "Observation", "id": "c1", "status": "entered-in-error", "code": {"text": "Disease progression"}},
+    {"resourceType": "Observation", "id": "c1", "status": "cancelled", "code": {"text": "Disease progression"}},
+])
+@pytest.mark.parametrize("display", [None, "Disease progression"])
+def test_a_contained_reason_that_is_refuted_or_entered_in_error_states_no_progression(resource, display):
+    # before: "Fulvestrant + palbociclib: progression stated on the draft, not in the record: 'Disease
+    # progression'" for a progression the draft's own Condition rules out (the record reading skips such a
+    # resource: mappings/build.py _status_skip)
+    words = {"contained": [resource], "reasonReference": [{"reference": "#c1", **({"display": display} if display else {})}]}
+    cards = _running_first_line_fhir_cards(words, "fulvestrant", "palbociclib")
+    assert not [c for c in cards if "progression stated on the draft" in c["summary"]]
+    assert [c for c in cards if "label requirement not confirmed" in c["summary"]]
+
+
+def test_a_contained_observation_is_read_by_its_value_not_by_what_it_measured():
+    # before: an Observation coded 'Disease progression assessment' whose value says 'No progression' read as
+    # "progression stated on the draft, not in the record: 'Disease progression assessment'": FHIR R4
+    # Observation.code is what was observed, Observation.value[x] what was found
+    obs = {"resourceType": "Observation", "id": "c1", "status": "final",
+           "code": {"text": "Disease progression assessment"}, "valueCodeableConcept": {"text": "No progression"}}
+    cards = _running_first_line_fhir_cards({"contained": [obs], "reasonReference": [{"reference": "#c1"}]},
+                                           "fulvestrant", "palbociclib")
+    assert not [c for c in cards if "progression stated on the draft" in c["summary"]]
+    assert [c for c in cards if "label requirement not confirmed" in c["summary"]]
+
+
+def test_a_contained_disease_status_observation_valued_progressive_disease_states_the_progression():
+    # before: the cancer disease status (LOINC 97509-4) read by its code, 'Disease status', no progression:
+    # "label requirement not confirmed — No progression on endocrine therapy documented"
+    obs = {"resourceType": "Observation", "id": "c1", "status": "final",
+           "code": {"coding": [{"system": "http://loinc.org", "code": "97509-4", "display": "Disease status"}]},
+           "valueCodeableConcept": {"text": "Progressive disease"}}
+    cards = _running_first_line_fhir_cards({"contained": [obs], "reasonReference": [{"reference": "#c1"}]},
+                                           "fulvestrant", "palbociclib")
+    assert not [c for c in cards if "label requirement not confirmed" in c["summary"]]
+    [card] = [c for c in cards if "progression stated on the draft" in c["summary"]]
+    assert card["summary"] == ("Fulvestrant + palbociclib: progression stated on the draft, not in the record: "
+                               "'Progressive disease'")
+
+
+def test_a_contained_observation_with_a_value_that_is_not_a_concept_is_not_read_by_its_code():
+    # an Observation 'Disease progression' valued false says no progression: its code is not the finding
+    obs = {"resourceType": "Observation", "id": "c1", "status": "final",
+           "code": {"text": "Disease progression"}, "valueBoolean": False}
+    cards = _running_first_line_fhir_cards({"contained": [obs], "reasonReference": [{"reference": "#c1"}]},
+                                           "fulvestrant", "palbociclib")
+    assert not [c for c in cards if "progression stated on the draft" in c["summary"]]

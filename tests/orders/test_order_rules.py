@@ -1475,3 +1475,21 @@ def test_two_drugs_of_a_class_and_a_drug_no_label_adds_are_both_said_in_the_summ
         card = _extra_drug_card(run(state, [draft(n[0] + str(i), n) for i, n in enumerate(drafted)]))
         assert card["indicator"] == "warning" and card["summary"] == summary
         assert detail in card["detail"]
+
+
+@pytest.mark.parametrize("drafted", [
+    ("elacestrant", "sacituzumab govitecan", "talazoparib", "trastuzumab deruxtecan", "palbociclib", "capecitabine"),
+    ("trastuzumab deruxtecan", "ribociclib", "eribulin", "tamoxifen", "alpelisib", "docetaxel", "sacituzumab govitecan"),
+])
+def test_many_drugs_no_labelled_regimen_adds_are_counted_in_the_summary_never_cut_mid_name(drafted):
+    # before: 'Six drugs drafted together: no labelled regimen adds elacestrant or sacituzumab govitecan or
+    # talazoparib or trastuzumab deruxtecan or…' / '... or sacituzumab…': the list clipped, a drug name cut
+    # and the drugs after it unsaid (DESIGN.md: 140 characters); each stays named in the detail
+    card = _extra_drug_card(run(base_state(), [draft(n[0] + str(i), n) for i, n in enumerate(drafted)]))
+    summary = card["summary"]
+    assert "…" not in summary and len(summary) <= 140, summary
+    extra = [line for line in card["detail"].splitlines() if line.startswith("- No labelled regimen adds ")]
+    assert summary.startswith(f"{['Six', 'Seven'][len(drafted) - 6]} drugs drafted together: no labelled regimen "
+                              f"adds {['two', 'three', 'four', 'five', 'six'][len(extra) - 2]} of them"), summary
+    for line in extra:
+        assert line.split(" adds ")[1].split(" to ")[0] in card["detail"]
