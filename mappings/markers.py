@@ -1271,6 +1271,11 @@ def _read_her2(obs: dict[str, Any], kind: str, date: dt.date | None, src: Source
             # "HER2 positive?", "possibly positive", "HER2-positive ruled out": no result, quoted
             # as "HER2 1+?" is (rt51; before, read HER2-positive: out of the pathway on a question)
             q = "indeterminate"
+        if a == "indeterminate" and q == "equivocal":
+            # HL7 IND (Indeterminate) displayed "Equivocal": the lab's words name the HER2 category
+            # (CR A.1: equivocal = IHC 2+, ISH decides), read as the text "Equivocal" alone is;
+            # before, HER2 unknown, "'equivocal' (a hedge ...)" and no ISH asked
+            a = q
         rec.qual = several or a or q or (_interp(obs) if not score else None)
         if score is None and rec.ish is None and (unsaid := _unsaid_answer(obs.get("valueCodeableConcept")) or (
                 None if rec.qual else next(filter(None, map(_unsaid_answer, as_list(obs.get("interpretation")))), None))):
@@ -1422,7 +1427,10 @@ def _ish_clause_equivocal(text: str) -> bool:
 def _note_unread_ish(ctx: Ctx, obs: dict[str, Any], unit: dict[str, Any]) -> None:
     """An ISH result with words that could not be read is named (not silently dropped)."""
     vtext = _observation_values(unit)[1]
-    if vtext:
+    if unsaid := _unsaid_answer(unit.get("valueCodeableConcept")):
+        # 'POS' "Not done" with no system: read as amplified before (HER2-positive, out of the pathway)
+        ctx.ignore(obs, "unreadable-resource", f"HER2 ISH result not read: {unsaid}")
+    elif vtext:
         ctx.ignore(obs, "unreadable-resource",
                    f"HER2 ISH result not read (neither clearly amplified nor not amplified): '{vtext[:80]}'")
 

@@ -590,3 +590,22 @@ def test_a_her2_answer_code_with_no_system_reading_not_done_is_no_her2_result_an
     assert gap is not None and f"HER2 result (2024-03-01) not read: its answer code '{code}'" in gap
     assert "HER2 status unknown" in gap
     assert not any(g.code == "her2-text-unclear" for g in s.gaps)
+
+
+def test_a_her2_ish_answer_code_with_no_system_reading_not_done_is_not_read_as_amplified_and_is_named():
+    # 'POS' "Not done" read as amplified: HER2-positive, out of the pathway (FHIR R4 Coding.system)
+    s = state_of(loinc_obs("85318-4", "2024-03-01", valueCodeableConcept=cc({"code": "POS", "display": "Not done"})))
+    assert s.her2.category == "unknown"
+    assert any("HER2 ISH result not read: its answer code 'POS' is written with no code system" in g.message
+               for g in s.ignored)
+
+
+@pytest.mark.parametrize("system", [None, V3_INTERPRETATION, V2_0078])
+def test_a_her2_result_coded_indeterminate_and_displayed_equivocal_is_the_equivocal_category_asking_for_ish(system):
+    # CR A.1: HER2 equivocal is IHC 2+, ISH decides; read as the text "Equivocal" alone is (before:
+    # HER2 unknown, "'equivocal' (a hedge ...)" and no ISH asked)
+    ind = {"code": "IND", "display": "Equivocal"} if system is None else coding(system, "IND", "Equivocal")
+    s = state_of(loinc_obs("85319-2", valueCodeableConcept=cc(ind)))
+    assert s.her2.category == "equivocal-pending"
+    assert any(g.code == "her2-equivocal-pending" for g in s.gaps)
+    assert not any(g.code == "her2-text-unclear" for g in s.gaps)
