@@ -237,6 +237,11 @@ def esr1_result_timing(ref: "Esr1Reference", v: VariantResult) -> str:
         return esr1_archival_timing(ref)
     if v.date is None:
         return f"is undated, so it cannot be shown to {_esr1_follow(ref)}"
+    if v.date_last is not None and ref.date is not None and v.date_last >= ref.date:
+        # a date span reaching the reference date ("10/04/2025": 10 April or October 4, beside a
+        # 2025-05-20 progression; "May 2025") may fall after it: not "predates" (as the summary's
+        # ESR1 currency gap says it, mappings/build.py _esr1_currency; C.3 row 18)
+        return f"cannot be shown to {_esr1_follow(ref)}"
     return f"{ref.predates(v.date)} {ref.text}"
 
 
@@ -317,6 +322,7 @@ class Esr1Reference(NamedTuple):
     documented: bool  # False: no progression on or end of endocrine therapy documented
     # the first day of a reference written without a day ("in 2025"); else None
     uncertain_from: dt.date | None = None
+    date: dt.date | None = None  # the reference's date (its first day when written without a day)
 
     def predates(self, result_date: dt.date | None) -> str:
         """"predates", or "may predate" for a result dated inside the range of a reference
@@ -336,7 +342,7 @@ def esr1_reference_of(state: PatientState, ctx: Context) -> Esr1Reference:
         ref = ctx.memo["_esr1_reference"] = (
             Esr1Reference("no progression on or end of endocrine therapy documented", (), False) if r is None
             else Esr1Reference(f"{r.event} {r.when_text}", tuple(r.sources), True,
-                               r.date if r.date_last is not None else None))
+                               r.date if r.date_last is not None else None, r.date))
     return ref
 
 

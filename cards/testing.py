@@ -326,8 +326,7 @@ def esr1_test_needed(state, ctx, status, by_topic):
     elif bm.esr1_current is False:
         last = max(results, key=lambda v: v.date or dt.date.min)
         ref = esr1_reference_of(state, ctx)
-        when = esr1_archival_timing(ref) if last.archival_without_collection_date else \
-            f"{ref.predates(last.date)} {ref.text}"
+        when = esr1_result_timing(ref, last)  # a date span reaching the reference: "cannot be shown to follow"
         why = Finding(None, f"Last ESR1 result {when}: {describe_variant(last)}", tuple(last.sources) + ref.sources)
     elif bm.status("ESR1") == "not-detected-ctdna-only" and bm.esr1_current is None:
         last = max(results, key=lambda v: v.date or dt.date.min)

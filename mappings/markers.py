@@ -157,6 +157,7 @@ class _Her2:
     copies: float | None = None  # HER2 copies per nucleus
     site: str | None = None  # where the tissue came from, as the record names it (_specimen_words)
     words: str | None = None  # the text of a result read as indeterminate (named in a gap)
+    unsaid: str | None = None  # why its answer code is unclear (_unsaid_answer; named in a gap)
     # an ISH result written "equivocal" (ASCO/CAP 2013 wording; the 2018 definitions CR A.1 uses
     # have no ISH equivocal category): neither amplified nor not amplified, named in a gap
     ish_equivocal: bool = False
@@ -178,6 +179,9 @@ class _Acc:
     h_scores: dict[str, list[tuple[str, Source]]] = field(default_factory=lambda: {"er": [], "pr": []})
     # ER / PR results given only as a number whose unit does not say it is a % (its words, source)
     bare_numbers: dict[str, list[tuple[str, Source]]] = field(default_factory=lambda: {"er": [], "pr": []})
+    # ER / PR results whose answer code has no system and words that say otherwise (_unsaid_answer):
+    # (why, date, source), by target
+    unsaid: dict[str, list[tuple[str, dt.date | None, Source]]] = field(default_factory=lambda: {"er": [], "pr": []})
 
 
 # --- value readers ------------------------------------------------------------
@@ -189,16 +193,62 @@ def _answer(cc: Any) -> str | None:
     memo = con.memo
     if "answer" in memo:
         return memo["answer"]
-    found = None
-    for system, code, _ in con.codings:
+    found = unsaid = None
+    for system, code, display in con.codings:
         # a LOINC answer in any case ("la6576-8" is LA6576-8; before, an ER / HER2 answer so
         # written was no result: ER unknown, testing card only)
         m = T.answer_lookup(T.ANSWERS, system, code)
+        if m and not system and not _words_say(m, code, con.text):
+            # a code written with no system has no defined meaning (FHIR R4 Coding.system: "the
+            # identification of the code system that defines the meaning of the symbol"): a lab's
+            # 'POS' "Not done" is no HL7 Positive (before, read ER positive / HER2-positive). Read
+            # only when its words say the same, as genomics (_coded_call_of); else unclear
+            unsaid = unsaid or (code, display)
+            continue
         if m:
             found = m
             break
     memo["answer"] = found
+    memo["unsaid"] = None if found else unsaid
     return found
+
+
+# an answer meaning and the words that say it (_words_say): HL7 IND Indeterminate and a
+# receptor's "equivocal" (CR A.1 HER2 2+) are both no positive / negative call
+_SAID_AS = {"positive": "positive", "present": "positive", "negative": "negative", "absent": "negative",
+            "indeterminate": "equivocal", "equivocal": "equivocal"}
+
+
+def _words_say(meaning: str, code: str, text: str) -> bool:
+    """True when every word written beside a coded answer (display, text; the code itself
+    repeated says nothing) reads as `meaning`: a positive / negative word, or a % of stained cells
+    on its side of 1 % (CR A.2: "ER 90 %" says positive). No words at all: True (read as before)."""
+    for words in text.split(" | "):
+        words = words.strip()
+        if not words or words == code.lower():
+            continue
+        said = _qual_from_text(words)
+        if said is None and (pct := _percent_in_text(words)) is not None:
+            said = _percent_status(*pct)
+        if said is None or said != _SAID_AS.get(meaning):
+            return False
+    return True
+
+
+def _unsaid_answer(cc: Any) -> str | None:
+    """Why cc's answer is unclear when its only answer code is written with no system and its
+    words say otherwise (_answer), naming the code and its words; else None."""
+    if not isinstance(cc, dict):
+        return None
+    con = concept(cc)
+    _answer(con)
+    if con.memo.get("unsaid") is None:
+        return None
+    code, display = con.memo["unsaid"]
+    text = cc.get("text") if isinstance(cc.get("text"), str) else ""
+    said = " / ".join(w for w in dict.fromkeys((display.strip(), text.strip())) if w)
+    return (f"its answer code '{code}' is written with no code system and its words read '{said[:120]}': "
+            "what the code means is not defined (FHIR R4 Coding.system)")
 
 
 @lru_cache(maxsize=4096)
@@ -1221,7 +1271,17 @@ def _read_her2(obs: dict[str, Any], kind: str, date: dt.date | None, src: Source
             # "HER2 positive?", "possibly positive", "HER2-positive ruled out": no result, quoted
             # as "HER2 1+?" is (rt51; before, read HER2-positive: out of the pathway on a question)
             q = "indeterminate"
+        if a == "indeterminate" and q == "equivocal":
+            # HL7 IND (Indeterminate) displayed "Equivocal": the lab's words name the HER2 category
+            # (CR A.1: equivocal = IHC 2+, ISH decides), read as the text "Equivocal" alone is;
+            # before, HER2 unknown, "'equivocal' (a hedge ...)" and no ISH asked
+            a = q
         rec.qual = several or a or q or (_interp(obs) if not score else None)
+        if score is None and rec.ish is None and (unsaid := _unsaid_answer(obs.get("valueCodeableConcept")) or (
+                None if rec.qual else next(filter(None, map(_unsaid_answer, as_list(obs.get("interpretation")))), None))):
+            # an answer code with no system whose words say otherwise ('POS' "Not done", read
+            # HER2-positive: out of the pathway): no result, named (gap receptor-answer-unclear)
+            rec.qual, rec.unsaid, low_text = "indeterminate", unsaid, False
         if low_text and score is None and (rec.qual in (None, "negative") or (
                 rec.qual == "positive" and not several and not a and _qual_from_text(vtext) == "positive"
                 and not _positive_stated(vtext))):
@@ -1233,7 +1293,8 @@ def _read_her2(obs: dict[str, Any], kind: str, date: dt.date | None, src: Source
             rec.qual = "indeterminate"
         if rec.ihc is None and rec.qual is None and rec.ish is None and not rec.ish_equivocal:
             return None
-        if (rec.qual == "indeterminate" or several == "negative") and rec.ihc is None and rec.ish is None:
+        if (rec.qual == "indeterminate" or several == "negative") and rec.ihc is None and rec.ish is None \
+                and rec.unsaid is None:  # an unclear code is named for what it is (_note_unsaid_answers)
             raw = obs.get("valueString") or (obs.get("valueCodeableConcept") or {}).get("text")
             rec.words = raw if isinstance(raw, str) and raw.strip() else (vtext or extra_text or None)  # as written
         if (rec.history is None and extra_text and rec.ihc in ("0", "1+", "2+") and rec.ish != "amplified"
@@ -1366,7 +1427,10 @@ def _ish_clause_equivocal(text: str) -> bool:
 def _note_unread_ish(ctx: Ctx, obs: dict[str, Any], unit: dict[str, Any]) -> None:
     """An ISH result with words that could not be read is named (not silently dropped)."""
     vtext = _observation_values(unit)[1]
-    if vtext:
+    if unsaid := _unsaid_answer(unit.get("valueCodeableConcept")):
+        # 'POS' "Not done" with no system: read as amplified before (HER2-positive, out of the pathway)
+        ctx.ignore(obs, "unreadable-resource", f"HER2 ISH result not read: {unsaid}")
+    elif vtext:
         ctx.ignore(obs, "unreadable-resource",
                    f"HER2 ISH result not read (neither clearly amplified nor not amplified): '{vtext[:80]}'")
 
@@ -1898,6 +1962,15 @@ def build_markers(ctx: Ctx) -> tuple[ReceptorStatus, ReceptorStatus, HER2Status]
                     targets = ("er", "pr") if marker == "er-pr" else (marker,)
                     for t in targets:
                         st, pct, low, allred_note = _read_receptor(unit, kind, extra, t)
+                        unsaid = _unsaid_answer(unit.get("valueCodeableConcept"))
+                        if unsaid is None and st is None and pct is None:
+                            unsaid = next(filter(None, map(_unsaid_answer, as_list(unit.get("interpretation")))), None)
+                        if unsaid and not pending:
+                            # a coded answer whose meaning is not defined: no result, whatever its
+                            # words read ('POS' "Negative"), named (gap receptor-answer-unclear)
+                            acc.unsaid[t].append((unsaid, date, src))
+                            getattr(acc, t).append(_Rec(None, None, False, date, src))
+                            continue
                         if pending:
                             acc.not_final[t].append(_not_final_marker(t, _receptor_words(st, pct), pending, date, src))
                             continue
@@ -2003,7 +2076,29 @@ def build_markers(ctx: Ctx) -> tuple[ReceptorStatus, ReceptorStatus, HER2Status]
     _note_ihc_3_plus_beside_ish_not_amplified(ctx, acc.her2, her2)
     _note_equivocal_ish(ctx, acc.her2, her2)
     _note_unclear_her2_text(ctx, acc.her2, her2)
+    _note_unsaid_answers(ctx, acc, er, pr, her2)
     return er, pr, her2
+
+
+def _note_unsaid_answers(ctx: Ctx, acc: _Acc, er: ReceptorStatus, pr: ReceptorStatus, her2: HER2Status) -> None:
+    """The gap receptor-answer-unclear: an ER / PR / HER2 result not read because its answer code
+    is written with no code system and its words say otherwise (_unsaid_answer), named when it is
+    the latest result of that marker or the marker is unknown (CR A.1; C.2 step 0 testing)."""
+    said: list[tuple[str, Source]] = []
+    her2_unsaid = [(r.unsaid, r.date, r.src) for r in acc.her2 if r.unsaid]
+    for name, latest, unknown, found in (("ER", er.date, er.status == "unknown", acc.unsaid["er"]),
+                                         ("PR", pr.date, pr.status == "unknown", acc.unsaid["pr"]),
+                                         ("HER2", her2.date, her2.category == "unknown", her2_unsaid)):
+        for why, date, src in found:
+            if unknown or latest is None or date is None or date >= latest:
+                when = f" ({date.isoformat()})" if date else ""
+                read = (f"{name} status unknown" if unknown else
+                        f"the result of {latest.isoformat()} is used" if latest and latest != date else
+                        "another result of the day is used")
+                said.append((f"{name} result{when} not read: {why}; {read}", src))
+    if said:
+        ctx.gap("receptor-answer-unclear", "; ".join(w for w, _ in said) + ". The pathology report decides.",
+                [src for _, src in said])
 
 
 def _note_unclear_her2_text(ctx: Ctx, recs: list[_Her2], her2: HER2Status) -> None:

@@ -559,3 +559,19 @@ def test_an_esr1_test_read_only_by_an_interpretation_saying_not_done_is_named_wi
     _, cards = _esr1_interpreted("p-local-interp", coding)
     assert "ESR1 result (2025-06-01) unclear: 'ESR1 mutation' reads 'Not done'" in _summary(cards)
     assert "test-esr1" in ordered_tests(cards)
+
+
+@pytest.mark.parametrize("words, said", [
+    # 10 April (before the 2025-05-20 progression) or October 4 (after it); a month reaching it
+    ("ESR1 D538G detected (ctDNA, 10/04/2025)", "ESR1 detection cannot be shown to follow the progression"),
+    ("ESR1 D538G detected (ctDNA, May 2025)", "ESR1 detection cannot be shown to follow the progression"),
+    # a span wholly before it does predate it
+    ("ESR1 D538G detected (ctDNA, 12/03/2024)", "ESR1 detection predates the progression"),
+])
+def test_the_esr1_retest_order_says_a_detection_dated_by_a_span_reaching_the_progression_cannot_be_shown_to_follow_it(
+        words, said):
+    # CR C.3 row 18: the test-order card said "predates" of a result that may follow the
+    # progression, while the summary said "cannot be shown to follow" (fix-gx11)
+    _, cards = _result_text("p-esr1-order-span", "ESR1 mutation", words, on="2025-06-01")
+    assert "test-esr1" in ordered_tests(cards)
+    assert said in card(cards, "test-esr1")["detail"]

@@ -536,3 +536,76 @@ def test_er_positive_with_pr_positive_or_negative_names_no_uncommon_result():
     for pr_value in (quantity(30), quantity(0)):
         s = state_of(loinc_obs("85329-1", "2024-01-15", **quantity(80)), loinc_obs("85325-9", "2024-01-15", **pr_value))
         assert "er-negative-pr-positive" not in {g.code for g in s.gaps}
+
+
+# --- answer codes written with no code system (FHIR R4 Coding.system; CR A.1, C.2 step 0) ------------
+
+V2_0078 = "http://terminology.hl7.org/CodeSystem/v2-0078"
+
+
+def _unclear_answer_gap(s):
+    return next((g.message for g in s.gaps if g.code == "receptor-answer-unclear"), None)
+
+
+@pytest.mark.parametrize("value", [
+    {"valueCodeableConcept": cc({"code": "POS", "display": "Not done"})},
+    {"valueCodeableConcept": cc({"code": "NEG"}, text="Not done")},
+    {"valueCodeableConcept": cc({"code": "POS", "display": "Negative"})},
+    {"valueString": "see report", "interpretation": [cc({"code": "POS", "display": "Not done"})]},
+])
+def test_an_er_answer_code_with_no_system_whose_words_say_otherwise_is_no_er_result_and_is_named(value):
+    s = state_of(loinc_obs("16112-5", "2024-03-01", **value))
+    assert s.er.status == "unknown"
+    gap = _unclear_answer_gap(s)
+    assert gap is not None and "ER result (2024-03-01) not read" in gap and "with no code system" in gap
+    assert "'POS'" in gap or "'NEG'" in gap
+
+
+def test_an_er_code_with_no_system_beside_an_earlier_readable_result_names_which_result_is_used():
+    s = state_of(loinc_obs("16112-5", "2020-01-01", **answer(LOINC, "LA6576-8", "Positive")),
+                 loinc_obs("16112-5", "2024-03-01", valueCodeableConcept=cc({"code": "NEG", "display": "Not done"})))
+    assert s.er.status == "positive"
+    assert "the result of 2020-01-01 is used" in _unclear_answer_gap(s)
+
+
+@pytest.mark.parametrize("value, status", [
+    (cc({"code": "POS"}), "positive"),  # no words: read as before
+    (cc({"code": "POS", "display": "Positive"}), "positive"),
+    (cc({"code": "POS", "display": "ER 90 %"}), "positive"),  # a % >= 1 says positive (CR A.2)
+    (cc({"code": "NEG", "display": "Negative (<1%)"}), "negative"),
+    (cc(coding(V2_0078, "POS", "Positive")), "positive"),
+    (cc(coding(V2_0078, "NEG", "Not done")), "negative"),  # under its own system the code decides
+])
+def test_an_er_answer_code_is_read_when_its_system_or_its_words_say_what_it_means(value, status):
+    s = state_of(loinc_obs("16112-5", valueCodeableConcept=value))
+    assert s.er.status == status
+    assert _unclear_answer_gap(s) is None
+
+
+@pytest.mark.parametrize("code", ["POS", "NEG"])
+def test_a_her2_answer_code_with_no_system_reading_not_done_is_no_her2_result_and_is_named(code):
+    s = state_of(loinc_obs("48676-1", "2024-03-01", valueCodeableConcept=cc({"code": code, "display": "Not done"})))
+    assert s.her2.category == "unknown"
+    gap = _unclear_answer_gap(s)
+    assert gap is not None and f"HER2 result (2024-03-01) not read: its answer code '{code}'" in gap
+    assert "HER2 status unknown" in gap
+    assert not any(g.code == "her2-text-unclear" for g in s.gaps)
+
+
+def test_a_her2_ish_answer_code_with_no_system_reading_not_done_is_not_read_as_amplified_and_is_named():
+    # 'POS' "Not done" read as amplified: HER2-positive, out of the pathway (FHIR R4 Coding.system)
+    s = state_of(loinc_obs("85318-4", "2024-03-01", valueCodeableConcept=cc({"code": "POS", "display": "Not done"})))
+    assert s.her2.category == "unknown"
+    assert any("HER2 ISH result not read: its answer code 'POS' is written with no code system" in g.message
+               for g in s.ignored)
+
+
+@pytest.mark.parametrize("system", [None, V3_INTERPRETATION, V2_0078])
+def test_a_her2_result_coded_indeterminate_and_displayed_equivocal_is_the_equivocal_category_asking_for_ish(system):
+    # CR A.1: HER2 equivocal is IHC 2+, ISH decides; read as the text "Equivocal" alone is (before:
+    # HER2 unknown, "'equivocal' (a hedge ...)" and no ISH asked)
+    ind = {"code": "IND", "display": "Equivocal"} if system is None else coding(system, "IND", "Equivocal")
+    s = state_of(loinc_obs("85319-2", valueCodeableConcept=cc(ind)))
+    assert s.her2.category == "equivocal-pending"
+    assert any(g.code == "her2-equivocal-pending" for g in s.gaps)
+    assert not any(g.code == "her2-text-unclear" for g in s.gaps)
