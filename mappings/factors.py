@@ -518,7 +518,7 @@ def _menopause(ctx: Ctx, f: PatientFactors, therapy: TherapyHistory, birth_lates
             if status in ("not-done", "entered-in-error", "preparation", "stopped"):
                 continue
             con = concept(res.get("code"))
-            if _oophorectomy_concept(res.get("code")):
+            if _oophorectomy_concept(con):
                 what, words, shown = "bilateral oophorectomy", _OOPH_TEXT, "Bilateral oophorectomy"
             elif _ovarian_ablation_text(con.text):
                 # ovarian ablation by radiotherapy: adequate ovarian suppression (CR C.1 ABC4),
@@ -908,10 +908,9 @@ def _written_not_done(con: Concept, what: str, words: re.Pattern[str]) -> str | 
     return found
 
 
-def _oophorectomy_concept(cc: Any) -> bool:
-    """A Procedure code naming a bilateral oophorectomy (SNOMED code or text), memoised
-    per distinct concept."""
-    con = concept(cc)
+def _oophorectomy_concept(con: Concept) -> bool:
+    """A Procedure code (its Concept) naming a bilateral oophorectomy (SNOMED code or text),
+    memoised per distinct concept."""
     found = con.memo.get("ooph")
     if found is None:
         found = con.memo["ooph"] = (
