@@ -102,7 +102,8 @@ class Ctx:
         order = self._obs_order
         if order is None:
             obs_list = self.by_type.get("Observation", [])
-            order = self._obs_order = {id(o): i for i, o in enumerate(obs_list)}
+            # {id(o): i} built in C (the last position of an object listed twice, as a loop would)
+            order = self._obs_order = dict(zip(map(id, obs_list), range(len(obs_list))))
         if len(hits) == 1 and len(order) == len(self.by_type.get("Observation", ())):
             # one code matched and no Observation object occurs twice: already in input order
             return list(hits[0])

@@ -125,7 +125,10 @@ def _latest_lab(ctx: Ctx, codes: frozenset[str], label: str, convert) -> LabValu
                 hit = _lab_code(code_of(obs), codes)
                 if not hit:
                     continue
-            best = _later(best, _lab_result(ctx, obs, obs, hit, label, convert))
+            found = _lab_result(ctx, obs, obs, hit, label, convert)
+            # the later result (the one found last on a tie)
+            if found is not None and (best is None or found[0] >= best[0]):
+                best = found
         except Exception:  # noqa: BLE001
             ctx.ignore(obs, "unreadable-resource", f"{label} Observation could not be read")
     for obs, comp in ctx.components_with(codes):
@@ -133,7 +136,9 @@ def _latest_lab(ctx: Ctx, codes: frozenset[str], label: str, convert) -> LabValu
             hit = _lab_code(codings(comp.get("code")), codes)
             if hit is None:
                 continue
-            best = _later(best, _lab_result(ctx, obs, comp, hit, label, convert))
+            found = _lab_result(ctx, obs, comp, hit, label, convert)
+            if found is not None and (best is None or found[0] >= best[0]):
+                best = found
         except Exception:  # noqa: BLE001
             ctx.ignore(obs, "unreadable-resource", f"{label} component could not be read")
     if best is None:
@@ -157,11 +162,6 @@ def _lab_code(cods: list[tuple[str, str, str]], codes: frozenset[str]) -> str | 
         if c in codes and is_loinc(s):
             return c
     return None
-
-
-def _later(best: _LabResult | None, found: _LabResult | None) -> _LabResult | None:
-    """The later of two results (the one found last on a tie)."""
-    return found if found is not None and (best is None or found[0] >= best[0]) else best
 
 
 def _lab_result(ctx: Ctx, obs: dict[str, Any], unit: dict[str, Any], hit: str, label: str,
@@ -518,7 +518,7 @@ def _menopause(ctx: Ctx, f: PatientFactors, therapy: TherapyHistory, birth_lates
             if status in ("not-done", "entered-in-error", "preparation", "stopped"):
                 continue
             con = concept(res.get("code"))
-            if _oophorectomy_concept(res.get("code")):
+            if _oophorectomy_concept(con):
                 what, words, shown = "bilateral oophorectomy", _OOPH_TEXT, "Bilateral oophorectomy"
             elif _ovarian_ablation_text(con.text):
                 # ovarian ablation by radiotherapy: adequate ovarian suppression (CR C.1 ABC4),
@@ -908,10 +908,9 @@ def _written_not_done(con: Concept, what: str, words: re.Pattern[str]) -> str | 
     return found
 
 
-def _oophorectomy_concept(cc: Any) -> bool:
-    """A Procedure code naming a bilateral oophorectomy (SNOMED code or text), memoised
-    per distinct concept."""
-    con = concept(cc)
+def _oophorectomy_concept(con: Concept) -> bool:
+    """A Procedure code (its Concept) naming a bilateral oophorectomy (SNOMED code or text),
+    memoised per distinct concept."""
     found = con.memo.get("ooph")
     if found is None:
         found = con.memo["ooph"] = (
