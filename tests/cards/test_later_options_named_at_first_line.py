@@ -160,3 +160,18 @@ def test_a_first_line_patient_with_her2_unknown_hears_nothing_of_t_dxd_though_he
     p = adjuvant_relapse("ord7-tdxd-her2-0", "2023-12-01", her2="0").med("paclitaxel", "2023-02-01", "2023-07")
     _, cards = run(p, FIRST_LINE_AS_OF)
     assert "Trastuzumab deruxtecan" not in _summary(cards)
+
+
+def test_a_premenopausal_status_recorded_after_a_bilateral_oophorectomy_is_not_contradicted_by_postmenopausal_by_surgery():
+    # rt67: CR A.3 ranks a recorded menopausal status above the oophorectomy: the summary said
+    # "menopausal status premenopausal (recorded)" and, two lines on, "Bilateral oophorectomy:
+    # postmenopausal by surgery"; now the oophorectomy line names the conflict for the clinician
+    p = _with_procedure(adjuvant_relapse("rt67-bso-premeno", "2021-12-31", birth="1980-05-01", menopause="premenopausal"),
+                        "29827000", "Bilateral oophorectomy")
+    _, cards = run(p, FIRST_LINE_AS_OF)
+    summary = _summary(cards)
+    assert "menopausal status premenopausal (recorded)" in summary
+    assert "postmenopausal by surgery" not in summary
+    assert ("- Bilateral oophorectomy documented, yet the menopausal status recorded is premenopausal: confirm which "
+            "holds (CR A.3 ranks a recorded status first); no ovarian suppression to keep going "
+            "— Procedure/np1-proc (2019-06-20)") in summary
