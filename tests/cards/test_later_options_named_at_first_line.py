@@ -175,3 +175,17 @@ def test_a_premenopausal_status_recorded_after_a_bilateral_oophorectomy_is_not_c
     assert ("- Bilateral oophorectomy documented, yet the menopausal status recorded is premenopausal: confirm which "
             "holds (CR A.3 ranks a recorded status first); no ovarian suppression to keep going "
             "— Procedure/np1-proc (2019-06-20)") in summary
+
+
+def test_a_germline_brca2_carrier_given_adjuvant_olaparib_is_not_told_parp_inhibitors_come_later_at_first_line():
+    # rt67: after progression the pathway excludes both PARP inhibitors ("Prior PARP inhibitor.",
+    # regimens.yaml excluded_if) and a drafted talazoparib gets "not indicated"; at first line the
+    # summary said they "come after endocrine-based therapy" and a drafted talazoparib got the
+    # info card "label met; the pathway places PARP inhibitors after endocrine-based therapy"
+    p = (_gbrca2_relapse_on_adjuvant_ai("rt67-adj-olaparib").med("paclitaxel", "2016-04-01", "2016-05-30")
+         .med("olaparib", "2016-07-01", "2017-07-01"))
+    state, cards = run(p, FIRST_LINE_AS_OF)
+    assert "PARP inhibitors come after endocrine-based therapy" not in _summary(cards)
+    d = DRUGS["talazoparib"]
+    got = [c.to_json() for c in order_cards(state, [_draft("talazoparib", d.drug_class, d.rxnorm)], None, "order-sign")]
+    assert not [c for c in got if "the pathway places PARP inhibitors" in c["summary"]]
