@@ -189,3 +189,13 @@ def test_a_germline_brca2_carrier_given_adjuvant_olaparib_is_not_told_parp_inhib
     d = DRUGS["talazoparib"]
     got = [c.to_json() for c in order_cards(state, [_draft("talazoparib", d.drug_class, d.rxnorm)], None, "order-sign")]
     assert not [c for c in got if "the pathway places PARP inhibitors" in c["summary"]]
+
+
+def test_a_man_on_leuprolide_is_told_his_lhrh_agonist_is_ongoing_not_an_ovarian_function_suppression():
+    # rt67: the summary said "Ovarian function suppression ongoing" for a man, while his regimen
+    # cards say "Man on a documented LHRH agonist" (C.2 step 2: men, AI + CDK4/6i with an LHRH agonist)
+    p = adjuvant_relapse("rt67-man-lhrh", "2021-12-31", gender="male").med("leuprolide", "2024-01-25")
+    _, cards = run(p, FIRST_LINE_AS_OF)
+    summary = _summary(cards)
+    assert "Ovarian function suppression" not in summary
+    assert "- LHRH agonist ongoing (C.2 step 2) — MedicationStatement/" in summary
