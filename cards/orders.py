@@ -1789,11 +1789,14 @@ class _Checker:
         topic (as stated_progression_card) saying the pathway's placement, with patient-view's
         own reason text, and that the label is met. No warning: the label allows it; the
         clinician decides. None when another card already judges the label (not indicated,
-        not confirmed) or the regimen is drafted without its partner."""
+        not confirmed), the regimen is drafted without its partner, or the drug is drafted extra
+        to another regimen (extra_drug_cards' warning: no labelled regimen adds it, which "the
+        label allows it" would contradict)."""
         a = g.cand.assessment
         placement = (KNOWLEDGE.placement_not_label.get(a.topic) or {}).get("held_for_later")
         if (a.status != "not-this-phase" or a.held_for_later is None or not placement or g.cand.missing
-                or not self.concerns_focus(g) or any(c.topic == "order-not-indicated" for c in cards)):
+                or not self.concerns_focus(g) or any(c.topic == "order-not-indicated" for c in cards)
+                or set(g.focus) & self.extra_names):
             return None
         reg = a.regimen
         met = [run_rule(ref.rule, self.state, self.ctx, **ref.kwargs) for ref in reg.requires]

@@ -534,6 +534,10 @@ def _held_for_later(reg: Regimen, state: PatientState, ctx: Context) -> Finding 
     facts = [_run(ref, state, ctx) for ref in held.when]
     if not all(f.value or (f.value is None and ref.rule in held.undecided) for ref, f in zip(held.when, facts)):
         return None
+    if any(_run(ref, state, ctx).value for ref in reg.excluded_if):
+        # excluded in its own phase too (a prior PARP inhibitor: adjuvant olaparib, regimens.yaml
+        # excluded_if): nothing held for later, so "come after endocrine-based therapy" would be false
+        return None
     if any(f.value is None for f in facts):
         return _held_for_later_undecided(held, facts)
     still = [f for ref in reg.requires if ref not in held.when for f in [_run(ref, state, ctx)] if not f.value]

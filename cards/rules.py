@@ -1756,10 +1756,19 @@ def ovarian_suppression_text(state) -> str:
     each source: "Bilateral oophorectomy", "Acquired absence of both ovaries", "Ovarian ablation
     by radiotherapy")."""
     if _suppression_by_drug(state):
-        return "Ovarian function suppression ongoing"
+        # a man has no ovaries: his GnRH agonist is the LHRH agonist C.2 step 2 gives with an AI,
+        # as his regimen cards name it ("Man on a documented LHRH agonist")
+        return "LHRH agonist ongoing (C.2 step 2)" if state.factors.sex == "male" else "Ovarian function suppression ongoing"
     shown = [s.display or "" for s in state.factors.ovarian_suppression_sources]
     if shown and all(d.startswith("Ovarian ablation") for d in shown):
         return "Ovarian ablation by radiotherapy: permanent ovarian function suppression (CR C.1 ABC4)"
+    status = state.factors.menopausal_status
+    if status in ("premenopausal", "perimenopausal"):
+        # a status recorded after the surgery: CR A.3 ranks the recorded status above the
+        # oophorectomy (mappings/factors.py), so "postmenopausal by surgery" would contradict the
+        # status line above; the records disagree and the clinician confirms which holds
+        return (f"Bilateral oophorectomy documented, yet the menopausal status recorded is {status}: confirm which "
+                "holds (CR A.3 ranks a recorded status first); no ovarian suppression to keep going")
     return "Bilateral oophorectomy: postmenopausal by surgery (CR A.3), no ovarian suppression to keep going"
 
 

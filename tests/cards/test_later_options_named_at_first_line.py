@@ -160,3 +160,42 @@ def test_a_first_line_patient_with_her2_unknown_hears_nothing_of_t_dxd_though_he
     p = adjuvant_relapse("ord7-tdxd-her2-0", "2023-12-01", her2="0").med("paclitaxel", "2023-02-01", "2023-07")
     _, cards = run(p, FIRST_LINE_AS_OF)
     assert "Trastuzumab deruxtecan" not in _summary(cards)
+
+
+def test_a_premenopausal_status_recorded_after_a_bilateral_oophorectomy_is_not_contradicted_by_postmenopausal_by_surgery():
+    # rt67: CR A.3 ranks a recorded menopausal status above the oophorectomy: the summary said
+    # "menopausal status premenopausal (recorded)" and, two lines on, "Bilateral oophorectomy:
+    # postmenopausal by surgery"; now the oophorectomy line names the conflict for the clinician
+    p = _with_procedure(adjuvant_relapse("rt67-bso-premeno", "2021-12-31", birth="1980-05-01", menopause="premenopausal"),
+                        "29827000", "Bilateral oophorectomy")
+    _, cards = run(p, FIRST_LINE_AS_OF)
+    summary = _summary(cards)
+    assert "menopausal status premenopausal (recorded)" in summary
+    assert "postmenopausal by surgery" not in summary
+    assert ("- Bilateral oophorectomy documented, yet the menopausal status recorded is premenopausal: confirm which "
+            "holds (CR A.3 ranks a recorded status first); no ovarian suppression to keep going "
+            "— Procedure/np1-proc (2019-06-20)") in summary
+
+
+def test_a_germline_brca2_carrier_given_adjuvant_olaparib_is_not_told_parp_inhibitors_come_later_at_first_line():
+    # rt67: after progression the pathway excludes both PARP inhibitors ("Prior PARP inhibitor.",
+    # regimens.yaml excluded_if) and a drafted talazoparib gets "not indicated"; at first line the
+    # summary said they "come after endocrine-based therapy" and a drafted talazoparib got the
+    # info card "label met; the pathway places PARP inhibitors after endocrine-based therapy"
+    p = (_gbrca2_relapse_on_adjuvant_ai("rt67-adj-olaparib").med("paclitaxel", "2016-04-01", "2016-05-30")
+         .med("olaparib", "2016-07-01", "2017-07-01"))
+    state, cards = run(p, FIRST_LINE_AS_OF)
+    assert "PARP inhibitors come after endocrine-based therapy" not in _summary(cards)
+    d = DRUGS["talazoparib"]
+    got = [c.to_json() for c in order_cards(state, [_draft("talazoparib", d.drug_class, d.rxnorm)], None, "order-sign")]
+    assert not [c for c in got if "the pathway places PARP inhibitors" in c["summary"]]
+
+
+def test_a_man_on_leuprolide_is_told_his_lhrh_agonist_is_ongoing_not_an_ovarian_function_suppression():
+    # rt67: the summary said "Ovarian function suppression ongoing" for a man, while his regimen
+    # cards say "Man on a documented LHRH agonist" (C.2 step 2: men, AI + CDK4/6i with an LHRH agonist)
+    p = adjuvant_relapse("rt67-man-lhrh", "2021-12-31", gender="male").med("leuprolide", "2024-01-25")
+    _, cards = run(p, FIRST_LINE_AS_OF)
+    summary = _summary(cards)
+    assert "Ovarian function suppression" not in summary
+    assert "- LHRH agonist ongoing (C.2 step 2) — MedicationStatement/" in summary

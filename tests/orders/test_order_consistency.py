@@ -636,3 +636,17 @@ def test_a_regimen_drafted_after_progression_where_patient_view_offers_it_gets_n
     d = DRUGS["talazoparib"]
     got = order_cards(p.state(AS_OF), [_draft("talazoparib", d.drug_class, d.rxnorm)], None, "order-sign")
     assert not [c for c in got if "the pathway places" in c.summary]
+
+
+@pytest.mark.parametrize("drug", ["talazoparib", "trastuzumab deruxtecan"])
+def test_a_held_for_later_drug_drafted_beside_letrozole_and_palbociclib_gets_only_the_extra_drug_warning_not_an_info_card_saying_the_label_allows_it(
+        drug):
+    # rt67: the extra-drug warning says no labelled regimen adds it to letrozole + palbociclib;
+    # an info card beside it saying "its label is met ... The label allows it" contradicted it
+    patient = (_gbrca2_first_line("rt67-extra-tala") if drug == "talazoparib"
+               else _her2_low_relapse_after_adjuvant_chemo("rt67-extra-tdxd"))
+    _, cards = _first_line_fhir(patient, drug, "letrozole", "palbociclib")
+    name = drug.capitalize()
+    assert [c["indicator"] for c in cards if c["summary"].startswith(f"{name} drafted with letrozole + palbociclib: "
+                                                                    "no labelled regimen adds")] == ["warning"]
+    assert not [c for c in cards if "the pathway places" in c["summary"]]
