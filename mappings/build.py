@@ -103,6 +103,12 @@ Gap codes (PatientState.gaps; stable ids the cards read)
     metastatic-site-not-stated    (ds5) metastatic, but the only metastasis records name no
                                   site ("Metastatic disease"): site not stated (was "other");
                                   visceral or not changes the guidance (CR A.4, C.3)
+    metastatic-site-conflict      a metastasis coded at one site whose text names another ("Breast
+                                  cancer metastatic to liver" coded C79.51: the coded site
+                                  counted) or names another site in the past ("history of liver
+                                  metastasis": is it still present?), or whose bodySite names
+                                  another site than its code (both counted): visceral or not
+                                  changes the guidance (CR A.4, C.2 step 2), named to check
     metastatic-site-unconfirmed   beside metastases asserted, a site written with a doubt
                                   ("Bone metastases, ?liver", "possible liver", "liver?"):
                                   that site not counted, named here with its words
@@ -229,6 +235,10 @@ Gap codes (PatientState.gaps; stable ids the cards read)
                                   significance comes from a DiagnosticImplication that is not
                                   final): kept in Biomarkers.not_final, read as no result
                                   (selects nothing, rules out nothing); named here
+    <gene>-finding-date-in-words  (esr1-, pik3ca-, brca2-..., gx10) a finding or negative whose own
+                                  words date it ("ESR1 not detected (tissue, 2019)", a month /
+                                  day date beside the gene): read on that date, not the report's
+                                  (C.3 row 18 currency), the words quoted
     pik3ca-not-tested             no PIK3CA result
     pik3ca-ctdna-negative-only    PIK3CA negative only in plasma: tissue reflex advised
     akt1-pten-not-tested          neither AKT1 nor PTEN result (capivasertib)
@@ -262,6 +272,11 @@ Gap codes (PatientState.gaps; stable ids the cards read)
                                   resolved / refuted / in remission / gestational ("Diabetes
                                   mellitus - resolved") and no confirmed one: not counted as
                                   diabetes, named here
+    diabetes-type-unclear         LADA or ketosis-prone diabetes (pf4; not negated nor a
+                                  relative's, rt59) and no type 1 recorded: read as diabetes of
+                                  unrecorded type (or the type 2 written beside it), the type
+                                  asked: the labels and trials name type 1 (CR B.1, B.4, B.5,
+                                  C.3 row 14) without saying whether these are
     prediabetes-recorded          a Condition names prediabetes / impaired fasting glucose or
                                   glucose tolerance (R73.03) and no diabetes is recorded: not
                                   diabetes; whether it is a hyperglycaemia caution is not settled
@@ -301,6 +316,8 @@ Gap codes (PatientState.gaps; stable ids the cards read)
                                   T-DXd card waits on it
     fasting-glucose-missing       no fasting glucose
     patient-demographics-missing  no Patient resource
+    deceased-date-unreadable      Patient.deceasedDateTime not a date, after as_of or before the
+                                  birth date: the date not used, the age counted to as_of
     sex-unclear                   a birth sex or sex (US Core) or sex for clinical use (FHIR
                                   extension) that differs from Patient.gender: both named,
                                   the gender still read (codes.yaml patient_sex); with
@@ -350,6 +367,10 @@ Gap codes (PatientState.gaps; stable ids the cards read)
                                   ("Tamoxifen (stopped)") or as past use ("Hx tamoxifen",
                                   "Letrozole (previous)") and no end before as_of: read as not
                                   ongoing, when it stopped is named as unknown
+    therapy-in-error-in-text      (tx4) an anticancer medication record whose stop reason or note
+                                  says it was stopped / entered "in error" while its status does
+                                  not: read by its status and dates (not a stop), named so the
+                                  clinician confirms whether the record stands
     stop-reason-unclear           an anticancer medication record whose stop reason gives a
                                   progression only suspected ("suspected progression", "? PD",
                                   "progression not confirmed": local_codes.yaml disease_status
@@ -378,6 +399,10 @@ Gap codes (PatientState.gaps; stable ids the cards read)
                                   counting its first 2 years from the first start or by the
                                   time on it gives different ABC4 classes (CR C.1 does not
                                   say): primary vs secondary resistance unknown
+    adjuvant-endocrine-not-recorded  a recurrence after a breast cancer with no (neo)adjuvant
+                                  endocrine therapy and no metastatic endocrine line recorded:
+                                  read as endocrine-naive (sensitive, ABC4 CR C.1), whether any
+                                  was given elsewhere asked (it would change the first line)
     endocrine-resistance-unsettled  the first metastatic endocrine line ended for a stated
                                   non-progression reason (toxicity, choice) and a later
                                   endocrine line progressed: ABC4 (CR C.1) reads resistance
