@@ -209,6 +209,9 @@ Gap codes (PatientState.gaps; stable ids the cards read)
                                   progression is recorded within 30 days: not counted (CR
                                   C.2 step 1 reads the disease status or a regimen change),
                                   named here
+    receptor-answer-unclear       an ER / PR / HER2 answer code written with no code system
+                                  whose display / text say otherwise ("POS" "Not done"): not
+                                  read (FHIR R4 Coding.system: no system, no defined meaning)
     receptor-result-not-final     an ER / PR / HER2 result whose Observation.status is
                                   preliminary, registered or unknown (any case; FHIR R4
                                   ObservationStatus, fhir.not_final_status): not read,
