@@ -1301,7 +1301,7 @@ def build_variants(ctx: Ctx) -> list[VariantResult]:
                                (f"{'/'.join(genes)} result{_dated(date)} unclear{note} ('{_written_value_text(obs)[:120]}')"
                                 if note else f"{'/'.join(genes)} result is indeterminate or unreadable")
                                + (f" (a component of '{cc_as_written(obs.get('code'))}')" if in_panel else ""))
-                elif written := _written_value_text(obs) or _interpretation_words(obs):
+                elif written := _written_value_text(obs) or _interpretation_words(obs) or _answer_codes_written(obs):
                     # a local test named for its gene ("ESR1 ctDNA test") whose words give no call
                     # ("Pending", "Insufficient sample", "See report"): no result, and said so with
                     # the test's name and its words, not dropped unseen while the test is asked again
@@ -2250,6 +2250,17 @@ def _interpretation_words(obs: dict[str, Any]) -> str:
             parts.append(cc["text"])
         parts += [d for _, _, d in codings_m(cc)]
     return " | ".join(p for p in dict.fromkeys(parts) if p)
+
+
+def _answer_codes_written(obs: dict[str, Any]) -> str:
+    """The value's and interpretation's codes as written, each with its system ("ND
+    (http://lab.example.org/results)"), when they carry no words: a local test whose only answer
+    is a code no reader knows (a lab's own "ND", HL7 v2 table 0078 "A" Abnormal) is named with
+    it, not dropped unseen while its test is asked again (FHIR R4 Coding.system, Coding.code)."""
+    parts = [f"{code} ({system})" if system else code
+             for cc in (obs.get("valueCodeableConcept"), *as_list(obs.get("interpretation")))
+             for system, code, _ in codings_m(cc) if code]
+    return " | ".join(dict.fromkeys(parts))
 
 
 def _interpretation_call(obs: dict[str, Any]) -> str | None:
