@@ -1521,6 +1521,18 @@ _REFERENCE_DATED = re.compile(r"\b(?:ref(?:erence)?(?: genome)?|grch\d\d|hg\d\d|
                               r"|dbsnp|gnomad|oncokb|civic)\b[^(),;|]*,?\s*$", re.I)
 
 
+def _dates_a_reference(text: str, start: int) -> bool:
+    """Whether the date at text[start:] is the year of a reference genome or database it follows
+    in its piece ("(ref GRCh37, 2009)"), or right before the bracket the year opens ("hg19 (2009)",
+    "ClinVar (2019)": hg19's release, not the specimen's date)."""
+    cut = max(text.rfind("(", 0, start), text.rfind(",", 0, start - 2), 0)
+    end = start
+    if not text[cut:start].strip(" (,"):  # the year opens its bracket: the words before it
+        end = cut
+        cut = max(text.rfind("(", 0, end), text.rfind(",", 0, end - 2), 0)
+    return bool(_REFERENCE_DATED.search(text, cut, end))
+
+
 @lru_cache(maxsize=4096)
 def _finding_dated_by_text(text: str) -> tuple[tuple[dt.date, dt.date | None], ...] | str | None:
     """The dates the finding's words write, each (first day, last day; None when the words give the
@@ -1531,9 +1543,7 @@ def _finding_dated_by_text(text: str) -> tuple[tuple[dt.date, dt.date | None], .
     reference genome or database it dates ("(ref GRCh37, 2009)") is not the finding's."""
     if short := _TWO_DIGIT_YEAR_DATE.search(text):
         return f"two-digit year: {short['date']}"
-    dates = {_written_date_span(m) for m in _WRITTEN_DATE.finditer(text)
-             if not _REFERENCE_DATED.search(text, max(text.rfind("(", 0, m.start()), text.rfind(",", 0, m.start() - 2),
-                                                      0), m.start())}
+    dates = {_written_date_span(m) for m in _WRITTEN_DATE.finditer(text) if not _dates_a_reference(text, m.start())}
     if dates:
         return tuple(sorted(dates, key=lambda span: (span[0], span[1] or span[0])))
     if _PAST_FINDING_TOLD.search(text.lower()) and not _FOUND_AGAIN.search(text.lower()):
