@@ -1517,7 +1517,8 @@ _TWO_DIGIT_YEAR_DATE = re.compile(r"(?:(?<=\()|(?<=, )|(?<=\bin )|(?<=\bon )|(?<
                                   r"(?P<date>\d{1,2}(?P<sep>[/.-])\d{1,2}(?P=sep)\d\d)" + _DATE_CLOSES_PIECE, re.I)
 # the thing a year written after it dates is a reference, not the specimen: a reference genome
 # ("(ref GRCh37, 2009)": GRCh37's release) or a variant database ("(ClinVar, 2019)")
-_REFERENCE_DATED = re.compile(r"\b(?:ref(?:erence)?(?: genome)?|grch\d\d|hg\d\d|genome build|build \d\d|cosmic|clinvar"
+# ("reference" alone is no genome: "(ctDNA, reference lab, 2019)" dates the specimen the lab ran)
+_REFERENCE_DATED = re.compile(r"\b(?:ref(?:erence)? (?:genome|assembly|build)|grch\d\d|hg\d\d|genome build|build \d\d|cosmic|clinvar"
                               r"|dbsnp|gnomad|oncokb|civic)\b[^(),;|]*,?\s*$", re.I)
 
 

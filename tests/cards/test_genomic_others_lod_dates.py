@@ -611,3 +611,14 @@ def test_an_esr1_finding_beside_its_reference_genome_s_year_in_brackets_stays_cu
     assert state.biomarkers.esr1_current is True
     assert "test-esr1" not in ordered_tests(cards)
     assert "- ESR1 detected (significance not reported, 2025-06-01)" in _summary(cards)
+
+
+@pytest.mark.parametrize("words", ["ESR1 D538G detected (ctDNA, reference lab, 2019)",
+                                   "ESR1 D538G detected (plasma sent to reference laboratory, 2019)"])
+def test_an_esr1_finding_dated_beside_the_reference_lab_that_ran_it_keeps_its_date(words):
+    # 'reference lab' was read as a reference genome: the 2019 finding stood on the 2025 report's
+    # date, 'ESR1 result current: yes', the oral SERDs offered on it and no re-test asked (CR C.3 row 18)
+    state, cards = _result_text("p-esr1-ref-lab", "ESR1 mutation", words)
+    assert state.biomarkers.esr1_current is False
+    assert "test-esr1" in ordered_tests(cards)
+    assert "- ESR1 detected (significance not reported, 2019)" in _summary(cards)
