@@ -913,8 +913,10 @@ def _esr1_currency(ctx: Ctx, bm: Biomarkers, therapy: TherapyHistory) -> None:
     if not bm.esr1_current:
         # the latest result's date as its own line writes it: a day and month in either order
         # ("12/03/2024") is "between 2024-03-12 and 2024-12-03", not its earlier reading alone;
-        # a month or year is no day (of the same first day, a result giving the day is named)
-        latest = max(dated, key=lambda r: (r.date, r.date_last is None), default=None)
+        # a month or year is no day. The latest is the one that may be latest: of its last possible
+        # day ("10/04/2025" may be October 4, after a 2025-05-01 result; "2025-05" may be 25 May):
+        # not a day's result said to "predate" while one on record may follow (CR C.3 row 18)
+        latest = max(dated, key=lambda r: (r.date_last or r.date, r.date), default=None)
         after = f" {ref.event} {ref.when_text}" + (f" ({ref.range_why})" if ref.date_last is not None else "")
         why = []
         if latest is not None:

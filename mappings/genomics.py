@@ -1301,7 +1301,7 @@ def build_variants(ctx: Ctx) -> list[VariantResult]:
                                (f"{'/'.join(genes)} result{_dated(date)} unclear{note} ('{_written_value_text(obs)[:120]}')"
                                 if note else f"{'/'.join(genes)} result is indeterminate or unreadable")
                                + (f" (a component of '{cc_as_written(obs.get('code'))}')" if in_panel else ""))
-                elif written := _written_value_text(obs) or _interpretation_words(obs):
+                elif written := _written_value_text(obs) or _interpretation_words(obs) or _answer_codes_written(obs):
                     # a local test named for its gene ("ESR1 ctDNA test") whose words give no call
                     # ("Pending", "Insufficient sample", "See report"): no result, and said so with
                     # the test's name and its words, not dropped unseen while the test is asked again
@@ -1517,8 +1517,21 @@ _TWO_DIGIT_YEAR_DATE = re.compile(r"(?:(?<=\()|(?<=, )|(?<=\bin )|(?<=\bon )|(?<
                                   r"(?P<date>\d{1,2}(?P<sep>[/.-])\d{1,2}(?P=sep)\d\d)" + _DATE_CLOSES_PIECE, re.I)
 # the thing a year written after it dates is a reference, not the specimen: a reference genome
 # ("(ref GRCh37, 2009)": GRCh37's release) or a variant database ("(ClinVar, 2019)")
-_REFERENCE_DATED = re.compile(r"\b(?:ref(?:erence)?(?: genome)?|grch\d\d|hg\d\d|genome build|build \d\d|cosmic|clinvar"
+# ("reference" alone is no genome: "(ctDNA, reference lab, 2019)" dates the specimen the lab ran)
+_REFERENCE_DATED = re.compile(r"\b(?:ref(?:erence)? (?:genome|assembly|build)|grch\d\d|hg\d\d|genome build|build \d\d|cosmic|clinvar"
                               r"|dbsnp|gnomad|oncokb|civic)\b[^(),;|]*,?\s*$", re.I)
+
+
+def _dates_a_reference(text: str, start: int) -> bool:
+    """Whether the date at text[start:] is the year of a reference genome or database it follows
+    in its piece ("(ref GRCh37, 2009)"), or right before the bracket the year opens ("hg19 (2009)",
+    "ClinVar (2019)": hg19's release, not the specimen's date)."""
+    cut = max(text.rfind("(", 0, start), text.rfind(",", 0, start - 2), 0)
+    end = start
+    if not text[cut:start].strip(" (,"):  # the year opens its bracket: the words before it
+        end = cut
+        cut = max(text.rfind("(", 0, end), text.rfind(",", 0, end - 2), 0)
+    return bool(_REFERENCE_DATED.search(text, cut, end))
 
 
 @lru_cache(maxsize=4096)
@@ -1531,9 +1544,7 @@ def _finding_dated_by_text(text: str) -> tuple[tuple[dt.date, dt.date | None], .
     reference genome or database it dates ("(ref GRCh37, 2009)") is not the finding's."""
     if short := _TWO_DIGIT_YEAR_DATE.search(text):
         return f"two-digit year: {short['date']}"
-    dates = {_written_date_span(m) for m in _WRITTEN_DATE.finditer(text)
-             if not _REFERENCE_DATED.search(text, max(text.rfind("(", 0, m.start()), text.rfind(",", 0, m.start() - 2),
-                                                      0), m.start())}
+    dates = {_written_date_span(m) for m in _WRITTEN_DATE.finditer(text) if not _dates_a_reference(text, m.start())}
     if dates:
         return tuple(sorted(dates, key=lambda span: (span[0], span[1] or span[0])))
     if _PAST_FINDING_TOLD.search(text.lower()) and not _FOUND_AGAIN.search(text.lower()):
@@ -2250,6 +2261,17 @@ def _interpretation_words(obs: dict[str, Any]) -> str:
             parts.append(cc["text"])
         parts += [d for _, _, d in codings_m(cc)]
     return " | ".join(p for p in dict.fromkeys(parts) if p)
+
+
+def _answer_codes_written(obs: dict[str, Any]) -> str:
+    """The value's and interpretation's codes as written, each with its system ("ND
+    (http://lab.example.org/results)"), when they carry no words: a local test whose only answer
+    is a code no reader knows (a lab's own "ND", HL7 v2 table 0078 "A" Abnormal) is named with
+    it, not dropped unseen while its test is asked again (FHIR R4 Coding.system, Coding.code)."""
+    parts = [f"{code} ({system})" if system else code
+             for cc in (obs.get("valueCodeableConcept"), *as_list(obs.get("interpretation")))
+             for system, code, _ in codings_m(cc) if code]
+    return " | ".join(dict.fromkeys(parts))
 
 
 def _interpretation_call(obs: dict[str, Any]) -> str | None:

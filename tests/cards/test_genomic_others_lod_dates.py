@@ -575,3 +575,66 @@ def test_the_esr1_retest_order_says_a_detection_dated_by_a_span_reaching_the_pro
     _, cards = _result_text("p-esr1-order-span", "ESR1 mutation", words, on="2025-06-01")
     assert "test-esr1" in ordered_tests(cards)
     assert said in card(cards, "test-esr1")["detail"]
+
+
+@pytest.mark.parametrize("span_words, day_words, day, said", [
+    # 10 April (before the 2025-05-20 progression) or October 4 (after it), beside a result of
+    # 2025-05-01: the gap named 2025-05-01 as the latest, 'predates', of a record that may follow
+    ("ESR1 D538G detected (ctDNA, 10/04/2025)", "ESR1 D538G detected", "2025-05-01",
+     "The latest ESR1 result (between 2025-04-10 and 2025-10-04) cannot be shown to follow the progression"),
+    # a May 2025 result may be of 25 May, after the progression: not 2025-05-01 'predates'
+    ("ESR1 D538G detected (ctDNA, May 2025)", "ESR1 D538G detected", "2025-05-01",
+     "The latest ESR1 result (2025-05) cannot be shown to follow the progression"),
+])
+def test_the_stale_esr1_gap_names_as_latest_the_result_that_may_follow_the_progression(span_words, day_words, day, said):
+    # CR C.3 row 18: the result must follow the progression; the gap must not say the latest
+    # result predates it while a result on record may follow it
+    p = after_ai_cdk46i("p-esr1-two-dates")
+    p._obs("gx", {"text": "ESR1 mutation"}, "2025-07-01", valueString=span_words)
+    p._obs("gx", {"text": "ESR1 mutation"}, day, valueString=day_words)
+    _, cards = run(p)
+    detail = _summary(cards)
+    assert said in detail
+    assert f"The latest ESR1 result ({day}) predates" not in detail
+    assert "test-esr1" in ordered_tests(cards)
+
+
+@pytest.mark.parametrize("where", ["interpretation", "value"])
+@pytest.mark.parametrize("coding, written", [
+    ({"system": "http://lab.example.org/results", "code": "ND"}, "ND (http://lab.example.org/results)"),
+    # HL7 v2 table 0078 A (Abnormal) says nothing of a variant being found
+    ({"system": _V2_INTERPRETATION, "code": "A"}, f"A ({_V2_INTERPRETATION})"),
+])
+def test_an_esr1_test_whose_only_answer_is_a_code_no_reader_knows_is_named_with_the_code(where, coding, written):
+    # no display, no text: the Observation was dropped unseen ('No ESR1 result') while the ESR1
+    # test was asked again beside nothing (FHIR R4 Coding.system / Coding.code as written)
+    p = after_ai_cdk46i("p-local-code-only")
+    answer = {"interpretation": [{"coding": [coding]}]} if where == "interpretation" \
+        else {"valueCodeableConcept": {"coding": [coding]}}
+    p._obs("gx", {"coding": [{"system": "http://loinc.org", "code": "48018-6"}], "text": "ESR1 mutation"},
+           "2025-06-01", **answer)
+    _, cards = run(p)
+    assert f"ESR1 result (2025-06-01) unclear: 'ESR1 mutation' reads '{written}'" in _summary(cards)
+    assert "test-esr1" in ordered_tests(cards)
+
+
+@pytest.mark.parametrize("words", ["ESR1 D538G detected hg19 (2009)", "ESR1 D538G detected on GRCh37 (2009)",
+                                   "ESR1 D538G detected, ClinVar (2019)"])
+def test_an_esr1_finding_beside_its_reference_genome_s_year_in_brackets_stays_current(words):
+    # 'hg19 (2009)': hg19's release year dated the 2025 finding 2009, 'ESR1 result current: no'
+    # and a re-test asked of a result taken after the progression (CR C.3 row 18: the specimen's date)
+    state, cards = _result_text("p-esr1-ref-year-brackets", "ESR1 mutation", words)
+    assert state.biomarkers.esr1_current is True
+    assert "test-esr1" not in ordered_tests(cards)
+    assert "- ESR1 detected (significance not reported, 2025-06-01)" in _summary(cards)
+
+
+@pytest.mark.parametrize("words", ["ESR1 D538G detected (ctDNA, reference lab, 2019)",
+                                   "ESR1 D538G detected (plasma sent to reference laboratory, 2019)"])
+def test_an_esr1_finding_dated_beside_the_reference_lab_that_ran_it_keeps_its_date(words):
+    # 'reference lab' was read as a reference genome: the 2019 finding stood on the 2025 report's
+    # date, 'ESR1 result current: yes', the oral SERDs offered on it and no re-test asked (CR C.3 row 18)
+    state, cards = _result_text("p-esr1-ref-lab", "ESR1 mutation", words)
+    assert state.biomarkers.esr1_current is False
+    assert "test-esr1" in ordered_tests(cards)
+    assert "- ESR1 detected (significance not reported, 2019)" in _summary(cards)
