@@ -53,7 +53,7 @@ from mappings.context import Ctx
 from mappings.disease import condition_onset, unconfirmed_status
 from mappings.fhir import (
     Concept, as_list, cc_text_m, clinical_status_inactive, codings_m, concept, is_icd10, is_loinc, memo_search,
-    date_last, not_final_status, notes_text, number, obs_date, partial_last, quantity,
+    date_last, not_final_status, notes_text, number, obs_date, partial_last, quantity, systemless_answer_message,
 )
 from mappings.state import HER2Status, MarkerNotFinal, ReceptorStatus, Source, written_last
 
@@ -244,11 +244,7 @@ def _unsaid_answer(cc: Any) -> str | None:
     _answer(con)
     if con.memo.get("unsaid") is None:
         return None
-    code, display = con.memo["unsaid"]
-    text = cc.get("text") if isinstance(cc.get("text"), str) else ""
-    said = " / ".join(w for w in dict.fromkeys((display.strip(), text.strip())) if w)
-    return (f"its answer code '{code}' is written with no code system and its words read '{said[:120]}': "
-            "what the code means is not defined (FHIR R4 Coding.system)")
+    return systemless_answer_message(cc, *con.memo["unsaid"])
 
 
 @lru_cache(maxsize=4096)
