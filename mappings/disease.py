@@ -256,22 +256,22 @@ def _hedge_of(part: str, start: int, end: int) -> tuple[str, str] | None:
     return ("quoted", words.strip()) if words is not None else None
 
 
-# (ds4) the rest of the mention's word, "breast cancer" / "disease" after it, its own site(s)
-# ("to bone", "to the liver and lungs") and a "?" closing the clause or the text
+# (ds4) the rest of the mention's word, "breast cancer" / "disease" after it and its own site(s)
+# ("to bone", "to the liver and lungs"); (rt61) a site of several words too ("to lymph nodes?",
+# "to the left lung?", "to both lungs?": were counted metastatic, only the site asked), each
+# word a site or a link (_only_sites)
+_OWN_SITE = (r"^\w*(?:\s+(?:breast\s+)?(?:cancer|carcinoma|ca|disease))?\s+(?:to|of|in)\s+(?:the\s+)?"
+             r"(?P<sites>[a-z-]+(?:\s*&?\s+[a-z-]+){0,5})")
+# (ds4) _OWN_SITE and a "?" closing the clause or the text
 _QUESTION_CLOSES_OWN_SITE = re.compile(
-    r"^\w*(?:\s+(?:breast\s+)?(?:cancer|carcinoma|ca|disease))?\s+(?:to|of|in)\s+(?:the\s+)?"
-    # (rt61) a site of several words too ("to lymph nodes?", "to the left lung?", "to both lungs?":
-    # were counted metastatic, only the site asked); each word a site or a link (_only_sites)
-    r"(?P<sites>[a-z-]+(?:\s*&?\s+[a-z-]+){0,5})\s*\(?\s*\?+\s*\)?"
+    _OWN_SITE + r"\s*\(?\s*\?+\s*\)?"
     # the end of the clause, or a template's question answered no ("Metastatic to bone? No."):
     # asked, as "Liver metastases? No." is, not counted
     r"\s*(?=$|[.;|]|(?:[:-]\s*)?(?:no|none|negative|absent)\b)", re.I)
 
 
 # (ds5) _QUESTION_CLOSES_OWN_SITE's own site up to its "?", the clause going on after it
-_OWN_SITE_BEFORE_QUESTION = re.compile(
-    r"^\w*(?:\s+(?:breast\s+)?(?:cancer|carcinoma|ca|disease))?\s+(?:to|of|in)\s+(?:the\s+)?"
-    r"(?P<sites>[a-z-]+(?:\s*&?\s+[a-z-]+){0,5})(?=\s*\(?\s*\?)", re.I)
+_OWN_SITE_BEFORE_QUESTION = re.compile(_OWN_SITE + r"(?=\s*\(?\s*\?)", re.I)
 
 
 # "bone and ?liver " / "bone, ?liver " / "bone + ?liver " / "bone and possible liver " at the end
