@@ -18,7 +18,7 @@ from cards.knowledge import GLYCEMIC_WINDOW_DAYS, TESTS, TestDef, TestOrder
 from cards.pathway import PathwayStatus, RegimenAssessment
 from cards.rules import (
     LAB_NAMES, PI3K_PATHWAY_GENES, Context, Finding, awaiting_final, awaiting_final_text, describe_variant,
-    esr1_archival_timing, esr1_not_current_pending_text, esr1_pending, esr1_reference_of, esr1_result_timing,
+    esr1_not_current_pending_text, esr1_pending, esr1_reference_of, esr1_result_timing,
     evaluate_rule, fmt_date, germline_brca_tested, her2_category_text, ish_text, line_start_text, not_final_text, pending_results,
     undecided_labs, undecided_need,
     untested_text,
