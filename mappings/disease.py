@@ -256,22 +256,22 @@ def _hedge_of(part: str, start: int, end: int) -> tuple[str, str] | None:
     return ("quoted", words.strip()) if words is not None else None
 
 
-# (ds4) the rest of the mention's word, "breast cancer" / "disease" after it, its own site(s)
-# ("to bone", "to the liver and lungs") and a "?" closing the clause or the text
+# (ds4) the rest of the mention's word, "breast cancer" / "disease" after it and its own site(s)
+# ("to bone", "to the liver and lungs"); (rt61) a site of several words too ("to lymph nodes?",
+# "to the left lung?", "to both lungs?": were counted metastatic, only the site asked), each
+# word a site or a link (_only_sites)
+_OWN_SITE = (r"^\w*(?:\s+(?:breast\s+)?(?:cancer|carcinoma|ca|disease))?\s+(?:to|of|in)\s+(?:the\s+)?"
+             r"(?P<sites>[a-z-]+(?:\s*&?\s+[a-z-]+){0,5})")
+# (ds4) _OWN_SITE and a "?" closing the clause or the text
 _QUESTION_CLOSES_OWN_SITE = re.compile(
-    r"^\w*(?:\s+(?:breast\s+)?(?:cancer|carcinoma|ca|disease))?\s+(?:to|of|in)\s+(?:the\s+)?"
-    # (rt61) a site of several words too ("to lymph nodes?", "to the left lung?", "to both lungs?":
-    # were counted metastatic, only the site asked); each word a site or a link (_only_sites)
-    r"(?P<sites>[a-z-]+(?:\s*&?\s+[a-z-]+){0,5})\s*\(?\s*\?+\s*\)?"
+    _OWN_SITE + r"\s*\(?\s*\?+\s*\)?"
     # the end of the clause, or a template's question answered no ("Metastatic to bone? No."):
     # asked, as "Liver metastases? No." is, not counted
     r"\s*(?=$|[.;|]|(?:[:-]\s*)?(?:no|none|negative|absent)\b)", re.I)
 
 
 # (ds5) _QUESTION_CLOSES_OWN_SITE's own site up to its "?", the clause going on after it
-_OWN_SITE_BEFORE_QUESTION = re.compile(
-    r"^\w*(?:\s+(?:breast\s+)?(?:cancer|carcinoma|ca|disease))?\s+(?:to|of|in)\s+(?:the\s+)?"
-    r"(?P<sites>[a-z-]+(?:\s*&?\s+[a-z-]+){0,5})(?=\s*\(?\s*\?)", re.I)
+_OWN_SITE_BEFORE_QUESTION = re.compile(_OWN_SITE + r"(?=\s*\(?\s*\?)", re.I)
 
 
 # "bone and ?liver " / "bone, ?liver " / "bone + ?liver " / "bone and possible liver " at the end
@@ -2060,6 +2060,14 @@ def build_disease(ctx: Ctx) -> Disease:
             elif date and date == cur.date and src.date_last is None:
                 cur.date_last = None  # the same first day, written in full: that day
 
+    def add_staged_sites(text: str, date: dt.date | None, src: Source, counted: tuple[str, ...] = ()) -> None:
+        """(ds4) The sites a stage IV / M1 in `text` names ("M1 (HEP)", "Stage IV (bone)"), those
+        not in `counted` counted, and those its bracket doubts ("M1 (OSS, ?HEP)") asked."""
+        for site in _staged_sites(text):
+            if site not in counted:
+                add_site(site, None, date, src)
+        doubted_sites.extend((site, words, src) for site, words in _staged_doubted_sites(text))
+
     before_diagnosis: list[Source] = []
     metastases_before: list[Source] = []  # of before_diagnosis, the metastasis Conditions
     # the Conditions that are no breast primary, read once every primary is: the earliest
@@ -2158,9 +2166,9 @@ def build_disease(ctx: Ctx) -> Disease:
                 # cancer, not the spread
                 counted, asked = _sites_now_and_asked(_without_past_cancer(text), _confirmed(res))
                 # (ds4) and those a stage IV / M1 names ("Breast cancer, M1 (OSS)", "stage IV (bone)")
-                for site in [*counted, *(s for s in _staged_sites(text) if s not in counted)]:
+                for site in counted:
                     add_site(site, None, None, msrc)
-                doubted_sites += [(site, words, msrc) for site, words in _staged_doubted_sites(text)]
+                add_staged_sites(text, None, msrc, counted)
                 doubted_sites += [(site, words, msrc) for site, words in asked]
             for st in as_list(res.get("stage")):
                 if not isinstance(st, dict):
@@ -2171,10 +2179,7 @@ def build_disease(ctx: Ctx) -> Disease:
                                               f'"{against}"', src))
                 if s4:
                     # (ds4) the sites its text names ("Stage IV (bone)"), undated as the primary's onset
-                    summary_text = cc_text(st["summary"]) if isinstance(st.get("summary"), dict) else ""
-                    for site in _staged_sites(summary_text or ""):
-                        add_site(site, None, None, src)
-                    doubted_sites += [(site, words, src) for site, words in _staged_doubted_sites(summary_text or "")]
+                    add_staged_sites(cc_text(st.get("summary")), None, src)
                     assessed, assessed_last = _assessment_date(ctx, st, res)
                     if assessed is not None:
                         # dated by its own evidence (mCODE stage.assessment -> TNM stage group)
@@ -2404,10 +2409,7 @@ def build_disease(ctx: Ctx) -> Disease:
                         clinical_stage4.append((date, last or date))
                     add_evidence(date, src, last)
                     # (ds4) the sites it names ("M1 (HEP)": the liver, visceral; was no site)
-                    staged_text = cc_text(value) if isinstance(value, dict) else text_of(value) or ""
-                    for site in _staged_sites(staged_text):
-                        add_site(site, None, date, src)
-                    doubted_sites += [(site, words, src) for site, words in _staged_doubted_sites(staged_text)]
+                    add_staged_sites(cc_text(value) if isinstance(value, dict) else text_of(value), date, src)
                     if (against := _coded_stage4_text_against(value)) is not None:
                         staging_conflicts.append((f'{src.display}, {_as_written(date, last)}, coded '
                                                   f'{"M1" if code in T.M_CATEGORY_CODES else "stage IV"} '

@@ -338,6 +338,15 @@ def absent_message(label: str, reason: str, date: dt.date | None) -> str:
     return f"{label} {reason} (dataAbsentReason){when}: not read as a result"
 
 
+def systemless_answer_message(cc: dict[str, Any], code: str, display: str) -> str:
+    """Why an answer is unclear when its code is written with no system and its words (display,
+    cc's text) say otherwise, naming the code and those words (markers, genomics)."""
+    text = cc.get("text") if isinstance(cc.get("text"), str) else ""
+    said = " / ".join(w for w in dict.fromkeys((display.strip(), text.strip())) if w)
+    return (f"its answer code '{code}' is written with no code system and its words read '{said[:120]}': "
+            "what the code means is not defined (FHIR R4 Coding.system)")
+
+
 def notes_text(res: dict[str, Any]) -> str:
     parts = []
     for n in as_list(res.get("note")):

@@ -21,7 +21,7 @@ from mappings import tables as T
 from mappings.context import Ctx
 from mappings.fhir import (
     NOT_FINAL_STATUSES, as_list, cc_as_written, cc_text_m, codings_m, date_last, is_loinc, memo_search, not_final_status, notes_text,
-    obs_date, parse_date, partial_last, ref_id, text_of,
+    obs_date, parse_date, partial_last, ref_id, systemless_answer_message, text_of,
 )
 from mappings._fast import construct as _construct
 from mappings.state import Source, VariantResult, date_written
@@ -1765,10 +1765,7 @@ def _systemless_unsaid(obs: dict[str, Any]) -> str | None:
     for cc in (obs.get("valueCodeableConcept"), *as_list(obs.get("interpretation"))):
         for system, code, display in codings_m(cc):
             if _coded_call_of(cc, system, code, display) is _SYSTEMLESS_UNSAID:
-                text = cc.get("text") if isinstance(cc.get("text"), str) else ""
-                said = " / ".join(w for w in dict.fromkeys((display.strip(), text.strip())) if w)
-                return (f"its answer code '{code}' is written with no code system and its words read "
-                        f"'{said[:120]}': what the code means is not defined (FHIR R4 Coding.system)")
+                return systemless_answer_message(cc, code, display)
     return None
 
 

@@ -53,7 +53,7 @@ from mappings.context import Ctx
 from mappings.disease import condition_onset, unconfirmed_status
 from mappings.fhir import (
     Concept, as_list, cc_text_m, clinical_status_inactive, codings_m, concept, is_icd10, is_loinc, memo_search,
-    date_last, not_final_status, notes_text, number, obs_date, partial_last, quantity,
+    date_last, not_final_status, notes_text, number, obs_date, partial_last, quantity, systemless_answer_message,
 )
 from mappings.state import HER2Status, MarkerNotFinal, ReceptorStatus, Source, written_last
 
@@ -244,11 +244,13 @@ def _unsaid_answer(cc: Any) -> str | None:
     _answer(con)
     if con.memo.get("unsaid") is None:
         return None
-    code, display = con.memo["unsaid"]
-    text = cc.get("text") if isinstance(cc.get("text"), str) else ""
-    said = " / ".join(w for w in dict.fromkeys((display.strip(), text.strip())) if w)
-    return (f"its answer code '{code}' is written with no code system and its words read '{said[:120]}': "
-            "what the code means is not defined (FHIR R4 Coding.system)")
+    return systemless_answer_message(cc, *con.memo["unsaid"])
+
+
+def _unsaid_interpretation(unit: dict[str, Any]) -> str | None:
+    """_unsaid_answer of the first of an Observation's (or component's) interpretations that
+    has one, else None."""
+    return next(filter(None, map(_unsaid_answer, as_list(unit.get("interpretation")))), None)
 
 
 @lru_cache(maxsize=4096)
@@ -1278,7 +1280,7 @@ def _read_her2(obs: dict[str, Any], kind: str, date: dt.date | None, src: Source
             a = q
         rec.qual = several or a or q or (_interp(obs) if not score else None)
         if score is None and rec.ish is None and (unsaid := _unsaid_answer(obs.get("valueCodeableConcept")) or (
-                None if rec.qual else next(filter(None, map(_unsaid_answer, as_list(obs.get("interpretation")))), None))):
+                None if rec.qual else _unsaid_interpretation(obs))):
             # an answer code with no system whose words say otherwise ('POS' "Not done", read
             # HER2-positive: out of the pathway): no result, named (gap receptor-answer-unclear)
             rec.qual, rec.unsaid, low_text = "indeterminate", unsaid, False
@@ -1964,7 +1966,7 @@ def build_markers(ctx: Ctx) -> tuple[ReceptorStatus, ReceptorStatus, HER2Status]
                         st, pct, low, allred_note = _read_receptor(unit, kind, extra, t)
                         unsaid = _unsaid_answer(unit.get("valueCodeableConcept"))
                         if unsaid is None and st is None and pct is None:
-                            unsaid = next(filter(None, map(_unsaid_answer, as_list(unit.get("interpretation")))), None)
+                            unsaid = _unsaid_interpretation(unit)
                         if unsaid and not pending:
                             # a coded answer whose meaning is not defined: no result, whatever its
                             # words read ('POS' "Negative"), named (gap receptor-answer-unclear)
