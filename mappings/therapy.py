@@ -2376,13 +2376,16 @@ def read_exposures(ctx: Ctx, metastatic_from: dt.date | None = None) -> list[_Ex
                 med = _MISSING
                 if type(cc) is dict:
                     items = cc.get("coding")
-                    if type(items) is list and len(items) == 1 and type(items[0]) is dict:
-                        # raw_cc_key(cc) for one coding, inlined
-                        c0 = items[0]
-                        text, sy, co, di = cc.get("text"), c0.get("system"), c0.get("code"), c0.get("display")
-                        if ((text is None or type(text) is str) and (sy is None or type(sy) is str)
-                                and (co is None or type(co) is str) and (di is None or type(di) is str)):
-                            med = _MED_CACHE.get((text, sy, co, di), _MISSING)
+                    if type(items) is list and len(items) == 1 and type(c0 := items[0]) is dict:
+                        # raw_cc_key(cc) for one coding, inlined without its str-or-None checks: the
+                        # cache holds only raw_cc_key's keys (str or None throughout), which a key with
+                        # another component (a number, a bool) never equals; an unhashable one (a list,
+                        # a dict) raises TypeError, and _med_of reads the record as before
+                        try:
+                            med = _MED_CACHE.get((cc.get("text"), c0.get("system"), c0.get("code"),
+                                                  c0.get("display")), _MISSING)
+                        except TypeError:
+                            pass
                     else:
                         key = raw_cc_key(cc)
                         if key is not None:
