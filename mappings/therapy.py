@@ -2357,13 +2357,14 @@ def read_exposures(ctx: Ctx, metastatic_from: dt.date | None = None) -> list[_Ex
         admin = rtype == "MedicationAdministration"
         for res in records:
             try:
-                status = status_code(res.get("status")) or ""  # any case, no spaces (fhir.status_code)
+                # any case, no spaces: status_code(res.get("status")) or "", inlined (fhir.status_code)
+                status = written.strip().lower() if type(written := res.get("status")) is str else ""
                 if status in _SKIP_STATUS:
                     ctx.ignore(res, _SKIP_STATUS[status], f"{rtype} with status '{status}' is not therapy given")
                     continue
                 if request:
-                    # any case, no surrounding spaces, as the status (fhir.status_code)
-                    intent = status_code(res.get("intent"))
+                    # any case, no surrounding spaces, as the status (fhir.status_code, inlined)
+                    intent = written.strip().lower() if type(written := res.get("intent")) is str else None
                     if intent in _NOT_AN_ORDER_INTENTS:
                         ctx.ignore(res, "not-given", f"MedicationRequest with intent '{intent}' is not therapy given")
                         continue
