@@ -2557,8 +2557,7 @@ def read_exposures(ctx: Ctx, metastatic_from: dt.date | None = None) -> list[_Ex
                 if admin and status == "on-hold" and med.line:
                     held.append((src, f"{ref} ({med.names}, {start.isoformat() if start else 'undated'})",
                                  med.line_names))
-                if med.line and (res.get("statusReason") or res.get("note")) \
-                        and T.DRUG_IN_ERROR.search(words := _stop_words(res)):
+                if said and med.line and T.DRUG_IN_ERROR.search(words := _stop_words(res)):
                     # "Stopped in error" / "entered in error" as its statusReason or note: the record in
                     # error only by its status (entered-in-error, skipped above); here named, read by
                     # its status and dates (tx4: it read as a stop with no reason, in silence)
@@ -2596,7 +2595,7 @@ def read_exposures(ctx: Ctx, metastatic_from: dt.date | None = None) -> list[_Ex
                     drugs = [d for d in drugs if d.name in first] + [d for d in drugs if d.name not in first]
                 append(_Exp(drugs, start, end, active, src, "unknown", False, status or None, stop, med,
                             (start or _DATE_MIN, ref), start_last, end_last, planned,
-                            _ended_by_assertion(res, statement, status, start, end, as_of)))
+                            _ended_by_assertion(res, statement, status, start, end, as_of) if statement else None))
             except Exception:  # noqa: BLE001
                 ctx.ignore(res, "unreadable-resource", f"{rtype} could not be read")
     _not_given_without_a_record(exps, named_not_given, unread)
