@@ -2357,13 +2357,14 @@ def read_exposures(ctx: Ctx, metastatic_from: dt.date | None = None) -> list[_Ex
         admin = rtype == "MedicationAdministration"
         for res in records:
             try:
-                status = status_code(res.get("status")) or ""  # any case, no spaces (fhir.status_code)
+                # any case, no spaces: status_code(res.get("status")) or "", inlined (fhir.status_code)
+                status = written.strip().lower() if type(written := res.get("status")) is str else ""
                 if status in _SKIP_STATUS:
                     ctx.ignore(res, _SKIP_STATUS[status], f"{rtype} with status '{status}' is not therapy given")
                     continue
                 if request:
-                    # any case, no surrounding spaces, as the status (fhir.status_code)
-                    intent = status_code(res.get("intent"))
+                    # any case, no surrounding spaces, as the status (fhir.status_code, inlined)
+                    intent = written.strip().lower() if type(written := res.get("intent")) is str else None
                     if intent in _NOT_AN_ORDER_INTENTS:
                         ctx.ignore(res, "not-given", f"MedicationRequest with intent '{intent}' is not therapy given")
                         continue
@@ -2376,13 +2377,16 @@ def read_exposures(ctx: Ctx, metastatic_from: dt.date | None = None) -> list[_Ex
                 med = _MISSING
                 if type(cc) is dict:
                     items = cc.get("coding")
-                    if type(items) is list and len(items) == 1 and type(items[0]) is dict:
-                        # raw_cc_key(cc) for one coding, inlined
-                        c0 = items[0]
-                        text, sy, co, di = cc.get("text"), c0.get("system"), c0.get("code"), c0.get("display")
-                        if ((text is None or type(text) is str) and (sy is None or type(sy) is str)
-                                and (co is None or type(co) is str) and (di is None or type(di) is str)):
-                            med = _MED_CACHE.get((text, sy, co, di), _MISSING)
+                    if type(items) is list and len(items) == 1 and type(c0 := items[0]) is dict:
+                        # raw_cc_key(cc) for one coding, inlined without its str-or-None checks: the
+                        # cache holds only raw_cc_key's keys (str or None throughout), which a key with
+                        # another component (a number, a bool) never equals; an unhashable one (a list,
+                        # a dict) raises TypeError, and _med_of reads the record as before
+                        try:
+                            med = _MED_CACHE.get((cc.get("text"), c0.get("system"), c0.get("code"),
+                                                  c0.get("display")), _MISSING)
+                        except TypeError:
+                            pass
                     else:
                         key = raw_cc_key(cc)
                         if key is not None:
@@ -2553,8 +2557,7 @@ def read_exposures(ctx: Ctx, metastatic_from: dt.date | None = None) -> list[_Ex
                 if admin and status == "on-hold" and med.line:
                     held.append((src, f"{ref} ({med.names}, {start.isoformat() if start else 'undated'})",
                                  med.line_names))
-                if med.line and (res.get("statusReason") or res.get("note")) \
-                        and T.DRUG_IN_ERROR.search(words := _stop_words(res)):
+                if said and med.line and T.DRUG_IN_ERROR.search(words := _stop_words(res)):
                     # "Stopped in error" / "entered in error" as its statusReason or note: the record in
                     # error only by its status (entered-in-error, skipped above); here named, read by
                     # its status and dates (tx4: it read as a stop with no reason, in silence)
@@ -2592,7 +2595,7 @@ def read_exposures(ctx: Ctx, metastatic_from: dt.date | None = None) -> list[_Ex
                     drugs = [d for d in drugs if d.name in first] + [d for d in drugs if d.name not in first]
                 append(_Exp(drugs, start, end, active, src, "unknown", False, status or None, stop, med,
                             (start or _DATE_MIN, ref), start_last, end_last, planned,
-                            _ended_by_assertion(res, statement, status, start, end, as_of)))
+                            _ended_by_assertion(res, statement, status, start, end, as_of) if statement else None))
             except Exception:  # noqa: BLE001
                 ctx.ignore(res, "unreadable-resource", f"{rtype} could not be read")
     _not_given_without_a_record(exps, named_not_given, unread)
