@@ -1033,12 +1033,31 @@ class _Checker:
                             resourceId=d.reference) for d in ds])] if ds else []
         # what the references support: no label holds them (a combination may have been
         # studied, anastrozole + fulvestrant in SWOG S0226, not in the reference): not "not indicated"
-        summary = (f"{extra_label} drafted with {kept_label}: "
-                   + (f"no labelled regimen combines them — {reasons[0]}" if reasons[0].startswith("two")
-                      else reasons[0]))
         if len(reasons) > 1:
             summary = self._extra_drug_summary(extra_label, kept_label, drafted, extra, reasons, endocrine, class_names)
+        else:
+            summary = self._one_extra_drug_summary(extra_label, kept_label, drafted, reasons[0])
         return [self._not_indicated_topic_card(reg, summary, lines, suggestions)]
+
+    @staticmethod
+    def _one_extra_drug_summary(extra_label: str, kept_label: str, drafted: list[str], reason: str) -> str:
+        """The extra-drug summary when one drug is extra: the fact whole, the drug names after it
+        ('two aromatase inhibitors (exemestane and anastrozole)', 'adds X to <kept drafts>') only
+        when they fit in the summary (DESIGN.md: 140 characters), as _extra_drug_summary does for
+        several: every drug is named in the head and the detail, so dropping the bracket loses
+        no fact, where clipping it cut a drug name ('... (exemestane and…'; labels B.1-B.14)."""
+        head = f"{extra_label} drafted with {kept_label}: "
+        short_head = f"{upper_first(_count_word(len(drafted)))} drugs drafted together: "
+        if reason.startswith("two"):
+            said = ["no labelled regimen combines them — " + reason,
+                    "no labelled regimen combines them — " + reason.split(" (")[0]]
+        else:
+            said = [reason, reason.split(" to ")[0]]  # 'no labelled regimen adds X to Y' -> '... adds X'
+        for h in (head, short_head):
+            for s in said:
+                if len(h + s) <= MAX_SUMMARY:
+                    return h + s
+        return clip(short_head + said[-1], MAX_SUMMARY)
 
     @staticmethod
     def _extra_drug_summary(extra_label: str, kept_label: str, drafted: list[str], extra: list[str],

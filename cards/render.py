@@ -965,7 +965,7 @@ def summary_card(state: PatientState, status: PathwayStatus, ctx: Context,
         gaps = [f"- {g.message}{cite(g.sources)}" for g in state.gaps] + [fact(f) for f in extra_gaps]
         out += ["", "**Data gaps that limit the advice**"] + (gaps or ["- none found"])
     if state.ignored:
-        out.append(f"- {len(state.ignored)} resource(s) not used: "
+        out.append(f"- {counted(len(state.ignored), 'resource')} not used: "
                    + "; ".join(g.message for g in state.ignored[:5]))
     counts = ", ".join(f"{n} {t}" for t, n in sorted(state.resource_counts.items())) or "none"
     out += ["", f"_Resources read: {counts}. Knowledge v{KNOWLEDGE_VERSION}._"]

@@ -605,7 +605,7 @@ def awaiting_final_text(state: PatientState, ctx: Context, pending: list[Variant
         return (f"**Awaiting the final report** of {named}: order a new test only if it does not come. "
                 "No order is pre-selected: the test is done or under way, and a new one would repeat it.")
     which = ("the result is" if len(pending) == 1 else "the results are" if len(unknown) == len(pending)
-             else "the result(s) of status unknown are")
+             else "the result of status unknown is" if len(unknown) == 1 else "the results of status unknown are")
     return (f"**Awaiting the final report** of {named}: ask the laboratory whether {which} final (status "
             "unknown: the source system does not know which status applies), and order a new test only if no "
             "final report comes. No order is pre-selected: a new one could repeat a test already done.")
@@ -2159,7 +2159,7 @@ def ild_began_on(state, ctx, drug: str):
     day, src, _, e, after = hits[0]
     span = (f"{fmt_date(e.start, e.start_last)} to "
             f"{'now' if e.active else fmt_date(e.end, e.end_last) if e.end else 'end date unknown'}")
-    when = (f"{after} day(s) after {drug} ended ({span}; within the {ILD_AFTER_EXPOSURE_DAYS}-day window read "
+    when = (f"{counted(after, 'day')} after {drug} ended ({span}; within the {ILD_AFTER_EXPOSURE_DAYS}-day window read "
             "as during the drug, a judgement call)" if after else f"during {drug} ({span})")
     text = f"ILD/pneumonitis{_ild_grade_text(state)} diagnosed {fmt_date(day, src.date_last)}, {when}"
     if (state.factors.lung.grade or 0) >= 3:  # CTCAE grade 3-4 = severe: the labels' "permanently discontinue"

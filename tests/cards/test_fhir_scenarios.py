@@ -1183,7 +1183,7 @@ def test_fhir_a_result_whose_status_is_unknown_asks_the_laboratory_whether_it_is
          .variant("PTEN", detected=False, specimen="tissue"))
     _, cards = run(p)
     line = next(x for x in card(cards, "test-pik3ca-akt1-pten")["detail"].splitlines() if "Awaiting" in x)
-    assert "ask the laboratory whether the result(s) of status unknown are final" in line
+    assert "ask the laboratory whether the result of status unknown is final" in line  # one: not "result(s)"
     assert "AKT1 not detected (somatic, tissue, 2025-06-01, preliminary result, not final after 30 days)" in line
 
 
@@ -1510,6 +1510,14 @@ def test_fhir_trastuzumab_deruxtecan_after_symptomatic_ild_is_do_not_start_and_a
     _, cards2 = run(p2)
     assert card(cards2, "trastuzumab-deruxtecan")["indicator"] == "warning"
 
+
+def test_fhir_ild_diagnosed_one_day_after_ribociclib_ended_says_1_day_after_not_day_s():
+    # the ILD-began-on caution counts the days since the CDK4/6 inhibitor ended as a clinician writes
+    # them (cards/rules.py counted; DESIGN.md: cards are read at the point of care); before: "1 day(s) after"
+    _, cards = run(after_ai_cdk46i("ll-ild-one-day").ild("2025-05-21", "Drug-induced pneumonitis, grade 2"))
+    detail = card(cards, "fulvestrant-cdk46i")["detail"]
+    assert "diagnosed 2025-05-21, 1 day after ribociclib ended (2024-02-01 to 2025-05-20; within the 30-day" in detail
+    assert "(s)" not in detail
 
 def test_fhir_datopotamab_deruxtecan_after_metastatic_chemotherapy():
     p = after_ai_cdk46i("ll-dato").med("capecitabine", "2025-06-01", "2025-06-25")
@@ -3078,7 +3086,7 @@ def test_fhir_a_visceral_crisis_resolved_in_the_wrong_case_keeps_endocrine_thera
     summary = _crisis_not_counted(p)
     assert ('Visceral crisis recorded with clinicalStatus "Resolved" (not a condition-clinical code: codes are '
             "case-sensitive), not counted as a current visceral crisis") in summary
-    assert (f"1 resource(s) not used: Condition/{p.resources[-1]['id']} clinicalStatus 'Resolved' is not a "
+    assert (f"1 resource not used: Condition/{p.resources[-1]['id']} clinicalStatus 'Resolved' is not a "
             "condition-clinical code (codes are case-sensitive): read as no clinical status") in summary
 
 

@@ -187,10 +187,10 @@ def test_a_test_named_for_its_method_alone_with_gene_results_in_its_value_is_nam
 
 def test_a_brca_test_named_for_its_method_is_named_once_as_not_read():
     # 'BRCA NGS' (BRCA without 1 or 2, and a method) with 'BRCA1 pathogenic variant detected' was
-    # named twice for one resource ("2 resource(s) not used"), the second saying it names no gene
+    # named twice for one resource ("2 resources not used"), the second saying it names no gene
     state, cards = run(_named_test(after_ai_cdk46i("gp-brca-ngs"), "BRCA NGS", "BRCA1 pathogenic variant detected"))
     assert state.biomarkers.results == []
-    assert "- 1 resource(s) not used: 'BRCA NGS' (2025-06-01) names BRCA, not BRCA1 or BRCA2" in _summary(cards)
+    assert "- 1 resource not used: 'BRCA NGS' (2025-06-01) names BRCA, not BRCA1 or BRCA2" in _summary(cards)
     assert "names no gene tested" not in _summary(cards)
 
 

@@ -71,7 +71,7 @@ def test_no_letrozole_on_a_record_under_way_or_not_taken_stays_no_line_and_is_na
     state, cards = _with_statement("nt-never", "No letrozole", status, None)
     summary = card(cards, "patient-summary")
     assert summary["summary"].startswith("HR+/HER2-low MBC, first line")
-    assert "- Metastatic lines: 0" in summary["detail"] and "1 resource(s) not used: MedicationStatement" in summary["detail"]
+    assert "- Metastatic lines: 0" in summary["detail"] and "1 resource not used: MedicationStatement" in summary["detail"]
 
 
 def _draft_cards(text: str) -> list[dict]:
@@ -568,7 +568,7 @@ def test_a_no_before_the_first_drug_up_to_a_comma_negates_that_drug_alone_and_th
 def test_a_no_before_a_list_closed_by_or_still_negates_every_drug_of_it():
     state, cards = _with_statement("no-list", "No letrozole, palbociclib or ribociclib", "active", None)
     detail = card(cards, "patient-summary")["detail"]
-    assert "- Metastatic lines: 0" in detail and "1 resource(s) not used: MedicationStatement" in detail
+    assert "- Metastatic lines: 0" in detail and "1 resource not used: MedicationStatement" in detail
 
 
 @pytest.mark.parametrize("text, said", [("Letrozole: not now", "not now"), ("Letrozole - not currently", "not currently"),

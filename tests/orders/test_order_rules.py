@@ -1493,3 +1493,25 @@ def test_many_drugs_no_labelled_regimen_adds_are_counted_in_the_summary_never_cu
                               f"adds {['two', 'three', 'four', 'five', 'six'][len(extra) - 2]} of them"), summary
     for line in extra:
         assert line.split(" adds ")[1].split(" to ")[0] in card["detail"]
+
+
+@pytest.mark.parametrize("drafted, summary, detail", [
+    (("anastrozole", "exemestane", "palbociclib"),
+     "Exemestane drafted with anastrozole + palbociclib: no labelled regimen combines them — two aromatase inhibitors",
+     "- Two aromatase inhibitors (exemestane and anastrozole): "),
+    (("fulvestrant", "everolimus", "capivasertib"),
+     "Everolimus drafted with fulvestrant + capivasertib: no labelled regimen combines them — two PI3K/AKT/mTOR "
+     "inhibitors", "- Two PI3K/AKT/mTOR inhibitors (everolimus and capivasertib): "),
+    (("fulvestrant", "capivasertib", "trastuzumab deruxtecan"),
+     "Trastuzumab deruxtecan drafted with fulvestrant + capivasertib: no labelled regimen adds trastuzumab deruxtecan",
+     "- No labelled regimen adds trastuzumab deruxtecan to fulvestrant + capivasertib (labels B.1-B.14)."),
+])
+def test_one_extra_drug_whose_drug_names_do_not_fit_keeps_its_fact_whole_and_names_the_drugs_in_the_detail(
+        drafted, summary, detail):
+    # before: '... no labelled regimen combines them — two aromatase inhibitors (exemestane and…' / '... adds
+    # trastuzumab deruxtecan to fulvestrant…': a drug name cut (DESIGN.md: 140 characters); the names
+    # are in the head and, whole, in the detail (labels B.1-B.14)
+    card = _extra_card(run(base_state(), [draft(n[0] + str(i), n) for i, n in enumerate(drafted)]))
+    assert card["indicator"] == "warning" and card["summary"] == summary
+    assert "…" not in card["summary"] and len(card["summary"]) <= 140
+    assert detail in card["detail"]
