@@ -438,7 +438,8 @@ from mappings.context import Ctx
 from mappings.disease import build_disease, visceral_crisis_currency
 from mappings.factors import build_factors
 from mappings.fhir import (
-    absent_reason, as_list, obs_date, cc_as_written, clinical_status_miscased, codings, contained_resource, do_not_perform, is_loinc,
+    absent_reason, as_list, obs_date, cc_as_written, clinical_status_miscased, codings, contained_resource, counted,
+    do_not_perform, is_loinc,
     printable_clip, ref_id, ref_str, ref_type_and_id,
     status_code,
 )
@@ -846,8 +847,9 @@ def _note_missing_observation_status(ctx: Ctx) -> None:
     if not missing:
         return
     ctx.gap("observation-status-missing",
-            f"{len(missing)} Observation(s) without a status (required in FHIR R4), read as final though the "
-            "record does not say they are" + (" (the first 5 cited)" if len(missing) > 5 else ""),
+            f"{counted(len(missing), 'Observation')} without a status (required in FHIR R4), read as final though "
+            f"the record does not say {'it is' if len(missing) == 1 else 'they are'}"
+            + (" (the first 5 cited)" if len(missing) > 5 else ""),
             [ctx.source(res) for res in missing[:5]])
 
 
@@ -1056,7 +1058,8 @@ def _gaps(ctx: Ctx, d: Disease, er: ReceptorStatus, pr: ReceptorStatus, her2: HE
                 "reference does not say how well endocrine therapy works here: ask pathology to confirm ER "
                 "(re-test, metastatic tissue when feasible).", er.sources + pr.sources)
     cat = her2.category
-    others = f" Other result(s): {'; '.join(her2.conflict_with)}." if her2.conflict_with else ""
+    others = (f" Other result{'' if len(her2.conflict_with) == 1 else 's'}: {'; '.join(her2.conflict_with)}."
+              if her2.conflict_with else "")
     if cat == "unknown" and her2.conflict:
         # said once: no her2-conflict beside it ("the most recent assessment is used" is untrue
         # when HER2 is read as unknown: CR C.2 step 0, HER2 discordant -> testing card only)
@@ -1169,8 +1172,8 @@ def _lab_named_not_coded(ctx: Ctx, loinc: str, codes: frozenset[str]) -> list[tu
 def _named_not_coded_text(named: list[tuple[str, Any]], label: str, codes: frozenset[str]) -> str:
     if not named:
         return ""
-    return (f" {len(named)} Observation(s) named {label} without its LOINC code ({', '.join(sorted(codes))}) "
-            f"were not read: " + "; ".join(f'"{w}" ({s.reference})' for w, s in named[:3])
+    return (f" {counted(len(named), 'Observation')} named {label} without its LOINC code ({', '.join(sorted(codes))}) "
+            f"{'was' if len(named) == 1 else 'were'} not read: " + "; ".join(f'"{w}" ({s.reference})' for w, s in named[:3])
             + ("; ..." if len(named) > 3 else "") + ". Check the value there.")
 
 

@@ -390,6 +390,13 @@ def clinical_status_miscased(res: dict[str, Any]) -> str | None:
     return code
 
 
+def counted(n: int, noun: str) -> str:
+    """ "1 Observation", "2 Observations": a count as a clinician writes it, not the form-letter
+    "Observation(s)" (DESIGN.md: cards are read at the point of care). cards/rules.py counted
+    says it for the cards; mappings does not import cards, so the gaps it writes use this one."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
 def status_code(value: Any) -> str | None:
     """A status code compared without case or surrounding spaces ("Preliminary", " CANCELLED");
     None when not a string. FHIR R4 codes are case-sensitive, but a sender that writes a status

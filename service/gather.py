@@ -37,6 +37,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from mappings.fhir import counted
 from service.errors import PreconditionFailed
 from service.fhir_capabilities import RevincludeSupport, scope_grants_search
 from service.fhir_client import (
@@ -195,7 +196,8 @@ def gather(
             resources, wrong = _of_types([value], accepted)
             usable.add(resources)
         if wrong:
-            result.notes.append(f"prefetch '{key}': ignored {wrong} resource(s) that are not {template_type(template)}")
+            result.notes.append(f"prefetch '{key}': ignored {counted(wrong, 'resource')} that "
+                                f"{'is' if wrong == 1 else 'are'} not {template_type(template)}")
         result.origin[key] = "prefetch"
         if more_pages:
             # The client paged its prefetch: fetch the whole search ourselves.
@@ -225,7 +227,8 @@ def gather(
     result.resources = usable.kept
     if usable.dropped:
         result.notes.append(
-            f"ignored {usable.dropped} resource(s) that belong to another patient than the one in context"
+            f"ignored {counted(usable.dropped, 'resource')} that "
+            f"{'belongs' if usable.dropped == 1 else 'belong'} to another patient than the one in context"
         )
     if len(result.resources) > max_resources:
         result.resources = result.resources[:max_resources]
@@ -445,7 +448,8 @@ def _collect(plan: dict[str, Search], outcomes: dict, result: Gathered) -> None:
         resources, wrong = _of_types(resources, search.types)
         if wrong:
             names = " or ".join(sorted(search.types))
-            result.notes.append(f"'{label}': ignored {wrong} resource(s) from the FHIR server that are not {names}")
+            result.notes.append(f"'{label}': ignored {counted(wrong, 'resource')} from the FHIR server that "
+                                f"{'is' if wrong == 1 else 'are'} not {names}")
         fetched.extend(resources)
         for answered in search.keys:
             result.origin[answered] = "fetched"

@@ -1436,7 +1436,7 @@ def test_fhir_a_metastasis_ihc_0_beside_a_primary_2_plus_with_its_fish_amplified
     state, cards = run(after_ai_cdk46i("ll-her2-text-ish-primary", her2=text))
     assert state.her2.category == "zero-unspecified"
     assert "test-her2" in ordered_tests(cards) and "trastuzumab-deruxtecan" not in regimen_topics(cards)
-    assert ("HER2 results disagree; the most recent assessment is used. Other result(s): HER2-positive, IHC 2+, ISH "
+    assert ("HER2 results disagree; the most recent assessment is used. Other result: HER2-positive, IHC 2+, ISH "
             "amplified ('2+ (primary 2015), FISH amplified', named in the 2024-01-15 result)."
             in card(cards, "patient-summary")["detail"])
 

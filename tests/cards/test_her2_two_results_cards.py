@@ -79,7 +79,7 @@ def test_a_her2_positive_result_on_a_previous_biopsy_beside_a_current_1_plus_rea
     cards = _cards("previous-biopsy-positive", text)
     summary = card(cards, "patient-summary")["detail"]
     assert "- HER2: low, IHC 1+, results disagree (2024-01-15)" in summary
-    assert "HER2 results disagree; the most recent assessment is used. Other result(s): HER2-positive" in summary
+    assert "HER2 results disagree; the most recent assessment is used. Other result: HER2-positive" in summary
     assert "trastuzumab-deruxtecan" in regimen_topics(cards)
 
 

@@ -283,7 +283,7 @@ def test_a_her2_positive_summary_lists_the_missing_status_gap_when_the_her2_resu
         if res["resourceType"] == "Observation":
             del res["status"]
     gaps = _gaps(_summary(p))
-    assert gaps[0].startswith("- 8 Observation(s) without a status (required in FHIR R4), read as final though "
+    assert gaps[0].startswith("- 8 Observations without a status (required in FHIR R4), read as final though "
                               "the record does not say they are (the first 5 cited)")
 
 

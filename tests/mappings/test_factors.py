@@ -1576,7 +1576,7 @@ def test_an_hba1c_observation_named_but_not_loinc_coded_is_named_in_the_hba1c_mi
     s = build_patient_state([patient(birth="1980-01-01"), obs], PID, AS_OF)
     assert s.factors.diabetes.hba1c is None
     gap = next(g for g in s.gaps if g.code == "hba1c-missing")
-    assert gap.message.startswith('No HbA1c result. 1 Observation(s) named HbA1c without its LOINC code')
+    assert gap.message.startswith('No HbA1c result. 1 Observation named HbA1c without its LOINC code')
     assert f'"HbA1c" (Observation/{obs["id"]})' in gap.message
     assert gap.sources[0].reference == f"Observation/{obs['id']}"
 

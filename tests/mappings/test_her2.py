@@ -144,7 +144,7 @@ def test_a_her2_positive_named_in_the_note_beside_a_value_that_is_not_is_named_a
 def test_a_note_on_the_stain_controls_a_ruled_out_3_plus_or_a_3_plus_in_few_cells_is_no_her2_positive_conflict(
         value, note):
     # rt51 (fix-rc note_other): before, each note was named as an earlier HER2-positive result
-    # ("HER2 results disagree ... Other result(s): HER2-positive (note of the 2024-01-15 result:
+    # ("HER2 results disagree ... Other result: HER2-positive (note of the 2024-01-15 result:
     # 'Positive and negative controls appropriate')"): a control slide is the laboratory's check,
     # not the tumour (CR A.1 HER2 of the breast cancer specimen), a refuted 3+ is none, and a 3+ in
     # <= 10 % of cells is 2+ by definition (CR A.1, ASCO/CAP)
@@ -552,7 +552,7 @@ def test_a_her2_conflict_between_assessments_names_the_other_assessment_with_its
     ], PID)
     assert s.her2.category == "low"
     gap = next(g for g in s.gaps if g.code == "her2-conflict")
-    assert gap.message == ("HER2 results disagree; the most recent assessment is used. Other result(s): "
+    assert gap.message == ("HER2 results disagree; the most recent assessment is used. Other result: "
                            "HER2-positive, IHC 2+, ISH amplified (2016-03-12).")
 
 
@@ -776,7 +776,7 @@ def test_an_earlier_her2_result_written_first_or_as_previous_is_history_beside_t
     assert {"her2-history-in-text", "her2-low-earlier"} & {g.code for g in s.gaps}
 
 
-_CONFLICT = "HER2 results disagree; the most recent assessment is used. Other result(s): {}."
+_CONFLICT = "HER2 results disagree; the most recent assessment is used. Other result: {}."
 
 
 @pytest.mark.parametrize("text,category,score,other", [

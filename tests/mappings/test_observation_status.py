@@ -233,8 +233,8 @@ def test_a_result_without_a_status_decides_as_a_final_one_and_the_summary_names_
     assert regimen_topics(cards_m) == regimen_topics(cards_f)
     assert "capivasertib-fulvestrant" in regimen_topics(cards_m)
     gap = next(g for g in state_m.gaps if g.code == "observation-status-missing")
-    assert gap.message == ("1 Observation(s) without a status (required in FHIR R4), read as final though the "
-                           "record does not say they are")
+    assert gap.message == ("1 Observation without a status (required in FHIR R4), read as final though the "
+                           "record does not say it is")
     assert [s.reference.split("/")[1].rsplit("-", 1)[0] for s in gap.sources] == [prefix]
     summary = next(c for c in cards_m if c["summary"].startswith("HR+"))
     assert f"- {gap.message} — Observation/{prefix}-" in summary["detail"]

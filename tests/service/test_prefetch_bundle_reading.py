@@ -85,7 +85,7 @@ def test_a_prefetched_search_keeps_the_same_resources_as_the_same_search_fetched
     # (fetched resources come in another order: the same ones, and the same copy of ms1)
     assert sorted(_kept(prefetched), key=repr) == sorted(_kept(fetched), key=repr)
     assert prefetched.notes[-1] == fetched.notes[-1] == (
-        "ignored 2 resource(s) that belong to another patient than the one in context")
+        "ignored 2 resources that belong to another patient than the one in context")
 
 
 def test_a_prefetched_search_says_what_it_left_out_and_keeps_the_first_copy_of_a_resource():
@@ -101,8 +101,8 @@ def test_a_prefetched_search_says_what_it_left_out_and_keeps_the_first_copy_of_a
     assert result.notes == [
         "prefetch 'medicationStatements': the FHIR server reported an error with the results, which may be"
         " incomplete: results truncated",
-        "prefetch 'medicationStatements': ignored 2 resource(s) that are not MedicationStatement",
-        "ignored 2 resource(s) that belong to another patient than the one in context",  # ms5, ms7
+        "prefetch 'medicationStatements': ignored 2 resources that are not MedicationStatement",
+        "ignored 2 resources that belong to another patient than the one in context",  # ms5, ms7
     ]
 
 
