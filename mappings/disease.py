@@ -2410,6 +2410,12 @@ def build_disease(ctx: Ctx) -> Disease:
                     add_evidence(date, src, last)
                     # (ds4) the sites it names ("M1 (HEP)": the liver, visceral; was no site)
                     add_staged_sites(cc_text(value) if isinstance(value, dict) else text_of(value), date, src)
+                    # (ds6) the site its bodySite names ("M1", bodySite liver: the liver, visceral as
+                    # any liver site, CR A.4; was no site, and metastatic-site-not-stated beside a
+                    # "Metastatic disease" Condition): FHIR R4 Observation.bodySite, the site on the
+                    # body where the observation was made, read as Condition.bodySite is
+                    for site in _body_sites(res) if res.get("bodySite") else ():
+                        add_site(site, None, date, src)
                     if (against := _coded_stage4_text_against(value)) is not None:
                         staging_conflicts.append((f'{src.display}, {_as_written(date, last)}, coded '
                                                   f'{"M1" if code in T.M_CATEGORY_CODES else "stage IV"} '

@@ -910,3 +910,21 @@ def test_fhir_a_hedge_closing_a_stage_iv_whose_bracket_doubts_a_site_leaves_meta
     assert state.disease.metastatic == "unknown" and regimen_topics(cards) == [] and state.disease.sites == []
     assert card(cards, "patient-summary")["summary"].startswith(
         "Outside the HR+/HER2- MBC pathway: Metastatic status unclear (metastasis not confirmed);")
+
+
+@pytest.mark.parametrize("loinc,text,body_site,line", [
+    ("21907-1", "M1", {"coding": [{"system": "http://snomed.info/sct", "code": "10200004"}]},
+     "- Site: liver (visceral), 2024-01-15"),
+    ("21908-9", "Stage IV", {"text": "Liver"}, "- Site: liver (visceral), 2024-01-15"),
+    ("21907-1", "M1", {"text": "Bone"}, "- Site: bone, 2024-01-15"),
+])
+def test_fhir_a_staging_observation_m1_with_its_body_site_lists_the_site_and_asks_no_site(
+        loinc, text, body_site, line):
+    # (ds6) the bodySite was not read: beside "Metastatic disease" the card asked for the site
+    # (metastatic-site-not-stated) although Observation.bodySite named it (FHIR R4)
+    p = _early_patient_with("Metastatic disease")
+    p._obs("stage", {"coding": [{"system": "http://loinc.org", "code": loinc}]}, "2024-01-15",
+           valueCodeableConcept={"text": text}, bodySite=body_site)
+    state, cards = _cards(p)
+    detail = card(cards, "patient-summary")["detail"]
+    assert line in detail and "site not stated" not in detail
