@@ -1524,11 +1524,12 @@ class _Checker:
             routes = label_routes(a.regimen, self.state, self.ctx)
             if routes.label_fails:
                 failed += routes.failed
-            # a met exclusion holds in every phase (a prior PARP inhibitor, e.g. adjuvant olaparib
-            # in OlympiA: regimens.yaml excluded_if, CR B.6 / B.7): named even where the
-            # placement alone would not be a label reason (placement_not_label)
-            excluded = exclusions_met(a.regimen, self.state, self.ctx)
-            return failed + ([] if placement else list(a.reasons_not)) + excluded
+            if not placement:
+                return failed + list(a.reasons_not)  # the phase is a label reason (AI + CDK4/6i: initial)
+            # the placement alone is no label reason (placement_not_label), but a met exclusion
+            # holds in every phase (a prior PARP inhibitor, e.g. adjuvant olaparib in OlympiA;
+            # ILD on T-DXd, an earlier T-DXd: regimens.yaml excluded_if, CR B.6 / B.7 / B.11)
+            return failed + exclusions_met(a.regimen, self.state, self.ctx)
         reasons: list[Finding] = []
         if a.status == "not-fit" and not placement.get("requirements_not_label"):
             # (no excluded_if rule is a safety stop any more: T-DXd after symptomatic ILD is the
