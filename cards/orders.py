@@ -205,7 +205,9 @@ from cards.knowledge import (
     Caution, DrugInfo, Regimen, RuleRef, check_short_unconfirmed, regimens_with_drug,
 )
 from cards.models import Action, Card, Coding, Link, Suggestion, topic_source
-from cards.pathway import CautionHit, PathwayStatus, RegimenAssessment, assess, evaluate, label_routes, pathway_status
+from cards.pathway import (
+    CautionHit, PathwayStatus, RegimenAssessment, assess, evaluate, exclusions_met, label_routes, pathway_status,
+)
 from cards.render import MAX_SUMMARY, SUMMARY_SOURCE, cite, clip, medication_request, service_request, upper_first
 from cards.rules import (
     HER2_HISTORY_NOTE, PATHOGENIC, PREDICATE_GENES, RULES, Context, Finding, awaiting_final, awaiting_final_text, describe_variant, esr1_pending,
@@ -1522,7 +1524,12 @@ class _Checker:
             routes = label_routes(a.regimen, self.state, self.ctx)
             if routes.label_fails:
                 failed += routes.failed
-            return failed + ([] if placement else list(a.reasons_not))
+            if not placement:
+                return failed + list(a.reasons_not)  # the phase is a label reason (AI + CDK4/6i: initial)
+            # the placement alone is no label reason (placement_not_label), but a met exclusion
+            # holds in every phase (a prior PARP inhibitor, e.g. adjuvant olaparib in OlympiA;
+            # ILD on T-DXd, an earlier T-DXd: regimens.yaml excluded_if, CR B.6 / B.7 / B.11)
+            return failed + exclusions_met(a.regimen, self.state, self.ctx)
         reasons: list[Finding] = []
         if a.status == "not-fit" and not placement.get("requirements_not_label"):
             # (no excluded_if rule is a safety stop any more: T-DXd after symptomatic ILD is the

@@ -476,8 +476,7 @@ def assess(state: PatientState, topic: str, ctx: Context | None = None,
     for ref in reg.excluded_if:
         f = _run(ref, state, ctx)
         if f.value:
-            text = f"{ref.text} ({f.text})" if ref.text and f.text else (ref.text or f.text)
-            reasons_not.append(Finding(True, text, f.sources))
+            reasons_not.append(_exclusion(ref, f))
         elif f.value is None:
             # an exclusion the record cannot decide is a data gap, not a pass: the
             # regimen waits on it (status unknown) and the summary says what is missing
@@ -522,6 +521,19 @@ def assess(state: PatientState, topic: str, ctx: Context | None = None,
     elif unknown:
         a.status = "unknown"
     return a
+
+
+def _exclusion(ref, f: Finding) -> Finding:
+    """A met `excluded_if` rule as cards name it: the entry's own words, then the fact."""
+    text = f"{ref.text} ({f.text})" if ref.text and f.text else (ref.text or f.text)
+    return Finding(True, text, f.sources)
+
+
+def exclusions_met(reg: Regimen, state: PatientState, ctx: Context) -> list[Finding]:
+    """The regimen's `excluded_if` rules that apply, whatever the phase: an exclusion (a prior
+    PARP inhibitor, ILD on T-DXd, CR B.6 / B.7 / B.11) does not depend on the line, so an order
+    drafted before the regimen's phase is judged on it too (same ctx.memo: no rule runs twice)."""
+    return [_exclusion(ref, f) for ref in reg.excluded_if for f in [_run(ref, state, ctx)] if f.value]
 
 
 def _held_for_later(reg: Regimen, state: PatientState, ctx: Context) -> Finding | None:

@@ -191,6 +191,48 @@ def test_a_germline_brca2_carrier_given_adjuvant_olaparib_is_not_told_parp_inhib
     assert not [c for c in got if "the pathway places PARP inhibitors" in c["summary"]]
 
 
+def test_a_germline_brca2_carrier_given_adjuvant_olaparib_who_is_drafted_a_parp_inhibitor_at_first_line_is_told_it_is_not_indicated():
+    # ord9: the exclusion "Prior PARP inhibitor." (regimens.yaml excluded_if; CR B.6 / B.7) does not
+    # depend on the line: after progression the draft got "not indicated — Prior PARP inhibitor", at
+    # first line no card at all (rt67 rightly stopped the "held for later" info card)
+    p = (_gbrca2_relapse_on_adjuvant_ai("ord9-adj-olaparib").med("paclitaxel", "2016-04-01", "2016-05-30")
+         .med("olaparib", "2016-07-01", "2017-07-01"))
+    state, _ = run(p, FIRST_LINE_AS_OF)
+    for drug, name in (("talazoparib", "Talazoparib"), ("olaparib", "Olaparib")):
+        d = DRUGS[drug]
+        [order] = [c.to_json() for c in order_cards(state, [_draft(drug, d.drug_class, d.rxnorm)], None, "order-sign")]
+        assert order["indicator"] == "warning"
+        assert order["summary"] == f"{name}: not indicated — Prior PARP inhibitor. (Prior PARP inhibitor: olaparib)"
+        assert "- Prior PARP inhibitor. (Prior PARP inhibitor: olaparib) — MedicationStatement/" in order["detail"]
+
+
+def test_trastuzumab_deruxtecan_drafted_at_first_line_after_an_earlier_course_with_ild_on_it_names_both_exclusions():
+    # ord9: the card named only the phase's label routes; the exclusions ILD on T-DXd and prior
+    # T-DXd (regimens.yaml excluded_if, CR B.11) hold at every line
+    p = (adjuvant_relapse("ord9-tdxd-again", None, her2="1+").med("paclitaxel", "2016-04-01", "2016-05-30")
+         .med("trastuzumab deruxtecan", "2017-01-01", "2017-06-01").ild("2017-05-01"))
+    state, _ = run(p, FIRST_LINE_AS_OF)
+    d = DRUGS["trastuzumab deruxtecan"]
+    [order] = [c.to_json() for c in order_cards(state, [_draft("trastuzumab deruxtecan", d.drug_class, d.rxnorm)],
+                                                None, "order-sign")]
+    assert order["indicator"] == "warning" and "not indicated" in order["summary"]
+    assert "- ILD/pneumonitis began on trastuzumab deruxtecan (Enhertu label, B.11" in order["detail"]
+    assert ("- Already treated with trastuzumab deruxtecan. (Prior trastuzumab deruxtecan: trastuzumab deruxtecan)"
+            in order["detail"])
+
+
+def test_trastuzumab_deruxtecan_drafted_at_first_line_after_a_symptomatic_ild_on_it_gets_the_do_not_start_card():
+    # ord9 check (held on the old code too): the critical caution symptomatic-ild-adc is not tied to the line
+    p = (adjuvant_relapse("ord9-tdxd-ild", None, her2="1+").med("paclitaxel", "2016-04-01", "2016-05-30")
+         .med("trastuzumab deruxtecan", "2017-01-01", "2017-06-01").ild("2017-05-01", "Drug-induced pneumonitis, grade 2"))
+    state, _ = run(p, FIRST_LINE_AS_OF)
+    d = DRUGS["trastuzumab deruxtecan"]
+    [order] = [c.to_json() for c in order_cards(state, [_draft("trastuzumab deruxtecan", d.drug_class, d.rxnorm)],
+                                                None, "order-sign")]
+    assert order["indicator"] == "critical"
+    assert order["summary"] == "Trastuzumab deruxtecan: after symptomatic ILD (2017-05-01) — do not start"
+
+
 def test_a_man_on_leuprolide_is_told_his_lhrh_agonist_is_ongoing_not_an_ovarian_function_suppression():
     # rt67: the summary said "Ovarian function suppression ongoing" for a man, while his regimen
     # cards say "Man on a documented LHRH agonist" (C.2 step 2: men, AI + CDK4/6i with an LHRH agonist)
