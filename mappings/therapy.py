@@ -1434,12 +1434,14 @@ def _written_switch(text: str) -> tuple[tuple[T.DrugInfo, ...], tuple[T.DrugInfo
     if len(names) > 2 and not outside and last.drug_class == "cdk46i" \
             and last.name in {info.name for _, info in names[:-1]} \
             and partners and all(d.drug_class in ENDOCRINE_CLASSES for d in partners) \
-            and T.LEADING_QUALIFIERS.match(opening) and T.DRUG_SINCE_WHEN_AFTER.match(tail) \
+            and T.LEADING_QUALIFIERS.match(opening) \
+            and (T.DRUG_SINCE_WHEN_AFTER.match(tail) or T.DRUG_SINCE_CAUSE_AFTER.match(tail)) \
             and T.DRUG_STOP_BEFORE_REPEAT.match(text[names[-2][0].end():names[-1][0].start()]) \
             and all(T.DRUG_NAMES_JOINED.match(text[a.end():b.start()]) for (a, _), (b, _) in zip(names[:-1], names[1:-1])):
         # "Letrozole + palbociclib - no palbociclib since 2025-03": the CDK4/6 inhibitor stopped, its
         # endocrine partner going on, as "... (palbociclib stopped 2025-03)" (tx4: both were read
-        # current; local_codes.yaml drug_mentions stop_before_repeat, since_when_after; CR B.9, B.10)
+        # current; local_codes.yaml drug_mentions stop_before_repeat, since_when_after, since_cause_after;
+        # tx5: since a cycle or a side effect; CR B.9, B.10)
         return (last,), partners, ""
     if len(names) == 2 and not outside and names[0][1].drug_class == "cdk46i" \
             and names[1][1].drug_class in ENDOCRINE_CLASSES and T.DRUG_SWITCH_STOP_OPENING_FIRST.match(opening) \

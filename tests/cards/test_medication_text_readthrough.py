@@ -802,6 +802,18 @@ def test_the_cdk46i_of_the_regimen_named_again_with_no_since_a_date_is_stopped_i
     assert "- Currently on letrozole (metastatic line 1)" in detail
 
 
+@pytest.mark.parametrize("text", ["Letrozole + palbociclib - off palbociclib since neutropenia",
+                                  "Letrozole + palbociclib - no palbociclib since cycle 3",
+                                  "Letrozole + palbociclib; no palbociclib since grade 3 neutropenia"])
+def test_the_cdk46i_of_the_regimen_named_again_with_no_since_a_cycle_or_a_side_effect_is_stopped_its_partner_going_on(text):
+    # tx5: read "Currently on letrozole + palbociclib" (a hold); "since" a cycle or a side effect
+    # states a stop as "since 2025-03" does (CR B.9, B.10, C.2 step 1)
+    state, cards = _with_statement("no-since-cause", text, "active", None)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "- Metastatic line 1: palbociclib + letrozole, 2024-02-01 to now (active)" in detail
+    assert "- Currently on letrozole (metastatic line 1)" in detail
+
+
 def test_the_cdk46i_of_the_regimen_named_again_with_no_this_cycle_stays_a_hold():
     state, cards = _with_statement("no-cycle", "Letrozole + palbociclib - no palbociclib this cycle", "active", None)
     assert "- Currently on letrozole + palbociclib (metastatic line 1)" in card(cards, "patient-summary")["detail"]
