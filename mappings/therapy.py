@@ -456,17 +456,19 @@ def _alternative_cdk46i(text: str, names: tuple[tuple[re.Match[str], T.DrugInfo]
 # palbociclib"; rt57: read as both taken. Not "with or without", a choice: _or_joined readings);
 # an opening bracket or a spaced dash too ("Letrozole (no palbociclib)", "Letrozole - no palbociclib":
 # tx3, read as both taken, as "Letrozole, no palbociclib" was before fx1)
-_NOT_TAKEN_CLAUSE_BREAK = re.compile(r"[;,.(\[–—]|\s-\s|(?<!\bor )(?=\bwithout\b)", re.I)
+# A colon closes the endocrine drug's clause as a comma does ("Letrozole: not for palbociclib",
+# "Letrozole: no palbociclib": tx5, read as both taken)
+_NOT_TAKEN_CLAUSE_BREAK = re.compile(r"[;:,.(\[–—]|\s-\s|(?<!\bor )(?=\bwithout\b)", re.I)
 # ... and the not_taken_opening words that write a stop of a drug once given ("Stopped palbociclib;
 # letrozole continues": palbociclib part of the line, a stop within it): not read as not given
 _STOP_OF_A_DRUG_GIVEN = re.compile(r"^\W*(?:off|no\s+longer|stopped|discontinued|ceased)\b", re.I)
 # ... and a bare "not" opening a clause after a break ("Letrozole, not palbociclib", "Letrozole (not
 # palbociclib - cost)": tx4, read as both taken): the drug set against the one given, not taken, as
 # "Letrozole, no palbociclib" reads (FHIR R4 MedicationStatement.status not-taken); so "not yet" / "not
-# now" there ("Letrozole, not yet palbociclib": not started). Not at the text's
-# opening ("Not letrozole ..." is left to drugs.yaml not_taken_opening) nor "not now" / "not yet" (an
-# answer, drug_mentions answered_no_after)
-_BARE_NOT_AFTER_BREAK = re.compile(r"^\s*not(?:\s+(?:yet|now|for\s+now|currently))?\s*$", re.I)
+# now" there ("Letrozole, not yet palbociclib": not started) and "not for" ("Letrozole: not for
+# palbociclib": not a candidate for it, tx5). At the text's opening too ("Not letrozole, palbociclib":
+# tx5, read as both given), as "No letrozole, palbociclib" reads (unsettled list: _unsettled_not_taken_list)
+_BARE_NOT_AFTER_BREAK = re.compile(r"^\s*not(?:\s+(?:yet|now|for\s+now|for|currently))?\s*$", re.I)
 
 
 def _not_taken_clause_names(text: str) -> frozenset[int]:
@@ -509,7 +511,7 @@ def _not_taken_clauses(text: str) -> tuple[frozenset[int], bool]:
             continue
         clause = _NOT_TAKEN_CLAUSE_BREAK.split(before)[-1] if i else before
         if info.drug_class not in LINE_CLASSES \
-                or not (T.DRUG_NOT_TAKEN_OPENING.match(clause) or (i and _BARE_NOT_AFTER_BREAK.match(clause))) \
+                or not (T.DRUG_NOT_TAKEN_OPENING.match(clause) or _BARE_NOT_AFTER_BREAK.match(clause)) \
                 or _STOP_OF_A_DRUG_GIVEN.match(clause) or _finding_of_drug_negated(text, m.start(), m.end()):
             i += 1
             continue
