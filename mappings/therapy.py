@@ -1294,6 +1294,8 @@ def _switched_to_class(text: str) -> tuple[str, frozenset[str], bool] | None:
         between = T.DRUG_SWITCH_BETWEEN.match(re.sub(r"\b(?:an?|the)\s+$", "", text[last_end:m.start()]))
         if between is None or not (between.group("stop") or between.group("to")):
             continue
+        if between.group("stop") and T.DRUG_STOPPED_PAUSED.search(text, last_end, m.end()):
+            continue  # "Metformin stopped until after chemotherapy": a pause around the event, no switch (tx5)
         done = bool(between.group("stop")) or not T.DRUG_SWITCH_SEQUENCE_ONLY.match(between.group("to"))
         return what, frozenset(classes), done
     return None

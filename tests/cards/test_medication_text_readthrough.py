@@ -808,7 +808,16 @@ def test_a_stop_until_a_condition_is_met_is_a_hold_the_line_going_on(text):
     assert "- Currently on " in detail and "palbociclib (metastatic line 1)" in detail
 
 
-@pytest.mark.parametrize("text", ["Off palbociclib until 2025-04", "Off palbociclib until progression"])
+def test_a_stop_until_after_an_event_is_a_hold_the_line_going_on():
+    # tx5: "until after surgery" was a pause but "until after radiotherapy" read as the drug's end
+    # ("to date unknown", its end asked); an "until after <event>" is a pause whatever the event
+    state, cards = _with_statement("until-after", "Palbociclib stopped until after radiotherapy", "active", None)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "palbociclib, 2024-02-01 to now (active)" in detail and "to date unknown" not in detail
+
+
+@pytest.mark.parametrize("text", ["Off palbociclib until 2025-04", "Off palbociclib until progression",
+                                  "Off palbociclib until after progression"])
 def test_a_stop_until_a_date_or_a_progression_stays_an_end(text):
     state, cards = _with_statement("until-date", text, "active", None)
     assert "- Metastatic line 1: palbociclib, 2024-02-01 to date unknown" in card(cards, "patient-summary")["detail"]
