@@ -456,17 +456,19 @@ def _alternative_cdk46i(text: str, names: tuple[tuple[re.Match[str], T.DrugInfo]
 # palbociclib"; rt57: read as both taken. Not "with or without", a choice: _or_joined readings);
 # an opening bracket or a spaced dash too ("Letrozole (no palbociclib)", "Letrozole - no palbociclib":
 # tx3, read as both taken, as "Letrozole, no palbociclib" was before fx1)
-_NOT_TAKEN_CLAUSE_BREAK = re.compile(r"[;,.(\[–—]|\s-\s|(?<!\bor )(?=\bwithout\b)", re.I)
+# A colon closes the endocrine drug's clause as a comma does ("Letrozole: not for palbociclib",
+# "Letrozole: no palbociclib": tx5, read as both taken)
+_NOT_TAKEN_CLAUSE_BREAK = re.compile(r"[;:,.(\[–—]|\s-\s|(?<!\bor )(?=\bwithout\b)", re.I)
 # ... and the not_taken_opening words that write a stop of a drug once given ("Stopped palbociclib;
 # letrozole continues": palbociclib part of the line, a stop within it): not read as not given
 _STOP_OF_A_DRUG_GIVEN = re.compile(r"^\W*(?:off|no\s+longer|stopped|discontinued|ceased)\b", re.I)
 # ... and a bare "not" opening a clause after a break ("Letrozole, not palbociclib", "Letrozole (not
 # palbociclib - cost)": tx4, read as both taken): the drug set against the one given, not taken, as
 # "Letrozole, no palbociclib" reads (FHIR R4 MedicationStatement.status not-taken); so "not yet" / "not
-# now" there ("Letrozole, not yet palbociclib": not started). Not at the text's
-# opening ("Not letrozole ..." is left to drugs.yaml not_taken_opening) nor "not now" / "not yet" (an
-# answer, drug_mentions answered_no_after)
-_BARE_NOT_AFTER_BREAK = re.compile(r"^\s*not(?:\s+(?:yet|now|for\s+now|currently))?\s*$", re.I)
+# now" there ("Letrozole, not yet palbociclib": not started) and "not for" ("Letrozole: not for
+# palbociclib": not a candidate for it, tx5). At the text's opening too ("Not letrozole, palbociclib":
+# tx5, read as both given), as "No letrozole, palbociclib" reads (unsettled list: _unsettled_not_taken_list)
+_BARE_NOT_AFTER_BREAK = re.compile(r"^\s*not(?:\s+(?:yet|now|for\s+now|for|currently))?\s*$", re.I)
 
 
 def _not_taken_clause_names(text: str) -> frozenset[int]:
@@ -509,7 +511,7 @@ def _not_taken_clauses(text: str) -> tuple[frozenset[int], bool]:
             continue
         clause = _NOT_TAKEN_CLAUSE_BREAK.split(before)[-1] if i else before
         if info.drug_class not in LINE_CLASSES \
-                or not (T.DRUG_NOT_TAKEN_OPENING.match(clause) or (i and _BARE_NOT_AFTER_BREAK.match(clause))) \
+                or not (T.DRUG_NOT_TAKEN_OPENING.match(clause) or _BARE_NOT_AFTER_BREAK.match(clause)) \
                 or _STOP_OF_A_DRUG_GIVEN.match(clause) or _finding_of_drug_negated(text, m.start(), m.end()):
             i += 1
             continue
@@ -1292,6 +1294,8 @@ def _switched_to_class(text: str) -> tuple[str, frozenset[str], bool] | None:
         between = T.DRUG_SWITCH_BETWEEN.match(re.sub(r"\b(?:an?|the)\s+$", "", text[last_end:m.start()]))
         if between is None or not (between.group("stop") or between.group("to")):
             continue
+        if between.group("stop") and T.DRUG_STOPPED_PAUSED.search(text, last_end, m.end()):
+            continue  # "Metformin stopped until after chemotherapy": a pause around the event, no switch (tx5)
         done = bool(between.group("stop")) or not T.DRUG_SWITCH_SEQUENCE_ONLY.match(between.group("to"))
         return what, frozenset(classes), done
     return None
@@ -1434,12 +1438,14 @@ def _written_switch(text: str) -> tuple[tuple[T.DrugInfo, ...], tuple[T.DrugInfo
     if len(names) > 2 and not outside and last.drug_class == "cdk46i" \
             and last.name in {info.name for _, info in names[:-1]} \
             and partners and all(d.drug_class in ENDOCRINE_CLASSES for d in partners) \
-            and T.LEADING_QUALIFIERS.match(opening) and T.DRUG_SINCE_WHEN_AFTER.match(tail) \
+            and T.LEADING_QUALIFIERS.match(opening) \
+            and (T.DRUG_SINCE_WHEN_AFTER.match(tail) or T.DRUG_SINCE_CAUSE_AFTER.match(tail)) \
             and T.DRUG_STOP_BEFORE_REPEAT.match(text[names[-2][0].end():names[-1][0].start()]) \
             and all(T.DRUG_NAMES_JOINED.match(text[a.end():b.start()]) for (a, _), (b, _) in zip(names[:-1], names[1:-1])):
         # "Letrozole + palbociclib - no palbociclib since 2025-03": the CDK4/6 inhibitor stopped, its
         # endocrine partner going on, as "... (palbociclib stopped 2025-03)" (tx4: both were read
-        # current; local_codes.yaml drug_mentions stop_before_repeat, since_when_after; CR B.9, B.10)
+        # current; local_codes.yaml drug_mentions stop_before_repeat, since_when_after, since_cause_after;
+        # tx5: since a cycle or a side effect; CR B.9, B.10)
         return (last,), partners, ""
     if len(names) == 2 and not outside and names[0][1].drug_class == "cdk46i" \
             and names[1][1].drug_class in ENDOCRINE_CLASSES and T.DRUG_SWITCH_STOP_OPENING_FIRST.match(opening) \

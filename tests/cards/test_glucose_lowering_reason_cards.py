@@ -122,7 +122,8 @@ def test_a_stopped_metformin_beside_a_type_2_diabetes_condition_is_still_type_2_
 
 @pytest.mark.parametrize("text", ["Metformin held", "Stopped metformin for 2 days (contrast)",
                                   "No metformin on day of contrast", "Metformin withheld for CT contrast",
-                                  "Hold metformin 48 h after contrast"])
+                                  "Hold metformin 48 h after contrast", "Metformin stopped until after chemotherapy",
+                                  "Metformin stopped until after surgery", "Off metformin until after the procedure"])
 def test_a_held_or_paused_metformin_is_still_the_treated_diabetes_caution(text):
     # a hold or a pause is no stop, as the therapy history reads one of an anticancer drug
     # (drugs.yaml not_taken_opening; local_codes.yaml drug_mentions stopped_paused)

@@ -743,6 +743,29 @@ def test_a_cdk46i_after_a_bare_not_past_a_clause_break_is_not_taken_as_after_no(
     assert "- Currently on letrozole (metastatic line 1)" in detail
 
 
+@pytest.mark.parametrize("text", ["Letrozole: not for palbociclib", "Letrozole: no palbociclib", "Letrozole, not for palbociclib"])
+def test_a_cdk46i_after_a_colon_or_not_for_is_not_taken_the_endocrine_drug_the_line(text):
+    # tx5: read "Currently on letrozole + palbociclib" and a draft so written passed as both; as
+    # "Letrozole, not palbociclib" reads (FHIR R4 MedicationStatement.status not-taken; CR B.9, B.10)
+    state, cards = _with_statement("colon-not", text, "active", None)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "- Metastatic line 1: letrozole, 2024-02-01 to now (active)" in detail
+    assert "- Currently on letrozole (metastatic line 1)" in detail
+    assert [c["summary"] for c in _draft_cards(text)] == [
+        "Letrozole drafted without ribociclib: Aromatase inhibitor + CDK4/6 inhibitor is the labelled regimen"]
+
+
+def test_a_bare_not_opening_drugs_joined_by_a_comma_is_named_unreadable_as_no_is():
+    # tx5: "Not letrozole, palbociclib" read "Currently on letrozole + palbociclib" (a draft so written
+    # passed as both); which were not taken is not written, as for "No letrozole, palbociclib" (rt62)
+    state, cards = _with_statement("not-comma", "Not letrozole, palbociclib", "active", None)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "- Metastatic lines: 0" in detail and "Currently on" not in detail
+    assert 'writes "no" before drugs joined by a comma, nothing after the later ones writing them given' in detail
+    assert [c["summary"] for c in _draft_cards("Not letrozole, palbociclib")] == [
+        "Drafted order not checked: its drug could not be read (MedicationRequest/mr-0)"]
+
+
 @pytest.mark.parametrize("text", ["Stopped palbociclib; letrozole continues", "Off palbociclib. Letrozole ongoing",
                                   "Stopped palbociclib, letrozole continues"])
 def test_a_cdk46i_written_stopped_first_its_endocrine_partner_going_on_is_a_stop_within_the_line(text):
@@ -785,7 +808,16 @@ def test_a_stop_until_a_condition_is_met_is_a_hold_the_line_going_on(text):
     assert "- Currently on " in detail and "palbociclib (metastatic line 1)" in detail
 
 
-@pytest.mark.parametrize("text", ["Off palbociclib until 2025-04", "Off palbociclib until progression"])
+def test_a_stop_until_after_an_event_is_a_hold_the_line_going_on():
+    # tx5: "until after surgery" was a pause but "until after radiotherapy" read as the drug's end
+    # ("to date unknown", its end asked); an "until after <event>" is a pause whatever the event
+    state, cards = _with_statement("until-after", "Palbociclib stopped until after radiotherapy", "active", None)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "palbociclib, 2024-02-01 to now (active)" in detail and "to date unknown" not in detail
+
+
+@pytest.mark.parametrize("text", ["Off palbociclib until 2025-04", "Off palbociclib until progression",
+                                  "Off palbociclib until after progression"])
 def test_a_stop_until_a_date_or_a_progression_stays_an_end(text):
     state, cards = _with_statement("until-date", text, "active", None)
     assert "- Metastatic line 1: palbociclib, 2024-02-01 to date unknown" in card(cards, "patient-summary")["detail"]
@@ -797,6 +829,18 @@ def test_the_cdk46i_of_the_regimen_named_again_with_no_since_a_date_is_stopped_i
     # tx4: read "Currently on letrozole + palbociclib"; as "(palbociclib stopped 2025-03)" reads:
     # palbociclib dropped from the line, letrozole current (CR B.9, B.10, C.2 step 1)
     state, cards = _with_statement("no-since", text, "active", None)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "- Metastatic line 1: palbociclib + letrozole, 2024-02-01 to now (active)" in detail
+    assert "- Currently on letrozole (metastatic line 1)" in detail
+
+
+@pytest.mark.parametrize("text", ["Letrozole + palbociclib - off palbociclib since neutropenia",
+                                  "Letrozole + palbociclib - no palbociclib since cycle 3",
+                                  "Letrozole + palbociclib; no palbociclib since grade 3 neutropenia"])
+def test_the_cdk46i_of_the_regimen_named_again_with_no_since_a_cycle_or_a_side_effect_is_stopped_its_partner_going_on(text):
+    # tx5: read "Currently on letrozole + palbociclib" (a hold); "since" a cycle or a side effect
+    # states a stop as "since 2025-03" does (CR B.9, B.10, C.2 step 1)
+    state, cards = _with_statement("no-since-cause", text, "active", None)
     detail = card(cards, "patient-summary")["detail"]
     assert "- Metastatic line 1: palbociclib + letrozole, 2024-02-01 to now (active)" in detail
     assert "- Currently on letrozole (metastatic line 1)" in detail

@@ -152,6 +152,16 @@ def test_type2_diabetes_on_metformin_is_treated():
     assert d.status == "type2-treated" and d.on_antihyperglycemic
 
 
+@pytest.mark.parametrize("text", ["Metformin stopped until after chemotherapy", "Metformin stopped until after surgery",
+                                  "Off metformin until after radiotherapy"])
+def test_type2_diabetes_with_metformin_paused_until_after_an_event_is_still_treated(text):
+    # tx5: "until after chemotherapy" read as a stop (type 2 without treatment) while "until after
+    # surgery" was a pause; a drug paused around an event is still treatment (CR A.4)
+    d = factors(condition(cc(coding(SNOMED, "44054006"))),
+                med_statement(None, "2023-01-01", status="active", text=text)).diabetes
+    assert d.status == "type2-treated" and d.on_antihyperglycemic
+
+
 def test_insulin_without_a_diagnosis_documents_treated_diabetes():
     d = factors(med_statement(None, "2023-01-01", status="active", text="Lantus (insulin glargine) pen")).diabetes
     assert d.status == "type2-treated"
