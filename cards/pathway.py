@@ -546,7 +546,7 @@ def _held_for_later(reg: Regimen, state: PatientState, ctx: Context) -> Finding 
     facts = [_run(ref, state, ctx) for ref in held.when]
     if not all(f.value or (f.value is None and ref.rule in held.undecided) for ref, f in zip(held.when, facts)):
         return None
-    if any(_run(ref, state, ctx).value for ref in reg.excluded_if):
+    if exclusions_met(reg, state, ctx):
         # excluded in its own phase too (a prior PARP inhibitor: adjuvant olaparib, regimens.yaml
         # excluded_if): nothing held for later, so "come after endocrine-based therapy" would be false
         return None
@@ -561,11 +561,16 @@ def _held_for_later(reg: Regimen, state: PatientState, ctx: Context) -> Finding 
             # not as if each were needed
             missed = routes.failed + routes.unknown
             still += missed
-            words.append("no label route met (" + "; ".join(dict.fromkeys(f.text for f in missed if f.text)) + ")")
-    text = f"{held.text} — " + "; ".join(dict.fromkeys(f.text for f in facts if f.text))
+            words.append(f"no label route met ({_said(missed)})")
+    text = f"{held.text} — " + _said(facts)
     if words:
         text += "; label not met yet: " + "; ".join(words)
     return Finding(False, text, tuple(s for f in facts + still for s in f.sources))
+
+
+def _said(findings) -> str:
+    """The findings' texts, each once, in order, as one clause list ("a; b")."""
+    return "; ".join(dict.fromkeys(f.text for f in findings if f.text))
 
 
 def _held_for_later_undecided(held, facts: list[Finding]) -> Finding:
@@ -573,8 +578,8 @@ def _held_for_later_undecided(held, facts: list[Finding]) -> Finding:
     `undecided`: T-DXd label B with the adjuvant chemotherapy's end written without a day, B.11):
     the pathway's reason, the facts that hold, and the label's state "not established" with the
     undecided facts (the order hooks' "label requirement not confirmed" names the same ones)."""
-    known = "; ".join(dict.fromkeys(f.text for f in facts if f.value and f.text))
-    open_ = "; ".join(dict.fromkeys(f.text for f in facts if f.value is None and f.text))
+    known = _said(f for f in facts if f.value)
+    open_ = _said(f for f in facts if f.value is None)
     text = f"{held.text_undecided} — " + (f"{known}; " if known else "") + f"label not established: {open_}"
     return Finding(False, text, tuple(s for f in facts for s in f.sources))
 
