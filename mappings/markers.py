@@ -933,6 +933,13 @@ def _her2_current_of_two(text: str) -> tuple[str, str | None]:
 _ARROW_OPENING = re.compile(r"^\s*(?:-+>|=>|\u2192|/|[-\u2013\u2014](?=\s))\s*")
 
 
+# the score a clause's words name when results are read as several scores (_undecided_dated_scores,
+# _read_her2): the words HER2-low stand for 1+ (1+ or 2+/ISH-, CR A.1): with a 0, HER2-negative with
+# the HER2-low question open, as "HER2 0, 1+" is; HER2-positive in words stands for 3+ (with any
+# other score, unread)
+_SCORE_OF_WORDS = {"low": "1+", "positive": "3+"}
+
+
 def _break_spans(text: str) -> list[tuple[int, int]]:
     """The spans of `text`'s clauses, cut at the breaks between results (local_codes.yaml her2.history
     two_results clause_break), the breaks themselves left out."""
@@ -976,7 +983,7 @@ def _undecided_dated_scores(text: str) -> frozenset[str]:
     named = [sc for a, b in _ish_with_its_2_plus(text, _break_spans(text)) if (sc := _clause_scores(text[a:b]))]
     if len(named) < 3 or any(len(sc) != 1 for sc in named) or _latest_of_dated(text)[1] is not None:
         return frozenset()
-    scores = frozenset({"low": "1+", "positive": "3+"}.get(s, s) for sc in named for s in sc)
+    scores = frozenset(_SCORE_OF_WORDS.get(s, s) for sc in named for s in sc)
     return scores if len(scores) > 1 else frozenset()
 
 
@@ -1211,10 +1218,7 @@ def _read_her2(obs: dict[str, Any], kind: str, date: dt.date | None, src: Source
                 # 1+") is; before, one clause's score went unread ("0 (primary 2024)") and the other
                 # was read alone
                 named = frozenset().union(*(_clause_scores(read[a:b]) for a, b in _two_results(read)[0]))
-                # the words HER2-low stand for 1+ here (1+ or 2+/ISH-, CR A.1): with a 0, HER2-negative
-                # with the HER2-low question open, as "HER2 0, 1+" is
-                # (HER2-positive in words stands for 3+: with any other score, unread)
-                t, several = _several_scores(frozenset({"low": "1+", "positive": "3+"}.get(s, s) for s in named))
+                t, several = _several_scores(frozenset(_SCORE_OF_WORDS.get(s, s) for s in named))
             elif score is None and (named := _undecided_dated_scores(read)):
                 # three or more dated results the latest year does not decide ("1+ (2019), 0 (2024),
                 # 1+ (2024)"): read as the scores they name, as two unmarked results are (rt51;
