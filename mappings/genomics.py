@@ -622,7 +622,8 @@ def _label_class_unhedged(text: str) -> str:
 
 
 # "no other variants", "none of the other genes mutated": what the rest of the test found (_OTHERS_NEGATED)
-_OTHERS_ASIDE = re.compile(r"\b(?:no|none\s+of\s+the|not\s+any)\s+(?:other|additional|further|remaining)\b[^|;.()]*")
+_OTHERS_WORDS = r"(?:no|none\s+of\s+the|not\s+any)\s+(?:other|additional|further|remaining)\b"
+_OTHERS_ASIDE = re.compile(rf"\b{_OTHERS_WORDS}[^|;.()]*")
 
 
 def _origin_text(text: str, tumour_is_somatic: bool) -> str | None:
@@ -2002,7 +2003,7 @@ def _hedged_piece(after: str) -> bool:
 
 # a clause saying the genes a finding did not name found nothing ("None of the other genes
 # mutated", "no other mutations", "no additional variants detected")
-_OTHERS_NEGATED = re.compile(r"(?:^|[|:;,.(])\s*(?:no|none\s+of\s+the|not\s+any)\s+(?:other|additional|further|remaining)\b")
+_OTHERS_NEGATED = re.compile(rf"(?:^|[|:;,.(])\s*{_OTHERS_WORDS}")
 
 
 # what an aside must say to be a negative for the genes not named: that no change was found

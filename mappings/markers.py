@@ -933,6 +933,20 @@ def _her2_current_of_two(text: str) -> tuple[str, str | None]:
 _ARROW_OPENING = re.compile(r"^\s*(?:-+>|=>|\u2192|/|[-\u2013\u2014](?=\s))\s*")
 
 
+# the score a clause's words name when results are read as several scores (_undecided_dated_scores,
+# _read_her2): the words HER2-low stand for 1+ (1+ or 2+/ISH-, CR A.1): with a 0, HER2-negative with
+# the HER2-low question open, as "HER2 0, 1+" is; HER2-positive in words stands for 3+ (with any
+# other score, unread)
+_SCORE_OF_WORDS = {"low": "1+", "positive": "3+"}
+
+
+def _break_spans(text: str) -> list[tuple[int, int]]:
+    """The spans of `text`'s clauses, cut at the breaks between results (local_codes.yaml her2.history
+    two_results clause_break), the breaks themselves left out."""
+    breaks = list(T.HER2_TWO_RESULTS_BREAK.finditer(text))
+    return list(zip([0, *(b.end() for b in breaks)], [*(b.start() for b in breaks), len(text)]))
+
+
 @lru_cache(maxsize=4096)
 def _latest_of_dated(text: str) -> tuple[str, str | None]:
     """Three or more results in one text, each clause naming one IHC score and one year, every
@@ -940,9 +954,7 @@ def _latest_of_dated(text: str) -> tuple[str, str | None]:
     written), so every earlier result is named (CR C.2 step 0: the most recent decides, keep
     history; before, the later 1+ was read and the 0 of 2024 never named). (text, None) otherwise,
     as for two results (_two_results); an ISH clause of its own leaves the text as it is."""
-    starts = [0, *(b.end() for b in T.HER2_TWO_RESULTS_BREAK.finditer(text))]
-    ends = [b.start() for b in T.HER2_TWO_RESULTS_BREAK.finditer(text)] + [len(text)]
-    spans = _ish_with_its_2_plus(text, list(zip(starts, ends)))
+    spans = _ish_with_its_2_plus(text, _break_spans(text))
     scored = [(a, b) for a, b in spans if _clause_scores(text[a:b])]
     if len(scored) < 3 or any(T.HER2_ISH_IN_TEXT_WORD.search(text[a:b]) for a, b in spans if (a, b) not in scored):
         return text, None
@@ -968,12 +980,10 @@ def _undecided_dated_scores(text: str) -> frozenset[str]:
     """The IHC scores of a text of three or more clauses each naming one score (as _latest_of_dated
     reads them) that name more than one score and whose latest result _latest_of_dated could not
     tell (a year given twice or missing); empty otherwise."""
-    starts = [0, *(b.end() for b in T.HER2_TWO_RESULTS_BREAK.finditer(text))]
-    ends = [b.start() for b in T.HER2_TWO_RESULTS_BREAK.finditer(text)] + [len(text)]
-    named = [sc for a, b in _ish_with_its_2_plus(text, list(zip(starts, ends))) if (sc := _clause_scores(text[a:b]))]
+    named = [sc for a, b in _ish_with_its_2_plus(text, _break_spans(text)) if (sc := _clause_scores(text[a:b]))]
     if len(named) < 3 or any(len(sc) != 1 for sc in named) or _latest_of_dated(text)[1] is not None:
         return frozenset()
-    scores = frozenset({"low": "1+", "positive": "3+"}.get(s, s) for sc in named for s in sc)
+    scores = frozenset(_SCORE_OF_WORDS.get(s, s) for sc in named for s in sc)
     return scores if len(scores) > 1 else frozenset()
 
 
@@ -988,9 +998,7 @@ def _two_results(text: str) -> tuple[list[tuple[int, int]], frozenset[int]]:
     and which of them (0, 1) the marks of _her2_current_of_two say is current: both when the marks
     disagree ("HER2 1+ (liver 2016), 0 (primary 2024)": the later year and the metastatic site point
     to different clauses). ([], {}) when the text is not two such clauses."""
-    starts = [0, *(b.end() for b in T.HER2_TWO_RESULTS_BREAK.finditer(text))]
-    ends = [b.start() for b in T.HER2_TWO_RESULTS_BREAK.finditer(text)] + [len(text)]
-    spans = list(zip(starts, ends))
+    spans = _break_spans(text)
     for i in range(len(spans) - 2, -1, -1):
         a, b = spans[i]
         if _CURRENT_WORD_ALONE.match(text[a:b]):
@@ -1210,10 +1218,7 @@ def _read_her2(obs: dict[str, Any], kind: str, date: dt.date | None, src: Source
                 # 1+") is; before, one clause's score went unread ("0 (primary 2024)") and the other
                 # was read alone
                 named = frozenset().union(*(_clause_scores(read[a:b]) for a, b in _two_results(read)[0]))
-                # the words HER2-low stand for 1+ here (1+ or 2+/ISH-, CR A.1): with a 0, HER2-negative
-                # with the HER2-low question open, as "HER2 0, 1+" is
-                # (HER2-positive in words stands for 3+: with any other score, unread)
-                t, several = _several_scores(frozenset({"low": "1+", "positive": "3+"}.get(s, s) for s in named))
+                t, several = _several_scores(frozenset(_SCORE_OF_WORDS.get(s, s) for s in named))
             elif score is None and (named := _undecided_dated_scores(read)):
                 # three or more dated results the latest year does not decide ("1+ (2019), 0 (2024),
                 # 1+ (2024)"): read as the scores they name, as two unmarked results are (rt51;
@@ -1376,9 +1381,7 @@ def _ish_current_of_two(text: str) -> tuple[str, str] | None:
         end = c.start() if c else (e.end() if (e := T.HER2_HISTORY_CLAUSE_END.search(text, m.end())) else len(text))
         other, now = text[m.start():end], text[:m.start()] + text[end:]
     else:
-        cuts = [0, *(b.end() for b in T.HER2_TWO_RESULTS_BREAK.finditer(text))]
-        stops = [b.start() for b in T.HER2_TWO_RESULTS_BREAK.finditer(text)] + [len(text)]
-        clauses = [text[a:b] for a, b in zip(cuts, stops) if _ish_readings(text[a:b])]
+        clauses = [text[a:b] for a, b in _break_spans(text) if _ish_readings(text[a:b])]
         votes = _marked_current(*clauses) if len(clauses) == 2 else frozenset()
         if len(votes) != 1:
             return None

@@ -78,8 +78,6 @@ TUMOR_MARKERS: dict[str, tuple[str, str]] = {
     e["code"]: (e["marker"], e["kind"]) for e in CODES["tumor_markers"]
 }
 ANSWERS: dict[str, str] = {}  # code -> meaning (codes are unique across systems here)
-for _e in CODES["answers"]:
-    ANSWERS[str(_e["code"])] = _e["meaning"]
 # ... but a short code of an HL7 code system ("POS", "ND") is also a common local code meaning
 # something else ("ND" Not done): read only under its own system, or a coding with none, as it
 # is written (FHIR R4 Coding.code "a symbol in syntax defined by the system"; HL7 v3 codes are
@@ -93,6 +91,7 @@ _STU3_URI_OF_R4_PREFIX = {"http://terminology.hl7.org/CodeSystem/v3-": "http://h
                           "http://terminology.hl7.org/CodeSystem/v2-": "http://hl7.org/fhir/v2/"}
 _ANSWER_OWN_SYSTEM: dict[str, frozenset[str]] = {}
 for _e in CODES["answers"]:
+    ANSWERS[str(_e["code"])] = _e["meaning"]
     if _e["system"] not in ("loinc", "snomed"):
         _uris = [_e["system"]] + [f"urn:oid:{o}" for o in _e.get("system_oids", [])] + list(_e.get("system_oids", []))
         for _r4, _stu3 in _STU3_URI_OF_R4_PREFIX.items():
