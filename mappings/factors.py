@@ -1012,9 +1012,7 @@ def _diabetes_code_and_words_disagree(res: dict[str, Any], con: Concept) -> str 
             break
     written = res["code"].get("text") if why is None and type(res.get("code")) is dict else None
     if type(written) is str and re.search(_DIABETES_WORDS, written.lower()) and _diabetes_text(written.lower()) is None:
-        coded = next((code for system, code, _ in con.codings if code and (
-            (is_snomed(system) and code in T.DIABETES_SNOMED)
-            or (is_icd10(system) and T.norm_icd(code).startswith(tuple(p for p, _ in T.DIABETES_ICD))))), None)
+        coded = next((code for system, code, _ in con.codings if code and _diabetes_coded(system, code)), None)
         if coded:
             why = f'coded {coded} as diabetes, written "{printable_clip(written, 80)}": the code and the words disagree'
     con.memo["diabetes-disagree"] = why
@@ -1261,6 +1259,15 @@ def _reason_words(text: str, own_text: bool) -> tuple[str | None, str | None]:
     return None, None
 
 
+_DIABETES_ICD_PREFIXES = tuple(prefix for prefix, _ in T.DIABETES_ICD)
+
+
+def _diabetes_coded(system: str, code: str) -> bool:
+    """A coding of diabetes (codes.yaml conditions.diabetes: a SNOMED CT code or an ICD-10 prefix)."""
+    return (is_snomed(system) and code in T.DIABETES_SNOMED) or (
+        is_icd10(system) and T.norm_icd(code).startswith(_DIABETES_ICD_PREFIXES))
+
+
 def _reason_code(cc: Any) -> tuple[str | None, str | None]:
     """(kind, label) of a reason CodeableConcept: its codes first (diabetes: codes.yaml
     conditions.diabetes; the others: drugs.yaml glucose_lowering_reasons), then its words."""
@@ -1268,8 +1275,7 @@ def _reason_code(cc: Any) -> tuple[str | None, str | None]:
     for system, code, _ in codings(cc):
         if not code:
             continue
-        if (is_snomed(system) and code in T.DIABETES_SNOMED) or (
-                is_icd10(system) and any(T.norm_icd(code).startswith(p) for p, _ in T.DIABETES_ICD)):
+        if _diabetes_coded(system, code):
             return "diabetes", None
         for kind, label, icd, snomed, _ in T.GLUCOSE_LOWERING_REASONS:
             if (is_snomed(system) and code in snomed) or (
