@@ -1053,7 +1053,6 @@ _NO_LONGER = re.compile(r"\b(?:resolved|resected|no longer)\b", re.I)  # as _PAS
 # (fix-fx2) stable disease at a site is disease present now ("previous liver metastases, now
 # stable"): CR A.4 counts the metastatic sites the patient has; RECIST "stable disease" is disease
 _STABLE_NOW = re.compile(r"\bstable\b", re.I)
-_CLAUSE_END = re.compile(r"[.;|]")
 
 
 def _sites_progressing_now(own: str) -> set[str]:
@@ -1111,7 +1110,7 @@ def _sites_now_and_asked(own: str, confirmed: bool, question_closes: bool = True
                        if _only_sites(last_item) else [])
         last_item = last_item if at_question else ""
     before_question = set(_text_site_list(head, confirmed)) - set(at_question)
-    if question is not None and (clause_end := re.compile(r"[.;|]").search(own, question.end())):
+    if question is not None and (clause_end := _CLAUSE_END.search(own, question.end())):
         # (rt55) a later clause stands on its own ("Metastatic to bone?; liver metastases": the
         # liver asserted, not asked as after the "?")
         before_question |= set(_text_site_list(own[clause_end.end():], confirmed)) - set(at_question)

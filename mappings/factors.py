@@ -947,14 +947,14 @@ _LADA = memo_search(re.compile(r"\blada\b|\blatent autoimmune diabet", re.I))
 # Rev 2008;29:292-302, PMID 18292467). Written with no type it is read as a diabetes of unrecorded
 # type (the caution, CR C.3 row 14) and its type asked (gap diabetes-type-unclear), as LADA is: the
 # labels and trials name type 1 diabetes (CR B.1, B.4, B.5). No code for it in CR A.4.
-_KETOSIS_PRONE = memo_search(re.compile(r"\bketosis[- ]prone\b|\bflatbush\b", re.I))
+_KP = r"(?:\bketosis[- ]prone\b|\bflatbush\b)"
+_KETOSIS_PRONE = re.compile(_KP, re.I)
 # A ketosis-prone the words set aside within its clause: negated ("not ketosis prone", "ketosis
 # prone? no"), ruled out or absent, or a relative's ("mother ketosis-prone", "ketosis-prone in
 # mother"): no ketosis-prone diabetes of the patient's, its type not asked (rt59: pf4 asked it).
 # The vocabulary of local_codes.yaml, as _MODY_NOT_THE_PATIENTS reads it (FHIR R4
 # condition-ver-status 'refuted', FamilyMemberHistory; CR A.4 a diagnosis of the patient's)
 _KV = T.VOCABULARY  # (_V is defined with the MODY readers below)
-_KP = r"(?:\bketosis[- ]prone\b|\bflatbush\b)"
 _KETOSIS_PRONE_NOT_THE_PATIENTS = re.compile(
     rf"\b(?:{_KV['negation_words']}|denied|free of|{_KV['relative_words']}(?:'s)?(?!\s+{_KV['relative_told_words']}\b))"
     rf"\b[^.;|,()]{{0,30}}?{_KP}"
@@ -969,6 +969,15 @@ def _names_lada(text: str) -> bool:
     "mother: LADA", _NOT_A_DIAGNOSIS) are taken out. Cached by text: the substitution's pattern is
     long and ran for every diabetes Condition on every call (hp3: ~0.5 M instructions a call)."""
     return bool(_LADA(_NOT_A_DIAGNOSIS.sub(" ", text)))
+
+
+@lru_cache(maxsize=4096)
+def _names_ketosis_prone(text: str) -> bool:
+    """The diabetes text names a ketosis-prone diabetes once the mentions that are no diagnosis
+    (_NOT_A_DIAGNOSIS) and the ketosis-prone ones not the patient's ("not ketosis prone", "mother
+    ketosis-prone") are taken out. Cached by text, as _names_lada: the substitutions ran for every
+    untyped diabetes Condition on every call."""
+    return _KETOSIS_PRONE.search(_KETOSIS_PRONE_NOT_THE_PATIENTS.sub(" ", _NOT_A_DIAGNOSIS.sub(" ", text))) is not None
 
 
 @lru_cache(maxsize=4096)
@@ -1003,9 +1012,7 @@ def _diabetes_code_and_words_disagree(res: dict[str, Any], con: Concept) -> str 
             break
     written = res["code"].get("text") if why is None and type(res.get("code")) is dict else None
     if type(written) is str and re.search(_DIABETES_WORDS, written.lower()) and _diabetes_text(written.lower()) is None:
-        coded = next((code for system, code, _ in con.codings if code and (
-            (is_snomed(system) and code in T.DIABETES_SNOMED)
-            or (is_icd10(system) and T.norm_icd(code).startswith(tuple(p for p, _ in T.DIABETES_ICD))))), None)
+        coded = next((code for system, code, _ in con.codings if code and _diabetes_coded(system, code)), None)
         if coded:
             why = f'coded {coded} as diabetes, written "{printable_clip(written, 80)}": the code and the words disagree'
     con.memo["diabetes-disagree"] = why
@@ -1080,8 +1087,7 @@ def _diabetes(ctx: Ctx, therapy: TherapyHistory) -> Diabetes:
                     if _names_lada(con.text):  # not "LADA excluded", "mother: LADA"
                         lada.append((_code_text_clip(res, con),
                                      ctx.source(res, condition_onset(res), "Diabetes (LADA)")))
-                    elif t == "unspecified" and _KETOSIS_PRONE(
-                            _KETOSIS_PRONE_NOT_THE_PATIENTS.sub(" ", _NOT_A_DIAGNOSIS.sub(" ", con.text))):
+                    elif t == "unspecified" and _names_ketosis_prone(con.text):
                         ketosis_prone.append((_code_text_clip(res, con),
                                               ctx.source(res, condition_onset(res), "Diabetes (ketosis-prone)")))
                 if _diabetes_history(con.text):  # the words as the record writes them (con.text is lower-case)
@@ -1253,6 +1259,15 @@ def _reason_words(text: str, own_text: bool) -> tuple[str | None, str | None]:
     return None, None
 
 
+_DIABETES_ICD_PREFIXES = tuple(prefix for prefix, _ in T.DIABETES_ICD)
+
+
+def _diabetes_coded(system: str, code: str) -> bool:
+    """A coding of diabetes (codes.yaml conditions.diabetes: a SNOMED CT code or an ICD-10 prefix)."""
+    return (is_snomed(system) and code in T.DIABETES_SNOMED) or (
+        is_icd10(system) and T.norm_icd(code).startswith(_DIABETES_ICD_PREFIXES))
+
+
 def _reason_code(cc: Any) -> tuple[str | None, str | None]:
     """(kind, label) of a reason CodeableConcept: its codes first (diabetes: codes.yaml
     conditions.diabetes; the others: drugs.yaml glucose_lowering_reasons), then its words."""
@@ -1260,8 +1275,7 @@ def _reason_code(cc: Any) -> tuple[str | None, str | None]:
     for system, code, _ in codings(cc):
         if not code:
             continue
-        if (is_snomed(system) and code in T.DIABETES_SNOMED) or (
-                is_icd10(system) and any(T.norm_icd(code).startswith(p) for p, _ in T.DIABETES_ICD)):
+        if _diabetes_coded(system, code):
             return "diabetes", None
         for kind, label, icd, snomed, _ in T.GLUCOSE_LOWERING_REASONS:
             if (is_snomed(system) and code in snomed) or (
