@@ -2563,9 +2563,10 @@ def read_exposures(ctx: Ctx, metastatic_from: dt.date | None = None) -> list[_Ex
                     # its status and dates (tx4: it read as a stop with no reason, in silence)
                     in_error_notes.append((src, f"{ref} ({med.names}: '{printable_clip(words, 120)}')"))
                 if stop == "unclear" and med.line:
-                    hedged_stops.append((src, f"{ref} ({med.names}: '{printable_clip(_stop_words(res), 120)}')"))
+                    words = _stop_words(res)
+                    hedged_stops.append((src, f"{ref} ({med.names}: '{printable_clip(words, 120)}')"))
                     # ("Toxicity?": a reason other than progression only suspected; tx4)
-                    hedged_other = hedged_other or not T.DISEASE_STATUS_UNCLEAR.search(_stop_words(res).lower())
+                    hedged_other = hedged_other or not T.DISEASE_STATUS_UNCLEAR.search(words.lower())
                 if active and med.switch is not None:
                     # "Tamoxifen stopped, now letrozole" on a record under way: the drug written last
                     # is taken now, the one before it was taken from the record's start and stopped
