@@ -1375,11 +1375,11 @@ def _stated_reason(r: dict) -> tuple[str | None, str | None]:
             item = _reason_concept(r, element, item) if isinstance(item, dict) else None
             if not isinstance(item, dict):
                 continue
-            coded = element != "note" and any(T.local_lookup(T.STOP_PROGRESSION_CODES, system, code)
-                                              for system, code, _ in codings(item))
-            coded_other = element != "note" and any(T.local_lookup(T.STOP_NON_PROGRESSION_CODES, system, code)
-                                                    for system, code, _ in codings(item))
-            texts = [item.get("text")] + ([d for _, _, d in codings(item)] if element != "note" else [])
+            item_codings = codings(item) if element != "note" else []  # (a note is an Annotation: its text alone)
+            coded = any(T.local_lookup(T.STOP_PROGRESSION_CODES, system, code) for system, code, _ in item_codings)
+            coded_other = any(T.local_lookup(T.STOP_NON_PROGRESSION_CODES, system, code)
+                              for system, code, _ in item_codings)
+            texts = [item.get("text")] + [d for _, _, d in item_codings]
             for text in texts:
                 if not isinstance(text, str) or not text.strip():
                     continue
@@ -1399,7 +1399,7 @@ def _stated_reason(r: dict) -> tuple[str | None, str | None]:
                 if coded:
                     return "progression", f"{element}: coded progression"
                 if coded_other and other is None:
-                    other = f"{element}: coded {next(d or c for _, c, d in codings(item) if c)}"
+                    other = f"{element}: coded {next(d or c for _, c, d in item_codings if c)}"
             # a progression code beside a text naming another reason ("Patient's condition worsened"
             # sent without its display, text "Neutropenia"): a record's statusReason so coded reads
             # as a progression (mappings/therapy.py _stop_reason), so no reason other than it is stated

@@ -2031,7 +2031,7 @@ def _read_text(drugs: list[T.DrugInfo], label: str, written: str, text_only: boo
     answered_no = _answered_no(written)
     if answered_no is not None:
         unclear = _Unreadable(answered_no.why)  # (a copy: _answered_no's answer is cached)
-        if type(med) is _Med and _answer_after_drug(written) != "not yet":  # ("not yet": never started)
+        if type(med) is _Med and _answer_beside_drug(written)[0] != "not yet":  # ("not yet": never started)
             # on a record whose status says its course ended or is held, "no" agrees with it: not
             # taken now, as "No letrozole" there reads (its end asked when not recorded)
             med.written_stopped = True
@@ -2058,12 +2058,6 @@ def _answered_no(written: str) -> _Unreadable | None:
         return None
     return _Unreadable(f'its text "{printable_clip(written.strip(), 80)}" writes only "{said[0]}" {said[1]} its drug: '
                        "whether it was given, refused or stopped cannot be read")
-
-
-def _answer_after_drug(written: str) -> str | None:
-    """The answer a text writes alone after (or before) its drug(s): _answer_beside_drug's words."""
-    said = _answer_beside_drug(written)
-    return None if said is None else said[0]
 
 
 @lru_cache(maxsize=1024)
@@ -2129,8 +2123,8 @@ def drafted_drugs(drugs: list[T.DrugInfo], label: str, written: str) -> tuple[li
                                                       if refusal == "refused" else
                                                       "a refusal and names more than one drug: which one it orders")
                     + " is not clear")
-    if (said := _answer_after_drug(written)) is not None:
-        return [], (f'its text "{quoted}" writes only "{said}" {_answer_beside_drug(written)[1]} its drug: whether it '
+    if (said := _answer_beside_drug(written)) is not None:
+        return [], (f'its text "{quoted}" writes only "{said[0]}" {said[1]} its drug: whether it '
                     "orders it is not clear")
     if _unsettled_not_taken_list(written) is not None:
         return [], f'its text "{quoted}" writes "no" before drugs joined by a comma: which one it orders is not clear'
@@ -2569,9 +2563,10 @@ def read_exposures(ctx: Ctx, metastatic_from: dt.date | None = None) -> list[_Ex
                     # its status and dates (tx4: it read as a stop with no reason, in silence)
                     in_error_notes.append((src, f"{ref} ({med.names}: '{printable_clip(words, 120)}')"))
                 if stop == "unclear" and med.line:
-                    hedged_stops.append((src, f"{ref} ({med.names}: '{printable_clip(_stop_words(res), 120)}')"))
+                    words = _stop_words(res)
+                    hedged_stops.append((src, f"{ref} ({med.names}: '{printable_clip(words, 120)}')"))
                     # ("Toxicity?": a reason other than progression only suspected; tx4)
-                    hedged_other = hedged_other or not T.DISEASE_STATUS_UNCLEAR.search(_stop_words(res).lower())
+                    hedged_other = hedged_other or not T.DISEASE_STATUS_UNCLEAR.search(words.lower())
                 if active and med.switch is not None:
                     # "Tamoxifen stopped, now letrozole" on a record under way: the drug written last
                     # is taken now, the one before it was taken from the record's start and stopped
