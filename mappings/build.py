@@ -1334,6 +1334,12 @@ def _reason_concept(r: dict, element: str, item: dict) -> Any:
         # nothing, whatever the reference's display says of it: the record reading skips such a
         # resource too (_status_skip; FHIR R4 condition-ver-status, ObservationStatus)
         return None
+    answer = _yes_no_answer(found) if isinstance(found, dict) and found.get("resourceType") == "Observation" else None
+    if answer is False:
+        # a contained Observation answering no to the question its code asks ('Disease
+        # progression': false / No) states nothing, whatever the reference's display names it
+        # (FHIR R4 Observation.value[x]; Reference.display only a text alternative for the resource)
+        return None
     display = item.get("display")
     if isinstance(display, str) and display.strip():
         return {"text": display}
@@ -1344,11 +1350,10 @@ def _reason_concept(r: dict, element: str, item: dict) -> Any:
         # a disease status coded 'Disease status' valued 'Progressive disease'; one coded
         # 'Disease progression assessment' valued 'No progression'); the code alone when there is
         # no value (an observation whose code is the finding)
-        answer = _yes_no_answer(found)
-        if answer is not None:
-            # a yes/no answer to the question its code asks ('Disease progression': true / Yes):
-            # yes states what the code names, no states nothing (FHIR R4 Observation.value[x])
-            return found["code"] if answer and isinstance(found.get("code"), dict) else None
+        if answer:
+            # a yes answer to the question its code asks ('Disease progression': true / Yes):
+            # it states what the code names (FHIR R4 Observation.value[x])
+            return found["code"] if isinstance(found.get("code"), dict) else None
         value = found.get("valueCodeableConcept")
         if isinstance(value, dict):
             return value

@@ -178,3 +178,14 @@ def test_a_contained_disease_progression_observation_answered_no_or_unclear_stat
     cards = _running_first_line_fhir_cards(progression_answered(**value), "fulvestrant", "palbociclib")
     assert not [c for c in cards if "progression stated on the draft" in c["summary"]]
     assert [c for c in cards if "label requirement not confirmed" in c["summary"]]
+
+
+@pytest.mark.parametrize("value", NO_ANSWERS[:2])
+def test_a_reason_reference_displayed_disease_progression_to_a_contained_observation_answered_no_states_none(value):
+    # before: the reference's display 'Disease progression' read in place of the Observation it names, whose
+    # value says no: 'progression stated on the draft, not in the record: 'Disease progression''
+    words = progression_answered(**value)
+    words["reasonReference"][0]["display"] = "Disease progression"
+    cards = _running_first_line_fhir_cards(words, "fulvestrant", "palbociclib")
+    assert not [c for c in cards if "progression stated on the draft" in c["summary"]]
+    assert [c for c in cards if "label requirement not confirmed" in c["summary"]]
