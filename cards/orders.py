@@ -780,8 +780,10 @@ class _Checker:
             # a progression the drafts state: the replaced drug stops for it, a new line however
             # early (_looks_like_substitution: a stop for progression is no substitution)
             return False
-        # a switch this late with no reason stated: the mappings count a new line
-        return months_between(line.start, self.state.as_of) < SUBSTITUTION_MONTHS or bool(self._switch_reason(names))
+        # a switch this late with no reason stated: the mappings count a new line (no progression
+        # stated, checked above: the switch's own reason read from the same drafts)
+        return (months_between(line.start, self.state.as_of) < SUBSTITUTION_MONTHS
+                or bool(self._other_reason_draft(names, drafts, stopping)))
 
     def _switch_drafts(self, names) -> tuple[list[Draft], list[Draft]]:
         """The drafts of the regimen `names` and those prohibiting a drug of the running line it
@@ -800,10 +802,15 @@ class _Checker:
         recorded (mappings/therapy.py _looks_like_substitution: the replaced drug stopped for a
         reason that is not progression; CR C.2 step 1: a new line starts after progression)."""
         drafts, stopping = self._switch_drafts(names)
-        line = self.ctx.current_line
-        switched_in = set(names) - set(line.names if line is not None else ())
         if any(d.order.stated_progression for d in drafts + stopping):
             return None
+        return self._other_reason_draft(names, drafts, stopping)
+
+    def _other_reason_draft(self, names, drafts: list[Draft], stopping: list[Draft]) -> Draft | None:
+        """_switch_reason's draft stating a reason other than progression, among the regimen's
+        `drafts` and the `stopping` ones (_switch_drafts), none of them stating a progression."""
+        line = self.ctx.current_line
+        switched_in = set(names) - set(line.names if line is not None else ())
         # the switch's own reason: on the draft of the drug switched in or on the one stopping the
         # drug it replaces, as the record reads the replaced drug's stop reason (_looks_like_substitution:
         # `replaced`); a continuing drug's draft (letrozole re-ordered, "hot flushes") says why it is written

@@ -1334,6 +1334,12 @@ def _reason_concept(r: dict, element: str, item: dict) -> Any:
         # nothing, whatever the reference's display says of it: the record reading skips such a
         # resource too (_status_skip; FHIR R4 condition-ver-status, ObservationStatus)
         return None
+    answer = _yes_no_answer(found) if isinstance(found, dict) and found.get("resourceType") == "Observation" else None
+    if answer is False:
+        # a contained Observation answering no to the question its code asks ('Disease
+        # progression': false / No) states nothing, whatever the reference's display names it
+        # (FHIR R4 Observation.value[x]; Reference.display only a text alternative for the resource)
+        return None
     display = item.get("display")
     if isinstance(display, str) and display.strip():
         return {"text": display}
@@ -1344,6 +1350,10 @@ def _reason_concept(r: dict, element: str, item: dict) -> Any:
         # a disease status coded 'Disease status' valued 'Progressive disease'; one coded
         # 'Disease progression assessment' valued 'No progression'); the code alone when there is
         # no value (an observation whose code is the finding)
+        if answer:
+            # a yes answer to the question its code asks ('Disease progression': true / Yes):
+            # it states what the code names (FHIR R4 Observation.value[x])
+            return found["code"] if isinstance(found.get("code"), dict) else None
         value = found.get("valueCodeableConcept")
         if isinstance(value, dict):
             return value
@@ -1352,6 +1362,35 @@ def _reason_concept(r: dict, element: str, item: dict) -> Any:
         if any(k.startswith("value") for k in found):
             return None  # valueBoolean false, a quantity ...: the code alone would misstate it
     return found["code"] if isinstance(found.get("code"), dict) else None
+
+
+# The answers "yes" / "no" an Observation's value gives to the question its code asks (FHIR R4
+# Observation.value[x]: valueBoolean; a valueCodeableConcept coded SNOMED CT 373066001 |Yes| /
+# 373067005 |No|, HL7 v2 table 0136 Y / N (terminology.hl7.org CodeSystem v2-0136), or so worded
+# with no code; a valueString so worded)
+_YES_NO_CODES = {("snomed", "373066001"): True, ("snomed", "373067005"): False,
+                 ("0136", "Y"): True, ("0136", "N"): False}
+_YES_NO_WORDS = {"yes": True, "y": True, "true": True, "no": False, "n": False, "false": False}
+
+
+def _yes_no_answer(obs: dict) -> bool | None:
+    """True / False when a contained Observation's value answers yes / no; None for any other
+    value (a finding, a quantity) or one saying both, read as before."""
+    if isinstance(obs.get("valueBoolean"), bool):
+        return obs["valueBoolean"]
+    value = obs.get("valueCodeableConcept")
+    if isinstance(value, dict):
+        answers = {_YES_NO_CODES.get((key, code)) for system, code, _ in codings(value)
+                   for key in ("snomed", "0136") if key in system.lower()} - {None}
+        if not answers:
+            words = [value.get("text")] + [d for _, _, d in codings(value)]
+            answers = {_YES_NO_WORDS.get(w.strip().rstrip(".").lower()) for w in words if isinstance(w, str) and w.strip()}
+            if None in answers:
+                return None  # a word that is not yes / no beside one: read as before
+        return answers.pop() if len(answers) == 1 else None
+    if isinstance(obs.get("valueString"), str):
+        return _YES_NO_WORDS.get(obs["valueString"].strip().rstrip(".").lower())
+    return None
 
 
 def _stated_reason(r: dict) -> tuple[str | None, str | None]:

@@ -124,3 +124,68 @@ def test_a_contained_observation_with_a_value_that_is_not_a_concept_is_not_read_
     cards = _running_first_line_fhir_cards({"contained": [obs], "reasonReference": [{"reference": "#c1"}]},
                                            "fulvestrant", "palbociclib")
     assert not [c for c in cards if "progression stated on the draft" in c["summary"]]
+
+
+V2_0136 = "http://terminology.hl7.org/CodeSystem/v2-0136"
+
+
+def progression_answered(**value) -> dict:
+    """A draft's reasonReference to a contained Observation asking 'Disease progression', answered by `value`."""
+    obs = {"resourceType": "Observation", "id": "c1", "status": "final", "code": {"text": "Disease progression"},
+           **value}
+    return {"contained": [obs], "reasonReference": [{"reference": "#c1"}]}
+
+
+YES_ANSWERS = [
+    {"valueBoolean": True},
+    {"valueCodeableConcept": {"coding": [{"system": SNOMED, "code": "373066001", "display": "Yes"}]}},
+    {"valueCodeableConcept": {"coding": [{"system": SNOMED, "code": "373066001"}]}},
+    {"valueCodeableConcept": {"coding": [{"system": V2_0136, "code": "Y", "display": "Yes"}]}},
+    {"valueCodeableConcept": {"text": "Yes"}},
+]
+NO_ANSWERS = [
+    {"valueBoolean": False},
+    {"valueCodeableConcept": {"coding": [{"system": SNOMED, "code": "373067005", "display": "No"}]}},
+    {"valueCodeableConcept": {"coding": [{"system": V2_0136, "code": "N"}]}},
+    {"valueCodeableConcept": {"text": "No"}},
+]
+
+
+@pytest.mark.parametrize("value", YES_ANSWERS)
+def test_a_contained_disease_progression_observation_answered_yes_states_the_progression(value):
+    # before: the value read in place of the code ('Yes', true: no words of a reason), no progression:
+    # 'Fulvestrant + palbociclib: label requirement not confirmed — No progression on endocrine therapy
+    # documented ...'; FHIR R4 Observation.value[x] answers the question Observation.code asks
+    cards = _running_first_line_fhir_cards(progression_answered(**value), "fulvestrant", "palbociclib")
+    assert not [c for c in cards if "label requirement not confirmed" in c["summary"]]
+    [card] = [c for c in cards if "progression stated on the draft" in c["summary"]]
+    assert card["indicator"] == "info"
+    assert card["summary"] == ("Fulvestrant + palbociclib: progression stated on the draft, not in the record: "
+                               "'Disease progression'")
+
+
+@pytest.mark.parametrize("value", YES_ANSWERS[:1] + YES_ANSWERS[2:3])
+def test_a_late_cdk46_switch_drafted_for_a_contained_progression_answered_yes_is_the_next_line(value):
+    # before: the same as a switch with no reason stated (the next line), without the progression named
+    cards = _late_switch_cards(progression_answered(**value), "letrozole", "ribociclib")
+    [card] = [c for c in cards if c["summary"].startswith("Letrozole + ribociclib: " + FIRST_LINE_NOT_INDICATED)]
+    assert "- reasonReference: 'Disease progression' (MedicationRequest/mr-ribociclib)" in card["detail"]
+
+
+@pytest.mark.parametrize("value", NO_ANSWERS + [{"valueCodeableConcept": {"text": "Unknown"}},
+                                                {"valueString": "not assessed"}])
+def test_a_contained_disease_progression_observation_answered_no_or_unclear_states_no_progression(value):
+    cards = _running_first_line_fhir_cards(progression_answered(**value), "fulvestrant", "palbociclib")
+    assert not [c for c in cards if "progression stated on the draft" in c["summary"]]
+    assert [c for c in cards if "label requirement not confirmed" in c["summary"]]
+
+
+@pytest.mark.parametrize("value", NO_ANSWERS[:2])
+def test_a_reason_reference_displayed_disease_progression_to_a_contained_observation_answered_no_states_none(value):
+    # before: the reference's display 'Disease progression' read in place of the Observation it names, whose
+    # value says no: 'progression stated on the draft, not in the record: 'Disease progression''
+    words = progression_answered(**value)
+    words["reasonReference"][0]["display"] = "Disease progression"
+    cards = _running_first_line_fhir_cards(words, "fulvestrant", "palbociclib")
+    assert not [c for c in cards if "progression stated on the draft" in c["summary"]]
+    assert [c for c in cards if "label requirement not confirmed" in c["summary"]]

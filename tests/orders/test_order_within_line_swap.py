@@ -267,6 +267,24 @@ def test_a_cdk46_inhibitor_switched_late_in_the_first_line_for_a_stated_toxicity
     assert [(ln.number, ln.names) for ln in lines] == [(1, ["letrozole", "palbociclib", "ribociclib"])]
 
 
+@pytest.mark.parametrize("words", [{"note": [{"text": "Formulary switch"}]},
+                                   {"reasonCode": [{"text": "Non-formulary drug"}]}])
+def test_a_cdk46_inhibitor_switched_late_for_the_formulary_is_a_switch_within_the_line_as_for_cost(words):
+    # before: 'Letrozole + ribociclib: not indicated — A first-line option; the patient has had metastatic
+    # therapy (1 line)', as if the switch were the next line, while 'cost' / 'insurance' kept it within the
+    # line: a formulary is coverage too (local_codes.yaml stop_reasons; CR C.2 step 1: not a progression)
+    cards = _late_switch_cards(words, "letrozole", "ribociclib")
+    assert shown(cards) == [("warning", "order-not-indicated", "Ribociclib drafted while palbociclib is active: no "
+                             "labelled regimen gives both — stop palbociclib if switching")]
+    said = next(iter(words.values()))[0]["text"]
+    assert f"- Drafted for a reason other than progression ({next(iter(words))}: '{said}', " in cards[0]["detail"]
+    # patient-view, the switch recorded with that stop reason: one line
+    recorded = (de_novo("late-formulary").med("letrozole", "2024-02-01")
+                .med("palbociclib", "2024-02-01", "2024-09-01", stopped_for=said).med("ribociclib", "2024-09-01"))
+    lines = recorded.state(dt.date(2024, 9, 15)).therapy.metastatic_lines
+    assert [(ln.number, ln.names) for ln in lines] == [(1, ["letrozole", "palbociclib", "ribociclib"])]
+
+
 @pytest.mark.parametrize("words, progression", [
     ({}, None),                                                  # no reason stated: the regimen-change proxy
     ({"note": [{"text": "Switching for neutropenia"}]}, "2024-08-15"),  # a progression recorded on the line
