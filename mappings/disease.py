@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import re
-from functools import lru_cache
+from functools import lru_cache, wraps
 from typing import Any, Callable, NamedTuple
 
 from mappings import tables as T
@@ -265,13 +265,62 @@ _OWN_SITE = (r"^\w*(?:\s+(?:breast\s+)?(?:cancer|carcinoma|ca|disease))?\s+(?:to
 # (ds4) _OWN_SITE and a "?" closing the clause or the text
 _QUESTION_CLOSES_OWN_SITE = re.compile(
     _OWN_SITE + r"\s*\(?\s*\?+\s*\)?"
-    # the end of the clause, or a template's question answered no ("Metastatic to bone? No."):
-    # asked, as "Liver metastases? No." is, not counted
+    # the end of the clause, or a "no" with more said after it ("Metastatic to bone? no,
+    # responding": asked, not counted); (ds7) a "no" closing the clause is the question answered,
+    # read by _as_answered before this ("Metastatic to bone? No.": no bone metastasis)
     r"\s*(?=$|[.;|]|(?:[:-]\s*)?(?:no|none|negative|absent)\b)", re.I)
 
 
 # (ds5) _QUESTION_CLOSES_OWN_SITE's own site up to its "?", the clause going on after it
 _OWN_SITE_BEFORE_QUESTION = re.compile(_OWN_SITE + r"(?=\s*\(?\s*\?)", re.I)
+
+
+# (ds7) A template's metastasis question answered no, the answer closing its clause: "Metastatic
+# to liver? no", "Liver mets? No.", "Metastatic to liver: no", and answered with the site it is
+# instead, "Metastatic to liver? no, bone only" / "...? no; bone only". The answer closes the
+# asked site (FHIR R4 condition-ver-status refuted: no site, nothing to ask) and the site written
+# "only" after it is where the metastases are (counted; visceral or not per CR A.4). Each reader
+# of a metastasis text reads it as answered (_as_answered), so none of them reads the "?" as a
+# doubt ("Metastatic status unclear", the liver asked) or the other site as the asked one. A
+# question with no answer ("Metastatic to liver?"), answered otherwise ("? - see MRI") or with
+# more said after the "no" ("? no, responding") is not an answered no: read as before.
+_ANSWERED_NO = re.compile(
+    r"(?<=[a-z])\s*\(?\s*(?:\?+\s*\)?\s*[:-]?|:|\s[-\u2013])\s*(?:no|none|negative|absent)\b\.?"
+    r"(?:\s*[,;]\s*(?P<other>[a-z][a-z &,-]*?)[\s-]+only\b\.?)?"
+    r"(?=\s*(?:$|[.;|]))")
+
+
+def _answered(reader: Callable[..., Any]) -> Callable[..., Any]:
+    """The reader reads a metastasis text as its questions are answered (_as_answered)."""
+    @wraps(reader)
+    def read(text: str, *args: Any, **kwargs: Any) -> Any:
+        return reader(_as_answered(text) if text else text, *args, **kwargs)
+    return read
+
+
+@lru_cache(maxsize=4096)
+def _as_answered(text: str) -> str:
+    """text with each metastasis question answered no written as the answer reads, the asked
+    comma piece negated: "metastatic to liver? no" -> "no metastatic to liver", "liver mets? no,
+    bone only" -> "no liver mets; metastatic to bone only", "bone metastases, liver? no" -> "bone
+    metastases, no liver" (_ANSWERED_NO). Only after a metastasis mention in the same clause; a
+    site written "only" after the answer names sites and nothing else (_only_sites), else the
+    text is left as written."""
+    if "no" not in text and "negative" not in text and "absent" not in text:
+        return text
+    for m in reversed(list(_ANSWERED_NO.finditer(text))):
+        clause_start = max(text.rfind(c, 0, m.start()) for c in ".;|") + 1
+        if not _SECONDARY_TEXT.search(text, clause_start, m.start()):
+            continue
+        other = m.group("other")
+        if other is not None and not _only_sites(other):
+            continue
+        piece_start = max(clause_start, text.rfind(",", clause_start, m.start()) + 1)
+        asked = text[piece_start:m.start()].strip()
+        lead = " " if piece_start > 0 else ""
+        then = f"; metastatic to {other.strip()} only" if other is not None else ""
+        text = f"{text[:piece_start]}{lead}no {asked}{then}{text[m.end():]}"
+    return text
 
 
 # "bone and ?liver " / "bone, ?liver " / "bone + ?liver " / "bone and possible liver " at the end
@@ -378,6 +427,7 @@ def _imaging_only(clause: str) -> bool:
     return bool(T.MET_IMAGING_WORDS.search(clause)) and not T.MET_PATHOLOGY_WORDS.search(clause)
 
 
+@_answered
 @lru_cache(maxsize=4096)
 def _hedge_reading(text: str) -> tuple[str, str]:
     """("hedged", the unlikely words or ""), ("probable", the words), or ("asserted", ""): how
@@ -902,6 +952,7 @@ def _text_against_code(text: str | None) -> str | None:
     return text.strip()[:80]
 
 
+@_answered
 @lru_cache(maxsize=4096)
 def _metastasis_in_text(text: str) -> str | None:
     """How the text names metastatic disease: "asserted", "hedged" (a suspicion, or written
@@ -932,6 +983,7 @@ _FIRST_CLAUSE = re.compile(r"^[^.;|]*")
 _DOUBTED_PHRASE_END = re.compile(r"\?|\(|\s-\s|:")
 
 
+@_answered
 @lru_cache(maxsize=4096)
 def _hedged_site_names(text: str, site: str | None) -> str | None:
     """(ds5) The sites a doubted metastasis lists, in the order written, for the gap ("Metastatic
@@ -1077,6 +1129,7 @@ def _sites_progressing_now(own: str) -> set[str]:
     return now
 
 
+@_answered
 @lru_cache(maxsize=4096)
 def _sites_now_and_asked(own: str, confirmed: bool, question_closes: bool = True
                          ) -> tuple[tuple[str, ...], tuple[tuple[str, str], ...]]:
@@ -1340,6 +1393,7 @@ def _past_beside_breast_metastasis(text: str, m: re.Match[str]) -> bool:
     return any(_SECONDARY_TEXT.search(c) and re.search(r"\bbreast\b", c) for c in _CLAUSE_END.split(text))
 
 
+@_answered
 @lru_cache(maxsize=4096)
 def _without_past_cancer(text: str) -> str:
     """text without the pieces naming another cancer in the past beside a breast cancer
@@ -1463,6 +1517,7 @@ def _site_after_of(text: str) -> str | None:
     return _site_from_text(re.sub(r".*?\b(of|to|in)\b", "", text, count=1))
 
 
+@_answered
 @lru_cache(maxsize=4096)
 def _text_sites(text: str) -> tuple[str | None, frozenset[str]]:
     """(The metastatic site the text names, _site_after_of; the sites it refutes). A refuted
@@ -1594,6 +1649,7 @@ def _doubt_spread(pieces: list[tuple]) -> dict[int, str]:
     return spread
 
 
+@_answered
 @lru_cache(maxsize=4096)
 def _text_site_list(text: str, confirmed: bool = False) -> tuple[str, ...]:
     """Every metastatic site the text asserts, in the order written: the sites of each comma
@@ -1735,6 +1791,7 @@ def _bracket_stable(piece: str, mention_at: int) -> list[tuple[int, int]]:
             and not _FINDING_AT_SITE.search(inner) and not _PROGRESSING_NOW.search(inner)]
 
 
+@_answered
 @lru_cache(maxsize=4096)
 def _doubted_sites(text: str, confirmed: bool = False) -> tuple[tuple[str, str], ...]:
     """(site, the piece as written) for each comma piece beside an asserted metastasis mention

@@ -928,3 +928,59 @@ def test_fhir_a_staging_observation_m1_with_its_body_site_lists_the_site_and_ask
     state, cards = _cards(p)
     detail = card(cards, "patient-summary")["detail"]
     assert line in detail and "site not stated" not in detail
+
+
+@pytest.mark.parametrize("text,site,line", [
+    ("Metastatic to liver? no, bone only", "bone", "- Site: bone, 2024-01-15"),
+    ("Metastatic to liver? no; bone only", "bone", "- Site: bone, 2024-01-15"),
+    ("Liver mets? no, bone only", "bone", "- Site: bone, 2024-01-15"),
+    ("Metastatic to bone? no, liver only", "liver", "- Site: liver (visceral), 2024-01-15"),
+])
+def test_fhir_a_metastasis_question_answered_no_with_the_site_it_is_instead_counts_that_site_and_asks_nothing(
+        text, site, line):
+    # (ds7) each read "Metastatic status unclear" with the asked site suspected ("Metastatic to
+    # bone? no, liver only" asked the liver as the doubted site, the answer's own site): the
+    # answer closes the asked site and names where the metastases are (CR A.4 counts a
+    # metastasis found; visceral per CR A.4; FHIR R4 condition-ver-status refuted for the other)
+    state, cards = _cards(_early_patient_with(text))
+    detail = card(cards, "patient-summary")["detail"]
+    assert state.disease.metastatic == "yes" and [s.site for s in state.disease.sites] == [site]
+    assert regimen_topics(cards) == ["ai-cdk46i", "fulvestrant-cdk46i"]
+    assert line in detail
+    assert "Unconfirmed metastasis" not in detail and "written with a doubt" not in detail
+
+
+@pytest.mark.parametrize("text", ["Metastatic to liver? no", "Metastatic to liver? No.", "Liver metastases? No.",
+                                  "Metastatic to liver (?) no", "Metastatic to liver? negative",
+                                  "Metastatic to liver: no", "Metastatic to liver - no"])
+def test_fhir_a_metastasis_question_answered_no_closes_the_site_and_asks_nothing(text):
+    # (ds7) "? no" read "Metastatic status unclear", the liver asked as suspected; "Metastatic to
+    # liver: no" / "- no" counted the liver (MBC first-line cards): the question is answered, no
+    # metastasis there (FHIR R4 condition-ver-status refuted), as "Liver metastases: no" reads
+    state, cards = _cards(_early_patient_with(text))
+    summary = card(cards, "patient-summary")
+    assert state.disease.metastatic == "unknown" and regimen_topics(cards) == []
+    assert summary["summary"].startswith("Outside the HR+/HER2- MBC pathway: Metastatic disease not documented;")
+    assert "Unconfirmed metastasis" not in summary["detail"]
+
+
+@pytest.mark.parametrize("text,site", [("Breast cancer, metastatic to liver? no, bone only", "bone"),
+                                       ("Breast cancer metastatic to bone? no, liver only", "liver")])
+def test_fhir_a_breast_cancer_written_metastatic_with_its_site_question_answered_no_counts_the_other_site(text, site):
+    # (ds7) the same reading on the breast cancer's own Condition text: was "Metastatic status
+    # unclear", the liver asked in both
+    p = FhirPatient("answered").er("positive").pr("positive").her2("1+")
+    p._condition({"text": text}, "2024-01-10", "primary")
+    state, cards = _cards(p)
+    assert state.disease.metastatic == "yes" and [s.site for s in state.disease.sites] == [site]
+    assert "Unconfirmed metastasis" not in card(cards, "patient-summary")["detail"]
+
+
+@pytest.mark.parametrize("text", ["Metastatic to liver?", "Metastatic to liver? - see MRI",
+                                  "Metastatic to liver? no, see MRI", "Metastatic to bone? no, responding"])
+def test_fhir_a_metastasis_question_not_answered_no_stays_unclear(text):
+    # (ds7) guard: no answer, or more said after the "no", is no answer read
+    state, cards = _cards(_early_patient_with(text))
+    assert state.disease.metastatic == "unknown" and regimen_topics(cards) == []
+    assert card(cards, "patient-summary")["summary"].startswith(
+        "Outside the HR+/HER2- MBC pathway: Metastatic status unclear (metastasis not confirmed);")
