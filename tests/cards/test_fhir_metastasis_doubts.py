@@ -984,3 +984,33 @@ def test_fhir_a_metastasis_question_not_answered_no_stays_unclear(text):
     assert state.disease.metastatic == "unknown" and regimen_topics(cards) == []
     assert card(cards, "patient-summary")["summary"].startswith(
         "Outside the HR+/HER2- MBC pathway: Metastatic status unclear (metastasis not confirmed);")
+
+
+def _coded_metastasis(code: str, text: str | None = None) -> FhirPatient:
+    cc = {"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": code,
+                      "display": "Secondary malignant neoplasm of unspecified site"}]}
+    if text:
+        cc["text"] = text
+    return FhirPatient("c799").primary("2024-01-10").er("positive").pr("positive").her2("1+")._condition(cc, "2024-01-15", "met")
+
+
+def test_fhir_a_metastasis_coded_to_an_unspecified_site_names_no_site_only_the_gap():
+    # (ds7) C79.9 "Secondary malignant neoplasm of unspecified site" read "- Site: other": an
+    # unspecified site is no site; metastatic all the same (CR A.4 counts C77-C79), the gap
+    # metastatic-site-not-stated says the site is missing (visceral or not decides, CR A.4 / C.3)
+    state, cards = _cards(_coded_metastasis("C79.9"))
+    detail = card(cards, "patient-summary")["detail"]
+    assert state.disease.metastatic == "yes" and state.disease.sites == []
+    assert "- Site: other" not in detail
+    assert "Metastatic disease recorded without its site: site not stated" in detail
+    assert regimen_topics(cards) == ["ai-cdk46i", "fulvestrant-cdk46i"]
+
+
+def test_fhir_a_metastasis_coded_to_an_unspecified_site_whose_text_names_the_liver_counts_the_liver():
+    # (ds7) C79.9 with text "Liver metastases" counted "other" and left the liver out ("coded C79.9
+    # (other) but the text names the liver"): the code names no site, the text does (CR A.4 visceral)
+    state, cards = _cards(_coded_metastasis("C79.9", "Liver metastases"))
+    detail = card(cards, "patient-summary")["detail"]
+    assert [s.site for s in state.disease.sites] == ["liver"]
+    assert "- Site: liver (visceral), 2024-01-15" in detail
+    assert "coded and written differently" not in detail
