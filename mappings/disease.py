@@ -112,6 +112,12 @@ _STAGE4_NOT_ASSESSED = re.compile(
 # (CR A.4 counts a stage IV or an M1 found); other evidence (a metastasis Condition, an M1)
 # still makes the patient metastatic.
 _M1_WORDS = re.compile(_M1_TERM)
+# (ds7) "M1(i+)": AJCC 8th edition (breast) has cM0(i+), tumour cells <= 0.2 mm in blood or marrow
+# with no clinical or radiographic metastasis (M0, not metastatic), and M1, distant metastasis
+# detected; "(i+)" / "(i-)" after an M1 is no AJCC category, an M0(i+) or an M1 mistyped: which
+# one the text does not say. Was read as M1 (MBC first-line cards); now open (_stage4_reading),
+# the gap metastasis-unconfirmed quoting it (CR A.4 counts an M1 found)
+_M1_ITC = re.compile(_M1_TERM + r"\s*\(\s*i\s*[+-]\s*\)")
 _STAGE_GROUP4 = re.compile(_STAGE_WORD + r"\s*(?:iv|4)[abc]?\b")
 _M_NOT_ASSESSED = re.compile(
     rf"{_TNM_M_BEFORE}x(?![a-z0-9])"
@@ -781,6 +787,12 @@ def _stage4_reading(text: str) -> str | None:
         text = _STAGE4_NOT_ASSESSED.sub(" ", text)
         if not _STAGE4_WORDS.search(text):
             return "not assessed"
+    if _M1_ITC.search(text):
+        # (ds7) "M1(i+)": no AJCC category, M0(i+) or M1 not stated (_M1_ITC); a stage IV or M1
+        # written beside it is read as before
+        text = _M1_ITC.sub(" ", text)
+        if not _STAGE4_WORDS.search(text):
+            return "open"
     if _STAGE4_CANNOT_EXCLUDE.search(text):
         return "open"
     if _STAGE4_NEGATED_BEFORE.search(text):
@@ -910,6 +922,9 @@ def _stage4_doubt(text: str) -> str:
         words += ")" if words.count("(") > words.count(")") else ""
         return f'stage IV written "{words}" (AJCC stage IV is M1)'
     m = _STAGE4_HEDGED.search(text)
+    if m is None and (itc := _M1_ITC.search(text)) is not None:
+        return (f'"{itc.group(0).strip()}" written: no AJCC 8th edition M category (cM0(i+) is no '
+                "metastasis, M1 is distant metastasis), which one not stated")
     if m is None:
         return "stage IV not ruled out in the text"
     words = m.group(0).strip()

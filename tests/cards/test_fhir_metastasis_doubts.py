@@ -1014,3 +1014,30 @@ def test_fhir_a_metastasis_coded_to_an_unspecified_site_whose_text_names_the_liv
     assert [s.site for s in state.disease.sites] == ["liver"]
     assert "- Site: liver (visceral), 2024-01-15" in detail
     assert "coded and written differently" not in detail
+
+
+@pytest.mark.parametrize("loinc,text", [("21907-1", "M1(i+)"), ("21901-4", "pM1(i+)"), ("21908-9", "cM1 (i+)")])
+def test_fhir_an_m1_written_with_isolated_tumour_cells_is_no_ajcc_category_and_leaves_metastatic_status_unclear(loinc, text):
+    # (ds7) read as M1: MBC first-line cards. AJCC 8th edition (breast) has cM0(i+) (tumour cells
+    # <= 0.2 mm in blood / marrow, no clinical metastasis: M0) and M1; "M1(i+)" is neither, which
+    # one was meant the text does not say: asked, not counted (CR A.4 counts an M1 found)
+    state, cards = _cards(_early_patient_staged(loinc, text))
+    summary = card(cards, "patient-summary")
+    assert state.disease.metastatic == "unknown" and regimen_topics(cards) == []
+    assert summary["summary"].startswith("Outside the HR+/HER2- MBC pathway: Metastatic status unclear (metastasis not confirmed);")
+    assert "written: no AJCC 8th edition M category" in summary["detail"]
+
+
+def test_fhir_a_breast_cancer_text_with_a_tnm_m1_with_isolated_tumour_cells_leaves_metastatic_status_unclear():
+    # (ds7) "pT2N1M1(i+)" on the breast cancer's Condition read as M1 (first-line cards)
+    p = FhirPatient("itc").er("positive").pr("positive").her2("1+")
+    p._condition({"text": "Breast cancer pT2N1M1(i+)"}, "2024-01-10", "primary")
+    state, cards = _cards(p)
+    assert state.disease.metastatic == "unknown" and regimen_topics(cards) == []
+
+
+@pytest.mark.parametrize("text", ["cM0(i+)", "M0(i+)", "pM0(i+)"])
+def test_fhir_an_m0_with_isolated_tumour_cells_is_not_metastatic(text):
+    # (ds7) guard: AJCC 8th edition cM0(i+) is M0 (no clinical or radiographic metastasis)
+    state, cards = _cards(_early_patient_staged("21907-1", text))
+    assert state.disease.metastatic == "no" and regimen_topics(cards) == []
