@@ -2055,6 +2055,21 @@ def _ruled_out_after(after: str) -> bool:
             and not _other_words(m.group("between")))
 
 
+# (ds7) a cancer named by no organ ("malignant neoplasm", SNOMED CT 363346000 "Malignant neoplastic
+# disease", "malignancy", "cancer", "carcinoma"), or "Stage IV disease" written alone
+_UNNAMED_CANCER = re.compile(r"\b(?:malignant\s+neoplas\w*|malignancy|malignancies|cancer|carcinoma|neoplasm)\b"
+                             rf"|^\s*{_STAGE_WORD}\s*(?:iv|4)[abc]?\s+disease\b")
+
+
+@lru_cache(maxsize=4096)
+def _stage4_of_an_unnamed_cancer(text: str) -> bool:
+    """The text asserts stage IV (_stage4_reading) of a cancer it names by no organ in the same
+    part (_UNNAMED_CANCER: not "CKD stage 4" beside a display "Malignant neoplastic disease"), and
+    names neither the breast nor another organ's cancer (_other_primary_named)."""
+    return (any(_UNNAMED_CANCER.search(part) and _stage4_reading(part) == "asserted" for part in text.split(" | "))
+            and not _breast_primary_text(text) and _other_primary_named(text) is None)
+
+
 def _m_value(cc: Any) -> bool | None:
     """True = M1, False = M0, None unknown (cc: valueCodeableConcept, or a valueString)."""
     for system, code, _ in codings(cc):
@@ -2434,6 +2449,17 @@ def build_disease(ctx: Ctx) -> Disease:
                 unconfirmed.append((text_site, f"coded {code}, a primary cancer other than breast cancer, but the text "
                                     "names a metastasis", ctx.source(res, onset, _display(res, "Metastasis"),
                                                                      date_last=onset_last)))
+            elif (ctx.code_text(res) and not _other_primary(ctx.concept_of(res))
+                  and _stage4_of_an_unnamed_cancer(ctx.code_text(res))):
+                # (ds7) "Malignant neoplasm, stage IV disease", "Stage IV disease" (SNOMED 363346000
+                # Malignant neoplastic disease): a stage IV of a cancer the record does not name,
+                # coded neither breast cancer nor a metastasis, was dropped without a word
+                # ("Metastatic disease not documented"); the breast cancer's stage IV or another
+                # cancer's the record does not say (CR A.4 counts the breast cancer's stage IV):
+                # asked, not counted
+                unconfirmed.append(("site not stated", f'"{_display(res, "Condition")}": stage IV written on a record '
+                                    "coded neither breast cancer nor a metastasis, of which cancer not stated",
+                                    ctx.source(res, onset, _display(res, "Condition"), date_last=onset_last)))
         except Exception:  # noqa: BLE001 - never raise on bad data
             ctx.ignore(res, "unreadable-resource", "Condition could not be read")
 

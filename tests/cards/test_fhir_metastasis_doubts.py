@@ -1041,3 +1041,29 @@ def test_fhir_an_m0_with_isolated_tumour_cells_is_not_metastatic(text):
     # (ds7) guard: AJCC 8th edition cM0(i+) is M0 (no clinical or radiographic metastasis)
     state, cards = _cards(_early_patient_staged("21907-1", text))
     assert state.disease.metastatic == "no" and regimen_topics(cards) == []
+
+
+@pytest.mark.parametrize("code,quoted", [
+    ({"text": "Stage IV disease"}, "Stage IV disease"),
+    ({"text": "Malignant neoplasm, stage IV disease"}, "Malignant neoplasm, stage IV disease"),
+    ({"coding": [{"system": "http://snomed.info/sct", "code": "363346000", "display": "Malignant neoplastic disease"}],
+      "text": "Stage IV cancer"}, "Stage IV cancer"),
+])
+def test_fhir_a_stage_iv_of_a_cancer_the_record_does_not_name_is_asked_not_dropped_in_silence(code, quoted):
+    # (ds7) read "Metastatic disease not documented" ("No metastatic site, M1 category or stage IV
+    # was found"), the record never named: the breast cancer's stage IV or another cancer's the
+    # record does not say (CR A.4 counts the breast cancer's stage IV): asked, not counted
+    p = FhirPatient("unnamed").primary("2024-01-10").er("positive").pr("positive").her2("1+")
+    state, cards = _cards(p._condition(code, "2024-01-15", "met"))
+    summary = card(cards, "patient-summary")
+    assert state.disease.metastatic == "unknown" and regimen_topics(cards) == []
+    assert summary["summary"].startswith("Outside the HR+/HER2- MBC pathway: Metastatic status unclear (metastasis not confirmed);")
+    assert (f'Unconfirmed metastasis, not counted as metastatic disease: site not stated ("{quoted}": stage IV '
+            "written on a record coded neither breast cancer nor a metastasis, of which cancer not stated)") in summary["detail"]
+
+
+@pytest.mark.parametrize("text", ["CKD stage 4", "Stage IV pressure ulcer", "Stage IV colon cancer"])
+def test_fhir_a_stage_4_of_no_cancer_or_of_another_named_cancer_asks_nothing(text):
+    # (ds7) guard: a kidney disease's or an ulcer's stage, or another cancer's, is no breast cancer's
+    state, cards = _cards(_early_patient_with(text))
+    assert "Unconfirmed metastasis" not in card(cards, "patient-summary")["detail"]
