@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import re
-from functools import lru_cache
+from functools import lru_cache, wraps
 from typing import Any, Callable, NamedTuple
 
 from mappings import tables as T
@@ -112,6 +112,12 @@ _STAGE4_NOT_ASSESSED = re.compile(
 # (CR A.4 counts a stage IV or an M1 found); other evidence (a metastasis Condition, an M1)
 # still makes the patient metastatic.
 _M1_WORDS = re.compile(_M1_TERM)
+# (ds7) "M1(i+)": AJCC 8th edition (breast) has cM0(i+), tumour cells <= 0.2 mm in blood or marrow
+# with no clinical or radiographic metastasis (M0, not metastatic), and M1, distant metastasis
+# detected; "(i+)" / "(i-)" after an M1 is no AJCC category, an M0(i+) or an M1 mistyped: which
+# one the text does not say. Was read as M1 (MBC first-line cards); now open (_stage4_reading),
+# the gap metastasis-unconfirmed quoting it (CR A.4 counts an M1 found)
+_M1_ITC = re.compile(_M1_TERM + r"\s*\(\s*i\s*[+-]\s*\)")
 _STAGE_GROUP4 = re.compile(_STAGE_WORD + r"\s*(?:iv|4)[abc]?\b")
 _M_NOT_ASSESSED = re.compile(
     rf"{_TNM_M_BEFORE}x(?![a-z0-9])"
@@ -265,13 +271,62 @@ _OWN_SITE = (r"^\w*(?:\s+(?:breast\s+)?(?:cancer|carcinoma|ca|disease))?\s+(?:to
 # (ds4) _OWN_SITE and a "?" closing the clause or the text
 _QUESTION_CLOSES_OWN_SITE = re.compile(
     _OWN_SITE + r"\s*\(?\s*\?+\s*\)?"
-    # the end of the clause, or a template's question answered no ("Metastatic to bone? No."):
-    # asked, as "Liver metastases? No." is, not counted
+    # the end of the clause, or a "no" with more said after it ("Metastatic to bone? no,
+    # responding": asked, not counted); (ds7) a "no" closing the clause is the question answered,
+    # read by _as_answered before this ("Metastatic to bone? No.": no bone metastasis)
     r"\s*(?=$|[.;|]|(?:[:-]\s*)?(?:no|none|negative|absent)\b)", re.I)
 
 
 # (ds5) _QUESTION_CLOSES_OWN_SITE's own site up to its "?", the clause going on after it
 _OWN_SITE_BEFORE_QUESTION = re.compile(_OWN_SITE + r"(?=\s*\(?\s*\?)", re.I)
+
+
+# (ds7) A template's metastasis question answered no, the answer closing its clause: "Metastatic
+# to liver? no", "Liver mets? No.", "Metastatic to liver: no", and answered with the site it is
+# instead, "Metastatic to liver? no, bone only" / "...? no; bone only". The answer closes the
+# asked site (FHIR R4 condition-ver-status refuted: no site, nothing to ask) and the site written
+# "only" after it is where the metastases are (counted; visceral or not per CR A.4). Each reader
+# of a metastasis text reads it as answered (_as_answered), so none of them reads the "?" as a
+# doubt ("Metastatic status unclear", the liver asked) or the other site as the asked one. A
+# question with no answer ("Metastatic to liver?"), answered otherwise ("? - see MRI") or with
+# more said after the "no" ("? no, responding") is not an answered no: read as before.
+_ANSWERED_NO = re.compile(
+    r"(?<=[a-z])\s*\(?\s*(?:\?+\s*\)?\s*[:-]?|:|\s[-\u2013])\s*(?:no|none|negative|absent)\b\.?"
+    r"(?:\s*[,;]\s*(?P<other>[a-z][a-z &,-]*?)[\s-]+only\b\.?)?"
+    r"(?=\s*(?:$|[.;|]))")
+
+
+def _answered(reader: Callable[..., Any]) -> Callable[..., Any]:
+    """The reader reads a metastasis text as its questions are answered (_as_answered)."""
+    @wraps(reader)
+    def read(text: str, *args: Any, **kwargs: Any) -> Any:
+        return reader(_as_answered(text) if text else text, *args, **kwargs)
+    return read
+
+
+@lru_cache(maxsize=4096)
+def _as_answered(text: str) -> str:
+    """text with each metastasis question answered no written as the answer reads, the asked
+    comma piece negated: "metastatic to liver? no" -> "no metastatic to liver", "liver mets? no,
+    bone only" -> "no liver mets; metastatic to bone only", "bone metastases, liver? no" -> "bone
+    metastases, no liver" (_ANSWERED_NO). Only after a metastasis mention in the same clause; a
+    site written "only" after the answer names sites and nothing else (_only_sites), else the
+    text is left as written."""
+    if "no" not in text and "negative" not in text and "absent" not in text:
+        return text
+    for m in reversed(list(_ANSWERED_NO.finditer(text))):
+        clause_start = max(text.rfind(c, 0, m.start()) for c in ".;|") + 1
+        if not _SECONDARY_TEXT.search(text, clause_start, m.start()):
+            continue
+        other = m.group("other")
+        if other is not None and not _only_sites(other):
+            continue
+        piece_start = max(clause_start, text.rfind(",", clause_start, m.start()) + 1)
+        asked = text[piece_start:m.start()].strip()
+        lead = " " if piece_start > 0 else ""
+        then = f"; metastatic to {other.strip()} only" if other is not None else ""
+        text = f"{text[:piece_start]}{lead}no {asked}{then}{text[m.end():]}"
+    return text
 
 
 # "bone and ?liver " / "bone, ?liver " / "bone + ?liver " / "bone and possible liver " at the end
@@ -378,6 +433,7 @@ def _imaging_only(clause: str) -> bool:
     return bool(T.MET_IMAGING_WORDS.search(clause)) and not T.MET_PATHOLOGY_WORDS.search(clause)
 
 
+@_answered
 @lru_cache(maxsize=4096)
 def _hedge_reading(text: str) -> tuple[str, str]:
     """("hedged", the unlikely words or ""), ("probable", the words), or ("asserted", ""): how
@@ -731,6 +787,12 @@ def _stage4_reading(text: str) -> str | None:
         text = _STAGE4_NOT_ASSESSED.sub(" ", text)
         if not _STAGE4_WORDS.search(text):
             return "not assessed"
+    if _M1_ITC.search(text):
+        # (ds7) "M1(i+)": no AJCC category, M0(i+) or M1 not stated (_M1_ITC); a stage IV or M1
+        # written beside it is read as before
+        text = _M1_ITC.sub(" ", text)
+        if not _STAGE4_WORDS.search(text):
+            return "open"
     if _STAGE4_CANNOT_EXCLUDE.search(text):
         return "open"
     if _STAGE4_NEGATED_BEFORE.search(text):
@@ -860,6 +922,9 @@ def _stage4_doubt(text: str) -> str:
         words += ")" if words.count("(") > words.count(")") else ""
         return f'stage IV written "{words}" (AJCC stage IV is M1)'
     m = _STAGE4_HEDGED.search(text)
+    if m is None and (itc := _M1_ITC.search(text)) is not None:
+        return (f'"{itc.group(0).strip()}" written: no AJCC 8th edition M category (cM0(i+) is no '
+                "metastasis, M1 is distant metastasis), which one not stated")
     if m is None:
         return "stage IV not ruled out in the text"
     words = m.group(0).strip()
@@ -902,6 +967,7 @@ def _text_against_code(text: str | None) -> str | None:
     return text.strip()[:80]
 
 
+@_answered
 @lru_cache(maxsize=4096)
 def _metastasis_in_text(text: str) -> str | None:
     """How the text names metastatic disease: "asserted", "hedged" (a suspicion, or written
@@ -932,6 +998,7 @@ _FIRST_CLAUSE = re.compile(r"^[^.;|]*")
 _DOUBTED_PHRASE_END = re.compile(r"\?|\(|\s-\s|:")
 
 
+@_answered
 @lru_cache(maxsize=4096)
 def _hedged_site_names(text: str, site: str | None) -> str | None:
     """(ds5) The sites a doubted metastasis lists, in the order written, for the gap ("Metastatic
@@ -1077,6 +1144,7 @@ def _sites_progressing_now(own: str) -> set[str]:
     return now
 
 
+@_answered
 @lru_cache(maxsize=4096)
 def _sites_now_and_asked(own: str, confirmed: bool, question_closes: bool = True
                          ) -> tuple[tuple[str, ...], tuple[tuple[str, str], ...]]:
@@ -1340,6 +1408,7 @@ def _past_beside_breast_metastasis(text: str, m: re.Match[str]) -> bool:
     return any(_SECONDARY_TEXT.search(c) and re.search(r"\bbreast\b", c) for c in _CLAUSE_END.split(text))
 
 
+@_answered
 @lru_cache(maxsize=4096)
 def _without_past_cancer(text: str) -> str:
     """text without the pieces naming another cancer in the past beside a breast cancer
@@ -1463,6 +1532,7 @@ def _site_after_of(text: str) -> str | None:
     return _site_from_text(re.sub(r".*?\b(of|to|in)\b", "", text, count=1))
 
 
+@_answered
 @lru_cache(maxsize=4096)
 def _text_sites(text: str) -> tuple[str | None, frozenset[str]]:
     """(The metastatic site the text names, _site_after_of; the sites it refutes). A refuted
@@ -1594,6 +1664,7 @@ def _doubt_spread(pieces: list[tuple]) -> dict[int, str]:
     return spread
 
 
+@_answered
 @lru_cache(maxsize=4096)
 def _text_site_list(text: str, confirmed: bool = False) -> tuple[str, ...]:
     """Every metastatic site the text asserts, in the order written: the sites of each comma
@@ -1735,6 +1806,7 @@ def _bracket_stable(piece: str, mention_at: int) -> list[tuple[int, int]]:
             and not _FINDING_AT_SITE.search(inner) and not _PROGRESSING_NOW.search(inner)]
 
 
+@_answered
 @lru_cache(maxsize=4096)
 def _doubted_sites(text: str, confirmed: bool = False) -> tuple[tuple[str, str], ...]:
     """(site, the piece as written) for each comma piece beside an asserted metastasis mention
@@ -1981,6 +2053,21 @@ def _ruled_out_after(after: str) -> bool:
     m = _BREAST_RULED_OUT_BETWEEN.match(after)
     return (m is not None and not T.MET_NEGATION_OPEN.search(m.group("between"))
             and not _other_words(m.group("between")))
+
+
+# (ds7) a cancer named by no organ ("malignant neoplasm", SNOMED CT 363346000 "Malignant neoplastic
+# disease", "malignancy", "cancer", "carcinoma"), or "Stage IV disease" written alone
+_UNNAMED_CANCER = re.compile(r"\b(?:malignant\s+neoplas\w*|malignancy|malignancies|cancer|carcinoma|neoplasm)\b"
+                             rf"|^\s*{_STAGE_WORD}\s*(?:iv|4)[abc]?\s+disease\b")
+
+
+@lru_cache(maxsize=4096)
+def _stage4_of_an_unnamed_cancer(text: str) -> bool:
+    """The text asserts stage IV (_stage4_reading) of a cancer it names by no organ in the same
+    part (_UNNAMED_CANCER: not "CKD stage 4" beside a display "Malignant neoplastic disease"), and
+    names neither the breast nor another organ's cancer (_other_primary_named)."""
+    return (any(_UNNAMED_CANCER.search(part) and _stage4_reading(part) == "asserted" for part in text.split(" | "))
+            and not _breast_primary_text(text) and _other_primary_named(text) is None)
 
 
 def _m_value(cc: Any) -> bool | None:
@@ -2362,6 +2449,17 @@ def build_disease(ctx: Ctx) -> Disease:
                 unconfirmed.append((text_site, f"coded {code}, a primary cancer other than breast cancer, but the text "
                                     "names a metastasis", ctx.source(res, onset, _display(res, "Metastasis"),
                                                                      date_last=onset_last)))
+            elif (ctx.code_text(res) and not _other_primary(ctx.concept_of(res))
+                  and _stage4_of_an_unnamed_cancer(ctx.code_text(res))):
+                # (ds7) "Malignant neoplasm, stage IV disease", "Stage IV disease" (SNOMED 363346000
+                # Malignant neoplastic disease): a stage IV of a cancer the record does not name,
+                # coded neither breast cancer nor a metastasis, was dropped without a word
+                # ("Metastatic disease not documented"); the breast cancer's stage IV or another
+                # cancer's the record does not say (CR A.4 counts the breast cancer's stage IV):
+                # asked, not counted
+                unconfirmed.append(("site not stated", f'"{_display(res, "Condition")}": stage IV written on a record '
+                                    "coded neither breast cancer nor a metastasis, of which cancer not stated",
+                                    ctx.source(res, onset, _display(res, "Condition"), date_last=onset_last)))
         except Exception:  # noqa: BLE001 - never raise on bad data
             ctx.ignore(res, "unreadable-resource", "Condition could not be read")
 

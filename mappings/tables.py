@@ -174,7 +174,7 @@ SECONDARY_OF_BREAST_BODY_TEXT = re.compile(_C["secondary_of_breast"]["body_site"
 SECONDARY_OF_BREAST_BODY_SNOMED = frozenset(str(e["code"]) for e in _C["secondary_of_breast"]["body_site"]["snomed"])
 SECONDARY_SNOMED = {str(e["code"]): e["site"] for e in _C["secondary_sites_snomed"]}
 # ICD prefixes sorted longest first
-SECONDARY_ICD: list[tuple[str, str, bool | None]] = sorted(
+SECONDARY_ICD: list[tuple[str, str | None, bool | None]] = sorted(
     ((norm_icd(e["prefix"]), e["site"], e.get("visceral")) for e in _C["secondary_sites_icd10"]),
     key=lambda t: -len(t[0]),
 )

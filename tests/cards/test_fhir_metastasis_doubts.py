@@ -928,3 +928,142 @@ def test_fhir_a_staging_observation_m1_with_its_body_site_lists_the_site_and_ask
     state, cards = _cards(p)
     detail = card(cards, "patient-summary")["detail"]
     assert line in detail and "site not stated" not in detail
+
+
+@pytest.mark.parametrize("text,site,line", [
+    ("Metastatic to liver? no, bone only", "bone", "- Site: bone, 2024-01-15"),
+    ("Metastatic to liver? no; bone only", "bone", "- Site: bone, 2024-01-15"),
+    ("Liver mets? no, bone only", "bone", "- Site: bone, 2024-01-15"),
+    ("Metastatic to bone? no, liver only", "liver", "- Site: liver (visceral), 2024-01-15"),
+])
+def test_fhir_a_metastasis_question_answered_no_with_the_site_it_is_instead_counts_that_site_and_asks_nothing(
+        text, site, line):
+    # (ds7) each read "Metastatic status unclear" with the asked site suspected ("Metastatic to
+    # bone? no, liver only" asked the liver as the doubted site, the answer's own site): the
+    # answer closes the asked site and names where the metastases are (CR A.4 counts a
+    # metastasis found; visceral per CR A.4; FHIR R4 condition-ver-status refuted for the other)
+    state, cards = _cards(_early_patient_with(text))
+    detail = card(cards, "patient-summary")["detail"]
+    assert state.disease.metastatic == "yes" and [s.site for s in state.disease.sites] == [site]
+    assert regimen_topics(cards) == ["ai-cdk46i", "fulvestrant-cdk46i"]
+    assert line in detail
+    assert "Unconfirmed metastasis" not in detail and "written with a doubt" not in detail
+
+
+@pytest.mark.parametrize("text", ["Metastatic to liver? no", "Metastatic to liver? No.", "Liver metastases? No.",
+                                  "Metastatic to liver (?) no", "Metastatic to liver? negative",
+                                  "Metastatic to liver: no", "Metastatic to liver - no"])
+def test_fhir_a_metastasis_question_answered_no_closes_the_site_and_asks_nothing(text):
+    # (ds7) "? no" read "Metastatic status unclear", the liver asked as suspected; "Metastatic to
+    # liver: no" / "- no" counted the liver (MBC first-line cards): the question is answered, no
+    # metastasis there (FHIR R4 condition-ver-status refuted), as "Liver metastases: no" reads
+    state, cards = _cards(_early_patient_with(text))
+    summary = card(cards, "patient-summary")
+    assert state.disease.metastatic == "unknown" and regimen_topics(cards) == []
+    assert summary["summary"].startswith("Outside the HR+/HER2- MBC pathway: Metastatic disease not documented;")
+    assert "Unconfirmed metastasis" not in summary["detail"]
+
+
+@pytest.mark.parametrize("text,site", [("Breast cancer, metastatic to liver? no, bone only", "bone"),
+                                       ("Breast cancer metastatic to bone? no, liver only", "liver")])
+def test_fhir_a_breast_cancer_written_metastatic_with_its_site_question_answered_no_counts_the_other_site(text, site):
+    # (ds7) the same reading on the breast cancer's own Condition text: was "Metastatic status
+    # unclear", the liver asked in both
+    p = FhirPatient("answered").er("positive").pr("positive").her2("1+")
+    p._condition({"text": text}, "2024-01-10", "primary")
+    state, cards = _cards(p)
+    assert state.disease.metastatic == "yes" and [s.site for s in state.disease.sites] == [site]
+    assert "Unconfirmed metastasis" not in card(cards, "patient-summary")["detail"]
+
+
+@pytest.mark.parametrize("text", ["Metastatic to liver?", "Metastatic to liver? - see MRI",
+                                  "Metastatic to liver? no, see MRI", "Metastatic to bone? no, responding"])
+def test_fhir_a_metastasis_question_not_answered_no_stays_unclear(text):
+    # (ds7) guard: no answer, or more said after the "no", is no answer read
+    state, cards = _cards(_early_patient_with(text))
+    assert state.disease.metastatic == "unknown" and regimen_topics(cards) == []
+    assert card(cards, "patient-summary")["summary"].startswith(
+        "Outside the HR+/HER2- MBC pathway: Metastatic status unclear (metastasis not confirmed);")
+
+
+def _coded_metastasis(code: str, text: str | None = None) -> FhirPatient:
+    cc = {"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": code,
+                      "display": "Secondary malignant neoplasm of unspecified site"}]}
+    if text:
+        cc["text"] = text
+    return FhirPatient("c799").primary("2024-01-10").er("positive").pr("positive").her2("1+")._condition(cc, "2024-01-15", "met")
+
+
+def test_fhir_a_metastasis_coded_to_an_unspecified_site_names_no_site_only_the_gap():
+    # (ds7) C79.9 "Secondary malignant neoplasm of unspecified site" read "- Site: other": an
+    # unspecified site is no site; metastatic all the same (CR A.4 counts C77-C79), the gap
+    # metastatic-site-not-stated says the site is missing (visceral or not decides, CR A.4 / C.3)
+    state, cards = _cards(_coded_metastasis("C79.9"))
+    detail = card(cards, "patient-summary")["detail"]
+    assert state.disease.metastatic == "yes" and state.disease.sites == []
+    assert "- Site: other" not in detail
+    assert "Metastatic disease recorded without its site: site not stated" in detail
+    assert regimen_topics(cards) == ["ai-cdk46i", "fulvestrant-cdk46i"]
+
+
+def test_fhir_a_metastasis_coded_to_an_unspecified_site_whose_text_names_the_liver_counts_the_liver():
+    # (ds7) C79.9 with text "Liver metastases" counted "other" and left the liver out ("coded C79.9
+    # (other) but the text names the liver"): the code names no site, the text does (CR A.4 visceral)
+    state, cards = _cards(_coded_metastasis("C79.9", "Liver metastases"))
+    detail = card(cards, "patient-summary")["detail"]
+    assert [s.site for s in state.disease.sites] == ["liver"]
+    assert "- Site: liver (visceral), 2024-01-15" in detail
+    assert "coded and written differently" not in detail
+
+
+@pytest.mark.parametrize("loinc,text", [("21907-1", "M1(i+)"), ("21901-4", "pM1(i+)"), ("21908-9", "cM1 (i+)")])
+def test_fhir_an_m1_written_with_isolated_tumour_cells_is_no_ajcc_category_and_leaves_metastatic_status_unclear(loinc, text):
+    # (ds7) read as M1: MBC first-line cards. AJCC 8th edition (breast) has cM0(i+) (tumour cells
+    # <= 0.2 mm in blood / marrow, no clinical metastasis: M0) and M1; "M1(i+)" is neither, which
+    # one was meant the text does not say: asked, not counted (CR A.4 counts an M1 found)
+    state, cards = _cards(_early_patient_staged(loinc, text))
+    summary = card(cards, "patient-summary")
+    assert state.disease.metastatic == "unknown" and regimen_topics(cards) == []
+    assert summary["summary"].startswith("Outside the HR+/HER2- MBC pathway: Metastatic status unclear (metastasis not confirmed);")
+    assert "written: no AJCC 8th edition M category" in summary["detail"]
+
+
+def test_fhir_a_breast_cancer_text_with_a_tnm_m1_with_isolated_tumour_cells_leaves_metastatic_status_unclear():
+    # (ds7) "pT2N1M1(i+)" on the breast cancer's Condition read as M1 (first-line cards)
+    p = FhirPatient("itc").er("positive").pr("positive").her2("1+")
+    p._condition({"text": "Breast cancer pT2N1M1(i+)"}, "2024-01-10", "primary")
+    state, cards = _cards(p)
+    assert state.disease.metastatic == "unknown" and regimen_topics(cards) == []
+
+
+@pytest.mark.parametrize("text", ["cM0(i+)", "M0(i+)", "pM0(i+)"])
+def test_fhir_an_m0_with_isolated_tumour_cells_is_not_metastatic(text):
+    # (ds7) guard: AJCC 8th edition cM0(i+) is M0 (no clinical or radiographic metastasis)
+    state, cards = _cards(_early_patient_staged("21907-1", text))
+    assert state.disease.metastatic == "no" and regimen_topics(cards) == []
+
+
+@pytest.mark.parametrize("code,quoted", [
+    ({"text": "Stage IV disease"}, "Stage IV disease"),
+    ({"text": "Malignant neoplasm, stage IV disease"}, "Malignant neoplasm, stage IV disease"),
+    ({"coding": [{"system": "http://snomed.info/sct", "code": "363346000", "display": "Malignant neoplastic disease"}],
+      "text": "Stage IV cancer"}, "Stage IV cancer"),
+])
+def test_fhir_a_stage_iv_of_a_cancer_the_record_does_not_name_is_asked_not_dropped_in_silence(code, quoted):
+    # (ds7) read "Metastatic disease not documented" ("No metastatic site, M1 category or stage IV
+    # was found"), the record never named: the breast cancer's stage IV or another cancer's the
+    # record does not say (CR A.4 counts the breast cancer's stage IV): asked, not counted
+    p = FhirPatient("unnamed").primary("2024-01-10").er("positive").pr("positive").her2("1+")
+    state, cards = _cards(p._condition(code, "2024-01-15", "met"))
+    summary = card(cards, "patient-summary")
+    assert state.disease.metastatic == "unknown" and regimen_topics(cards) == []
+    assert summary["summary"].startswith("Outside the HR+/HER2- MBC pathway: Metastatic status unclear (metastasis not confirmed);")
+    assert (f'Unconfirmed metastasis, not counted as metastatic disease: site not stated ("{quoted}": stage IV '
+            "written on a record coded neither breast cancer nor a metastasis, of which cancer not stated)") in summary["detail"]
+
+
+@pytest.mark.parametrize("text", ["CKD stage 4", "Stage IV pressure ulcer", "Stage IV colon cancer"])
+def test_fhir_a_stage_4_of_no_cancer_or_of_another_named_cancer_asks_nothing(text):
+    # (ds7) guard: a kidney disease's or an ulcer's stage, or another cancer's, is no breast cancer's
+    state, cards = _cards(_early_patient_with(text))
+    assert "Unconfirmed metastasis" not in card(cards, "patient-summary")["detail"]
