@@ -1381,6 +1381,26 @@ _MG_DOSE = re.compile(r"(?<![/\d.,])(\d+(?:[.,]\d+)?)\s*mg\b"
                       r"(?!\s*(?:(?:/|per\b)\s*(?:\d+(?:[.,]\d+)?\s*)?(?:ml|pen)\b|in\s+\d))", re.I)
 
 
+# a liraglutide titration written in one text, read by the dose it reaches, the last of its steps
+# ("0.6 -> 1.2 -> 3 mg", "0.6mg → 1.2mg → 3mg", "0.6mg, increase to 3mg weekly steps": pf5, read by its
+# first dose as diabetes treatment; drugs.yaml weight_dose titration_step_pattern, Saxenda / Victoza EU
+# SmPC 4.2). A dose: a number in mg, or a bare number not followed by another unit or a time ("3 mL",
+# "3 months"); a strength per volume or per pen ("18 mg/3 mL") ends the chain, as _MG_DOSE reads it. A
+# step may follow its dose's schedule ("0.6 mg daily for 1 week, then 1.2 mg"). Read only when a dose
+# of the chain, its first or its last, is written in mg.
+_NUM = r"\d+(?:[.,]\d+)?"
+_CHAIN_DOSE = (rf"({_NUM})(?:\s*(mg)\b(?!\s*(?:(?:/|per\b)\s*(?:{_NUM}\s*)?(?:ml|pen)\b|in\s+\d))|(?![.,]\d|\s*(?:[%/µ]"
+               r"|(?:mc?g|ug|ml|l|units?|iu|mmol|kg|g|x|times|d|days?|wks?|weeks?|months?|y|yrs?|years?)\b)))")
+_STEP_SCHEDULE = r"(?:\s*/\s*d(?:ay)?\b|\s+(?:once\s+)?(?:daily|a\s+day|per\s+day|od|qd|sc|s\.c\.)\b|\s+for\s+\d+\s+(?:days?|wks?|weeks?)\b)*"
+_TITRATION = re.compile(rf"(?<![/\d.,]){_CHAIN_DOSE}(?:{_STEP_SCHEDULE}\s*[,;]?\s*"
+                        rf"{T.LIRAGLUTIDE_WEIGHT_DOSE['titration_step_pattern']}\s*{_CHAIN_DOSE})+", re.I)
+
+
+def _titration_reached(chain: re.Match[str]) -> list[float]:
+    """The dose (mg) a titration reaches, the last of its steps ([] when no dose of it is in mg)."""
+    return [float(chain.group(3).replace(",", "."))] if chain.group(2) or chain.group(4) else []
+
+
 def _liraglutide_weight_dose(res: dict[str, Any], med: dict[str, Any] | None) -> float | None:
     """The dose (mg) of a liraglutide record when it is above the most Victoza gives for diabetes
     and no more than Saxenda's weight dose (drugs.yaml glucose_lowering_reasons weight_dose), else
@@ -1399,7 +1419,9 @@ def _liraglutide_weight_dose(res: dict[str, Any], med: dict[str, Any] | None) ->
             units = {str(q.get(k)).strip().lower() for k in ("unit", "code") if q.get(k)} if isinstance(q, dict) else set()
             if units and units <= {"mg", "milligram", "milligrams"} and type(q.get("value")) in (int, float):
                 doses.append(float(q["value"]))
-        doses += [float(m.group(1).replace(",", ".")) for m in _MG_DOSE.finditer(text_of(d.get("text")))]
+        written = text_of(d.get("text"))
+        doses += [float(m.group(1).replace(",", ".")) for m in _MG_DOSE.finditer(written)]
+        doses += [x for chain in _TITRATION.finditer(written) for x in _titration_reached(chain)]
     for concept_ in (res.get("medicationCodeableConcept"), med.get("code") if med else None):
         text = cc_text(concept_)
         if _combination_ingredients(text):
@@ -1408,6 +1430,11 @@ def _liraglutide_weight_dose(res: dict[str, Any], med: dict[str, Any] | None) ->
             dose = _MG_DOSE.search(re.split(r"[|;,]", text[name.end():name.end() + 20])[0])  # "Victoza pen 3 mg/day"
             if dose:
                 doses.append(float(dose.group(1).replace(",", ".")))
+            # a titration starting there, read on past a comma ("Victoza 0.6mg, increase to 3mg"): the dose it reaches
+            after = text[name.end():name.end() + 120].split("|")[0]
+            chain = _TITRATION.search(after)
+            if chain and chain.start() <= 20 and not re.search(r"[,;]", after[:chain.start()]):
+                doses += _titration_reached(chain)
     doses = [x for x in doses if x <= w["up_to_mg"]]  # more is no daily dose (a pen holds 18 mg)
     return max(doses) if doses and max(doses) > w["above_mg"] else None
 

@@ -1797,6 +1797,28 @@ def test_victoza_at_a_diabetes_dose_a_pen_strength_or_with_a_diabetes_reason_is_
     assert d.status == "type2-treated" and d.treatment == ["liraglutide"]
 
 
+# pf5: a liraglutide titration written in one text was read by its first dose ("liraglutide 0.6mg, increase to 3mg",
+# "Victoza 0.6mg → 1.2mg → 3mg": 0.6 mg, diabetes treatment): the dose it reaches, 3 mg, is Saxenda's weight dose
+# (Saxenda / Victoza EU SmPC 4.2; drugs.yaml weight_dose titration_step_pattern)
+@pytest.mark.parametrize("text", ["liraglutide 0.6mg, increase to 3mg weekly steps", "Victoza 0.6mg → 1.2mg → 3mg",
+                                  "Victoza 0.6 mg, titrate to 3 mg", "Victoza 0.6 -> 1.2 -> 1.8 -> 2.4 -> 3 mg",
+                                  "Victoza 0.6mg; increase to 3mg", "Victoza 0.6 mg daily for 1 week, then 1.2 mg daily, then 3 mg daily"])
+def test_a_liraglutide_titration_reaching_above_the_victoza_maximum_is_weight_management(text):
+    s = build_patient_state([patient(birth="1980-01-01"), _liraglutide_request(text)], PID, AS_OF)
+    d = s.factors.diabetes
+    assert d.status == "none-documented" and not d.on_antihyperglycemic
+    assert d.not_for_diabetes[0].startswith("liraglutide for weight management (a dose of 3 mg: above 1.8 mg")
+    assert "glucose-lowering-not-for-diabetes" in {g.code for g in s.gaps}
+
+
+@pytest.mark.parametrize("text", ["Victoza 0.6 mg -> 1.2 mg -> 1.8 mg", "Victoza 1.2 mg, increase to 1.8 mg",
+                                  "Victoza 1.2 mg -> 3 months", "Victoza 1.2 mg > 3 mL pen", "Victoza 18 mg/3 mL, 0.6 -> 1.2 -> 1.8 mg",
+                                  "Victoza 1.2 mg; metformin 500 mg -> 1000 mg"])
+def test_a_victoza_titration_within_the_diabetes_doses_or_no_titration_stays_diabetes_treatment(text):
+    d = factors(_liraglutide_request(text)).diabetes
+    assert d.status == "type2-treated" and "liraglutide" in d.treatment and d.not_for_diabetes == []
+
+
 # pf4: ketosis-prone diabetes (autoimmune type 1 or type 2-like, Endocr Rev 2008;29:292-302) was counted as a diabetes of
 # unrecorded type with no word on its type: it is still counted (the caution), and its type is asked as LADA's is
 @pytest.mark.parametrize("text", ["Ketosis-prone diabetes", "Flatbush diabetes", "Ketosis prone diabetes mellitus"])
