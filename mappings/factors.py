@@ -1046,6 +1046,11 @@ def _diabetes(ctx: Ctx, therapy: TherapyHistory) -> Diabetes:
             if not t and _prediabetes(con):
                 prediabetes.append(ctx.source(res, condition_onset(res), "Prediabetes"))
                 continue
+            if not t and _diabetes_screen_positive(con.text):  # "T2DM screening positive": asked, not silent
+                why = f'written "{_code_text_clip(res, con)}": a positive screening, not a diagnosis'
+                shown = _TYPE_TEXT[_written_type(con.text) or "unspecified"]
+                unconfirmed.append((f"{shown} ({why})", ctx.source(res, condition_onset(res), f"Diabetes ({shown}, {why})")))
+                continue
             if not t and _hyperglycaemia_recorded(con):
                 hyperglycaemia.append((_code_text_clip(res, con),
                                        ctx.source(res, condition_onset(res), "Hyperglycaemia (no diabetes diagnosis)")))
@@ -1064,6 +1069,10 @@ def _diabetes(ctx: Ctx, therapy: TherapyHistory) -> Diabetes:
                     # ("Type 1 diabetes?", "Type 1 vs type 2 diabetes"), the status does not
                     # (local_codes.yaml diabetes not_current_patterns, doubt_patterns): asked, not counted
                     why = f'written "{_code_text_clip(res, con)}"'
+                written = res["code"].get("text") if type(res.get("code")) is dict else None
+                if why is None and type(written) is str and _diabetes_screen_positive(written.lower()):
+                    # "T2DM screening positive" coded E11.9 (displayed "Type 2 diabetes mellitus"), or not coded
+                    why = f'written "{_code_text_clip(res, con)}": a positive screening, not a diagnosis'
                 if why is None:  # "Mother: type 2 diabetes" coded E11.9, "Type 2 diabetes" coded Z83.3
                     why = _diabetes_code_and_words_disagree(res, con)
                 if why is None and t == "type1":
@@ -1742,6 +1751,33 @@ _NOT_A_DIAGNOSIS = re.compile(
     + r"|\b" + _V["relative_words"] + r"(?:'s)?\b(?!\s+" + _V["relative_told_words"] + r"\b)" + _CLAUSE + _RELATIVES_DIABETES
     + r"|" + _RELATIVES_DIABETES + r"[^.;|,()]{0,10}?\bin\s+(?:(?:his|her|the|a|both|patient'?s)\s+)?" + _V["relative_words"] + r"\b"
     + r"|" + _RELATIVES_DIABETES + r"(?:\s+mellitus)?\s*[-:(]\s*" + _V["relative_words"] + r"\s*\)?\s*(?=$|[.;|,])")
+
+
+# A diabetes screening written as positive ("T2DM screening positive", "Positive screen for type 2
+# diabetes", "Diabetes screening: abnormal"): a screening test is no diagnosis (CR A.4 a diagnosis;
+# local_codes.yaml: "a risk or a screening names a condition the patient does not have"), yet a positive
+# one leaves a diabetes neither confirmed nor refuted: asked (gap diabetes-unconfirmed), not counted and
+# not silent. pf5: uncoded it was read as no diabetes, "Positive screen for type 2 diabetes" as a type 2
+# diabetes ("screen" was not read as "screening"), coded E11.9 as a code and words disagreeing on whose
+# diabetes it is. The screening of diabetes itself, not of a diabetic complication ("Diabetic retinopathy
+# screening positive") nor of prediabetes; within one clause; a negative, normal or not positive one is none.
+_SCREENED_FOR_DIABETES = re.compile(
+    r"\bscreen(?:ing)?\s+(?:test\s+)?(?:for\s+)?(?:(?:type\s*(?:[12]|ii?)|t[12])\s+)?(?!diabetic)" + _MENTION
+    + r"|(?<!pre-)(?<!pre )\b(?!diabetic)" + _MENTION + r"(?:\s+mellitus)?(?:\s+type\s*(?:[12]|ii?))?\s*:?\s*screen(?:ing)?\b")
+_SCREEN_POSITIVE = re.compile(r"(?<!\bnot )(?:\bpositive\b|\+ve\b|\bpos\b|\babnormal\b)")
+_SCREEN_NEGATIVE = re.compile(r"\bnegative\b|-ve\b|\bnormal\b|\bnot (?:positive|abnormal)\b")
+
+
+@lru_cache(maxsize=4096)
+def _diabetes_screen_positive(text: str) -> bool:
+    """The (lower-case) text writes a screening for diabetes as positive, in one clause, and names
+    no diabetes in another ("Diabetes screening positive; type 2 diabetes confirmed" is a diagnosis)."""
+    if "screen" not in text:
+        return False
+    clauses = re.split(r"[.;|]", text)
+    positive = [c for c in clauses
+                if _SCREENED_FOR_DIABETES.search(c) and _SCREEN_POSITIVE.search(c) and not _SCREEN_NEGATIVE.search(c)]
+    return bool(positive) and _diabetes_text(" ; ".join(c for c in clauses if c not in positive)) is None
 
 
 # --- lung ----------------------------------------------------------------------------------

@@ -1819,6 +1819,36 @@ def test_a_victoza_titration_within_the_diabetes_doses_or_no_titration_stays_dia
     assert d.status == "type2-treated" and "liraglutide" in d.treatment and d.not_for_diabetes == []
 
 
+# pf5: a positive diabetes screening is no diagnosis and no all-clear (CR A.4 a diagnosis): uncoded it was read as no
+# diabetes, silently ("T2DM screening positive"), "Positive screen for type 2 diabetes" as a type 2 diabetes (the
+# caution, as if diagnosed), coded E11.9 as a code and words disagreeing on whose it is; now asked as a positive screening
+@pytest.mark.parametrize("code, text, read", [
+    (None, "T2DM screening positive", 'type 2 (written "T2DM screening positive": a positive screening, not a diagnosis)'),
+    (None, "Positive screen for type 2 diabetes",
+     'type 2 (written "Positive screen for type 2 diabetes": a positive screening, not a diagnosis)'),
+    (None, "Diabetes screen abnormal", 'type not recorded (written "Diabetes screen abnormal": a positive screening, not a diagnosis)'),
+    ("E11.9", "T2DM screening positive", 'type 2 (written "T2DM screening positive": a positive screening, not a diagnosis)'),
+])
+def test_a_positive_diabetes_screening_is_asked_as_unconfirmed_not_counted_nor_silent(code, text, read):
+    c = cc(coding(ICD10, code, "Type 2 diabetes mellitus without complications"), text=text) if code else cc(text=text)
+    s = build_patient_state([patient(birth="1980-01-01"), condition(c, "2020-01-01")], PID, AS_OF)
+    assert s.factors.diabetes.status == "none-documented" and s.factors.diabetes.unconfirmed == [read]
+    gap = next(g for g in s.gaps if g.code == "diabetes-unconfirmed")
+    assert gap.message.startswith("Diabetes recorded but not confirmed, not counted as diabetes: " + read)
+
+
+@pytest.mark.parametrize("text, status", [("Diabetes screening negative", "none-documented"),
+                                          ("Diabetic retinopathy screening positive", "none-documented"),
+                                          ("Type 2 diabetes; diabetic retinopathy screening positive", "type2-untreated"),
+                                          ("Diabetes screening positive; type 2 diabetes confirmed", "type2-untreated"),
+                                          ("Screen-detected type 2 diabetes", "type2-untreated"),
+                                          ("Type 2 diabetes - annual screen", "type2-untreated")])
+def test_a_negative_screening_a_complication_screening_or_a_diabetes_named_beside_it_asks_nothing(text, status):
+    s = build_patient_state([patient(birth="1980-01-01"), condition(cc(text=text), "2020-01-01")], PID, AS_OF)
+    assert s.factors.diabetes.status == status and s.factors.diabetes.unconfirmed == []
+    assert "diabetes-unconfirmed" not in {g.code for g in s.gaps}
+
+
 # pf4: ketosis-prone diabetes (autoimmune type 1 or type 2-like, Endocr Rev 2008;29:292-302) was counted as a diabetes of
 # unrecorded type with no word on its type: it is still counted (the caution), and its type is asked as LADA's is
 @pytest.mark.parametrize("text", ["Ketosis-prone diabetes", "Flatbush diabetes", "Ketosis prone diabetes mellitus"])
