@@ -1115,25 +1115,18 @@ def _diabetes(ctx: Ctx, therapy: TherapyHistory) -> Diabetes:
                 "Diabetes recorded but not confirmed, not counted as diabetes: " + "; ".join(dm.unconfirmed)
                 + ". Confirm or refute it before a PI3K/AKT/mTOR inhibitor.", dm.unconfirmed_sources)
     if lada and "type1" not in types:
-        ctx.gap("diabetes-type-unclear",
-                "Latent autoimmune diabetes in adults (LADA) recorded (" + "; ".join(f'"{w}"' for w, _ in lada)
-                + ("), read as the type 2 diabetes it is also written as" if "type2" in types
-                   else "), read as a diabetes of unrecorded type")  # as the cards name it (type_recorded)
-                + " (the hyperglycaemia caution): the ADA classes LADA with "
-                "type 1 (autoimmune) diabetes, and the labels and trials name type 1 diabetes (inavolisib not "
-                "studied in it, the capivasertib and alpelisib trials excluded it: CR B.1, B.4, B.5, C.3 row 14) "
-                "without saying whether LADA is one. Clarify the diabetes type before a PI3K/AKT/mTOR inhibitor.",
-                [src for _, src in lada])
+        _diabetes_type_unclear(ctx, "Latent autoimmune diabetes in adults (LADA)", lada, "type2" in types,
+                               "the type 2 diabetes it is also written as",
+                               "the ADA classes LADA with type 1 (autoimmune) diabetes, and the labels and trials name "
+                               "type 1 diabetes (inavolisib not studied in it, the capivasertib and alpelisib trials "
+                               "excluded it: CR B.1, B.4, B.5, C.3 row 14) without saying whether LADA is one.")
     if ketosis_prone and not lada and "type1" not in types:
-        ctx.gap("diabetes-type-unclear",
-                "Ketosis-prone diabetes recorded (" + "; ".join(f'"{w}"' for w, _ in ketosis_prone)
-                + ("), read as the type 2 diabetes recorded beside it" if "type2" in types
-                   else "), read as a diabetes of unrecorded type")  # as the cards name it (type_recorded)
-                + " (the hyperglycaemia caution): ketosis-prone diabetes may be autoimmune type 1 diabetes or "
-                "behave as type 2 (Endocr Rev 2008;29:292-302), and the labels and trials name type 1 diabetes "
-                "(inavolisib not studied in it, the capivasertib and alpelisib trials excluded it: CR B.1, B.4, B.5, "
-                "C.3 row 14). Clarify the diabetes type before a PI3K/AKT/mTOR inhibitor.",
-                [src for _, src in ketosis_prone])
+        _diabetes_type_unclear(ctx, "Ketosis-prone diabetes", ketosis_prone, "type2" in types,
+                               "the type 2 diabetes recorded beside it",
+                               "ketosis-prone diabetes may be autoimmune type 1 diabetes or behave as type 2 (Endocr "
+                               "Rev 2008;29:292-302), and the labels and trials name type 1 diabetes (inavolisib not "
+                               "studied in it, the capivasertib and alpelisib trials excluded it: CR B.1, B.4, B.5, "
+                               "C.3 row 14).")
     if prediabetes and not types and not unconfirmed:
         # not diabetes, and the sources do not say whether it is a hyperglycaemia caution
         # (CR A.4 lists R73.03 with the diabetes codes, unverified; the labels of CR B name
@@ -1225,6 +1218,18 @@ def _diabetes(ctx: Ctx, therapy: TherapyHistory) -> Diabetes:
     if dm.status == "type1" or not dm.type_recorded:
         dm.history_written = []
     return dm
+
+
+def _diabetes_type_unclear(ctx: Ctx, what: str, found: list[tuple[str, Source]], type2_recorded: bool,
+                           as_type2: str, why: str) -> None:
+    """The gap diabetes-type-unclear for a counted diabetes whose type may be type 1 (LADA, ketosis-prone):
+    the words quoted, the reading the cards give it (type_recorded: the type 2 recorded, else a diabetes of
+    unrecorded type), why its type matters, and the question."""
+    ctx.gap("diabetes-type-unclear",
+            f"{what} recorded (" + "; ".join(f'"{w}"' for w, _ in found)
+            + (f"), read as {as_type2}" if type2_recorded else "), read as a diabetes of unrecorded type")
+            + f" (the hyperglycaemia caution): {why} Clarify the diabetes type before a PI3K/AKT/mTOR inhibitor.",
+            [src for _, src in found])
 
 
 _GLUCOSE_REASON_IN_TEXT = tuple(
