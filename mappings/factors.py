@@ -1046,6 +1046,11 @@ def _diabetes(ctx: Ctx, therapy: TherapyHistory) -> Diabetes:
             if not t and _prediabetes(con):
                 prediabetes.append(ctx.source(res, condition_onset(res), "Prediabetes"))
                 continue
+            if not t and _diabetes_screen_positive(con.text):  # "T2DM screening positive": asked, not silent
+                why = f'written "{_code_text_clip(res, con)}": a positive screening, not a diagnosis'
+                shown = _TYPE_TEXT[_written_type(con.text) or "unspecified"]
+                unconfirmed.append((f"{shown} ({why})", ctx.source(res, condition_onset(res), f"Diabetes ({shown}, {why})")))
+                continue
             if not t and _hyperglycaemia_recorded(con):
                 hyperglycaemia.append((_code_text_clip(res, con),
                                        ctx.source(res, condition_onset(res), "Hyperglycaemia (no diabetes diagnosis)")))
@@ -1064,6 +1069,10 @@ def _diabetes(ctx: Ctx, therapy: TherapyHistory) -> Diabetes:
                     # ("Type 1 diabetes?", "Type 1 vs type 2 diabetes"), the status does not
                     # (local_codes.yaml diabetes not_current_patterns, doubt_patterns): asked, not counted
                     why = f'written "{_code_text_clip(res, con)}"'
+                written = res["code"].get("text") if type(res.get("code")) is dict else None
+                if why is None and type(written) is str and _diabetes_screen_positive(written.lower()):
+                    # "T2DM screening positive" coded E11.9 (displayed "Type 2 diabetes mellitus"), or not coded
+                    why = f'written "{_code_text_clip(res, con)}": a positive screening, not a diagnosis'
                 if why is None:  # "Mother: type 2 diabetes" coded E11.9, "Type 2 diabetes" coded Z83.3
                     why = _diabetes_code_and_words_disagree(res, con)
                 if why is None and t == "type1":
@@ -1106,25 +1115,18 @@ def _diabetes(ctx: Ctx, therapy: TherapyHistory) -> Diabetes:
                 "Diabetes recorded but not confirmed, not counted as diabetes: " + "; ".join(dm.unconfirmed)
                 + ". Confirm or refute it before a PI3K/AKT/mTOR inhibitor.", dm.unconfirmed_sources)
     if lada and "type1" not in types:
-        ctx.gap("diabetes-type-unclear",
-                "Latent autoimmune diabetes in adults (LADA) recorded (" + "; ".join(f'"{w}"' for w, _ in lada)
-                + ("), read as the type 2 diabetes it is also written as" if "type2" in types
-                   else "), read as a diabetes of unrecorded type")  # as the cards name it (type_recorded)
-                + " (the hyperglycaemia caution): the ADA classes LADA with "
-                "type 1 (autoimmune) diabetes, and the labels and trials name type 1 diabetes (inavolisib not "
-                "studied in it, the capivasertib and alpelisib trials excluded it: CR B.1, B.4, B.5, C.3 row 14) "
-                "without saying whether LADA is one. Clarify the diabetes type before a PI3K/AKT/mTOR inhibitor.",
-                [src for _, src in lada])
+        _diabetes_type_unclear(ctx, "Latent autoimmune diabetes in adults (LADA)", lada, "type2" in types,
+                               "the type 2 diabetes it is also written as",
+                               "the ADA classes LADA with type 1 (autoimmune) diabetes, and the labels and trials name "
+                               "type 1 diabetes (inavolisib not studied in it, the capivasertib and alpelisib trials "
+                               "excluded it: CR B.1, B.4, B.5, C.3 row 14) without saying whether LADA is one.")
     if ketosis_prone and not lada and "type1" not in types:
-        ctx.gap("diabetes-type-unclear",
-                "Ketosis-prone diabetes recorded (" + "; ".join(f'"{w}"' for w, _ in ketosis_prone)
-                + ("), read as the type 2 diabetes recorded beside it" if "type2" in types
-                   else "), read as a diabetes of unrecorded type")  # as the cards name it (type_recorded)
-                + " (the hyperglycaemia caution): ketosis-prone diabetes may be autoimmune type 1 diabetes or "
-                "behave as type 2 (Endocr Rev 2008;29:292-302), and the labels and trials name type 1 diabetes "
-                "(inavolisib not studied in it, the capivasertib and alpelisib trials excluded it: CR B.1, B.4, B.5, "
-                "C.3 row 14). Clarify the diabetes type before a PI3K/AKT/mTOR inhibitor.",
-                [src for _, src in ketosis_prone])
+        _diabetes_type_unclear(ctx, "Ketosis-prone diabetes", ketosis_prone, "type2" in types,
+                               "the type 2 diabetes recorded beside it",
+                               "ketosis-prone diabetes may be autoimmune type 1 diabetes or behave as type 2 (Endocr "
+                               "Rev 2008;29:292-302), and the labels and trials name type 1 diabetes (inavolisib not "
+                               "studied in it, the capivasertib and alpelisib trials excluded it: CR B.1, B.4, B.5, "
+                               "C.3 row 14).")
     if prediabetes and not types and not unconfirmed:
         # not diabetes, and the sources do not say whether it is a hyperglycaemia caution
         # (CR A.4 lists R73.03 with the diabetes codes, unverified; the labels of CR B name
@@ -1216,6 +1218,18 @@ def _diabetes(ctx: Ctx, therapy: TherapyHistory) -> Diabetes:
     if dm.status == "type1" or not dm.type_recorded:
         dm.history_written = []
     return dm
+
+
+def _diabetes_type_unclear(ctx: Ctx, what: str, found: list[tuple[str, Source]], type2_recorded: bool,
+                           as_type2: str, why: str) -> None:
+    """The gap diabetes-type-unclear for a counted diabetes whose type may be type 1 (LADA, ketosis-prone):
+    the words quoted, the reading the cards give it (type_recorded: the type 2 recorded, else a diabetes of
+    unrecorded type), why its type matters, and the question."""
+    ctx.gap("diabetes-type-unclear",
+            f"{what} recorded (" + "; ".join(f'"{w}"' for w, _ in found)
+            + (f"), read as {as_type2}" if type2_recorded else "), read as a diabetes of unrecorded type")
+            + f" (the hyperglycaemia caution): {why} Clarify the diabetes type before a PI3K/AKT/mTOR inhibitor.",
+            [src for _, src in found])
 
 
 _GLUCOSE_REASON_IN_TEXT = tuple(
@@ -1381,6 +1395,26 @@ _MG_DOSE = re.compile(r"(?<![/\d.,])(\d+(?:[.,]\d+)?)\s*mg\b"
                       r"(?!\s*(?:(?:/|per\b)\s*(?:\d+(?:[.,]\d+)?\s*)?(?:ml|pen)\b|in\s+\d))", re.I)
 
 
+# a liraglutide titration written in one text, read by the dose it reaches, the last of its steps
+# ("0.6 -> 1.2 -> 3 mg", "0.6mg → 1.2mg → 3mg", "0.6mg, increase to 3mg weekly steps": pf5, read by its
+# first dose as diabetes treatment; drugs.yaml weight_dose titration_step_pattern, Saxenda / Victoza EU
+# SmPC 4.2). A dose: a number in mg, or a bare number not followed by another unit or a time ("3 mL",
+# "3 months"); a strength per volume or per pen ("18 mg/3 mL") ends the chain, as _MG_DOSE reads it. A
+# step may follow its dose's schedule ("0.6 mg daily for 1 week, then 1.2 mg"). Read only when a dose
+# of the chain, its first or its last, is written in mg.
+_NUM = r"\d+(?:[.,]\d+)?"
+_CHAIN_DOSE = (rf"({_NUM})(?:\s*(mg)\b(?!\s*(?:(?:/|per\b)\s*(?:{_NUM}\s*)?(?:ml|pen)\b|in\s+\d))|(?![.,]\d|\s*(?:[%/µ]"
+               r"|(?:mc?g|ug|ml|l|units?|iu|mmol|kg|g|x|times|d|days?|wks?|weeks?|months?|y|yrs?|years?)\b)))")
+_STEP_SCHEDULE = r"(?:\s*/\s*d(?:ay)?\b|\s+(?:once\s+)?(?:daily|a\s+day|per\s+day|od|qd|sc|s\.c\.)\b|\s+for\s+\d+\s+(?:days?|wks?|weeks?)\b)*"
+_TITRATION = re.compile(rf"(?<![/\d.,]){_CHAIN_DOSE}(?:{_STEP_SCHEDULE}\s*[,;]?\s*"
+                        rf"{T.LIRAGLUTIDE_WEIGHT_DOSE['titration_step_pattern']}\s*{_CHAIN_DOSE})+", re.I)
+
+
+def _titration_reached(chain: re.Match[str]) -> list[float]:
+    """The dose (mg) a titration reaches, the last of its steps ([] when no dose of it is in mg)."""
+    return [float(chain.group(3).replace(",", "."))] if chain.group(2) or chain.group(4) else []
+
+
 def _liraglutide_weight_dose(res: dict[str, Any], med: dict[str, Any] | None) -> float | None:
     """The dose (mg) of a liraglutide record when it is above the most Victoza gives for diabetes
     and no more than Saxenda's weight dose (drugs.yaml glucose_lowering_reasons weight_dose), else
@@ -1399,7 +1433,9 @@ def _liraglutide_weight_dose(res: dict[str, Any], med: dict[str, Any] | None) ->
             units = {str(q.get(k)).strip().lower() for k in ("unit", "code") if q.get(k)} if isinstance(q, dict) else set()
             if units and units <= {"mg", "milligram", "milligrams"} and type(q.get("value")) in (int, float):
                 doses.append(float(q["value"]))
-        doses += [float(m.group(1).replace(",", ".")) for m in _MG_DOSE.finditer(text_of(d.get("text")))]
+        written = text_of(d.get("text"))
+        doses += [float(m.group(1).replace(",", ".")) for m in _MG_DOSE.finditer(written)]
+        doses += [x for chain in _TITRATION.finditer(written) for x in _titration_reached(chain)]
     for concept_ in (res.get("medicationCodeableConcept"), med.get("code") if med else None):
         text = cc_text(concept_)
         if _combination_ingredients(text):
@@ -1408,6 +1444,11 @@ def _liraglutide_weight_dose(res: dict[str, Any], med: dict[str, Any] | None) ->
             dose = _MG_DOSE.search(re.split(r"[|;,]", text[name.end():name.end() + 20])[0])  # "Victoza pen 3 mg/day"
             if dose:
                 doses.append(float(dose.group(1).replace(",", ".")))
+            # a titration starting there, read on past a comma ("Victoza 0.6mg, increase to 3mg"): the dose it reaches
+            after = text[name.end():name.end() + 120].split("|")[0]
+            chain = _TITRATION.search(after)
+            if chain and chain.start() <= 20 and not re.search(r"[,;]", after[:chain.start()]):
+                doses += _titration_reached(chain)
     doses = [x for x in doses if x <= w["up_to_mg"]]  # more is no daily dose (a pen holds 18 mg)
     return max(doses) if doses and max(doses) > w["above_mg"] else None
 
@@ -1715,6 +1756,33 @@ _NOT_A_DIAGNOSIS = re.compile(
     + r"|\b" + _V["relative_words"] + r"(?:'s)?\b(?!\s+" + _V["relative_told_words"] + r"\b)" + _CLAUSE + _RELATIVES_DIABETES
     + r"|" + _RELATIVES_DIABETES + r"[^.;|,()]{0,10}?\bin\s+(?:(?:his|her|the|a|both|patient'?s)\s+)?" + _V["relative_words"] + r"\b"
     + r"|" + _RELATIVES_DIABETES + r"(?:\s+mellitus)?\s*[-:(]\s*" + _V["relative_words"] + r"\s*\)?\s*(?=$|[.;|,])")
+
+
+# A diabetes screening written as positive ("T2DM screening positive", "Positive screen for type 2
+# diabetes", "Diabetes screening: abnormal"): a screening test is no diagnosis (CR A.4 a diagnosis;
+# local_codes.yaml: "a risk or a screening names a condition the patient does not have"), yet a positive
+# one leaves a diabetes neither confirmed nor refuted: asked (gap diabetes-unconfirmed), not counted and
+# not silent. pf5: uncoded it was read as no diabetes, "Positive screen for type 2 diabetes" as a type 2
+# diabetes ("screen" was not read as "screening"), coded E11.9 as a code and words disagreeing on whose
+# diabetes it is. The screening of diabetes itself, not of a diabetic complication ("Diabetic retinopathy
+# screening positive") nor of prediabetes; within one clause; a negative, normal or not positive one is none.
+_SCREENED_FOR_DIABETES = re.compile(
+    r"\bscreen(?:ing)?\s+(?:test\s+)?(?:for\s+)?(?:(?:type\s*(?:[12]|ii?)|t[12])\s+)?(?!diabetic)" + _MENTION
+    + r"|(?<!pre-)(?<!pre )\b(?!diabetic)" + _MENTION + r"(?:\s+mellitus)?(?:\s+type\s*(?:[12]|ii?))?\s*:?\s*screen(?:ing)?\b")
+_SCREEN_POSITIVE = re.compile(r"(?<!\bnot )(?:\bpositive\b|\+ve\b|\bpos\b|\babnormal\b)")
+_SCREEN_NEGATIVE = re.compile(r"\bnegative\b|-ve\b|\bnormal\b|\bnot (?:positive|abnormal)\b")
+
+
+@lru_cache(maxsize=4096)
+def _diabetes_screen_positive(text: str) -> bool:
+    """The (lower-case) text writes a screening for diabetes as positive, in one clause, and names
+    no diabetes in another ("Diabetes screening positive; type 2 diabetes confirmed" is a diagnosis)."""
+    if "screen" not in text:
+        return False
+    clauses = re.split(r"[.;|]", text)
+    positive = [c for c in clauses
+                if _SCREENED_FOR_DIABETES.search(c) and _SCREEN_POSITIVE.search(c) and not _SCREEN_NEGATIVE.search(c)]
+    return bool(positive) and _diabetes_text(" ; ".join(c for c in clauses if c not in positive)) is None
 
 
 # --- lung ----------------------------------------------------------------------------------

@@ -1797,6 +1797,58 @@ def test_victoza_at_a_diabetes_dose_a_pen_strength_or_with_a_diabetes_reason_is_
     assert d.status == "type2-treated" and d.treatment == ["liraglutide"]
 
 
+# pf5: a liraglutide titration written in one text was read by its first dose ("liraglutide 0.6mg, increase to 3mg",
+# "Victoza 0.6mg → 1.2mg → 3mg": 0.6 mg, diabetes treatment): the dose it reaches, 3 mg, is Saxenda's weight dose
+# (Saxenda / Victoza EU SmPC 4.2; drugs.yaml weight_dose titration_step_pattern)
+@pytest.mark.parametrize("text", ["liraglutide 0.6mg, increase to 3mg weekly steps", "Victoza 0.6mg → 1.2mg → 3mg",
+                                  "Victoza 0.6 mg, titrate to 3 mg", "Victoza 0.6 -> 1.2 -> 1.8 -> 2.4 -> 3 mg",
+                                  "Victoza 0.6mg; increase to 3mg", "Victoza 0.6 mg daily for 1 week, then 1.2 mg daily, then 3 mg daily"])
+def test_a_liraglutide_titration_reaching_above_the_victoza_maximum_is_weight_management(text):
+    s = build_patient_state([patient(birth="1980-01-01"), _liraglutide_request(text)], PID, AS_OF)
+    d = s.factors.diabetes
+    assert d.status == "none-documented" and not d.on_antihyperglycemic
+    assert d.not_for_diabetes[0].startswith("liraglutide for weight management (a dose of 3 mg: above 1.8 mg")
+    assert "glucose-lowering-not-for-diabetes" in {g.code for g in s.gaps}
+
+
+@pytest.mark.parametrize("text", ["Victoza 0.6 mg -> 1.2 mg -> 1.8 mg", "Victoza 1.2 mg, increase to 1.8 mg",
+                                  "Victoza 1.2 mg -> 3 months", "Victoza 1.2 mg > 3 mL pen", "Victoza 18 mg/3 mL, 0.6 -> 1.2 -> 1.8 mg",
+                                  "Victoza 1.2 mg; metformin 500 mg -> 1000 mg"])
+def test_a_victoza_titration_within_the_diabetes_doses_or_no_titration_stays_diabetes_treatment(text):
+    d = factors(_liraglutide_request(text)).diabetes
+    assert d.status == "type2-treated" and "liraglutide" in d.treatment and d.not_for_diabetes == []
+
+
+# pf5: a positive diabetes screening is no diagnosis and no all-clear (CR A.4 a diagnosis): uncoded it was read as no
+# diabetes, silently ("T2DM screening positive"), "Positive screen for type 2 diabetes" as a type 2 diabetes (the
+# caution, as if diagnosed), coded E11.9 as a code and words disagreeing on whose it is; now asked as a positive screening
+@pytest.mark.parametrize("code, text, read", [
+    (None, "T2DM screening positive", 'type 2 (written "T2DM screening positive": a positive screening, not a diagnosis)'),
+    (None, "Positive screen for type 2 diabetes",
+     'type 2 (written "Positive screen for type 2 diabetes": a positive screening, not a diagnosis)'),
+    (None, "Diabetes screen abnormal", 'type not recorded (written "Diabetes screen abnormal": a positive screening, not a diagnosis)'),
+    ("E11.9", "T2DM screening positive", 'type 2 (written "T2DM screening positive": a positive screening, not a diagnosis)'),
+])
+def test_a_positive_diabetes_screening_is_asked_as_unconfirmed_not_counted_nor_silent(code, text, read):
+    c = cc(coding(ICD10, code, "Type 2 diabetes mellitus without complications"), text=text) if code else cc(text=text)
+    s = build_patient_state([patient(birth="1980-01-01"), condition(c, "2020-01-01")], PID, AS_OF)
+    assert s.factors.diabetes.status == "none-documented" and s.factors.diabetes.unconfirmed == [read]
+    gap = next(g for g in s.gaps if g.code == "diabetes-unconfirmed")
+    assert gap.message.startswith("Diabetes recorded but not confirmed, not counted as diabetes: " + read)
+
+
+@pytest.mark.parametrize("text, status", [("Diabetes screening negative", "none-documented"),
+                                          ("Diabetic retinopathy screening positive", "none-documented"),
+                                          ("Type 2 diabetes; diabetic retinopathy screening positive", "type2-untreated"),
+                                          ("Diabetes screening positive; type 2 diabetes confirmed", "type2-untreated"),
+                                          ("Screen-detected type 2 diabetes", "type2-untreated"),
+                                          ("Type 2 diabetes - annual screen", "type2-untreated")])
+def test_a_negative_screening_a_complication_screening_or_a_diabetes_named_beside_it_asks_nothing(text, status):
+    s = build_patient_state([patient(birth="1980-01-01"), condition(cc(text=text), "2020-01-01")], PID, AS_OF)
+    assert s.factors.diabetes.status == status and s.factors.diabetes.unconfirmed == []
+    assert "diabetes-unconfirmed" not in {g.code for g in s.gaps}
+
+
 # pf4: ketosis-prone diabetes (autoimmune type 1 or type 2-like, Endocr Rev 2008;29:292-302) was counted as a diabetes of
 # unrecorded type with no word on its type: it is still counted (the caution), and its type is asked as LADA's is
 @pytest.mark.parametrize("text", ["Ketosis-prone diabetes", "Flatbush diabetes", "Ketosis prone diabetes mellitus"])
