@@ -1739,8 +1739,11 @@ def _coded_call(system: str, code: str | None) -> str | None:
     return T.answer_lookup(T.RESULT_ANSWERS, system, code) or _ANSWER_CALL.get(T.answer_lookup(T.ANSWERS, system, code))
 
 
-# a coded answer written with no system whose words say otherwise: no call (_coded_call_of)
+# a coded answer written with no system whose words say otherwise, or with its system and words
+# that contradict it: no call (_coded_call_of)
 _SYSTEMLESS_UNSAID = "systemless-unsaid"
+# words saying the test was not done (a cancelled or not performed test: no result, whatever its code)
+_NOT_DONE = re.compile(r"\bnot (?:done|performed|run|tested)\b|\bcancel+ed\b")
 
 
 def _coded_call_of(cc: Any, system: str, code: str, display: str) -> str | None:
@@ -1749,24 +1752,41 @@ def _coded_call_of(cc: Any, system: str, code: str, display: str) -> str | None:
     the symbol"): a lab's own "ND" may be Not done, not HL7's Not detected. It is read only when
     its display and cc's text, those written (the code itself repeated says nothing), each say
     the same; else _SYSTEMLESS_UNSAID (unclear: 'ND' "Not done" read 'ESR1 not detected', the
-    oral SERDs refused and no ESR1 test asked, CR C.2 step 3). No words at all: read as before."""
+    oral SERDs refused and no ESR1 test asked, CR C.2 step 3). No words at all: read as before.
+    A code with its system (HL7 v3-ObservationInterpretation "ND") whose words contradict it
+    (_words_contradict: "Not done", or the other call) is unclear too (gx12): FHIR R4
+    Coding.display represents the code's meaning in its system, and words that say otherwise
+    leave which one is meant unsaid ("ND" displayed "Not detected", or with no display: read)."""
     call = _coded_call(system, code)
-    if call and not system:
+    if call:
         text = cc.get("text") if isinstance(cc, dict) else None
         for words in (display, text):
-            if isinstance(words, str) and words.strip() and words.strip().lower() != code.lower() \
-                    and _text_result(words.lower()) != call:
+            if isinstance(words, str) and words.strip() and words.strip().lower() != code.lower() and (
+                    _text_result(words.lower()) != call if not system else _words_contradict(words.lower(), call)):
                 return _SYSTEMLESS_UNSAID
     return call
 
 
+def _words_contradict(words: str, call: str) -> bool:
+    """The words of a code with its system say the test was not done, or give another call
+    (indeterminate, or the opposite); words that decide nothing ("Abnormal") do not."""
+    said = _text_result(words)
+    return _NOT_DONE.search(words) is not None or (said is not _NO_CALL and said != call)
+
+
 def _systemless_unsaid(obs: dict[str, Any]) -> str | None:
     """Why the result is unclear when a coded answer (value or interpretation) is written with
-    no system and its words say otherwise (_coded_call_of), else None."""
+    no system and its words say otherwise, or with its system and words that contradict it
+    (_coded_call_of), else None."""
     for cc in (obs.get("valueCodeableConcept"), *as_list(obs.get("interpretation"))):
         for system, code, display in codings_m(cc):
             if _coded_call_of(cc, system, code, display) is _SYSTEMLESS_UNSAID:
-                return systemless_answer_message(cc, code, display)
+                if not system:
+                    return systemless_answer_message(cc, code, display)
+                text = cc.get("text") if isinstance(cc.get("text"), str) else ""
+                said = " / ".join(w for w in dict.fromkeys((display.strip(), text.strip())) if w)
+                return (f"its answer code '{code}' ({system}) and its words '{said[:120]}' disagree: which is "
+                        "meant is not said (FHIR R4 Coding.display)")
     return None
 
 
