@@ -1478,12 +1478,24 @@ _DATE_CLOSES_PIECE = (r"(?=\s*(?:[),;|]|\.(?:\s|$)|$)|\s+(?:vaf|maf|af|(?:varian
 _DATED_SPECIMEN_OR_TEST = ("ctdna", "cfdna", "plasma", "blood", "tissue", "biopsy", "sample", "specimen",
                            "test", "assay", "panel", "ngs", "report", "collected", "drawn")
 # the words a finding's date may follow after a bare space: its gene, its variant ("D538G",
-# "c.1613A>G", "p.L536fs"), a word of its result, or the specimen or test (each a fixed-width
-# lookbehind)
+# "c.1613A>G", "p.L536fs"), a word of its result, or the specimen or test, also as the bracket
+# closing it ("ESR1 Y537S detected (ctDNA) 2024-03-12"); or its allele fraction ("ESR1 D538G, AF
+# 0.5% 2024-05": a % read as one by _after_a_percent_not_allele_fraction) (each a fixed-width
+# lookbehind; gx12)
 _AFTER_FINDING_WORDS = "(?:" + "|".join(
     [rf"(?<=\b{w} )" for w in (*sorted(T.GENES), *_DATED_SPECIMEN_OR_TEST, "detected", "mutation", "mutations",
                                 "mutated", "variant", "alteration", "positive", "identified", "found", "present")]
-    + [r"(?<=\d[a-z] )", r"(?<=>[a-z] )", r"(?<=\dfs )"]) + ")"
+    + [rf"(?<=\b{w}\) )" for w in _DATED_SPECIMEN_OR_TEST]
+    + [r"(?<=\d[a-z] )", r"(?<=>[a-z] )", r"(?<=\dfs )", r"(?<=\d% )"]) + ")"
+# the allele fraction a date after a % must close ("AF 0.5%", "VAF: 3 %", "allele frequency 12%"):
+# not a tumour fraction or a coverage, which date nothing
+_ALLELE_FRACTION_BEFORE = re.compile(r"\b(?:vaf|maf|af|(?:variant |mutant )?allele (?:fraction|frequency)|variant "
+                                     r"frequency)\s*[:=]?\s*\d+(?:\.\d+)?\s*% $", re.I)
+
+
+def _after_a_percent_not_allele_fraction(text: str, start: int) -> bool:
+    """Whether the date at text[start:] follows a % that closes no allele fraction."""
+    return text.endswith("% ", 0, start) and _ALLELE_FRACTION_BEFORE.search(text, max(0, start - 60), start) is None
 _WRITTEN_DATE = re.compile(r"(?:(?<=\()|(?<=, )|(?<=\bin )|(?<=\bon )|(?<=\bfrom )|(?<=\bdated )|(?<=\bsince )"
                            # ... or closing a bracket after the specimen or test it dates ("(ctDNA 2023-11)"),
                            # not after any word: "(COSMIC 2019)" is a database's release (FHIR R4
@@ -1543,9 +1555,11 @@ def _finding_dated_by_text(text: str) -> tuple[tuple[dt.date, dt.date | None], .
     finding with no date; "two-digit year: <date>" for a date so written ("3/12/24": its century
     and day / month order unsaid); None when they say nothing of its date. A year right after a
     reference genome or database it dates ("(ref GRCh37, 2009)") is not the finding's."""
-    if short := _TWO_DIGIT_YEAR_DATE.search(text):
-        return f"two-digit year: {short['date']}"
-    dates = {_written_date_span(m) for m in _WRITTEN_DATE.finditer(text) if not _dates_a_reference(text, m.start())}
+    for short in _TWO_DIGIT_YEAR_DATE.finditer(text):
+        if not _after_a_percent_not_allele_fraction(text, short.start()):
+            return f"two-digit year: {short['date']}"
+    dates = {_written_date_span(m) for m in _WRITTEN_DATE.finditer(text)
+             if not _dates_a_reference(text, m.start()) and not _after_a_percent_not_allele_fraction(text, m.start())}
     if dates:
         return tuple(sorted(dates, key=lambda span: (span[0], span[1] or span[0])))
     if _PAST_FINDING_TOLD.search(text.lower()) and not _FOUND_AGAIN.search(text.lower()):

@@ -56,3 +56,50 @@ def test_a_loinc_present_answer_displayed_not_done_is_no_esr1_detection():
                      False)
     assert "ESR1 detected" not in _summary(cards)
     assert "elacestrant" not in topics(cards)
+
+
+# --- a finding's date written after its assay bracket or its allele fraction --------------------
+
+def _result_text(pid: str, words: str, on: str = "2025-06-01"):
+    p = after_ai_cdk46i(pid)
+    p._obs("gx", {"text": "ESR1 mutation"}, on, valueString=words)
+    return run(p)
+
+
+@pytest.mark.parametrize("words, written", [
+    ("ESR1 Y537S detected (ctDNA) 2024-03-12", "2024-03-12"),
+    ("ESR1 Y537S detected (ctDNA) 12 March 2024", "2024-03-12"),
+    ("ESR1 D538G, AF 0.5% 2024-05", "2024-05"),
+    ("ESR1 D538G detected, VAF 0.5% 05/2024", "2024-05"),
+])
+def test_an_esr1_finding_dated_after_its_assay_bracket_or_allele_fraction_is_not_current_and_asks_a_re_test(
+        words, written):
+    # the date after '(ctDNA) ' or after the allele fraction was not read: the 2024 finding stood on the
+    # 2025-06-01 report's date, 'ESR1 result current: yes' at the 2025-05-20 progression and no re-test
+    # asked (CR C.3 row 18: current only if collected after the progression)
+    state, cards = _result_text("p-esr1-after", words)
+    assert state.biomarkers.esr1_current is False
+    assert "test-esr1" in ordered_tests(cards)
+    detail = _summary(cards)
+    assert f"- ESR1 detected (significance not reported, {written})" in detail
+    assert (f"ESR1 finding in a report of 2025-06-01: its words date it {written}: read as of {written}, "
+            f"not of the report's date ('{words}')") in detail
+
+
+@pytest.mark.parametrize("words", ["ESR1 Y537S detected (ctDNA) 3/12/24", "ESR1 D538G, AF 0.5% 3/12/24"])
+def test_an_esr1_finding_with_a_two_digit_year_after_its_assay_bracket_or_allele_fraction_is_undated(words):
+    # the two-digit year rule (fix-gx10): its century and day / month order unsaid, read undated
+    state, cards = _result_text("p-esr1-after-yy", words)
+    assert state.biomarkers.esr1_current is False
+    assert "test-esr1" in ordered_tests(cards)
+    assert ("its words write the date '3/12/24' with a two-digit year (its century and its day and month order "
+            f"not stated): read as undated, not as of the report's date ('{words}')") in _summary(cards)
+
+
+@pytest.mark.parametrize("words", ["ESR1 D538G detected, tumour fraction 20% 2024-05",
+                                   "ESR1 D538G detected (Guardant360) 2024-05", "ESR1 D538G detected (ctDNA) 2024"])
+def test_a_date_after_a_tumour_fraction_an_unnamed_bracket_or_a_bare_year_after_the_bracket_leaves_the_report_date(words):
+    state, cards = _result_text("p-esr1-not-after", words)
+    assert state.biomarkers.esr1_current is True
+    assert "- ESR1 detected (significance not reported, 2025-06-01)" in _summary(cards)
+    assert "test-esr1" not in ordered_tests(cards)
