@@ -52,8 +52,8 @@ from mappings import tables as T
 from mappings.context import Ctx
 from mappings.disease import condition_onset, unconfirmed_status
 from mappings.fhir import (
-    Concept, absent_reason, as_list, cc_text_m, clinical_status_inactive, codings_m, concept, is_icd10, is_loinc,
-    memo_search,
+    Concept, absent_reason, as_list, cc_as_written, cc_text_m, clinical_status_inactive, codings_m, concept, is_icd10,
+    is_loinc, memo_search,
     date_last, not_final_status, notes_text, number, obs_date, partial_last, quantity, systemless_answer_message,
 )
 from mappings.state import HER2Status, MarkerNotFinal, ReceptorStatus, Source, written_last
@@ -2087,8 +2087,9 @@ def build_markers(ctx: Ctx) -> tuple[ReceptorStatus, ReceptorStatus, HER2Status]
     return er, pr, her2
 
 
-# An ER / PR / HER2 test whose Observation.code has no coding, only text (FHIR R4
-# CodeableConcept.text: "HER2 IHC", "HER2/neu by immunohistochemistry", "Estrogen receptor"). The
+# An ER / PR / HER2 test whose Observation.code has no code, only text (FHIR R4
+# CodeableConcept.text: "HER2 IHC", "HER2/neu by immunohistochemistry", "Estrogen receptor"), or
+# only a local code (no LOINC / SNOMED CT code: _local_codes_only) beside such words. The
 # readers above read a result by its LOINC code (CR A.1), which says which test it is (IHC score,
 # ISH, overall interpretation); the text does not say it reliably, so the result is not read, and
 # named: never "No HER2 result recorded" beside it (gaps her2-test-uncoded, receptor-test-uncoded).
@@ -2120,6 +2121,20 @@ def _uncoded_markers(text: str) -> tuple[str, ...]:
     return found + (("her2",) if _UNCODED_HER2.search(text) else ())
 
 
+def _local_codes_only(cods: list[tuple[str, str, str]]) -> str | None:
+    """'' when Observation.code has no code (text, or a display alone), the codes as written
+    ("'HER2IHC' (urn:oid:1.2.3)") when each is a local one (not LOINC, not SNOMED CT: no marker
+    reader looks it up, CR A.1), None when a standard code is there (its own reader's)."""
+    written = []
+    for system, code, _ in cods:
+        if not code:
+            continue
+        if code in T.TUMOR_MARKERS or (system and ("loinc" in system.lower() or system == T.SNOMED)):
+            return None
+        written.append(f"'{code}'" + (f" ({system})" if system else ""))
+    return "; ".join(written)
+
+
 def _value_as_written(obs: dict[str, Any]) -> str:
     """The result as the record writes it (valueString, the value's text / display, a quantity)."""
     vs = obs.get("valueString")
@@ -2149,15 +2164,17 @@ def _note_uncoded_tests(ctx: Ctx, er: ReceptorStatus, pr: ReceptorStatus, her2: 
     said: dict[str, list[tuple[str, Source]]] = {"her2": [], "receptor": []}
     for obs in ctx.by_type.get("Observation", ()):
         try:
-            if ctx.code_of(obs) or absent_reason(obs) is not None:
+            local = _local_codes_only(ctx.code_of(obs))
+            if local is None or absent_reason(obs) is not None:
                 continue
             markers = _uncoded_markers(ctx.code_text(obs))
             value = _value_as_written(obs) if markers else ""
             if not value:
                 continue
             date = obs_date(obs)
-            name = (obs.get("code") or {}).get("text") or ctx.code_text(obs)
-            src = ctx.source(obs, date, f"{name} (no code)")
+            name = cc_as_written(obs.get("code"))
+            src = ctx.source(obs, date, f"{name} ({'local code' if local else 'no code'})")
+            coded = f"with only a local code ({local})" if local else "without a code"
             for m in markers:
                 day, unknown = latest[m]
                 if not (unknown or day is None or date is None or date >= day):
@@ -2168,7 +2185,7 @@ def _note_uncoded_tests(ctx: Ctx, er: ReceptorStatus, pr: ReceptorStatus, her2: 
                         "another result of the day is used")
                 when = f" ({date.isoformat()})" if date else ""
                 said["her2" if m == "her2" else "receptor"].append(
-                    (f"{label} result recorded without a code: '{name}' reads '{value[:80]}'{when}, not read "
+                    (f"{label} result recorded {coded}: '{name}' reads '{value[:80]}'{when}, not read "
                      f"(a result is read by its LOINC code, CR A.1); {read}", src))
         except Exception:  # noqa: BLE001
             continue

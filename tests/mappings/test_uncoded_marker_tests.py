@@ -26,7 +26,7 @@ def gaps(*records) -> dict[str, str]:
 def test_a_her2_test_coded_only_by_text_is_named_and_never_said_to_be_missing(name, value, written):
     g = gaps(observation(cc(text=name), "2024-03-01", **value))
     assert not g["her2-unknown"].startswith("No HER2 result recorded")
-    assert g["her2-unknown"].startswith("HER2 result recorded without a code")
+    assert g["her2-unknown"].startswith("HER2 result recorded without a LOINC code (named above)")
     assert f"HER2 result recorded without a code: '{name}' reads '{written}' (2024-03-01)" in g["her2-test-uncoded"]
     assert "HER2 status unknown" in g["her2-test-uncoded"]
 
@@ -61,3 +61,21 @@ def test_a_newer_uncoded_her2_text_beside_a_coded_result_says_which_result_is_us
 def test_texts_that_are_not_a_tissue_receptor_test_or_have_no_value_are_not_named(name, value):
     g = gaps(observation(cc(text=name), "2024-03-01", **value))
     assert "her2-test-uncoded" not in g and "receptor-test-uncoded" not in g
+
+
+def test_a_her2_test_named_by_a_display_alone_or_with_only_a_local_code_is_named_too():
+    # a coding with a display and no code is text; a local code no reader looks up (LOINC only, CR A.1)
+    # left the same 'No HER2 result recorded' beside a recorded 'HER2 IHC' '1+'
+    g = gaps(observation({"coding": [{"display": "HER2 IHC"}]}, "2024-03-01", valueString="1+"))
+    assert "HER2 result recorded without a code: 'HER2 IHC' reads '1+' (2024-03-01)" in g["her2-test-uncoded"]
+    g = gaps(observation(cc({"system": "urn:oid:1.2.3", "code": "HER2IHC"}, text="HER2 IHC"), "2024-03-01",
+                         valueString="1+"))
+    assert ("HER2 result recorded with only a local code ('HER2IHC' (urn:oid:1.2.3)): 'HER2 IHC' reads '1+'"
+            in g["her2-test-uncoded"])
+    assert not g["her2-unknown"].startswith("No HER2 result recorded")
+
+
+def test_a_her2_text_under_a_standard_code_of_another_test_is_left_to_its_reader():
+    g = gaps(observation(cc({"system": "http://loinc.org", "code": "48018-6"}, text="HER2"), "2024-03-01",
+                         valueString="amplified"))
+    assert "her2-test-uncoded" not in g
