@@ -212,6 +212,13 @@ Gap codes (PatientState.gaps; stable ids the cards read)
     receptor-answer-unclear       an ER / PR / HER2 answer code written with no code system
                                   whose display / text say otherwise ("POS" "Not done"): not
                                   read (FHIR R4 Coding.system: no system, no defined meaning)
+    receptor-test-uncoded         an Observation coded only by text (no code, or only local
+    her2-test-uncoded             ones; FHIR R4 CodeableConcept.text) naming an ER / PR (HER2) test
+                                  ("Estrogen receptor", "HER2 IHC") with a value: not read (a
+                                  result is read by its LOINC code, CR A.1; the text does not
+                                  say which test), named with its value when the marker is
+                                  unknown or the record is its latest; her2-unknown then says
+                                  a HER2 result is recorded, never "No HER2 result recorded"
     receptor-result-not-final     an ER / PR / HER2 result whose Observation.status is
                                   preliminary, registered or unknown (any case; FHIR R4
                                   ObservationStatus, fhir.not_final_status): not read,
@@ -1079,6 +1086,9 @@ def _gaps(ctx: Ctx, d: Disease, er: ReceptorStatus, pr: ReceptorStatus, her2: HE
                 " (e.g. antigen 'Present'): HER2 status unknown." if her2.sources else
                 "HER2 result without an IHC score, ISH or interpretation that can be read: HER2 status "
                 "unknown (testing, CR C.2 step 0)." if her2.not_final or _her2_test_recorded(ctx) else
+                # a HER2 test coded only by text is a result recorded, not read (gap her2-test-uncoded)
+                "HER2 result recorded without a LOINC code (named above): HER2 status unknown (testing, CR "
+                "C.2 step 0)." if ctx.has_gap("her2-test-uncoded") else
                 "No HER2 result recorded: HER2 status unknown (testing, CR C.2 step 0).",
                 her2.sources)
     elif cat == "negative-unspecified":

@@ -1478,12 +1478,24 @@ _DATE_CLOSES_PIECE = (r"(?=\s*(?:[),;|]|\.(?:\s|$)|$)|\s+(?:vaf|maf|af|(?:varian
 _DATED_SPECIMEN_OR_TEST = ("ctdna", "cfdna", "plasma", "blood", "tissue", "biopsy", "sample", "specimen",
                            "test", "assay", "panel", "ngs", "report", "collected", "drawn")
 # the words a finding's date may follow after a bare space: its gene, its variant ("D538G",
-# "c.1613A>G", "p.L536fs"), a word of its result, or the specimen or test (each a fixed-width
-# lookbehind)
+# "c.1613A>G", "p.L536fs"), a word of its result, or the specimen or test, also as the bracket
+# closing it ("ESR1 Y537S detected (ctDNA) 2024-03-12"); or its allele fraction ("ESR1 D538G, AF
+# 0.5% 2024-05": a % read as one by _after_a_percent_not_allele_fraction) (each a fixed-width
+# lookbehind; gx12)
 _AFTER_FINDING_WORDS = "(?:" + "|".join(
     [rf"(?<=\b{w} )" for w in (*sorted(T.GENES), *_DATED_SPECIMEN_OR_TEST, "detected", "mutation", "mutations",
                                 "mutated", "variant", "alteration", "positive", "identified", "found", "present")]
-    + [r"(?<=\d[a-z] )", r"(?<=>[a-z] )", r"(?<=\dfs )"]) + ")"
+    + [rf"(?<=\b{w}\) )" for w in _DATED_SPECIMEN_OR_TEST]
+    + [r"(?<=\d[a-z] )", r"(?<=>[a-z] )", r"(?<=\dfs )", r"(?<=\d% )"]) + ")"
+# the allele fraction a date after a % must close ("AF 0.5%", "VAF: 3 %", "allele frequency 12%"):
+# not a tumour fraction or a coverage, which date nothing
+_ALLELE_FRACTION_BEFORE = re.compile(r"\b(?:vaf|maf|af|(?:variant |mutant )?allele (?:fraction|frequency)|variant "
+                                     r"frequency)\s*[:=]?\s*\d+(?:\.\d+)?\s*% $", re.I)
+
+
+def _after_a_percent_not_allele_fraction(text: str, start: int) -> bool:
+    """Whether the date at text[start:] follows a % that closes no allele fraction."""
+    return text.endswith("% ", 0, start) and _ALLELE_FRACTION_BEFORE.search(text, max(0, start - 60), start) is None
 _WRITTEN_DATE = re.compile(r"(?:(?<=\()|(?<=, )|(?<=\bin )|(?<=\bon )|(?<=\bfrom )|(?<=\bdated )|(?<=\bsince )"
                            # ... or closing a bracket after the specimen or test it dates ("(ctDNA 2023-11)"),
                            # not after any word: "(COSMIC 2019)" is a database's release (FHIR R4
@@ -1543,9 +1555,11 @@ def _finding_dated_by_text(text: str) -> tuple[tuple[dt.date, dt.date | None], .
     finding with no date; "two-digit year: <date>" for a date so written ("3/12/24": its century
     and day / month order unsaid); None when they say nothing of its date. A year right after a
     reference genome or database it dates ("(ref GRCh37, 2009)") is not the finding's."""
-    if short := _TWO_DIGIT_YEAR_DATE.search(text):
-        return f"two-digit year: {short['date']}"
-    dates = {_written_date_span(m) for m in _WRITTEN_DATE.finditer(text) if not _dates_a_reference(text, m.start())}
+    for short in _TWO_DIGIT_YEAR_DATE.finditer(text):
+        if not _after_a_percent_not_allele_fraction(text, short.start()):
+            return f"two-digit year: {short['date']}"
+    dates = {_written_date_span(m) for m in _WRITTEN_DATE.finditer(text)
+             if not _dates_a_reference(text, m.start()) and not _after_a_percent_not_allele_fraction(text, m.start())}
     if dates:
         return tuple(sorted(dates, key=lambda span: (span[0], span[1] or span[0])))
     if _PAST_FINDING_TOLD.search(text.lower()) and not _FOUND_AGAIN.search(text.lower()):
@@ -1739,8 +1753,11 @@ def _coded_call(system: str, code: str | None) -> str | None:
     return T.answer_lookup(T.RESULT_ANSWERS, system, code) or _ANSWER_CALL.get(T.answer_lookup(T.ANSWERS, system, code))
 
 
-# a coded answer written with no system whose words say otherwise: no call (_coded_call_of)
+# a coded answer written with no system whose words say otherwise, or with its system and words
+# that contradict it: no call (_coded_call_of)
 _SYSTEMLESS_UNSAID = "systemless-unsaid"
+# words saying the test was not done (a cancelled or not performed test: no result, whatever its code)
+_NOT_DONE = re.compile(r"\bnot (?:done|performed|run|tested)\b|\bcancel+ed\b")
 
 
 def _coded_call_of(cc: Any, system: str, code: str, display: str) -> str | None:
@@ -1749,24 +1766,41 @@ def _coded_call_of(cc: Any, system: str, code: str, display: str) -> str | None:
     the symbol"): a lab's own "ND" may be Not done, not HL7's Not detected. It is read only when
     its display and cc's text, those written (the code itself repeated says nothing), each say
     the same; else _SYSTEMLESS_UNSAID (unclear: 'ND' "Not done" read 'ESR1 not detected', the
-    oral SERDs refused and no ESR1 test asked, CR C.2 step 3). No words at all: read as before."""
+    oral SERDs refused and no ESR1 test asked, CR C.2 step 3). No words at all: read as before.
+    A code with its system (HL7 v3-ObservationInterpretation "ND") whose words contradict it
+    (_words_contradict: "Not done", or the other call) is unclear too (gx12): FHIR R4
+    Coding.display represents the code's meaning in its system, and words that say otherwise
+    leave which one is meant unsaid ("ND" displayed "Not detected", or with no display: read)."""
     call = _coded_call(system, code)
-    if call and not system:
+    if call:
         text = cc.get("text") if isinstance(cc, dict) else None
         for words in (display, text):
-            if isinstance(words, str) and words.strip() and words.strip().lower() != code.lower() \
-                    and _text_result(words.lower()) != call:
+            if isinstance(words, str) and words.strip() and words.strip().lower() != code.lower() and (
+                    _text_result(words.lower()) != call if not system else _words_contradict(words.lower(), call)):
                 return _SYSTEMLESS_UNSAID
     return call
 
 
+def _words_contradict(words: str, call: str) -> bool:
+    """The words of a code with its system say the test was not done, or give another call
+    (indeterminate, or the opposite); words that decide nothing ("Abnormal") do not."""
+    said = _text_result(words)
+    return _NOT_DONE.search(words) is not None or (said is not _NO_CALL and said != call)
+
+
 def _systemless_unsaid(obs: dict[str, Any]) -> str | None:
     """Why the result is unclear when a coded answer (value or interpretation) is written with
-    no system and its words say otherwise (_coded_call_of), else None."""
+    no system and its words say otherwise, or with its system and words that contradict it
+    (_coded_call_of), else None."""
     for cc in (obs.get("valueCodeableConcept"), *as_list(obs.get("interpretation"))):
         for system, code, display in codings_m(cc):
             if _coded_call_of(cc, system, code, display) is _SYSTEMLESS_UNSAID:
-                return systemless_answer_message(cc, code, display)
+                if not system:
+                    return systemless_answer_message(cc, code, display)
+                text = cc.get("text") if isinstance(cc.get("text"), str) else ""
+                said = " / ".join(w for w in dict.fromkeys((display.strip(), text.strip())) if w)
+                return (f"its answer code '{code}' ({system}) and its words '{said[:120]}' disagree: which is "
+                        "meant is not said (FHIR R4 Coding.display)")
     return None
 
 

@@ -52,7 +52,8 @@ from mappings import tables as T
 from mappings.context import Ctx
 from mappings.disease import condition_onset, unconfirmed_status
 from mappings.fhir import (
-    Concept, as_list, cc_text_m, clinical_status_inactive, codings_m, concept, is_icd10, is_loinc, memo_search,
+    Concept, absent_reason, as_list, cc_as_written, cc_text_m, clinical_status_inactive, codings_m, concept, is_icd10,
+    is_loinc, memo_search,
     date_last, not_final_status, notes_text, number, obs_date, partial_last, quantity, systemless_answer_message,
 )
 from mappings.state import HER2Status, MarkerNotFinal, ReceptorStatus, Source, written_last
@@ -2082,7 +2083,118 @@ def build_markers(ctx: Ctx) -> tuple[ReceptorStatus, ReceptorStatus, HER2Status]
     _note_equivocal_ish(ctx, acc.her2, her2)
     _note_unclear_her2_text(ctx, acc.her2, her2)
     _note_unsaid_answers(ctx, acc, er, pr, her2)
+    _note_uncoded_tests(ctx, er, pr, her2)
     return er, pr, her2
+
+
+# An ER / PR / HER2 test whose Observation.code has no code, only text (FHIR R4
+# CodeableConcept.text: "HER2 IHC", "HER2/neu by immunohistochemistry", "Estrogen receptor"), or
+# only a local code (no LOINC / SNOMED CT code: _local_codes_only) beside such words. The
+# readers above read a result by its LOINC code (CR A.1), which says which test it is (IHC score,
+# ISH, overall interpretation); the text does not say it reliably, so the result is not read, and
+# named: never "No HER2 result recorded" beside it (gaps her2-test-uncoded, receptor-test-uncoded).
+# The marker's own name in the text: HER2 (HER-2, HER2/neu, ERBB2, c-erbB-2; CR A.1 LOINC names
+# "HER2 [Presence] in Tissue by Immune stain", "ERBB2 gene ... by FISH"); ER / PR by the receptor's
+# name, or 'ER' / 'PR' / 'PgR' beside a test word ("ER IHC", "PR status", "ER %"): 'PR' alone is
+# also the ECG's PR interval, 'ER' alone the emergency room.
+_UNCODED_HER2 = re.compile(r"(?<![a-z0-9])(?:her-?2(?:/neu)?|c-?erb-?b-?2|erbb-?2)(?![a-z0-9])")
+# not a tissue HER2 test: serum / plasma HER2 (the coded reader skips that kind too) or a variant test
+# of the gene (the genomics reader's: mutation / variant / sequencing / NGS)
+_UNCODED_NOT_TISSUE = re.compile(r"\b(?:serum|plasma|shed|ecd|extracellular|circulating|mutation|mutated|variant|"
+                                 r"sequenc\w*|ngs|genotyp\w*)\b")
+_TEST_WORD = r"(?:ihc|immunohisto\w*|status|stain\w*|expression|receptors?|result|by|score|%)"
+_UNCODED_RECEPTOR = {
+    "er": re.compile(r"\b(?:o?estrogen|oestrogen)[- ]receptors?\b|\ber\b(?:\s*[/&,]\s*(?:pr|pgr)\b)?[\s(:-]*"
+                     + _TEST_WORD + r"|" + _TEST_WORD + r"[\s(:-]*\ber\b(?![\s-]*(?:visit|room))"),
+    "pr": re.compile(r"\bprogesterone[- ]receptors?\b|\b(?:pr|pgr)\b[\s(:-]*" + _TEST_WORD
+                     + r"|\ber\s*[/&,]\s*(?:pr|pgr)\b|" + _TEST_WORD + r"[\s(:-]*\b(?:pr|pgr)\b(?![\s-]*interval)"),
+}
+_RECEPTOR_LABEL = {"er": "ER", "pr": "PR"}
+
+
+@lru_cache(maxsize=2048)
+def _uncoded_markers(text: str) -> tuple[str, ...]:
+    """The markers (er, pr, her2) an uncoded test's text names as its test, in that order."""
+    if _UNCODED_NOT_TISSUE.search(text):
+        return ()
+    found = tuple(m for m, pat in _UNCODED_RECEPTOR.items() if pat.search(text))
+    return found + (("her2",) if _UNCODED_HER2.search(text) else ())
+
+
+def _local_codes_only(cods: list[tuple[str, str, str]]) -> str | None:
+    """'' when Observation.code has no code (text, or a display alone), the codes as written
+    ("'HER2IHC' (urn:oid:1.2.3)") when each is a local one (not LOINC, not SNOMED CT: no marker
+    reader looks it up, CR A.1), None when a standard code is there (its own reader's)."""
+    written = []
+    for system, code, _ in cods:
+        if not code:
+            continue
+        if code in T.TUMOR_MARKERS or (system and ("loinc" in system.lower() or system == T.SNOMED)):
+            return None
+        written.append(f"'{code}'" + (f" ({system})" if system else ""))
+    return "; ".join(written)
+
+
+def _value_as_written(obs: dict[str, Any]) -> str:
+    """The result as the record writes it (valueString, the value's text / display, a quantity)."""
+    vs = obs.get("valueString")
+    if isinstance(vs, str) and vs.strip():
+        return vs.strip()
+    vcc = obs.get("valueCodeableConcept")
+    if isinstance(vcc, dict):
+        t = vcc.get("text")
+        if isinstance(t, str) and t.strip():
+            return t.strip()
+        for _, code, display in codings_m(vcc):
+            if display or code:
+                return (display or code).strip()
+    num, unit, comp = quantity(obs.get("valueQuantity")) if "valueQuantity" in obs else (None, None, None)
+    if num is not None:
+        return f"{comp or ''}{num:g}{f' {unit}' if unit else ''}"
+    return ""
+
+
+def _note_uncoded_tests(ctx: Ctx, er: ReceptorStatus, pr: ReceptorStatus, her2: HER2Status) -> None:
+    """Gaps her2-test-uncoded / receptor-test-uncoded: an Observation coded only by text that
+    names an ER / PR / HER2 test (_uncoded_markers), with a value and no dataAbsentReason, not read
+    (see above), named when that marker is unknown or the record is not older than its latest
+    result (as _note_unsaid_answers)."""
+    latest = {"er": (er.date, er.status == "unknown"), "pr": (pr.date, pr.status == "unknown"),
+              "her2": (her2.date, her2.category == "unknown")}
+    said: dict[str, list[tuple[str, Source]]] = {"her2": [], "receptor": []}
+    for obs in ctx.by_type.get("Observation", ()):
+        try:
+            local = _local_codes_only(ctx.code_of(obs))
+            if local is None or absent_reason(obs) is not None:
+                continue
+            markers = _uncoded_markers(ctx.code_text(obs))
+            value = _value_as_written(obs) if markers else ""
+            if not value:
+                continue
+            date = obs_date(obs)
+            name = cc_as_written(obs.get("code"))
+            src = ctx.source(obs, date, f"{name} ({'local code' if local else 'no code'})")
+            coded = f"with only a local code ({local})" if local else "without a code"
+            for m in markers:
+                day, unknown = latest[m]
+                if not (unknown or day is None or date is None or date >= day):
+                    continue
+                label = _RECEPTOR_LABEL.get(m, "HER2")
+                read = (f"{label} status unknown" if unknown else
+                        f"the result of {day.isoformat()} is used" if day and day != date else
+                        "another result of the day is used")
+                when = f" ({date.isoformat()})" if date else ""
+                said["her2" if m == "her2" else "receptor"].append(
+                    (f"{label} result recorded {coded}: '{name}' reads '{value[:80]}'{when}, not read "
+                     f"(a result is read by its LOINC code, CR A.1); {read}", src))
+        except Exception:  # noqa: BLE001
+            continue
+    tail = ". The pathology report decides: add its coded result."
+    if said["receptor"]:
+        ctx.gap("receptor-test-uncoded", "; ".join(w for w, _ in said["receptor"]) + tail,
+                [src for _, src in said["receptor"]])
+    if said["her2"]:
+        ctx.gap("her2-test-uncoded", "; ".join(w for w, _ in said["her2"]) + tail, [src for _, src in said["her2"]])
 
 
 def _note_unsaid_answers(ctx: Ctx, acc: _Acc, er: ReceptorStatus, pr: ReceptorStatus, her2: HER2Status) -> None:

@@ -1,0 +1,81 @@
+"""An ER / PR / HER2 test coded only by text (FHIR R4 CodeableConcept.text, no coding: "HER2 IHC",
+"Estrogen receptor") is a result recorded: the readers read a result by its LOINC code (CR A.1),
+which says which test it is, so it is not read, and named with its value (gaps her2-test-uncoded /
+receptor-test-uncoded). Before, it was dropped unseen: "No HER2 result recorded" beside it."""
+
+from __future__ import annotations
+
+import pytest
+
+from mappings import build_patient_state
+from tests.mappings.builders import (
+    PID, cc, loinc_obs, metastatic_patient, observation, patient, quantity, text_value,
+)
+
+
+def gaps(*records) -> dict[str, str]:
+    state = build_patient_state([patient(), *metastatic_patient(), *records], PID)
+    return {g.code: g.message for g in state.gaps}
+
+
+@pytest.mark.parametrize("name,value,written", [
+    ("HER2 IHC", text_value("1+"), "1+"),
+    ("HER2/neu by immunohistochemistry", {"valueString": "HER2 1+ (low)"}, "HER2 1+ (low)"),
+    ("HER2 FISH", {"valueString": "Not amplified"}, "Not amplified"),
+])
+def test_a_her2_test_coded_only_by_text_is_named_and_never_said_to_be_missing(name, value, written):
+    g = gaps(observation(cc(text=name), "2024-03-01", **value))
+    assert not g["her2-unknown"].startswith("No HER2 result recorded")
+    assert g["her2-unknown"].startswith("HER2 result recorded without a LOINC code (named above)")
+    assert f"HER2 result recorded without a code: '{name}' reads '{written}' (2024-03-01)" in g["her2-test-uncoded"]
+    assert "HER2 status unknown" in g["her2-test-uncoded"]
+
+
+@pytest.mark.parametrize("name,label", [("Estrogen receptor", "ER"), ("ER by IHC", "ER"),
+                                        ("Progesterone receptor", "PR"), ("PR status", "PR")])
+def test_an_er_or_pr_test_coded_only_by_text_is_named_with_its_value(name, label):
+    g = gaps(observation(cc(text=name), "2024-03-01", valueString="Positive, 90%"))
+    assert (f"{label} result recorded without a code: '{name}' reads 'Positive, 90%' (2024-03-01)"
+            in g["receptor-test-uncoded"])
+    assert f"{label} status unknown" in g["receptor-test-uncoded"]
+
+
+def test_an_older_uncoded_her2_text_beside_a_later_coded_result_is_not_named():
+    g = gaps(loinc_obs("85319-2", "2024-05-01", **text_value("1+")),
+             observation(cc(text="HER2 IHC"), "2023-01-01", valueString="0"))
+    assert "her2-test-uncoded" not in g
+
+
+def test_a_newer_uncoded_her2_text_beside_a_coded_result_says_which_result_is_used():
+    g = gaps(loinc_obs("85319-2", "2023-01-01", **text_value("1+")),
+             observation(cc(text="HER2 IHC"), "2024-05-01", valueString="3+"))
+    assert "'HER2 IHC' reads '3+' (2024-05-01), not read" in g["her2-test-uncoded"]
+    assert "the result of 2023-01-01 is used" in g["her2-test-uncoded"]
+
+
+@pytest.mark.parametrize("name,value", [
+    ("PR interval", quantity(160, "ms")), ("ER visit", {"valueString": "yes"}),
+    ("HER2 serum", quantity(12, "ng/mL")), ("ERBB2 mutation", {"valueString": "not detected"}),
+    ("NEU %", quantity(60)), ("HER2 IHC", {}),
+])
+def test_texts_that_are_not_a_tissue_receptor_test_or_have_no_value_are_not_named(name, value):
+    g = gaps(observation(cc(text=name), "2024-03-01", **value))
+    assert "her2-test-uncoded" not in g and "receptor-test-uncoded" not in g
+
+
+def test_a_her2_test_named_by_a_display_alone_or_with_only_a_local_code_is_named_too():
+    # a coding with a display and no code is text; a local code no reader looks up (LOINC only, CR A.1)
+    # left the same 'No HER2 result recorded' beside a recorded 'HER2 IHC' '1+'
+    g = gaps(observation({"coding": [{"display": "HER2 IHC"}]}, "2024-03-01", valueString="1+"))
+    assert "HER2 result recorded without a code: 'HER2 IHC' reads '1+' (2024-03-01)" in g["her2-test-uncoded"]
+    g = gaps(observation(cc({"system": "urn:oid:1.2.3", "code": "HER2IHC"}, text="HER2 IHC"), "2024-03-01",
+                         valueString="1+"))
+    assert ("HER2 result recorded with only a local code ('HER2IHC' (urn:oid:1.2.3)): 'HER2 IHC' reads '1+'"
+            in g["her2-test-uncoded"])
+    assert not g["her2-unknown"].startswith("No HER2 result recorded")
+
+
+def test_a_her2_text_under_a_standard_code_of_another_test_is_left_to_its_reader():
+    g = gaps(observation(cc({"system": "http://loinc.org", "code": "48018-6"}, text="HER2"), "2024-03-01",
+                         valueString="amplified"))
+    assert "her2-test-uncoded" not in g
