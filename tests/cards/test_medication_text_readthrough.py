@@ -846,6 +846,27 @@ def test_the_cdk46i_of_the_regimen_named_again_with_no_since_a_cycle_or_a_side_e
     assert "- Currently on letrozole (metastatic line 1)" in detail
 
 
+@pytest.mark.parametrize("text, until", [("Letrozole + palbociclib - no palbociclib since 2025-03", "2025-03"),
+                                         ("Letrozole + palbociclib - off palbociclib since 2025-03-10", "2025-03-10"),
+                                         ("Letrozole + palbociclib; off palbociclib since March 2025", "2025-03"),
+                                         ("Letrozole + palbociclib (palbociclib stopped 2025-03)", "2025-03")])
+def test_the_date_the_cdk46i_of_the_regimen_is_written_stopped_on_is_the_end_of_its_course(text, until):
+    # tx5: palbociclib stopped within the line, its course read "2024-02-01 to date unknown": the date
+    # since when it is not given, or after "stopped", is when it ended, as "Letrozole (stopped 2024-03)"
+    # reads (FHIR R4 MedicationStatement.effective[x] end written in the text; CR B.9, B.10, C.2 step 1)
+    state, cards = _with_statement("no-since-date", text, "active", None)
+    detail = card(cards, "patient-summary")["detail"]
+    assert f"- Drugs on record (first to last record): letrozole (2024-02-01 to now); palbociclib (2024-02-01 to {until})" \
+        in detail
+    assert "- Currently on letrozole (metastatic line 1)" in detail
+
+
+def test_a_stop_date_after_today_is_not_read_as_the_end_of_the_course():
+    state, cards = _with_statement("no-since-later", "Letrozole + palbociclib - no palbociclib since 2026-03", "active",
+                                   None)
+    assert "palbociclib (2024-02-01 to date unknown)" in card(cards, "patient-summary")["detail"]
+
+
 def test_the_cdk46i_of_the_regimen_named_again_with_no_this_cycle_stays_a_hold():
     state, cards = _with_statement("no-cycle", "Letrozole + palbociclib - no palbociclib this cycle", "active", None)
     assert "- Currently on letrozole + palbociclib (metastatic line 1)" in card(cards, "patient-summary")["detail"]
