@@ -1264,6 +1264,12 @@ def _read_class_beside_drug(med: _Med, text: str) -> None:
             # not-taken, written in the text): not given now, read as a stop written (when, not written);
             # a pause ("Off letrozole for 2 weeks") and a hold ("Letrozole held", no such word) are not
             med.written_stopped = True
+    elif names and _stopped_list(lowered, names):
+        # "Stopped palbociclib, letrozole": the stop opening the list is of every drug in it, as
+        # "Stopped palbociclib and letrozole" reads (tx6: both were read current; local_codes.yaml
+        # drug_mentions stopped_list_opening / stopped_list_between; when it ended: asked)
+        med.written_stopped = True
+        med.stop_written = _stop_reason_of_text(lowered[names[-1][0].end():])
     if names and len(_not_taken_clause_names(lowered)) == len(names):
         # "No letrozole or palbociclib": every drug named is written as not taken, as "No letrozole"
         med.written_stopped = True
@@ -1470,10 +1476,13 @@ def _written_switch(text: str) -> tuple[tuple[T.DrugInfo, ...], tuple[T.DrugInfo
     if len(names) == 2 and not outside and names[0][1].drug_class == "cdk46i" \
             and names[1][1].drug_class in ENDOCRINE_CLASSES and T.DRUG_SWITCH_STOP_OPENING_FIRST.match(opening) \
             and T.DRUG_SWITCH_STOP_FIRST_BETWEEN.match(text[names[0][0].end():names[1][0].start()]) \
-            and T.DRUG_GOING_ON_AFTER.match(tail) and not T.DRUG_STOPPED_PAUSED.search(tail):
+            and (T.DRUG_GOING_ON_AFTER.match(tail) or T.DRUG_LISTED_GIVEN_DOSE_AFTER.match(tail)) \
+            and not T.DRUG_STOPPED_PAUSED.search(tail):
         # "Stopped palbociclib; letrozole continues": the CDK4/6 inhibitor stopped, the endocrine
         # drug going on in the same line (tx4: both were read current; local_codes.yaml drug_mentions
-        # switch_stop_opening_first, going_on_after; CR B.9, B.10, C.2 step 1)
+        # switch_stop_opening_first, going_on_after; CR B.9, B.10, C.2 step 1); so is the endocrine
+        # drug given by its dose ("Stopped palbociclib, letrozole 2.5 mg", as listed_given_dose_after
+        # reads "No palbociclib, letrozole 2.5 mg"; tx6: both were read current)
         return (names[0][1],), (names[1][1],), "", None
     from_opening = bool(T.DRUG_SWITCH_FROM_OPENING.match(opening))
     if not from_opening and not T.DRUG_SWITCH_OPENING.match(opening):
@@ -1509,6 +1518,25 @@ def _written_switch(text: str) -> tuple[tuple[T.DrugInfo, ...], tuple[T.DrugInfo
         # line count from being asked), but a progression written there is still asked of
         reason_words += " " + tail
     return _switch_sides(before, after, reason_words, None)
+
+
+def _stopped_list(text: str, names: tuple[tuple[re.Match[str], T.DrugInfo], ...]) -> bool:
+    """A stop word opens text and its drugs, each named once, are a list joined by bare commas
+    ("Stopped palbociclib, letrozole", "Discontinued palbociclib, letrozole and goserelin"), nothing
+    after the last but a stop reason (local_codes.yaml drug_mentions stopped_list_opening /
+    stopped_list_between): the stop is of the list. Not a pause, nor the last drug written given
+    ("..., letrozole alone", "..., letrozole 2.5 mg": _written_switch reads them)."""
+    if len(names) < 2 or len({info.name for _, info in names}) != len(names) \
+            or not T.DRUG_STOPPED_LIST_OPENING.match(text[:names[0][0].start()]) \
+            or T.DRUG_STOPPED_PAUSED.search(text):
+        return False
+    gaps = [text[a.end():b.start()] for (a, _), (b, _) in zip(names, names[1:])]
+    if "," not in "".join(gaps) or not all(T.DRUG_STOPPED_LIST_BETWEEN.match(g) for g in gaps):
+        return False
+    tail = text[names[-1][0].end():]
+    if T.DRUG_LISTED_GIVEN_DOSE_AFTER.match(tail) or T.DRUG_CHOSEN_AFTER.match(tail) or T.DRUG_GOING_ON_AFTER.match(tail):
+        return False
+    return bool(T.DRUG_NOT_TAKEN_BARE_AFTER.match(tail)) or _stop_reason_of_text(tail) is not None
 
 
 # drugs given with endocrine therapy that a written switch may carry on either side ("Tamoxifen

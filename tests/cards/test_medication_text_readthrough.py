@@ -777,6 +777,40 @@ def test_a_cdk46i_written_stopped_first_its_endocrine_partner_going_on_is_a_stop
     assert "- Currently on letrozole (metastatic line 1)" in detail
 
 
+@pytest.mark.parametrize("text", ["Stopped palbociclib, letrozole", "Discontinued palbociclib, letrozole",
+                                  "Off palbociclib, letrozole", "Stopped palbociclib, letrozole, goserelin",
+                                  "Stopped palbociclib, letrozole and goserelin"])
+def test_a_stop_opening_a_list_of_drugs_joined_by_commas_stops_every_drug_in_it_and_asks_when(text):
+    # tx5: read "Currently on letrozole + palbociclib" (the stop of neither); a list after "stopped"
+    # stops each drug in it, as "Stopped palbociclib and letrozole" reads; the record still active by
+    # its status, when they stopped is asked (gap therapy-stopped-in-text; CR B.9, B.10)
+    state, cards = _with_statement("stop-list", text, "active", None)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "- Metastatic line 1: palbociclib + letrozole, 2024-02-01 to date unknown" in detail
+    assert "Currently on" not in detail
+    assert f"MedicationStatement/stop-list-ms (palbociclib + letrozole" in detail and f"status 'active': '{text}')" in detail
+
+
+def test_a_stop_opening_a_list_with_its_reason_after_it_is_that_reason_of_every_drug():
+    state, cards = _with_statement("stop-list-pd", "Stopped palbociclib, letrozole (progression)", "active", None)
+    assert state.therapy.metastatic_lines[0].progressed
+    assert "Currently on" not in card(cards, "patient-summary")["detail"]
+
+
+def test_a_cdk46i_written_stopped_first_its_endocrine_partner_given_by_its_dose_is_a_stop_within_the_line():
+    # tx5: read "Currently on letrozole + palbociclib"; the dose writes letrozole given, as "No
+    # palbociclib, letrozole 2.5 mg" reads (local_codes.yaml listed_given_dose_after; CR B.9, B.10, C.2 step 1)
+    state, cards = _with_statement("stop-first-dose", "Stopped palbociclib, letrozole 2.5 mg", "active", None)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "- Metastatic line 1: palbociclib + letrozole, 2024-02-01 to now (active)" in detail
+    assert "- Currently on letrozole (metastatic line 1)" in detail
+
+
+def test_a_stop_opening_a_list_for_a_while_stays_a_pause():
+    state, cards = _with_statement("stop-list-pause", "Stopped palbociclib, letrozole for 2 weeks", "active", None)
+    assert "- Currently on letrozole + palbociclib (metastatic line 1)" in card(cards, "patient-summary")["detail"]
+
+
 @pytest.mark.parametrize("text", ["Palbociclib: not now, letrozole continues", "Palbociclib - no; letrozole 2.5 mg"])
 def test_an_answer_closing_a_cdk46i_clause_before_the_endocrine_drug_is_that_drug_not_given_now(text):
     # tx4: read "Currently on letrozole + palbociclib"; the answer is of palbociclib alone (FHIR R4
