@@ -1002,3 +1002,26 @@ def test_a_side_effect_whose_cause_alone_is_hedged_stays_a_stated_other_reason(w
     state, cards = _anastrozole_then_tamoxifen("hedge-cause", why)
     assert "- Endocrine sensitivity: de novo metastatic" in card(cards, "patient-summary")["detail"]
     assert "stop-reason-unclear" not in {g.code for g in state.gaps}
+
+
+@pytest.mark.parametrize("rtype", ["MedicationStatement", "MedicationRequest"])
+@pytest.mark.parametrize("text", ["Letrozole, palbociclib to start next cycle", "Letrozole, palbociclib to start on 2025-06-01",
+                                  "Letrozole, palbociclib planned", "Letrozole, palbociclib will start next week"])
+def test_a_plan_written_after_drugs_listed_by_a_comma_is_never_read_as_both_given(text, rtype):
+    # tx6 checked: whether the plan is of palbociclib alone or of the list is not settled by a comma
+    # ("Letrozole + palbociclib planned" is of both; a plan closing a clause of its own, "Letrozole;
+    # palbociclib to start next cycle", reads letrozole given): the record stays named unreadable, no
+    # CDK4/6 inhibitor read as given (FHIR R4 MedicationStatement.status intended; CR B.9, B.10)
+    p = hr_positive_mbc("plan-list", primary="2024-01-10")
+    res = {"resourceType": rtype, "id": "plan-list-rec", "status": "active",
+           "subject": {"reference": "Patient/plan-list"}, "medicationCodeableConcept": {"text": text}}
+    if rtype == "MedicationStatement":
+        res["effectivePeriod"] = {"start": "2024-02-01"}
+    else:
+        res.update(intent="order", authoredOn="2024-02-01")
+    p.add(res)
+    state, cards = run(p)
+    detail = card(cards, "patient-summary")["detail"]
+    assert not any("palbociclib" in d.name for ln in state.therapy.metastatic_lines for d in ln.drugs)
+    assert "Currently on letrozole + palbociclib" not in detail
+    assert f'{rtype}/plan-list-rec (its text "{text}" writes its drug as planned or considered' in detail
