@@ -1420,19 +1420,15 @@ def _written_switch(text: str) -> tuple[tuple[T.DrugInfo, ...], tuple[T.DrugInfo
                 return (names[1][1],), (names[0][1],), tail, stopped_on
             return _switch_sides((names[1][1],), (names[0][1],), tail, stopped_on)
         last = names[-1][1]
-        taken = tuple(dict.fromkeys(info for _, info in names[:-1]))
-        partners = tuple(d for d in taken if d.name != last.name)
-        if len(names) > 2 and last.drug_class == "cdk46i" and len(partners) == len(taken) - 1 \
-                and partners and all(d.drug_class in ENDOCRINE_CLASSES for d in partners) \
-                and T.LEADING_QUALIFIERS.match(opening) \
-                and T.DRUG_SWITCH_STOPPED_SECOND_BETWEEN.match(text[names[-2][0].end():names[-1][0].start()]) \
-                and all(T.DRUG_NAMES_JOINED.match(text[a.end():b.start()]) for (a, _), (b, _) in zip(names[:-1], names[1:-1])) \
+        partners = _partners_of_cdk46i_named_again(text, names, opening)
+        if partners and T.DRUG_SWITCH_STOPPED_SECOND_BETWEEN.match(text[names[-2][0].end():names[-1][0].start()]) \
                 and not T.DRUG_STOPPED_PAUSED.search(tail, stopped.end()):
             # "Letrozole + palbociclib (palbociclib stopped)": the CDK4/6 inhibitor of the regimen is
             # written stopped and its endocrine partner goes on (CR B.9, B.10), a drug dropped from
             # the line, not a new line (CR C.2 step 1), as "Letrozole. Palbociclib stopped" (fx4:
             # both were read current)
             return (last,), partners, tail, stopped_on
+        taken = tuple(dict.fromkeys(info for _, info in names[:-1]))
         if len(names) > 2 and any(_switch_family(d) == _switch_family(last) and d.name != last.name for d in taken) \
                 and T.LEADING_QUALIFIERS.match(opening) \
                 and T.DRUG_SWITCH_STOPPED_SECOND_BETWEEN.match(text[names[-2][0].end():names[-1][0].start()]) \
@@ -1458,21 +1454,15 @@ def _written_switch(text: str) -> tuple[tuple[T.DrugInfo, ...], tuple[T.DrugInfo
         # stopped, the endocrine drug going on, as "Letrozole. Palbociclib stopped" (tx3: both were
         # read current; local_codes.yaml drug_mentions switch_stop_before_second; CR B.9, B.10)
         return (names[1][1],), (names[0][1],), tail, None
-    last = names[-1][1]
-    partners = tuple(dict.fromkeys(info for _, info in names[:-1] if info.name != last.name))
-    if len(names) > 2 and not outside and last.drug_class == "cdk46i" \
-            and last.name in {info.name for _, info in names[:-1]} \
-            and partners and all(d.drug_class in ENDOCRINE_CLASSES for d in partners) \
-            and T.LEADING_QUALIFIERS.match(opening) \
-            and ((since := T.DRUG_SINCE_WHEN_AFTER.match(tail)) or T.DRUG_SINCE_CAUSE_AFTER.match(tail)) \
-            and T.DRUG_STOP_BEFORE_REPEAT.match(text[names[-2][0].end():names[-1][0].start()]) \
-            and all(T.DRUG_NAMES_JOINED.match(text[a.end():b.start()]) for (a, _), (b, _) in zip(names[:-1], names[1:-1])):
+    partners = _partners_of_cdk46i_named_again(text, names, opening)
+    if partners and ((since := T.DRUG_SINCE_WHEN_AFTER.match(tail)) or T.DRUG_SINCE_CAUSE_AFTER.match(tail)) \
+            and T.DRUG_STOP_BEFORE_REPEAT.match(text[names[-2][0].end():names[-1][0].start()]):
         # "Letrozole + palbociclib - no palbociclib since 2025-03": the CDK4/6 inhibitor stopped, its
         # endocrine partner going on, as "... (palbociclib stopped 2025-03)" (tx4: both were read
         # current; local_codes.yaml drug_mentions stop_before_repeat, since_when_after, since_cause_after;
         # tx5: since a cycle or a side effect; CR B.9, B.10); the date since when is when it
         # stopped (tx6: dropped, the course read "to date unknown")
-        return (last,), partners, "", since.group("when") if since else None
+        return (names[-1][1],), partners, "", since.group("when") if since else None
     if len(names) == 2 and not outside and names[0][1].drug_class == "cdk46i" \
             and names[1][1].drug_class in ENDOCRINE_CLASSES and T.DRUG_SWITCH_STOP_OPENING_FIRST.match(opening) \
             and T.DRUG_SWITCH_STOP_FIRST_BETWEEN.match(text[names[0][0].end():names[1][0].start()]) \
@@ -1518,6 +1508,24 @@ def _written_switch(text: str) -> tuple[tuple[T.DrugInfo, ...], tuple[T.DrugInfo
         # line count from being asked), but a progression written there is still asked of
         reason_words += " " + tail
     return _switch_sides(before, after, reason_words, None)
+
+
+def _partners_of_cdk46i_named_again(text: str, names: tuple[tuple[re.Match[str], T.DrugInfo], ...], opening: str
+                                    ) -> tuple[T.DrugInfo, ...]:
+    """The endocrine drugs of a regimen whose CDK4/6 inhibitor the text names again last, in the
+    order written ("Letrozole + palbociclib (palbociclib stopped)", "Letrozole + palbociclib - no
+    palbociclib since 2025-03": letrozole): more than two names, the last a CDK4/6 inhibitor named
+    before it too, every other drug endocrine (CR B.9, B.10: given with endocrine therapy), the names
+    before the last joined as one regimen (drug_mentions names_joined), only qualifiers before the
+    first. Empty for any other text; what the words after the regimen write of the CDK4/6 inhibitor
+    (a stop, "no ... since") is _written_switch's to read."""
+    last = names[-1][1]
+    if len(names) <= 2 or last.drug_class != "cdk46i" or last.name not in {info.name for _, info in names[:-1]} \
+            or not T.LEADING_QUALIFIERS.match(opening) \
+            or not all(T.DRUG_NAMES_JOINED.match(text[a.end():b.start()]) for (a, _), (b, _) in zip(names[:-1], names[1:-1])):
+        return ()
+    partners = tuple(dict.fromkeys(info for _, info in names[:-1] if info.name != last.name))
+    return partners if partners and all(d.drug_class in ENDOCRINE_CLASSES for d in partners) else ()
 
 
 def _stopped_list(text: str, names: tuple[tuple[re.Match[str], T.DrugInfo], ...]) -> bool:
