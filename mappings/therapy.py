@@ -2620,7 +2620,9 @@ def read_exposures(ctx: Ctx, metastatic_from: dt.date | None = None) -> list[_Ex
                     # its status and dates (tx4: it read as a stop with no reason, in silence)
                     in_error_notes.append((src, f"{ref} ({med.names}: '{printable_clip(words, 120)}')"))
                 if stop == "unclear" and med.line:
-                    words = _stop_words(res)
+                    # (the reason hedged in the drug's text, "Letrozole stopped - toxicity?", when the
+                    # record gives no statusReason / note: that text is quoted; tx6: it quoted '')
+                    words = _stop_words(res) or med.label
                     hedged_stops.append((src, f"{ref} ({med.names}: '{printable_clip(words, 120)}')"))
                     # ("Toxicity?": a reason other than progression only suspected; tx4)
                     hedged_other = hedged_other or not T.DISEASE_STATUS_UNCLEAR.search(words.lower())

@@ -1025,3 +1025,14 @@ def test_a_plan_written_after_drugs_listed_by_a_comma_is_never_read_as_both_give
     assert not any("palbociclib" in d.name for ln in state.therapy.metastatic_lines for d in ln.drugs)
     assert "Currently on letrozole + palbociclib" not in detail
     assert f'{rtype}/plan-list-rec (its text "{text}" writes its drug as planned or considered' in detail
+
+
+@pytest.mark.parametrize("text, worded", [
+    ("Letrozole stopped - progression?", "give a progression that is only suspected as the reason they stopped"),
+    ("Letrozole stopped - toxicity?", "give a progression or another reason (a side effect) that is only suspected")])
+def test_a_stop_reason_hedged_in_the_drug_text_is_quoted_in_the_gap_and_worded_by_it(text, worded):
+    # tx5: the gap quoted '' (the record's statusReason and note, empty) and was worded for a reason
+    # other than progression whatever the text said; it quotes the text that hedges the reason now
+    state, cards = _with_statement("hedged-in-text", text, "completed", "2025-03-01")
+    detail = card(cards, "patient-summary")["detail"]
+    assert f"MedicationStatement/hedged-in-text-ms (letrozole: '{text}')" in detail and worded in detail
