@@ -1264,6 +1264,12 @@ def _read_class_beside_drug(med: _Med, text: str) -> None:
             # not-taken, written in the text): not given now, read as a stop written (when, not written);
             # a pause ("Off letrozole for 2 weeks") and a hold ("Letrozole held", no such word) are not
             med.written_stopped = True
+    elif names and _stopped_list(lowered, names):
+        # "Stopped palbociclib, letrozole": the stop opening the list is of every drug in it, as
+        # "Stopped palbociclib and letrozole" reads (tx6: both were read current; local_codes.yaml
+        # drug_mentions stopped_list_opening / stopped_list_between; when it ended: asked)
+        med.written_stopped = True
+        med.stop_written = _stop_reason_of_text(lowered[names[-1][0].end():])
     if names and len(_not_taken_clause_names(lowered)) == len(names):
         # "No letrozole or palbociclib": every drug named is written as not taken, as "No letrozole"
         med.written_stopped = True
@@ -1334,11 +1340,23 @@ def _written_length_days(text: str) -> int | None:
     return max(days) if days else None
 
 
+_MONTH_NUMBERS = {m: i for i, m in enumerate(("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct",
+                                                "nov", "dec"), 1)}
+
+
 def _written_day_range(when: str | None) -> tuple[dt.date, dt.date] | None:
-    """The first and last day a date written in a text can mean: "2019" the year, "2019-03" or
-    "03/2019" the month, "2019-03-10" the day; None when none is written or it is no date."""
+    """The first and last day a date written in a text can mean: "2019" the year, "2019-03",
+    "03/2019" or "March 2019" the month, "2019-03-10" the day; None when none is written or it is
+    no date."""
     if not when:
         return None
+    if when[0].isalpha():
+        # "since March 2025" (drug_mentions since_when_after): the month, as "since 2025-03"
+        month_word, _, year = when.rpartition(" ")
+        month = _MONTH_NUMBERS.get(month_word[:3].lower())
+        if month is None:
+            return None
+        when = f"{year}-{month:02d}"
     parts = when.split("/")[::-1] if "/" in when else when.split("-")
     try:
         year = int(parts[0])
@@ -1355,9 +1373,11 @@ def _written_day_range(when: str | None) -> tuple[dt.date, dt.date] | None:
 
 
 @lru_cache(maxsize=1024)
-def _written_switch(text: str) -> tuple[tuple[T.DrugInfo, ...], tuple[T.DrugInfo, ...], str] | None:
+def _written_switch(text: str) -> tuple[tuple[T.DrugInfo, ...], tuple[T.DrugInfo, ...], str, str | None] | None:
     """The endocrine drugs a text writes as stopped / switched from and those it writes as taken
-    after them, and the words that may give why the first stopped ("Tamoxifen stopped, now
+    after them, the words that may give why the first stopped, and the date the text writes the
+    first stopped on when written right after the stop ("Letrozole + palbociclib (palbociclib
+    stopped 2025-03)", "... - no palbociclib since 2025-03": "2025-03"; else None) ("Tamoxifen stopped, now
     letrozole", "Switched from tamoxifen to letrozole", "Anastrozole, changed to exemestane due to
     arthralgia": local_codes.yaml drug_mentions switch_opening / switch_between /
     switch_from_opening / switch_from_between); None for any other text: a drug not endocrine,
@@ -1384,6 +1404,11 @@ def _written_switch(text: str) -> tuple[tuple[T.DrugInfo, ...], tuple[T.DrugInfo
         # stopped after the regimen (below); other switches naming it are left as before
         return None
     if stopped is not None:
+        # the date written right after that stop, when the drug stopped ("Letrozole + palbociclib
+        # (palbociclib stopped 2025-03)": drug_mentions stopped_when_after), as a whole record's is
+        # (_read_class_beside_drug; tx6: it was dropped, the course read "to date unknown")
+        when = T.DRUG_STOPPED_WHEN_AFTER.match(tail[stopped.end():])
+        stopped_on = when.group("when") if when is not None else None
         # "Exemestane; tamoxifen stopped": the drug named second is the one stopped (two names)
         if len(names) == 2 and not outside and T.LEADING_QUALIFIERS.match(opening) \
                 and T.DRUG_SWITCH_STOPPED_SECOND_BETWEEN.match(text[names[0][0].end():names[1][0].start()]) \
@@ -1392,22 +1417,18 @@ def _written_switch(text: str) -> tuple[tuple[T.DrugInfo, ...], tuple[T.DrugInfo
                 # "Letrozole. Palbociclib stopped (neutropenia)": the CDK4/6 inhibitor given with the
                 # endocrine drug (CR B.9, B.10) is stopped and the endocrine drug goes on (fx1: both were
                 # read current); a drug dropped from the regimen, not a new line (CR C.2 step 1)
-                return (names[1][1],), (names[0][1],), tail
-            return _switch_sides((names[1][1],), (names[0][1],), tail)
+                return (names[1][1],), (names[0][1],), tail, stopped_on
+            return _switch_sides((names[1][1],), (names[0][1],), tail, stopped_on)
         last = names[-1][1]
-        taken = tuple(dict.fromkeys(info for _, info in names[:-1]))
-        partners = tuple(d for d in taken if d.name != last.name)
-        if len(names) > 2 and last.drug_class == "cdk46i" and len(partners) == len(taken) - 1 \
-                and partners and all(d.drug_class in ENDOCRINE_CLASSES for d in partners) \
-                and T.LEADING_QUALIFIERS.match(opening) \
-                and T.DRUG_SWITCH_STOPPED_SECOND_BETWEEN.match(text[names[-2][0].end():names[-1][0].start()]) \
-                and all(T.DRUG_NAMES_JOINED.match(text[a.end():b.start()]) for (a, _), (b, _) in zip(names[:-1], names[1:-1])) \
+        partners = _partners_of_cdk46i_named_again(text, names, opening)
+        if partners and T.DRUG_SWITCH_STOPPED_SECOND_BETWEEN.match(text[names[-2][0].end():names[-1][0].start()]) \
                 and not T.DRUG_STOPPED_PAUSED.search(tail, stopped.end()):
             # "Letrozole + palbociclib (palbociclib stopped)": the CDK4/6 inhibitor of the regimen is
             # written stopped and its endocrine partner goes on (CR B.9, B.10), a drug dropped from
             # the line, not a new line (CR C.2 step 1), as "Letrozole. Palbociclib stopped" (fx4:
             # both were read current)
-            return (last,), partners, tail
+            return (last,), partners, tail, stopped_on
+        taken = tuple(dict.fromkeys(info for _, info in names[:-1]))
         if len(names) > 2 and any(_switch_family(d) == _switch_family(last) and d.name != last.name for d in taken) \
                 and T.LEADING_QUALIFIERS.match(opening) \
                 and T.DRUG_SWITCH_STOPPED_SECOND_BETWEEN.match(text[names[-2][0].end():names[-1][0].start()]) \
@@ -1421,7 +1442,7 @@ def _written_switch(text: str) -> tuple[tuple[T.DrugInfo, ...], tuple[T.DrugInfo
             # ovarian suppression beside it ("Letrozole + goserelin (anastrozole stopped)": goserelin
             # kept, CR A.5; tx2: two aromatase inhibitors were read current)
             partners = tuple(d for d in taken if _switch_family(d) != _switch_family(last))
-            return _switch_sides((*partners, last), taken, tail)
+            return _switch_sides((*partners, last), taken, tail, stopped_on)
         return None
     if T.DRUG_PAST_USE_CLOSING.match(tail) or T.DRUG_COMPLETED_CLOSING.match(tail):
         return None
@@ -1432,29 +1453,27 @@ def _written_switch(text: str) -> tuple[tuple[T.DrugInfo, ...], tuple[T.DrugInfo
         # "Letrozole; stopped palbociclib", "Letrozole (off palbociclib)": the CDK4/6 inhibitor
         # stopped, the endocrine drug going on, as "Letrozole. Palbociclib stopped" (tx3: both were
         # read current; local_codes.yaml drug_mentions switch_stop_before_second; CR B.9, B.10)
-        return (names[1][1],), (names[0][1],), tail
-    last = names[-1][1]
-    partners = tuple(dict.fromkeys(info for _, info in names[:-1] if info.name != last.name))
-    if len(names) > 2 and not outside and last.drug_class == "cdk46i" \
-            and last.name in {info.name for _, info in names[:-1]} \
-            and partners and all(d.drug_class in ENDOCRINE_CLASSES for d in partners) \
-            and T.LEADING_QUALIFIERS.match(opening) \
-            and (T.DRUG_SINCE_WHEN_AFTER.match(tail) or T.DRUG_SINCE_CAUSE_AFTER.match(tail)) \
-            and T.DRUG_STOP_BEFORE_REPEAT.match(text[names[-2][0].end():names[-1][0].start()]) \
-            and all(T.DRUG_NAMES_JOINED.match(text[a.end():b.start()]) for (a, _), (b, _) in zip(names[:-1], names[1:-1])):
+        return (names[1][1],), (names[0][1],), tail, None
+    partners = _partners_of_cdk46i_named_again(text, names, opening)
+    if partners and ((since := T.DRUG_SINCE_WHEN_AFTER.match(tail)) or T.DRUG_SINCE_CAUSE_AFTER.match(tail)) \
+            and T.DRUG_STOP_BEFORE_REPEAT.match(text[names[-2][0].end():names[-1][0].start()]):
         # "Letrozole + palbociclib - no palbociclib since 2025-03": the CDK4/6 inhibitor stopped, its
         # endocrine partner going on, as "... (palbociclib stopped 2025-03)" (tx4: both were read
         # current; local_codes.yaml drug_mentions stop_before_repeat, since_when_after, since_cause_after;
-        # tx5: since a cycle or a side effect; CR B.9, B.10)
-        return (last,), partners, ""
+        # tx5: since a cycle or a side effect; CR B.9, B.10); the date since when is when it
+        # stopped (tx6: dropped, the course read "to date unknown")
+        return (names[-1][1],), partners, "", since.group("when") if since else None
     if len(names) == 2 and not outside and names[0][1].drug_class == "cdk46i" \
             and names[1][1].drug_class in ENDOCRINE_CLASSES and T.DRUG_SWITCH_STOP_OPENING_FIRST.match(opening) \
             and T.DRUG_SWITCH_STOP_FIRST_BETWEEN.match(text[names[0][0].end():names[1][0].start()]) \
-            and T.DRUG_GOING_ON_AFTER.match(tail) and not T.DRUG_STOPPED_PAUSED.search(tail):
+            and (T.DRUG_GOING_ON_AFTER.match(tail) or T.DRUG_LISTED_GIVEN_DOSE_AFTER.match(tail)) \
+            and not T.DRUG_STOPPED_PAUSED.search(tail):
         # "Stopped palbociclib; letrozole continues": the CDK4/6 inhibitor stopped, the endocrine
         # drug going on in the same line (tx4: both were read current; local_codes.yaml drug_mentions
-        # switch_stop_opening_first, going_on_after; CR B.9, B.10, C.2 step 1)
-        return (names[0][1],), (names[1][1],), ""
+        # switch_stop_opening_first, going_on_after; CR B.9, B.10, C.2 step 1); so is the endocrine
+        # drug given by its dose ("Stopped palbociclib, letrozole 2.5 mg", as listed_given_dose_after
+        # reads "No palbociclib, letrozole 2.5 mg"; tx6: both were read current)
+        return (names[0][1],), (names[1][1],), "", None
     from_opening = bool(T.DRUG_SWITCH_FROM_OPENING.match(opening))
     if not from_opening and not T.DRUG_SWITCH_OPENING.match(opening):
         return None
@@ -1488,7 +1507,44 @@ def _written_switch(text: str) -> tuple[tuple[T.DrugInfo, ...], tuple[T.DrugInfo
         # disease"): not read as why the first stopped (a non-progression reason would keep the
         # line count from being asked), but a progression written there is still asked of
         reason_words += " " + tail
-    return _switch_sides(before, after, reason_words)
+    return _switch_sides(before, after, reason_words, None)
+
+
+def _partners_of_cdk46i_named_again(text: str, names: tuple[tuple[re.Match[str], T.DrugInfo], ...], opening: str
+                                    ) -> tuple[T.DrugInfo, ...]:
+    """The endocrine drugs of a regimen whose CDK4/6 inhibitor the text names again last, in the
+    order written ("Letrozole + palbociclib (palbociclib stopped)", "Letrozole + palbociclib - no
+    palbociclib since 2025-03": letrozole): more than two names, the last a CDK4/6 inhibitor named
+    before it too, every other drug endocrine (CR B.9, B.10: given with endocrine therapy), the names
+    before the last joined as one regimen (drug_mentions names_joined), only qualifiers before the
+    first. Empty for any other text; what the words after the regimen write of the CDK4/6 inhibitor
+    (a stop, "no ... since") is _written_switch's to read."""
+    last = names[-1][1]
+    if len(names) <= 2 or last.drug_class != "cdk46i" or last.name not in {info.name for _, info in names[:-1]} \
+            or not T.LEADING_QUALIFIERS.match(opening) \
+            or not all(T.DRUG_NAMES_JOINED.match(text[a.end():b.start()]) for (a, _), (b, _) in zip(names[:-1], names[1:-1])):
+        return ()
+    partners = tuple(dict.fromkeys(info for _, info in names[:-1] if info.name != last.name))
+    return partners if partners and all(d.drug_class in ENDOCRINE_CLASSES for d in partners) else ()
+
+
+def _stopped_list(text: str, names: tuple[tuple[re.Match[str], T.DrugInfo], ...]) -> bool:
+    """A stop word opens text and its drugs, each named once, are a list joined by bare commas
+    ("Stopped palbociclib, letrozole", "Discontinued palbociclib, letrozole and goserelin"), nothing
+    after the last but a stop reason (local_codes.yaml drug_mentions stopped_list_opening /
+    stopped_list_between): the stop is of the list. Not a pause, nor the last drug written given
+    ("..., letrozole alone", "..., letrozole 2.5 mg": _written_switch reads them)."""
+    if len(names) < 2 or len({info.name for _, info in names}) != len(names) \
+            or not T.DRUG_STOPPED_LIST_OPENING.match(text[:names[0][0].start()]) \
+            or T.DRUG_STOPPED_PAUSED.search(text):
+        return False
+    gaps = [text[a.end():b.start()] for (a, _), (b, _) in zip(names, names[1:])]
+    if "," not in "".join(gaps) or not all(T.DRUG_STOPPED_LIST_BETWEEN.match(g) for g in gaps):
+        return False
+    tail = text[names[-1][0].end():]
+    if T.DRUG_LISTED_GIVEN_DOSE_AFTER.match(tail) or T.DRUG_CHOSEN_AFTER.match(tail) or T.DRUG_GOING_ON_AFTER.match(tail):
+        return False
+    return bool(T.DRUG_NOT_TAKEN_BARE_AFTER.match(tail)) or _stop_reason_of_text(tail) is not None
 
 
 # drugs given with endocrine therapy that a written switch may carry on either side ("Tamoxifen
@@ -1507,8 +1563,8 @@ def _switch_family(drug: T.DrugInfo) -> str:
     return "endocrine" if drug.drug_class in ENDOCRINE_CLASSES else drug.drug_class
 
 
-def _switch_sides(before: tuple[T.DrugInfo, ...], after: tuple[T.DrugInfo, ...], reason_words: str
-                  ) -> tuple[tuple[T.DrugInfo, ...], tuple[T.DrugInfo, ...], str] | None:
+def _switch_sides(before: tuple[T.DrugInfo, ...], after: tuple[T.DrugInfo, ...], reason_words: str,
+                  stopped_on: str | None) -> tuple[tuple[T.DrugInfo, ...], tuple[T.DrugInfo, ...], str, str | None] | None:
     """The drugs stopped and those taken after them when the switch is one of endocrine therapy:
     endocrine therapy on both sides, another endocrine drug after (CR A.5: AI, SERM, SERD); a
     partner named on both sides is taken still ("Letrozole + palbociclib, now fulvestrant +
@@ -1518,11 +1574,11 @@ def _switch_sides(before: tuple[T.DrugInfo, ...], after: tuple[T.DrugInfo, ...],
     endocrine_after = {d.name for d in after if d.drug_class in ENDOCRINE_CLASSES}
     cdk_switch = _cdk46i_switch(before, after, endocrine_before, endocrine_after)
     if cdk_switch is not None:
-        return (*cdk_switch, reason_words)
+        return (*cdk_switch, reason_words, stopped_on)
     if not endocrine_before or not endocrine_after or endocrine_before & endocrine_after:
         return None
     kept = {d.name for d in after}
-    return tuple(d for d in before if d.name not in kept), after, reason_words
+    return tuple(d for d in before if d.name not in kept), after, reason_words, stopped_on
 
 
 def _cdk46i_switch(before: tuple[T.DrugInfo, ...], after: tuple[T.DrugInfo, ...], endocrine_before: set[str],
@@ -1560,7 +1616,7 @@ def _read_written_switch(med: _Med, written: str, text_only: bool) -> None:
     switch = _written_switch(lowered)
     if switch is None:
         return
-    before, after, reason_words = switch
+    before, after, reason_words, stopped_on = switch
     read = {d.name for d in med.drugs}
     if read - {d.name for d in before + after}:
         return  # the record's code names another drug than its text: not this reading
@@ -1581,6 +1637,7 @@ def _read_written_switch(med: _Med, written: str, text_only: bool) -> None:
     now, past = _Med(after, med.label), _Med(before, med.label)
     past.written_stopped = True
     past.stop_written = _stop_reason_of_text(reason_words)
+    past.completed_on = _written_day_range(stopped_on)  # when it stopped, if written (read_exposures)
     # another class after the first: of endocrine therapy (a switch of CDK4/6 inhibitor under the same
     # endocrine drug, _cdk46i_switch, stops none: the endocrine drug after it is no other class)
     endocrine_stopped = any(d.drug_class in ENDOCRINE_CLASSES for d in before)
@@ -2205,7 +2262,7 @@ def _drafted_switch(text: str, drugs: list[T.DrugInfo]) -> tuple[frozenset[str],
     switch = _written_switch(text)
     if switch is None:
         return None
-    before, after, _ = switch
+    before, after, _, _ = switch
     names = _named_drugs(text)
     if {d.name for d in drugs} - {d.name for d in before + after} or any(
             T.DRUG_SEQUENCE_BETWEEN.match(text[a.end():b.start()]) for (a, _), (b, _) in zip(names, names[1:])):
@@ -2563,7 +2620,9 @@ def read_exposures(ctx: Ctx, metastatic_from: dt.date | None = None) -> list[_Ex
                     # its status and dates (tx4: it read as a stop with no reason, in silence)
                     in_error_notes.append((src, f"{ref} ({med.names}: '{printable_clip(words, 120)}')"))
                 if stop == "unclear" and med.line:
-                    words = _stop_words(res)
+                    # (the reason hedged in the drug's text, "Letrozole stopped - toxicity?", when the
+                    # record gives no statusReason / note: that text is quoted; tx6: it quoted '')
+                    words = _stop_words(res) or med.label
                     hedged_stops.append((src, f"{ref} ({med.names}: '{printable_clip(words, 120)}')"))
                     # ("Toxicity?": a reason other than progression only suspected; tx4)
                     hedged_other = hedged_other or not T.DISEASE_STATUS_UNCLEAR.search(words.lower())
@@ -2582,8 +2641,16 @@ def read_exposures(ctx: Ctx, metastatic_from: dt.date | None = None) -> list[_Ex
                         # progression, now ...": the use before the switch is the whole regimen written
                         # (tx3: letrozole was dropped from the adjuvant course, "(Neo)adjuvant: palbociclib")
                         past = med.switch_past_written
-                    append(_Exp(list(past.drugs), start, None, False, src, "unknown", False, status or None,
-                                past.stop_written, past, (start or _DATE_MIN, ref), start_last, None, False, None))
+                    # its end: the date the text writes it stopped on ("(palbociclib stopped 2025-03)",
+                    # "no palbociclib since 2025-03": _written_switch), when within its time of use, as a
+                    # whole record's stop date is read (above); else not written (tx6: the date was dropped)
+                    past_end = past_end_last = None
+                    done = past.completed_on
+                    if done is not None and (start is None or done[0] >= start) and done[1] <= as_of:
+                        past_end, past_end_last = done[0], (done[1] if done[1] != done[0] else None)
+                    append(_Exp(list(past.drugs), start, past_end, False, src, "unknown", False, status or None,
+                                past.stop_written, past, (start or _DATE_MIN, ref), start_last, past_end_last, False,
+                                None))
                     append(_Exp(list(now.drugs), start, end, True, src, "unknown", False, status or None, stop, now,
                                 (start or _DATE_MIN, ref), start_last, end_last, planned, None))
                     continue

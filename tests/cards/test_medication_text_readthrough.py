@@ -777,6 +777,40 @@ def test_a_cdk46i_written_stopped_first_its_endocrine_partner_going_on_is_a_stop
     assert "- Currently on letrozole (metastatic line 1)" in detail
 
 
+@pytest.mark.parametrize("text", ["Stopped palbociclib, letrozole", "Discontinued palbociclib, letrozole",
+                                  "Off palbociclib, letrozole", "Stopped palbociclib, letrozole, goserelin",
+                                  "Stopped palbociclib, letrozole and goserelin"])
+def test_a_stop_opening_a_list_of_drugs_joined_by_commas_stops_every_drug_in_it_and_asks_when(text):
+    # tx5: read "Currently on letrozole + palbociclib" (the stop of neither); a list after "stopped"
+    # stops each drug in it, as "Stopped palbociclib and letrozole" reads; the record still active by
+    # its status, when they stopped is asked (gap therapy-stopped-in-text; CR B.9, B.10)
+    state, cards = _with_statement("stop-list", text, "active", None)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "- Metastatic line 1: palbociclib + letrozole, 2024-02-01 to date unknown" in detail
+    assert "Currently on" not in detail
+    assert f"MedicationStatement/stop-list-ms (palbociclib + letrozole" in detail and f"status 'active': '{text}')" in detail
+
+
+def test_a_stop_opening_a_list_with_its_reason_after_it_is_that_reason_of_every_drug():
+    state, cards = _with_statement("stop-list-pd", "Stopped palbociclib, letrozole (progression)", "active", None)
+    assert state.therapy.metastatic_lines[0].progressed
+    assert "Currently on" not in card(cards, "patient-summary")["detail"]
+
+
+def test_a_cdk46i_written_stopped_first_its_endocrine_partner_given_by_its_dose_is_a_stop_within_the_line():
+    # tx5: read "Currently on letrozole + palbociclib"; the dose writes letrozole given, as "No
+    # palbociclib, letrozole 2.5 mg" reads (local_codes.yaml listed_given_dose_after; CR B.9, B.10, C.2 step 1)
+    state, cards = _with_statement("stop-first-dose", "Stopped palbociclib, letrozole 2.5 mg", "active", None)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "- Metastatic line 1: palbociclib + letrozole, 2024-02-01 to now (active)" in detail
+    assert "- Currently on letrozole (metastatic line 1)" in detail
+
+
+def test_a_stop_opening_a_list_for_a_while_stays_a_pause():
+    state, cards = _with_statement("stop-list-pause", "Stopped palbociclib, letrozole for 2 weeks", "active", None)
+    assert "- Currently on letrozole + palbociclib (metastatic line 1)" in card(cards, "patient-summary")["detail"]
+
+
 @pytest.mark.parametrize("text", ["Palbociclib: not now, letrozole continues", "Palbociclib - no; letrozole 2.5 mg"])
 def test_an_answer_closing_a_cdk46i_clause_before_the_endocrine_drug_is_that_drug_not_given_now(text):
     # tx4: read "Currently on letrozole + palbociclib"; the answer is of palbociclib alone (FHIR R4
@@ -844,6 +878,27 @@ def test_the_cdk46i_of_the_regimen_named_again_with_no_since_a_cycle_or_a_side_e
     detail = card(cards, "patient-summary")["detail"]
     assert "- Metastatic line 1: palbociclib + letrozole, 2024-02-01 to now (active)" in detail
     assert "- Currently on letrozole (metastatic line 1)" in detail
+
+
+@pytest.mark.parametrize("text, until", [("Letrozole + palbociclib - no palbociclib since 2025-03", "2025-03"),
+                                         ("Letrozole + palbociclib - off palbociclib since 2025-03-10", "2025-03-10"),
+                                         ("Letrozole + palbociclib; off palbociclib since March 2025", "2025-03"),
+                                         ("Letrozole + palbociclib (palbociclib stopped 2025-03)", "2025-03")])
+def test_the_date_the_cdk46i_of_the_regimen_is_written_stopped_on_is_the_end_of_its_course(text, until):
+    # tx5: palbociclib stopped within the line, its course read "2024-02-01 to date unknown": the date
+    # since when it is not given, or after "stopped", is when it ended, as "Letrozole (stopped 2024-03)"
+    # reads (FHIR R4 MedicationStatement.effective[x] end written in the text; CR B.9, B.10, C.2 step 1)
+    state, cards = _with_statement("no-since-date", text, "active", None)
+    detail = card(cards, "patient-summary")["detail"]
+    assert f"- Drugs on record (first to last record): letrozole (2024-02-01 to now); palbociclib (2024-02-01 to {until})" \
+        in detail
+    assert "- Currently on letrozole (metastatic line 1)" in detail
+
+
+def test_a_stop_date_after_today_is_not_read_as_the_end_of_the_course():
+    state, cards = _with_statement("no-since-later", "Letrozole + palbociclib - no palbociclib since 2026-03", "active",
+                                   None)
+    assert "palbociclib (2024-02-01 to date unknown)" in card(cards, "patient-summary")["detail"]
 
 
 def test_the_cdk46i_of_the_regimen_named_again_with_no_this_cycle_stays_a_hold():
@@ -947,3 +1002,37 @@ def test_a_side_effect_whose_cause_alone_is_hedged_stays_a_stated_other_reason(w
     state, cards = _anastrozole_then_tamoxifen("hedge-cause", why)
     assert "- Endocrine sensitivity: de novo metastatic" in card(cards, "patient-summary")["detail"]
     assert "stop-reason-unclear" not in {g.code for g in state.gaps}
+
+
+@pytest.mark.parametrize("rtype", ["MedicationStatement", "MedicationRequest"])
+@pytest.mark.parametrize("text", ["Letrozole, palbociclib to start next cycle", "Letrozole, palbociclib to start on 2025-06-01",
+                                  "Letrozole, palbociclib planned", "Letrozole, palbociclib will start next week"])
+def test_a_plan_written_after_drugs_listed_by_a_comma_is_never_read_as_both_given(text, rtype):
+    # tx6 checked: whether the plan is of palbociclib alone or of the list is not settled by a comma
+    # ("Letrozole + palbociclib planned" is of both; a plan closing a clause of its own, "Letrozole;
+    # palbociclib to start next cycle", reads letrozole given): the record stays named unreadable, no
+    # CDK4/6 inhibitor read as given (FHIR R4 MedicationStatement.status intended; CR B.9, B.10)
+    p = hr_positive_mbc("plan-list", primary="2024-01-10")
+    res = {"resourceType": rtype, "id": "plan-list-rec", "status": "active",
+           "subject": {"reference": "Patient/plan-list"}, "medicationCodeableConcept": {"text": text}}
+    if rtype == "MedicationStatement":
+        res["effectivePeriod"] = {"start": "2024-02-01"}
+    else:
+        res.update(intent="order", authoredOn="2024-02-01")
+    p.add(res)
+    state, cards = run(p)
+    detail = card(cards, "patient-summary")["detail"]
+    assert not any("palbociclib" in d.name for ln in state.therapy.metastatic_lines for d in ln.drugs)
+    assert "Currently on letrozole + palbociclib" not in detail
+    assert f'{rtype}/plan-list-rec (its text "{text}" writes its drug as planned or considered' in detail
+
+
+@pytest.mark.parametrize("text, worded", [
+    ("Letrozole stopped - progression?", "give a progression that is only suspected as the reason they stopped"),
+    ("Letrozole stopped - toxicity?", "give a progression or another reason (a side effect) that is only suspected")])
+def test_a_stop_reason_hedged_in_the_drug_text_is_quoted_in_the_gap_and_worded_by_it(text, worded):
+    # tx5: the gap quoted '' (the record's statusReason and note, empty) and was worded for a reason
+    # other than progression whatever the text said; it quotes the text that hedges the reason now
+    state, cards = _with_statement("hedged-in-text", text, "completed", "2025-03-01")
+    detail = card(cards, "patient-summary")["detail"]
+    assert f"MedicationStatement/hedged-in-text-ms (letrozole: '{text}')" in detail and worded in detail
