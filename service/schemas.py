@@ -337,6 +337,14 @@ def body_too_large(max_bytes: int) -> PayloadTooLarge:
     return PayloadTooLarge(f"request body is larger than allowed ({max_bytes} bytes at most)")
 
 
+def _is_utf8(raw: bytes) -> bool:
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 def parse_json_body(raw: bytes, max_bytes: int, max_depth: int) -> dict:
     """A request body as a JSON object: 413 if too large, 400 (with the reason)
     if empty, not JSON (NaN/Infinity, unpaired surrogate escapes included), not
@@ -354,6 +362,11 @@ def parse_json_body(raw: bytes, max_bytes: int, max_depth: int) -> dict:
     except JSONTooDeep:
         raise BadRequest(f"request body is nested too deeply (more than {max_depth} levels)") from None
     except orjson.JSONDecodeError as exc:
+        if not _is_utf8(raw):
+            # orjson's own words here ("str is not valid UTF-8: surrogates not allowed")
+            # speak of surrogates whatever the bytes were, e.g. a Latin-1 'é'
+            raise BadRequest("request body is not UTF-8 text (RFC 8259 §8.1: JSON exchanged "
+                             "between systems MUST be encoded in UTF-8)") from None
         raise BadRequest(f"request body is not valid JSON ({str(exc)[:120]})") from None
     if not isinstance(body, dict):
         raise BadRequest("request body must be a JSON object")
