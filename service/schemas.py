@@ -365,8 +365,8 @@ def parse_json_body(raw: bytes, max_bytes: int, max_depth: int) -> dict:
         if not _is_utf8(raw):
             # orjson's own words here ("str is not valid UTF-8: surrogates not allowed")
             # speak of surrogates whatever the bytes were, e.g. a Latin-1 'é'
-            raise BadRequest("request body is not UTF-8 text (RFC 8259 §8.1: JSON exchanged "
-                             "between systems MUST be encoded in UTF-8)") from None
+            raise BadRequest("request body is not valid JSON: it is not UTF-8 text (RFC 8259 §8.1: "
+                             "JSON exchanged between systems MUST be encoded in UTF-8)") from None
         raise BadRequest(f"request body is not valid JSON ({str(exc)[:120]})") from None
     if not isinstance(body, dict):
         raise BadRequest("request body must be a JSON object")

@@ -234,7 +234,7 @@ def test_a_latin1_body_is_a_400_that_says_it_is_not_utf8_without_speaking_of_sur
     response = client.post(SERVICE, data=raw, content_type="application/json")
     assert response.status_code == 400
     message = response.get_json()["message"]
-    assert message.startswith("request body is not UTF-8 text")
+    assert message.startswith("request body is not valid JSON: it is not UTF-8 text")
     assert "surrogate" not in message
 
 
