@@ -21,7 +21,7 @@ from service.logs import log_event
 from service.pipeline import cards_response, run_hook
 from service.schemas import (
     CONTEXT_MODELS, FeedbackRequest, HookRequest, body_too_large, describe_validation_error,
-    parse_json_body,
+    parse_json_body, refuse_repeated_feedback_fields, refuse_repeated_hook_fields,
 )
 
 bp = Blueprint("cds", __name__)
@@ -92,15 +92,18 @@ def _status_of(error: Exception) -> int:
     return 500
 
 
-def json_body() -> dict:
-    """The request body as a JSON object, within the size and depth bounds (schemas.parse_json_body)."""
+def json_body(refuse_repeated_fields) -> dict:
+    """The request body as a JSON object, within the size and depth bounds (schemas.parse_json_body),
+    its request fields each given once (refuse_repeated_fields: the hook's or the feedback's check)."""
     require_json_media_type()
     cfg = settings()
     try:
         raw = request.get_data(cache=False)  # Flask enforces MAX_CONTENT_LENGTH
     except RequestEntityTooLarge:  # a Content-Length over the limit
         raise body_too_large(cfg.max_request_bytes) from None
-    return parse_json_body(raw, cfg.max_request_bytes, cfg.max_json_depth)
+    body = parse_json_body(raw, cfg.max_request_bytes, cfg.max_json_depth)
+    refuse_repeated_fields(raw)
+    return body
 
 
 @bp.before_request
@@ -125,7 +128,7 @@ def call_service(service_id: str):
     try:
         client = auth.authenticate(request, settings(), audience_url())  # first: a 401 tells nothing more
         service = service_or_404(service_id)
-        body = json_body()
+        body = json_body(lambda raw: refuse_repeated_hook_fields(raw, service.hook))
         hook_instance = body.get("hookInstance") if isinstance(body.get("hookInstance"), str) else None
         hook_request, context = parse_hook_request(body, service)
         with fetch.timing(hook_request.fhirServer):
@@ -229,7 +232,7 @@ def feedback(service_id: str):
     try:
         client = auth.authenticate(request, settings(), audience_url())  # first: a 401 tells nothing more
         service = service_or_404(service_id)
-        body = json_body()
+        body = json_body(refuse_repeated_feedback_fields)
         try:
             parsed = FeedbackRequest.model_validate(body)
         except ValidationError as exc:

@@ -337,6 +337,14 @@ def body_too_large(max_bytes: int) -> PayloadTooLarge:
     return PayloadTooLarge(f"request body is larger than allowed ({max_bytes} bytes at most)")
 
 
+def _is_utf8(raw: bytes) -> bool:
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 def parse_json_body(raw: bytes, max_bytes: int, max_depth: int) -> dict:
     """A request body as a JSON object: 413 if too large, 400 (with the reason)
     if empty, not JSON (NaN/Infinity, unpaired surrogate escapes included), not
@@ -354,7 +362,98 @@ def parse_json_body(raw: bytes, max_bytes: int, max_depth: int) -> dict:
     except JSONTooDeep:
         raise BadRequest(f"request body is nested too deeply (more than {max_depth} levels)") from None
     except orjson.JSONDecodeError as exc:
+        if not _is_utf8(raw):
+            # orjson's own words here ("str is not valid UTF-8: surrogates not allowed")
+            # speak of surrogates whatever the bytes were, e.g. a Latin-1 'é'
+            raise BadRequest("request body is not valid JSON: it is not UTF-8 text (RFC 8259 §8.1: "
+                             "JSON exchanged between systems MUST be encoded in UTF-8)") from None
         raise BadRequest(f"request body is not valid JSON ({str(exc)[:120]})") from None
     if not isinstance(body, dict):
         raise BadRequest("request body must be a JSON object")
     return body
+
+
+# Duplicate names (RFC 8259 §4: "The names within an object SHOULD be unique"; when
+# they are not, "the behavior of software that receives such an object is
+# unpredictable"). orjson keeps the last value, silently, so a body with two
+# context.patientId values got cards for the second patient. A request field that
+# says which patient or which orders (CDS Hooks Library 1.0.1, the hooks' context
+# tables: patientId, draftOrders, selections) or a feedback field (CDS Hooks 2.0.1
+# §Feedback) given twice is refused: which value the client meant is unclear.
+#
+# Hook bodies are parsed a second time (keeping every name) only when one of those
+# names occurs more than once anywhere in the body; FHIR resources do not use them,
+# so the usual body costs one byte count per name (about 0.07 ms for 300
+# Observations). Counting every request field (hook, fhirServer, access_token ...)
+# cost 1 ms there, a fifth of a call: those are not looked for.
+HOOK_FIELDS_GIVEN_ONCE = {
+    "patient-view": ("patientId",),
+    "order-select": ("patientId", "draftOrders", "selections"),
+    "order-sign": ("patientId", "draftOrders"),
+}
+
+
+class _RepeatedNames(dict):
+    """A JSON object that gave some names more than once (the last value kept, as orjson does)."""
+
+    repeated: tuple[str, ...] = ()
+
+
+def _object_keeping_repeats(pairs: list[tuple[str, Any]]) -> dict:
+    value = dict(pairs)
+    if len(value) == len(pairs):
+        return value
+    seen: set[str] = set()
+    repeated: list[str] = []
+    for name, _ in pairs:
+        if name in seen and name not in repeated:
+            repeated.append(name)
+        seen.add(name)
+    marked = _RepeatedNames(value)
+    marked.repeated = tuple(repeated)
+    return marked
+
+
+def _first_repeat(objects: list[tuple[str, Any, set[str]]]) -> str | None:
+    """'context.patientId' for the first checked object repeating one of its checked names."""
+    for path, value, names in objects:
+        if isinstance(value, _RepeatedNames):
+            for name in value.repeated:
+                if name in names:
+                    return f"{path}{name}"
+    return None
+
+
+def _refuse(repeated: str | None) -> None:
+    if repeated:
+        # the name is one of ours (never the caller's words)
+        raise BadRequest(f"{repeated} is given more than once in one JSON object: which value is meant "
+                         "is unclear (RFC 8259 §4: names within an object SHOULD be unique); send it once")
+
+
+def refuse_repeated_hook_fields(raw: bytes, hook: str) -> None:
+    """400 if the hook request's context gives patientId (or, for the order hooks,
+    draftOrders or selections) more than once."""
+    names = HOOK_FIELDS_GIVEN_ONCE.get(hook, ())
+    if not any(raw.count(f'"{name}"'.encode()) > 1 for name in names):
+        return
+    body = json.loads(raw, object_pairs_hook=_object_keeping_repeats)
+    _refuse(_first_repeat([("context.", body.get("context"), set(names))]))
+
+
+def refuse_repeated_feedback_fields(raw: bytes) -> None:
+    """400 if a feedback body repeats one of its fields (feedback, card, outcome, ...).
+
+    Every feedback body is parsed a second time: the names recur once per item,
+    and feedback is off the hook's hot path."""
+    body = json.loads(raw, object_pairs_hook=_object_keeping_repeats)
+    items = body.get("feedback") if isinstance(body.get("feedback"), list) else []
+    objects = [("", body, set(FeedbackRequest.model_fields))]
+    for index, item in enumerate(items[:500]):
+        if isinstance(item, dict):
+            objects.append((f"feedback[{index}].", item, set(FeedbackItem.model_fields)))
+            reason = item.get("overrideReason")
+            objects.append((f"feedback[{index}].overrideReason.", reason, set(OverrideReason.model_fields)))
+            objects.append((f"feedback[{index}].overrideReason.reason.",
+                            reason.get("reason") if isinstance(reason, dict) else None, set(Coding.model_fields)))
+    _refuse(_first_repeat(objects))

@@ -227,6 +227,17 @@ def test_a_body_that_is_not_utf8_is_a_400_that_says_so(client):
     assert "UTF-8" in response.get_json()["message"]
 
 
+def test_a_latin1_body_is_a_400_that_says_it_is_not_utf8_without_speaking_of_surrogates(client):
+    body = patient_view_request(prefetch=empty_prefetch())
+    body["context"]["userId"] = "Practitioner/Dr-Müller"
+    raw = json.dumps(body, ensure_ascii=False).encode("latin-1")
+    response = client.post(SERVICE, data=raw, content_type="application/json")
+    assert response.status_code == 400
+    message = response.get_json()["message"]
+    assert message.startswith("request body is not valid JSON: it is not UTF-8 text")
+    assert "surrogate" not in message
+
+
 @pytest.mark.parametrize("path", [SERVICE, SERVICE + "/feedback"])
 def test_a_405_names_the_allowed_methods_in_an_allow_header(client, path):
     response = client.get(path)
