@@ -1340,6 +1340,12 @@ def _reason_concept(r: dict, element: str, item: dict) -> Any:
         # progression': false / No) states nothing, whatever the reference's display names it
         # (FHIR R4 Observation.value[x]; Reference.display only a text alternative for the resource)
         return None
+    if (isinstance(found, dict) and found.get("resourceType") == "Observation"
+            and found.get("dataAbsentReason") is not None and not any(k.startswith("value") for k in found)):
+        # ... nor does one whose value is missing (FHIR R4 Observation.dataAbsentReason: why the
+        # expected value is missing, 'unknown', 'not-performed'): its code is a question left
+        # unanswered, not the finding (rt70: 'Disease progression' so sent read as a progression stated)
+        return None
     display = item.get("display")
     if isinstance(display, str) and display.strip():
         return {"text": display}
@@ -1380,13 +1386,15 @@ def _yes_no_answer(obs: dict) -> bool | None:
         return obs["valueBoolean"]
     value = obs.get("valueCodeableConcept")
     if isinstance(value, dict):
-        answers = {_YES_NO_CODES.get((key, code)) for system, code, _ in codings(value)
-                   for key in ("snomed", "0136") if key in system.lower()} - {None}
-        if not answers:
-            words = [value.get("text")] + [d for _, _, d in codings(value)]
-            answers = {_YES_NO_WORDS.get(w.strip().rstrip(".").lower()) for w in words if isinstance(w, str) and w.strip()}
-            if None in answers:
-                return None  # a word that is not yes / no beside one: read as before
+        coded = {_YES_NO_CODES.get((key, code)) for system, code, _ in codings(value)
+                 for key in ("snomed", "0136") if key in system.lower()} - {None}
+        words = [value.get("text")] + [d for _, _, d in codings(value)]
+        said = {_YES_NO_WORDS.get(w.strip().rstrip(".").lower()) for w in words if isinstance(w, str) and w.strip()}
+        if not coded and None in said:
+            return None  # a word that is not yes / no beside one: read as before
+        # a yes / no word written beside a code counts as well: a yes code written 'No' (its text
+        # or its display) says both (rt70: read as the code alone, a progression stated)
+        answers = coded | (said - {None})
         return answers.pop() if len(answers) == 1 else None
     if isinstance(obs.get("valueString"), str):
         return _YES_NO_WORDS.get(obs["valueString"].strip().rstrip(".").lower())
