@@ -1997,6 +1997,17 @@ def test_a_late_cdk46_switch_after_a_negated_coverage_reason_is_no_switch_within
     assert [ln.names for ln in s.therapy.metastatic_lines] == lines
 
 
+@pytest.mark.parametrize("reason", ["Nonformulary", "Drug costs too high", "Costly"])
+def test_a_late_cdk46_switch_stopped_for_a_cost_written_as_one_word_or_plural_is_a_switch_within_the_line(reason):
+    # before: 'nonformulary', 'costs', 'costly' matched no coverage word: no reason, the regimen change
+    # read as a progression, two lines (letrozole + palbociclib; letrozole + ribociclib) where a switch for
+    # cost or coverage is one (stop_reasons non_progression_patterns; CR C.2 step 1)
+    s = state(med_statement(LETROZOLE, "2020-02-01", status="active"),
+              _stopped_for(med_statement(PALBOCICLIB, "2020-02-01", "2020-10-01", status="stopped"), reason),
+              med_statement(RIBOCICLIB, "2020-10-01", status="active"))
+    assert [ln.names for ln in s.therapy.metastatic_lines] == ONE_LINE
+
+
 @pytest.mark.parametrize("reason", ["Has not been completed", "Course not completed", "Never completed",
                                     "Treatment has not yet been completed"])
 def test_a_course_written_as_not_completed_states_no_reason_and_keeps_the_regimen_change_proxy(reason):
