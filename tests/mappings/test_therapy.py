@@ -2199,6 +2199,17 @@ def test_a_disease_status_written_as_pod_or_beside_another_thing_excluded_is_a_p
     assert _status_gap(s) is None
 
 
+@pytest.mark.parametrize("text", ["Not stable - progression", "No response \u2013 progressive disease",
+                                  "Not responding but progressing"])
+def test_a_disease_status_written_as_a_negated_phrase_then_a_spaced_dash_or_but_and_a_progression_is_a_progression(text):
+    # before: the negation read across the dash / "but" as negating the progression after it
+    # (disease_status refuted_patterns): no progression, the endocrine line 'sensitive'; the
+    # negation closes there (rt70, as the stop reasons read it; CR C.2 step 1)
+    s = _on_letrozole_with_status(text)
+    assert s.therapy.last_endocrine_progression == dt.date(2023, 3, 1)
+    assert _status_gap(s) is None
+
+
 @pytest.mark.parametrize("text", ["Progression (has been ruled out)", "Progression (now excluded)",
                                   "Progression (definitively ruled out)", "Progression, clinically excluded", "PD (MDT: excluded)"])
 def test_a_progression_ruled_out_with_how_or_when_it_was_ruled_out_is_no_progression(text):
