@@ -1359,7 +1359,7 @@ def _reason_concept(r: dict, element: str, item: dict) -> Any:
         if answer:
             # a yes answer to the question its code asks ('Disease progression': true / Yes):
             # it states what the code names (FHIR R4 Observation.value[x])
-            return found["code"] if isinstance(found.get("code"), dict) else None
+            return _question_answered(found["code"]) if isinstance(found.get("code"), dict) else None
         value = found.get("valueCodeableConcept")
         if isinstance(value, dict):
             return value
@@ -1368,6 +1368,19 @@ def _reason_concept(r: dict, element: str, item: dict) -> Any:
         if any(k.startswith("value") for k in found):
             return None  # valueBoolean false, a quantity ...: the code alone would misstate it
     return found["code"] if isinstance(found.get("code"), dict) else None
+
+
+def _question_answered(code: dict) -> dict:
+    """An Observation's code answered yes, its text and displays without the question mark that
+    writes them as the question ('Disease progression?': rt70, read as a progression only
+    suspected, none stated): what the yes answer states."""
+    def said(words: Any) -> Any:
+        return words.rstrip().rstrip("?").rstrip() if isinstance(words, str) and words.rstrip().endswith("?") else words
+    out = dict(code, text=said(code["text"])) if "text" in code else dict(code)
+    if isinstance(code.get("coding"), list):
+        out["coding"] = [dict(c, display=said(c["display"])) if isinstance(c, dict) and "display" in c else c
+                         for c in code["coding"]]
+    return out
 
 
 # The answers "yes" / "no" an Observation's value gives to the question its code asks (FHIR R4

@@ -222,3 +222,26 @@ def test_a_contained_disease_progression_observation_whose_value_is_missing_stat
     assert not [c for c in cards if "progression stated on the draft" in c["summary"]]
     assert [c for c in cards if "label requirement not confirmed" in c["summary"]]
 
+
+@pytest.mark.parametrize("code", [{"text": "Disease progression?"},
+                                  {"coding": [{"system": SNOMED, "code": "271299001", "display": "Disease progression?"}]}])
+def test_a_contained_observation_asking_disease_progression_with_a_question_mark_answered_yes_states_it(code):
+    # before: the code read with its question mark, as a progression only suspected ('Disease progression?'):
+    # 'Fulvestrant + palbociclib: label requirement not confirmed — No progression on endocrine therapy
+    # documented'; the code is the question the yes answers (FHIR R4 Observation.value[x])
+    obs = {"resourceType": "Observation", "id": "c1", "status": "final", "code": code, "valueBoolean": True}
+    cards = _running_first_line_fhir_cards({"contained": [obs], "reasonReference": [{"reference": "#c1"}]},
+                                           "fulvestrant", "palbociclib")
+    assert not [c for c in cards if "label requirement not confirmed" in c["summary"]]
+    [card] = [c for c in cards if "progression stated on the draft" in c["summary"]]
+    assert card["summary"] == ("Fulvestrant + palbociclib: progression stated on the draft, not in the record: "
+                               "'Disease progression'")
+
+
+def test_a_contained_observation_asking_disease_progression_with_a_question_mark_answered_no_states_none():
+    obs = {"resourceType": "Observation", "id": "c1", "status": "final", "code": {"text": "Disease progression?"},
+           "valueBoolean": False}
+    cards = _running_first_line_fhir_cards({"contained": [obs], "reasonReference": [{"reference": "#c1"}]},
+                                           "fulvestrant", "palbociclib")
+    assert not [c for c in cards if "progression stated on the draft" in c["summary"]]
+
