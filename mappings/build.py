@@ -1340,12 +1340,19 @@ def _reason_concept(r: dict, element: str, item: dict) -> Any:
         # progression': false / No) states nothing, whatever the reference's display names it
         # (FHIR R4 Observation.value[x]; Reference.display only a text alternative for the resource)
         return None
-    if (isinstance(found, dict) and found.get("resourceType") == "Observation"
-            and found.get("dataAbsentReason") is not None and not any(k.startswith("value") for k in found)):
-        # ... nor does one whose value is missing (FHIR R4 Observation.dataAbsentReason: why the
-        # expected value is missing, 'unknown', 'not-performed'): its code is a question left
-        # unanswered, not the finding (rt70: 'Disease progression' so sent read as a progression stated)
-        return None
+    if isinstance(found, dict) and found.get("resourceType") == "Observation":
+        valued = any(k.startswith("value") for k in found)
+        if found.get("dataAbsentReason") is not None and not valued:
+            # ... nor does one whose value is missing (FHIR R4 Observation.dataAbsentReason: why the
+            # expected value is missing, 'unknown', 'not-performed'): its code is a question left
+            # unanswered, not the finding (rt70: 'Disease progression' so sent read as a progression stated)
+            return None
+        if (answer or not valued) and _interpreted_negative(found):
+            # ... nor one whose code would be read as stated (answered yes, or the finding itself with
+            # no value) while its interpretation says negative / normal / not detected (FHIR R4
+            # Observation.interpretation; rt70: 'Disease progression' interpreted 'Negative' read as a
+            # progression stated): the two disagree, no progression is stated
+            return None
     display = item.get("display")
     if isinstance(display, str) and display.strip():
         return {"text": display}
@@ -1368,6 +1375,27 @@ def _reason_concept(r: dict, element: str, item: dict) -> Any:
         if any(k.startswith("value") for k in found):
             return None  # valueBoolean false, a quantity ...: the code alone would misstate it
     return found["code"] if isinstance(found.get("code"), dict) else None
+
+
+# FHIR R4 Observation.interpretation codes (terminology.hl7.org CodeSystem
+# v3-ObservationInterpretation) and words saying the finding is absent or normal: NEG Negative,
+# N Normal, ND Not detected
+_NEGATIVE_INTERPRETATION_CODES = frozenset({"NEG", "N", "ND"})
+_NEGATIVE_INTERPRETATION_WORDS = frozenset({"negative", "normal", "not detected", "absent"})
+
+
+def _interpreted_negative(obs: dict) -> bool:
+    """The Observation's interpretation says negative / normal / not detected."""
+    for cc in as_list(obs.get("interpretation")):
+        if not isinstance(cc, dict):
+            continue
+        if any(code in _NEGATIVE_INTERPRETATION_CODES for system, code, _ in codings(cc)
+               if "observationinterpretation" in system.lower()):
+            return True
+        words = [cc.get("text")] + [d for _, _, d in codings(cc)]
+        if any(isinstance(w, str) and w.strip().rstrip(".").lower() in _NEGATIVE_INTERPRETATION_WORDS for w in words):
+            return True
+    return False
 
 
 def _question_answered(code: dict) -> dict:

@@ -245,3 +245,25 @@ def test_a_contained_observation_asking_disease_progression_with_a_question_mark
                                            "fulvestrant", "palbociclib")
     assert not [c for c in cards if "progression stated on the draft" in c["summary"]]
 
+
+V3_INTERPRETATION = "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation"
+
+
+@pytest.mark.parametrize("value", [{}, {"valueBoolean": True}])
+@pytest.mark.parametrize("interpretation", [{"coding": [{"system": V3_INTERPRETATION, "code": "NEG", "display": "Negative"}]},
+                                            {"text": "Not detected"}])
+def test_a_contained_disease_progression_observation_interpreted_negative_states_no_progression(value, interpretation):
+    # before: the code read as the finding (no value) or as answered yes, its interpretation 'Negative' not read:
+    # 'Fulvestrant + palbociclib: progression stated on the draft, not in the record: 'Disease progression''.
+    # FHIR R4 Observation.interpretation saying negative disagrees with a progression: none stated
+    cards = _running_first_line_fhir_cards(progression_answered(interpretation=[interpretation], **value),
+                                           "fulvestrant", "palbociclib")
+    assert not [c for c in cards if "progression stated on the draft" in c["summary"]]
+    assert [c for c in cards if "label requirement not confirmed" in c["summary"]]
+
+
+def test_a_contained_disease_progression_observation_interpreted_positive_still_states_it():
+    words = progression_answered(interpretation=[{"coding": [{"system": V3_INTERPRETATION, "code": "POS"}]}])
+    cards = _running_first_line_fhir_cards(words, "fulvestrant", "palbociclib")
+    assert [c for c in cards if "progression stated on the draft" in c["summary"]]
+
