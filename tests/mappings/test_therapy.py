@@ -1981,6 +1981,7 @@ ONE_LINE = [["letrozole", "palbociclib", "ribociclib"]]
     ("Not because of cost; progressed", TWO_LINES),
     # a coverage reason negated and nothing else: no reason stated, the regimen change is the proxy
     ("Not due to cost", TWO_LINES), ("Not a formulary issue", TWO_LINES), ("Not for financial reasons", TWO_LINES),
+    ("No cost issues", TWO_LINES), ("No financial concerns", TWO_LINES), ("No insurance coverage", ONE_LINE),
     # a coverage reason stated: a switch within the line
     ("Not covered by insurance", ONE_LINE), ("Not on formulary", ONE_LINE), ("Not affordable", ONE_LINE),
     ("Cost", ONE_LINE), ("Formulary switch", ONE_LINE),
