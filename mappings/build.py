@@ -1350,6 +1350,19 @@ def _reason_concept(r: dict, element: str, item: dict) -> Any:
         # progression': false / No) states nothing, whatever the reference's display names it
         # (FHIR R4 Observation.value[x]; Reference.display only a text alternative for the resource)
         return None
+    if isinstance(found, dict) and found.get("resourceType") == "Observation":
+        valued = any(k.startswith("value") for k in found)
+        if found.get("dataAbsentReason") is not None and not valued:
+            # ... nor does one whose value is missing (FHIR R4 Observation.dataAbsentReason: why the
+            # expected value is missing, 'unknown', 'not-performed'): its code is a question left
+            # unanswered, not the finding (rt70: 'Disease progression' so sent read as a progression stated)
+            return None
+        if (answer or not valued) and _interpreted_negative(found):
+            # ... nor one whose code would be read as stated (answered yes, or the finding itself with
+            # no value) while its interpretation says negative / normal / not detected (FHIR R4
+            # Observation.interpretation; rt70: 'Disease progression' interpreted 'Negative' read as a
+            # progression stated): the two disagree, no progression is stated
+            return None
     display = item.get("display")
     if isinstance(display, str) and display.strip():
         return {"text": display}
@@ -1363,7 +1376,7 @@ def _reason_concept(r: dict, element: str, item: dict) -> Any:
         if answer:
             # a yes answer to the question its code asks ('Disease progression': true / Yes):
             # it states what the code names (FHIR R4 Observation.value[x])
-            return found["code"] if isinstance(found.get("code"), dict) else None
+            return _question_answered(found["code"]) if isinstance(found.get("code"), dict) else None
         value = found.get("valueCodeableConcept")
         if isinstance(value, dict):
             return value
@@ -1372,6 +1385,40 @@ def _reason_concept(r: dict, element: str, item: dict) -> Any:
         if any(k.startswith("value") for k in found):
             return None  # valueBoolean false, a quantity ...: the code alone would misstate it
     return found["code"] if isinstance(found.get("code"), dict) else None
+
+
+# FHIR R4 Observation.interpretation codes (terminology.hl7.org CodeSystem
+# v3-ObservationInterpretation) and words saying the finding is absent or normal: NEG Negative,
+# N Normal, ND Not detected
+_NEGATIVE_INTERPRETATION_CODES = frozenset({"NEG", "N", "ND"})
+_NEGATIVE_INTERPRETATION_WORDS = frozenset({"negative", "normal", "not detected", "absent"})
+
+
+def _interpreted_negative(obs: dict) -> bool:
+    """The Observation's interpretation says negative / normal / not detected."""
+    for cc in as_list(obs.get("interpretation")):
+        if not isinstance(cc, dict):
+            continue
+        if any(code in _NEGATIVE_INTERPRETATION_CODES for system, code, _ in codings(cc)
+               if "observationinterpretation" in system.lower()):
+            return True
+        words = [cc.get("text")] + [d for _, _, d in codings(cc)]
+        if any(isinstance(w, str) and w.strip().rstrip(".").lower() in _NEGATIVE_INTERPRETATION_WORDS for w in words):
+            return True
+    return False
+
+
+def _question_answered(code: dict) -> dict:
+    """An Observation's code answered yes, its text and displays without the question mark that
+    writes them as the question ('Disease progression?': rt70, read as a progression only
+    suspected, none stated): what the yes answer states."""
+    def said(words: Any) -> Any:
+        return words.rstrip().rstrip("?").rstrip() if isinstance(words, str) and words.rstrip().endswith("?") else words
+    out = dict(code, text=said(code["text"])) if "text" in code else dict(code)
+    if isinstance(code.get("coding"), list):
+        out["coding"] = [dict(c, display=said(c["display"])) if isinstance(c, dict) and "display" in c else c
+                         for c in code["coding"]]
+    return out
 
 
 # The answers "yes" / "no" an Observation's value gives to the question its code asks (FHIR R4
@@ -1390,13 +1437,15 @@ def _yes_no_answer(obs: dict) -> bool | None:
         return obs["valueBoolean"]
     value = obs.get("valueCodeableConcept")
     if isinstance(value, dict):
-        answers = {_YES_NO_CODES.get((key, code)) for system, code, _ in codings(value)
-                   for key in ("snomed", "0136") if key in system.lower()} - {None}
-        if not answers:
-            words = [value.get("text")] + [d for _, _, d in codings(value)]
-            answers = {_YES_NO_WORDS.get(w.strip().rstrip(".").lower()) for w in words if isinstance(w, str) and w.strip()}
-            if None in answers:
-                return None  # a word that is not yes / no beside one: read as before
+        coded = {_YES_NO_CODES.get((key, code)) for system, code, _ in codings(value)
+                 for key in ("snomed", "0136") if key in system.lower()} - {None}
+        words = [value.get("text")] + [d for _, _, d in codings(value)]
+        said = {_YES_NO_WORDS.get(w.strip().rstrip(".").lower()) for w in words if isinstance(w, str) and w.strip()}
+        if not coded and None in said:
+            return None  # a word that is not yes / no beside one: read as before
+        # a yes / no word written beside a code counts as well: a yes code written 'No' (its text
+        # or its display) says both (rt70: read as the code alone, a progression stated)
+        answers = coded | (said - {None})
         return answers.pop() if len(answers) == 1 else None
     if isinstance(obs.get("valueString"), str):
         return _YES_NO_WORDS.get(obs["valueString"].strip().rstrip(".").lower())

@@ -1960,6 +1960,55 @@ def test_a_progression_written_after_a_negated_phrase_and_a_colon_or_dash_is_sti
     assert th.metastatic_lines[0].progressed is True and th.endocrine_resistance == "primary"
 
 
+@pytest.mark.parametrize("reason", ["Not a cost issue - progression", "Not due to insurance - progression",
+                                    "Not a formulary issue - progression", "Not a cost issue but progression",
+                                    "Not tolerated - progression", "Not stable \u2013 progression"])
+def test_a_progression_written_after_a_negated_phrase_and_a_spaced_dash_or_but_is_still_a_progression(reason):
+    # before: the negation ("not a cost issue") read across the dash / "but" as negating the
+    # progression after it (disease_status refuted_patterns): a stop reason other than progression,
+    # the line given but not progressed, resistance 'sensitive'. The negation closes there, as the
+    # stop reasons' own not_a_progression_patterns say (CR C.2 step 1: a stop for progression)
+    th = state(*_first_line_letrozole_abemaciclib(reason, reason)).therapy
+    assert th.metastatic_lines[0].progressed is True and th.endocrine_resistance == "primary"
+
+
+TWO_LINES = [["letrozole", "palbociclib"], ["letrozole", "ribociclib"]]
+ONE_LINE = [["letrozole", "palbociclib", "ribociclib"]]
+
+
+@pytest.mark.parametrize("reason, lines", [
+    ("Not a cost issue - progression", TWO_LINES), ("Not due to insurance - progression", TWO_LINES),
+    ("Not because of cost; progressed", TWO_LINES),
+    # a coverage reason negated and nothing else: no reason stated, the regimen change is the proxy
+    ("Not due to cost", TWO_LINES), ("Not a formulary issue", TWO_LINES), ("Not for financial reasons", TWO_LINES),
+    ("No cost issues", TWO_LINES), ("No financial concerns", TWO_LINES), ("No insurance coverage", ONE_LINE),
+    # a coverage reason stated: a switch within the line
+    ("Not covered by insurance", ONE_LINE), ("Not on formulary", ONE_LINE), ("Not affordable", ONE_LINE),
+    ("Cost", ONE_LINE), ("Formulary switch", ONE_LINE),
+])
+def test_a_late_cdk46_switch_after_a_negated_coverage_reason_is_no_switch_within_the_line(reason, lines):
+    # before: "Not a cost issue - progression", "Not due to cost": the negated coverage word read as
+    # the stop reason (cost), one other than progression: one line (letrozole + palbociclib, then
+    # ribociclib) where a switch after progression is a new line (CR C.2 step 1); a negated reason
+    # states none (stop_reasons negated_reason_patterns, as "not for toxicity"): the regimen change
+    # 8 months into the line is the proxy, as with no reason
+    s = state(med_statement(LETROZOLE, "2020-02-01", status="active"),
+              _stopped_for(med_statement(PALBOCICLIB, "2020-02-01", "2020-10-01", status="stopped"), reason),
+              med_statement(RIBOCICLIB, "2020-10-01", status="active"))
+    assert [ln.names for ln in s.therapy.metastatic_lines] == lines
+
+
+@pytest.mark.parametrize("reason", ["Nonformulary", "Drug costs too high", "Costly"])
+def test_a_late_cdk46_switch_stopped_for_a_cost_written_as_one_word_or_plural_is_a_switch_within_the_line(reason):
+    # before: 'nonformulary', 'costs', 'costly' matched no coverage word: no reason, the regimen change
+    # read as a progression, two lines (letrozole + palbociclib; letrozole + ribociclib) where a switch for
+    # cost or coverage is one (stop_reasons non_progression_patterns; CR C.2 step 1)
+    s = state(med_statement(LETROZOLE, "2020-02-01", status="active"),
+              _stopped_for(med_statement(PALBOCICLIB, "2020-02-01", "2020-10-01", status="stopped"), reason),
+              med_statement(RIBOCICLIB, "2020-10-01", status="active"))
+    assert [ln.names for ln in s.therapy.metastatic_lines] == ONE_LINE
+
+
 @pytest.mark.parametrize("reason", ["Has not been completed", "Course not completed", "Never completed",
                                     "Treatment has not yet been completed"])
 def test_a_course_written_as_not_completed_states_no_reason_and_keeps_the_regimen_change_proxy(reason):
@@ -2146,6 +2195,17 @@ def test_a_disease_status_written_as_pod_or_beside_another_thing_excluded_is_a_p
     # "POD" is progression of disease; "liver lesion excluded" rules out that lesion, not the
     # progression (local_codes.yaml disease_status mention / refuted_patterns). Both were read
     # as no progression: the endocrine line stayed "sensitive"
+    s = _on_letrozole_with_status(text)
+    assert s.therapy.last_endocrine_progression == dt.date(2023, 3, 1)
+    assert _status_gap(s) is None
+
+
+@pytest.mark.parametrize("text", ["Not stable - progression", "No response \u2013 progressive disease",
+                                  "Not responding but progressing"])
+def test_a_disease_status_written_as_a_negated_phrase_then_a_spaced_dash_or_but_and_a_progression_is_a_progression(text):
+    # before: the negation read across the dash / "but" as negating the progression after it
+    # (disease_status refuted_patterns): no progression, the endocrine line 'sensitive'; the
+    # negation closes there (rt70, as the stop reasons read it; CR C.2 step 1)
     s = _on_letrozole_with_status(text)
     assert s.therapy.last_endocrine_progression == dt.date(2023, 3, 1)
     assert _status_gap(s) is None

@@ -189,3 +189,81 @@ def test_a_reason_reference_displayed_disease_progression_to_a_contained_observa
     cards = _running_first_line_fhir_cards(words, "fulvestrant", "palbociclib")
     assert not [c for c in cards if "progression stated on the draft" in c["summary"]]
     assert [c for c in cards if "label requirement not confirmed" in c["summary"]]
+
+
+@pytest.mark.parametrize("value", [
+    {"valueCodeableConcept": {"coding": [{"system": SNOMED, "code": "373066001", "display": "Yes"}], "text": "No"}},
+    {"valueCodeableConcept": {"coding": [{"system": V2_0136, "code": "Y"}], "text": "no"}},
+    {"valueCodeableConcept": {"coding": [{"system": SNOMED, "code": "373066001", "display": "No"}]}},
+])
+def test_a_contained_disease_progression_observation_coded_yes_but_written_no_states_no_progression(value):
+    # before: the yes code read alone, its text or display 'No' beside it not: 'Fulvestrant + palbociclib:
+    # progression stated on the draft, not in the record: 'Disease progression''. An answer saying both
+    # yes and no answers neither (_yes_no_answer): the value read as before, no progression stated
+    cards = _running_first_line_fhir_cards(progression_answered(**value), "fulvestrant", "palbociclib")
+    assert not [c for c in cards if "progression stated on the draft" in c["summary"]]
+    assert [c for c in cards if "label requirement not confirmed" in c["summary"]]
+
+
+DATA_ABSENT = "http://terminology.hl7.org/CodeSystem/data-absent-reason"
+
+
+@pytest.mark.parametrize("display", [None, "Disease progression"])
+@pytest.mark.parametrize("absent", [{"coding": [{"system": DATA_ABSENT, "code": "unknown", "display": "Unknown"}]},
+                                    {"coding": [{"system": DATA_ABSENT, "code": "not-performed"}]}])
+def test_a_contained_disease_progression_observation_whose_value_is_missing_states_no_progression(absent, display):
+    # before: the code read as the finding: 'Fulvestrant + palbociclib: progression stated on the draft, not in
+    # the record: 'Disease progression''; FHIR R4 Observation.dataAbsentReason says why the expected value is
+    # missing: the question its code asks is unanswered, as a no answer states nothing, whatever the display
+    words = progression_answered(dataAbsentReason=absent)
+    if display:
+        words["reasonReference"][0]["display"] = display
+    cards = _running_first_line_fhir_cards(words, "fulvestrant", "palbociclib")
+    assert not [c for c in cards if "progression stated on the draft" in c["summary"]]
+    assert [c for c in cards if "label requirement not confirmed" in c["summary"]]
+
+
+@pytest.mark.parametrize("code", [{"text": "Disease progression?"},
+                                  {"coding": [{"system": SNOMED, "code": "271299001", "display": "Disease progression?"}]}])
+def test_a_contained_observation_asking_disease_progression_with_a_question_mark_answered_yes_states_it(code):
+    # before: the code read with its question mark, as a progression only suspected ('Disease progression?'):
+    # 'Fulvestrant + palbociclib: label requirement not confirmed — No progression on endocrine therapy
+    # documented'; the code is the question the yes answers (FHIR R4 Observation.value[x])
+    obs = {"resourceType": "Observation", "id": "c1", "status": "final", "code": code, "valueBoolean": True}
+    cards = _running_first_line_fhir_cards({"contained": [obs], "reasonReference": [{"reference": "#c1"}]},
+                                           "fulvestrant", "palbociclib")
+    assert not [c for c in cards if "label requirement not confirmed" in c["summary"]]
+    [card] = [c for c in cards if "progression stated on the draft" in c["summary"]]
+    assert card["summary"] == ("Fulvestrant + palbociclib: progression stated on the draft, not in the record: "
+                               "'Disease progression'")
+
+
+def test_a_contained_observation_asking_disease_progression_with_a_question_mark_answered_no_states_none():
+    obs = {"resourceType": "Observation", "id": "c1", "status": "final", "code": {"text": "Disease progression?"},
+           "valueBoolean": False}
+    cards = _running_first_line_fhir_cards({"contained": [obs], "reasonReference": [{"reference": "#c1"}]},
+                                           "fulvestrant", "palbociclib")
+    assert not [c for c in cards if "progression stated on the draft" in c["summary"]]
+
+
+V3_INTERPRETATION = "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation"
+
+
+@pytest.mark.parametrize("value", [{}, {"valueBoolean": True}])
+@pytest.mark.parametrize("interpretation", [{"coding": [{"system": V3_INTERPRETATION, "code": "NEG", "display": "Negative"}]},
+                                            {"text": "Not detected"}])
+def test_a_contained_disease_progression_observation_interpreted_negative_states_no_progression(value, interpretation):
+    # before: the code read as the finding (no value) or as answered yes, its interpretation 'Negative' not read:
+    # 'Fulvestrant + palbociclib: progression stated on the draft, not in the record: 'Disease progression''.
+    # FHIR R4 Observation.interpretation saying negative disagrees with a progression: none stated
+    cards = _running_first_line_fhir_cards(progression_answered(interpretation=[interpretation], **value),
+                                           "fulvestrant", "palbociclib")
+    assert not [c for c in cards if "progression stated on the draft" in c["summary"]]
+    assert [c for c in cards if "label requirement not confirmed" in c["summary"]]
+
+
+def test_a_contained_disease_progression_observation_interpreted_positive_still_states_it():
+    words = progression_answered(interpretation=[{"coding": [{"system": V3_INTERPRETATION, "code": "POS"}]}])
+    cards = _running_first_line_fhir_cards(words, "fulvestrant", "palbociclib")
+    assert [c for c in cards if "progression stated on the draft" in c["summary"]]
+

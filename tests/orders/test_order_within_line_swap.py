@@ -285,6 +285,26 @@ def test_a_cdk46_inhibitor_switched_late_for_the_formulary_is_a_switch_within_th
     assert [(ln.number, ln.names) for ln in lines] == [(1, ["letrozole", "palbociclib", "ribociclib"])]
 
 
+@pytest.mark.parametrize("said", ["Not a cost issue - progression", "Not due to insurance - progression",
+                                  "Not a formulary issue - progression"])
+def test_a_cdk46_inhibitor_switched_late_for_a_progression_after_a_negated_coverage_reason_is_the_next_line(said):
+    # before: 'Ribociclib drafted while palbociclib is active ... - Drafted for a reason other than progression
+    # (note: 'Not a cost issue - progression', ...): a switch within the running metastatic line 1', the
+    # negated cost word read as the reason; the progression after the dash is the reason (CR C.2 step 1: a new
+    # line after progression): the first-line regimen is not indicated, the progression named as the draft's
+    cards = _late_switch_cards({"note": [{"text": said}]}, "letrozole", "ribociclib")
+    [card] = [c for c in cards if c["summary"].startswith("Letrozole + ribociclib: " + FIRST_LINE_NOT_INDICATED)]
+    assert f"- note: '{said}' (MedicationRequest/mr-ribociclib)" in card["detail"]
+    assert not [c for c in cards if "Drafted for a reason other than progression" in c["detail"]]
+
+
+def test_a_cdk46_inhibitor_switched_late_with_a_coverage_reason_negated_and_nothing_else_is_as_with_no_reason():
+    # before: 'Not due to cost' a reason other than progression (a switch within the line); a negated reason
+    # states none (stop_reasons negated_reason_patterns): the regimen change is the next line, as with none
+    assert shown(_late_switch_cards({"note": [{"text": "Not due to cost"}]}, "letrozole", "ribociclib")) == \
+        shown(_late_switch_cards({}, "letrozole", "ribociclib"))
+
+
 @pytest.mark.parametrize("words, progression", [
     ({}, None),                                                  # no reason stated: the regimen-change proxy
     ({"note": [{"text": "Switching for neutropenia"}]}, "2024-08-15"),  # a progression recorded on the line
