@@ -282,12 +282,18 @@ def _eval(ref: RuleRef, state: PatientState, ctx: Context) -> Finding:
 def _run(ref: RuleRef, state: PatientState, ctx: Context) -> Finding:
     found = ctx.memo.get(ref.memo_key)
     return _eval(ref, state, ctx) if found is None else found
+# The loops below that run a rule per knowledge entry (some 190 look-ups a patient-view
+# call, most of them memo hits) read ctx.memo themselves and call _eval only on a miss:
+# _run's call per look-up cost more than the look-up.
 
 
 def _caution_hits(cautions, state, ctx, drug: str | None = None) -> list[CautionHit]:
     hits = []
+    memo = ctx.memo
     for c in cautions:
-        f = _run(c.rule, state, ctx)
+        f = memo.get(c.rule.memo_key)
+        if f is None:
+            f = _eval(c.rule, state, ctx)
         if f.value:
             # raised by an unconfirmed condition alone: the summary says so (Caution.short_unconfirmed)
             short = c.short_unconfirmed if f.unconfirmed_only and c.short_unconfirmed else c.short
@@ -376,7 +382,9 @@ def _assess_choice(drugs, label, name_set, checks, given, exclude_given: bool,
             choice.excluded = f"already given for metastatic disease ({line_listing(ctx, gave)})"
     for n, requires, cautions in checks:
         for ref in requires:
-            f = _run(ref, state, ctx)
+            f = ctx.memo.get(ref.memo_key)
+            if f is None:
+                f = _eval(ref, state, ctx)
             if not f.value and choice.excluded is None:
                 choice.excluded = f"{n}: {f.text}" if f.text else f"{n}: requirement not met"
         if cautions:
@@ -431,10 +439,13 @@ def assess(state: PatientState, topic: str, ctx: Context | None = None,
     ctx = ctx or Context.of(state)
     status = status or pathway_status(state)
     phase = ctx.phase
+    memo = ctx.memo
     rank = reg.rank.get(phase, 1000)
     for ref, r, when in reg.rank_when:
         if when is None or when == phase:
-            f = _run(ref, state, ctx)
+            f = memo.get(ref.memo_key)
+            if f is None:
+                f = _eval(ref, state, ctx)
             if f.value:
                 rank = r
     a = RegimenAssessment(topic, reg, "fits", rank, phase)
@@ -460,7 +471,9 @@ def assess(state: PatientState, topic: str, ctx: Context | None = None,
         return a
     reasons, unknown, reasons_not = a.reasons, a.unknown, a.reasons_not
     for ref in reg.requires:
-        f = _run(ref, state, ctx)
+        f = memo.get(ref.memo_key)
+        if f is None:
+            f = _eval(ref, state, ctx)
         (reasons if f.value else unknown if f.value is None else reasons_not).append(f)
     if reg.routes:
         routes = label_routes(reg, state, ctx)
@@ -474,7 +487,9 @@ def assess(state: PatientState, topic: str, ctx: Context | None = None,
         else:
             a.reasons_not += routes.failed
     for ref in reg.excluded_if:
-        f = _run(ref, state, ctx)
+        f = memo.get(ref.memo_key)
+        if f is None:
+            f = _eval(ref, state, ctx)
         if f.value:
             reasons_not.append(_exclusion(ref, f))
         elif f.value is None:
