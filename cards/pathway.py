@@ -127,7 +127,12 @@ class RegimenAssessment:
     @property
     def critical(self) -> bool:
         """A regimen-level safety stop applies (the order hooks say "do not start")."""
-        return any(c.severity == "critical" for c in self.cautions)
+        # a loop, not any(<generator>): read some 50 times a patient-view call, mostly of an
+        # empty or one-caution list, where making the generator cost more than the test
+        for c in self.cautions:
+            if c.severity == "critical":
+                return True
+        return False
 
     def weighed_cautions(self, offered: list | None = None) -> tuple[list[CautionHit], list[CautionHit]]:
         """The one rule for what a regimen card's indicator and its summary's "caution:" list
@@ -507,7 +512,7 @@ def assess(state: PatientState, topic: str, ctx: Context | None = None,
     else:
         reasons_not.append(Finding(False, "Every concrete regimen of this card was already given or is excluded"))
     a.cautions += _caution_hits(reg.cautions, state, ctx)
-    if a.critical or any(h.never_recommended for h in a.cautions):
+    if a.cautions and (a.critical or any(h.never_recommended for h in a.cautions)):  # most have none
         # shown with the stop or the caution (C.2: warnings, not silent exclusions) but never
         # recommended (e.g. endocrine-based therapy during a visceral crisis, C.2 step 2)
         for c in choices:
