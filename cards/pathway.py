@@ -153,15 +153,16 @@ class RegimenAssessment:
             return self.cautions + [h for c in offered for h in c.cautions], []
         return self.cautions + rec.cautions, [h for c in offered if c is not rec for h in c.cautions]
 
-    def indicator_for(self, offered: list | None = None) -> str:
+    def indicator_for(self, offered: list | None = None, weighed: tuple | None = None) -> str:
         """critical under a regimen-level "do not start"; warning when a weighed caution
         (weighed_cautions) is a warning, or when an offered choice that is not recommended
         carries a caution saying its drug should not be started (ribociclib with QTcF >= 450
         ms next to a recommended abemaciclib): the card still offers that order in one
-        click, so it needs care; else info."""
+        click, so it needs care; else info. `weighed`: weighed_cautions(offered), when the
+        caller has it already (a regimen card reads it for its summary too)."""
         if self.critical:
             return "critical"
-        weighed, others = self.weighed_cautions(offered)
+        weighed, others = self.weighed_cautions(offered) if weighed is None else weighed
         if any(h.severity == "warning" for h in weighed):
             return "warning"
         return "warning" if any(h.never_recommended and h.severity == "warning" for h in others) else "info"

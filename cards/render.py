@@ -198,13 +198,16 @@ def service_request(patient_id: str, order: TestOrder, why: str) -> PrunedJSON:
 
 # --- regimen cards ---------------------------------------------------------
 
-def regimen_summary(a: RegimenAssessment, offered: list | None = None) -> str:
+def regimen_summary(a: RegimenAssessment, offered: list | None = None, why_not: list | None = None,
+                    weighed: tuple | None = None) -> str:
+    """why_not, weighed: a.not_recommended_because(offered), a.weighed_cautions(offered), when
+    the caller has them already (regimen_card: its detail and indicator read them too)."""
     offered = a.offered_choices if offered is None else offered
     stops = [c.short for c in a.cautions if c.severity == "critical" and c.short]
-    why_not = [h.short for _, h in a.not_recommended_because(offered) if h.short]
+    why_not = [h.short for _, h in (a.not_recommended_because(offered) if why_not is None else why_not) if h.short]
     # the cautions the indicator weighs (the regimen's and the recommended choice's), then
     # those of the other offered choices, named with their drug (RegimenAssessment.weighed_cautions)
-    weighed, others = a.weighed_cautions(offered)
+    weighed, others = a.weighed_cautions(offered) if weighed is None else weighed
     shorts = [c.short for c in weighed if c.severity == "warning" and c.short and c.short not in why_not]
     other = [n for c in others if c.severity == "warning" and (n := c.named_short())
              and n not in why_not and n not in shorts]
@@ -301,7 +304,8 @@ def _caution_line(c) -> str:
 
 
 def regimen_detail(a: RegimenAssessment, state: PatientState, position: int,
-                   notes: list[str], offered: list | None = None) -> str:
+                   notes: list[str], offered: list | None = None, why_not: list | None = None) -> str:
+    """why_not: a.not_recommended_because(offered), when the caller has it already."""
     offered = a.offered_choices if offered is None else offered
     r = a.regimen
     out = [f"**{r.name}** ({r.brand}) — option {position} for "
@@ -311,7 +315,8 @@ def regimen_detail(a: RegimenAssessment, state: PatientState, position: int,
     out += [fact(f) for f in a.why()]
     if a.route:
         out.append(f"- Label route: {a.route}" + "".join(f"; also {r}" for r in a.also_routes))
-    why_not = a.not_recommended_because(offered)
+    if why_not is None:
+        why_not = a.not_recommended_because(offered)
     if why_not:
         # the orders stay on the card for the clinician, none marked recommended (review #2, #3, #7)
         out += ["", "**No order on this card is recommended for this patient now**"]
@@ -438,11 +443,14 @@ def regimen_card(a: RegimenAssessment, state: PatientState, position: int, notes
             next(ids, None),
         ))
     static = _made_once(r, _regimen_static)
+    # read by the summary and the indicator / the summary and the detail: made once
+    weighed = a.weighed_cautions(offered)
+    why_not = a.not_recommended_because(offered)
     return make_card(
-        regimen_summary(a, offered),
-        a.indicator_for(offered),  # with the offered choices computed once
+        regimen_summary(a, offered, why_not, weighed),
+        a.indicator_for(offered, weighed),  # with the offered choices computed once
         static.source,
-        regimen_detail(a, state, position, notes, offered),
+        regimen_detail(a, state, position, notes, offered, why_not),
         suggestions,
         "at-most-one" if suggestions else None,
         list(static.links),
