@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from functools import lru_cache
+from itertools import chain
 from typing import Any, Callable, Iterator, NamedTuple, TypeVar
 from urllib.parse import quote, urlencode
 
@@ -327,9 +328,11 @@ def regimen_detail(a: RegimenAssessment, state: PatientState, position: int,
             out.append("- The other concrete regimens of this card are not offered to this patient "
                        "(see **Not known / not offered**).")
         out.append("- The orders stay on the card, none marked recommended; see the cautions below.")
-    stop = [c for c in a.cautions if c.severity == "critical"]
-    warn = [c for c in a.cautions if c.severity == "warning"]
-    info = [c for c in a.cautions if c.severity not in ("warning", "critical")]
+    stop: list = []
+    warn: list = []
+    info: list = []
+    for c in a.cautions:  # one pass, each list in the cautions' order
+        (stop if c.severity == "critical" else warn if c.severity == "warning" else info).append(c)
     choice_cautions = [(c.label, h) for c in offered for h in c.cautions]
     if stop or warn or info or choice_cautions or r.general_cautions or a.needs_ofs:
         out += ["", "**Cautions for this patient**"]
@@ -364,8 +367,11 @@ def _not_known(a: RegimenAssessment, state: PatientState, offered: list | None =
     # a lab written as a bound that leaves a threshold of this card's cautions undecided is,
     # for that threshold, as good as missing (rules.undecided_labs): said the same way
     names = {d.name for d in drug_infos}
-    undecided = undecided_labs(state, [c.rule for c in a.regimen.cautions] + [
-        c.rule for n, cs in a.regimen.choice_cautions.items() if n in names for c in cs])
+    reg = a.regimen
+    # the rules read lazily: undecided_labs returns at once unless a lab is a bound or not
+    # final (the usual record), so the lists of rules were made for nothing on every card
+    undecided = undecided_labs(state, chain((c.rule for c in reg.cautions), (
+        c.rule for n, cs in reg.choice_cautions.items() if n in names for c in cs)))
     if any(d.drug_class == "pi3k-akt-mtor" for d in drug_infos):
         # only what is missing (a documented HbA1c is cited in the cautions)
         missing = [name for name, lab in (("HbA1c", dia.hba1c), ("fasting glucose", dia.fasting_glucose))
