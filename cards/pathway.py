@@ -163,9 +163,14 @@ class RegimenAssessment:
         if self.critical:
             return "critical"
         weighed, others = self.weighed_cautions(offered) if weighed is None else weighed
-        if any(h.severity == "warning" for h in weighed):
-            return "warning"
-        return "warning" if any(h.never_recommended and h.severity == "warning" for h in others) else "info"
+        # loops, not any(<generator>), over the card's few cautions (each regimen card)
+        for h in weighed:
+            if h.severity == "warning":
+                return "warning"
+        for h in others:
+            if h.never_recommended and h.severity == "warning":
+                return "warning"
+        return "info"
 
     @property
     def indicator(self) -> str:
