@@ -789,8 +789,9 @@ def summary_card(state: PatientState, status: PathwayStatus, ctx: Context,
         out += [f"- {variant_text(state, ctx, v)}{cite(v.sources)}" for v in state.biomarkers.results]
         # not final yet (FHIR preliminary / registered / unknown): shown, read as no result
         out += [f"- {variant_text(state, ctx, v)}{cite(v.sources)}" for v in state.biomarkers.not_final]
-        if state.biomarkers.for_gene("ESR1"):
-            archival = any(v.archival_without_collection_date for v in state.biomarkers.for_gene("ESR1"))
+        esr1 = state.biomarkers.for_gene("ESR1")  # read once (a pass over every result)
+        if esr1:
+            archival = any(v.archival_without_collection_date for v in esr1)
             current = {True: "yes", False: "no", None: "unknown (archival tissue without a collection date)"
                        if archival else "unknown (undated result)"}[state.biomarkers.esr1_current]
             ref = esr1_reference_of(state, ctx)
