@@ -127,7 +127,12 @@ class RegimenAssessment:
     @property
     def critical(self) -> bool:
         """A regimen-level safety stop applies (the order hooks say "do not start")."""
-        return any(c.severity == "critical" for c in self.cautions)
+        # a loop, not any(<generator>): read some 50 times a patient-view call, mostly of an
+        # empty or one-caution list, where making the generator cost more than the test
+        for c in self.cautions:
+            if c.severity == "critical":
+                return True
+        return False
 
     def weighed_cautions(self, offered: list | None = None) -> tuple[list[CautionHit], list[CautionHit]]:
         """The one rule for what a regimen card's indicator and its summary's "caution:" list
@@ -148,18 +153,24 @@ class RegimenAssessment:
             return self.cautions + [h for c in offered for h in c.cautions], []
         return self.cautions + rec.cautions, [h for c in offered if c is not rec for h in c.cautions]
 
-    def indicator_for(self, offered: list | None = None) -> str:
+    def indicator_for(self, offered: list | None = None, weighed: tuple | None = None) -> str:
         """critical under a regimen-level "do not start"; warning when a weighed caution
         (weighed_cautions) is a warning, or when an offered choice that is not recommended
         carries a caution saying its drug should not be started (ribociclib with QTcF >= 450
         ms next to a recommended abemaciclib): the card still offers that order in one
-        click, so it needs care; else info."""
+        click, so it needs care; else info. `weighed`: weighed_cautions(offered), when the
+        caller has it already (a regimen card reads it for its summary too)."""
         if self.critical:
             return "critical"
-        weighed, others = self.weighed_cautions(offered)
-        if any(h.severity == "warning" for h in weighed):
-            return "warning"
-        return "warning" if any(h.never_recommended and h.severity == "warning" for h in others) else "info"
+        weighed, others = self.weighed_cautions(offered) if weighed is None else weighed
+        # loops, not any(<generator>), over the card's few cautions (each regimen card)
+        for h in weighed:
+            if h.severity == "warning":
+                return "warning"
+        for h in others:
+            if h.never_recommended and h.severity == "warning":
+                return "warning"
+        return "info"
 
     @property
     def indicator(self) -> str:
@@ -282,12 +293,18 @@ def _eval(ref: RuleRef, state: PatientState, ctx: Context) -> Finding:
 def _run(ref: RuleRef, state: PatientState, ctx: Context) -> Finding:
     found = ctx.memo.get(ref.memo_key)
     return _eval(ref, state, ctx) if found is None else found
+# The loops below that run a rule per knowledge entry (some 190 look-ups a patient-view
+# call, most of them memo hits) read ctx.memo themselves and call _eval only on a miss:
+# _run's call per look-up cost more than the look-up.
 
 
 def _caution_hits(cautions, state, ctx, drug: str | None = None) -> list[CautionHit]:
     hits = []
+    memo = ctx.memo
     for c in cautions:
-        f = _run(c.rule, state, ctx)
+        f = memo.get(c.rule.memo_key)
+        if f is None:
+            f = _eval(c.rule, state, ctx)
         if f.value:
             # raised by an unconfirmed condition alone: the summary says so (Caution.short_unconfirmed)
             short = c.short_unconfirmed if f.unconfirmed_only and c.short_unconfirmed else c.short
@@ -376,7 +393,9 @@ def _assess_choice(drugs, label, name_set, checks, given, exclude_given: bool,
             choice.excluded = f"already given for metastatic disease ({line_listing(ctx, gave)})"
     for n, requires, cautions in checks:
         for ref in requires:
-            f = _run(ref, state, ctx)
+            f = ctx.memo.get(ref.memo_key)
+            if f is None:
+                f = _eval(ref, state, ctx)
             if not f.value and choice.excluded is None:
                 choice.excluded = f"{n}: {f.text}" if f.text else f"{n}: requirement not met"
         if cautions:
@@ -431,10 +450,13 @@ def assess(state: PatientState, topic: str, ctx: Context | None = None,
     ctx = ctx or Context.of(state)
     status = status or pathway_status(state)
     phase = ctx.phase
+    memo = ctx.memo
     rank = reg.rank.get(phase, 1000)
     for ref, r, when in reg.rank_when:
         if when is None or when == phase:
-            f = _run(ref, state, ctx)
+            f = memo.get(ref.memo_key)
+            if f is None:
+                f = _eval(ref, state, ctx)
             if f.value:
                 rank = r
     a = RegimenAssessment(topic, reg, "fits", rank, phase)
@@ -460,7 +482,9 @@ def assess(state: PatientState, topic: str, ctx: Context | None = None,
         return a
     reasons, unknown, reasons_not = a.reasons, a.unknown, a.reasons_not
     for ref in reg.requires:
-        f = _run(ref, state, ctx)
+        f = memo.get(ref.memo_key)
+        if f is None:
+            f = _eval(ref, state, ctx)
         (reasons if f.value else unknown if f.value is None else reasons_not).append(f)
     if reg.routes:
         routes = label_routes(reg, state, ctx)
@@ -474,7 +498,9 @@ def assess(state: PatientState, topic: str, ctx: Context | None = None,
         else:
             a.reasons_not += routes.failed
     for ref in reg.excluded_if:
-        f = _run(ref, state, ctx)
+        f = memo.get(ref.memo_key)
+        if f is None:
+            f = _eval(ref, state, ctx)
         if f.value:
             reasons_not.append(_exclusion(ref, f))
         elif f.value is None:
@@ -492,7 +518,7 @@ def assess(state: PatientState, topic: str, ctx: Context | None = None,
     else:
         reasons_not.append(Finding(False, "Every concrete regimen of this card was already given or is excluded"))
     a.cautions += _caution_hits(reg.cautions, state, ctx)
-    if a.critical or any(h.never_recommended for h in a.cautions):
+    if a.cautions and (a.critical or any(h.never_recommended for h in a.cautions)):  # most have none
         # shown with the stop or the caution (C.2: warnings, not silent exclusions) but never
         # recommended (e.g. endocrine-based therapy during a visceral crisis, C.2 step 2)
         for c in choices:

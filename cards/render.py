@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from functools import lru_cache
+from itertools import chain
 from typing import Any, Callable, Iterator, NamedTuple, TypeVar
 from urllib.parse import quote, urlencode
 
@@ -198,13 +199,16 @@ def service_request(patient_id: str, order: TestOrder, why: str) -> PrunedJSON:
 
 # --- regimen cards ---------------------------------------------------------
 
-def regimen_summary(a: RegimenAssessment, offered: list | None = None) -> str:
+def regimen_summary(a: RegimenAssessment, offered: list | None = None, why_not: list | None = None,
+                    weighed: tuple | None = None) -> str:
+    """why_not, weighed: a.not_recommended_because(offered), a.weighed_cautions(offered), when
+    the caller has them already (regimen_card: its detail and indicator read them too)."""
     offered = a.offered_choices if offered is None else offered
     stops = [c.short for c in a.cautions if c.severity == "critical" and c.short]
-    why_not = [h.short for _, h in a.not_recommended_because(offered) if h.short]
+    why_not = [h.short for _, h in (a.not_recommended_because(offered) if why_not is None else why_not) if h.short]
     # the cautions the indicator weighs (the regimen's and the recommended choice's), then
     # those of the other offered choices, named with their drug (RegimenAssessment.weighed_cautions)
-    weighed, others = a.weighed_cautions(offered)
+    weighed, others = a.weighed_cautions(offered) if weighed is None else weighed
     shorts = [c.short for c in weighed if c.severity == "warning" and c.short and c.short not in why_not]
     other = [n for c in others if c.severity == "warning" and (n := c.named_short())
              and n not in why_not and n not in shorts]
@@ -301,7 +305,8 @@ def _caution_line(c) -> str:
 
 
 def regimen_detail(a: RegimenAssessment, state: PatientState, position: int,
-                   notes: list[str], offered: list | None = None) -> str:
+                   notes: list[str], offered: list | None = None, why_not: list | None = None) -> str:
+    """why_not: a.not_recommended_because(offered), when the caller has it already."""
     offered = a.offered_choices if offered is None else offered
     r = a.regimen
     out = [f"**{r.name}** ({r.brand}) — option {position} for "
@@ -311,7 +316,8 @@ def regimen_detail(a: RegimenAssessment, state: PatientState, position: int,
     out += [fact(f) for f in a.why()]
     if a.route:
         out.append(f"- Label route: {a.route}" + "".join(f"; also {r}" for r in a.also_routes))
-    why_not = a.not_recommended_because(offered)
+    if why_not is None:
+        why_not = a.not_recommended_because(offered)
     if why_not:
         # the orders stay on the card for the clinician, none marked recommended (review #2, #3, #7)
         out += ["", "**No order on this card is recommended for this patient now**"]
@@ -322,9 +328,11 @@ def regimen_detail(a: RegimenAssessment, state: PatientState, position: int,
             out.append("- The other concrete regimens of this card are not offered to this patient "
                        "(see **Not known / not offered**).")
         out.append("- The orders stay on the card, none marked recommended; see the cautions below.")
-    stop = [c for c in a.cautions if c.severity == "critical"]
-    warn = [c for c in a.cautions if c.severity == "warning"]
-    info = [c for c in a.cautions if c.severity not in ("warning", "critical")]
+    stop: list = []
+    warn: list = []
+    info: list = []
+    for c in a.cautions:  # one pass, each list in the cautions' order
+        (stop if c.severity == "critical" else warn if c.severity == "warning" else info).append(c)
     choice_cautions = [(c.label, h) for c in offered for h in c.cautions]
     if stop or warn or info or choice_cautions or r.general_cautions or a.needs_ofs:
         out += ["", "**Cautions for this patient**"]
@@ -359,8 +367,11 @@ def _not_known(a: RegimenAssessment, state: PatientState, offered: list | None =
     # a lab written as a bound that leaves a threshold of this card's cautions undecided is,
     # for that threshold, as good as missing (rules.undecided_labs): said the same way
     names = {d.name for d in drug_infos}
-    undecided = undecided_labs(state, [c.rule for c in a.regimen.cautions] + [
-        c.rule for n, cs in a.regimen.choice_cautions.items() if n in names for c in cs])
+    reg = a.regimen
+    # the rules read lazily: undecided_labs returns at once unless a lab is a bound or not
+    # final (the usual record), so the lists of rules were made for nothing on every card
+    undecided = undecided_labs(state, chain((c.rule for c in reg.cautions), (
+        c.rule for n, cs in reg.choice_cautions.items() if n in names for c in cs)))
     if any(d.drug_class == "pi3k-akt-mtor" for d in drug_infos):
         # only what is missing (a documented HbA1c is cited in the cautions)
         missing = [name for name, lab in (("HbA1c", dia.hba1c), ("fasting glucose", dia.fasting_glucose))
@@ -438,11 +449,14 @@ def regimen_card(a: RegimenAssessment, state: PatientState, position: int, notes
             next(ids, None),
         ))
     static = _made_once(r, _regimen_static)
+    # read by the summary and the indicator / the summary and the detail: made once
+    weighed = a.weighed_cautions(offered)
+    why_not = a.not_recommended_because(offered)
     return make_card(
-        regimen_summary(a, offered),
-        a.indicator_for(offered),  # with the offered choices computed once
+        regimen_summary(a, offered, why_not, weighed),
+        a.indicator_for(offered, weighed),  # with the offered choices computed once
         static.source,
-        regimen_detail(a, state, position, notes, offered),
+        regimen_detail(a, state, position, notes, offered, why_not),
         suggestions,
         "at-most-one" if suggestions else None,
         list(static.links),
@@ -775,8 +789,9 @@ def summary_card(state: PatientState, status: PathwayStatus, ctx: Context,
         out += [f"- {variant_text(state, ctx, v)}{cite(v.sources)}" for v in state.biomarkers.results]
         # not final yet (FHIR preliminary / registered / unknown): shown, read as no result
         out += [f"- {variant_text(state, ctx, v)}{cite(v.sources)}" for v in state.biomarkers.not_final]
-        if state.biomarkers.for_gene("ESR1"):
-            archival = any(v.archival_without_collection_date for v in state.biomarkers.for_gene("ESR1"))
+        esr1 = state.biomarkers.for_gene("ESR1")  # read once (a pass over every result)
+        if esr1:
+            archival = any(v.archival_without_collection_date for v in esr1)
             current = {True: "yes", False: "no", None: "unknown (archival tissue without a collection date)"
                        if archival else "unknown (undated result)"}[state.biomarkers.esr1_current]
             ref = esr1_reference_of(state, ctx)

@@ -1893,9 +1893,13 @@ def undecided_labs(state: PatientState, refs) -> dict[str, tuple[LabValue, str]]
     not say whether it is above 8.0 %"). The rules then decide nothing (Finding value None),
     so the cards treat the lab as missing for that threshold, never guess."""
     f = state.factors
-    if not any(lab is not None and (lab.comparator or lab.status_not_final)
-               for lab in (f.diabetes.hba1c, f.diabetes.fasting_glucose, f.qtc_ms)):
-        return {}  # only a bound or a result not final can leave a threshold undecided (called for every regimen card)
+    # only a bound or a result not final can leave a threshold undecided (called for every
+    # regimen card; a loop, not any(<generator>), for the three labs)
+    for lab in (f.diabetes.hba1c, f.diabetes.fasting_glucose, f.qtc_ms):
+        if lab is not None and (lab.comparator or lab.status_not_final):
+            break
+    else:
+        return {}
     open_: dict[str, set[tuple[float, bool]]] = {}
     for ref in refs:
         for key, threshold, strict in rule_lab_thresholds(ref.rule, ref.kw):
