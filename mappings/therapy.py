@@ -3955,7 +3955,12 @@ def _to_line(number: int, ln: _Line, lines: list[_Line], as_of: dt.date) -> Ther
     end_last = None
     if nxt is not None:
         active = False
-        known = [x for x in own_ends if x]
+        # a record still under way with no end runs to the next line: the end its text writes of
+        # a drug dropped from it ("Letrozole + palbociclib (palbociclib stopped 2024-05)", letrozole
+        # going on: read_exposures) ends that drug's course, not the line (CR B.9, B.10, C.2 step 1;
+        # rt74: the line ended on palbociclib's stop, a progression 14 months in read as primary)
+        open_records = {e.src.reference for e in ln.exps if e.active and e.end is None}
+        known = [e.end for e in ln.exps if e.end and e.src.reference not in open_records]
         if known:
             # the latest evidence of the line (an end date, or a later refill/administration)
             last = max(known + [e.start for e in ln.exps if e.start])
