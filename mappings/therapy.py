@@ -1544,6 +1544,10 @@ def _stopped_list(text: str, names: tuple[tuple[re.Match[str], T.DrugInfo], ...]
     tail = text[names[-1][0].end():]
     if T.DRUG_LISTED_GIVEN_DOSE_AFTER.match(tail) or T.DRUG_CHOSEN_AFTER.match(tail) or T.DRUG_GOING_ON_AFTER.match(tail):
         return False
+    if (dated := T.DRUG_STOPPED_LIST_DATE_AFTER.match(tail)) is not None:
+        # "Stopped palbociclib, letrozole 2025-03": the words after the date say the rest (rt74: the
+        # date left both read current); the date is not read as their end (stopped_list_date_after)
+        tail = tail[dated.end():]
     return bool(T.DRUG_NOT_TAKEN_BARE_AFTER.match(tail)) or _stop_reason_of_text(tail) is not None
 
 

@@ -1057,3 +1057,17 @@ def test_a_cdk46i_stop_date_written_within_the_line_does_not_end_the_line_its_en
     assert "- Endocrine sensitivity: secondary resistance: progression after 6 months or more" in detail
     assert "palbociclib (2024-02-01 to 2024-05)" in detail
     assert state.therapy.endocrine_resistance == "secondary"
+
+
+@pytest.mark.parametrize("text", ["Stopped palbociclib, letrozole 2025-03", "Stopped palbociclib, letrozole on 2025-03-10",
+                                  "Stopped palbociclib, letrozole (2025-03)"])
+def test_a_stop_opening_a_list_of_drugs_joined_by_commas_with_a_date_after_it_stops_every_drug_and_asks_when(text):
+    # rt74: read "Currently on letrozole + palbociclib" in silence, while the same list with no date
+    # ("Stopped palbociclib, letrozole"), or joined by "and" with the date ("Stopped palbociclib and
+    # letrozole 2025-03") reads both stopped; whether the date is of the stop or of letrozole's start
+    # ("letrozole 2025-03") the comma does not settle: stopped, when asked (gap therapy-stopped-in-text)
+    state, cards = _with_statement("stop-list-date", text, "active", None)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "- Metastatic line 1: palbociclib + letrozole, 2024-02-01 to date unknown" in detail
+    assert "Currently on" not in detail
+    assert f"MedicationStatement/stop-list-date-ms (palbociclib + letrozole, status 'active': '{text}')" in detail
