@@ -788,7 +788,7 @@ def test_a_stop_opening_a_list_of_drugs_joined_by_commas_stops_every_drug_in_it_
     detail = card(cards, "patient-summary")["detail"]
     assert "- Metastatic line 1: palbociclib + letrozole, 2024-02-01 to date unknown" in detail
     assert "Currently on" not in detail
-    assert f"MedicationStatement/stop-list-ms (palbociclib + letrozole" in detail and f"status 'active': '{text}')" in detail
+    assert "MedicationStatement/stop-list-ms (palbociclib + letrozole" in detail and f"status 'active': '{text}')" in detail
 
 
 def test_a_stop_opening_a_list_with_its_reason_after_it_is_that_reason_of_every_drug():
