@@ -3959,12 +3959,15 @@ def _to_line(number: int, ln: _Line, lines: list[_Line], as_of: dt.date) -> Ther
     end_last = None
     if nxt is not None:
         active = False
-        # a record still under way with no end runs to the next line: the end its text writes of
-        # a drug dropped from it ("Letrozole + palbociclib (palbociclib stopped 2024-05)", letrozole
-        # going on: read_exposures) ends that drug's course, not the line (CR B.9, B.10, C.2 step 1;
-        # rt74: the line ended on palbociclib's stop, a progression 14 months in read as primary)
+        known = [x for x in own_ends if x]
+        # a record still under way with no end that writes a drug of it stopped on a date
+        # ("Letrozole + palbociclib (palbociclib stopped 2024-05)", letrozole going on: read_exposures)
+        # writes the line going on after that date: it runs to the next line, the date ending that
+        # drug's course only (CR B.9, B.10, C.2 step 1; rt74: the line ended on palbociclib's stop, a
+        # progression 14 months in read as primary resistance)
         open_records = {e.src.reference for e in ln.exps if e.active and e.end is None}
-        known = [e.end for e in ln.exps if e.end and e.src.reference not in open_records]
+        if any(e.end and e.src.reference in open_records for e in ln.exps):
+            known = []
         if known:
             # the latest evidence of the line (an end date, or a later refill/administration)
             last = max(known + [e.start for e in ln.exps if e.start])

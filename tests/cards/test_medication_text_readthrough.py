@@ -1071,3 +1071,20 @@ def test_a_stop_opening_a_list_of_drugs_joined_by_commas_with_a_date_after_it_st
     assert "- Metastatic line 1: palbociclib + letrozole, 2024-02-01 to date unknown" in detail
     assert "Currently on" not in detail
     assert f"MedicationStatement/stop-list-date-ms (palbociclib + letrozole, status 'active': '{text}')" in detail
+
+
+def test_a_cdk46i_stop_date_written_within_the_line_does_not_end_it_beside_an_earlier_ended_record_of_the_line():
+    # rt74: beside a palbociclib record ended 2024-04-30, the record writing palbociclib stopped 2024-05
+    # and letrozole going on still ended line 1 on the earlier record's end: the line goes on after
+    # the written stop, to the next line (CR B.9, B.10, C.2 step 1)
+    p = hr_positive_mbc("stop-date-two", primary="2024-01-10")
+    p.add({"resourceType": "MedicationStatement", "id": "stop-date-two-ms", "status": "active",
+           "subject": {"reference": "Patient/stop-date-two"},
+           "medicationCodeableConcept": {"text": "Letrozole + palbociclib (palbociclib stopped 2024-05 - neutropenia)"},
+           "effectivePeriod": {"start": "2024-02-01"}})
+    p.med("palbociclib", "2024-02-01", "2024-04-30", status="stopped")
+    p.med("fulvestrant", "2025-05-01").progression("2025-04-20")
+    state, cards = run(p)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "- Metastatic line 1: palbociclib + letrozole, 2024-02-01 to 2025-05-01 —" in detail
+    assert state.therapy.endocrine_resistance == "secondary"
