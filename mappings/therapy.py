@@ -1544,6 +1544,10 @@ def _stopped_list(text: str, names: tuple[tuple[re.Match[str], T.DrugInfo], ...]
     tail = text[names[-1][0].end():]
     if T.DRUG_LISTED_GIVEN_DOSE_AFTER.match(tail) or T.DRUG_CHOSEN_AFTER.match(tail) or T.DRUG_GOING_ON_AFTER.match(tail):
         return False
+    if (dated := T.DRUG_STOPPED_LIST_DATE_AFTER.match(tail)) is not None:
+        # "Stopped palbociclib, letrozole 2025-03": the words after the date say the rest (rt74: the
+        # date left both read current); the date is not read as their end (stopped_list_date_after)
+        tail = tail[dated.end():]
     return bool(T.DRUG_NOT_TAKEN_BARE_AFTER.match(tail)) or _stop_reason_of_text(tail) is not None
 
 
@@ -3956,6 +3960,14 @@ def _to_line(number: int, ln: _Line, lines: list[_Line], as_of: dt.date) -> Ther
     if nxt is not None:
         active = False
         known = [x for x in own_ends if x]
+        # a record still under way with no end that writes a drug of it stopped on a date
+        # ("Letrozole + palbociclib (palbociclib stopped 2024-05)", letrozole going on: read_exposures)
+        # writes the line going on after that date: it runs to the next line, the date ending that
+        # drug's course only (CR B.9, B.10, C.2 step 1; rt74: the line ended on palbociclib's stop, a
+        # progression 14 months in read as primary resistance)
+        open_records = {e.src.reference for e in ln.exps if e.active and e.end is None}
+        if any(e.end and e.src.reference in open_records for e in ln.exps):
+            known = []
         if known:
             # the latest evidence of the line (an end date, or a later refill/administration)
             last = max(known + [e.start for e in ln.exps if e.start])

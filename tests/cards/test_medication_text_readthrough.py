@@ -788,7 +788,7 @@ def test_a_stop_opening_a_list_of_drugs_joined_by_commas_stops_every_drug_in_it_
     detail = card(cards, "patient-summary")["detail"]
     assert "- Metastatic line 1: palbociclib + letrozole, 2024-02-01 to date unknown" in detail
     assert "Currently on" not in detail
-    assert f"MedicationStatement/stop-list-ms (palbociclib + letrozole" in detail and f"status 'active': '{text}')" in detail
+    assert "MedicationStatement/stop-list-ms (palbociclib + letrozole" in detail and f"status 'active': '{text}')" in detail
 
 
 def test_a_stop_opening_a_list_with_its_reason_after_it_is_that_reason_of_every_drug():
@@ -1036,3 +1036,55 @@ def test_a_stop_reason_hedged_in_the_drug_text_is_quoted_in_the_gap_and_worded_b
     state, cards = _with_statement("hedged-in-text", text, "completed", "2025-03-01")
     detail = card(cards, "patient-summary")["detail"]
     assert f"MedicationStatement/hedged-in-text-ms (letrozole: '{text}')" in detail and worded in detail
+
+
+@pytest.mark.parametrize("text", ["Letrozole + palbociclib (palbociclib stopped 2024-05 - neutropenia)",
+                                  "Letrozole + palbociclib - no palbociclib since 2024-05"])
+def test_a_cdk46i_stop_date_written_within_the_line_does_not_end_the_line_its_endocrine_partner_goes_on_in(text):
+    # rt74: fix-tx6 ended line 1 on palbociclib's written stop (2024-05) while letrozole, on the same
+    # record still under way, went on until fulvestrant (2025-05-01): "primary resistance: progression
+    # within 6 months ... (2024-02-01 to 2024-05)" for a progression recorded 2025-04-20, 14.6 months
+    # in. The stop date ends palbociclib's course only (CR B.9, B.10, C.2 step 1: a drug dropped from
+    # the line, not the line's end); the line runs to the next one, as before tx6
+    p = hr_positive_mbc("stop-date-next", primary="2024-01-10")
+    p.add({"resourceType": "MedicationStatement", "id": "stop-date-next-ms", "status": "active",
+           "subject": {"reference": "Patient/stop-date-next"}, "medicationCodeableConcept": {"text": text},
+           "effectivePeriod": {"start": "2024-02-01"}})
+    p.med("fulvestrant", "2025-05-01").progression("2025-04-20")
+    state, cards = run(p)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "- Metastatic line 1: palbociclib + letrozole, 2024-02-01 to 2025-05-01 —" in detail
+    assert "- Endocrine sensitivity: secondary resistance: progression after 6 months or more" in detail
+    assert "palbociclib (2024-02-01 to 2024-05)" in detail
+    assert state.therapy.endocrine_resistance == "secondary"
+
+
+@pytest.mark.parametrize("text", ["Stopped palbociclib, letrozole 2025-03", "Stopped palbociclib, letrozole on 2025-03-10",
+                                  "Stopped palbociclib, letrozole (2025-03)"])
+def test_a_stop_opening_a_list_of_drugs_joined_by_commas_with_a_date_after_it_stops_every_drug_and_asks_when(text):
+    # rt74: read "Currently on letrozole + palbociclib" in silence, while the same list with no date
+    # ("Stopped palbociclib, letrozole"), or joined by "and" with the date ("Stopped palbociclib and
+    # letrozole 2025-03") reads both stopped; whether the date is of the stop or of letrozole's start
+    # ("letrozole 2025-03") the comma does not settle: stopped, when asked (gap therapy-stopped-in-text)
+    state, cards = _with_statement("stop-list-date", text, "active", None)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "- Metastatic line 1: palbociclib + letrozole, 2024-02-01 to date unknown" in detail
+    assert "Currently on" not in detail
+    assert f"MedicationStatement/stop-list-date-ms (palbociclib + letrozole, status 'active': '{text}')" in detail
+
+
+def test_a_cdk46i_stop_date_written_within_the_line_does_not_end_it_beside_an_earlier_ended_record_of_the_line():
+    # rt74: beside a palbociclib record ended 2024-04-30, the record writing palbociclib stopped 2024-05
+    # and letrozole going on still ended line 1 on the earlier record's end: the line goes on after
+    # the written stop, to the next line (CR B.9, B.10, C.2 step 1)
+    p = hr_positive_mbc("stop-date-two", primary="2024-01-10")
+    p.add({"resourceType": "MedicationStatement", "id": "stop-date-two-ms", "status": "active",
+           "subject": {"reference": "Patient/stop-date-two"},
+           "medicationCodeableConcept": {"text": "Letrozole + palbociclib (palbociclib stopped 2024-05 - neutropenia)"},
+           "effectivePeriod": {"start": "2024-02-01"}})
+    p.med("palbociclib", "2024-02-01", "2024-04-30", status="stopped")
+    p.med("fulvestrant", "2025-05-01").progression("2025-04-20")
+    state, cards = run(p)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "- Metastatic line 1: palbociclib + letrozole, 2024-02-01 to 2025-05-01 —" in detail
+    assert state.therapy.endocrine_resistance == "secondary"
