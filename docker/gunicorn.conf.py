@@ -28,6 +28,8 @@ graceful_timeout = 30
 keepalive = 5
 accesslog = None  # the service logs one JSON line per hook call (service/logs.py)
 errorlog = "-"
+# the error log without what a caller sent in a request line gunicorn could not parse
+logger_class = "service.serve_logging.QuerylessGunicornLogger"
 worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
 
 

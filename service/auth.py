@@ -49,6 +49,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from service.errors import Unauthorized
 from service.fhir_access import config_url_problem
+from service.logs import caller_value_withheld, opaque_id_for_log
 
 log = logging.getLogger("mbc_cds.auth")
 
@@ -457,7 +458,14 @@ replay_cache = ReplayCache()
 # -- authenticate --------------------------------------------------------------------------
 
 
+def _untrusted_issuer(iss: Any) -> str | None:
+    """What is logged of an iss that no trusted client has: a marker, never its text
+    (an unverified token's claims are anybody's words, a patient's name included)."""
+    return caller_value_withheld("a trusted issuer", iss) if isinstance(iss, str) else None
+
+
 def _fail(reason: str, iss: Any = None, *, token_sent: bool = True) -> Unauthorized:
+    """iss: a trusted issuer, or _untrusted_issuer's marker (logged, up to 200 characters)."""
     fields = {"reason": reason}
     if isinstance(iss, str):
         fields["iss"] = iss[:200]
@@ -508,14 +516,14 @@ def authenticate(flask_request, settings, audience: str) -> Client | None:
     iss = unverified.get("iss")
 
     if not settings.clients_file:
-        raise _fail("no trusted clients are configured", iss)
+        raise _fail("no trusted clients are configured", _untrusted_issuer(iss))
     try:
         registry = registry_for(settings.clients_file)
     except ClientsFileError as exc:
         log.error("trusted clients file unusable: %s", exc)
-        raise _fail("no trusted clients are configured", iss) from None
+        raise _fail("no trusted clients are configured", _untrusted_issuer(iss)) from None
     if not isinstance(iss, str) or iss not in registry.clients:
-        raise _fail("unknown issuer", iss)
+        raise _fail("unknown issuer", _untrusted_issuer(iss))
     config = registry.clients[iss]
 
     jku = header.get("jku")
@@ -573,5 +581,5 @@ def authenticate(flask_request, settings, audience: str) -> Client | None:
         raise _fail("token replayed (jti already seen)", iss)
 
     log.debug("client authenticated", extra={"fields": {
-        "iss": iss[:200], "jti": jti[:64], "tenant": (tenant or "")[:64]}})
+        "iss": iss[:200], "jti": opaque_id_for_log(jti), "tenant": opaque_id_for_log(tenant) if tenant else ""}})
     return Client(iss=iss, fhir_servers=tuple(config.fhir_servers), jti=jti, tenant=tenant)

@@ -52,7 +52,10 @@ def cmd_serve(args) -> int:
     settings = Settings()
     workers = args.workers or settings.workers
     if args.dev:
-        create_app().run(host=args.host, port=args.port)
+        from service.serve_logging import QuerylessRequestHandler
+
+        # its access lines without the query string (service/serve_logging.py)
+        create_app().run(host=args.host, port=args.port, request_handler=QuerylessRequestHandler)
         return 0
     from gunicorn.app.base import BaseApplication
 
@@ -65,6 +68,8 @@ def cmd_serve(args) -> int:
             self.cfg.set("reuse_port", settings.reuse_port)
             self.cfg.set("timeout", 60)
             self.cfg.set("accesslog", None)
+            # the error log without what a caller sent in a request line it could not parse
+            self.cfg.set("logger_class", "service.serve_logging.QuerylessGunicornLogger")
 
         def load(self):
             from service.app import production_app

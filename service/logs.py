@@ -2,12 +2,18 @@
 
 What is logged: service id, hookInstance, status, latency, card count, the
 calling client's iss/jti. Never tokens, never patient identifiers or data.
+
+A value the caller chose (the URL's service id, hookInstance, a token's iss, jti
+or tenant) is logged as sent only when its form cannot carry anything else: a
+client that puts a patient's name or record number there must not put it in our
+log. Otherwise a fixed marker names what it was not, and its length.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
 import time
 
@@ -40,3 +46,33 @@ def configure_logging(level: str = "INFO") -> None:
 
 def log_event(logger: logging.Logger, message: str, **fields) -> None:
     logger.info(message, extra={"fields": fields})
+
+
+# CDS Hooks 2.0.1 §HTTP Request: hookInstance is "a universally unique identifier
+# (UUID) for this particular hook call"; the 3.0 logical models type it `uuid`
+# (implied urn:uuid: prefix), so that form is accepted too.
+_UUID = re.compile(r"(?:urn:uuid:)?[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
+# A token's jti / tenant: an opaque nonce or identifier (RFC 7519 §4.1.7), no spaces.
+_OPAQUE_ID = re.compile(r"[A-Za-z0-9._~:+/=-]{1,64}")
+
+
+def caller_value_withheld(what: str, value: str) -> str:
+    """The fixed marker logged instead of a caller's value: what it is not, and its length."""
+    return f"<not {what}; {len(value)} characters>"
+
+
+def hook_instance_for_log(value: object) -> str:
+    """hookInstance as sent when it is a UUID, else a marker (never its text); '' when absent."""
+    if not isinstance(value, str):
+        return ""
+    return value if _UUID.fullmatch(value) else caller_value_withheld("a UUID", value)
+
+
+def service_id_for_log(service_id: str, known_ids) -> str:
+    """The URL's service id as sent when it is one of ours, else a marker."""
+    return service_id if service_id in known_ids else caller_value_withheld("a known service id", service_id)
+
+
+def opaque_id_for_log(value: str) -> str:
+    """A jti or tenant as sent when it is one opaque token (no spaces, at most 64 characters)."""
+    return value if _OPAQUE_ID.fullmatch(value) else caller_value_withheld("an opaque id", value)

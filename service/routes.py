@@ -17,7 +17,7 @@ from service.fhir_access import allowed_fhir_server, fhir_server_form_problem
 from service.fhir_client import FHIRClient
 from service.gather import gather
 from service.hooks import load_services
-from service.logs import log_event
+from service.logs import hook_instance_for_log, log_event, opaque_id_for_log, service_id_for_log
 from service.pipeline import cards_response, run_hook
 from service.schemas import (
     CONTEXT_MODELS, FeedbackRequest, HookRequest, body_too_large, describe_validation_error,
@@ -152,7 +152,8 @@ def call_service(service_id: str):
         raise
     finally:
         log_event(
-            log, "hook", service=service_id[:64], hookInstance=(hook_instance or "")[:64],
+            log, "hook", service=service_id_for_log(service_id, load_services()),
+            hookInstance=hook_instance_for_log(hook_instance),
             status=status, cards=n_cards,
             latency_ms=round((time.perf_counter() - g.started) * 1000, 2),
             **client_fields(client),
@@ -191,10 +192,17 @@ def parse_hook_request(body: dict, service) -> tuple[HookRequest, dict]:
 
 
 def client_fields(client) -> dict:
-    """What may be logged about the caller: iss, jti, tenant (never the token)."""
+    """What may be logged about the caller: iss, jti, tenant (never the token).
+
+    iss is a trusted issuer (auth checked it against the clients file); jti and
+    tenant are the client's words: logged only in an opaque id's form."""
     if client is None:
         return {}
-    fields = {"iss": client.iss, "jti": client.jti, "tenant": client.tenant}
+    fields = {
+        "iss": client.iss,
+        "jti": client.jti and opaque_id_for_log(client.jti),
+        "tenant": client.tenant and opaque_id_for_log(client.tenant),
+    }
     return {key: value for key, value in fields.items() if value}
 
 
@@ -247,7 +255,8 @@ def feedback(service_id: str):
         raise
     finally:  # one line per feedback call, failed ones included
         log_event(
-            log, "feedback", service=service_id[:64], status=status, received=received, stored=stored,
+            log, "feedback", service=service_id_for_log(service_id, load_services()),
+            status=status, received=received, stored=stored,
             latency_ms=round((time.perf_counter() - g.started) * 1000, 2),
             **client_fields(client),
         )

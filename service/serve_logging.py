@@ -1,0 +1,76 @@
+"""What the HTTP servers in front of the app log of a request: never its query
+string, never the text of a request line they could not parse.
+
+A URL's query string is the caller's words (`?patient=...`, a name, a record
+number): the service reads none, and the service's own log line names the
+service id and hookInstance only (service/logs.py). The servers log requests
+too:
+- Flask's development server (`mbc-cds serve --dev`) writes one access line per
+  request, query string included, and the raw request line of one it cannot parse;
+- gunicorn (`mbc-cds serve`, `make run`, the Docker image) has no access log
+  (accesslog None) but warns "Invalid request from ip=...: Invalid HTTP request
+  line: '<the line as sent>'" for a request it cannot parse.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from gunicorn.glogging import Logger as GunicornLogger
+from werkzeug.serving import WSGIRequestHandler
+
+# What follows a server's own words in its error text: ": 'GET /x?patient=...'",
+# ": b'...'", " ('GET /x?...')" or ": (9, 9)" (gunicorn/http/errors.py quotes with %r).
+_CALLER_TEXT = re.compile(r"(?::\s*|\s*\()(?:b?['\"]|\().*\Z", re.DOTALL)
+
+
+def without_query(uri: str) -> str:
+    """The path of a request target, its query string (and fragment) dropped."""
+    path, query_mark, _ = uri.partition("?")
+    path = path.partition("#")[0]
+    return path + "?[query not logged]" if query_mark else path
+
+
+def without_caller_text(text: str) -> str:
+    """A server's error text up to where it quotes what the caller sent."""
+    kept, count = _CALLER_TEXT.subn("", text)
+    return kept + " [request text not logged]" if count else text
+
+
+class QuerylessRequestHandler(WSGIRequestHandler):
+    """The development server's request handler: access lines without the query string."""
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        path = getattr(self, "path", None)
+        if path is None:  # the request line could not be parsed: werkzeug would log it as sent
+            self.log("info", '"%s" %s %s', "[unparsable request line not logged]", code, size)
+            return
+        self.path = without_query(path)
+        try:
+            super().log_request(code, size)
+        finally:
+            self.path = path
+
+    def log_error(self, format: str, *args) -> None:
+        # e.g. "code 400, message Bad request syntax ('GET /x?patient=... junk')"
+        super().log_error(format, *(without_caller_text(a) if isinstance(a, str) else a for a in args))
+
+
+class _CallerTextFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if message.startswith("Invalid request from ip="):
+            record.msg, record.args = without_caller_text(message), ()
+        elif message.startswith("Error handling request"):  # "... %s %s", method, uri
+            record.args = tuple(without_query(a) if isinstance(a, str) else a for a in record.args or ())
+        return True
+
+
+class QuerylessGunicornLogger(GunicornLogger):
+    """gunicorn's logger with its error log filtered (gunicorn setting logger_class)."""
+
+    def setup(self, cfg) -> None:
+        super().setup(cfg)
+        if not any(isinstance(f, _CallerTextFilter) for f in self.error_log.filters):
+            self.error_log.addFilter(_CallerTextFilter())

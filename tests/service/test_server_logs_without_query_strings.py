@@ -1,0 +1,89 @@
+"""The servers in front of the app (gunicorn for `mbc-cds serve` / `make run` / the
+Docker image, Flask's development server for `mbc-cds serve --dev`) never log a
+request's query string, nor the text of a request line they cannot parse: a
+caller may put a patient's name there (`?patient=Jane Doe`)."""
+
+import logging
+import os
+import runpy
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import requests
+from flask import Flask
+from werkzeug.serving import make_server
+
+from service.app import create_app
+from service.cli import main as cli_main
+from tests.servers import free_port
+
+DOCKER_GUNICORN_CONF = Path(__file__).resolve().parents[2] / "docker" / "gunicorn.conf.py"
+REQUEST_LINES = [
+    b"GET /cds-services?patient=JaneDoe HTTP/1.1",  # parsed: answered 200
+    b"GET /cds-services?patient=Jane Doe HTTP/1.1",  # a space in the query: unparsable
+    b"GET /cds-services?patient=JaneDoe\x01 HTTP/1.1",  # a control character: unparsable
+]
+
+
+def send_raw(port: int, request_line: bytes) -> bytes:
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+        sock.sendall(request_line + b"\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+        return sock.recv(100)
+
+
+def test_mbc_cds_serve_logs_no_query_string_not_even_of_a_request_line_gunicorn_cannot_parse(tmp_path):
+    port = free_port()
+    exe = Path(sys.executable).with_name("mbc-cds")
+    env = {**os.environ, "MBC_CDS_AUTH": "off", "MBC_CDS_WORKERS": "1", "MBC_CDS_REUSE_PORT": "false",
+           "MBC_CDS_DATABASE_URL": f"sqlite:///{tmp_path}/fb.sqlite"}
+    process = subprocess.Popen([str(exe), "serve", "--host", "127.0.0.1", "--port", str(port)],
+                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
+                break
+            except requests.RequestException:
+                assert process.poll() is None
+                assert time.monotonic() < deadline, "server did not start"
+                time.sleep(0.2)
+        answers = [send_raw(port, line).split(b"\r\n")[0] for line in REQUEST_LINES]
+    finally:
+        process.terminate()
+        stderr = process.communicate(timeout=15)[1].decode("utf-8", "replace")
+    assert answers == [b"HTTP/1.1 200 OK", b"HTTP/1.1 400 Bad Request", b"HTTP/1.1 400 Bad Request"]
+    assert "Jane" not in stderr and "patient=" not in stderr
+    assert "Invalid HTTP request line [request text not logged]" in stderr  # the refusal is still logged
+
+
+def test_the_docker_images_gunicorn_uses_the_same_error_log_filter():
+    settings = runpy.run_path(str(DOCKER_GUNICORN_CONF))
+    assert settings["logger_class"] == "service.serve_logging.QuerylessGunicornLogger"
+    assert settings["accesslog"] is None
+
+
+def test_the_development_server_logs_request_paths_without_their_query_string(monkeypatch, tmp_path, caplog):
+    chosen = {}
+    monkeypatch.setattr(Flask, "run", lambda self, **options: chosen.update(options))
+    monkeypatch.setenv("MBC_CDS_AUTH", "off")
+    monkeypatch.setenv("MBC_CDS_DATABASE_URL", f"sqlite:///{tmp_path}/fb.sqlite")
+    assert cli_main(["serve", "--dev", "--port", "18081"]) == 0
+    app = create_app({"auth": "off", "database_url": f"sqlite:///{tmp_path}/fb.sqlite"})
+    server = make_server("127.0.0.1", 0, app, request_handler=chosen["request_handler"])
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        with caplog.at_level(logging.INFO, logger="werkzeug"):
+            answers = [send_raw(server.server_port, line).split(b"\r\n")[0] for line in REQUEST_LINES]
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)
+    logged = "\n".join(record.getMessage() for record in caplog.records if record.name == "werkzeug")
+    assert answers[0].endswith(b" 200 OK") and b" 400 " in answers[1]
+    assert "Jane" not in logged and "patient=" not in logged
+    assert '"GET /cds-services?[query not logged] HTTP/1.1" 200' in logged
