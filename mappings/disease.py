@@ -291,7 +291,8 @@ _OWN_SITE_BEFORE_QUESTION = re.compile(_OWN_SITE + r"(?=\s*\(?\s*\?)", re.I)
 # question with no answer ("Metastatic to liver?"), answered otherwise ("? - see MRI") or with
 # more said after the "no" ("? no, responding") is not an answered no: read as before.
 _ANSWERED_NO = re.compile(
-    r"(?<=[a-z])\s*\(?\s*(?:\?+\s*\)?\s*[:-]?|:|\s[-\u2013])\s*(?:no|none|negative|absent)\b\.?"
+    # (rt71) the em dash too: "Metastatic to liver \u2014 no" counted the liver, "\u2013 no" did not
+    r"(?<=[a-z])\s*\(?\s*(?:\?+\s*\)?\s*[:-]?|:|\s[-\u2013\u2014])\s*(?:no|none|negative|absent)\b\.?"
     r"(?:\s*[,;]\s*(?P<other>[a-z][a-z &,-]*?)[\s-]+only\b\.?)?"
     r"(?=\s*(?:$|[.;|]))")
 
