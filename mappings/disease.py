@@ -2435,6 +2435,16 @@ def build_disease(ctx: Ctx) -> Disease:
                                       _doubted_sites(_without_past_cancer(ctx.code_text(res)), _confirmed(res))]
                 if site == "lymph-node" and _nodes_maybe_regional(ctx, res, body):
                     maybe_regional_nodes.append(src)
+            elif ((coded := _secondary_coded(ctx.concept_of(res)))[0] and ctx.code_text(res)
+                  and _metastasis_in_text(ctx.code_text(res)) == "negated"):
+                # (rt71) coded a metastasis (CR A.4 C77-C79, SNOMED secondary), the words ruling it
+                # out ("Metastatic to bone? no", "No bone metastases"): was dropped without a word
+                # ("Metastatic disease not documented"), on a Condition recorded confirmed too.
+                # Code and words disagree and the record does not say which is right: asked, not
+                # counted (as "Brain MRI negative" coded C79.31 is, _text_against_code)
+                written = (_own_text(res) or ctx.code_text(res)).strip()[:80]
+                unconfirmed.append((coded[1] or "site not stated", f'coded a metastasis, but the text reads "{written}"',
+                                    ctx.source(res, onset, _display(res, "Metastasis"), date_last=onset_last)))
             elif ((only := _site_only_disease(ctx.code_text(res))) is not None
                   and not _other_primary(ctx.concept_of(res))):
                 # (ds4) "Bone-only disease", "Liver-only disease": oncologists' words for
