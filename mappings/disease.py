@@ -138,6 +138,9 @@ _STAGE4_HEDGED = re.compile(
     rf"(?:\b(?:{T.VOCABULARY['suspicion_words']}|{T.VOCABULARY['probable_words']})\b[\s:-]*|\?\s*){_STAGE4_TERM}"
     # right after it: "stage IV?", "stage IV suspected"
     rf"|{_STAGE4_TERM}\s*(?:\?|\b{T.VOCABULARY['suspicion_words_after']}\b)"
+    # (rt71) and after the disease it names: "Stage IV disease?", "stage 4 cancer (?)" (was
+    # asserted, MBC first-line cards, as "Stage IV?" is not)
+    rf"|{_STAGE4_TERM}\s+(?:disease|cancer|carcinoma|malignancy)\s*\(?\s*\?"
     # a bracket right after it holding only the doubt: "stage IV (?)", "M1 (suspected)"
     rf"|{_STAGE4_TERM}\s*\(\s*(?:\?|\b{T.VOCABULARY['suspicion_words_after']}\b)\s*\)"
     # after a comma, dash or colon, or in a bracket, words that close it: "Stage IV, to be
@@ -2063,12 +2066,22 @@ _UNNAMED_CANCER = re.compile(r"\b(?:malignant\s+neoplas\w*|malignancy|malignanci
 
 
 @lru_cache(maxsize=4096)
-def _stage4_of_an_unnamed_cancer(text: str) -> bool:
-    """The text asserts stage IV (_stage4_reading) of a cancer it names by no organ in the same
-    part (_UNNAMED_CANCER: not "CKD stage 4" beside a display "Malignant neoplastic disease"), and
-    names neither the breast nor another organ's cancer (_other_primary_named)."""
-    return (any(_UNNAMED_CANCER.search(part) and _stage4_reading(part) == "asserted" for part in text.split(" | "))
+def _stage4_of_an_unnamed_cancer(text: str, coded_unnamed: bool = False) -> bool:
+    """The text writes stage IV, asserted or doubted ("Stage IV disease?", _stage4_reading), of a
+    cancer it names by no organ in the same part (_UNNAMED_CANCER: not "CKD stage 4" beside a
+    display "Malignant neoplastic disease") or coded so (coded_unnamed, codes.yaml
+    unnamed_cancer_codes: "Stage IV" on SNOMED 363346000), and names neither the breast nor
+    another organ's cancer (_other_primary_named)."""
+    return (any((coded_unnamed or _UNNAMED_CANCER.search(part)) and _stage4_reading(part) in ("asserted", "open")
+                for part in text.split(" | "))
             and not _breast_primary_text(text) and _other_primary_named(text) is None)
+
+
+def _coded_unnamed_cancer(con: Concept) -> bool:
+    """(rt71) A coding names a cancer by no organ (codes.yaml unnamed_cancer_codes)."""
+    return any((is_snomed(system) and code in T.UNNAMED_CANCER_SNOMED)
+               or (is_icd10(system) and T.norm_icd(code) in T.UNNAMED_CANCER_ICD)
+               for system, code, _ in con.codings if code)
 
 
 def _m_value(cc: Any) -> bool | None:
@@ -2461,7 +2474,7 @@ def build_disease(ctx: Ctx) -> Disease:
                                     "names a metastasis", ctx.source(res, onset, _display(res, "Metastasis"),
                                                                      date_last=onset_last)))
             elif (ctx.code_text(res) and not _other_primary(ctx.concept_of(res))
-                  and _stage4_of_an_unnamed_cancer(ctx.code_text(res))):
+                  and _stage4_of_an_unnamed_cancer(ctx.code_text(res), _coded_unnamed_cancer(ctx.concept_of(res)))):
                 # (ds7) "Malignant neoplasm, stage IV disease", "Stage IV disease" (SNOMED 363346000
                 # Malignant neoplastic disease): a stage IV of a cancer the record does not name,
                 # coded neither breast cancer nor a metastasis, was dropped without a word
