@@ -295,9 +295,23 @@ _OWN_SITE_BEFORE_QUESTION = re.compile(_OWN_SITE + r"(?=\s*\(?\s*\?)", re.I)
 # more said after the "no" ("? no, responding") is not an answered no: read as before.
 _ANSWERED_NO = re.compile(
     # (rt71) the em dash too: "Metastatic to liver \u2014 no" counted the liver, "\u2013 no" did not
-    r"(?<=[a-z])\s*\(?\s*(?:\?+\s*\)?\s*[:-]?|:|\s[-\u2013\u2014])\s*(?:no|none|negative|absent)\b\.?"
-    r"(?:\s*[,;]\s*(?P<other>[a-z][a-z &,-]*?)[\s-]+only\b\.?)?"
+    # (rt71) "none seen / identified / found / detected" the same answer ("Metastases: none seen"
+    # counted metastatic disease, first-line cards), and the site instead after a dash too
+    # ("? no - bone only" asked the liver)
+    r"(?<=[a-z])\s*\(?\s*(?:\?+\s*\)?\s*[:-]?|:|\s[-\u2013\u2014])\s*"
+    r"(?:no|none(?:\s+(?:seen|identified|found|detected)(?:\s+on\s+(?:ct|mri|pet(?:[ /-]?ct)?|imaging|bone scan|scans?))?)?"
+    r"|negative|absent)\b\.?"
+    r"(?:(?:\s*[,;]\s*|\s+[-\u2013\u2014]\s+)(?P<other>[a-z][a-z &,-]*?)[\s-]+only\b\.?)?"
     r"(?=\s*(?:$|[.;|]))")
+# (rt71) a metastasis answered no after a colon or dash and sent elsewhere for the rest
+# ("Metastatic disease: No (see note)", "Metastatic to liver: no, see MRI"): counted (MBC
+# first-line cards) while "Metastatic to liver? no, see MRI" is asked (ds7 guard): the separator
+# read as the "?" of that question form (_as_answered), asked, not counted (CR A.4 counts a
+# metastasis made)
+_ANSWERED_NO_SEE_ELSEWHERE = re.compile(
+    # and one with a test still awaited ("Metastases - none seen on CT, bone scan pending": counted)
+    r"(?<=[a-z])\s*(?::|\s[-\u2013\u2014])\s*(?=(?:no|none)(?:\s+(?:seen|identified|found|detected)(?:\s+on\s+[a-z/ -]{1,20}?)?)?"
+    r"\s*(?:,|\(|\s[-\u2013\u2014])\s*(?:see|per|refer|[a-z/ -]{0,25}?\b(?:pending|awaited|planned)\b))")
 
 
 def _answered(reader: Callable[..., Any]) -> Callable[..., Any]:
@@ -315,9 +329,14 @@ def _as_answered(text: str) -> str:
     bone only" -> "no liver mets; metastatic to bone only", "bone metastases, liver? no" -> "bone
     metastases, no liver" (_ANSWERED_NO). Only after a metastasis mention in the same clause; a
     site written "only" after the answer names sites and nothing else (_only_sites), else the
-    text is left as written."""
+    text is left as written. (rt71) A "no" after a colon or dash sent elsewhere ("metastatic
+    disease: no (see note)") is first written as the question form "? no (see note)" (asked)."""
     if "no" not in text and "negative" not in text and "absent" not in text:
         return text
+    for m in reversed(list(_ANSWERED_NO_SEE_ELSEWHERE.finditer(text))):
+        clause_start = max(text.rfind(c, 0, m.start()) for c in ".;|") + 1
+        if _SECONDARY_TEXT.search(text, clause_start, m.start()):
+            text = f"{text[:m.start()]}? {text[m.end():]}"
     for m in reversed(list(_ANSWERED_NO.finditer(text))):
         clause_start = max(text.rfind(c, 0, m.start()) for c in ".;|") + 1
         if not _SECONDARY_TEXT.search(text, clause_start, m.start()):

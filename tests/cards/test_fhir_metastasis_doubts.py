@@ -1132,3 +1132,44 @@ def test_fhir_a_stage_iv_on_a_generic_cancer_code_is_asked_not_dropped_in_silenc
     assert state.disease.metastatic == "unknown" and regimen_topics(cards) == []
     assert (f'Unconfirmed metastasis, not counted as metastatic disease: site not stated ("{text}": stage IV '
             "written on a record coded neither breast cancer nor a metastasis, of which cancer not stated)") in summary["detail"]
+
+
+@pytest.mark.parametrize("text", ["Metastases: none seen", "Metastases: none identified",
+                                  "Metastatic disease - none found", "Metastases - none seen on CT"])
+def test_fhir_metastases_answered_none_seen_are_not_counted(text):
+    # (rt71) each counted as metastatic disease (MBC first-line cards, "site not stated") while
+    # "Metastases: none" reads the template answered (ds7): "none seen" is the same answer
+    state, cards = _cards(_early_patient_with(text))
+    assert state.disease.metastatic == "unknown" and regimen_topics(cards) == []
+    assert card(cards, "patient-summary")["summary"].startswith(
+        "Outside the HR+/HER2- MBC pathway: Metastatic disease not documented;")
+
+
+@pytest.mark.parametrize("text", ["Metastatic disease: No (see note)", "Metastatic disease: no, see note",
+                                  "Metastatic to liver: no (see MRI)", "Metastatic to liver - no, see MRI",
+                                  "Metastases - none seen on CT, bone scan pending"])
+def test_fhir_a_metastasis_answered_no_with_a_see_elsewhere_is_asked_as_the_question_form_is(text):
+    # (rt71) each counted (MBC first-line cards; the liver visceral): the answer is no, sent
+    # elsewhere or to a test awaited for the rest, as "Metastatic to liver? no, see MRI" is read (ds7 guard: unclear);
+    # the words say no metastasis is made (CR A.4 counts one made): asked, not counted
+    state, cards = _cards(_early_patient_with(text))
+    assert state.disease.metastatic == "unknown" and regimen_topics(cards) == []
+    assert card(cards, "patient-summary")["summary"].startswith(
+        "Outside the HR+/HER2- MBC pathway: Metastatic status unclear (metastasis not confirmed);")
+
+
+@pytest.mark.parametrize("text", ["Metastatic to liver? no - bone only", "Metastatic to liver? No \u2013 bone only"])
+def test_fhir_a_metastasis_question_answered_no_dash_the_site_it_is_instead_counts_that_site(text):
+    # (rt71) "? no, bone only" counts the bone (ds7); "? no - bone only" asked the liver
+    # ("Metastatic status unclear"): the same answer written with a dash
+    state, cards = _cards(_early_patient_with(text))
+    assert state.disease.metastatic == "yes" and [s.site for s in state.disease.sites] == ["bone"]
+    assert regimen_topics(cards) == ["ai-cdk46i", "fulvestrant-cdk46i"]
+    assert "Unconfirmed metastasis" not in card(cards, "patient-summary")["detail"]
+
+
+@pytest.mark.parametrize("text", ["Bone mets: no new lesions", "Metastatic: no evidence of progression"])
+def test_fhir_a_known_metastasis_written_with_no_new_lesions_keeps_the_first_line_cards(text):
+    # (rt71) guard: "no new lesions" / "no evidence of progression" is no answer to the metastasis
+    state, cards = _cards(_early_patient_with(text))
+    assert state.disease.metastatic == "yes" and regimen_topics(cards) == ["ai-cdk46i", "fulvestrant-cdk46i"]
