@@ -346,6 +346,10 @@ def _as_answered(text: str) -> str:
             continue
         piece_start = max(clause_start, text.rfind(",", clause_start, m.start()) + 1)
         asked = text[piece_start:m.start()].strip()
+        if other is not None and _sites_named(asked) & _sites_named(other):
+            # (rt71) "Metastatic to bone? no, bone and liver only": the answer rules out the site
+            # it then names (ds7 counted both): left as written, asked
+            continue
         lead = " " if piece_start > 0 else ""
         then = f"; metastatic to {other.strip()} only" if other is not None else ""
         text = f"{text[:piece_start]}{lead}no {asked}{then}{text[m.end():]}"
@@ -1609,6 +1613,11 @@ def _refuted_rest(part: str, rest: int, end: int) -> list[tuple[int, int]]:
 # T-spine", "lymph nodes")
 _SITE_LIST_LINKS = frozenset({"and", "or", "the", "to", "of", "in", "both", "multiple", "several", "left", "right",
                               "bilateral", "lymph", "nodes", "node"})
+
+
+def _sites_named(piece: str) -> set[str]:
+    """The sites a piece's words name (tables SITE_TEXT)."""
+    return {site for rx, site in T.SITE_TEXT if rx.search(piece)}
 
 
 def _only_sites(piece: str) -> bool:

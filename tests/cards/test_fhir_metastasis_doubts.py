@@ -1173,3 +1173,13 @@ def test_fhir_a_known_metastasis_written_with_no_new_lesions_keeps_the_first_lin
     # (rt71) guard: "no new lesions" / "no evidence of progression" is no answer to the metastasis
     state, cards = _cards(_early_patient_with(text))
     assert state.disease.metastatic == "yes" and regimen_topics(cards) == ["ai-cdk46i", "fulvestrant-cdk46i"]
+
+
+@pytest.mark.parametrize("text", ["Metastatic to bone? No, bone and liver only", "Liver mets? no, liver only"])
+def test_fhir_a_metastasis_question_answered_no_then_naming_the_asked_site_only_stays_unclear(text):
+    # (rt71) ds7 counted the liver and the bone (MBC first-line cards) from an answer that rules
+    # the bone out and names it in the same breath: the record says both, asked, not counted
+    state, cards = _cards(_early_patient_with(text))
+    assert state.disease.metastatic == "unknown" and regimen_topics(cards) == []
+    assert card(cards, "patient-summary")["summary"].startswith(
+        "Outside the HR+/HER2- MBC pathway: Metastatic status unclear (metastasis not confirmed);")
