@@ -315,7 +315,9 @@ _ANSWERED_NO_SEE_ELSEWHERE = re.compile(
 
 
 def _answered(reader: Callable[..., Any]) -> Callable[..., Any]:
-    """The reader reads a metastasis text as its questions are answered (_as_answered)."""
+    """The reader reads a metastasis text as its questions are answered (_as_answered). (rt71)
+    Put under the reader's lru_cache, so that a text read before costs one cache look-up, not
+    the rewrite's look-up too (the readers are called for every Condition on every call)."""
     @wraps(reader)
     def read(text: str, *args: Any, **kwargs: Any) -> Any:
         return reader(_as_answered(text) if text else text, *args, **kwargs)
@@ -460,8 +462,8 @@ def _imaging_only(clause: str) -> bool:
     return bool(T.MET_IMAGING_WORDS.search(clause)) and not T.MET_PATHOLOGY_WORDS.search(clause)
 
 
-@_answered
 @lru_cache(maxsize=4096)
+@_answered
 def _hedge_reading(text: str) -> tuple[str, str]:
     """("hedged", the unlikely words or ""), ("probable", the words), or ("asserted", ""): how
     the clinician's text or a display writes metastatic disease. In one of the " | "-joined
@@ -994,8 +996,8 @@ def _text_against_code(text: str | None) -> str | None:
     return text.strip()[:80]
 
 
-@_answered
 @lru_cache(maxsize=4096)
+@_answered
 def _metastasis_in_text(text: str) -> str | None:
     """How the text names metastatic disease: "asserted", "hedged" (a suspicion, or written
     unlikely: _hedge_reading names the unlikely words), "probable"
@@ -1025,8 +1027,8 @@ _FIRST_CLAUSE = re.compile(r"^[^.;|]*")
 _DOUBTED_PHRASE_END = re.compile(r"\?|\(|\s-\s|:")
 
 
-@_answered
 @lru_cache(maxsize=4096)
+@_answered
 def _hedged_site_names(text: str, site: str | None) -> str | None:
     """(ds5) The sites a doubted metastasis lists, in the order written, for the gap ("Metastatic
     to bone and liver?", "?Bone and liver metastases": "bone and liver"; the gap named the liver
@@ -1171,8 +1173,8 @@ def _sites_progressing_now(own: str) -> set[str]:
     return now
 
 
-@_answered
 @lru_cache(maxsize=4096)
+@_answered
 def _sites_now_and_asked(own: str, confirmed: bool, question_closes: bool = True
                          ) -> tuple[tuple[str, ...], tuple[tuple[str, str], ...]]:
     """(the sites a metastasis text asserts now, in order; (site, the words) for each it doubts
@@ -1435,8 +1437,8 @@ def _past_beside_breast_metastasis(text: str, m: re.Match[str]) -> bool:
     return any(_SECONDARY_TEXT.search(c) and re.search(r"\bbreast\b", c) for c in _CLAUSE_END.split(text))
 
 
-@_answered
 @lru_cache(maxsize=4096)
+@_answered
 def _without_past_cancer(text: str) -> str:
     """text without the pieces naming another cancer in the past beside a breast cancer
     metastasis (_past_beside_breast_metastasis): no metastatic site is read from them ("Bone
@@ -1559,8 +1561,8 @@ def _site_after_of(text: str) -> str | None:
     return _site_from_text(re.sub(r".*?\b(of|to|in)\b", "", text, count=1))
 
 
-@_answered
 @lru_cache(maxsize=4096)
+@_answered
 def _text_sites(text: str) -> tuple[str | None, frozenset[str]]:
     """(The metastatic site the text names, _site_after_of; the sites it refutes). A refuted
     site is no site (FHIR condition-ver-status "refuted"): the text is read without each
@@ -1696,8 +1698,8 @@ def _doubt_spread(pieces: list[tuple]) -> dict[int, str]:
     return spread
 
 
-@_answered
 @lru_cache(maxsize=4096)
+@_answered
 def _text_site_list(text: str, confirmed: bool = False) -> tuple[str, ...]:
     """Every metastatic site the text asserts, in the order written: the sites of each comma
     piece of a clause holding a metastasis mention neither refuted nor hedged, the mention's
@@ -1838,8 +1840,8 @@ def _bracket_stable(piece: str, mention_at: int) -> list[tuple[int, int]]:
             and not _FINDING_AT_SITE.search(inner) and not _PROGRESSING_NOW.search(inner)]
 
 
-@_answered
 @lru_cache(maxsize=4096)
+@_answered
 def _doubted_sites(text: str, confirmed: bool = False) -> tuple[tuple[str, str], ...]:
     """(site, the piece as written) for each comma piece beside an asserted metastasis mention
     that names only sites, doubted ("Bone metastases, ?liver", "Metastases to bone, possible
