@@ -138,6 +138,9 @@ _STAGE4_HEDGED = re.compile(
     rf"(?:\b(?:{T.VOCABULARY['suspicion_words']}|{T.VOCABULARY['probable_words']})\b[\s:-]*|\?\s*){_STAGE4_TERM}"
     # right after it: "stage IV?", "stage IV suspected"
     rf"|{_STAGE4_TERM}\s*(?:\?|\b{T.VOCABULARY['suspicion_words_after']}\b)"
+    # (rt71) and after the disease it names: "Stage IV disease?", "stage 4 cancer (?)" (was
+    # asserted, MBC first-line cards, as "Stage IV?" is not)
+    rf"|{_STAGE4_TERM}\s+(?:disease|cancer|carcinoma|malignancy)\s*\(?\s*\?"
     # a bracket right after it holding only the doubt: "stage IV (?)", "M1 (suspected)"
     rf"|{_STAGE4_TERM}\s*\(\s*(?:\?|\b{T.VOCABULARY['suspicion_words_after']}\b)\s*\)"
     # after a comma, dash or colon, or in a bracket, words that close it: "Stage IV, to be
@@ -291,13 +294,30 @@ _OWN_SITE_BEFORE_QUESTION = re.compile(_OWN_SITE + r"(?=\s*\(?\s*\?)", re.I)
 # question with no answer ("Metastatic to liver?"), answered otherwise ("? - see MRI") or with
 # more said after the "no" ("? no, responding") is not an answered no: read as before.
 _ANSWERED_NO = re.compile(
-    r"(?<=[a-z])\s*\(?\s*(?:\?+\s*\)?\s*[:-]?|:|\s[-\u2013])\s*(?:no|none|negative|absent)\b\.?"
-    r"(?:\s*[,;]\s*(?P<other>[a-z][a-z &,-]*?)[\s-]+only\b\.?)?"
+    # (rt71) the em dash too: "Metastatic to liver \u2014 no" counted the liver, "\u2013 no" did not
+    # (rt71) "none seen / identified / found / detected" the same answer ("Metastases: none seen"
+    # counted metastatic disease, first-line cards), and the site instead after a dash too
+    # ("? no - bone only" asked the liver)
+    r"(?<=[a-z])\s*\(?\s*(?:\?+\s*\)?\s*[:-]?|:|\s[-\u2013\u2014])\s*"
+    r"(?:no|none(?:\s+(?:seen|identified|found|detected)(?:\s+on\s+(?:ct|mri|pet(?:[ /-]?ct)?|imaging|bone scan|scans?))?)?"
+    r"|negative|absent)\b\.?"
+    r"(?:(?:\s*[,;]\s*|\s+[-\u2013\u2014]\s+)(?P<other>[a-z][a-z &,-]*?)[\s-]+only\b\.?)?"
     r"(?=\s*(?:$|[.;|]))")
+# (rt71) a metastasis answered no after a colon or dash and sent elsewhere for the rest
+# ("Metastatic disease: No (see note)", "Metastatic to liver: no, see MRI"): counted (MBC
+# first-line cards) while "Metastatic to liver? no, see MRI" is asked (ds7 guard): the separator
+# read as the "?" of that question form (_as_answered), asked, not counted (CR A.4 counts a
+# metastasis made)
+_ANSWERED_NO_SEE_ELSEWHERE = re.compile(
+    # and one with a test still awaited ("Metastases - none seen on CT, bone scan pending": counted)
+    r"(?<=[a-z])\s*(?::|\s[-\u2013\u2014])\s*(?=(?:no|none)(?:\s+(?:seen|identified|found|detected)(?:\s+on\s+[a-z/ -]{1,20}?)?)?"
+    r"\s*(?:,|\(|\s[-\u2013\u2014])\s*(?:see|per|refer|[a-z/ -]{0,25}?\b(?:pending|awaited|planned)\b))")
 
 
 def _answered(reader: Callable[..., Any]) -> Callable[..., Any]:
-    """The reader reads a metastasis text as its questions are answered (_as_answered)."""
+    """The reader reads a metastasis text as its questions are answered (_as_answered). (rt71)
+    Put under the reader's lru_cache, so that a text read before costs one cache look-up, not
+    the rewrite's look-up too (the readers are called for every Condition on every call)."""
     @wraps(reader)
     def read(text: str, *args: Any, **kwargs: Any) -> Any:
         return reader(_as_answered(text) if text else text, *args, **kwargs)
@@ -311,9 +331,14 @@ def _as_answered(text: str) -> str:
     bone only" -> "no liver mets; metastatic to bone only", "bone metastases, liver? no" -> "bone
     metastases, no liver" (_ANSWERED_NO). Only after a metastasis mention in the same clause; a
     site written "only" after the answer names sites and nothing else (_only_sites), else the
-    text is left as written."""
+    text is left as written. (rt71) A "no" after a colon or dash sent elsewhere ("metastatic
+    disease: no (see note)") is first written as the question form "? no (see note)" (asked)."""
     if "no" not in text and "negative" not in text and "absent" not in text:
         return text
+    for m in reversed(list(_ANSWERED_NO_SEE_ELSEWHERE.finditer(text))):
+        clause_start = max(text.rfind(c, 0, m.start()) for c in ".;|") + 1
+        if _SECONDARY_TEXT.search(text, clause_start, m.start()):
+            text = f"{text[:m.start()]}? {text[m.end():]}"
     for m in reversed(list(_ANSWERED_NO.finditer(text))):
         clause_start = max(text.rfind(c, 0, m.start()) for c in ".;|") + 1
         if not _SECONDARY_TEXT.search(text, clause_start, m.start()):
@@ -323,6 +348,10 @@ def _as_answered(text: str) -> str:
             continue
         piece_start = max(clause_start, text.rfind(",", clause_start, m.start()) + 1)
         asked = text[piece_start:m.start()].strip()
+        if other is not None and _sites_named(asked) & _sites_named(other):
+            # (rt71) "Metastatic to bone? no, bone and liver only": the answer rules out the site
+            # it then names (ds7 counted both): left as written, asked
+            continue
         lead = " " if piece_start > 0 else ""
         then = f"; metastatic to {other.strip()} only" if other is not None else ""
         text = f"{text[:piece_start]}{lead}no {asked}{then}{text[m.end():]}"
@@ -433,8 +462,8 @@ def _imaging_only(clause: str) -> bool:
     return bool(T.MET_IMAGING_WORDS.search(clause)) and not T.MET_PATHOLOGY_WORDS.search(clause)
 
 
-@_answered
 @lru_cache(maxsize=4096)
+@_answered
 def _hedge_reading(text: str) -> tuple[str, str]:
     """("hedged", the unlikely words or ""), ("probable", the words), or ("asserted", ""): how
     the clinician's text or a display writes metastatic disease. In one of the " | "-joined
@@ -967,8 +996,8 @@ def _text_against_code(text: str | None) -> str | None:
     return text.strip()[:80]
 
 
-@_answered
 @lru_cache(maxsize=4096)
+@_answered
 def _metastasis_in_text(text: str) -> str | None:
     """How the text names metastatic disease: "asserted", "hedged" (a suspicion, or written
     unlikely: _hedge_reading names the unlikely words), "probable"
@@ -998,8 +1027,8 @@ _FIRST_CLAUSE = re.compile(r"^[^.;|]*")
 _DOUBTED_PHRASE_END = re.compile(r"\?|\(|\s-\s|:")
 
 
-@_answered
 @lru_cache(maxsize=4096)
+@_answered
 def _hedged_site_names(text: str, site: str | None) -> str | None:
     """(ds5) The sites a doubted metastasis lists, in the order written, for the gap ("Metastatic
     to bone and liver?", "?Bone and liver metastases": "bone and liver"; the gap named the liver
@@ -1144,8 +1173,8 @@ def _sites_progressing_now(own: str) -> set[str]:
     return now
 
 
-@_answered
 @lru_cache(maxsize=4096)
+@_answered
 def _sites_now_and_asked(own: str, confirmed: bool, question_closes: bool = True
                          ) -> tuple[tuple[str, ...], tuple[tuple[str, str], ...]]:
     """(the sites a metastasis text asserts now, in order; (site, the words) for each it doubts
@@ -1408,8 +1437,8 @@ def _past_beside_breast_metastasis(text: str, m: re.Match[str]) -> bool:
     return any(_SECONDARY_TEXT.search(c) and re.search(r"\bbreast\b", c) for c in _CLAUSE_END.split(text))
 
 
-@_answered
 @lru_cache(maxsize=4096)
+@_answered
 def _without_past_cancer(text: str) -> str:
     """text without the pieces naming another cancer in the past beside a breast cancer
     metastasis (_past_beside_breast_metastasis): no metastatic site is read from them ("Bone
@@ -1532,8 +1561,8 @@ def _site_after_of(text: str) -> str | None:
     return _site_from_text(re.sub(r".*?\b(of|to|in)\b", "", text, count=1))
 
 
-@_answered
 @lru_cache(maxsize=4096)
+@_answered
 def _text_sites(text: str) -> tuple[str | None, frozenset[str]]:
     """(The metastatic site the text names, _site_after_of; the sites it refutes). A refuted
     site is no site (FHIR condition-ver-status "refuted"): the text is read without each
@@ -1586,6 +1615,11 @@ def _refuted_rest(part: str, rest: int, end: int) -> list[tuple[int, int]]:
 # T-spine", "lymph nodes")
 _SITE_LIST_LINKS = frozenset({"and", "or", "the", "to", "of", "in", "both", "multiple", "several", "left", "right",
                               "bilateral", "lymph", "nodes", "node"})
+
+
+def _sites_named(piece: str) -> set[str]:
+    """The sites a piece's words name (tables SITE_TEXT)."""
+    return {site for rx, site in T.SITE_TEXT if rx.search(piece)}
 
 
 def _only_sites(piece: str) -> bool:
@@ -1664,8 +1698,8 @@ def _doubt_spread(pieces: list[tuple]) -> dict[int, str]:
     return spread
 
 
-@_answered
 @lru_cache(maxsize=4096)
+@_answered
 def _text_site_list(text: str, confirmed: bool = False) -> tuple[str, ...]:
     """Every metastatic site the text asserts, in the order written: the sites of each comma
     piece of a clause holding a metastasis mention neither refuted nor hedged, the mention's
@@ -1806,8 +1840,8 @@ def _bracket_stable(piece: str, mention_at: int) -> list[tuple[int, int]]:
             and not _FINDING_AT_SITE.search(inner) and not _PROGRESSING_NOW.search(inner)]
 
 
-@_answered
 @lru_cache(maxsize=4096)
+@_answered
 def _doubted_sites(text: str, confirmed: bool = False) -> tuple[tuple[str, str], ...]:
     """(site, the piece as written) for each comma piece beside an asserted metastasis mention
     that names only sites, doubted ("Bone metastases, ?liver", "Metastases to bone, possible
@@ -2062,12 +2096,22 @@ _UNNAMED_CANCER = re.compile(r"\b(?:malignant\s+neoplas\w*|malignancy|malignanci
 
 
 @lru_cache(maxsize=4096)
-def _stage4_of_an_unnamed_cancer(text: str) -> bool:
-    """The text asserts stage IV (_stage4_reading) of a cancer it names by no organ in the same
-    part (_UNNAMED_CANCER: not "CKD stage 4" beside a display "Malignant neoplastic disease"), and
-    names neither the breast nor another organ's cancer (_other_primary_named)."""
-    return (any(_UNNAMED_CANCER.search(part) and _stage4_reading(part) == "asserted" for part in text.split(" | "))
+def _stage4_of_an_unnamed_cancer(text: str, coded_unnamed: bool = False) -> bool:
+    """The text writes stage IV, asserted or doubted ("Stage IV disease?", _stage4_reading), of a
+    cancer it names by no organ in the same part (_UNNAMED_CANCER: not "CKD stage 4" beside a
+    display "Malignant neoplastic disease") or coded so (coded_unnamed, codes.yaml
+    unnamed_cancer_codes: "Stage IV" on SNOMED 363346000), and names neither the breast nor
+    another organ's cancer (_other_primary_named)."""
+    return (any((coded_unnamed or _UNNAMED_CANCER.search(part)) and _stage4_reading(part) in ("asserted", "open")
+                for part in text.split(" | "))
             and not _breast_primary_text(text) and _other_primary_named(text) is None)
+
+
+def _coded_unnamed_cancer(con: Concept) -> bool:
+    """(rt71) A coding names a cancer by no organ (codes.yaml unnamed_cancer_codes)."""
+    return any((is_snomed(system) and code in T.UNNAMED_CANCER_SNOMED)
+               or (is_icd10(system) and T.norm_icd(code) in T.UNNAMED_CANCER_ICD)
+               for system, code, _ in con.codings if code)
 
 
 def _m_value(cc: Any) -> bool | None:
@@ -2434,6 +2478,16 @@ def build_disease(ctx: Ctx) -> Disease:
                                       _doubted_sites(_without_past_cancer(ctx.code_text(res)), _confirmed(res))]
                 if site == "lymph-node" and _nodes_maybe_regional(ctx, res, body):
                     maybe_regional_nodes.append(src)
+            elif ((coded := _secondary_coded(ctx.concept_of(res)))[0] and ctx.code_text(res)
+                  and _metastasis_in_text(ctx.code_text(res)) == "negated"):
+                # (rt71) coded a metastasis (CR A.4 C77-C79, SNOMED secondary), the words ruling it
+                # out ("Metastatic to bone? no", "No bone metastases"): was dropped without a word
+                # ("Metastatic disease not documented"), on a Condition recorded confirmed too.
+                # Code and words disagree and the record does not say which is right: asked, not
+                # counted (as "Brain MRI negative" coded C79.31 is, _text_against_code)
+                written = (_own_text(res) or ctx.code_text(res)).strip()[:80]
+                unconfirmed.append((coded[1] or "site not stated", f'coded a metastasis, but the text reads "{written}"',
+                                    ctx.source(res, onset, _display(res, "Metastasis"), date_last=onset_last)))
             elif ((only := _site_only_disease(ctx.code_text(res))) is not None
                   and not _other_primary(ctx.concept_of(res))):
                 # (ds4) "Bone-only disease", "Liver-only disease": oncologists' words for
@@ -2450,7 +2504,7 @@ def build_disease(ctx: Ctx) -> Disease:
                                     "names a metastasis", ctx.source(res, onset, _display(res, "Metastasis"),
                                                                      date_last=onset_last)))
             elif (ctx.code_text(res) and not _other_primary(ctx.concept_of(res))
-                  and _stage4_of_an_unnamed_cancer(ctx.code_text(res))):
+                  and _stage4_of_an_unnamed_cancer(ctx.code_text(res), _coded_unnamed_cancer(ctx.concept_of(res)))):
                 # (ds7) "Malignant neoplasm, stage IV disease", "Stage IV disease" (SNOMED 363346000
                 # Malignant neoplastic disease): a stage IV of a cancer the record does not name,
                 # coded neither breast cancer nor a metastasis, was dropped without a word

@@ -169,6 +169,9 @@ SECONDARY_PROFILE = _C["secondary_profile"]
 # a metastasis to the breast (codes.yaml secondary_of_breast): asked, not counted
 SECONDARY_OF_BREAST_SNOMED = frozenset(str(e["code"]) for e in _C["secondary_of_breast"]["codes"] if e["system"] == "snomed")
 SECONDARY_OF_BREAST_ICD = frozenset(norm_icd(e["code"]) for e in _C["secondary_of_breast"]["codes"] if e["system"] == "icd10")
+# (rt71) codes naming a cancer by no organ (codes.yaml unnamed_cancer_codes)
+UNNAMED_CANCER_SNOMED = frozenset(str(e["code"]) for e in _C["unnamed_cancer_codes"] if e["system"] == "snomed")
+UNNAMED_CANCER_ICD = frozenset(norm_icd(e["code"]) for e in _C["unnamed_cancer_codes"] if e["system"] == "icd10")
 SECONDARY_OF_BREAST_TEXT = re.compile(_C["secondary_of_breast"]["text"], re.I)
 SECONDARY_OF_BREAST_BODY_TEXT = re.compile(_C["secondary_of_breast"]["body_site"]["text"], re.I)
 SECONDARY_OF_BREAST_BODY_SNOMED = frozenset(str(e["code"]) for e in _C["secondary_of_breast"]["body_site"]["snomed"])

@@ -1067,3 +1067,119 @@ def test_fhir_a_stage_4_of_no_cancer_or_of_another_named_cancer_asks_nothing(tex
     # (ds7) guard: a kidney disease's or an ulcer's stage, or another cancer's, is no breast cancer's
     state, cards = _cards(_early_patient_with(text))
     assert "Unconfirmed metastasis" not in card(cards, "patient-summary")["detail"]
+
+
+# --- (rt71) read-through of ds7 ----------------------------------------------------------------
+
+@pytest.mark.parametrize("system,code,text,site", [
+    ("http://hl7.org/fhir/sid/icd-10-cm", "C79.51", "Metastatic to bone? no", "bone"),
+    ("http://hl7.org/fhir/sid/icd-10-cm", "C78.7", "Liver mets? No.", "liver"),
+    ("http://hl7.org/fhir/sid/icd-10-cm", "C78.7", "Metastatic to bone? no", "liver"),
+    ("http://snomed.info/sct", "94222008", "Metastatic to bone? no", "bone"),
+    ("http://hl7.org/fhir/sid/icd-10-cm", "C79.51", "No bone metastases", "bone"),
+])
+def test_fhir_a_metastasis_code_whose_text_answers_no_is_asked_not_dropped_in_silence(system, code, text, site):
+    # (rt71) read "Metastatic disease not documented", nothing asked (ds7 read the answered
+    # question as "negated", which drops the code whatever it says): the code asserts a
+    # metastasis (CR A.4 C77-C79 / SNOMED secondary), the words say none, on a Condition
+    # recorded confirmed: which is right the record does not say, asked, not counted
+    p = FhirPatient("coded-no").primary("2024-01-10").er("positive").pr("positive").her2("1+")
+    p._condition({"coding": [{"system": system, "code": code}], "text": text}, "2024-01-15", "met")
+    state, cards = _cards(p)
+    summary = card(cards, "patient-summary")
+    assert state.disease.metastatic == "unknown" and regimen_topics(cards) == []
+    assert summary["summary"].startswith("Outside the HR+/HER2- MBC pathway: Metastatic status unclear (metastasis not confirmed);")
+    assert (f'Unconfirmed metastasis, not counted as metastatic disease: {site} (coded a metastasis, but the text '
+            f'reads "{text}")') in summary["detail"]
+
+
+def test_fhir_a_metastasis_question_answered_no_after_an_em_dash_reads_as_after_an_en_dash():
+    # (rt71) "Metastatic to liver \u2014 no" counted the liver (MBC first-line cards, visceral) while
+    # "\u2013 no" and "- no" read the question answered (ds7): the same answer
+    state, cards = _cards(_early_patient_with("Metastatic to liver \u2014 no"))
+    assert state.disease.metastatic == "unknown" and regimen_topics(cards) == []
+    assert card(cards, "patient-summary")["summary"].startswith(
+        "Outside the HR+/HER2- MBC pathway: Metastatic disease not documented;")
+
+
+@pytest.mark.parametrize("text,words", [("Breast cancer, stage IV disease?", "stage iv disease?"),
+                                        ("Breast cancer stage 4 disease ?", "stage 4 disease ?")])
+def test_fhir_a_breast_cancer_written_stage_iv_disease_with_a_question_mark_is_asked_as_stage_iv_question_is(text, words):
+    # (rt71) read as stage IV asserted (MBC first-line cards); "Breast cancer, stage IV?" is a
+    # doubt (asked): the "?" after "stage IV disease" doubts it the same (FHIR R4
+    # condition-ver-status unconfirmed; CR A.4 counts a stage IV found)
+    p = FhirPatient("s4q").er("positive").pr("positive").her2("1+")
+    p._condition({"text": text}, "2024-01-10", "primary")
+    state, cards = _cards(p)
+    summary = card(cards, "patient-summary")
+    assert state.disease.metastatic == "unknown" and regimen_topics(cards) == []
+    assert (f'Unconfirmed metastasis, not counted as metastatic disease: site not stated (stage IV written "{words}")'
+            in summary["detail"])
+
+
+@pytest.mark.parametrize("coding,text", [
+    ({"system": "http://snomed.info/sct", "code": "363346000"}, "Stage IV"),
+    ({"system": "http://snomed.info/sct", "code": "363346000", "display": "Malignant neoplastic disease"}, "Stage IV"),
+    ({"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "C80.1"}, "Stage 4"),
+])
+def test_fhir_a_stage_iv_on_a_generic_cancer_code_is_asked_not_dropped_in_silence(coding, text):
+    # (rt71) SNOMED CT 363346000 / ICD-10-CM C80.1 name a cancer by no organ; its text "Stage IV"
+    # was dropped without a word (the text names no cancer, ds7 looked at the text alone): asked
+    # as "Malignant neoplasm, stage IV disease" is (codes.yaml unnamed_cancer_codes; CR A.4)
+    p = FhirPatient("generic").primary("2024-01-10").er("positive").pr("positive").her2("1+")
+    state, cards = _cards(p._condition({"coding": [coding], "text": text}, "2024-01-15", "met"))
+    summary = card(cards, "patient-summary")
+    assert state.disease.metastatic == "unknown" and regimen_topics(cards) == []
+    assert (f'Unconfirmed metastasis, not counted as metastatic disease: site not stated ("{text}": stage IV '
+            "written on a record coded neither breast cancer nor a metastasis, of which cancer not stated)") in summary["detail"]
+
+
+@pytest.mark.parametrize("text", ["Metastases: none seen", "Metastases: none identified",
+                                  "Metastatic disease - none found", "Metastases - none seen on CT"])
+def test_fhir_metastases_answered_none_seen_are_not_counted(text):
+    # (rt71) each counted as metastatic disease (MBC first-line cards, "site not stated") while
+    # "Metastases: none" reads the template answered (ds7): "none seen" is the same answer
+    state, cards = _cards(_early_patient_with(text))
+    assert state.disease.metastatic == "unknown" and regimen_topics(cards) == []
+    assert card(cards, "patient-summary")["summary"].startswith(
+        "Outside the HR+/HER2- MBC pathway: Metastatic disease not documented;")
+
+
+@pytest.mark.parametrize("text", ["Metastatic disease: No (see note)", "Metastatic disease: no, see note",
+                                  "Metastatic to liver: no (see MRI)", "Metastatic to liver - no, see MRI",
+                                  "Metastases - none seen on CT, bone scan pending"])
+def test_fhir_a_metastasis_answered_no_with_a_see_elsewhere_is_asked_as_the_question_form_is(text):
+    # (rt71) each counted (MBC first-line cards; the liver visceral): the answer is no, sent
+    # elsewhere or to a test awaited for the rest, as "Metastatic to liver? no, see MRI" is read (ds7 guard: unclear);
+    # the words say no metastasis is made (CR A.4 counts one made): asked, not counted
+    state, cards = _cards(_early_patient_with(text))
+    assert state.disease.metastatic == "unknown" and regimen_topics(cards) == []
+    assert card(cards, "patient-summary")["summary"].startswith(
+        "Outside the HR+/HER2- MBC pathway: Metastatic status unclear (metastasis not confirmed);")
+
+
+@pytest.mark.parametrize("text", ["Metastatic to liver? no - bone only", "Metastatic to liver? No \u2013 bone only"])
+def test_fhir_a_metastasis_question_answered_no_dash_the_site_it_is_instead_counts_that_site(text):
+    # (rt71) "? no, bone only" counts the bone (ds7); "? no - bone only" asked the liver
+    # ("Metastatic status unclear"): the same answer written with a dash
+    state, cards = _cards(_early_patient_with(text))
+    assert state.disease.metastatic == "yes" and [s.site for s in state.disease.sites] == ["bone"]
+    assert regimen_topics(cards) == ["ai-cdk46i", "fulvestrant-cdk46i"]
+    assert "Unconfirmed metastasis" not in card(cards, "patient-summary")["detail"]
+
+
+@pytest.mark.parametrize("text", ["Bone mets: no new lesions", "Metastatic: no evidence of progression"])
+def test_fhir_a_known_metastasis_written_with_no_new_lesions_keeps_the_first_line_cards(text):
+    # (rt71) guard: "no new lesions" / "no evidence of progression" is no answer to the metastasis
+    state, cards = _cards(_early_patient_with(text))
+    assert state.disease.metastatic == "yes" and regimen_topics(cards) == ["ai-cdk46i", "fulvestrant-cdk46i"]
+
+
+@pytest.mark.parametrize("text", ["Metastatic to bone? No, bone and liver only", "Liver mets? no, liver only"])
+def test_fhir_a_metastasis_question_answered_no_then_naming_the_asked_site_only_stays_unclear(text):
+    # (rt71) ds7 counted the liver and the bone (MBC first-line cards) from an answer that rules
+    # the bone out and names it in the same breath: the record says both, asked, not counted
+    state, cards = _cards(_early_patient_with(text))
+    assert state.disease.metastatic == "unknown" and regimen_topics(cards) == []
+    assert card(cards, "patient-summary")["summary"].startswith(
+        "Outside the HR+/HER2- MBC pathway: Metastatic status unclear (metastasis not confirmed);")
