@@ -1766,9 +1766,13 @@ _NOT_A_DIAGNOSIS = re.compile(
 # diabetes ("screen" was not read as "screening"), coded E11.9 as a code and words disagreeing on whose
 # diabetes it is. The screening of diabetes itself, not of a diabetic complication ("Diabetic retinopathy
 # screening positive") nor of prediabetes; within one clause; a negative, normal or not positive one is none.
+# Nor a gestational diabetes's screening nor a family-history screen (rt72: "Gestational diabetes screen
+# positive", "Positive family history screen for diabetes" were asked as the patient's diabetes screening;
+# _NOT_A_DIAGNOSIS: gestational diabetes and a family history name no diabetes of the patient's).
 _SCREENED_FOR_DIABETES = re.compile(
-    r"\bscreen(?:ing)?\s+(?:test\s+)?(?:for\s+)?(?:(?:type\s*(?:[12]|ii?)|t[12])\s+)?(?!diabetic)" + _MENTION
-    + r"|(?<!pre-)(?<!pre )\b(?!diabetic)" + _MENTION + r"(?:\s+mellitus)?(?:\s+type\s*(?:[12]|ii?))?\s*:?\s*screen(?:ing)?\b")
+    r"(?<!history )(?<!hx )(?<!\bfh )\bscreen(?:ing)?\s+(?:test\s+)?(?:for\s+)?(?:(?:type\s*(?:[12]|ii?)|t[12])\s+)?(?!diabetic)"
+    + _MENTION + r"|(?<!pre-)(?<!pre )(?<!gestational )(?<!borderline )\b(?!diabetic)" + _MENTION
+    + r"(?:\s+mellitus)?(?:\s+type\s*(?:[12]|ii?))?\s*:?\s*screen(?:ing)?\b")
 _SCREEN_POSITIVE = re.compile(r"(?<!\bnot )(?:\bpositive\b|\+ve\b|\bpos\b|\babnormal\b)")
 _SCREEN_NEGATIVE = re.compile(r"\bnegative\b|-ve\b|\bnormal\b|\bnot (?:positive|abnormal)\b")
 
@@ -1776,13 +1780,17 @@ _SCREEN_NEGATIVE = re.compile(r"\bnegative\b|-ve\b|\bnormal\b|\bnot (?:positive|
 @lru_cache(maxsize=4096)
 def _diabetes_screen_positive(text: str) -> bool:
     """The (lower-case) text writes a screening for diabetes as positive, in one clause, and names
-    no diabetes in another ("Diabetes screening positive; type 2 diabetes confirmed" is a diagnosis)."""
+    no diabetes beside it, in another clause ("Diabetes screening positive; type 2 diabetes confirmed")
+    or in its own ("Diabetes screening positive - confirmed T2DM on OGTT": rt72, asked as a screening,
+    the type 2 diabetes not counted): that is a diagnosis (CR A.4)."""
     if "screen" not in text:
         return False
     clauses = re.split(r"[.;|]", text)
     positive = [c for c in clauses
                 if _SCREENED_FOR_DIABETES.search(c) and _SCREEN_POSITIVE.search(c) and not _SCREEN_NEGATIVE.search(c)]
-    return bool(positive) and _diabetes_text(" ; ".join(c for c in clauses if c not in positive)) is None
+    # the screening taken out of its clause, what is left is read for a diabetes named
+    rest = " ; ".join(_SCREENED_FOR_DIABETES.sub(" ", c) if c in positive else c for c in clauses)
+    return bool(positive) and _diabetes_text(rest) is None
 
 
 # --- lung ----------------------------------------------------------------------------------

@@ -1849,6 +1849,30 @@ def test_a_negative_screening_a_complication_screening_or_a_diabetes_named_besid
     assert "diabetes-unconfirmed" not in {g.code for g in s.gaps}
 
 
+# rt72: a diagnosis written in the same clause as the positive screening ("Diabetes screening positive - confirmed T2DM
+# on OGTT") was asked as a positive screening only, the type 2 diabetes not counted (the caution lost, CR A.4 a
+# diagnosis; C.3 row 14): the screening is set aside, the diabetes named beside it is read, as in another clause
+@pytest.mark.parametrize("code", [None, "E11.9"])
+@pytest.mark.parametrize("text", ["Diabetes screening positive - confirmed T2DM on OGTT",
+                                  "Diabetes screening positive, confirmed type 2 diabetes",
+                                  "Positive screen for diabetes - type 2 diabetes diagnosed"])
+def test_a_positive_screening_with_the_diagnosis_confirmed_beside_it_is_a_type_2_diabetes(code, text):
+    c = cc(coding(ICD10, code, "Type 2 diabetes mellitus without complications"), text=text) if code else cc(text=text)
+    s = build_patient_state([patient(birth="1980-01-01"), condition(c, "2020-01-01")], PID, AS_OF)
+    assert s.factors.diabetes.status == "type2-untreated" and s.factors.diabetes.unconfirmed == []
+    assert "diabetes-unconfirmed" not in {g.code for g in s.gaps}
+
+
+# rt72: a positive gestational diabetes screening or a positive family-history screen names no diabetes of the patient's
+# (local_codes.yaml diabetes: gestational diabetes, a family history; FHIR R4 FamilyMemberHistory): they were asked as
+# a positive diabetes screening ("Diabetes recorded but not confirmed ... a positive screening")
+@pytest.mark.parametrize("text", ["Gestational diabetes screen positive", "Positive family history screen for diabetes", "FH screen for diabetes positive"])
+def test_a_gestational_or_family_history_screen_positive_is_no_diabetes_screening_asked(text):
+    s = build_patient_state([patient(birth="1980-01-01"), condition(cc(text=text), "2020-01-01")], PID, AS_OF)
+    assert s.factors.diabetes.status == "none-documented" and s.factors.diabetes.unconfirmed == []
+    assert "diabetes-unconfirmed" not in {g.code for g in s.gaps}
+
+
 # pf4: ketosis-prone diabetes (autoimmune type 1 or type 2-like, Endocr Rev 2008;29:292-302) was counted as a diabetes of
 # unrecorded type with no word on its type: it is still counted (the caution), and its type is asked as LADA's is
 @pytest.mark.parametrize("text", ["Ketosis-prone diabetes", "Flatbush diabetes", "Ketosis prone diabetes mellitus"])
