@@ -1401,11 +1401,14 @@ _MG_DOSE = re.compile(r"(?<![/\d.,])(\d+(?:[.,]\d+)?)\s*mg\b"
 # SmPC 4.2). A dose: a number in mg, or a bare number not followed by another unit or a time ("3 mL",
 # "3 months"); a strength per volume or per pen ("18 mg/3 mL") ends the chain, as _MG_DOSE reads it. A
 # step may follow its dose's schedule ("0.6 mg daily for 1 week, then 1.2 mg"). Read only when a dose
-# of the chain, its first or its last, is written in mg.
+# of the chain, its first or its last, is written in mg. A bare number is a dose only where, after its
+# schedule, the chain goes on (a step) or the clause ends (rt72: a count, a frequency or a time after a
+# step, "then 3 monthly review", "-> 2 pens", "then 2 hours later", was read as the dose reached, in mg).
 _NUM = r"\d+(?:[.,]\d+)?"
-_CHAIN_DOSE = (rf"({_NUM})(?:\s*(mg)\b(?!\s*(?:(?:/|per\b)\s*(?:{_NUM}\s*)?(?:ml|pen)\b|in\s+\d))|(?![.,]\d|\s*(?:[%/µ]"
-               r"|(?:mc?g|ug|ml|l|units?|iu|mmol|kg|g|x|times|d|days?|wks?|weeks?|months?|y|yrs?|years?)\b)))")
 _STEP_SCHEDULE = r"(?:\s*/\s*d(?:ay)?\b|\s+(?:once\s+)?(?:daily|a\s+day|per\s+day|od|qd|sc|s\.c\.)\b|\s+for\s+\d+\s+(?:days?|wks?|weeks?)\b)*"
+_CHAIN_DOSE = (rf"({_NUM})(?:\s*(mg)\b(?!\s*(?:(?:/|per\b)\s*(?:{_NUM}\s*)?(?:ml|pen)\b|in\s+\d))|(?![.,]\d|\s*(?:[%/µ]"
+               r"|(?:mc?g|ug|ml|l|units?|iu|mmol|kg|g|x|times|d|days?|wks?|weeks?|months?|y|yrs?|years?)\b))"
+               rf"(?={_STEP_SCHEDULE}\s*(?:$|[,;|)]|\.(?!\d)|{T.LIRAGLUTIDE_WEIGHT_DOSE['titration_step_pattern']})))")
 _TITRATION = re.compile(rf"(?<![/\d.,]){_CHAIN_DOSE}(?:{_STEP_SCHEDULE}\s*[,;]?\s*"
                         rf"{T.LIRAGLUTIDE_WEIGHT_DOSE['titration_step_pattern']}\s*{_CHAIN_DOSE})+", re.I)
 

@@ -1819,6 +1819,19 @@ def test_a_victoza_titration_within_the_diabetes_doses_or_no_titration_stays_dia
     assert d.status == "type2-treated" and "liraglutide" in d.treatment and d.not_for_diabetes == []
 
 
+# rt72: a number after a titration step that is no dose (a count, a frequency, a time: "then 3 monthly review",
+# "-> 2 pens", "then 2 hours later") was read as the dose the titration reaches, in mg: "Victoza 1.2 mg then 2 weekly"
+# read as liraglutide 2 mg for weight management, the type 2 diabetes treatment not counted (CR A.4; C.3 row 14). A
+# number without a unit is a step's dose only where the chain goes on or the clause ends after it (and its schedule)
+@pytest.mark.parametrize("text, dosage_text", [("Victoza 1.2 mg, then 3 monthly review", None), ("Victoza 1.2mg -> 2 pens", None),
+                                               ("Victoza 0.6 mg then 1.2 mg, then 2 boxes", None),
+                                               ("Victoza 1.2 mg then 2 hours later", None), ("Victoza", "1.2 mg then 2 weekly"),
+                                               ("Victoza", "0.6 mg for 1 week, then 1.2 mg, then 3 doses left")])
+def test_a_count_or_a_time_after_a_victoza_titration_step_is_no_dose(text, dosage_text):
+    d = factors(_liraglutide_request(text, dosage_text=dosage_text)).diabetes
+    assert d.status == "type2-treated" and "liraglutide" in d.treatment and d.not_for_diabetes == []
+
+
 # pf5: a positive diabetes screening is no diagnosis and no all-clear (CR A.4 a diagnosis): uncoded it was read as no
 # diabetes, silently ("T2DM screening positive"), "Positive screen for type 2 diabetes" as a type 2 diabetes (the
 # caution, as if diagnosed), coded E11.9 as a code and words disagreeing on whose it is; now asked as a positive screening
