@@ -1778,6 +1778,10 @@ _SCREENED_FOR_DIABETES = re.compile(
     + r"(?:\s+mellitus)?(?:\s+type\s*(?:[12]|ii?))?\s*:?\s*screen(?:ing)?\b")
 _SCREEN_POSITIVE = re.compile(r"(?<!\bnot )(?:\bpositive\b|\+ve\b|\bpos\b|\babnormal\b)")
 _SCREEN_NEGATIVE = re.compile(r"\bnegative\b|-ve\b|\bnormal\b|\bnot (?:positive|abnormal)\b")
+# an HbA1c written in the screening's clause in the diabetes range ("Screening for diabetes: HbA1c 6.8%":
+# rt72, read as no diabetes, silently): positive as the word is (HbA1c >= 6.5 %, CR C.2 safety overlays,
+# mappings.state HBA1C_HIGH_PERCENT); a bound ("<6.5%") is no value
+_SCREEN_HBA1C = re.compile(r"\b(?:hb\s?a1c|a1c)\b\s*(?:of|was|is|:|=)?\s*(\d+(?:\.\d+)?)\s*%")
 
 
 @lru_cache(maxsize=4096)
@@ -1788,9 +1792,9 @@ def _diabetes_screen_positive(text: str) -> bool:
     the type 2 diabetes not counted): that is a diagnosis (CR A.4)."""
     if "screen" not in text:
         return False
-    clauses = re.split(r"[.;|]", text)
-    positive = [c for c in clauses
-                if _SCREENED_FOR_DIABETES.search(c) and _SCREEN_POSITIVE.search(c) and not _SCREEN_NEGATIVE.search(c)]
+    clauses = re.split(r"[;|]|\.(?!\d)", text)  # not at a decimal point ("HbA1c 6.8%")
+    positive = [c for c in clauses if _SCREENED_FOR_DIABETES.search(c) and not _SCREEN_NEGATIVE.search(c) and (
+        _SCREEN_POSITIVE.search(c) or any(float(m.group(1)) >= HBA1C_HIGH_PERCENT for m in _SCREEN_HBA1C.finditer(c)))]
     # the screening taken out of its clause, what is left is read for a diabetes named
     rest = " ; ".join(_SCREENED_FOR_DIABETES.sub(" ", c) if c in positive else c for c in clauses)
     return bool(positive) and _diabetes_text(rest) is None

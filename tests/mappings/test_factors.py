@@ -1876,6 +1876,20 @@ def test_a_positive_screening_with_the_diagnosis_confirmed_beside_it_is_a_type_2
     assert "diabetes-unconfirmed" not in {g.code for g in s.gaps}
 
 
+# rt72: a diabetes screening written with its HbA1c in the diabetes range ("Screening for diabetes: HbA1c 6.8%": HbA1c
+# >= 6.5 %, CR C.2 safety overlays, mappings.state HBA1C_HIGH_PERCENT) and no word "positive" was read as no diabetes,
+# silently; now asked as a positive screening. One below it, or written as a bound, asks nothing
+@pytest.mark.parametrize("text, asked", [("Screening for diabetes: HbA1c 6.8%", True), ("Diabetes screen - HbA1c 7.2 %", True),
+                                         ("Screening for diabetes: HbA1c 5.9%", False),
+                                         ("Screening for diabetes: HbA1c <6.5%", False)])
+def test_a_diabetes_screening_with_an_hba1c_in_the_diabetes_range_is_asked(text, asked):
+    s = build_patient_state([patient(birth="1980-01-01"), condition(cc(text=text), "2020-01-01")], PID, AS_OF)
+    assert s.factors.diabetes.status == "none-documented"
+    assert s.factors.diabetes.unconfirmed == ([f'type not recorded (written "{text}": a positive screening, not a diagnosis)']
+                                              if asked else [])
+    assert ("diabetes-unconfirmed" in {g.code for g in s.gaps}) is asked
+
+
 # rt72: a positive gestational diabetes screening or a positive family-history screen names no diabetes of the patient's
 # (local_codes.yaml diabetes: gestational diabetes, a family history; FHIR R4 FamilyMemberHistory): they were asked as
 # a positive diabetes screening ("Diabetes recorded but not confirmed ... a positive screening")
