@@ -1723,6 +1723,11 @@ def _diabetes_history(text: str) -> bool:
 # "Type 2 diabetes, high cardiovascular risk", "Gestational diabetes, now type 2 diabetes")
 _MENTION = r"(?:diabet\w*|\bt[12] ?dm\b|\bdm ?(?:type ?)?[12]\b|\btype ?(?:[12]|ii?) ?dm\b|\bn?iddm\b|\bmody\b|\blada\b)"
 _CLAUSE = r"[^.;|,()]{0,30}?"
+# a screening that diagnosed the diabetes it names ("T2DM confirmed on screening", "Type 2 diabetes diagnosed at
+# screening", "Screening positive - confirmed T2DM"): a diagnosis (CR A.4), not a screening taken out (rt72: the
+# type 2 diabetes was lost, silently); not one that did not ("not confirmed", "to be confirmed", "not detected")
+_DIAGNOSED = r"(?<!not )(?<!be )(?<!yet )(?<!never )\b(?:confirmed|diagnosed|detected|found|identified)\b"
+_CLAUSE_UNDIAGNOSED = rf"(?:(?!{_DIAGNOSED})[^.;|,()]){{0,30}}?"
 # a relative's diabetes as written, with its type ("Diabetes mellitus type 2 in mother") or its type
 # alone ("Type 1 diabetes, brother type 2", "Diabetes, mother type 1": rt54, the relative's type was
 # read as the patient's, the type 1 stop lost or put on a relative's type 1; CR C.3 row 14)
@@ -1739,11 +1744,13 @@ _PATIENT_AND_RELATIVE = re.compile(
 _NOT_A_DIAGNOSIS = re.compile(
     r"pre-?diabet\w*|" + _MENTION + r"\s+insipidus|\b(?:gestational|borderline)\s+" + _MENTION + r"(?:\s+mellitus)?"
     r"|\bno\s+" + _MENTION
-    + r"|(?:family (?:history|hx)|\bfh\b|\brisk\b|screening)" + _CLAUSE + _MENTION
+    + r"|(?:family (?:history|hx)|\bfh\b|\brisk\b)" + _CLAUSE + _MENTION
+    + r"|screening" + _CLAUSE_UNDIAGNOSED + _MENTION + rf"(?![^.;|,()]{{0,20}}?{_DIAGNOSED})"
     # (not a risk of something else after it: "Diabetes - at risk of foot ulcer", "T2DM at risk for
     # hypoglycaemia" name the patient's diabetes: rt59, coded E11.9 it was asked, not counted)
     + r"|" + _MENTION + _CLAUSE + r"(?:(?<!\bat )\brisk\b|\bat risk\b(?!\s+(?:of|for)\s+(?!(?:developing\s+)?"
-    + _MENTION + r"))|screening)"
+    + _MENTION + r")))"
+    + r"|" + _MENTION + _CLAUSE_UNDIAGNOSED + r"screening"
     # a LADA ruled out or absent (local_codes.yaml diabetes not_the_patients_patterns do not name LADA),
     # not one still open ("LADA not excluded": rt54, taken out, no diabetes and no gap), or negated
     # before ("Not LADA", "Type 2 diabetes (not LADA)": rt54, read as a LADA recorded, its type asked);

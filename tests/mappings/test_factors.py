@@ -1876,6 +1876,26 @@ def test_a_positive_screening_with_the_diagnosis_confirmed_beside_it_is_a_type_2
     assert "diabetes-unconfirmed" not in {g.code for g in s.gaps}
 
 
+# rt72: a diabetes written as diagnosed by a screening ("T2DM confirmed on screening", "Type 2 diabetes diagnosed at
+# screening", "Screening positive - confirmed T2DM") was taken out with the screening words as no diagnosis (local_codes.yaml:
+# a screening names a condition the patient does not have) and the type 2 diabetes was lost, silently (CR A.4 a diagnosis;
+# C.3 row 14): a screening that confirmed, diagnosed, detected or found it is a diagnosis. A screening for it, or one that
+# did not confirm it, still names none
+@pytest.mark.parametrize("text, status", [("T2DM confirmed on screening", "type2-untreated"),
+                                          ("Type 2 diabetes diagnosed at screening", "type2-untreated"),
+                                          ("T2DM detected on screening", "type2-untreated"),
+                                          ("Type 2 diabetes found on routine screening", "type2-untreated"),
+                                          ("Screening positive - confirmed T2DM", "type2-untreated"),
+                                          ("Screening for type 2 diabetes", "none-documented"),
+                                          ("Screening for type 2 diabetes - not confirmed", "none-documented"),
+                                          ("T2DM not detected on screening", "none-documented"),
+                                          ("Screening for diabetes, to be confirmed", "none-documented")])
+def test_a_diabetes_diagnosed_by_a_screening_is_a_diabetes(text, status):
+    s = build_patient_state([patient(birth="1980-01-01"), condition(cc(text=text), "2020-01-01")], PID, AS_OF)
+    assert s.factors.diabetes.status == status and s.factors.diabetes.unconfirmed == []
+    assert "diabetes-unconfirmed" not in {g.code for g in s.gaps}
+
+
 # rt72: a diabetes screening written with its HbA1c in the diabetes range ("Screening for diabetes: HbA1c 6.8%": HbA1c
 # >= 6.5 %, CR C.2 safety overlays, mappings.state HBA1C_HIGH_PERCENT) and no word "positive" was read as no diabetes,
 # silently; now asked as a positive screening. One below it, or written as a bound, asks nothing
