@@ -1401,11 +1401,14 @@ _MG_DOSE = re.compile(r"(?<![/\d.,])(\d+(?:[.,]\d+)?)\s*mg\b"
 # SmPC 4.2). A dose: a number in mg, or a bare number not followed by another unit or a time ("3 mL",
 # "3 months"); a strength per volume or per pen ("18 mg/3 mL") ends the chain, as _MG_DOSE reads it. A
 # step may follow its dose's schedule ("0.6 mg daily for 1 week, then 1.2 mg"). Read only when a dose
-# of the chain, its first or its last, is written in mg.
+# of the chain, its first or its last, is written in mg. A bare number is a dose only where, after its
+# schedule, the chain goes on (a step) or the clause ends (rt72: a count, a frequency or a time after a
+# step, "then 3 monthly review", "-> 2 pens", "then 2 hours later", was read as the dose reached, in mg).
 _NUM = r"\d+(?:[.,]\d+)?"
-_CHAIN_DOSE = (rf"({_NUM})(?:\s*(mg)\b(?!\s*(?:(?:/|per\b)\s*(?:{_NUM}\s*)?(?:ml|pen)\b|in\s+\d))|(?![.,]\d|\s*(?:[%/µ]"
-               r"|(?:mc?g|ug|ml|l|units?|iu|mmol|kg|g|x|times|d|days?|wks?|weeks?|months?|y|yrs?|years?)\b)))")
 _STEP_SCHEDULE = r"(?:\s*/\s*d(?:ay)?\b|\s+(?:once\s+)?(?:daily|a\s+day|per\s+day|od|qd|sc|s\.c\.)\b|\s+for\s+\d+\s+(?:days?|wks?|weeks?)\b)*"
+_CHAIN_DOSE = (rf"({_NUM})(?:\s*(mg)\b(?!\s*(?:(?:/|per\b)\s*(?:{_NUM}\s*)?(?:ml|pen)\b|in\s+\d))|(?![.,]\d|\s*(?:[%/µ]"
+               r"|(?:mc?g|ug|ml|l|units?|iu|mmol|kg|g|x|times|d|days?|wks?|weeks?|months?|y|yrs?|years?)\b))"
+               rf"(?={_STEP_SCHEDULE}\s*(?:$|[,;|)]|\.(?!\d)|{T.LIRAGLUTIDE_WEIGHT_DOSE['titration_step_pattern']})))")
 _TITRATION = re.compile(rf"(?<![/\d.,]){_CHAIN_DOSE}(?:{_STEP_SCHEDULE}\s*[,;]?\s*"
                         rf"{T.LIRAGLUTIDE_WEIGHT_DOSE['titration_step_pattern']}\s*{_CHAIN_DOSE})+", re.I)
 
@@ -1720,6 +1723,11 @@ def _diabetes_history(text: str) -> bool:
 # "Type 2 diabetes, high cardiovascular risk", "Gestational diabetes, now type 2 diabetes")
 _MENTION = r"(?:diabet\w*|\bt[12] ?dm\b|\bdm ?(?:type ?)?[12]\b|\btype ?(?:[12]|ii?) ?dm\b|\bn?iddm\b|\bmody\b|\blada\b)"
 _CLAUSE = r"[^.;|,()]{0,30}?"
+# a screening that diagnosed the diabetes it names ("T2DM confirmed on screening", "Type 2 diabetes diagnosed at
+# screening", "Screening positive - confirmed T2DM"): a diagnosis (CR A.4), not a screening taken out (rt72: the
+# type 2 diabetes was lost, silently); not one that did not ("not confirmed", "to be confirmed", "not detected")
+_DIAGNOSED = r"(?<!not )(?<!be )(?<!yet )(?<!never )\b(?:confirmed|diagnosed|detected|found|identified)\b"
+_CLAUSE_UNDIAGNOSED = rf"(?:(?!{_DIAGNOSED})[^.;|,()]){{0,30}}?"
 # a relative's diabetes as written, with its type ("Diabetes mellitus type 2 in mother") or its type
 # alone ("Type 1 diabetes, brother type 2", "Diabetes, mother type 1": rt54, the relative's type was
 # read as the patient's, the type 1 stop lost or put on a relative's type 1; CR C.3 row 14)
@@ -1736,11 +1744,13 @@ _PATIENT_AND_RELATIVE = re.compile(
 _NOT_A_DIAGNOSIS = re.compile(
     r"pre-?diabet\w*|" + _MENTION + r"\s+insipidus|\b(?:gestational|borderline)\s+" + _MENTION + r"(?:\s+mellitus)?"
     r"|\bno\s+" + _MENTION
-    + r"|(?:family (?:history|hx)|\bfh\b|\brisk\b|screening)" + _CLAUSE + _MENTION
+    + r"|(?:family (?:history|hx)|\bfh\b|\brisk\b)" + _CLAUSE + _MENTION
+    + r"|screening" + _CLAUSE_UNDIAGNOSED + _MENTION + rf"(?![^.;|,()]{{0,20}}?{_DIAGNOSED})"
     # (not a risk of something else after it: "Diabetes - at risk of foot ulcer", "T2DM at risk for
     # hypoglycaemia" name the patient's diabetes: rt59, coded E11.9 it was asked, not counted)
     + r"|" + _MENTION + _CLAUSE + r"(?:(?<!\bat )\brisk\b|\bat risk\b(?!\s+(?:of|for)\s+(?!(?:developing\s+)?"
-    + _MENTION + r"))|screening)"
+    + _MENTION + r")))"
+    + r"|" + _MENTION + _CLAUSE_UNDIAGNOSED + r"screening"
     # a LADA ruled out or absent (local_codes.yaml diabetes not_the_patients_patterns do not name LADA),
     # not one still open ("LADA not excluded": rt54, taken out, no diabetes and no gap), or negated
     # before ("Not LADA", "Type 2 diabetes (not LADA)": rt54, read as a LADA recorded, its type asked);
@@ -1766,23 +1776,35 @@ _NOT_A_DIAGNOSIS = re.compile(
 # diabetes ("screen" was not read as "screening"), coded E11.9 as a code and words disagreeing on whose
 # diabetes it is. The screening of diabetes itself, not of a diabetic complication ("Diabetic retinopathy
 # screening positive") nor of prediabetes; within one clause; a negative, normal or not positive one is none.
+# Nor a gestational diabetes's screening nor a family-history screen (rt72: "Gestational diabetes screen
+# positive", "Positive family history screen for diabetes" were asked as the patient's diabetes screening;
+# _NOT_A_DIAGNOSIS: gestational diabetes and a family history name no diabetes of the patient's).
 _SCREENED_FOR_DIABETES = re.compile(
-    r"\bscreen(?:ing)?\s+(?:test\s+)?(?:for\s+)?(?:(?:type\s*(?:[12]|ii?)|t[12])\s+)?(?!diabetic)" + _MENTION
-    + r"|(?<!pre-)(?<!pre )\b(?!diabetic)" + _MENTION + r"(?:\s+mellitus)?(?:\s+type\s*(?:[12]|ii?))?\s*:?\s*screen(?:ing)?\b")
+    r"(?<!history )(?<!hx )(?<!\bfh )\bscreen(?:ing)?\s+(?:test\s+)?(?:for\s+)?(?:(?:type\s*(?:[12]|ii?)|t[12])\s+)?(?!diabetic)"
+    + _MENTION + r"|(?<!pre-)(?<!pre )(?<!gestational )(?<!borderline )\b(?!diabetic)" + _MENTION
+    + r"(?:\s+mellitus)?(?:\s+type\s*(?:[12]|ii?))?\s*:?\s*screen(?:ing)?\b")
 _SCREEN_POSITIVE = re.compile(r"(?<!\bnot )(?:\bpositive\b|\+ve\b|\bpos\b|\babnormal\b)")
 _SCREEN_NEGATIVE = re.compile(r"\bnegative\b|-ve\b|\bnormal\b|\bnot (?:positive|abnormal)\b")
+# an HbA1c written in the screening's clause in the diabetes range ("Screening for diabetes: HbA1c 6.8%":
+# rt72, read as no diabetes, silently): positive as the word is (HbA1c >= 6.5 %, CR C.2 safety overlays,
+# mappings.state HBA1C_HIGH_PERCENT); a bound ("<6.5%") is no value
+_SCREEN_HBA1C = re.compile(r"\b(?:hb\s?a1c|a1c)\b\s*(?:of|was|is|:|=)?\s*(\d+(?:\.\d+)?)\s*%")
 
 
 @lru_cache(maxsize=4096)
 def _diabetes_screen_positive(text: str) -> bool:
     """The (lower-case) text writes a screening for diabetes as positive, in one clause, and names
-    no diabetes in another ("Diabetes screening positive; type 2 diabetes confirmed" is a diagnosis)."""
+    no diabetes beside it, in another clause ("Diabetes screening positive; type 2 diabetes confirmed")
+    or in its own ("Diabetes screening positive - confirmed T2DM on OGTT": rt72, asked as a screening,
+    the type 2 diabetes not counted): that is a diagnosis (CR A.4)."""
     if "screen" not in text:
         return False
-    clauses = re.split(r"[.;|]", text)
-    positive = [c for c in clauses
-                if _SCREENED_FOR_DIABETES.search(c) and _SCREEN_POSITIVE.search(c) and not _SCREEN_NEGATIVE.search(c)]
-    return bool(positive) and _diabetes_text(" ; ".join(c for c in clauses if c not in positive)) is None
+    clauses = re.split(r"[;|]|\.(?!\d)", text)  # not at a decimal point ("HbA1c 6.8%")
+    positive = [c for c in clauses if _SCREENED_FOR_DIABETES.search(c) and not _SCREEN_NEGATIVE.search(c) and (
+        _SCREEN_POSITIVE.search(c) or any(float(m.group(1)) >= HBA1C_HIGH_PERCENT for m in _SCREEN_HBA1C.finditer(c)))]
+    # the screening taken out of its clause, what is left is read for a diabetes named
+    rest = " ; ".join(_SCREENED_FOR_DIABETES.sub(" ", c) if c in positive else c for c in clauses)
+    return bool(positive) and _diabetes_text(rest) is None
 
 
 # --- lung ----------------------------------------------------------------------------------

@@ -1819,6 +1819,19 @@ def test_a_victoza_titration_within_the_diabetes_doses_or_no_titration_stays_dia
     assert d.status == "type2-treated" and "liraglutide" in d.treatment and d.not_for_diabetes == []
 
 
+# rt72: a number after a titration step that is no dose (a count, a frequency, a time: "then 3 monthly review",
+# "-> 2 pens", "then 2 hours later") was read as the dose the titration reaches, in mg: "Victoza 1.2 mg then 2 weekly"
+# read as liraglutide 2 mg for weight management, the type 2 diabetes treatment not counted (CR A.4; C.3 row 14). A
+# number without a unit is a step's dose only where the chain goes on or the clause ends after it (and its schedule)
+@pytest.mark.parametrize("text, dosage_text", [("Victoza 1.2 mg, then 3 monthly review", None), ("Victoza 1.2mg -> 2 pens", None),
+                                               ("Victoza 0.6 mg then 1.2 mg, then 2 boxes", None),
+                                               ("Victoza 1.2 mg then 2 hours later", None), ("Victoza", "1.2 mg then 2 weekly"),
+                                               ("Victoza", "0.6 mg for 1 week, then 1.2 mg, then 3 doses left")])
+def test_a_count_or_a_time_after_a_victoza_titration_step_is_no_dose(text, dosage_text):
+    d = factors(_liraglutide_request(text, dosage_text=dosage_text)).diabetes
+    assert d.status == "type2-treated" and "liraglutide" in d.treatment and d.not_for_diabetes == []
+
+
 # pf5: a positive diabetes screening is no diagnosis and no all-clear (CR A.4 a diagnosis): uncoded it was read as no
 # diabetes, silently ("T2DM screening positive"), "Positive screen for type 2 diabetes" as a type 2 diabetes (the
 # caution, as if diagnosed), coded E11.9 as a code and words disagreeing on whose it is; now asked as a positive screening
@@ -1846,6 +1859,64 @@ def test_a_positive_diabetes_screening_is_asked_as_unconfirmed_not_counted_nor_s
 def test_a_negative_screening_a_complication_screening_or_a_diabetes_named_beside_it_asks_nothing(text, status):
     s = build_patient_state([patient(birth="1980-01-01"), condition(cc(text=text), "2020-01-01")], PID, AS_OF)
     assert s.factors.diabetes.status == status and s.factors.diabetes.unconfirmed == []
+    assert "diabetes-unconfirmed" not in {g.code for g in s.gaps}
+
+
+# rt72: a diagnosis written in the same clause as the positive screening ("Diabetes screening positive - confirmed T2DM
+# on OGTT") was asked as a positive screening only, the type 2 diabetes not counted (the caution lost, CR A.4 a
+# diagnosis; C.3 row 14): the screening is set aside, the diabetes named beside it is read, as in another clause
+@pytest.mark.parametrize("code", [None, "E11.9"])
+@pytest.mark.parametrize("text", ["Diabetes screening positive - confirmed T2DM on OGTT",
+                                  "Diabetes screening positive, confirmed type 2 diabetes",
+                                  "Positive screen for diabetes - type 2 diabetes diagnosed"])
+def test_a_positive_screening_with_the_diagnosis_confirmed_beside_it_is_a_type_2_diabetes(code, text):
+    c = cc(coding(ICD10, code, "Type 2 diabetes mellitus without complications"), text=text) if code else cc(text=text)
+    s = build_patient_state([patient(birth="1980-01-01"), condition(c, "2020-01-01")], PID, AS_OF)
+    assert s.factors.diabetes.status == "type2-untreated" and s.factors.diabetes.unconfirmed == []
+    assert "diabetes-unconfirmed" not in {g.code for g in s.gaps}
+
+
+# rt72: a diabetes written as diagnosed by a screening ("T2DM confirmed on screening", "Type 2 diabetes diagnosed at
+# screening", "Screening positive - confirmed T2DM") was taken out with the screening words as no diagnosis (local_codes.yaml:
+# a screening names a condition the patient does not have) and the type 2 diabetes was lost, silently (CR A.4 a diagnosis;
+# C.3 row 14): a screening that confirmed, diagnosed, detected or found it is a diagnosis. A screening for it, or one that
+# did not confirm it, still names none
+@pytest.mark.parametrize("text, status", [("T2DM confirmed on screening", "type2-untreated"),
+                                          ("Type 2 diabetes diagnosed at screening", "type2-untreated"),
+                                          ("T2DM detected on screening", "type2-untreated"),
+                                          ("Type 2 diabetes found on routine screening", "type2-untreated"),
+                                          ("Screening positive - confirmed T2DM", "type2-untreated"),
+                                          ("Screening for type 2 diabetes", "none-documented"),
+                                          ("Screening for type 2 diabetes - not confirmed", "none-documented"),
+                                          ("T2DM not detected on screening", "none-documented"),
+                                          ("Screening for diabetes, to be confirmed", "none-documented")])
+def test_a_diabetes_diagnosed_by_a_screening_is_a_diabetes(text, status):
+    s = build_patient_state([patient(birth="1980-01-01"), condition(cc(text=text), "2020-01-01")], PID, AS_OF)
+    assert s.factors.diabetes.status == status and s.factors.diabetes.unconfirmed == []
+    assert "diabetes-unconfirmed" not in {g.code for g in s.gaps}
+
+
+# rt72: a diabetes screening written with its HbA1c in the diabetes range ("Screening for diabetes: HbA1c 6.8%": HbA1c
+# >= 6.5 %, CR C.2 safety overlays, mappings.state HBA1C_HIGH_PERCENT) and no word "positive" was read as no diabetes,
+# silently; now asked as a positive screening. One below it, or written as a bound, asks nothing
+@pytest.mark.parametrize("text, asked", [("Screening for diabetes: HbA1c 6.8%", True), ("Diabetes screen - HbA1c 7.2 %", True),
+                                         ("Screening for diabetes: HbA1c 5.9%", False),
+                                         ("Screening for diabetes: HbA1c <6.5%", False)])
+def test_a_diabetes_screening_with_an_hba1c_in_the_diabetes_range_is_asked(text, asked):
+    s = build_patient_state([patient(birth="1980-01-01"), condition(cc(text=text), "2020-01-01")], PID, AS_OF)
+    assert s.factors.diabetes.status == "none-documented"
+    assert s.factors.diabetes.unconfirmed == ([f'type not recorded (written "{text}": a positive screening, not a diagnosis)']
+                                              if asked else [])
+    assert ("diabetes-unconfirmed" in {g.code for g in s.gaps}) is asked
+
+
+# rt72: a positive gestational diabetes screening or a positive family-history screen names no diabetes of the patient's
+# (local_codes.yaml diabetes: gestational diabetes, a family history; FHIR R4 FamilyMemberHistory): they were asked as
+# a positive diabetes screening ("Diabetes recorded but not confirmed ... a positive screening")
+@pytest.mark.parametrize("text", ["Gestational diabetes screen positive", "Positive family history screen for diabetes", "FH screen for diabetes positive"])
+def test_a_gestational_or_family_history_screen_positive_is_no_diabetes_screening_asked(text):
+    s = build_patient_state([patient(birth="1980-01-01"), condition(cc(text=text), "2020-01-01")], PID, AS_OF)
+    assert s.factors.diabetes.status == "none-documented" and s.factors.diabetes.unconfirmed == []
     assert "diabetes-unconfirmed" not in {g.code for g in s.gaps}
 
 
