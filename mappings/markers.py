@@ -2162,7 +2162,9 @@ def _note_uncoded_tests(ctx: Ctx, er: ReceptorStatus, pr: ReceptorStatus, her2: 
     latest = {"er": (er.date, er.status == "unknown"), "pr": (pr.date, pr.status == "unknown"),
               "her2": (her2.date, her2.category == "unknown")}
     said: dict[str, list[tuple[str, Source]]] = {"her2": [], "receptor": []}
-    for obs in ctx.by_type.get("Observation", ()):
+    # only those that may lack a LOINC / SNOMED CT code, collected in the pass building the code
+    # index (a second pass over every Observation cost each call ~250 iterations for none)
+    for obs in ctx.observations_maybe_local():
         try:
             local = _local_codes_only(ctx.code_of(obs))
             if local is None or absent_reason(obs) is not None:

@@ -79,3 +79,26 @@ def test_a_her2_text_under_a_standard_code_of_another_test_is_left_to_its_reader
     g = gaps(observation(cc({"system": "http://loinc.org", "code": "48018-6"}, text="HER2"), "2024-03-01",
                          valueString="amplified"))
     assert "her2-test-uncoded" not in g
+
+
+def test_the_uncoded_test_reader_looks_only_at_observations_without_a_loinc_or_snomed_code(monkeypatch):
+    # it passed over every Observation on every call (~250 on a 300-resource patient) to find the
+    # few coded only by text or a local code; those are now collected in the pass building the code index
+    from mappings import markers
+    seen: list[list[tuple[str, str, str]]] = []
+    real = markers._local_codes_only
+    monkeypatch.setattr(markers, "_local_codes_only", lambda cods: seen.append(cods) or real(cods))
+    labs = [loinc_obs("2160-0", f"2024-01-{d:02d}", **quantity(1.0, "mg/dL")) for d in range(1, 29)]
+    snomed = observation(cc({"system": "http://snomed.info/sct", "code": "416940007"}), "2024-02-01",
+                         valueString="x")
+    g = gaps(*labs, snomed, observation(cc(text="HER2 IHC"), "2024-03-01", valueString="1+"),
+             observation(cc({"system": "urn:oid:1.2.3", "code": "HER2IHC"}, text="HER2 IHC"), "2024-03-02",
+                         valueString="2+"))
+    assert "'HER2 IHC' reads '2+' (2024-03-02)" in g["her2-test-uncoded"]
+    assert seen == [[], [("urn:oid:1.2.3", "HER2IHC", "")]]
+
+
+def test_a_coding_with_an_unreadable_system_is_looked_at_and_breaks_nothing():
+    g = gaps(observation({"coding": [{"system": {"x": 1}, "code": "HER2IHC"}], "text": "HER2 IHC"}, "2024-03-01",
+                         valueString="1+"))
+    assert "her2-unknown" in g
