@@ -2101,15 +2101,26 @@ _UNCODED_HER2 = re.compile(r"(?<![a-z0-9])(?:her-?2(?:/neu)?|c-?erb-?b-?2|erbb-?
 # not a tissue HER2 test: serum / plasma HER2 (the coded reader skips that kind too) or a variant test
 # of the gene (the genomics reader's: mutation / variant / sequencing / NGS)
 _UNCODED_NOT_TISSUE = re.compile(r"\b(?:serum|plasma|shed|ecd|extracellular|circulating|mutation|mutated|variant|"
-                                 r"sequenc\w*|ngs|genotyp\w*)\b")
+                                 r"sequenc\w*|ngs|genotyp\w*|"
+                                 # a blood / liquid-biopsy test ("ERBB2 amplification (ctDNA)"): no tissue
+                                 # result either (rt73)
+                                 r"ctdna|cfdna|cell[- ]free|liquid|blood)\b")
 _TEST_WORD = r"(?:ihc|immunohisto\w*|status|stain\w*|expression|receptors?|result|by|score|%)"
+# a word before a bare 'ER' / 'PR' naming it a receptor test ("IHC ER", "Allred score ER"): not
+# 'result', 'status' or 'by', which any lab has ("Troponin result ER", "Glucose by ER": the emergency
+# room's; rt73)
+_TEST_WORD_BEFORE = r"(?:ihc|immunohisto\w*|stain\w*|expression|receptors?(?: status)?|score|%)"
 _UNCODED_RECEPTOR = {
     "er": re.compile(r"\b(?:o?estrogen|oestrogen)[- ]receptors?\b|\ber\b(?:\s*[/&,]\s*(?:pr|pgr)\b)?[\s(:-]*"
-                     + _TEST_WORD + r"|" + _TEST_WORD + r"[\s(:-]*\ber\b(?![\s-]*(?:visit|room))"),
+                     + _TEST_WORD + r"|" + _TEST_WORD_BEFORE + r"[\s(:-]*\ber\b(?![\s-]*(?:visit|room))"),
     "pr": re.compile(r"\bprogesterone[- ]receptors?\b|\b(?:pr|pgr)\b[\s(:-]*" + _TEST_WORD
-                     + r"|\ber\s*[/&,]\s*(?:pr|pgr)\b|" + _TEST_WORD + r"[\s(:-]*\b(?:pr|pgr)\b(?![\s-]*interval)"),
+                     + r"|\ber\s*[/&,]\s*(?:pr|pgr)\b|" + _TEST_WORD_BEFORE
+                     + r"[\s(:-]*\b(?:pr|pgr)\b(?![\s-]*interval)"),
 }
 _RECEPTOR_LABEL = {"er": "ER", "pr": "PR"}
+# words naming the ECG's PR or the emergency room's ER, not a receptor ("PR by ECG", "ER score
+# (triage)"; rt73)
+_NOT_RECEPTOR = re.compile(r"\b(?:ecg|ekg|electrocardio\w*|triage|emergency)\b")
 
 
 @lru_cache(maxsize=2048)
@@ -2117,7 +2128,7 @@ def _uncoded_markers(text: str) -> tuple[str, ...]:
     """The markers (er, pr, her2) an uncoded test's text names as its test, in that order."""
     if _UNCODED_NOT_TISSUE.search(text):
         return ()
-    found = tuple(m for m, pat in _UNCODED_RECEPTOR.items() if pat.search(text))
+    found = () if _NOT_RECEPTOR.search(text) else tuple(m for m, pat in _UNCODED_RECEPTOR.items() if pat.search(text))
     return found + (("her2",) if _UNCODED_HER2.search(text) else ())
 
 
@@ -2151,6 +2162,18 @@ def _value_as_written(obs: dict[str, Any]) -> str:
     num, unit, comp = quantity(obs.get("valueQuantity")) if "valueQuantity" in obs else (None, None, None)
     if num is not None:
         return f"{comp or ''}{num:g}{f' {unit}' if unit else ''}"
+    # the other values the coded readers read (FHIR R4 Observation.value[x]; _observation_values)
+    vi = obs.get("valueInteger")
+    if type(vi) is int:
+        return str(vi)
+    vb = obs.get("valueBoolean")
+    if type(vb) is bool:
+        return "true" if vb else "false"
+    ratio = obs.get("valueRatio")
+    if isinstance(ratio, dict):
+        n, d = (quantity(ratio.get(part))[0] for part in ("numerator", "denominator"))
+        if n is not None:
+            return f"{n:g}" + (f"/{d:g}" if d is not None else "")
     return ""
 
 

@@ -102,3 +102,41 @@ def test_a_coding_with_an_unreadable_system_is_looked_at_and_breaks_nothing():
     g = gaps(observation({"coding": [{"system": {"x": 1}, "code": "HER2IHC"}], "text": "HER2 IHC"}, "2024-03-01",
                          valueString="1+"))
     assert "her2-unknown" in g
+
+
+@pytest.mark.parametrize("name,value", [
+    ("Troponin result ER", quantity(0.01, "ng/mL")), ("Lactate result ER", quantity(2.1, "mmol/L")),
+    ("Blood pressure result PR", {"valueString": "120/80"}), ("Glucose by ER", quantity(5.4, "mmol/L")),
+    ("Admission status ER", {"valueString": "admitted"}), ("PR by ECG", quantity(160, "ms")),
+    ("ECG: PR result", quantity(160, "ms")), ("ER score (triage)", {"valueString": "2"}),
+    ("ERBB2 amplification (ctDNA)", {"valueString": "not detected"}), ("HER2 liquid biopsy", {"valueString": "neg"}),
+    ("HER2 cfDNA", {"valueString": "neg"}), ("HER2 blood test", quantity(12, "ng/mL")),
+])
+@pytest.mark.parametrize("local", [True, False])
+def test_an_emergency_room_lab_or_a_blood_her2_test_is_not_named_as_a_receptor_test(name, value, local):
+    # 'result ER' read as an ER test: 'ER result recorded ...: 'Troponin result ER' reads '0.01 ng/mL''; a
+    # ctDNA / liquid-biopsy ERBB2 test is no tissue HER2 test (CR A.1 reads HER2 on tissue; the serum one is
+    # skipped), yet said 'HER2 result recorded' in place of 'No HER2 result recorded'
+    code = cc({"system": "urn:oid:1.2.3", "code": "LAB1"}, text=name) if local else cc(text=name)
+    g = gaps(observation(code, "2024-03-01", **value))
+    assert "her2-test-uncoded" not in g and "receptor-test-uncoded" not in g
+    assert g["her2-unknown"].startswith("No HER2 result recorded")
+
+
+@pytest.mark.parametrize("name,label", [("Receptor status ER", "ER"), ("IHC ER", "ER"), ("Allred score ER", "ER"),
+                                        ("ER result", "ER"), ("Staining PR", "PR"), ("% ER", "ER")])
+def test_a_receptor_named_after_a_stain_or_receptor_word_is_still_named(name, label):
+    g = gaps(observation(cc(text=name), "2024-03-01", valueString="Positive"))
+    assert f"{label} result recorded without a code: '{name}' reads 'Positive'" in g["receptor-test-uncoded"]
+
+
+@pytest.mark.parametrize("value,written", [({"valueInteger": 3}, "3"), ({"valueInteger": 0}, "0"),
+                                           ({"valueBoolean": True}, "true"),
+                                           ({"valueRatio": {"numerator": {"value": 2.3}, "denominator": {"value": 1}}},
+                                            "2.3/1")])
+def test_a_her2_test_coded_only_by_text_with_an_integer_boolean_or_ratio_value_is_named(value, written):
+    # valueInteger / valueBoolean / valueRatio (FHIR R4 Observation.value[x], each read by the coded
+    # readers) were not seen as a value: 'HER2 IHC score' = 3 said 'No HER2 result recorded'
+    g = gaps(observation(cc(text="HER2 IHC score"), "2024-03-01", **value))
+    assert f"HER2 result recorded without a code: 'HER2 IHC score' reads '{written}' (2024-03-01)" in g["her2-test-uncoded"]
+    assert not g["her2-unknown"].startswith("No HER2 result recorded")
