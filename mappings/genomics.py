@@ -1756,8 +1756,10 @@ def _coded_call(system: str, code: str | None) -> str | None:
 # a coded answer written with no system whose words say otherwise, or with its system and words
 # that contradict it: no call (_coded_call_of)
 _SYSTEMLESS_UNSAID = "systemless-unsaid"
-# words saying the test was not done (a cancelled or not performed test: no result, whatever its code)
-_NOT_DONE = re.compile(r"\bnot (?:done|performed|run|tested)\b|\bcancel+ed\b")
+# words saying the test was not done (a cancelled or not performed test: no result, whatever its code),
+# or gave none ("Quantity not sufficient", "No result": FHIR R4 data-absent-reason not-performed /
+# error; rt73)
+_NOT_DONE = re.compile(r"\bnot (?:done|performed|run|tested|sufficient)\b|\bcancel+ed\b|\bno results?\b")
 
 
 def _coded_call_of(cc: Any, system: str, code: str, display: str) -> str | None:
