@@ -2197,6 +2197,7 @@ def _note_uncoded_tests(ctx: Ctx, er: ReceptorStatus, pr: ReceptorStatus, her2: 
             if not value:
                 continue
             date = obs_date(obs)
+            pending = not_final_status(obs)
             name = cc_as_written(obs.get("code"))
             src = ctx.source(obs, date, f"{name} ({'local code' if local else 'no code'})")
             coded = f"with only a local code ({local})" if local else "without a code"
@@ -2208,7 +2209,10 @@ def _note_uncoded_tests(ctx: Ctx, er: ReceptorStatus, pr: ReceptorStatus, her2: 
                 read = (f"{label} status unknown" if unknown else
                         f"the result of {day.isoformat()} is used" if day and day != date else
                         "another result of the day is used")
-                when = f" ({date.isoformat()})" if date else ""
+                # a result not final named so (FHIR R4 ObservationStatus; the coded one is awaited: gap
+                # receptor-result-not-final; rt73)
+                when = ", ".join([date.isoformat()] * (date is not None) + [f"status {pending}: not final"] * bool(pending))
+                when = f" ({when})" if when else ""
                 said["her2" if m == "her2" else "receptor"].append(
                     (f"{label} result recorded {coded}: '{name}' reads '{value[:80]}'{when}, not read "
                      f"(a result is read by its LOINC code, CR A.1); {read}", src))

@@ -140,3 +140,11 @@ def test_a_her2_test_coded_only_by_text_with_an_integer_boolean_or_ratio_value_i
     g = gaps(observation(cc(text="HER2 IHC score"), "2024-03-01", **value))
     assert f"HER2 result recorded without a code: 'HER2 IHC score' reads '{written}' (2024-03-01)" in g["her2-test-uncoded"]
     assert not g["her2-unknown"].startswith("No HER2 result recorded")
+
+
+@pytest.mark.parametrize("status", ["preliminary", "registered", "unknown"])
+def test_an_uncoded_her2_test_not_final_is_named_with_its_status(status):
+    # a preliminary 'HER2 IHC' '3+' was named as any recorded result, its status unsaid (the coded one
+    # is 'awaited': FHIR R4 ObservationStatus, gap receptor-result-not-final)
+    g = gaps(observation(cc(text="HER2 IHC"), "2024-03-01", status=status, valueString="3+"))
+    assert f"'HER2 IHC' reads '3+' (2024-03-01, status {status}: not final), not read" in g["her2-test-uncoded"]
