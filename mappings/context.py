@@ -18,7 +18,7 @@ _LOINC, _SNOMED = "http://loinc.org", "http://snomed.info/sct"
 class Ctx:
     __slots__ = ("patient_id", "as_of", "by_type", "index", "ignored", "gaps", "_gap_codes",
                  "_concepts", "_obs_by_code", "_obs_order", "_obs_groups", "_comp_by_code", "derived",
-                 "to_be_given", "_obs_maybe_local")
+                 "to_be_given", "_obs_maybe_local", "_comp_maybe_local")
 
     def __init__(self, patient_id: str, as_of: dt.date) -> None:
         self.patient_id = patient_id
@@ -33,6 +33,8 @@ class Ctx:
         self._obs_by_code: dict[str, list[dict[str, Any]]] | None = None
         # Observations whose code may have no LOINC / SNOMED CT code (observations_maybe_local)
         self._obs_maybe_local: list[dict[str, Any]] = []
+        # (Observation, component) pairs whose component code may have none (components_maybe_local)
+        self._comp_maybe_local: list[tuple[dict[str, Any], dict[str, Any]]] = []
         self._obs_order: dict[int, int] | None = None
         self._obs_groups: tuple[list[dict[str, Any]], ...] | None = None
         self._comp_by_code: dict[str, list[tuple[dict[str, Any], dict[str, Any]]]] | None = None
@@ -138,6 +140,14 @@ class Ctx:
             self.observations_with(frozenset())
         return self._obs_maybe_local
 
+    def components_maybe_local(self) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+        """(Observation, component) pairs, in input order, whose component code may have no LOINC /
+        SNOMED CT code: as observations_maybe_local, collected in the pass building the component
+        code index (components_with)."""
+        if self._comp_by_code is None:
+            self.components_with(frozenset())
+        return self._comp_maybe_local
+
     def obs_groups(self) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]],
                                   list[dict[str, Any]]]:
         """Observations in input order, in one pass: (without valueQuantity, without
@@ -177,6 +187,8 @@ class Ctx:
                         codings = concept(comp.get("code")).codings
                     except Exception:  # noqa: BLE001  (an unreadable component code: no lab there)
                         continue
+                    if len(codings) != 1 or not codings[0][1] or codings[0][0] not in (_LOINC, _SNOMED):
+                        self._comp_maybe_local.append((obs, comp))
                     seen: set[str] = set()
                     for _, code, _ in codings:
                         if code and code not in seen:

@@ -46,6 +46,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import chain
 from typing import Any, Iterator
 
 from mappings import tables as T
@@ -2186,19 +2187,23 @@ def _note_uncoded_tests(ctx: Ctx, er: ReceptorStatus, pr: ReceptorStatus, her2: 
               "her2": (her2.date, her2.category == "unknown")}
     said: dict[str, list[tuple[str, Source]]] = {"her2": [], "receptor": []}
     # only those that may lack a LOINC / SNOMED CT code, collected in the pass building the code
-    # index (a second pass over every Observation cost each call ~250 iterations for none)
-    for obs in ctx.observations_maybe_local():
+    # index (a second pass over every Observation cost each call ~250 iterations for none); and a
+    # panel's components so coded (FHIR R4 Observation.component.code: "HER2 IHC" = "3+" in a
+    # breast panel was dropped unseen, 'No HER2 result recorded' beside it; rt73)
+    units = chain(((obs, obs) for obs in ctx.observations_maybe_local()), ctx.components_maybe_local())
+    for obs, unit in units:
         try:
-            local = _local_codes_only(ctx.code_of(obs))
-            if local is None or absent_reason(obs) is not None:
+            code = ctx.concept_of(obs) if unit is obs else concept(unit.get("code"))
+            local = _local_codes_only(code.codings)
+            if local is None or absent_reason(unit) is not None:
                 continue
-            markers = _uncoded_markers(ctx.code_text(obs))
-            value = _value_as_written(obs) if markers else ""
+            markers = _uncoded_markers(code.text)
+            value = _value_as_written(unit) if markers else ""
             if not value:
                 continue
             date = obs_date(obs)
             pending = not_final_status(obs)
-            name = cc_as_written(obs.get("code"))
+            name = cc_as_written(unit.get("code"))
             src = ctx.source(obs, date, f"{name} ({'local code' if local else 'no code'})")
             coded = f"with only a local code ({local})" if local else "without a code"
             for m in markers:

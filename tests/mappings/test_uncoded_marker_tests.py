@@ -148,3 +148,18 @@ def test_an_uncoded_her2_test_not_final_is_named_with_its_status(status):
     # is 'awaited': FHIR R4 ObservationStatus, gap receptor-result-not-final)
     g = gaps(observation(cc(text="HER2 IHC"), "2024-03-01", status=status, valueString="3+"))
     assert f"'HER2 IHC' reads '3+' (2024-03-01, status {status}: not final), not read" in g["her2-test-uncoded"]
+
+
+@pytest.mark.parametrize("panel", [cc(text="Breast biomarker panel"), cc({"system": "http://loinc.org", "code": "85336-6"}),
+                                   cc({"system": "urn:oid:1.2.3", "code": "BRPANEL"}, text="Breast panel")])
+def test_a_her2_or_er_component_coded_only_by_text_is_named_and_never_said_to_be_missing(panel):
+    # a panel's component 'HER2 IHC' = '3+' coded only by text (FHIR R4 Observation.component.code) was
+    # dropped unseen: 'No HER2 result recorded' beside it, as the top-level one was before fix-gx12
+    comps = [{"code": cc(text="HER2 IHC"), "valueString": "3+"},
+             {"code": cc(text="Estrogen receptor"), "valueString": "positive 90%"},
+             {"code": cc({"system": "http://loinc.org", "code": "8480-6"}, text="HER2 systolic"), "valueString": "1"}]
+    g = gaps(observation(panel, "2024-01-01", component=comps))
+    assert "HER2 result recorded without a code: 'HER2 IHC' reads '3+' (2024-01-01)" in g["her2-test-uncoded"]
+    assert "'HER2 systolic'" not in g["her2-test-uncoded"]
+    assert "ER result recorded without a code: 'Estrogen receptor' reads 'positive 90%'" in g["receptor-test-uncoded"]
+    assert g["her2-unknown"].startswith("HER2 result recorded without a LOINC code (named above)")
