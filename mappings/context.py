@@ -11,10 +11,14 @@ from mappings.fhir import Concept, absent_message, absent_reason, concept, conta
 from mappings.state import Gap, Source
 
 
+# the code systems as written in the usual coding (FHIR R4 Terminologies: LOINC, SNOMED CT)
+_LOINC, _SNOMED = "http://loinc.org", "http://snomed.info/sct"
+
+
 class Ctx:
     __slots__ = ("patient_id", "as_of", "by_type", "index", "ignored", "gaps", "_gap_codes",
                  "_concepts", "_obs_by_code", "_obs_order", "_obs_groups", "_comp_by_code", "derived",
-                 "to_be_given")
+                 "to_be_given", "_obs_maybe_local", "_comp_maybe_local")
 
     def __init__(self, patient_id: str, as_of: dt.date) -> None:
         self.patient_id = patient_id
@@ -27,6 +31,10 @@ class Ctx:
         self._gap_codes: set[str] = set()
         self._concepts: dict[int, Concept] = {}
         self._obs_by_code: dict[str, list[dict[str, Any]]] | None = None
+        # Observations whose code may have no LOINC / SNOMED CT code (observations_maybe_local)
+        self._obs_maybe_local: list[dict[str, Any]] = []
+        # (Observation, component) pairs whose component code may have none (components_maybe_local)
+        self._comp_maybe_local: list[tuple[dict[str, Any], dict[str, Any]]] = []
         self._obs_order: dict[int, int] | None = None
         self._obs_groups: tuple[list[dict[str, Any]], ...] | None = None
         self._comp_by_code: dict[str, list[tuple[dict[str, Any], dict[str, Any]]]] | None = None
@@ -65,6 +73,7 @@ class Ctx:
         """Observations whose code has one of `codes` (any system), in input order."""
         if self._obs_by_code is None:
             idx: dict[str, list[dict[str, Any]]] = {}
+            maybe_local = self._obs_maybe_local
             for obs in self.by_type.get("Observation", ()):
                 code = None
                 cc = obs.get("code")
@@ -76,7 +85,10 @@ class Ctx:
                     # one coding with a string code: its code as codings() reads it
                     # (the full codings are memoised when a mapper asks for them)
                     code = code.strip()
+                    if not code or ((system := items[0].get("system")) != _LOINC and system != _SNOMED):
+                        maybe_local.append(obs)
                 else:
+                    maybe_local.append(obs)
                     cods = self.code_of(obs)
                     if len(cods) != 1:
                         seen = set()
@@ -118,6 +130,24 @@ class Ctx:
             out.sort(key=lambda o: order.get(id(o), 0))
         return out
 
+    def observations_maybe_local(self) -> list[dict[str, Any]]:
+        """Observations, in input order, whose code may have no LOINC / SNOMED CT code (no code,
+        only local ones): every one but those with one coding whose system is written exactly
+        as LOINC's or SNOMED CT's, with a code. Collected in the pass building the code index
+        (observations_with), so a reader of uncoded tests (markers._note_uncoded_tests) need not
+        pass over every Observation again; the caller checks each one's codings itself."""
+        if self._obs_by_code is None:
+            self.observations_with(frozenset())
+        return self._obs_maybe_local
+
+    def components_maybe_local(self) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+        """(Observation, component) pairs, in input order, whose component code may have no LOINC /
+        SNOMED CT code: as observations_maybe_local, collected in the pass building the component
+        code index (components_with)."""
+        if self._comp_by_code is None:
+            self.components_with(frozenset())
+        return self._comp_maybe_local
+
     def obs_groups(self) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]],
                                   list[dict[str, Any]]]:
         """Observations in input order, in one pass: (without valueQuantity, without
@@ -157,6 +187,8 @@ class Ctx:
                         codings = concept(comp.get("code")).codings
                     except Exception:  # noqa: BLE001  (an unreadable component code: no lab there)
                         continue
+                    if len(codings) != 1 or not codings[0][1] or codings[0][0] not in (_LOINC, _SNOMED):
+                        self._comp_maybe_local.append((obs, comp))
                     seen: set[str] = set()
                     for _, code, _ in codings:
                         if code and code not in seen:

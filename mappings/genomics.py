@@ -1486,16 +1486,21 @@ _AFTER_FINDING_WORDS = "(?:" + "|".join(
     [rf"(?<=\b{w} )" for w in (*sorted(T.GENES), *_DATED_SPECIMEN_OR_TEST, "detected", "mutation", "mutations",
                                 "mutated", "variant", "alteration", "positive", "identified", "found", "present")]
     + [rf"(?<=\b{w}\) )" for w in _DATED_SPECIMEN_OR_TEST]
-    + [r"(?<=\d[a-z] )", r"(?<=>[a-z] )", r"(?<=\dfs )", r"(?<=\d% )"]) + ")"
-# the allele fraction a date after a % must close ("AF 0.5%", "VAF: 3 %", "allele frequency 12%"):
-# not a tumour fraction or a coverage, which date nothing
+    + [r"(?<=\d[a-z] )", r"(?<=>[a-z] )", r"(?<=\dfs )"]
+    # the % as _ALLELE_FRACTION_BEFORE writes it: after a space, in its bracket ("VAF 3 % 2024-05",
+    # "(AF 0.5%) 2024-05"; rt73)
+    + [r"(?<=\d% )", r"(?<=\d % )", r"(?<=\d%\) )", r"(?<=\d %\) )"]) + ")"
+# the allele fraction a date after a % must close ("AF 0.5%", "VAF: 3 %", "allele frequency 12%",
+# "(AF 0.5%)", a decimal comma "AF 0,5%"): not a tumour fraction or a coverage, which date nothing
 _ALLELE_FRACTION_BEFORE = re.compile(r"\b(?:vaf|maf|af|(?:variant |mutant )?allele (?:fraction|frequency)|variant "
-                                     r"frequency)\s*[:=]?\s*\d+(?:\.\d+)?\s*% $", re.I)
+                                     r"frequency)\s*[:=]?\s*\d+(?:[.,]\d+)?\s*%\)? $", re.I)
 
 
 def _after_a_percent_not_allele_fraction(text: str, start: int) -> bool:
-    """Whether the date at text[start:] follows a % that closes no allele fraction."""
-    return text.endswith("% ", 0, start) and _ALLELE_FRACTION_BEFORE.search(text, max(0, start - 60), start) is None
+    """Whether the date at text[start:] follows a % (or its closing bracket) that closes no
+    allele fraction."""
+    return (text.endswith(("% ", "%) "), 0, start)
+            and _ALLELE_FRACTION_BEFORE.search(text, max(0, start - 60), start) is None)
 _WRITTEN_DATE = re.compile(r"(?:(?<=\()|(?<=, )|(?<=\bin )|(?<=\bon )|(?<=\bfrom )|(?<=\bdated )|(?<=\bsince )"
                            # ... or closing a bracket after the specimen or test it dates ("(ctDNA 2023-11)"),
                            # not after any word: "(COSMIC 2019)" is a database's release (FHIR R4
@@ -1756,8 +1761,10 @@ def _coded_call(system: str, code: str | None) -> str | None:
 # a coded answer written with no system whose words say otherwise, or with its system and words
 # that contradict it: no call (_coded_call_of)
 _SYSTEMLESS_UNSAID = "systemless-unsaid"
-# words saying the test was not done (a cancelled or not performed test: no result, whatever its code)
-_NOT_DONE = re.compile(r"\bnot (?:done|performed|run|tested)\b|\bcancel+ed\b")
+# words saying the test was not done (a cancelled or not performed test: no result, whatever its code),
+# or gave none ("Quantity not sufficient", "No result": FHIR R4 data-absent-reason not-performed /
+# error; rt73)
+_NOT_DONE = re.compile(r"\bnot (?:done|performed|run|tested|sufficient)\b|\bcancel+ed\b|\bno results?\b")
 
 
 def _coded_call_of(cc: Any, system: str, code: str, display: str) -> str | None:

@@ -46,6 +46,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import chain
 from typing import Any, Iterator
 
 from mappings import tables as T
@@ -2101,15 +2102,26 @@ _UNCODED_HER2 = re.compile(r"(?<![a-z0-9])(?:her-?2(?:/neu)?|c-?erb-?b-?2|erbb-?
 # not a tissue HER2 test: serum / plasma HER2 (the coded reader skips that kind too) or a variant test
 # of the gene (the genomics reader's: mutation / variant / sequencing / NGS)
 _UNCODED_NOT_TISSUE = re.compile(r"\b(?:serum|plasma|shed|ecd|extracellular|circulating|mutation|mutated|variant|"
-                                 r"sequenc\w*|ngs|genotyp\w*)\b")
+                                 r"sequenc\w*|ngs|genotyp\w*|"
+                                 # a blood / liquid-biopsy test ("ERBB2 amplification (ctDNA)"): no tissue
+                                 # result either (rt73)
+                                 r"ctdna|cfdna|cell[- ]free|liquid|blood)\b")
 _TEST_WORD = r"(?:ihc|immunohisto\w*|status|stain\w*|expression|receptors?|result|by|score|%)"
+# a word before a bare 'ER' / 'PR' naming it a receptor test ("IHC ER", "Allred score ER"): not
+# 'result', 'status' or 'by', which any lab has ("Troponin result ER", "Glucose by ER": the emergency
+# room's; rt73)
+_TEST_WORD_BEFORE = r"(?:ihc|immunohisto\w*|stain\w*|expression|receptors?(?: status)?|score|%)"
 _UNCODED_RECEPTOR = {
     "er": re.compile(r"\b(?:o?estrogen|oestrogen)[- ]receptors?\b|\ber\b(?:\s*[/&,]\s*(?:pr|pgr)\b)?[\s(:-]*"
-                     + _TEST_WORD + r"|" + _TEST_WORD + r"[\s(:-]*\ber\b(?![\s-]*(?:visit|room))"),
+                     + _TEST_WORD + r"|" + _TEST_WORD_BEFORE + r"[\s(:-]*\ber\b(?![\s-]*(?:visit|room))"),
     "pr": re.compile(r"\bprogesterone[- ]receptors?\b|\b(?:pr|pgr)\b[\s(:-]*" + _TEST_WORD
-                     + r"|\ber\s*[/&,]\s*(?:pr|pgr)\b|" + _TEST_WORD + r"[\s(:-]*\b(?:pr|pgr)\b(?![\s-]*interval)"),
+                     + r"|\ber\s*[/&,]\s*(?:pr|pgr)\b|" + _TEST_WORD_BEFORE
+                     + r"[\s(:-]*\b(?:pr|pgr)\b(?![\s-]*interval)"),
 }
 _RECEPTOR_LABEL = {"er": "ER", "pr": "PR"}
+# words naming the ECG's PR or the emergency room's ER, not a receptor ("PR by ECG", "ER score
+# (triage)"; rt73)
+_NOT_RECEPTOR = re.compile(r"\b(?:ecg|ekg|electrocardio\w*|triage|emergency)\b")
 
 
 @lru_cache(maxsize=2048)
@@ -2117,7 +2129,7 @@ def _uncoded_markers(text: str) -> tuple[str, ...]:
     """The markers (er, pr, her2) an uncoded test's text names as its test, in that order."""
     if _UNCODED_NOT_TISSUE.search(text):
         return ()
-    found = tuple(m for m, pat in _UNCODED_RECEPTOR.items() if pat.search(text))
+    found = () if _NOT_RECEPTOR.search(text) else tuple(m for m, pat in _UNCODED_RECEPTOR.items() if pat.search(text))
     return found + (("her2",) if _UNCODED_HER2.search(text) else ())
 
 
@@ -2151,6 +2163,18 @@ def _value_as_written(obs: dict[str, Any]) -> str:
     num, unit, comp = quantity(obs.get("valueQuantity")) if "valueQuantity" in obs else (None, None, None)
     if num is not None:
         return f"{comp or ''}{num:g}{f' {unit}' if unit else ''}"
+    # the other values the coded readers read (FHIR R4 Observation.value[x]; _observation_values)
+    vi = obs.get("valueInteger")
+    if type(vi) is int:
+        return str(vi)
+    vb = obs.get("valueBoolean")
+    if type(vb) is bool:
+        return "true" if vb else "false"
+    ratio = obs.get("valueRatio")
+    if isinstance(ratio, dict):
+        n, d = (quantity(ratio.get(part))[0] for part in ("numerator", "denominator"))
+        if n is not None:
+            return f"{n:g}" + (f"/{d:g}" if d is not None else "")
     return ""
 
 
@@ -2162,17 +2186,24 @@ def _note_uncoded_tests(ctx: Ctx, er: ReceptorStatus, pr: ReceptorStatus, her2: 
     latest = {"er": (er.date, er.status == "unknown"), "pr": (pr.date, pr.status == "unknown"),
               "her2": (her2.date, her2.category == "unknown")}
     said: dict[str, list[tuple[str, Source]]] = {"her2": [], "receptor": []}
-    for obs in ctx.by_type.get("Observation", ()):
+    # only those that may lack a LOINC / SNOMED CT code, collected in the pass building the code
+    # index (a second pass over every Observation cost each call ~250 iterations for none); and a
+    # panel's components so coded (FHIR R4 Observation.component.code: "HER2 IHC" = "3+" in a
+    # breast panel was dropped unseen, 'No HER2 result recorded' beside it; rt73)
+    units = chain(((obs, obs) for obs in ctx.observations_maybe_local()), ctx.components_maybe_local())
+    for obs, unit in units:
         try:
-            local = _local_codes_only(ctx.code_of(obs))
-            if local is None or absent_reason(obs) is not None:
+            code = ctx.concept_of(obs) if unit is obs else concept(unit.get("code"))
+            local = _local_codes_only(code.codings)
+            if local is None or absent_reason(unit) is not None:
                 continue
-            markers = _uncoded_markers(ctx.code_text(obs))
-            value = _value_as_written(obs) if markers else ""
+            markers = _uncoded_markers(code.text)
+            value = _value_as_written(unit) if markers else ""
             if not value:
                 continue
             date = obs_date(obs)
-            name = cc_as_written(obs.get("code"))
+            pending = not_final_status(obs)
+            name = cc_as_written(unit.get("code"))
             src = ctx.source(obs, date, f"{name} ({'local code' if local else 'no code'})")
             coded = f"with only a local code ({local})" if local else "without a code"
             for m in markers:
@@ -2183,7 +2214,10 @@ def _note_uncoded_tests(ctx: Ctx, er: ReceptorStatus, pr: ReceptorStatus, her2: 
                 read = (f"{label} status unknown" if unknown else
                         f"the result of {day.isoformat()} is used" if day and day != date else
                         "another result of the day is used")
-                when = f" ({date.isoformat()})" if date else ""
+                # a result not final named so (FHIR R4 ObservationStatus; the coded one is awaited: gap
+                # receptor-result-not-final; rt73)
+                when = ", ".join([date.isoformat()] * (date is not None) + [f"status {pending}: not final"] * bool(pending))
+                when = f" ({when})" if when else ""
                 said["her2" if m == "her2" else "receptor"].append(
                     (f"{label} result recorded {coded}: '{name}' reads '{value[:80]}'{when}, not read "
                      f"(a result is read by its LOINC code, CR A.1); {read}", src))

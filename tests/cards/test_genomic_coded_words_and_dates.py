@@ -103,3 +103,44 @@ def test_a_date_after_a_tumour_fraction_an_unnamed_bracket_or_a_bare_year_after_
     assert state.biomarkers.esr1_current is True
     assert "- ESR1 detected (significance not reported, 2025-06-01)" in _summary(cards)
     assert "test-esr1" not in ordered_tests(cards)
+
+
+@pytest.mark.parametrize("code", ["LA9633-4", "LA9634-2", "LA6576-8"])
+@pytest.mark.parametrize("display", ["Quantity not sufficient", "QNS", "Insufficient sample", "No result",
+                                     "Insufficient DNA for analysis"])
+def test_a_loinc_answer_displayed_as_a_test_that_gave_no_result_is_no_esr1_call_and_the_test_is_asked(display, code):
+    # 'Present' / 'Absent' / 'Positive' displayed "Quantity not sufficient" (a sample too small: no result,
+    # FHIR R4 data-absent-reason 'not-performed' / 'error') read 'ESR1 detected', elacestrant offered, or
+    # 'ESR1 not detected', the oral SERDs refused; the code and its words disagree (FHIR R4 Coding.display)
+    _, cards = _esr1("p-qns", {"system": "http://loinc.org", "code": code, "display": display}, False)
+    detail = _summary(cards)
+    assert "ESR1 detected" not in detail and "ESR1 not detected" not in detail
+    assert f"its answer code '{code}' (http://loinc.org) and its words '{display}' disagree" in detail
+    assert "test-esr1" in ordered_tests(cards)
+    assert "elacestrant" not in topics(cards)
+
+
+@pytest.mark.parametrize("words, written", [
+    ("ESR1 D538G, VAF 3 % 2024-05", "2024-05"),
+    ("ESR1 D538G detected, MAF 0.5 % 2024-05-02", "2024-05-02"),
+    ("ESR1 D538G (AF 0.5%) 2024-05", "2024-05"),
+    ("ESR1 D538G detected (VAF 1.2 %) 2024-05-02", "2024-05-02"),
+    ("ESR1 D538G AF 0,5% 2024-05", "2024-05"),
+])
+def test_an_esr1_finding_dated_after_an_allele_fraction_written_with_a_space_a_bracket_or_a_decimal_comma_is_not_current(
+        words, written):
+    # 'VAF: 3 %' is an allele fraction to the reader of the % (fix-gx12), but a date after it, after
+    # '(AF 0.5%)' or after '0,5%' was not read: the 2024 finding stood on the 2025-06-01 report's date, 'ESR1
+    # result current: yes' and no re-test asked (CR C.3 row 18)
+    state, cards = _result_text("p-esr1-after-af", words)
+    assert state.biomarkers.esr1_current is False
+    assert "test-esr1" in ordered_tests(cards)
+    assert f"- ESR1 detected (significance not reported, {written})" in _summary(cards)
+
+
+@pytest.mark.parametrize("words", ["ESR1 D538G detected (tumour fraction 20%) 2024-05",
+                                   "ESR1 D538G detected, tumour fraction 20 % 2024-05"])
+def test_a_date_after_a_tumour_fraction_in_a_bracket_or_with_a_space_leaves_the_report_date(words):
+    state, cards = _result_text("p-esr1-tf", words)
+    assert state.biomarkers.esr1_current is True
+    assert "- ESR1 detected (significance not reported, 2025-06-01)" in _summary(cards)

@@ -79,3 +79,87 @@ def test_a_her2_text_under_a_standard_code_of_another_test_is_left_to_its_reader
     g = gaps(observation(cc({"system": "http://loinc.org", "code": "48018-6"}, text="HER2"), "2024-03-01",
                          valueString="amplified"))
     assert "her2-test-uncoded" not in g
+
+
+def test_the_uncoded_test_reader_looks_only_at_observations_without_a_loinc_or_snomed_code(monkeypatch):
+    # it passed over every Observation on every call (~250 on a 300-resource patient) to find the
+    # few coded only by text or a local code; those are now collected in the pass building the code index
+    from mappings import markers
+    seen: list[list[tuple[str, str, str]]] = []
+    real = markers._local_codes_only
+    monkeypatch.setattr(markers, "_local_codes_only", lambda cods: seen.append(cods) or real(cods))
+    labs = [loinc_obs("2160-0", f"2024-01-{d:02d}", **quantity(1.0, "mg/dL")) for d in range(1, 29)]
+    snomed = observation(cc({"system": "http://snomed.info/sct", "code": "416940007"}), "2024-02-01",
+                         valueString="x")
+    g = gaps(*labs, snomed, observation(cc(text="HER2 IHC"), "2024-03-01", valueString="1+"),
+             observation(cc({"system": "urn:oid:1.2.3", "code": "HER2IHC"}, text="HER2 IHC"), "2024-03-02",
+                         valueString="2+"))
+    assert "'HER2 IHC' reads '2+' (2024-03-02)" in g["her2-test-uncoded"]
+    assert seen == [[], [("urn:oid:1.2.3", "HER2IHC", "")]]
+
+
+def test_a_coding_with_an_unreadable_system_is_looked_at_and_breaks_nothing():
+    g = gaps(observation({"coding": [{"system": {"x": 1}, "code": "HER2IHC"}], "text": "HER2 IHC"}, "2024-03-01",
+                         valueString="1+"))
+    assert "her2-unknown" in g
+
+
+@pytest.mark.parametrize("name,value", [
+    ("Troponin result ER", quantity(0.01, "ng/mL")), ("Lactate result ER", quantity(2.1, "mmol/L")),
+    ("Blood pressure result PR", {"valueString": "120/80"}), ("Glucose by ER", quantity(5.4, "mmol/L")),
+    ("Admission status ER", {"valueString": "admitted"}), ("PR by ECG", quantity(160, "ms")),
+    ("ECG: PR result", quantity(160, "ms")), ("ER score (triage)", {"valueString": "2"}),
+    ("ERBB2 amplification (ctDNA)", {"valueString": "not detected"}), ("HER2 liquid biopsy", {"valueString": "neg"}),
+    ("HER2 cfDNA", {"valueString": "neg"}), ("HER2 blood test", quantity(12, "ng/mL")),
+])
+@pytest.mark.parametrize("local", [True, False])
+def test_an_emergency_room_lab_or_a_blood_her2_test_is_not_named_as_a_receptor_test(name, value, local):
+    # 'result ER' read as an ER test: 'ER result recorded ...: 'Troponin result ER' reads '0.01 ng/mL''; a
+    # ctDNA / liquid-biopsy ERBB2 test is no tissue HER2 test (CR A.1 reads HER2 on tissue; the serum one is
+    # skipped), yet said 'HER2 result recorded' in place of 'No HER2 result recorded'
+    code = cc({"system": "urn:oid:1.2.3", "code": "LAB1"}, text=name) if local else cc(text=name)
+    g = gaps(observation(code, "2024-03-01", **value))
+    assert "her2-test-uncoded" not in g and "receptor-test-uncoded" not in g
+    assert g["her2-unknown"].startswith("No HER2 result recorded")
+
+
+@pytest.mark.parametrize("name,label", [("Receptor status ER", "ER"), ("IHC ER", "ER"), ("Allred score ER", "ER"),
+                                        ("ER result", "ER"), ("Staining PR", "PR"), ("% ER", "ER")])
+def test_a_receptor_named_after_a_stain_or_receptor_word_is_still_named(name, label):
+    g = gaps(observation(cc(text=name), "2024-03-01", valueString="Positive"))
+    assert f"{label} result recorded without a code: '{name}' reads 'Positive'" in g["receptor-test-uncoded"]
+
+
+@pytest.mark.parametrize("value,written", [({"valueInteger": 3}, "3"), ({"valueInteger": 0}, "0"),
+                                           ({"valueBoolean": True}, "true"),
+                                           ({"valueRatio": {"numerator": {"value": 2.3}, "denominator": {"value": 1}}},
+                                            "2.3/1")])
+def test_a_her2_test_coded_only_by_text_with_an_integer_boolean_or_ratio_value_is_named(value, written):
+    # valueInteger / valueBoolean / valueRatio (FHIR R4 Observation.value[x], each read by the coded
+    # readers) were not seen as a value: 'HER2 IHC score' = 3 said 'No HER2 result recorded'
+    g = gaps(observation(cc(text="HER2 IHC score"), "2024-03-01", **value))
+    assert f"HER2 result recorded without a code: 'HER2 IHC score' reads '{written}' (2024-03-01)" in g["her2-test-uncoded"]
+    assert not g["her2-unknown"].startswith("No HER2 result recorded")
+
+
+@pytest.mark.parametrize("status", ["preliminary", "registered", "unknown"])
+def test_an_uncoded_her2_test_not_final_is_named_with_its_status(status):
+    # a preliminary 'HER2 IHC' '3+' was named as any recorded result, its status unsaid (the coded one
+    # is 'awaited': FHIR R4 ObservationStatus, gap receptor-result-not-final)
+    g = gaps(observation(cc(text="HER2 IHC"), "2024-03-01", status=status, valueString="3+"))
+    assert f"'HER2 IHC' reads '3+' (2024-03-01, status {status}: not final), not read" in g["her2-test-uncoded"]
+
+
+@pytest.mark.parametrize("panel", [cc(text="Breast biomarker panel"), cc({"system": "http://loinc.org", "code": "85336-6"}),
+                                   cc({"system": "urn:oid:1.2.3", "code": "BRPANEL"}, text="Breast panel")])
+def test_a_her2_or_er_component_coded_only_by_text_is_named_and_never_said_to_be_missing(panel):
+    # a panel's component 'HER2 IHC' = '3+' coded only by text (FHIR R4 Observation.component.code) was
+    # dropped unseen: 'No HER2 result recorded' beside it, as the top-level one was before fix-gx12
+    comps = [{"code": cc(text="HER2 IHC"), "valueString": "3+"},
+             {"code": cc(text="Estrogen receptor"), "valueString": "positive 90%"},
+             {"code": cc({"system": "http://loinc.org", "code": "8480-6"}, text="HER2 systolic"), "valueString": "1"}]
+    g = gaps(observation(panel, "2024-01-01", component=comps))
+    assert "HER2 result recorded without a code: 'HER2 IHC' reads '3+' (2024-01-01)" in g["her2-test-uncoded"]
+    assert "'HER2 systolic'" not in g["her2-test-uncoded"]
+    assert "ER result recorded without a code: 'Estrogen receptor' reads 'positive 90%'" in g["receptor-test-uncoded"]
+    assert g["her2-unknown"].startswith("HER2 result recorded without a LOINC code (named above)")
