@@ -3960,13 +3960,13 @@ def _to_line(number: int, ln: _Line, lines: list[_Line], as_of: dt.date) -> Ther
     if nxt is not None:
         active = False
         known = [x for x in own_ends if x]
-        # a record still under way with no end that writes a drug of it stopped on a date
-        # ("Letrozole + palbociclib (palbociclib stopped 2024-05)", letrozole going on: read_exposures)
-        # writes the line going on after that date: it runs to the next line, the date ending that
-        # drug's course only (CR B.9, B.10, C.2 step 1; rt74: the line ended on palbociclib's stop, a
-        # progression 14 months in read as primary resistance)
-        open_records = {e.src.reference for e in ln.exps if e.active and e.end is None}
-        if any(e.end and e.src.reference in open_records for e in ln.exps):
+        # a record of the line still under way with no end ("Letrozole + palbociclib (palbociclib
+        # stopped 2024-05)", letrozole going on: read_exposures; or a letrozole record of its own
+        # beside a palbociclib record stopped 2024-05-15) writes the line going on after the other
+        # ends: it runs to the next line, those dates ending their drugs' courses only (CR B.9,
+        # B.10, C.2 step 1; rt74, tx7: the line ended on palbociclib's stop, a progression 14
+        # months in read as primary resistance). A line whose every record has ended ends on them.
+        if any(e.active and e.end is None for e in ln.exps):
             known = []
         if known:
             # the latest evidence of the line (an end date, or a later refill/administration)

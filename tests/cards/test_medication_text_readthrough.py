@@ -1088,3 +1088,32 @@ def test_a_cdk46i_stop_date_written_within_the_line_does_not_end_it_beside_an_ea
     detail = card(cards, "patient-summary")["detail"]
     assert "- Metastatic line 1: palbociclib + letrozole, 2024-02-01 to 2025-05-01 —" in detail
     assert state.therapy.endocrine_resistance == "secondary"
+
+
+def test_an_open_endocrine_record_beside_a_stopped_cdk46i_record_runs_the_line_to_the_next_so_a_late_progression_is_secondary():
+    # tx7: letrozole recorded active with no end, palbociclib on its own record stopped 2024-05-15,
+    # fulvestrant from 2025-05-01, progression 2025-04-20: line 1 ended on palbociclib's stop
+    # ("2024-02-01 to 2024-05-15", primary resistance), as if letrozole had stopped with it; the open
+    # letrozole record writes the line going on to the next line's start (CR B.9, B.10, C.2 step 1:
+    # progression after 6 months or more of first-line ET for MBC is secondary resistance)
+    p = hr_positive_mbc("open-beside-stop", primary="2024-01-10")
+    p.med("letrozole", "2024-02-01")
+    p.med("palbociclib", "2024-02-01", "2024-05-15", status="stopped")
+    p.med("fulvestrant", "2025-05-01").progression("2025-04-20")
+    state, cards = run(p)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "- Metastatic line 1: letrozole + palbociclib, 2024-02-01 to 2025-05-01 —" in detail
+    assert "- Endocrine sensitivity: secondary resistance: progression after 6 months or more" in detail
+    assert state.therapy.endocrine_resistance == "secondary"
+
+
+def test_a_line_whose_every_record_has_ended_still_ends_on_them_before_the_next_line():
+    # tx7 keeps: letrozole and palbociclib both stopped 2024-05-15, fulvestrant from 2025-05-01 (CR C.2 step 1)
+    p = hr_positive_mbc("all-ended", primary="2024-01-10")
+    p.med("letrozole", "2024-02-01", "2024-05-15", status="stopped")
+    p.med("palbociclib", "2024-02-01", "2024-05-15", status="stopped")
+    p.med("fulvestrant", "2025-05-01").progression("2025-04-20")
+    state, cards = run(p)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "- Metastatic line 1: letrozole + palbociclib, 2024-02-01 to 2024-05-15 —" in detail
+
