@@ -1264,6 +1264,13 @@ def _read_class_beside_drug(med: _Med, text: str) -> None:
             # not-taken, written in the text): not given now, read as a stop written (when, not written);
             # a pause ("Off letrozole for 2 weeks") and a hold ("Letrozole held", no such word) are not
             med.written_stopped = True
+            if len(names) == 1 and T.DRUG_STOPPED_VERB_OPENING.match(lowered[:names[0][0].start()]):
+                # "Stopped letrozole 2025-03 - progression": the date and reason right after the one
+                # name read as "Letrozole stopped 2025-03 - progression" reads them (drug_mentions
+                # stopped_verb_opening, stopped_when_after; tx7: no date, no reason was read)
+                med.stop_written = _stop_reason_of_text(tail)
+                when = T.DRUG_STOPPED_WHEN_AFTER.match(tail)
+                med.completed_on = _written_day_range(when.group("when")) if when is not None else None
     elif names and _stopped_list(lowered, names):
         # "Stopped palbociclib, letrozole": the stop opening the list is of every drug in it, as
         # "Stopped palbociclib and letrozole" reads (tx6: both were read current; local_codes.yaml

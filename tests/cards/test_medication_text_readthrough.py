@@ -1117,3 +1117,37 @@ def test_a_line_whose_every_record_has_ended_still_ends_on_them_before_the_next_
     detail = card(cards, "patient-summary")["detail"]
     assert "- Metastatic line 1: letrozole + palbociclib, 2024-02-01 to 2024-05-15 —" in detail
 
+
+@pytest.mark.parametrize("text, end", [("Stopped letrozole 2025-03", "2025-03 (no day given)"),
+                                       ("Discontinued letrozole on 2025-03-10", "2025-03-10"),
+                                       ("Stopped: letrozole 03/2025", "2025-03 (no day given)")])
+def test_a_stop_written_before_the_drug_reads_the_date_after_it_as_letrozole_stopped_then_does(text, end):
+    # tx7: "Letrozole stopped 2025-03" read the line to 2025-03, "Stopped letrozole 2025-03" to
+    # "date unknown" with its end asked (gap therapy-stopped-in-text): the same date, the same end
+    # (local_codes.yaml drug_mentions stopped_verb_opening, stopped_when_after; FHIR R4
+    # MedicationStatement.effective[x] end written in the text)
+    state, cards = _with_statement("stop-verb-date", text, "active", None)
+    detail = card(cards, "patient-summary")["detail"]
+    assert f"- Metastatic line 1: letrozole, 2024-02-01 to {end} —" in detail
+    assert "stop-verb-date-ms (letrozole, status 'active'" not in detail
+    assert "Currently on" not in detail
+
+
+def test_a_stop_written_before_the_drug_reads_the_progression_written_after_it():
+    # tx7: "Stopped letrozole 2025-03 - progression" read no reason (no progression on line 1, its end
+    # asked) while "Letrozole stopped 2025-03 - progression" reads a progression 13 months in (CR C.2 step 1)
+    for text in ("Stopped letrozole 2025-03 - progression", "Letrozole stopped 2025-03 - progression"):
+        state, cards = _with_statement("stop-verb-pd", text, "active", None)
+        assert state.therapy.endocrine_resistance == "secondary", text
+        assert ("- Endocrine sensitivity: secondary resistance: progression after 6 months or more of first-line "
+                "metastatic endocrine therapy (letrozole, 2024-02-01 to 2025-03 (no day given))"
+                in card(cards, "patient-summary")["detail"])
+
+
+def test_a_stop_written_before_the_drug_with_a_queried_or_future_date_still_asks_when():
+    for text in ("Stopped letrozole 2025-03?", "Stopped letrozole 2027-01", "Off letrozole 2025-03"):
+        state, cards = _with_statement("stop-verb-asked", text, "active", None)
+        detail = card(cards, "patient-summary")["detail"]
+        assert "- Metastatic line 1: letrozole, 2024-02-01 to date unknown" in detail, text
+        assert f"stop-verb-asked-ms (letrozole, status 'active': '{text}')" in detail, text
+
