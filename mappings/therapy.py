@@ -554,6 +554,28 @@ def _written_given_after(text: str, names: list[tuple[re.Match[str], T.DrugInfo]
 
 
 @lru_cache(maxsize=1024)
+def _unsettled_stop_then_drug(written: str) -> _Unreadable | None:
+    """An _Unreadable for a record whose text opens with a stop word, then after a clause break
+    names a drug it did not stop, with no words writing the switch done ("Stopped letrozole.
+    Fulvestrant", "Stopped palbociclib and letrozole; fulvestrant 500 mg": _written_switch reads
+    "... . Now fulvestrant"): which drugs are taken now is not written (local_codes.yaml
+    drug_mentions stop_opening_clause_break; tx7: all were read current, never so written)."""
+    lowered = written.lower() if written else ""
+    names = _named_drugs(lowered)
+    if len(names) < 2 or not T.DRUG_SWITCH_STOP_OPENING_FIRST.match(lowered[:names[0][0].start()]):
+        return None
+    k = next((i for i in range(1, len(names))
+              if T.DRUG_STOP_OPENING_CLAUSE_BREAK.search(lowered[names[i - 1][0].end():names[i][0].start()])), None)
+    if k is None or {info.name for _, info in names[k:]} <= {info.name for _, info in names[:k]} \
+            or any(read is False for _, read in _drug_mentions(lowered)[k:]) or _written_switch(lowered) is not None:
+        return None
+    return _Unreadable(f'its text "{printable_clip(written.strip(), 80)}" writes a stop before '
+                       f"{_listed({info.name for _, info in names[:k]})} and names "
+                       f"{_listed({info.name for _, info in names[k:]} - {info.name for _, info in names[:k]})} "
+                       "after it without writing that drug started: which drugs are taken now cannot be read")
+
+
+@lru_cache(maxsize=1024)
 def _unsettled_not_taken_list(written: str) -> _Unreadable | None:
     """An _Unreadable for a record whose text writes a not-taken word before drugs joined by a bare
     comma, nothing after the later ones writing them given ("No palbociclib, ribociclib", "No
@@ -1485,12 +1507,18 @@ def _written_switch(text: str) -> tuple[tuple[T.DrugInfo, ...], tuple[T.DrugInfo
     if not from_opening and not T.DRUG_SWITCH_OPENING.match(opening):
         return None
     between_re = T.DRUG_SWITCH_FROM_BETWEEN if from_opening else T.DRUG_SWITCH_BETWEEN
+    # "Stopped palbociclib and letrozole. Now fulvestrant": after a stop verb opening the text, a
+    # full stop and "now" / "started" write the switch too (drug_mentions
+    # switch_after_stop_opening_between; tx7: all three read current)
+    stop_opened = not from_opening and bool(T.DRUG_SWITCH_STOP_OPENING_FIRST.match(opening))
     # each step of the switch ("Anastrozole -> letrozole -> exemestane": two); the names between
     # two steps are one regimen ("Tamoxifen stopped, now letrozole + palbociclib")
     steps = []
     for i in range(1, len(names)):
         gap = text[names[i - 1][0].end():names[i][0].start()]
         between = between_re.match(gap)
+        if between is None and stop_opened and not steps:
+            between = T.DRUG_SWITCH_AFTER_STOP_OPENING_BETWEEN.match(gap)
         if between is not None and (from_opening or between.group("stop") or between.group("to")):
             if between.group("stop") and T.DRUG_STOPPED_PAUSED.search(between.group("stop")):
                 return None  # "Tamoxifen stopped and restarted, letrozole": no switch written
@@ -2092,7 +2120,7 @@ def _read_text(drugs: list[T.DrugInfo], label: str, written: str, text_only: boo
     if refused is not None:
         return refused
     med = (_premedication_record(written) or _refusal_or_another(drugs, written) or _planned_record(written)
-           or _unsettled_not_taken_list(written) or _given_of(drugs, label, written))
+           or _unsettled_not_taken_list(written) or _unsettled_stop_then_drug(written) or _given_of(drugs, label, written))
     if type(med) is _Med:
         _read_class_beside_drug(med, written)
         _read_written_switch(med, written, text_only)

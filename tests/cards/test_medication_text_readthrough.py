@@ -1151,3 +1151,41 @@ def test_a_stop_written_before_the_drug_with_a_queried_or_future_date_still_asks
         assert "- Metastatic line 1: letrozole, 2024-02-01 to date unknown" in detail, text
         assert f"stop-verb-asked-ms (letrozole, status 'active': '{text}')" in detail, text
 
+
+@pytest.mark.parametrize("text", ["Stopped palbociclib and letrozole. Now fulvestrant",
+                                  "Stopped palbociclib, letrozole. Now fulvestrant",
+                                  "Stopped palbociclib and letrozole, and started fulvestrant",
+                                  "Discontinued palbociclib and letrozole. Currently on fulvestrant"])
+def test_a_stop_opening_a_regimen_then_a_full_stop_and_now_another_drug_reads_the_switch_not_all_current(text):
+    # tx7: read "Currently on fulvestrant + letrozole + palbociclib" (switch_between takes no full stop
+    # nor "started"): the stopped drugs are not current, fulvestrant is, as "Palbociclib and letrozole
+    # stopped, now fulvestrant" reads, one line whose switch is asked (CR C.2 step 1; local_codes.yaml
+    # drug_mentions switch_after_stop_opening_between)
+    state, cards = _with_statement("stop-now", text, "active", None)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "- Currently on fulvestrant (metastatic line 1): the options below apply at progression." in detail
+    assert "Currently on fulvestrant + letrozole" not in detail
+    assert f'MedicationStatement/stop-now-ms ("{text}") writes fulvestrant after letrozole + palbociclib' in detail
+
+
+def test_a_stop_opening_a_regimen_then_a_reason_and_now_another_drug_reads_the_switch_at_progression():
+    # tx7: "(progression)" before the full stop is the stop's reason, as in "... stopped (progression), now
+    # fulvestrant" (CR C.2 step 1: a switch at progression)
+    text = "Stopped palbociclib and letrozole (progression). Now fulvestrant"
+    state, cards = _with_statement("stop-now-pd", text, "active", None)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "- Currently on fulvestrant (metastatic line 1)" in detail
+    assert f'("{text}") writes fulvestrant after letrozole + palbociclib stopped for progression' in detail
+
+
+@pytest.mark.parametrize("text", ["Stopped letrozole. Fulvestrant", "Stopped palbociclib and letrozole. Fulvestrant 500 mg",
+                                  "Stopped letrozole for 2 weeks. Now fulvestrant", "Stopped palbociclib; letrozole"])
+def test_a_stop_opening_a_regimen_then_another_drug_after_a_full_stop_with_no_start_written_is_named_unreadable(text):
+    # tx7: read every drug current ("Currently on fulvestrant + letrozole"); whether the later drug
+    # is taken now and the stopped ones not is not written: the record is named unreadable
+    # (gap medication-unreadable; local_codes.yaml drug_mentions stop_opening_clause_break; CR C.2 step 1)
+    state, cards = _with_statement("stop-then", text, "active", None)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "Currently on" not in detail
+    assert f'MedicationStatement/stop-then-ms (its text "{text}" writes a stop before' in detail
+
