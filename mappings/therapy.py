@@ -4000,8 +4000,11 @@ def _to_line(number: int, ln: _Line, lines: list[_Line], as_of: dt.date) -> Ther
         # beside a palbociclib record stopped 2024-05-15) writes the line going on after the other
         # ends: it runs to the next line, those dates ending their drugs' courses only (CR B.9,
         # B.10, C.2 step 1; rt74, tx7: the line ended on palbociclib's stop, a progression 14
-        # months in read as primary resistance). A line whose every record has ended ends on them.
-        if any(e.active and e.end is None for e in ln.exps):
+        # months in read as primary resistance). A line whose every record has ended ends on them,
+        # and so does a drug with a record under way beside one of it ended (a refill, an order left
+        # open: the ended one is read, as before)
+        going = {d.name for e in ln.exps if e.active and e.end is None for d in e.drugs}
+        if going and going - {d.name for e in ln.exps if e.end is not None or not e.active for d in e.drugs}:
             known = []
         if known:
             # the latest evidence of the line (an end date, or a later refill/administration)

@@ -1189,3 +1189,15 @@ def test_a_stop_opening_a_regimen_then_another_drug_after_a_full_stop_with_no_st
     assert "Currently on" not in detail
     assert f'MedicationStatement/stop-then-ms (its text "{text}" writes a stop before' in detail
 
+
+def test_an_open_record_of_a_drug_beside_an_ended_record_of_the_same_drug_still_ends_the_line_on_it():
+    # tx7 keeps: letrozole recorded stopped 2024-05-15 with palbociclib, an older letrozole order left
+    # open: the ended record is read, line 1 ends 2024-05-15 (CR C.2 step 1)
+    p = hr_positive_mbc("open-and-ended", primary="2024-01-10")
+    p.med("letrozole", "2024-02-01")
+    p.med("letrozole", "2024-02-01", "2024-05-15", status="stopped")
+    p.med("palbociclib", "2024-02-01", "2024-05-15", status="stopped")
+    p.med("fulvestrant", "2025-05-01").progression("2025-04-20")
+    state, cards = run(p)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "- Metastatic line 1: letrozole + palbociclib, 2024-02-01 to 2024-05-15 —" in detail
