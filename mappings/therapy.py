@@ -569,6 +569,11 @@ def _unsettled_stop_then_drug(written: str) -> _Unreadable | None:
     if k is None or {info.name for _, info in names[k:]} <= {info.name for _, info in names[:k]} \
             or any(read is False for _, read in _drug_mentions(lowered)[k:]) or _written_switch(lowered) is not None:
         return None
+    if all(info.drug_class == "cdk46i" for _, info in names[:k]) \
+            and all(info.drug_class in ENDOCRINE_CLASSES for _, info in names[k:]):
+        # "Ceased palbociclib (neutropenia); letrozole": the CDK4/6 inhibitor and the endocrine
+        # partner it is given with (CR B.9, B.10) stay one line, as read before (not asked here)
+        return None
     return _Unreadable(f'its text "{printable_clip(written.strip(), 80)}" writes a stop before '
                        f"{_listed({info.name for _, info in names[:k]})} and names "
                        f"{_listed({info.name for _, info in names[k:]} - {info.name for _, info in names[:k]})} "
