@@ -554,6 +554,33 @@ def _written_given_after(text: str, names: list[tuple[re.Match[str], T.DrugInfo]
 
 
 @lru_cache(maxsize=1024)
+def _unsettled_stop_then_drug(written: str) -> _Unreadable | None:
+    """An _Unreadable for a record whose text opens with a stop word, then after a clause break
+    names a drug it did not stop, with no words writing the switch done ("Stopped letrozole.
+    Fulvestrant", "Stopped palbociclib and letrozole; fulvestrant 500 mg": _written_switch reads
+    "... . Now fulvestrant"): which drugs are taken now is not written (local_codes.yaml
+    drug_mentions stop_opening_clause_break; tx7: all were read current, never so written)."""
+    lowered = written.lower() if written else ""
+    names = _named_drugs(lowered)
+    if len(names) < 2 or not T.DRUG_SWITCH_STOP_OPENING_FIRST.match(lowered[:names[0][0].start()]):
+        return None
+    k = next((i for i in range(1, len(names))
+              if T.DRUG_STOP_OPENING_CLAUSE_BREAK.search(lowered[names[i - 1][0].end():names[i][0].start()])), None)
+    if k is None or {info.name for _, info in names[k:]} <= {info.name for _, info in names[:k]} \
+            or any(read is False for _, read in _drug_mentions(lowered)[k:]) or _written_switch(lowered) is not None:
+        return None
+    if all(info.drug_class == "cdk46i" for _, info in names[:k]) \
+            and all(info.drug_class in ENDOCRINE_CLASSES for _, info in names[k:]):
+        # "Ceased palbociclib (neutropenia); letrozole": the CDK4/6 inhibitor and the endocrine
+        # partner it is given with (CR B.9, B.10) stay one line, as read before (not asked here)
+        return None
+    return _Unreadable(f'its text "{printable_clip(written.strip(), 80)}" writes a stop before '
+                       f"{_listed({info.name for _, info in names[:k]})} and names "
+                       f"{_listed({info.name for _, info in names[k:]} - {info.name for _, info in names[:k]})} "
+                       "after it without writing that drug started: which drugs are taken now cannot be read")
+
+
+@lru_cache(maxsize=1024)
 def _unsettled_not_taken_list(written: str) -> _Unreadable | None:
     """An _Unreadable for a record whose text writes a not-taken word before drugs joined by a bare
     comma, nothing after the later ones writing them given ("No palbociclib, ribociclib", "No
@@ -1264,6 +1291,13 @@ def _read_class_beside_drug(med: _Med, text: str) -> None:
             # not-taken, written in the text): not given now, read as a stop written (when, not written);
             # a pause ("Off letrozole for 2 weeks") and a hold ("Letrozole held", no such word) are not
             med.written_stopped = True
+            if len(names) == 1 and T.DRUG_STOPPED_VERB_OPENING.match(lowered[:names[0][0].start()]):
+                # "Stopped letrozole 2025-03 - progression": the date and reason right after the one
+                # name read as "Letrozole stopped 2025-03 - progression" reads them (drug_mentions
+                # stopped_verb_opening, stopped_when_after; tx7: no date, no reason was read)
+                med.stop_written = _stop_reason_of_text(tail)
+                when = T.DRUG_STOPPED_WHEN_AFTER.match(tail)
+                med.completed_on = _written_day_range(when.group("when")) if when is not None else None
     elif names and _stopped_list(lowered, names):
         # "Stopped palbociclib, letrozole": the stop opening the list is of every drug in it, as
         # "Stopped palbociclib and letrozole" reads (tx6: both were read current; local_codes.yaml
@@ -1478,12 +1512,18 @@ def _written_switch(text: str) -> tuple[tuple[T.DrugInfo, ...], tuple[T.DrugInfo
     if not from_opening and not T.DRUG_SWITCH_OPENING.match(opening):
         return None
     between_re = T.DRUG_SWITCH_FROM_BETWEEN if from_opening else T.DRUG_SWITCH_BETWEEN
+    # "Stopped palbociclib and letrozole. Now fulvestrant": after a stop verb opening the text, a
+    # full stop and "now" / "started" write the switch too (drug_mentions
+    # switch_after_stop_opening_between; tx7: all three read current)
+    stop_opened = not from_opening and bool(T.DRUG_SWITCH_STOP_OPENING_FIRST.match(opening))
     # each step of the switch ("Anastrozole -> letrozole -> exemestane": two); the names between
     # two steps are one regimen ("Tamoxifen stopped, now letrozole + palbociclib")
     steps = []
     for i in range(1, len(names)):
         gap = text[names[i - 1][0].end():names[i][0].start()]
         between = between_re.match(gap)
+        if between is None and stop_opened and not steps:
+            between = T.DRUG_SWITCH_AFTER_STOP_OPENING_BETWEEN.match(gap)
         if between is not None and (from_opening or between.group("stop") or between.group("to")):
             if between.group("stop") and T.DRUG_STOPPED_PAUSED.search(between.group("stop")):
                 return None  # "Tamoxifen stopped and restarted, letrozole": no switch written
@@ -2085,7 +2125,7 @@ def _read_text(drugs: list[T.DrugInfo], label: str, written: str, text_only: boo
     if refused is not None:
         return refused
     med = (_premedication_record(written) or _refusal_or_another(drugs, written) or _planned_record(written)
-           or _unsettled_not_taken_list(written) or _given_of(drugs, label, written))
+           or _unsettled_not_taken_list(written) or _unsettled_stop_then_drug(written) or _given_of(drugs, label, written))
     if type(med) is _Med:
         _read_class_beside_drug(med, written)
         _read_written_switch(med, written, text_only)
@@ -3960,13 +4000,16 @@ def _to_line(number: int, ln: _Line, lines: list[_Line], as_of: dt.date) -> Ther
     if nxt is not None:
         active = False
         known = [x for x in own_ends if x]
-        # a record still under way with no end that writes a drug of it stopped on a date
-        # ("Letrozole + palbociclib (palbociclib stopped 2024-05)", letrozole going on: read_exposures)
-        # writes the line going on after that date: it runs to the next line, the date ending that
-        # drug's course only (CR B.9, B.10, C.2 step 1; rt74: the line ended on palbociclib's stop, a
-        # progression 14 months in read as primary resistance)
-        open_records = {e.src.reference for e in ln.exps if e.active and e.end is None}
-        if any(e.end and e.src.reference in open_records for e in ln.exps):
+        # a record of the line still under way with no end ("Letrozole + palbociclib (palbociclib
+        # stopped 2024-05)", letrozole going on: read_exposures; or a letrozole record of its own
+        # beside a palbociclib record stopped 2024-05-15) writes the line going on after the other
+        # ends: it runs to the next line, those dates ending their drugs' courses only (CR B.9,
+        # B.10, C.2 step 1; rt74, tx7: the line ended on palbociclib's stop, a progression 14
+        # months in read as primary resistance). A line whose every record has ended ends on them,
+        # and so does a drug with a record under way beside one of it ended (a refill, an order left
+        # open: the ended one is read, as before)
+        going = {d.name for e in ln.exps if e.active and e.end is None for d in e.drugs}
+        if going and going - {d.name for e in ln.exps if e.end is not None or not e.active for d in e.drugs}:
             known = []
         if known:
             # the latest evidence of the line (an end date, or a later refill/administration)

@@ -1088,3 +1088,116 @@ def test_a_cdk46i_stop_date_written_within_the_line_does_not_end_it_beside_an_ea
     detail = card(cards, "patient-summary")["detail"]
     assert "- Metastatic line 1: palbociclib + letrozole, 2024-02-01 to 2025-05-01 —" in detail
     assert state.therapy.endocrine_resistance == "secondary"
+
+
+def test_an_open_endocrine_record_beside_a_stopped_cdk46i_record_runs_the_line_to_the_next_so_a_late_progression_is_secondary():
+    # tx7: letrozole recorded active with no end, palbociclib on its own record stopped 2024-05-15,
+    # fulvestrant from 2025-05-01, progression 2025-04-20: line 1 ended on palbociclib's stop
+    # ("2024-02-01 to 2024-05-15", primary resistance), as if letrozole had stopped with it; the open
+    # letrozole record writes the line going on to the next line's start (CR B.9, B.10, C.2 step 1:
+    # progression after 6 months or more of first-line ET for MBC is secondary resistance)
+    p = hr_positive_mbc("open-beside-stop", primary="2024-01-10")
+    p.med("letrozole", "2024-02-01")
+    p.med("palbociclib", "2024-02-01", "2024-05-15", status="stopped")
+    p.med("fulvestrant", "2025-05-01").progression("2025-04-20")
+    state, cards = run(p)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "- Metastatic line 1: letrozole + palbociclib, 2024-02-01 to 2025-05-01 —" in detail
+    assert "- Endocrine sensitivity: secondary resistance: progression after 6 months or more" in detail
+    assert state.therapy.endocrine_resistance == "secondary"
+
+
+def test_a_line_whose_every_record_has_ended_still_ends_on_them_before_the_next_line():
+    # tx7 keeps: letrozole and palbociclib both stopped 2024-05-15, fulvestrant from 2025-05-01 (CR C.2 step 1)
+    p = hr_positive_mbc("all-ended", primary="2024-01-10")
+    p.med("letrozole", "2024-02-01", "2024-05-15", status="stopped")
+    p.med("palbociclib", "2024-02-01", "2024-05-15", status="stopped")
+    p.med("fulvestrant", "2025-05-01").progression("2025-04-20")
+    state, cards = run(p)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "- Metastatic line 1: letrozole + palbociclib, 2024-02-01 to 2024-05-15 —" in detail
+
+
+@pytest.mark.parametrize("text, end", [("Stopped letrozole 2025-03", "2025-03 (no day given)"),
+                                       ("Discontinued letrozole on 2025-03-10", "2025-03-10"),
+                                       ("Stopped: letrozole 03/2025", "2025-03 (no day given)")])
+def test_a_stop_written_before_the_drug_reads_the_date_after_it_as_letrozole_stopped_then_does(text, end):
+    # tx7: "Letrozole stopped 2025-03" read the line to 2025-03, "Stopped letrozole 2025-03" to
+    # "date unknown" with its end asked (gap therapy-stopped-in-text): the same date, the same end
+    # (local_codes.yaml drug_mentions stopped_verb_opening, stopped_when_after; FHIR R4
+    # MedicationStatement.effective[x] end written in the text)
+    state, cards = _with_statement("stop-verb-date", text, "active", None)
+    detail = card(cards, "patient-summary")["detail"]
+    assert f"- Metastatic line 1: letrozole, 2024-02-01 to {end} —" in detail
+    assert "stop-verb-date-ms (letrozole, status 'active'" not in detail
+    assert "Currently on" not in detail
+
+
+def test_a_stop_written_before_the_drug_reads_the_progression_written_after_it():
+    # tx7: "Stopped letrozole 2025-03 - progression" read no reason (no progression on line 1, its end
+    # asked) while "Letrozole stopped 2025-03 - progression" reads a progression 13 months in (CR C.2 step 1)
+    for text in ("Stopped letrozole 2025-03 - progression", "Letrozole stopped 2025-03 - progression"):
+        state, cards = _with_statement("stop-verb-pd", text, "active", None)
+        assert state.therapy.endocrine_resistance == "secondary", text
+        assert ("- Endocrine sensitivity: secondary resistance: progression after 6 months or more of first-line "
+                "metastatic endocrine therapy (letrozole, 2024-02-01 to 2025-03 (no day given))"
+                in card(cards, "patient-summary")["detail"])
+
+
+def test_a_stop_written_before_the_drug_with_a_queried_or_future_date_still_asks_when():
+    for text in ("Stopped letrozole 2025-03?", "Stopped letrozole 2027-01", "Off letrozole 2025-03"):
+        state, cards = _with_statement("stop-verb-asked", text, "active", None)
+        detail = card(cards, "patient-summary")["detail"]
+        assert "- Metastatic line 1: letrozole, 2024-02-01 to date unknown" in detail, text
+        assert f"stop-verb-asked-ms (letrozole, status 'active': '{text}')" in detail, text
+
+
+@pytest.mark.parametrize("text", ["Stopped palbociclib and letrozole. Now fulvestrant",
+                                  "Stopped palbociclib, letrozole. Now fulvestrant",
+                                  "Stopped palbociclib and letrozole, and started fulvestrant",
+                                  "Discontinued palbociclib and letrozole. Currently on fulvestrant"])
+def test_a_stop_opening_a_regimen_then_a_full_stop_and_now_another_drug_reads_the_switch_not_all_current(text):
+    # tx7: read "Currently on fulvestrant + letrozole + palbociclib" (switch_between takes no full stop
+    # nor "started"): the stopped drugs are not current, fulvestrant is, as "Palbociclib and letrozole
+    # stopped, now fulvestrant" reads, one line whose switch is asked (CR C.2 step 1; local_codes.yaml
+    # drug_mentions switch_after_stop_opening_between)
+    state, cards = _with_statement("stop-now", text, "active", None)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "- Currently on fulvestrant (metastatic line 1): the options below apply at progression." in detail
+    assert "Currently on fulvestrant + letrozole" not in detail
+    assert f'MedicationStatement/stop-now-ms ("{text}") writes fulvestrant after letrozole + palbociclib' in detail
+
+
+def test_a_stop_opening_a_regimen_then_a_reason_and_now_another_drug_reads_the_switch_at_progression():
+    # tx7: "(progression)" before the full stop is the stop's reason, as in "... stopped (progression), now
+    # fulvestrant" (CR C.2 step 1: a switch at progression)
+    text = "Stopped palbociclib and letrozole (progression). Now fulvestrant"
+    state, cards = _with_statement("stop-now-pd", text, "active", None)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "- Currently on fulvestrant (metastatic line 1)" in detail
+    assert f'("{text}") writes fulvestrant after letrozole + palbociclib stopped for progression' in detail
+
+
+@pytest.mark.parametrize("text", ["Stopped letrozole. Fulvestrant", "Stopped palbociclib and letrozole. Fulvestrant 500 mg",
+                                  "Stopped letrozole for 2 weeks. Now fulvestrant", "Stopped letrozole; fulvestrant"])
+def test_a_stop_opening_a_regimen_then_another_drug_after_a_full_stop_with_no_start_written_is_named_unreadable(text):
+    # tx7: read every drug current ("Currently on fulvestrant + letrozole"); whether the later drug
+    # is taken now and the stopped ones not is not written: the record is named unreadable
+    # (gap medication-unreadable; local_codes.yaml drug_mentions stop_opening_clause_break; CR C.2 step 1)
+    state, cards = _with_statement("stop-then", text, "active", None)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "Currently on" not in detail
+    assert f'MedicationStatement/stop-then-ms (its text "{text}" writes a stop before' in detail
+
+
+def test_an_open_record_of_a_drug_beside_an_ended_record_of_the_same_drug_still_ends_the_line_on_it():
+    # tx7 keeps: letrozole recorded stopped 2024-05-15 with palbociclib, an older letrozole order left
+    # open: the ended record is read, line 1 ends 2024-05-15 (CR C.2 step 1)
+    p = hr_positive_mbc("open-and-ended", primary="2024-01-10")
+    p.med("letrozole", "2024-02-01")
+    p.med("letrozole", "2024-02-01", "2024-05-15", status="stopped")
+    p.med("palbociclib", "2024-02-01", "2024-05-15", status="stopped")
+    p.med("fulvestrant", "2025-05-01").progression("2025-04-20")
+    state, cards = run(p)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "- Metastatic line 1: letrozole + palbociclib, 2024-02-01 to 2024-05-15 —" in detail
