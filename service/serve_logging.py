@@ -18,6 +18,7 @@ import logging
 import re
 
 from gunicorn.glogging import Logger as GunicornLogger
+from gunicorn.instrument.statsd import Statsd as GunicornStatsdLogger
 from werkzeug.serving import WSGIRequestHandler
 
 # What follows a server's own words in its error text: ": 'GET /x?patient=...'",
@@ -67,10 +68,32 @@ class _CallerTextFilter(logging.Filter):
         return True
 
 
+def _filter_error_log(logger: GunicornLogger) -> None:
+    if not any(isinstance(f, _CallerTextFilter) for f in logger.error_log.filters):
+        logger.error_log.addFilter(_CallerTextFilter())
+
+
 class QuerylessGunicornLogger(GunicornLogger):
-    """gunicorn's logger with its error log filtered (gunicorn setting logger_class)."""
+    """gunicorn's logger with its error log filtered (gunicorn setting logger_class).
+
+    With a statsd_host set it is gunicorn's statsd logger, filtered the same way:
+    gunicorn picks that one itself only when logger_class is left at its default
+    (gunicorn/config.py, Config.logger_class), so naming ours would silence
+    --statsd-host (GUNICORN_CMD_ARGS, docker/gunicorn.conf.py)."""
+
+    def __new__(cls, cfg):
+        if cls is QuerylessGunicornLogger and cfg.statsd_host is not None:
+            return QuerylessStatsdLogger(cfg)
+        return super().__new__(cls)
 
     def setup(self, cfg) -> None:
         super().setup(cfg)
-        if not any(isinstance(f, _CallerTextFilter) for f in self.error_log.filters):
-            self.error_log.addFilter(_CallerTextFilter())
+        _filter_error_log(self)
+
+
+class QuerylessStatsdLogger(GunicornStatsdLogger):
+    """gunicorn's statsd logger with its error log filtered (see QuerylessGunicornLogger)."""
+
+    def setup(self, cfg) -> None:
+        super().setup(cfg)
+        _filter_error_log(self)
