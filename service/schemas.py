@@ -495,6 +495,10 @@ def refuse_repeated_feedback_fields(raw: bytes, body: dict | None = None) -> Non
     for index, item in enumerate(items[:500]):
         if isinstance(item, dict):
             objects.append((f"feedback[{index}].", item, set(FeedbackItem.model_fields)))
+            accepted = item.get("acceptedSuggestions")
+            for number, suggestion in enumerate(accepted[:100] if isinstance(accepted, list) else []):
+                objects.append((f"feedback[{index}].acceptedSuggestions[{number}].", suggestion,
+                                set(AcceptedSuggestion.model_fields)))
             reason = item.get("overrideReason")
             objects.append((f"feedback[{index}].overrideReason.", reason, set(OverrideReason.model_fields)))
             objects.append((f"feedback[{index}].overrideReason.reason.",

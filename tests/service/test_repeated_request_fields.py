@@ -156,3 +156,11 @@ def test_looking_for_repeated_hook_fields_costs_a_small_part_of_reading_the_body
     check = fastest(lambda: refuse_repeated_hook_fields(raw, "patient-view", body))
     parse = fastest(lambda: orjson.loads(raw), number=50)
     assert check < parse / 10, (check, parse)
+
+
+def test_feedback_naming_an_accepted_suggestion_by_two_ids_at_once_is_refused(client):
+    item = ('{"card": "%s", "outcome": "accepted", "acceptedSuggestions": [{"id": "s1", "id": "s2"}], '
+            '"outcomeTimestamp": "2026-01-01T00:00:00Z"}' % uuid.uuid4())
+    response = post_raw(client, FEEDBACK, '{"feedback": [%s]}' % item)
+    assert response.status_code == 400
+    assert response.get_json()["message"].startswith("feedback[0].acceptedSuggestions[0].id is given more than once")
