@@ -29,6 +29,7 @@ keepalive = 5
 accesslog = None  # the service logs one JSON line per hook call (service/logs.py)
 errorlog = "-"
 # the error log without what a caller sent in a request line gunicorn could not parse
+# (with a statsd_host, gunicorn's statsd logger filtered the same way)
 logger_class = "service.serve_logging.QuerylessGunicornLogger"
 worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
 

@@ -102,7 +102,7 @@ def json_body(refuse_repeated_fields) -> dict:
     except RequestEntityTooLarge:  # a Content-Length over the limit
         raise body_too_large(cfg.max_request_bytes) from None
     body = parse_json_body(raw, cfg.max_request_bytes, cfg.max_json_depth)
-    refuse_repeated_fields(raw)
+    refuse_repeated_fields(raw, body)
     return body
 
 
@@ -128,7 +128,7 @@ def call_service(service_id: str):
     try:
         client = auth.authenticate(request, settings(), audience_url())  # first: a 401 tells nothing more
         service = service_or_404(service_id)
-        body = json_body(lambda raw: refuse_repeated_hook_fields(raw, service.hook))
+        body = json_body(lambda raw, body: refuse_repeated_hook_fields(raw, service.hook, body))
         hook_instance = body.get("hookInstance") if isinstance(body.get("hookInstance"), str) else None
         hook_request, context = parse_hook_request(body, service)
         with fetch.timing(hook_request.fhirServer):

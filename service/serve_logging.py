@@ -8,8 +8,10 @@ too:
 - Flask's development server (`mbc-cds serve --dev`) writes one access line per
   request, query string included, and the raw request line of one it cannot parse;
 - gunicorn (`mbc-cds serve`, `make run`, the Docker image) has no access log
-  (accesslog None) but warns "Invalid request from ip=...: Invalid HTTP request
-  line: '<the line as sent>'" for a request it cannot parse.
+  (accesslog None; an operator may turn one on, its request line, query and
+  referer atoms are then written without the query) but warns "Invalid request
+  from ip=...: Invalid HTTP request line: '<the line as sent>'" for a request it
+  cannot parse.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import logging
 import re
 
 from gunicorn.glogging import Logger as GunicornLogger
+from gunicorn.instrument.statsd import Statsd as GunicornStatsdLogger
 from werkzeug.serving import WSGIRequestHandler
 
 # What follows a server's own words in its error text: ": 'GET /x?patient=...'",
@@ -67,10 +70,56 @@ class _CallerTextFilter(logging.Filter):
         return True
 
 
-class QuerylessGunicornLogger(GunicornLogger):
-    """gunicorn's logger with its error log filtered (gunicorn setting logger_class)."""
+# gunicorn's access-log atoms that carry a query string: the request line, the query,
+# the referer (the caller's page, `?patient=...` as well) and the raw URI (gunicorn
+# glogging.Logger.atoms; settings access_log_format and accesslog)
+_URL_ATOMS = ("f", "{referer}i", "{http_referer}e", "{raw_uri}e", "{request_uri}e")
+_QUERY_ATOMS = ("q", "{query_string}e")
+
+
+class _QuerylessAccessLine:
+    """gunicorn's access log, when an operator turns it on, without query strings."""
+
+    def atoms(self, resp, req, environ, request_time) -> dict:
+        atoms = super().atoms(resp, req, environ, request_time)
+        atoms["r"] = "%s %s %s" % (environ["REQUEST_METHOD"], without_query(environ["RAW_URI"]),
+                                   environ["SERVER_PROTOCOL"])
+        for name in _URL_ATOMS:
+            if isinstance(atoms.get(name), str):
+                atoms[name] = without_query(atoms[name])
+        for name in _QUERY_ATOMS:
+            if atoms.get(name):
+                atoms[name] = "[query not logged]"
+        return atoms
+
+
+def _filter_error_log(logger: GunicornLogger) -> None:
+    if not any(isinstance(f, _CallerTextFilter) for f in logger.error_log.filters):
+        logger.error_log.addFilter(_CallerTextFilter())
+
+
+class QuerylessGunicornLogger(_QuerylessAccessLine, GunicornLogger):
+    """gunicorn's logger with its error log filtered and its access log (off unless an
+    operator turns it on) without query strings (gunicorn setting logger_class).
+
+    With a statsd_host set it is gunicorn's statsd logger, filtered the same way:
+    gunicorn picks that one itself only when logger_class is left at its default
+    (gunicorn/config.py, Config.logger_class), so naming ours would silence
+    --statsd-host (GUNICORN_CMD_ARGS, docker/gunicorn.conf.py)."""
+
+    def __new__(cls, cfg):
+        if cls is QuerylessGunicornLogger and cfg.statsd_host is not None:
+            return QuerylessStatsdLogger(cfg)
+        return super().__new__(cls)
 
     def setup(self, cfg) -> None:
         super().setup(cfg)
-        if not any(isinstance(f, _CallerTextFilter) for f in self.error_log.filters):
-            self.error_log.addFilter(_CallerTextFilter())
+        _filter_error_log(self)
+
+
+class QuerylessStatsdLogger(_QuerylessAccessLine, GunicornStatsdLogger):
+    """gunicorn's statsd logger, filtered as QuerylessGunicornLogger is."""
+
+    def setup(self, cfg) -> None:
+        super().setup(cfg)
+        _filter_error_log(self)

@@ -87,3 +87,49 @@ def test_the_development_server_logs_request_paths_without_their_query_string(mo
     assert answers[0].endswith(b" 200 OK") and b" 400 " in answers[1]
     assert "Jane" not in logged and "patient=" not in logged
     assert '"GET /cds-services?[query not logged] HTTP/1.1" 200' in logged
+
+
+def test_gunicorn_with_a_statsd_host_still_sends_its_metrics_and_filters_its_error_log(capsys):
+    # gunicorn switches to its statsd logger only when logger_class is its default one
+    # (gunicorn/config.py, Config.logger_class): ours must not silence --statsd-host
+    from gunicorn.config import Config
+
+    receiver = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    receiver.bind(("127.0.0.1", 0))
+    receiver.settimeout(5)
+    try:
+        cfg = Config()
+        cfg.set("logger_class", "service.serve_logging.QuerylessGunicornLogger")
+        cfg.set("statsd_host", f"127.0.0.1:{receiver.getsockname()[1]}")
+        logger = cfg.logger_class(cfg)
+        logger.warning("Invalid request from ip=127.0.0.1: Invalid HTTP request line: 'GET /x?patient=Jane'")
+        metric = receiver.recv(200)
+    finally:
+        receiver.close()
+    assert metric.startswith(b"gunicorn.log.warning:1|c")
+    logged = capsys.readouterr().err
+    assert "Invalid HTTP request line [request text not logged]" in logged and "Jane" not in logged
+
+
+def test_gunicorn_with_an_access_log_turned_on_logs_method_path_and_status_without_the_query(capsys):
+    # an operator may turn it on (--access-logfile - in GUNICORN_CMD_ARGS, docker/gunicorn.conf.py)
+    import datetime as dt
+    from types import SimpleNamespace
+
+    from gunicorn.config import Config
+
+    cfg = Config()
+    cfg.set("logger_class", "service.serve_logging.QuerylessGunicornLogger")
+    cfg.set("accesslog", "-")
+    cfg.set("access_log_format", '%(h)s "%(r)s" %(s)s %(U)s %(q)s "%(f)s" %({referer}i)s %({raw_uri}e)s')
+    logger = cfg.logger_class(cfg)
+    environ = {"REQUEST_METHOD": "GET", "RAW_URI": "/cds-services?patient=Jane", "PATH_INFO": "/cds-services",
+               "QUERY_STRING": "patient=Jane", "SERVER_PROTOCOL": "HTTP/1.1", "REMOTE_ADDR": "127.0.0.1",
+               "HTTP_REFERER": "https://ehr.example.org/chart?patient=Jane"}
+    request = SimpleNamespace(headers=[("REFERER", "https://ehr.example.org/chart?patient=Jane")])
+    response = SimpleNamespace(status="200 OK", sent=12, headers=[])
+    logger.access(response, request, environ, dt.timedelta(milliseconds=3))
+    logged = capsys.readouterr()
+    line = logged.out + logged.err
+    assert "Jane" not in line and "patient=" not in line
+    assert '"GET /cds-services?[query not logged] HTTP/1.1" 200 /cds-services' in line
