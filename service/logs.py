@@ -3,10 +3,12 @@
 What is logged: service id, hookInstance, status, latency, card count, the
 calling client's iss/jti. Never tokens, never patient identifiers or data.
 
-A value the caller chose (the URL's service id, hookInstance, a token's iss, jti
-or tenant) is logged as sent only when its form cannot carry anything else: a
-client that puts a patient's name or record number there must not put it in our
-log. Otherwise a fixed marker names what it was not, and its length.
+A value the caller chose (the URL's service id, hookInstance, a token's iss) is
+logged as sent only when its form cannot carry anything else: a client that puts a
+patient's name or record number there must not put it in our log. Otherwise a fixed
+marker names what it was not, and its length. A trusted client's jti and tenant are
+bounded to one token of at most 64 characters: no name with a space fits, though an
+identifier-shaped value ("MRN-12345") would (the form cannot tell it from a nonce).
 """
 
 from __future__ import annotations
