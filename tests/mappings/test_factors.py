@@ -1489,6 +1489,36 @@ def test_borderline_diabetes_and_ifg_igt_are_prediabetes_not_diabetes(text):
     assert "prediabetes-recorded" in {g.code for g in s.gaps}
 
 
+# pf6: prediabetes written with a space ("Pre diabetes", "pre diabetic", "Pre diabetes screen positive") was read as a
+# type 2 diabetes (the PI3K/AKT/mTOR caution as if diabetic): it is prediabetes as "Prediabetes" / "Pre-diabetes" are
+# (local_codes.yaml diabetes prediabetes_patterns; ADA Standards of Care section 2: prediabetes is not diabetes)
+@pytest.mark.parametrize("text", ["Pre diabetes", "pre diabetic", "Pre diabetes screen positive", "Pre diabetic state"])
+def test_prediabetes_written_with_a_space_is_prediabetes_not_type_2_diabetes(text):
+    s = build_patient_state([patient(birth="1980-01-01"), condition(cc(text=text), "2023-01-01")], PID, AS_OF)
+    assert s.factors.diabetes.status == "none-documented"
+    assert "prediabetes-recorded" in {g.code for g in s.gaps}
+
+
+@pytest.mark.parametrize("text", ["No pre diabetes", "Pre diabetes ruled out", "Family history of pre diabetes"])
+def test_a_negated_or_relatives_prediabetes_written_with_a_space_raises_no_gap(text):
+    s = build_patient_state([patient(birth="1980-01-01"), condition(cc(text=text), "2023-01-01")], PID, AS_OF)
+    assert s.factors.diabetes.status == "none-documented"
+    assert "prediabetes-recorded" not in {g.code for g in s.gaps}
+
+
+def test_metformin_for_prediabetes_written_with_a_space_is_not_diabetes_treatment():
+    # pf6: read as type 2 diabetes treated (drugs.yaml glucose_lowering_reasons prediabetes)
+    s = build_patient_state([patient(birth="1980-01-01"), med_request(None, "2024-01-10", text="Metformin 500 mg for pre diabetes")],
+                            PID, AS_OF)
+    assert s.factors.diabetes.status == "none-documented" and not s.factors.diabetes.on_antihyperglycemic
+    assert s.factors.diabetes.not_for_diabetes == ["metformin for prediabetes"]
+
+
+def test_a_type_2_diabetes_beside_a_prediabetes_written_with_a_space_is_still_read():
+    d = factors(condition(cc(text="Pre diabetes 2015, now type 2 diabetes"), "2023-01-01")).diabetes
+    assert d.status == "type2-untreated"
+
+
 @pytest.mark.parametrize("text", ["Hyperglycaemia, ruled out diabetes", "Steroid-induced hyperglycaemia - excluded diabetes"])
 def test_a_hyperglycaemia_whose_words_rule_diabetes_out_before_naming_it_is_no_diabetes(text):
     # was "type 2 diabetes (type not recorded)": the words "ruled out" before the diabetes were not
