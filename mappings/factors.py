@@ -1390,9 +1390,20 @@ def _glucose_lowering_reason(ctx: Ctx, e: Exposure) -> tuple[str | None, str | N
 
 
 # a dose in mg as written ("3 mg", "3.0mg", "2,4 mg", "3 mg/day"), not a strength per volume or per
-# pen ("6 mg/mL", "18 mg/3 mL", "6 mg per mL", "18 mg in 3 mL", "100 units/3.6 mg")
-_MG_DOSE = re.compile(r"(?<![/\d.,])(\d+(?:[.,]\d+)?)\s*mg\b"
+# pen ("6 mg/mL", "18 mg/3 mL", "6 mg per mL", "18 mg in 3 mL", "100 units/3.6 mg"); or in micrograms
+# ("3000 mcg", "3,000 ug": pf6, not read, Victoza at Saxenda's weight dose read as diabetes treatment),
+# converted to mg (1 mg = 1000 micrograms; UCUM "ug")
+_MICROGRAM_UNITS = frozenset({"ug", "mcg", "\u00b5g", "\u03bcg", "microgram", "micrograms"})
+_MG_DOSE = re.compile(r"(?<![/\d.,])(\d+(?:[.,]\d+)?)\s*(mg|mcg|ug|[\u00b5\u03bc]g|micrograms?)\b"
                       r"(?!\s*(?:(?:/|per\b)\s*(?:\d+(?:[.,]\d+)?\s*)?(?:ml|pen)\b|in\s+\d))", re.I)
+
+
+def _in_mg(value: str, unit: str) -> float:
+    """A dose as _MG_DOSE reads it, in mg (a comma before three digits of micrograms groups thousands:
+    "3,000 mcg"; else it is a decimal comma, "2,4 mg")."""
+    if unit.lower() in _MICROGRAM_UNITS:
+        return float(re.sub(r",(?=\d{3}$)", "", value).replace(",", ".")) / 1000
+    return float(value.replace(",", "."))
 
 
 # a liraglutide titration written in one text, read by the dose it reaches, the last of its steps
@@ -1433,11 +1444,14 @@ def _liraglutide_weight_dose(res: dict[str, Any], med: dict[str, Any] | None) ->
         for q in [d.get("dose")] + [r.get("doseQuantity") for r in as_list(d.get("doseAndRate")) if isinstance(r, dict)]:
             # in mg only when the unit and the code written both say mg (unit "mg" with code "mL": rt59,
             # read as mg; FHIR R4 Quantity.code is the coded form of Quantity.unit)
+            # (or both in micrograms, "ug" in UCUM: pf6, not read; converted to mg)
             units = {str(q.get(k)).strip().lower() for k in ("unit", "code") if q.get(k)} if isinstance(q, dict) else set()
             if units and units <= {"mg", "milligram", "milligrams"} and type(q.get("value")) in (int, float):
                 doses.append(float(q["value"]))
+            elif units and units <= _MICROGRAM_UNITS and type(q.get("value")) in (int, float):
+                doses.append(float(q["value"]) / 1000)
         written = text_of(d.get("text"))
-        doses += [float(m.group(1).replace(",", ".")) for m in _MG_DOSE.finditer(written)]
+        doses += [_in_mg(m.group(1), m.group(2)) for m in _MG_DOSE.finditer(written)]
         doses += [x for chain in _TITRATION.finditer(written) for x in _titration_reached(chain)]
     for concept_ in (res.get("medicationCodeableConcept"), med.get("code") if med else None):
         text = cc_text(concept_)
@@ -1446,7 +1460,7 @@ def _liraglutide_weight_dose(res: dict[str, Any], med: dict[str, Any] | None) ->
         for name in T.LIRAGLUTIDE_NAME_TEXT.finditer(text):
             dose = _MG_DOSE.search(re.split(r"[|;,]", text[name.end():name.end() + 20])[0])  # "Victoza pen 3 mg/day"
             if dose:
-                doses.append(float(dose.group(1).replace(",", ".")))
+                doses.append(_in_mg(dose.group(1), dose.group(2)))
             # a titration starting there, read on past a comma ("Victoza 0.6mg, increase to 3mg"): the dose it reaches
             after = text[name.end():name.end() + 120].split("|")[0]
             chain = _TITRATION.search(after)

@@ -2020,3 +2020,27 @@ def test_a_victoza_dose_quantity_not_wholly_in_mg_is_not_read_as_the_weight_dose
     r["dosageInstruction"] = [{"doseAndRate": [{"doseQuantity": quantity}]}]
     d = factors(r).diabetes
     assert d.status == "type2-treated" and d.treatment == ["liraglutide"] and d.not_for_diabetes == []
+
+
+# pf6: a liraglutide dose in micrograms (doseQuantity 3000 ug, "3000 mcg" written) was not read: Victoza at Saxenda's
+# weight dose was counted as diabetes treatment. Now converted to mg (1 mg = 1000 micrograms; UCUM "ug") as an mg dose is
+@pytest.mark.parametrize("quantity, text, dosage_text", [
+    ({"value": 3000, "unit": "ug"}, "Victoza", None), ({"value": 3000, "unit": "mcg", "code": "ug"}, "Victoza", None),
+    (None, "Victoza", "3000 mcg SC once daily"), (None, "Victoza", "3,000 mcg daily"), (None, "Victoza 2400 micrograms daily", None)])
+def test_a_liraglutide_dose_in_micrograms_above_the_victoza_maximum_is_weight_management(quantity, text, dosage_text):
+    r = _liraglutide_request(text, dosage_text=dosage_text)
+    if quantity:
+        r["dosageInstruction"] = [{"doseAndRate": [{"doseQuantity": quantity}]}]
+    s = build_patient_state([patient(birth="1980-01-01"), r], PID, AS_OF)
+    d = s.factors.diabetes
+    assert d.status == "none-documented" and not d.on_antihyperglycemic
+    assert d.not_for_diabetes[0].startswith("liraglutide for weight management (a dose of ")
+    assert "glucose-lowering-not-for-diabetes" in {g.code for g in s.gaps}
+
+
+@pytest.mark.parametrize("quantity", [{"value": 1200, "unit": "ug"}, {"value": 3000, "unit": "ug", "code": "mg"}])
+def test_a_liraglutide_dose_in_micrograms_within_the_victoza_doses_or_with_a_unit_and_code_disagreeing_stays_diabetes_treatment(quantity):
+    r = _liraglutide_request("Victoza")
+    r["dosageInstruction"] = [{"doseAndRate": [{"doseQuantity": quantity}]}]
+    d = factors(r).diabetes
+    assert d.status == "type2-treated" and d.treatment == ["liraglutide"] and d.not_for_diabetes == []
