@@ -2044,3 +2044,33 @@ def test_a_liraglutide_dose_in_micrograms_within_the_victoza_doses_or_with_a_uni
     r["dosageInstruction"] = [{"doseAndRate": [{"doseQuantity": quantity}]}]
     d = factors(r).diabetes
     assert d.status == "type2-treated" and d.treatment == ["liraglutide"] and d.not_for_diabetes == []
+
+
+# pf6: a liraglutide step down from Saxenda's weight dose to a Victoza diabetes dose ("Victoza 3 mg, reduce to 1.2 mg",
+# "3 mg then 1.2 mg") was read as weight management and the gap said "for another reason than diabetes" as a fact:
+# the SmPCs do not say what a step down means (drugs.yaml weight_dose step_down_pattern): still asked, not counted,
+# in neutral words
+@pytest.mark.parametrize("text, dosage_text", [("Victoza 3 mg, reduce to 1.2 mg", None), ("Victoza 3 mg then 1.2 mg", None),
+                                               ("Victoza", "3 mg daily, then 1.2 mg daily"), ("liraglutide 3mg -> 1.8mg", None)])
+def test_a_liraglutide_step_down_from_the_weight_dose_asks_its_indication_in_neutral_words(text, dosage_text):
+    s = build_patient_state([patient(birth="1980-01-01"), _liraglutide_request(text, dosage_text=dosage_text)], PID, AS_OF)
+    d = s.factors.diabetes
+    assert d.status == "none-documented" and not d.on_antihyperglycemic
+    assert d.not_for_diabetes[0].startswith("liraglutide, its indication, diabetes or weight management, not stated")
+    gap = next(g for g in s.gaps if g.code == "glucose-lowering-not-for-diabetes")
+    assert "another reason than diabetes" not in gap.message and "weight management (a dose" not in gap.message
+    assert "until its indication is known" in gap.message and "step down to" in gap.message
+
+
+@pytest.mark.parametrize("text", ["Victoza 1.2 mg, increase to 3 mg", "Victoza 3 mg -> 2.4 mg"])
+def test_a_liraglutide_step_up_to_or_within_the_weight_doses_keeps_weight_management(text):
+    s = build_patient_state([patient(birth="1980-01-01"), _liraglutide_request(text)], PID, AS_OF)
+    assert s.factors.diabetes.not_for_diabetes[0].startswith("liraglutide for weight management (a dose of 3 mg")
+    gap = next(g for g in s.gaps if g.code == "glucose-lowering-not-for-diabetes")
+    assert gap.message.startswith("Glucose-lowering drug recorded for another reason than diabetes")
+
+
+@pytest.mark.parametrize("text", ["Victoza 3 mg, reduce to 1.2 mg for T2DM", "Victoza 1.8 mg, reduce to 1.2 mg"])
+def test_a_liraglutide_step_down_for_diabetes_or_within_the_victoza_doses_is_diabetes_treatment(text):
+    d = factors(_liraglutide_request(text)).diabetes
+    assert d.status == "type2-treated" and d.treatment == ["liraglutide"] and d.not_for_diabetes == []
