@@ -1162,20 +1162,30 @@ def _diabetes(ctx: Ctx, therapy: TherapyHistory) -> Diabetes:
     # requiring ongoing anti-hyperglycemic treatment" (CR B, inavolisib 5.1) and the trials excluded
     # insulin-requiring type 2 diabetes (CR B.5, C.3 row 14): the other reason is not read then.
     reasons = [(e, (None, None) if types else _glucose_lowering_reason(ctx, e)) for e in meds]
+    unstated = False  # a reason not stated, asked (a liraglutide step down)
     for e, (kind, why) in reasons:
-        if kind in ("not-diabetes", "hyperglycaemia"):
+        if kind in ("not-diabetes", "hyperglycaemia", "indication-unstated"):
             names = ", ".join(_glucose_lowering_names(ctx, e))
-            dm.not_for_diabetes.append(f"{names} for {why}")
+            dm.not_for_diabetes.append(f"{names}, {why}" if kind == "indication-unstated" else f"{names} for {why}")
+            unstated = unstated or kind == "indication-unstated"
             dm.not_for_diabetes_sources.extend(e.sources)
             dm.hyperglycaemia_treated = dm.hyperglycaemia_treated or kind == "hyperglycaemia"
-    meds = [e for e, (kind, _) in reasons if kind not in ("not-diabetes", "hyperglycaemia")]
+    meds = [e for e, (kind, _) in reasons if kind not in ("not-diabetes", "hyperglycaemia", "indication-unstated")]
     # each drug by name, a fixed-dose combination by every ingredient (drugs.yaml combination_products)
     treated = {id(e): _glucose_lowering_names(ctx, e) for e in meds}
     specific = [
         e for e, (kind, _) in reasons if id(e) in treated and (kind == "diabetes" or (kind is None and any(
             T.DRUGS.get(n) and T.DRUGS[n].diabetes_specific for n in treated[id(e)])))
     ]
-    if dm.not_for_diabetes:
+    if dm.not_for_diabetes and unstated:
+        # a reason not stated (a liraglutide step down, drugs.yaml weight_dose step_down_pattern): asked, not
+        # said to be another reason than diabetes
+        ctx.gap("glucose-lowering-not-for-diabetes",
+                "Glucose-lowering drug recorded, not counted as diabetes treatment until its indication is known: "
+                + "; ".join(dm.not_for_diabetes) + ". CR A.4 counts anti-hyperglycaemic treatment of diabetes: "
+                "confirm whether it treats diabetes; check HbA1c and fasting glucose before a PI3K/AKT/mTOR inhibitor "
+                "(C.2 safety overlays).", dm.not_for_diabetes_sources)
+    elif dm.not_for_diabetes:
         ctx.gap("glucose-lowering-not-for-diabetes",
                 "Glucose-lowering drug recorded for another reason than diabetes, not counted as diabetes treatment: "
                 + "; ".join(dm.not_for_diabetes) + " (the record's reason; CR A.4 counts anti-hyperglycaemic treatment "
@@ -1333,7 +1343,9 @@ def _combination_ingredients(text: str) -> tuple[str, ...]:
 def _glucose_lowering_reason(ctx: Ctx, e: Exposure) -> tuple[str | None, str | None]:
     """Why a glucose-lowering drug was given, from its records (drugs.yaml glucose_lowering_reasons):
     ("diabetes", None) when any reason names diabetes; ("not-diabetes" | "hyperglycaemia", label)
-    when the reasons name only other ones; (None, None) when none is recorded (read as before).
+    when the reasons name only other ones; ("indication-unstated", label) when only its doses speak and
+    they span diabetes and weight management (a liraglutide step down: asked, not counted); (None, None)
+    when none is recorded (read as before).
     The reasons: FHIR R4 Medication{Request,Statement,Administration}.reasonCode and
     .reasonReference (the Condition or Observation it points to, else its display), then the
     record's own words (medication, dosage and note text). Insulin written as a sliding scale /
@@ -1367,9 +1379,17 @@ def _glucose_lowering_reason(ctx: Ctx, e: Exposure) -> tuple[str | None, str | N
         own_words.append(own)
         found.append(_reason_words(own, True))
         if any(d.name == T.LIRAGLUTIDE_WEIGHT_DOSE["drug"] for d in e.drugs):
-            dose = _liraglutide_weight_dose(res, med)
-            if dose is not None:  # "Victoza 3 mg": the Saxenda dose, read as the reason (drugs.yaml weight_dose)
-                found.append(("not-diabetes", f"weight management (a dose of {dose:g} mg: above "
+            weight = _liraglutide_weight_dose(res, med)
+            if weight is not None and weight[1] is not None:
+                # "Victoza 3 mg, reduce to 1.2 mg": the doses span both products and neither SmPC says
+                # what a step down means (pf6: read as weight management, a fact): asked, in neutral words
+                found.append(("indication-unstated", (
+                    f"its indication, diabetes or weight management, not stated (the doses written span both: "
+                    f"{weight[0]:g} mg, above {T.LIRAGLUTIDE_WEIGHT_DOSE['above_mg']:g} mg, the most Victoza gives "
+                    f"for diabetes, and a step down to {weight[1]:g} mg, a Victoza diabetes dose; the labels do not "
+                    f"say what a step down means)")))
+            elif weight is not None:  # "Victoza 3 mg": the Saxenda dose, read as the reason (drugs.yaml weight_dose)
+                found.append(("not-diabetes", f"weight management (a dose of {weight[0]:g} mg: above "
                               f"{T.LIRAGLUTIDE_WEIGHT_DOSE['above_mg']:g} mg, the most Victoza gives for diabetes; "
                               f"Saxenda, the weight product, reaches {T.LIRAGLUTIDE_WEIGHT_DOSE['up_to_mg']:g} mg)"))
         for kind, label in found:
@@ -1381,6 +1401,8 @@ def _glucose_lowering_reason(ctx: Ctx, e: Exposure) -> tuple[str | None, str | N
         return "hyperglycaemia", kinds["hyperglycaemia"]
     if "not-diabetes" in kinds:
         return "not-diabetes", kinds["not-diabetes"]
+    if "indication-unstated" in kinds:
+        return "indication-unstated", kinds["indication-unstated"]
     if "diabetes-brand" in kinds:
         # no reason recorded but the brand's label (type 2 diabetes alone): diabetes treatment
         return "diabetes", None
@@ -1390,9 +1412,20 @@ def _glucose_lowering_reason(ctx: Ctx, e: Exposure) -> tuple[str | None, str | N
 
 
 # a dose in mg as written ("3 mg", "3.0mg", "2,4 mg", "3 mg/day"), not a strength per volume or per
-# pen ("6 mg/mL", "18 mg/3 mL", "6 mg per mL", "18 mg in 3 mL", "100 units/3.6 mg")
-_MG_DOSE = re.compile(r"(?<![/\d.,])(\d+(?:[.,]\d+)?)\s*mg\b"
+# pen ("6 mg/mL", "18 mg/3 mL", "6 mg per mL", "18 mg in 3 mL", "100 units/3.6 mg"); or in micrograms
+# ("3000 mcg", "3,000 ug": pf6, not read, Victoza at Saxenda's weight dose read as diabetes treatment),
+# converted to mg (1 mg = 1000 micrograms; UCUM "ug")
+_MICROGRAM_UNITS = frozenset({"ug", "mcg", "\u00b5g", "\u03bcg", "microgram", "micrograms"})
+_MG_DOSE = re.compile(r"(?<![/\d.,])(\d+(?:[.,]\d+)?)\s*(mg|mcg|ug|[\u00b5\u03bc]g|micrograms?)\b"
                       r"(?!\s*(?:(?:/|per\b)\s*(?:\d+(?:[.,]\d+)?\s*)?(?:ml|pen)\b|in\s+\d))", re.I)
+
+
+def _in_mg(value: str, unit: str) -> float:
+    """A dose as _MG_DOSE reads it, in mg (a comma before three digits of micrograms groups thousands:
+    "3,000 mcg"; else it is a decimal comma, "2,4 mg")."""
+    if unit.lower() in _MICROGRAM_UNITS:
+        return float(re.sub(r",(?=\d{3}$)", "", value).replace(",", ".")) / 1000
+    return float(value.replace(",", "."))
 
 
 # a liraglutide titration written in one text, read by the dose it reaches, the last of its steps
@@ -1405,12 +1438,15 @@ _MG_DOSE = re.compile(r"(?<![/\d.,])(\d+(?:[.,]\d+)?)\s*mg\b"
 # schedule, the chain goes on (a step) or the clause ends (rt72: a count, a frequency or a time after a
 # step, "then 3 monthly review", "-> 2 pens", "then 2 hours later", was read as the dose reached, in mg).
 _NUM = r"\d+(?:[.,]\d+)?"
+# a step up or, written as such, a step down ("3 mg, reduce to 1.2 mg": pf6; drugs.yaml weight_dose step_down_pattern)
+_STEP = (rf"(?:{T.LIRAGLUTIDE_WEIGHT_DOSE['titration_step_pattern']}"
+         rf"|{T.LIRAGLUTIDE_WEIGHT_DOSE['step_down_pattern']})")
 _STEP_SCHEDULE = r"(?:\s*/\s*d(?:ay)?\b|\s+(?:once\s+)?(?:daily|a\s+day|per\s+day|od|qd|sc|s\.c\.)\b|\s+for\s+\d+\s+(?:days?|wks?|weeks?)\b)*"
 _CHAIN_DOSE = (rf"({_NUM})(?:\s*(mg)\b(?!\s*(?:(?:/|per\b)\s*(?:{_NUM}\s*)?(?:ml|pen)\b|in\s+\d))|(?![.,]\d|\s*(?:[%/µ]"
                r"|(?:mc?g|ug|ml|l|units?|iu|mmol|kg|g|x|times|d|days?|wks?|weeks?|months?|y|yrs?|years?)\b))"
-               rf"(?={_STEP_SCHEDULE}\s*(?:$|[,;|)]|\.(?!\d)|{T.LIRAGLUTIDE_WEIGHT_DOSE['titration_step_pattern']})))")
+               rf"(?={_STEP_SCHEDULE}\s*(?:$|[,;|)]|\.(?!\d)|{_STEP})))")
 _TITRATION = re.compile(rf"(?<![/\d.,]){_CHAIN_DOSE}(?:{_STEP_SCHEDULE}\s*[,;]?\s*"
-                        rf"{T.LIRAGLUTIDE_WEIGHT_DOSE['titration_step_pattern']}\s*{_CHAIN_DOSE})+", re.I)
+                        rf"{_STEP}\s*{_CHAIN_DOSE})+", re.I)
 
 
 def _titration_reached(chain: re.Match[str]) -> list[float]:
@@ -1418,27 +1454,44 @@ def _titration_reached(chain: re.Match[str]) -> list[float]:
     return [float(chain.group(3).replace(",", "."))] if chain.group(2) or chain.group(4) else []
 
 
-def _liraglutide_weight_dose(res: dict[str, Any], med: dict[str, Any] | None) -> float | None:
+def _stepped_down_to(chain: re.Match[str]) -> float | None:
+    """The dose (mg) a titration ends at when it starts above the most Victoza gives for diabetes and
+    ends within it ("3 mg, reduce to 1.2 mg", "3 mg then 1.2 mg"), else None."""
+    reached = _titration_reached(chain)
+    above = T.LIRAGLUTIDE_WEIGHT_DOSE["above_mg"]
+    if reached and reached[0] <= above < float(chain.group(1).replace(",", ".")) <= T.LIRAGLUTIDE_WEIGHT_DOSE["up_to_mg"]:
+        return reached[0]
+    return None
+
+
+def _liraglutide_weight_dose(res: dict[str, Any], med: dict[str, Any] | None) -> tuple[float, float | None] | None:
     """The dose (mg) of a liraglutide record when it is above the most Victoza gives for diabetes
-    and no more than Saxenda's weight dose (drugs.yaml glucose_lowering_reasons weight_dose), else
-    None. Read from FHIR R4 Dosage.doseAndRate.doseQuantity in mg (MedicationRequest.dosageInstruction,
+    and no more than Saxenda's weight dose (drugs.yaml glucose_lowering_reasons weight_dose), with the
+    dose a titration written steps down to from there within Victoza's doses ("3 mg, reduce to 1.2 mg":
+    the doses span both products), else None. Read from FHIR R4 Dosage.doseAndRate.doseQuantity in mg (MedicationRequest.dosageInstruction,
     MedicationStatement.dosage; MedicationAdministration.dosage.dose), the dosage text, and the
     medication's own text just after the drug's name ("Victoza 3 mg"); not in a fixed-dose combination
     (Xultophy: insulin degludec and liraglutide, dosed in units)."""
     w = T.LIRAGLUTIDE_WEIGHT_DOSE
     doses: list[float] = []
+    stepped_down: list[float] = []
     for d in as_list(res.get("dosageInstruction")) + as_list(res.get("dosage")):
         if not isinstance(d, dict):
             continue
         for q in [d.get("dose")] + [r.get("doseQuantity") for r in as_list(d.get("doseAndRate")) if isinstance(r, dict)]:
             # in mg only when the unit and the code written both say mg (unit "mg" with code "mL": rt59,
             # read as mg; FHIR R4 Quantity.code is the coded form of Quantity.unit)
+            # (or both in micrograms, "ug" in UCUM: pf6, not read; converted to mg)
             units = {str(q.get(k)).strip().lower() for k in ("unit", "code") if q.get(k)} if isinstance(q, dict) else set()
             if units and units <= {"mg", "milligram", "milligrams"} and type(q.get("value")) in (int, float):
                 doses.append(float(q["value"]))
+            elif units and units <= _MICROGRAM_UNITS and type(q.get("value")) in (int, float):
+                doses.append(float(q["value"]) / 1000)
         written = text_of(d.get("text"))
-        doses += [float(m.group(1).replace(",", ".")) for m in _MG_DOSE.finditer(written)]
-        doses += [x for chain in _TITRATION.finditer(written) for x in _titration_reached(chain)]
+        doses += [_in_mg(m.group(1), m.group(2)) for m in _MG_DOSE.finditer(written)]
+        for chain in _TITRATION.finditer(written):
+            doses += _titration_reached(chain)
+            stepped_down += [x for x in [_stepped_down_to(chain)] if x is not None]
     for concept_ in (res.get("medicationCodeableConcept"), med.get("code") if med else None):
         text = cc_text(concept_)
         if _combination_ingredients(text):
@@ -1446,14 +1499,17 @@ def _liraglutide_weight_dose(res: dict[str, Any], med: dict[str, Any] | None) ->
         for name in T.LIRAGLUTIDE_NAME_TEXT.finditer(text):
             dose = _MG_DOSE.search(re.split(r"[|;,]", text[name.end():name.end() + 20])[0])  # "Victoza pen 3 mg/day"
             if dose:
-                doses.append(float(dose.group(1).replace(",", ".")))
+                doses.append(_in_mg(dose.group(1), dose.group(2)))
             # a titration starting there, read on past a comma ("Victoza 0.6mg, increase to 3mg"): the dose it reaches
             after = text[name.end():name.end() + 120].split("|")[0]
             chain = _TITRATION.search(after)
             if chain and chain.start() <= 20 and not re.search(r"[,;]", after[:chain.start()]):
                 doses += _titration_reached(chain)
+                stepped_down += [x for x in [_stepped_down_to(chain)] if x is not None]
     doses = [x for x in doses if x <= w["up_to_mg"]]  # more is no daily dose (a pen holds 18 mg)
-    return max(doses) if doses and max(doses) > w["above_mg"] else None
+    if not doses or max(doses) <= w["above_mg"]:
+        return None
+    return max(doses), (stepped_down[-1] if stepped_down else None)
 
 
 def _glucose_lowering_not_taken(ctx: Ctx, e: Exposure) -> str | None:
@@ -1742,7 +1798,7 @@ _PATIENT_AND_RELATIVE = re.compile(
     rf"\b(?:both\s+)?{_PATIENT_NAMED}\s*(?:and|&|\+|/)\s*(?:(?:her|his|the)\s+)?{_V['relative_words']}(?:'s)?\b"
     rf"|\b(?:both\s+)?{_V['relative_words']}\s*(?:and|&|\+|/)\s*{_PATIENT_NAMED}")
 _NOT_A_DIAGNOSIS = re.compile(
-    r"pre-?diabet\w*|" + _MENTION + r"\s+insipidus|\b(?:gestational|borderline)\s+" + _MENTION + r"(?:\s+mellitus)?"
+    r"\bpre[-\s]*diabet\w*|" + _MENTION + r"\s+insipidus|\b(?:gestational|borderline)\s+" + _MENTION + r"(?:\s+mellitus)?"
     r"|\bno\s+" + _MENTION
     + r"|(?:family (?:history|hx)|\bfh\b|\brisk\b)" + _CLAUSE + _MENTION
     + r"|screening" + _CLAUSE_UNDIAGNOSED + _MENTION + rf"(?![^.;|,()]{{0,20}}?{_DIAGNOSED})"

@@ -1489,6 +1489,36 @@ def test_borderline_diabetes_and_ifg_igt_are_prediabetes_not_diabetes(text):
     assert "prediabetes-recorded" in {g.code for g in s.gaps}
 
 
+# pf6: prediabetes written with a space ("Pre diabetes", "pre diabetic", "Pre diabetes screen positive") was read as a
+# type 2 diabetes (the PI3K/AKT/mTOR caution as if diabetic): it is prediabetes as "Prediabetes" / "Pre-diabetes" are
+# (local_codes.yaml diabetes prediabetes_patterns; ADA Standards of Care section 2: prediabetes is not diabetes)
+@pytest.mark.parametrize("text", ["Pre diabetes", "pre diabetic", "Pre diabetes screen positive", "Pre diabetic state"])
+def test_prediabetes_written_with_a_space_is_prediabetes_not_type_2_diabetes(text):
+    s = build_patient_state([patient(birth="1980-01-01"), condition(cc(text=text), "2023-01-01")], PID, AS_OF)
+    assert s.factors.diabetes.status == "none-documented"
+    assert "prediabetes-recorded" in {g.code for g in s.gaps}
+
+
+@pytest.mark.parametrize("text", ["No pre diabetes", "Pre diabetes ruled out", "Family history of pre diabetes"])
+def test_a_negated_or_relatives_prediabetes_written_with_a_space_raises_no_gap(text):
+    s = build_patient_state([patient(birth="1980-01-01"), condition(cc(text=text), "2023-01-01")], PID, AS_OF)
+    assert s.factors.diabetes.status == "none-documented"
+    assert "prediabetes-recorded" not in {g.code for g in s.gaps}
+
+
+def test_metformin_for_prediabetes_written_with_a_space_is_not_diabetes_treatment():
+    # pf6: read as type 2 diabetes treated (drugs.yaml glucose_lowering_reasons prediabetes)
+    s = build_patient_state([patient(birth="1980-01-01"), med_request(None, "2024-01-10", text="Metformin 500 mg for pre diabetes")],
+                            PID, AS_OF)
+    assert s.factors.diabetes.status == "none-documented" and not s.factors.diabetes.on_antihyperglycemic
+    assert s.factors.diabetes.not_for_diabetes == ["metformin for prediabetes"]
+
+
+def test_a_type_2_diabetes_beside_a_prediabetes_written_with_a_space_is_still_read():
+    d = factors(condition(cc(text="Pre diabetes 2015, now type 2 diabetes"), "2023-01-01")).diabetes
+    assert d.status == "type2-untreated"
+
+
 @pytest.mark.parametrize("text", ["Hyperglycaemia, ruled out diabetes", "Steroid-induced hyperglycaemia - excluded diabetes"])
 def test_a_hyperglycaemia_whose_words_rule_diabetes_out_before_naming_it_is_no_diabetes(text):
     # was "type 2 diabetes (type not recorded)": the words "ruled out" before the diabetes were not
@@ -1989,4 +2019,58 @@ def test_a_victoza_dose_quantity_not_wholly_in_mg_is_not_read_as_the_weight_dose
     r = _liraglutide_request("Victoza")
     r["dosageInstruction"] = [{"doseAndRate": [{"doseQuantity": quantity}]}]
     d = factors(r).diabetes
+    assert d.status == "type2-treated" and d.treatment == ["liraglutide"] and d.not_for_diabetes == []
+
+
+# pf6: a liraglutide dose in micrograms (doseQuantity 3000 ug, "3000 mcg" written) was not read: Victoza at Saxenda's
+# weight dose was counted as diabetes treatment. Now converted to mg (1 mg = 1000 micrograms; UCUM "ug") as an mg dose is
+@pytest.mark.parametrize("quantity, text, dosage_text", [
+    ({"value": 3000, "unit": "ug"}, "Victoza", None), ({"value": 3000, "unit": "mcg", "code": "ug"}, "Victoza", None),
+    (None, "Victoza", "3000 mcg SC once daily"), (None, "Victoza", "3,000 mcg daily"), (None, "Victoza 2400 micrograms daily", None)])
+def test_a_liraglutide_dose_in_micrograms_above_the_victoza_maximum_is_weight_management(quantity, text, dosage_text):
+    r = _liraglutide_request(text, dosage_text=dosage_text)
+    if quantity:
+        r["dosageInstruction"] = [{"doseAndRate": [{"doseQuantity": quantity}]}]
+    s = build_patient_state([patient(birth="1980-01-01"), r], PID, AS_OF)
+    d = s.factors.diabetes
+    assert d.status == "none-documented" and not d.on_antihyperglycemic
+    assert d.not_for_diabetes[0].startswith("liraglutide for weight management (a dose of ")
+    assert "glucose-lowering-not-for-diabetes" in {g.code for g in s.gaps}
+
+
+@pytest.mark.parametrize("quantity", [{"value": 1200, "unit": "ug"}, {"value": 3000, "unit": "ug", "code": "mg"}])
+def test_a_liraglutide_dose_in_micrograms_within_the_victoza_doses_or_with_a_unit_and_code_disagreeing_stays_diabetes_treatment(quantity):
+    r = _liraglutide_request("Victoza")
+    r["dosageInstruction"] = [{"doseAndRate": [{"doseQuantity": quantity}]}]
+    d = factors(r).diabetes
+    assert d.status == "type2-treated" and d.treatment == ["liraglutide"] and d.not_for_diabetes == []
+
+
+# pf6: a liraglutide step down from Saxenda's weight dose to a Victoza diabetes dose ("Victoza 3 mg, reduce to 1.2 mg",
+# "3 mg then 1.2 mg") was read as weight management and the gap said "for another reason than diabetes" as a fact:
+# the SmPCs do not say what a step down means (drugs.yaml weight_dose step_down_pattern): still asked, not counted,
+# in neutral words
+@pytest.mark.parametrize("text, dosage_text", [("Victoza 3 mg, reduce to 1.2 mg", None), ("Victoza 3 mg then 1.2 mg", None),
+                                               ("Victoza", "3 mg daily, then 1.2 mg daily"), ("liraglutide 3mg -> 1.8mg", None)])
+def test_a_liraglutide_step_down_from_the_weight_dose_asks_its_indication_in_neutral_words(text, dosage_text):
+    s = build_patient_state([patient(birth="1980-01-01"), _liraglutide_request(text, dosage_text=dosage_text)], PID, AS_OF)
+    d = s.factors.diabetes
+    assert d.status == "none-documented" and not d.on_antihyperglycemic
+    assert d.not_for_diabetes[0].startswith("liraglutide, its indication, diabetes or weight management, not stated")
+    gap = next(g for g in s.gaps if g.code == "glucose-lowering-not-for-diabetes")
+    assert "another reason than diabetes" not in gap.message and "weight management (a dose" not in gap.message
+    assert "until its indication is known" in gap.message and "step down to" in gap.message
+
+
+@pytest.mark.parametrize("text", ["Victoza 1.2 mg, increase to 3 mg", "Victoza 3 mg -> 2.4 mg"])
+def test_a_liraglutide_step_up_to_or_within_the_weight_doses_keeps_weight_management(text):
+    s = build_patient_state([patient(birth="1980-01-01"), _liraglutide_request(text)], PID, AS_OF)
+    assert s.factors.diabetes.not_for_diabetes[0].startswith("liraglutide for weight management (a dose of 3 mg")
+    gap = next(g for g in s.gaps if g.code == "glucose-lowering-not-for-diabetes")
+    assert gap.message.startswith("Glucose-lowering drug recorded for another reason than diabetes")
+
+
+@pytest.mark.parametrize("text", ["Victoza 3 mg, reduce to 1.2 mg for T2DM", "Victoza 1.8 mg, reduce to 1.2 mg"])
+def test_a_liraglutide_step_down_for_diabetes_or_within_the_victoza_doses_is_diabetes_treatment(text):
+    d = factors(_liraglutide_request(text)).diabetes
     assert d.status == "type2-treated" and d.treatment == ["liraglutide"] and d.not_for_diabetes == []
