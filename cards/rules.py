@@ -1985,7 +1985,7 @@ def diabetes_or_hyperglycemia(state, ctx):
     if d.not_for_diabetes:
         # a glucose-lowering drug given for another reason (mappings.factors._glucose_lowering_reason):
         # not diabetes (CR A.4); hyperglycaemia treated with it still raises the caution, as not confirmed
-        bits.append(f"glucose-lowering drug not for diabetes: {'; '.join(d.not_for_diabetes)}")
+        bits.append(f"glucose-lowering drug not counted as diabetes treatment: {'; '.join(d.not_for_diabetes)}")
     confirmed = bool(d.status != "none-documented" or d.on_antihyperglycemic or d.uncontrolled
                      or high_a1c is True or high_fg is True)
     val: bool | None = confirmed or bool(d.unconfirmed) or d.hyperglycaemia_treated

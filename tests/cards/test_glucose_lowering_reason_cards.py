@@ -51,7 +51,7 @@ def test_insulin_for_steroid_induced_hyperglycaemia_is_a_caution_not_confirmed_a
              "effectiveDateTime": "2025-06-20", "reasonCode": [{"text": "Steroid-induced hyperglycemia"}]}
     c = card(_after_ai_cdk46i("gl-steroid", given), "everolimus-exemestane")
     assert "caution: diabetes not confirmed" in c["summary"]
-    assert "glucose-lowering drug not for diabetes: insulin lispro for hyperglycaemia (not a diabetes diagnosis)" in c["detail"]
+    assert "glucose-lowering drug not counted as diabetes treatment: insulin lispro for hyperglycaemia (not a diabetes diagnosis)" in c["detail"]
 
 
 def test_janumet_is_named_as_both_its_ingredients_on_the_caution():
@@ -140,3 +140,27 @@ def test_a_diabetes_brand_given_for_obesity_by_its_reason_code_gives_no_treated_
     c = card(_after_ai_cdk46i("gl-mounjaro-obesity", record), "everolimus-exemestane")
     assert "diabetes/hyperglycaemia" not in c["summary"]
     assert "on glucose-lowering treatment (tirzepatide)" not in c["detail"]
+
+
+def test_a_liraglutide_step_down_is_never_called_not_for_diabetes_on_a_card():
+    # pf6: "Victoza 3 mg, reduce to 1.2 mg" states no indication (diabetes or weight management);
+    # the cards' caution line said "glucose-lowering drug not for diabetes: liraglutide, its
+    # indication ... not stated", a fact the record does not give
+    given = {"resourceType": "MedicationStatement", "id": "victoza-1", "status": "active",
+             "medicationCodeableConcept": {"text": "Victoza 3 mg, reduce to 1.2 mg"},
+             "effectivePeriod": {"start": "2025-01-01"}}
+    insulin = {"resourceType": "MedicationAdministration", "id": "insulin-2", "status": "completed",
+               "medicationCodeableConcept": {"coding": [{"system": RXNORM, "code": "86009", "display": "insulin lispro"}]},
+               "effectiveDateTime": "2025-06-20", "reasonCode": [{"text": "Steroid-induced hyperglycemia"}]}
+    pid = "gl-stepdown"
+    p = (hr_positive_mbc(pid, primary="2024-01-10").regimen(("letrozole", "palbociclib"), "2024-02-01", "2025-05-20")
+         .progression("2025-05-15"))
+    for r in (given, insulin):
+        p.add(dict(r, subject={"reference": f"Patient/{pid}"}))
+    state = p.state(AS_OF)
+    cards = view(state)
+    check_invariants(state, cards)
+    c = card(cards, "everolimus-exemestane")
+    assert "liraglutide, its indication" in c["detail"]
+    assert "not for diabetes" not in c["detail"]
+    assert "glucose-lowering drug not counted as diabetes treatment: " in c["detail"]
