@@ -1013,11 +1013,38 @@ def _metastasis_in_text(text: str) -> str | None:
     return _hedge_reading(text)[0]
 
 
-def _hedged_why(text: str) -> str:
+def _hedged_why(text: str, res: dict[str, Any] | None = None) -> str:
     """Why a hedged metastasis is unconfirmed, for the gap: "suspected in the text", or the
     probable or unlikely words as written ('"likely" in the text', '"unlikely" in the text')."""
     words = _hedge_reading(text)[1]
+    if words and res is not None:
+        words = _words_as_written(words, text, res)
     return f'"{words}" in the text' if words else "suspected in the text"
+
+
+# (ds8) the separator _as_answered rewrites as a "?" ("Metastases - none seen on CT, bone scan
+# pending" is read as "metastases? none seen on ct, bone scan pending"), before the words after it
+_REWRITTEN_AS_QUESTION = re.compile(r"^\?+\s*")
+
+
+def _words_as_written(words: str, text: str, res: dict[str, Any]) -> str:
+    """(ds8) words the readers found in the answered text (_as_answered: lower case, a colon or
+    dash before a "no ..." rewritten as "?") as the record writes them, for the gap to quote what
+    the clinician can find in the chart ("? none seen on ct, bone scan pending" was quoted for
+    "Metastases - none seen on CT, bone scan pending"). Words that are not in the text as written
+    (its lower-case form, cc_text) are quoted from the "?" on without it; words not found at all,
+    or a text whose lower case changed its length, are left as read."""
+    code = res.get("code")
+    parts = [code["text"]] if isinstance(code, dict) and isinstance(code.get("text"), str) else []
+    parts += [d for _, _, d in codings(code) if d]
+    written = " | ".join(parts)
+    if len(written) != len(text):
+        return words
+    at = text.find(words)
+    if at < 0:
+        words = _REWRITTEN_AS_QUESTION.sub("", words)
+        at = text.find(words) if words else -1
+    return written[at:at + len(words)] if at >= 0 else words
 
 
 _FIRST_CLAUSE = re.compile(r"^[^.;|]*")
@@ -2238,7 +2265,7 @@ def build_disease(ctx: Ctx) -> Disease:
                 # doubt is the site's). A confirmed verificationStatus here confirms the
                 # breast cancer, not the metastasis its text doubts.
                 unconfirmed.append((_hedged_site_names(text, _site_in_text(text)) or "site not stated",
-                                    _hedged_why(text), src))
+                                    _hedged_why(text, res), src))
             elif (text and stage4 is None and hedge is None and (advanced := _advanced_words(text))
                   and _stage_from_text(text) is not False):
                 # "Advanced breast cancer": ESO-ESMO ABC (CR C.1) names inoperable locally
@@ -2399,7 +2426,7 @@ def build_disease(ctx: Ctx) -> Disease:
                 if hedge == "hedged" or (hedge == "probable" and not _confirmed(res)):
                     # a suspicion; or "likely" / "presumed" the clinician has not confirmed
                     # (condition-ver-status "provisional" unless verificationStatus "confirmed")
-                    why = _hedged_why(ctx.code_text(res))
+                    why = _hedged_why(ctx.code_text(res), res)
                     site = _hedged_site_names(ctx.code_text(res), site)
                 if why is None and coded_secondary and (against := _text_against_code(_own_text(res))):
                     # (ds) "Brain MRI negative" coded C79.31: the code says a metastasis, the words

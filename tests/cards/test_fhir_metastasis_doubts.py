@@ -35,7 +35,7 @@ def _cards(p: FhirPatient) -> tuple:
     ("Liver lesion: metastasis v haemangioma", "liver (suspected in the text)"),
     ("Malignant pleural effusion, cytology pending", 'pleura ("cytology pending" in the text)'),
     ("Liver metastasis - awaiting biopsy", 'liver ("awaiting biopsy" in the text)'),
-    ("Bone metastases TBC", 'bone ("tbc" in the text)'),
+    ("Bone metastases TBC", 'bone ("TBC" in the text)'),
     # (fix-dz4) another diagnosis after "?" or "/": were read as metastases (first-line cards)
     ("Liver metastasis ?hemangioma", 'liver ("?hemangioma" in the text)'),
     ("Bone metastasis, ? insufficiency fracture", 'bone ("? insufficiency" in the text)'),
@@ -746,7 +746,7 @@ def test_fhir_a_question_mark_closing_a_metastasis_after_a_site_of_two_words_lea
     assert f"Unconfirmed metastasis, not counted as metastatic disease: {site} (suspected in the text)" in summary["detail"]
 
 
-@pytest.mark.parametrize("text,quoted", [("Metastatic to brain? MRI pending", 'brain ("? mri pending" in the text)'),
+@pytest.mark.parametrize("text,quoted", [("Metastatic to brain? MRI pending", 'brain ("? MRI pending" in the text)'),
                                          ("Metastatic to bone? - biopsy booked", 'bone ("? - biopsy booked" in the text)')])
 def test_fhir_a_question_mark_after_the_metastasis_site_with_the_clause_going_on_leaves_metastatic_status_unclear(text, quoted):
     # (ds5) the brain was counted (visceral, MBC first-line cards) and nothing asked, where
@@ -861,7 +861,7 @@ def test_fhir_a_question_after_the_metastasis_site_answered_by_pathology_keeps_t
 
 
 @pytest.mark.parametrize("text,named", [
-    ("Liver metastasis? biopsy planned, brain MRI clear", 'liver ("? biopsy planned, brain mri clear" in the text)'),
+    ("Liver metastasis? biopsy planned, brain MRI clear", 'liver ("? biopsy planned, brain MRI clear" in the text)'),
     ("Possible liver metastases - bone lesions benign", "liver (suspected in the text)"),
     ("Suspected liver metastases (lung nodules stable)", "liver (suspected in the text)"),
     ("Suspected liver metastasis, bone scan booked", "liver (suspected in the text)"),
@@ -1183,3 +1183,18 @@ def test_fhir_a_metastasis_question_answered_no_then_naming_the_asked_site_only_
     assert state.disease.metastatic == "unknown" and regimen_topics(cards) == []
     assert card(cards, "patient-summary")["summary"].startswith(
         "Outside the HR+/HER2- MBC pathway: Metastatic status unclear (metastasis not confirmed);")
+
+
+@pytest.mark.parametrize("text,quoted", [
+    ("Metastases - none seen on CT, bone scan pending", '("none seen on CT, bone scan pending" in the text)'),
+    ("Metastatic disease: No, biopsy planned", 'site not stated ("No, biopsy planned" in the text)'),
+    ("Metastatic disease: No (see note)", 'site not stated ("No (see note)" in the text)'),
+    ("Bone metastases TBC", 'bone ("TBC" in the text)'),
+])
+def test_fhir_the_unconfirmed_metastasis_gap_quotes_the_words_as_the_record_writes_them(text, quoted):
+    # (ds8) the gap quoted the answered rewrite (ds7 / rt71 _as_answered), lower case: "? none seen
+    # on ct, bone scan pending", "? no, biopsy planned", words the clinician cannot find in the chart
+    state, cards = _cards(_early_patient_with(text))
+    assert state.disease.metastatic == "unknown" and regimen_topics(cards) == []
+    detail = card(cards, "patient-summary")["detail"]
+    assert quoted in detail and "? no" not in detail and "? none" not in detail
