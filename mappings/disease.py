@@ -333,6 +333,8 @@ def _as_answered(text: str) -> str:
     site written "only" after the answer names sites and nothing else (_only_sites), else the
     text is left as written. (rt71) A "no" after a colon or dash sent elsewhere ("metastatic
     disease: no (see note)") is first written as the question form "? no (see note)" (asked)."""
+    if "yes" in text:
+        text = _as_answered_yes(text)
     if "no" not in text and "negative" not in text and "absent" not in text:
         return text
     for m in reversed(list(_ANSWERED_NO_SEE_ELSEWHERE.finditer(text))):
@@ -356,6 +358,46 @@ def _as_answered(text: str) -> str:
         then = f"; metastatic to {other.strip()} only" if other is not None else ""
         text = f"{text[:piece_start]}{lead}no {asked}{then}{text[m.end():]}"
     return text
+
+
+# (ds8) a template's site question answered, its clause nothing else: "bone? yes", "to bone? yes",
+# "liver? No." (the clause the "?" asks, the answer after it)
+_SITE_QUESTION_ANSWERED = re.compile(
+    r"^\s*(?:to\s+(?:the\s+)?)?(?P<sites>[a-z][a-z &/-]*?)\s*\?+\s*[:-]?\s*(?P<answer>yes|no)\b\s*$")
+_CLAUSE_SPLIT = re.compile(r"([.;])")
+
+
+def _as_answered_yes(text: str) -> str:
+    """(ds8) text with each site question answered yes written as the site it asserts, in a
+    metastasis template whose questions name no metastasis after the first: "metastatic to liver?
+    no; to bone? yes" / "metastases: liver? no; bone? yes" / "liver mets? no; bone? yes" ->
+    "...; metastatic to bone" (counted: CR A.4 counts a metastasis the clinician writes made; was
+    "Metastatic disease not documented", nothing asked). Only after a clause asking of a metastasis
+    (_SECONDARY_TEXT and a "?") in the same part. Site questions with no metastasis named in the
+    part, two or more ("Liver? No; bone? yes": of what, the record does not say), are written as the question
+    "metastatic to bone?": asked (Metastatic status unclear), not counted, never read as nothing."""
+    parts = text.split(" | ")
+    for i, part in enumerate(parts):
+        if "yes" not in part:
+            continue
+        pieces = _CLAUSE_SPLIT.split(part)
+        clauses = pieces[0::2]
+        answered = [_SITE_QUESTION_ANSWERED.match(c) for c in clauses]
+        answered = [m if m is not None and _only_sites(m.group("sites")) else None for m in answered]
+        # two site questions or more and nothing else: a template's list of sites ("Bone? yes"
+        # alone could ask anything)
+        templated = (sum(m is not None for m in answered) > 1
+                     and all(m is not None or not c.strip() for m, c in zip(answered, clauses)))
+        asked_of_metastasis = False
+        for j, (m, clause) in enumerate(zip(answered, clauses)):
+            if m is not None and m.group("answer") == "yes" and not _SECONDARY_TEXT.search(clause):
+                if asked_of_metastasis:
+                    pieces[2 * j] = f" metastatic to {m.group('sites').strip()}"
+                elif templated:
+                    pieces[2 * j] = f" metastatic to {m.group('sites').strip()}?"
+            asked_of_metastasis = asked_of_metastasis or ("?" in clause and bool(_SECONDARY_TEXT.search(clause)))
+        parts[i] = "".join(pieces).strip()
+    return " | ".join(parts)
 
 
 # "bone and ?liver " / "bone, ?liver " / "bone + ?liver " / "bone and possible liver " at the end

@@ -1198,3 +1198,26 @@ def test_fhir_the_unconfirmed_metastasis_gap_quotes_the_words_as_the_record_writ
     assert state.disease.metastatic == "unknown" and regimen_topics(cards) == []
     detail = card(cards, "patient-summary")["detail"]
     assert quoted in detail and "? no" not in detail and "? none" not in detail
+
+
+@pytest.mark.parametrize("text", ["Metastatic to liver? no; to bone? yes", "Metastatic to liver? no; bone? yes",
+                                  "Liver mets? No; bone? yes", "Metastases: liver? no; bone? yes"])
+def test_fhir_a_metastasis_template_answering_bone_yes_after_liver_no_counts_the_bone_not_the_liver(text):
+    # (ds8) "Metastatic disease not documented", nothing asked: the "bone? yes" clause names no
+    # metastasis word, but answers the template's question that does (CR A.4 counts a metastasis made)
+    state, cards = _cards(_early_patient_with(text))
+    assert state.disease.metastatic == "yes" and [s.site for s in state.disease.sites] == ["bone"]
+    assert regimen_topics(cards) == ["ai-cdk46i", "fulvestrant-cdk46i"]
+    assert "Site: bone, 2024-01-15" in card(cards, "patient-summary")["detail"]
+
+
+@pytest.mark.parametrize("text", ["Liver? No; bone? yes", "Liver? no. Bone? Yes."])
+def test_fhir_site_questions_answered_yes_with_no_metastasis_named_are_asked_not_read_as_nothing(text):
+    # (ds8) was "Metastatic disease not documented" with nothing asked: a bone answered yes the
+    # record does not say is a metastasis; asked (Metastatic status unclear), not counted
+    state, cards = _cards(_early_patient_with(text))
+    assert state.disease.metastatic == "unknown" and regimen_topics(cards) == []
+    summary = card(cards, "patient-summary")
+    assert summary["summary"].startswith("Outside the HR+/HER2- MBC pathway: Metastatic status unclear "
+                                         "(metastasis not confirmed)")
+    assert "Unconfirmed metastasis, not counted as metastatic disease: bone" in summary["detail"]
