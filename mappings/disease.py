@@ -1242,6 +1242,22 @@ def _sites_progressing_now(own: str) -> set[str]:
     return now
 
 
+def _past_only(own: str) -> dict[str, str]:
+    """site -> the words, for each site own writes in the past only (_past_listed_sites,
+    _past_sites), not said to progress or be stable now (_sites_progressing_now)."""
+    progressing = _sites_progressing_now(own)
+    return {site: words for site, words in {**_past_listed_sites(own), **_past_sites(own)}.items()
+            if site not in progressing}
+
+
+@lru_cache(maxsize=4096)
+@_answered
+def _sites_written_past(own: str) -> frozenset[tuple[str, str]]:
+    """(ds8) (site, the words) of the sites _sites_now_and_asked asks as written in the past only,
+    for the gap to say so (not "written with a doubt")."""
+    return frozenset(_past_only(own).items())
+
+
 @lru_cache(maxsize=4096)
 @_answered
 def _sites_now_and_asked(own: str, confirmed: bool, question_closes: bool = True
@@ -1256,9 +1272,7 @@ def _sites_now_and_asked(own: str, confirmed: bool, question_closes: bool = True
     is left to its hedge reading (_mentions: "Liver metastases? progression" asks the
     progression), a site after it still asked (ds3: "Metastatic to bone? liver" counted the
     liver). CR A.4 visceral sites, C.2 step 2; FHIR R4 condition-ver-status unconfirmed."""
-    progressing = _sites_progressing_now(own)
-    past = {site: words for site, words in {**_past_listed_sites(own), **_past_sites(own)}.items()
-            if site not in progressing}
+    past = _past_only(own)
     # on a metastasis Condition (not question_closes) a "?" written right after a word only
     # ("bone? liver"): one before a site ("Bone, ?liver metastases") is that site's doubt
     question = re.search(r"(?<=[a-z])\?", own, re.I) if not question_closes else None
@@ -2237,6 +2251,7 @@ def build_disease(ctx: Ctx) -> Disease:
     evidence_last: dict[int, dt.date] = {}
     primary_lasts: list[dt.date] = []  # the last day each primary onset can mean
     doubted_sites: list[tuple[str, str, Source]] = []  # sites written with a doubt beside asserted metastases
+    past_sites: set[tuple[str, str]] = set()  # (site, words) of those written in the past only (ds8)
     sites_not_stated: list[Source] = []  # (ds5) metastasis Conditions naming no site at all
 
     def add_evidence(date: dt.date | None, src: Source, last: dt.date | None = None) -> None:
@@ -2369,6 +2384,7 @@ def build_disease(ctx: Ctx) -> Disease:
                     add_site(site, None, None, msrc)
                 add_staged_sites(text, None, msrc, counted)
                 doubted_sites += [(site, words, msrc) for site, words in asked]
+                past_sites |= _sites_written_past(_without_past_cancer(text))
             for st in as_list(res.get("stage")):
                 if not isinstance(st, dict):
                     continue
@@ -2542,6 +2558,7 @@ def build_disease(ctx: Ctx) -> Disease:
                         if other != site:
                             add_site(other, None, onset, src)
                     doubted_sites += [(site_, words, src) for site_, words in text_read[1]]
+                    past_sites |= _sites_written_past(_without_past_cancer(ctx.code_text(res)))
                 if ctx.code_text(res) and text_read is None:
                     doubted_sites += [(site_, piece, src) for site_, piece in
                                       _doubted_sites(_without_past_cancer(ctx.code_text(res)), _confirmed(res))]
@@ -2760,12 +2777,22 @@ def build_disease(ctx: Ctx) -> Disease:
     # (rd2) a site written with a doubt beside asserted metastases ("Bone metastases, ?liver"): not
     # counted (_text_site_list), asked: visceral or not changes the guidance (CR A.4, C.2 step 2)
     doubted = [(site, piece, src) for site, piece, src in doubted_sites if site not in sites]
-    if doubted:
-        ctx.gap("metastatic-site-unconfirmed",
-                "Metastatic site written with a doubt, not counted: "
-                + "; ".join(f'the {_site_words(site)} ("{piece}")' for site, piece, _ in doubted)
-                + ". Confirm or refute it (visceral or not changes the treatment guidance).",
-                [src for *_, src in doubted])
+    # (ds8) a site written in the past ("Liver metastases - no longer seen", "history of liver
+    # metastasis": _sites_now_and_asked) is no doubt: the metastasis was made (the disease is
+    # metastatic, CR A.4), whether the site still counts as a current (visceral) one no source
+    # settles: said so, not "written with a doubt"
+    past = [(site, piece, src) for site, piece, src in doubted if (site, piece) in past_sites]
+    doubted = [d for d in doubted if d not in past]
+    if doubted or past:
+        ctx.gap("metastatic-site-unconfirmed", " ".join(
+                ["Metastatic site written with a doubt, not counted: "
+                 + "; ".join(f'the {_site_words(site)} ("{piece}")' for site, piece, _ in doubted)
+                 + ". Confirm or refute it (visceral or not changes the treatment guidance)."] * bool(doubted)
+                + ["Metastatic site written in the past, not counted as a current site: "
+                   + "; ".join(f'the {_site_words(site)} ("{piece}")' for site, piece, _ in past)
+                   + ". Confirm whether it still counts (visceral or not changes the treatment guidance)."]
+                * bool(past)),
+                [src for *_, src in doubted + past])
     _node_only_conflict(ctx, sites, met_evidence, early_sources + early_not_final)
 
     if d.metastatic == "yes":

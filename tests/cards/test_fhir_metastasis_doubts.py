@@ -177,8 +177,10 @@ def test_fhir_a_metastatic_breast_cancer_condition_asks_a_site_it_writes_in_the_
         "Metastatic breast cancer to bone, ?lung, previous liver metastasis")
     assert [s.site for s in state.disease.sites] == ["bone"]
     detail = card(cards, "patient-summary")["detail"]
-    assert ('Metastatic site written with a doubt, not counted: the lung ("?lung"); '
-            'the liver ("previous liver metastasis")') in detail
+    # (ds8) the past site said as past, not as a doubt
+    assert ('Metastatic site written with a doubt, not counted: the lung ("?lung"). Confirm or refute it '
+            '(visceral or not changes the treatment guidance). Metastatic site written in the past, not counted '
+            'as a current site: the liver ("previous liver metastasis")') in detail
 
 
 @pytest.mark.parametrize("text,quoted", [
@@ -342,7 +344,9 @@ def test_fhir_a_site_written_in_the_past_on_a_metastatic_breast_cancer_condition
     # metastasis" is asked, and so is a site listed in the past without the word metastasis
     state, cards = _metastatic_breast_cancer_written(text)
     assert [s.site for s in state.disease.sites] == ["bone"] and not state.disease.visceral_involvement
-    assert f"Metastatic site written with a doubt, not counted: {asked}" in card(cards, "patient-summary")["detail"]
+    # (ds8) said as a past site, not "written with a doubt"
+    assert (f"Metastatic site written in the past, not counted as a current site: {asked}"
+            in card(cards, "patient-summary")["detail"])
 
 
 # --- (ds3) the same reading on an ordinary metastasis Condition ---------------------------------
@@ -357,7 +361,9 @@ def test_fhir_a_site_written_in_the_past_on_a_metastatic_breast_cancer_condition
 def test_fhir_a_site_written_in_the_past_beside_bone_metastases_is_asked_not_counted(text, asked):
     state, cards = _cards(_early_patient_with(text))
     assert [s.site for s in state.disease.sites] == ["bone"] and not state.disease.visceral_involvement
-    assert f"Metastatic site written with a doubt, not counted: {asked}" in card(cards, "patient-summary")["detail"]
+    # (ds8) said as a past site, not "written with a doubt"
+    assert (f"Metastatic site written in the past, not counted as a current site: {asked}"
+            in card(cards, "patient-summary")["detail"])
 
 
 @pytest.mark.parametrize("text,asked", [
@@ -1221,3 +1227,17 @@ def test_fhir_site_questions_answered_yes_with_no_metastasis_named_are_asked_not
     assert summary["summary"].startswith("Outside the HR+/HER2- MBC pathway: Metastatic status unclear "
                                          "(metastasis not confirmed)")
     assert "Unconfirmed metastasis, not counted as metastatic disease: bone" in summary["detail"]
+
+
+@pytest.mark.parametrize("text,words", [("Liver metastases - no longer seen", "liver metastases - no longer seen"),
+                                        ("Liver mets no longer visible", "liver mets no longer visible")])
+def test_fhir_a_liver_metastasis_no_longer_seen_counts_metastatic_disease_and_asks_the_liver_as_a_past_site(text, words):
+    # (ds8) the gap said the liver was "written with a doubt" ("Confirm or refute it"): the text
+    # doubts nothing, the metastasis was made (metastatic disease counted, CR A.4); whether a site
+    # no longer seen still counts as a current visceral one no source settles: asked as such
+    state, cards = _cards(_early_patient_with(text))
+    assert state.disease.metastatic == "yes" and regimen_topics(cards) == ["ai-cdk46i", "fulvestrant-cdk46i"]
+    detail = card(cards, "patient-summary")["detail"]
+    assert (f'Metastatic site written in the past, not counted as a current site: the liver ("{words}"). '
+            "Confirm whether it still counts (visceral or not changes the treatment guidance).") in detail
+    assert "written with a doubt" not in detail
