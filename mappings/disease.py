@@ -333,6 +333,8 @@ def _as_answered(text: str) -> str:
     site written "only" after the answer names sites and nothing else (_only_sites), else the
     text is left as written. (rt71) A "no" after a colon or dash sent elsewhere ("metastatic
     disease: no (see note)") is first written as the question form "? no (see note)" (asked)."""
+    if "yes" in text:
+        text = _as_answered_yes(text)
     if "no" not in text and "negative" not in text and "absent" not in text:
         return text
     for m in reversed(list(_ANSWERED_NO_SEE_ELSEWHERE.finditer(text))):
@@ -356,6 +358,46 @@ def _as_answered(text: str) -> str:
         then = f"; metastatic to {other.strip()} only" if other is not None else ""
         text = f"{text[:piece_start]}{lead}no {asked}{then}{text[m.end():]}"
     return text
+
+
+# (ds8) a template's site question answered, its clause nothing else: "bone? yes", "to bone? yes",
+# "liver? No." (the clause the "?" asks, the answer after it)
+_SITE_QUESTION_ANSWERED = re.compile(
+    r"^\s*(?:to\s+(?:the\s+)?)?(?P<sites>[a-z][a-z &/-]*?)\s*\?+\s*[:-]?\s*(?P<answer>yes|no)\b\s*$")
+_CLAUSE_SPLIT = re.compile(r"([.;])")
+
+
+def _as_answered_yes(text: str) -> str:
+    """(ds8) text with each site question answered yes written as the site it asserts, in a
+    metastasis template whose questions name no metastasis after the first: "metastatic to liver?
+    no; to bone? yes" / "metastases: liver? no; bone? yes" / "liver mets? no; bone? yes" ->
+    "...; metastatic to bone" (counted: CR A.4 counts a metastasis the clinician writes made; was
+    "Metastatic disease not documented", nothing asked). Only after a clause asking of a metastasis
+    (_SECONDARY_TEXT and a "?") in the same part. Site questions with no metastasis named in the
+    part, two or more ("Liver? No; bone? yes": of what, the record does not say), are written as the question
+    "metastatic to bone?": asked (Metastatic status unclear), not counted, never read as nothing."""
+    parts = text.split(" | ")
+    for i, part in enumerate(parts):
+        if "yes" not in part:
+            continue
+        pieces = _CLAUSE_SPLIT.split(part)
+        clauses = pieces[0::2]
+        answered = [_SITE_QUESTION_ANSWERED.match(c) for c in clauses]
+        answered = [m if m is not None and _only_sites(m.group("sites")) else None for m in answered]
+        # two site questions or more and nothing else: a template's list of sites ("Bone? yes"
+        # alone could ask anything)
+        templated = (sum(m is not None for m in answered) > 1
+                     and all(m is not None or not c.strip() for m, c in zip(answered, clauses)))
+        asked_of_metastasis = False
+        for j, (m, clause) in enumerate(zip(answered, clauses)):
+            if m is not None and m.group("answer") == "yes" and not _SECONDARY_TEXT.search(clause):
+                if asked_of_metastasis:
+                    pieces[2 * j] = f" metastatic to {m.group('sites').strip()}"
+                elif templated:
+                    pieces[2 * j] = f" metastatic to {m.group('sites').strip()}?"
+            asked_of_metastasis = asked_of_metastasis or ("?" in clause and bool(_SECONDARY_TEXT.search(clause)))
+        parts[i] = "".join(pieces).strip()
+    return " | ".join(parts)
 
 
 # "bone and ?liver " / "bone, ?liver " / "bone + ?liver " / "bone and possible liver " at the end
@@ -1013,11 +1055,38 @@ def _metastasis_in_text(text: str) -> str | None:
     return _hedge_reading(text)[0]
 
 
-def _hedged_why(text: str) -> str:
+def _hedged_why(text: str, res: dict[str, Any] | None = None) -> str:
     """Why a hedged metastasis is unconfirmed, for the gap: "suspected in the text", or the
     probable or unlikely words as written ('"likely" in the text', '"unlikely" in the text')."""
     words = _hedge_reading(text)[1]
+    if words and res is not None:
+        words = _words_as_written(words, text, res)
     return f'"{words}" in the text' if words else "suspected in the text"
+
+
+# (ds8) the separator _as_answered rewrites as a "?" ("Metastases - none seen on CT, bone scan
+# pending" is read as "metastases? none seen on ct, bone scan pending"), before the words after it
+_REWRITTEN_AS_QUESTION = re.compile(r"^\?+\s*")
+
+
+def _words_as_written(words: str, text: str, res: dict[str, Any]) -> str:
+    """(ds8) words the readers found in the answered text (_as_answered: lower case, a colon or
+    dash before a "no ..." rewritten as "?") as the record writes them, for the gap to quote what
+    the clinician can find in the chart ("? none seen on ct, bone scan pending" was quoted for
+    "Metastases - none seen on CT, bone scan pending"). Words that are not in the text as written
+    (its lower-case form, cc_text) are quoted from the "?" on without it; words not found at all,
+    or a text whose lower case changed its length, are left as read."""
+    code = res.get("code")
+    parts = [code["text"]] if isinstance(code, dict) and isinstance(code.get("text"), str) else []
+    parts += [d for _, _, d in codings(code) if d]
+    written = " | ".join(parts)
+    if len(written) != len(text):
+        return words
+    at = text.find(words)
+    if at < 0:
+        words = _REWRITTEN_AS_QUESTION.sub("", words)
+        at = text.find(words) if words else -1
+    return written[at:at + len(words)] if at >= 0 else words
 
 
 _FIRST_CLAUSE = re.compile(r"^[^.;|]*")
@@ -1173,6 +1242,22 @@ def _sites_progressing_now(own: str) -> set[str]:
     return now
 
 
+def _past_only(own: str) -> dict[str, str]:
+    """site -> the words, for each site own writes in the past only (_past_listed_sites,
+    _past_sites), not said to progress or be stable now (_sites_progressing_now)."""
+    progressing = _sites_progressing_now(own)
+    return {site: words for site, words in {**_past_listed_sites(own), **_past_sites(own)}.items()
+            if site not in progressing}
+
+
+@lru_cache(maxsize=4096)
+@_answered
+def _sites_written_past(own: str) -> frozenset[tuple[str, str]]:
+    """(ds8) (site, the words) of the sites _sites_now_and_asked asks as written in the past only,
+    for the gap to say so (not "written with a doubt")."""
+    return frozenset(_past_only(own).items())
+
+
 @lru_cache(maxsize=4096)
 @_answered
 def _sites_now_and_asked(own: str, confirmed: bool, question_closes: bool = True
@@ -1187,9 +1272,7 @@ def _sites_now_and_asked(own: str, confirmed: bool, question_closes: bool = True
     is left to its hedge reading (_mentions: "Liver metastases? progression" asks the
     progression), a site after it still asked (ds3: "Metastatic to bone? liver" counted the
     liver). CR A.4 visceral sites, C.2 step 2; FHIR R4 condition-ver-status unconfirmed."""
-    progressing = _sites_progressing_now(own)
-    past = {site: words for site, words in {**_past_listed_sites(own), **_past_sites(own)}.items()
-            if site not in progressing}
+    past = _past_only(own)
     # on a metastasis Condition (not question_closes) a "?" written right after a word only
     # ("bone? liver"): one before a site ("Bone, ?liver metastases") is that site's doubt
     question = re.search(r"(?<=[a-z])\?", own, re.I) if not question_closes else None
@@ -2168,6 +2251,7 @@ def build_disease(ctx: Ctx) -> Disease:
     evidence_last: dict[int, dt.date] = {}
     primary_lasts: list[dt.date] = []  # the last day each primary onset can mean
     doubted_sites: list[tuple[str, str, Source]] = []  # sites written with a doubt beside asserted metastases
+    past_sites: set[tuple[str, str]] = set()  # (site, words) of those written in the past only (ds8)
     sites_not_stated: list[Source] = []  # (ds5) metastasis Conditions naming no site at all
 
     def add_evidence(date: dt.date | None, src: Source, last: dt.date | None = None) -> None:
@@ -2238,7 +2322,7 @@ def build_disease(ctx: Ctx) -> Disease:
                 # doubt is the site's). A confirmed verificationStatus here confirms the
                 # breast cancer, not the metastasis its text doubts.
                 unconfirmed.append((_hedged_site_names(text, _site_in_text(text)) or "site not stated",
-                                    _hedged_why(text), src))
+                                    _hedged_why(text, res), src))
             elif (text and stage4 is None and hedge is None and (advanced := _advanced_words(text))
                   and _stage_from_text(text) is not False):
                 # "Advanced breast cancer": ESO-ESMO ABC (CR C.1) names inoperable locally
@@ -2300,6 +2384,7 @@ def build_disease(ctx: Ctx) -> Disease:
                     add_site(site, None, None, msrc)
                 add_staged_sites(text, None, msrc, counted)
                 doubted_sites += [(site, words, msrc) for site, words in asked]
+                past_sites |= _sites_written_past(_without_past_cancer(text))
             for st in as_list(res.get("stage")):
                 if not isinstance(st, dict):
                     continue
@@ -2399,7 +2484,7 @@ def build_disease(ctx: Ctx) -> Disease:
                 if hedge == "hedged" or (hedge == "probable" and not _confirmed(res)):
                     # a suspicion; or "likely" / "presumed" the clinician has not confirmed
                     # (condition-ver-status "provisional" unless verificationStatus "confirmed")
-                    why = _hedged_why(ctx.code_text(res))
+                    why = _hedged_why(ctx.code_text(res), res)
                     site = _hedged_site_names(ctx.code_text(res), site)
                 if why is None and coded_secondary and (against := _text_against_code(_own_text(res))):
                     # (ds) "Brain MRI negative" coded C79.31: the code says a metastasis, the words
@@ -2473,6 +2558,7 @@ def build_disease(ctx: Ctx) -> Disease:
                         if other != site:
                             add_site(other, None, onset, src)
                     doubted_sites += [(site_, words, src) for site_, words in text_read[1]]
+                    past_sites |= _sites_written_past(_without_past_cancer(ctx.code_text(res)))
                 if ctx.code_text(res) and text_read is None:
                     doubted_sites += [(site_, piece, src) for site_, piece in
                                       _doubted_sites(_without_past_cancer(ctx.code_text(res)), _confirmed(res))]
@@ -2691,12 +2777,22 @@ def build_disease(ctx: Ctx) -> Disease:
     # (rd2) a site written with a doubt beside asserted metastases ("Bone metastases, ?liver"): not
     # counted (_text_site_list), asked: visceral or not changes the guidance (CR A.4, C.2 step 2)
     doubted = [(site, piece, src) for site, piece, src in doubted_sites if site not in sites]
-    if doubted:
-        ctx.gap("metastatic-site-unconfirmed",
-                "Metastatic site written with a doubt, not counted: "
-                + "; ".join(f'the {_site_words(site)} ("{piece}")' for site, piece, _ in doubted)
-                + ". Confirm or refute it (visceral or not changes the treatment guidance).",
-                [src for *_, src in doubted])
+    # (ds8) a site written in the past ("Liver metastases - no longer seen", "history of liver
+    # metastasis": _sites_now_and_asked) is no doubt: the metastasis was made (the disease is
+    # metastatic, CR A.4), whether the site still counts as a current (visceral) one no source
+    # settles: said so, not "written with a doubt"
+    past = [(site, piece, src) for site, piece, src in doubted if (site, piece) in past_sites]
+    doubted = [d for d in doubted if d not in past]
+    if doubted or past:
+        ctx.gap("metastatic-site-unconfirmed", " ".join(
+                ["Metastatic site written with a doubt, not counted: "
+                 + "; ".join(f'the {_site_words(site)} ("{piece}")' for site, piece, _ in doubted)
+                 + ". Confirm or refute it (visceral or not changes the treatment guidance)."] * bool(doubted)
+                + ["Metastatic site written in the past, not counted as a current site: "
+                   + "; ".join(f'the {_site_words(site)} ("{piece}")' for site, piece, _ in past)
+                   + ". Confirm whether it still counts (visceral or not changes the treatment guidance)."]
+                * bool(past)),
+                [src for *_, src in doubted + past])
     _node_only_conflict(ctx, sites, met_evidence, early_sources + early_not_final)
 
     if d.metastatic == "yes":

@@ -35,7 +35,7 @@ def _cards(p: FhirPatient) -> tuple:
     ("Liver lesion: metastasis v haemangioma", "liver (suspected in the text)"),
     ("Malignant pleural effusion, cytology pending", 'pleura ("cytology pending" in the text)'),
     ("Liver metastasis - awaiting biopsy", 'liver ("awaiting biopsy" in the text)'),
-    ("Bone metastases TBC", 'bone ("tbc" in the text)'),
+    ("Bone metastases TBC", 'bone ("TBC" in the text)'),
     # (fix-dz4) another diagnosis after "?" or "/": were read as metastases (first-line cards)
     ("Liver metastasis ?hemangioma", 'liver ("?hemangioma" in the text)'),
     ("Bone metastasis, ? insufficiency fracture", 'bone ("? insufficiency" in the text)'),
@@ -177,8 +177,10 @@ def test_fhir_a_metastatic_breast_cancer_condition_asks_a_site_it_writes_in_the_
         "Metastatic breast cancer to bone, ?lung, previous liver metastasis")
     assert [s.site for s in state.disease.sites] == ["bone"]
     detail = card(cards, "patient-summary")["detail"]
-    assert ('Metastatic site written with a doubt, not counted: the lung ("?lung"); '
-            'the liver ("previous liver metastasis")') in detail
+    # (ds8) the past site said as past, not as a doubt
+    assert ('Metastatic site written with a doubt, not counted: the lung ("?lung"). Confirm or refute it '
+            '(visceral or not changes the treatment guidance). Metastatic site written in the past, not counted '
+            'as a current site: the liver ("previous liver metastasis")') in detail
 
 
 @pytest.mark.parametrize("text,quoted", [
@@ -342,7 +344,9 @@ def test_fhir_a_site_written_in_the_past_on_a_metastatic_breast_cancer_condition
     # metastasis" is asked, and so is a site listed in the past without the word metastasis
     state, cards = _metastatic_breast_cancer_written(text)
     assert [s.site for s in state.disease.sites] == ["bone"] and not state.disease.visceral_involvement
-    assert f"Metastatic site written with a doubt, not counted: {asked}" in card(cards, "patient-summary")["detail"]
+    # (ds8) said as a past site, not "written with a doubt"
+    assert (f"Metastatic site written in the past, not counted as a current site: {asked}"
+            in card(cards, "patient-summary")["detail"])
 
 
 # --- (ds3) the same reading on an ordinary metastasis Condition ---------------------------------
@@ -357,7 +361,9 @@ def test_fhir_a_site_written_in_the_past_on_a_metastatic_breast_cancer_condition
 def test_fhir_a_site_written_in_the_past_beside_bone_metastases_is_asked_not_counted(text, asked):
     state, cards = _cards(_early_patient_with(text))
     assert [s.site for s in state.disease.sites] == ["bone"] and not state.disease.visceral_involvement
-    assert f"Metastatic site written with a doubt, not counted: {asked}" in card(cards, "patient-summary")["detail"]
+    # (ds8) said as a past site, not "written with a doubt"
+    assert (f"Metastatic site written in the past, not counted as a current site: {asked}"
+            in card(cards, "patient-summary")["detail"])
 
 
 @pytest.mark.parametrize("text,asked", [
@@ -746,7 +752,7 @@ def test_fhir_a_question_mark_closing_a_metastasis_after_a_site_of_two_words_lea
     assert f"Unconfirmed metastasis, not counted as metastatic disease: {site} (suspected in the text)" in summary["detail"]
 
 
-@pytest.mark.parametrize("text,quoted", [("Metastatic to brain? MRI pending", 'brain ("? mri pending" in the text)'),
+@pytest.mark.parametrize("text,quoted", [("Metastatic to brain? MRI pending", 'brain ("? MRI pending" in the text)'),
                                          ("Metastatic to bone? - biopsy booked", 'bone ("? - biopsy booked" in the text)')])
 def test_fhir_a_question_mark_after_the_metastasis_site_with_the_clause_going_on_leaves_metastatic_status_unclear(text, quoted):
     # (ds5) the brain was counted (visceral, MBC first-line cards) and nothing asked, where
@@ -861,7 +867,7 @@ def test_fhir_a_question_after_the_metastasis_site_answered_by_pathology_keeps_t
 
 
 @pytest.mark.parametrize("text,named", [
-    ("Liver metastasis? biopsy planned, brain MRI clear", 'liver ("? biopsy planned, brain mri clear" in the text)'),
+    ("Liver metastasis? biopsy planned, brain MRI clear", 'liver ("? biopsy planned, brain MRI clear" in the text)'),
     ("Possible liver metastases - bone lesions benign", "liver (suspected in the text)"),
     ("Suspected liver metastases (lung nodules stable)", "liver (suspected in the text)"),
     ("Suspected liver metastasis, bone scan booked", "liver (suspected in the text)"),
@@ -1183,3 +1189,55 @@ def test_fhir_a_metastasis_question_answered_no_then_naming_the_asked_site_only_
     assert state.disease.metastatic == "unknown" and regimen_topics(cards) == []
     assert card(cards, "patient-summary")["summary"].startswith(
         "Outside the HR+/HER2- MBC pathway: Metastatic status unclear (metastasis not confirmed);")
+
+
+@pytest.mark.parametrize("text,quoted", [
+    ("Metastases - none seen on CT, bone scan pending", '("none seen on CT, bone scan pending" in the text)'),
+    ("Metastatic disease: No, biopsy planned", 'site not stated ("No, biopsy planned" in the text)'),
+    ("Metastatic disease: No (see note)", 'site not stated ("No (see note)" in the text)'),
+    ("Bone metastases TBC", 'bone ("TBC" in the text)'),
+])
+def test_fhir_the_unconfirmed_metastasis_gap_quotes_the_words_as_the_record_writes_them(text, quoted):
+    # (ds8) the gap quoted the answered rewrite (ds7 / rt71 _as_answered), lower case: "? none seen
+    # on ct, bone scan pending", "? no, biopsy planned", words the clinician cannot find in the chart
+    state, cards = _cards(_early_patient_with(text))
+    assert state.disease.metastatic == "unknown" and regimen_topics(cards) == []
+    detail = card(cards, "patient-summary")["detail"]
+    assert quoted in detail and "? no" not in detail and "? none" not in detail
+
+
+@pytest.mark.parametrize("text", ["Metastatic to liver? no; to bone? yes", "Metastatic to liver? no; bone? yes",
+                                  "Liver mets? No; bone? yes", "Metastases: liver? no; bone? yes"])
+def test_fhir_a_metastasis_template_answering_bone_yes_after_liver_no_counts_the_bone_not_the_liver(text):
+    # (ds8) "Metastatic disease not documented", nothing asked: the "bone? yes" clause names no
+    # metastasis word, but answers the template's question that does (CR A.4 counts a metastasis made)
+    state, cards = _cards(_early_patient_with(text))
+    assert state.disease.metastatic == "yes" and [s.site for s in state.disease.sites] == ["bone"]
+    assert regimen_topics(cards) == ["ai-cdk46i", "fulvestrant-cdk46i"]
+    assert "Site: bone, 2024-01-15" in card(cards, "patient-summary")["detail"]
+
+
+@pytest.mark.parametrize("text", ["Liver? No; bone? yes", "Liver? no. Bone? Yes."])
+def test_fhir_site_questions_answered_yes_with_no_metastasis_named_are_asked_not_read_as_nothing(text):
+    # (ds8) was "Metastatic disease not documented" with nothing asked: a bone answered yes the
+    # record does not say is a metastasis; asked (Metastatic status unclear), not counted
+    state, cards = _cards(_early_patient_with(text))
+    assert state.disease.metastatic == "unknown" and regimen_topics(cards) == []
+    summary = card(cards, "patient-summary")
+    assert summary["summary"].startswith("Outside the HR+/HER2- MBC pathway: Metastatic status unclear "
+                                         "(metastasis not confirmed)")
+    assert "Unconfirmed metastasis, not counted as metastatic disease: bone" in summary["detail"]
+
+
+@pytest.mark.parametrize("text,words", [("Liver metastases - no longer seen", "liver metastases - no longer seen"),
+                                        ("Liver mets no longer visible", "liver mets no longer visible")])
+def test_fhir_a_liver_metastasis_no_longer_seen_counts_metastatic_disease_and_asks_the_liver_as_a_past_site(text, words):
+    # (ds8) the gap said the liver was "written with a doubt" ("Confirm or refute it"): the text
+    # doubts nothing, the metastasis was made (metastatic disease counted, CR A.4); whether a site
+    # no longer seen still counts as a current visceral one no source settles: asked as such
+    state, cards = _cards(_early_patient_with(text))
+    assert state.disease.metastatic == "yes" and regimen_topics(cards) == ["ai-cdk46i", "fulvestrant-cdk46i"]
+    detail = card(cards, "patient-summary")["detail"]
+    assert (f'Metastatic site written in the past, not counted as a current site: the liver ("{words}"). '
+            "Confirm whether it still counts (visceral or not changes the treatment guidance).") in detail
+    assert "written with a doubt" not in detail

@@ -2930,7 +2930,7 @@ def test_fhir_likely_liver_metastases_alone_keep_the_patient_out_of_the_pathway_
     state, cards = run(p, FIRST_LINE_AS_OF)
     assert state.disease.metastatic != "yes"
     assert topics(cards) == ["patient-summary"]
-    assert 'Unconfirmed metastasis, not counted as metastatic disease: liver ("likely" in the text)' \
+    assert 'Unconfirmed metastasis, not counted as metastatic disease: liver ("Likely" in the text)' \
         in card(cards, "patient-summary")["detail"]
 
 

@@ -555,7 +555,7 @@ def test_a_metastasis_written_as_a_suspicion_is_not_metastatic_and_is_named_in_a
     ("Pleural effusion, malignant or reactive", "pleura", "or reactive"),
     ("Malignant pleural effusion, cytology pending", "pleura", "cytology pending"),
     ("Liver metastasis - awaiting biopsy", "liver", "awaiting biopsy"),
-    ("Bone metastases TBC", "bone", "tbc"),
+    ("Bone metastases TBC", "bone", "TBC"),
     ("Liver metastasis???", "liver", "???"), ("Bone metastasis: awaiting confirmation", "bone", "awaiting confirmation"),
     ("Bone metastases - biopsy to confirm", "bone", "biopsy to confirm"),
     ("Liver metastasis, await biopsy", "liver", "await biopsy"),
@@ -805,9 +805,9 @@ def test_a_confirmation_that_is_negated_or_may_be_of_the_other_diagnosis_leaves_
 
 
 @pytest.mark.parametrize("text,quoted", [
-    ("Liver metastasis - awaiting confirmatory MRI", "awaiting confirmatory mri"),
-    ("Bone metastases, MRI to confirm", "mri to confirm"),
-    ("Bone metastasis, to be confirmed by PET-CT", "to be confirmed by pet-ct"),
+    ("Liver metastasis - awaiting confirmatory MRI", "awaiting confirmatory MRI"),
+    ("Bone metastases, MRI to confirm", "MRI to confirm"),
+    ("Bone metastasis, to be confirmed by PET-CT", "to be confirmed by PET-CT"),
     ("Liver metastasis, awaiting biopsy", "awaiting biopsy"),
     ("Malignant pleural effusion - cytology awaited", "cytology awaited"),
     # (rt28) a date or a week after it: was read as asserted (an early patient's first-line cards)
@@ -865,15 +865,15 @@ def _gaps(*resources):
 
 @pytest.mark.parametrize("text,words", [
     # probable: FHIR condition-ver-status "provisional", a tentative diagnosis, read as "suspected" is
-    ("Likely liver metastases", "likely"), ("Presumed bone metastases", "presumed"),
-    ("Probable lung metastases", "probable"), ("Worrisome for liver metastases", "worrisome for"),
-    ("Highly suspicious for bone metastases", "highly suspicious for"), ("Bone metastases (presumed)", "presumed"),
+    ("Likely liver metastases", "Likely"), ("Presumed bone metastases", "Presumed"),
+    ("Probable lung metastases", "Probable"), ("Worrisome for liver metastases", "Worrisome for"),
+    ("Highly suspicious for bone metastases", "Highly suspicious for"), ("Bone metastases (presumed)", "presumed"),
     ("CT: findings consistent with liver metastases", "consistent with"),
     ("PET-CT compatible with bone metastases", "compatible with"),
     # unlikely: weaker than a suspicion, and no ruling out either (condition-ver-status
     # "refuted" needs diagnostic evidence): the clinician is asked to confirm or refute it
     ("Metastasis unlikely", "unlikely"), ("Liver lesion, unlikely to represent metastatic disease", "unlikely"),
-    ("Liver lesion, mets unlikely", "unlikely"), ("Low suspicion for metastases", "low suspicion for"),
+    ("Liver lesion, mets unlikely", "unlikely"), ("Low suspicion for metastases", "Low suspicion for"),
     ("Liver lesion favoured benign over metastasis", "favoured benign"),
     ("Metastatic disease is considered unlikely", "unlikely"),
 ])
