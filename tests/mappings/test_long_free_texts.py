@@ -38,3 +38,19 @@ def test_a_text_within_the_bound_is_read_whole_and_names_no_cut():
     state = _state(REALISTIC[:TEXT_READ_LIMIT])
     assert state.disease.metastatic == "yes"
     assert not any(g.code == "text-read-in-part" for g in state.gaps)
+
+
+def test_a_stop_reason_of_one_1500_letter_word_is_read_within_a_second():
+    # (lt1) the side-effect stop-reason patterns were tried at each letter of a word (its square:
+    # 1,000 letters took 2 s); a text under the bound must not hold a worker either
+    import time
+
+    from tests.mappings.builders import LETROZOLE, med_statement
+
+    stopped = med_statement(LETROZOLE, "2024-02-01", "2025-01-01", status="stopped", display="letrozole")
+    stopped["statusReason"] = [{"text": "x" * 1500}]
+    started = time.perf_counter()
+    state = build_patient_state([patient(), breast_cancer("2016-03-01"),
+                                 condition(cc(text="Bone metastases"), "2024-01-15"), stopped], PID, as_of=AS_OF)
+    assert time.perf_counter() - started < 1.0
+    assert not any(g.code == "text-read-in-part" for g in state.gaps)
