@@ -125,7 +125,8 @@ def codings(cc: Any) -> list[tuple[str, str, str]]:
         out.append((
             system.strip() if type(system) is str else "",
             code.strip(),
-            bounded(display) if type(display) is str else "",
+            # (bounded(display) inlined: codings() is on the hot path)
+            (display if len(display) <= TEXT_READ_LIMIT else bounded(display)) if type(display) is str else "",
         ))
     return out
 
@@ -219,7 +220,7 @@ def cc_text(cc: Any) -> str:
     parts = []
     t = cc.get("text")
     if isinstance(t, str):
-        parts.append(bounded(t))
+        parts.append(t if len(t) <= TEXT_READ_LIMIT else bounded(t))
     for _, _, d in codings(cc):
         if d:
             parts.append(d)
@@ -346,7 +347,9 @@ def quantity(q: Any) -> tuple[float | None, str | None, str | None]:
 
 
 def text_of(value: Any) -> str:
-    return bounded(value).lower() if isinstance(value, str) else ""
+    if not isinstance(value, str):
+        return ""
+    return (value if len(value) <= TEXT_READ_LIMIT else bounded(value)).lower()
 
 
 def absent_reason(unit: Any) -> str | None:
