@@ -431,6 +431,11 @@ Gap codes (PatientState.gaps; stable ids the cards read)
     adjuvant-chemotherapy-end-not-recorded  an adjuvant chemotherapy without an end date
                                   that started more than 6 months before the recurrence:
                                   its end decides T-DXd label B (CR B.11), that route is unknown
+    text-read-in-part             (lt1) a free text (code text or display, note, valueString...)
+                                  longer than fhir.TEXT_READ_LIMIT (2,000) characters: read only
+                                  to its first 2,000 (FHIR R4 sets no length; the bound keeps one
+                                  request from holding a worker); names the records, what
+                                  follows is not read
 """
 
 from __future__ import annotations
@@ -445,7 +450,7 @@ from mappings.context import Ctx
 from mappings.disease import build_disease, visceral_crisis_currency
 from mappings.factors import build_factors
 from mappings.fhir import (
-    absent_reason, as_list, obs_date, cc_as_written, clinical_status_miscased, codings, contained_resource, counted,
+    _CUT_TEXTS, TEXT_READ_LIMIT, absent_reason, as_list, obs_date, cc_as_written, clinical_status_miscased, codings, contained_resource, counted,
     do_not_perform, is_loinc,
     printable_clip, ref_id, ref_str, ref_type_and_id,
     status_code,
@@ -783,6 +788,17 @@ def build_patient_state(
         as_of = as_of.date()
     pid = patient_id if isinstance(patient_id, str) else str(patient_id)
     ctx = Ctx(pid, as_of)
+    # the texts the readers cut at fhir.TEXT_READ_LIMIT in this call (gap text-read-in-part)
+    cut_texts: list[str] = []
+    token = _CUT_TEXTS.set(cut_texts)
+    try:
+        return _build(ctx, resources, cut_texts)
+    finally:
+        _CUT_TEXTS.reset(token)
+
+
+def _build(ctx: Ctx, resources: Any, cut_texts: list[str]) -> PatientState:
+    pid, as_of = ctx.patient_id, ctx.as_of
     counts = _step(ctx, "input", lambda: _ingest(resources, ctx), Counter)
     _step(ctx, "clinical status", lambda: _note_miscased_clinical_status(ctx), _nothing)
     _step(ctx, "observation status", lambda: _note_missing_observation_status(ctx), _nothing)
@@ -801,6 +817,8 @@ def build_patient_state(
                             not_final=[v for v in variants if v.status_not_final is not None])
     _step(ctx, "currency", lambda: _esr1_currency(ctx, biomarkers, therapy), _nothing)
     _step(ctx, "gaps", lambda: _gaps(ctx, disease, er, pr, her2, biomarkers, factors), _nothing)
+    if cut_texts:
+        _step(ctx, "long texts", lambda: _note_cut_texts(ctx, cut_texts), _nothing)
 
     counts = dict(counts)
     if type(pid) is str and type(as_of) is dt.date and all(type(k) is str for k in counts):
@@ -824,6 +842,34 @@ def build_patient_state(
         resource_counts=counts,
         ignored=ctx.ignored,
     )
+
+
+def _note_cut_texts(ctx: Ctx, cut_texts: list[str]) -> None:
+    """Gap text-read-in-part naming the records whose texts the readers cut at TEXT_READ_LIMIT
+    (fhir.bounded). Looked for only when a text was cut: no cost for the usual request."""
+    cut = set(cut_texts)
+    found: dict[str, int] = {}  # record reference -> its longest text cut
+
+    def walk(value: Any, ref: str, depth: int) -> None:
+        if type(value) is str:
+            if len(value) > TEXT_READ_LIMIT and value in cut:
+                found[ref] = max(found.get(ref, 0), len(value))
+        elif depth < 12 and type(value) is dict:
+            for v in value.values():
+                walk(v, ref, depth + 1)
+        elif depth < 12 and type(value) is list:
+            for v in value:
+                walk(v, ref, depth + 1)
+
+    for resources in ctx.by_type.values():
+        for r in resources:
+            walk(r, ctx.ref(r), 0)
+    named = "; ".join(f"{ref} ({n:,} characters)" for ref, n in found.items()) or \
+        f"{counted(len(cut), 'text')} ({max(map(len, cut_texts)):,} characters at most)"
+    ctx.gap("text-read-in-part",
+            f"Text longer than {TEXT_READ_LIMIT:,} characters read only to its first {TEXT_READ_LIMIT:,}: {named}. "
+            "What follows is not read: check the record",
+            [ctx.source(r) for t in ctx.by_type.values() for r in t if ctx.ref(r) in found])
 
 
 def _note_miscased_clinical_status(ctx: Ctx) -> None:

@@ -488,14 +488,16 @@ def _clause(part: str, start: int, end: int) -> str:
     """The clause of part[start:end]: between the nearest ".", ";" or "|" on either side; after
     it, a "." or ";" inside a bracket opened after the mention does not end it ("Bone metastases
     (liver: cyst; lung: nodule 4 mm, indeterminate)": the bracket is the mention's, ds2)."""
-    before = [m.end() for m in _CLAUSE_END.finditer(part, 0, start)]
+    # the nearest clause end before the mention, searched back from it (lt1: a scan from the
+    # start of the part for each mention was quadratic in a long text)
+    before = max(part.rfind(".", 0, start), part.rfind(";", 0, start), part.rfind("|", 0, start)) + 1
     stop = len(part)
     for m in _CLAUSE_END.finditer(part, end):
         between = part[end:m.start()]
         if m.group(0) == "|" or between.count("(") <= between.count(")"):
             stop = m.start()
             break
-    return part[before[-1] if before else 0:stop]
+    return part[before:stop]
 
 
 def _imaging_only(clause: str) -> bool:
@@ -555,12 +557,21 @@ def _own_end(part: str, end: int) -> int:
     return own.end() if own else end
 
 
+# how far past a mention's start the negation words' lookaheads may read (MET_NEGATION_BEFORE:
+# "non" before "metastatic", "not" before "ruled", "risk of" before "developing distant")
+_LOOKAHEAD_ROOM = 200
+
+
 def _refuted_before(part: str, since: int, start: int) -> int | None:
     """Where the negation written for the mention at part[start] starts, when the last
     negation words before it (after the previous mention, which ends at since) refute it:
     at most 30 characters before it in its clause ("no evidence of liver metastasis"), or
     before a list of sites ("no hepatic, osseous or pulmonary metastases"); else None."""
-    hits = [h for h in T.MET_NEGATION_BEFORE.finditer(part, max(since, start - 80)) if h.end() <= start]
+    # (lt1) the scan stops a little after the mention (room for the words' lookaheads, "non"
+    # before "metastatic"), not at the end of the text: a scan to the end for each mention was
+    # quadratic in a long text (a 40 kB text blocked a worker for 40 s)
+    hits = [h for h in T.MET_NEGATION_BEFORE.finditer(part, max(since, start - 80), start + _LOOKAHEAD_ROOM)
+            if h.end() <= start]
     if not hits:
         return None
     between = part[hits[-1].end():start]

@@ -8,8 +8,32 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from contextvars import ContextVar
 from functools import lru_cache
 from typing import Any, Callable
+
+# (lt1) How much of one free-text field the readers read. FHIR R4 sets no length on a string
+# (R4 datatypes, string: "should not exceed 1MB"), so the bound is ours. The longest texts the
+# readers are written for are a radiology impression or a pathology conclusion
+# (DiagnosticReport.conclusion, Observation.note, valueString): a few hundred characters, rarely
+# over 1,000; 2,000 characters (some 300 words) holds them with room. The text readers' cost
+# grows with a text's length, some with its square (a 40 kB Condition.code.text took 40 s):
+# a longer text is read to its first TEXT_READ_LIMIT characters, and build.py names the record
+# (gap text-read-in-part), so that no request can hold a worker for long.
+TEXT_READ_LIMIT = 2000
+# the texts cut in this build (build.py sets a list for each call; None outside a build)
+_CUT_TEXTS: ContextVar[list[str] | None] = ContextVar("mappings_cut_texts", default=None)
+
+
+def bounded(text: str) -> str:
+    """text up to TEXT_READ_LIMIT characters; a longer one is cut there and noted for the gap."""
+    if len(text) <= TEXT_READ_LIMIT:
+        return text
+    cut = _CUT_TEXTS.get()
+    if cut is not None:
+        cut.append(text)
+    return text[:TEXT_READ_LIMIT]
+
 
 _DATE_RE = re.compile(r"^\s*(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")
 
@@ -101,7 +125,8 @@ def codings(cc: Any) -> list[tuple[str, str, str]]:
         out.append((
             system.strip() if type(system) is str else "",
             code.strip(),
-            display if type(display) is str else "",
+            # (bounded(display) inlined: codings() is on the hot path)
+            (display if len(display) <= TEXT_READ_LIMIT else bounded(display)) if type(display) is str else "",
         ))
     return out
 
@@ -140,12 +165,14 @@ class Concept:
     oophorectomy"). Shared between resources and calls when the concept is keyable
     (raw_cc_key): read it, never change `codings`."""
 
-    __slots__ = ("codings", "text", "memo")
+    __slots__ = ("codings", "text", "memo", "cut")
 
     def __init__(self, cods: list[tuple[str, str, str]], text: str) -> None:
         self.codings = cods
         self.text = text
         self.memo: dict[str, Any] = {}
+        # its texts longer than TEXT_READ_LIMIT (noted again each time the shared concept is read)
+        self.cut: tuple[str, ...] = ()
 
 
 _CONCEPTS: dict[tuple[Any, ...], Concept] = {}
@@ -162,6 +189,12 @@ def concept(cc: Any) -> Concept:
                 if len(_CONCEPTS) >= _CONCEPTS_MAX:
                     _CONCEPTS.clear()
                 hit = _CONCEPTS[key] = Concept(codings(cc), cc_text(cc))
+                # the key's text and displays (key[3::3]) that bounded() cut
+                hit.cut = tuple(t for t in key[:1] + key[3::3] if type(t) is str and len(t) > TEXT_READ_LIMIT)
+            elif hit.cut:
+                cut = _CUT_TEXTS.get()
+                if cut is not None:
+                    cut.extend(hit.cut)
             return hit
     return Concept(codings(cc), cc_text(cc))
 
@@ -187,7 +220,7 @@ def cc_text(cc: Any) -> str:
     parts = []
     t = cc.get("text")
     if isinstance(t, str):
-        parts.append(t)
+        parts.append(t if len(t) <= TEXT_READ_LIMIT else bounded(t))
     for _, _, d in codings(cc):
         if d:
             parts.append(d)
@@ -200,7 +233,7 @@ def cc_as_written(cc: Any) -> str:
     if not isinstance(cc, dict):
         return ""
     if isinstance(cc.get("text"), str) and cc["text"].strip():
-        return cc["text"].strip()
+        return bounded(cc["text"]).strip()
     return next((d.strip() for _, _, d in codings(cc) if isinstance(d, str) and d.strip()), "")
 
 
@@ -314,7 +347,9 @@ def quantity(q: Any) -> tuple[float | None, str | None, str | None]:
 
 
 def text_of(value: Any) -> str:
-    return value.lower() if isinstance(value, str) else ""
+    if not isinstance(value, str):
+        return ""
+    return (value if len(value) <= TEXT_READ_LIMIT else bounded(value)).lower()
 
 
 def absent_reason(unit: Any) -> str | None:
@@ -351,7 +386,7 @@ def notes_text(res: dict[str, Any]) -> str:
     parts = []
     for n in as_list(res.get("note")):
         if isinstance(n, dict) and isinstance(n.get("text"), str):
-            parts.append(n["text"])
+            parts.append(bounded(n["text"]))
     return " | ".join(parts).lower()
 
 

@@ -23,6 +23,7 @@ from mappings.fhir import (
     NOT_FINAL_STATUSES, as_list, cc_as_written, cc_text_m, codings_m, date_last, is_loinc, memo_search, not_final_status, notes_text,
     obs_date, parse_date, partial_last, ref_id, systemless_answer_message, text_of,
 )
+from mappings.fhir import bounded  # (lt1) a text read to fhir.TEXT_READ_LIMIT characters
 from mappings._fast import construct as _construct
 from mappings.state import Source, VariantResult, date_written
 
@@ -464,14 +465,14 @@ def _written_value_text(obs: dict[str, Any]) -> str:
     parts: list[Any] = [vcc.get("text")] if isinstance(vcc, dict) else []
     parts += [d for _, _, d in codings_m(vcc)] + [obs.get("valueString")]
     parts += [n.get("text") for n in as_list(obs.get("note")) if isinstance(n, dict)]
-    return " | ".join(p for p in parts if isinstance(p, str) and p)
+    return " | ".join(bounded(p) for p in parts if isinstance(p, str) and p)
 
 
 def _written_value_only(obs: dict[str, Any]) -> str:
     """The value's words as written (its text and valueString; no displays, no notes)."""
     vcc = obs.get("valueCodeableConcept")
     parts = [vcc.get("text") if isinstance(vcc, dict) else None, obs.get("valueString")]
-    return " | ".join(p for p in parts if isinstance(p, str) and p)
+    return " | ".join(bounded(p) for p in parts if isinstance(p, str) and p)
 
 
 def _value_text(c: dict[str, Any]) -> str:
@@ -483,7 +484,7 @@ def _value_text(c: dict[str, Any]) -> str:
             if code:
                 parts.append(code)
     if isinstance(c.get("valueString"), str):
-        parts.append(c["valueString"])
+        parts.append(bounded(c["valueString"]))
     return " | ".join(p for p in parts if p)
 
 
@@ -860,7 +861,7 @@ def _report_conclusions(ctx: Ctx) -> dict[int, tuple[dict[str, Any], list[int]]]
     so the testing cards do not ask for the test with no word of it."""
     parts: dict[int, tuple[dict[str, Any], list[int]]] = {}
     for dr in ctx.of("DiagnosticReport"):
-        conclusion = dr.get("conclusion") if isinstance(dr.get("conclusion"), str) else ""
+        conclusion = bounded(dr["conclusion"]) if isinstance(dr.get("conclusion"), str) else ""
         written = "; ".join(t.strip() for t in [conclusion] + [cc_as_written(cc) for cc in as_list(dr.get("conclusionCode"))
                                                              if isinstance(cc, dict)] if t and t.strip())
         if not written:
@@ -1086,7 +1087,7 @@ def build_variants(ctx: Ctx) -> list[VariantResult]:
             if in_panel:
                 named_genes = in_panel
             elif id(obs) in conclusions:
-                named_genes = _read_genes(obs["valueString"] + " | " + ctx.code_text(obs))
+                named_genes = _read_genes(bounded(obs["valueString"]) + " | " + ctx.code_text(obs))
             elif named:
                 named_genes = [g for g in genes_named(ctx.code_text(obs)) if g != "HER2"]
             if not (is_variant or is_region or legacy or named_genes):
@@ -1734,9 +1735,9 @@ def _hgvs(c: dict[str, Any]) -> str | None:
             if display:
                 return display
         if isinstance(vcc.get("text"), str):
-            return vcc["text"]
+            return bounded(vcc["text"])
     if isinstance(c.get("valueString"), str):
-        return c["valueString"]
+        return bounded(c["valueString"])
     return None
 
 

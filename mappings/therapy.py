@@ -122,6 +122,7 @@ from mappings.fhir import (
     is_rxnorm, months_between, months_text, not_final_status, obs_date, parse_date, partial_last, period, printable_clip, ref_str,
     ref_type_and_id, status_code, text_of,
 )
+from mappings.fhir import bounded  # (lt1) a text read to fhir.TEXT_READ_LIMIT characters
 from mappings.state import (
     ENDOCRINE_CLASSES, LINE_CLASSES, Disease, Drug, OtherLineReading, Source, TherapyHistory, TherapyLine,
     date_written, range_text,
@@ -1870,7 +1871,7 @@ def concept_conflict(cc: dict[str, Any]) -> str | None:
     if coded and not any(names >= union for _, names in coded):
         return "its codings name different drugs (" + "; ".join(
             f"RxNorm {code}: {_listed(names)}" for code, names in coded) + ")"
-    text = cc.get("text") if isinstance(cc.get("text"), str) else ""
+    text = bounded(cc["text"]) if isinstance(cc.get("text"), str) else ""
     named = {n for n in _names(drugs_from_text(text), _SETTING_CLASSES) if n}
     if union and named and not _compatible(union, named):
         return f"its code names {_listed(union)} but its text names {_listed(named)}"
@@ -3185,7 +3186,7 @@ def _uncoded_progression_gap(ctx: Ctx, progressions: list[dt.date], et_exps: lis
                     text, d = ctx.code_text(res), condition_onset(res)
                     shown = cc_as_written(res.get("code")) or text
                 else:
-                    written = [t for t in (res.get("summary"), res.get("description")) if isinstance(t, str) and t]
+                    written = [bounded(t) for t in (res.get("summary"), res.get("description")) if isinstance(t, str) and t]
                     text, shown = " | ".join(t.lower() for t in written), " | ".join(written)
                     d = parse_date(res.get("effectiveDateTime")) or parse_date(res.get("date"))
                 if not text or d is None or not first < d <= ctx.as_of or not _names_cancer_progression(text):
