@@ -2140,7 +2140,7 @@ def _local_codes_only(cods: list[tuple[str, str, str]]) -> str | None:
     for system, code, _ in cods:
         if not code:
             continue
-        if code in T.TUMOR_MARKERS or (system and ("loinc" in system.lower() or system == T.SNOMED)):
+        if code in T.TUMOR_MARKERS or (system and (is_loinc(system) or system == T.SNOMED)):
             return None
         written.append(f"'{code}'" + (f" ({system})" if system else ""))
     return "; ".join(written)
