@@ -1162,22 +1162,20 @@ def _diabetes(ctx: Ctx, therapy: TherapyHistory) -> Diabetes:
     # requiring ongoing anti-hyperglycemic treatment" (CR B, inavolisib 5.1) and the trials excluded
     # insulin-requiring type 2 diabetes (CR B.5, C.3 row 14): the other reason is not read then.
     reasons = [(e, (None, None) if types else _glucose_lowering_reason(ctx, e)) for e in meds]
-    unstated = False  # a reason not stated, asked (a liraglutide step down)
     for e, (kind, why) in reasons:
-        if kind in ("not-diabetes", "hyperglycaemia", "indication-unstated"):
+        if kind in _NOT_COUNTED_REASONS:
             names = ", ".join(_glucose_lowering_names(ctx, e))
             dm.not_for_diabetes.append(f"{names}, {why}" if kind == "indication-unstated" else f"{names} for {why}")
-            unstated = unstated or kind == "indication-unstated"
             dm.not_for_diabetes_sources.extend(e.sources)
             dm.hyperglycaemia_treated = dm.hyperglycaemia_treated or kind == "hyperglycaemia"
-    meds = [e for e, (kind, _) in reasons if kind not in ("not-diabetes", "hyperglycaemia", "indication-unstated")]
+    meds = [e for e, (kind, _) in reasons if kind not in _NOT_COUNTED_REASONS]
     # each drug by name, a fixed-dose combination by every ingredient (drugs.yaml combination_products)
     treated = {id(e): _glucose_lowering_names(ctx, e) for e in meds}
     specific = [
         e for e, (kind, _) in reasons if id(e) in treated and (kind == "diabetes" or (kind is None and any(
             T.DRUGS.get(n) and T.DRUGS[n].diabetes_specific for n in treated[id(e)])))
     ]
-    if dm.not_for_diabetes and unstated:
+    if any(kind == "indication-unstated" for _, (kind, _) in reasons):
         # a reason not stated (a liraglutide step down, drugs.yaml weight_dose step_down_pattern): asked, not
         # said to be another reason than diabetes
         ctx.gap("glucose-lowering-not-for-diabetes",
@@ -1228,6 +1226,10 @@ def _diabetes(ctx: Ctx, therapy: TherapyHistory) -> Diabetes:
     if dm.status == "type1" or not dm.type_recorded:
         dm.history_written = []
     return dm
+
+
+# the reasons (_glucose_lowering_reason) a glucose-lowering drug is not counted as diabetes treatment for
+_NOT_COUNTED_REASONS = ("not-diabetes", "hyperglycaemia", "indication-unstated")
 
 
 def _diabetes_type_unclear(ctx: Ctx, what: str, found: list[tuple[str, Source]], type2_recorded: bool,
