@@ -1456,14 +1456,14 @@ def _titration_reached(chain: re.Match[str]) -> list[float]:
     return [float(chain.group(3).replace(",", "."))] if chain.group(2) or chain.group(4) else []
 
 
-def _stepped_down_to(chain: re.Match[str]) -> float | None:
+def _stepped_down_to(chain: re.Match[str]) -> list[float]:
     """The dose (mg) a titration ends at when it starts above the most Victoza gives for diabetes and
-    ends within it ("3 mg, reduce to 1.2 mg", "3 mg then 1.2 mg"), else None."""
+    ends within it ("3 mg, reduce to 1.2 mg", "3 mg then 1.2 mg"), else []."""
     reached = _titration_reached(chain)
     above = T.LIRAGLUTIDE_WEIGHT_DOSE["above_mg"]
     if reached and reached[0] <= above < float(chain.group(1).replace(",", ".")) <= T.LIRAGLUTIDE_WEIGHT_DOSE["up_to_mg"]:
-        return reached[0]
-    return None
+        return reached
+    return []
 
 
 def _liraglutide_weight_dose(res: dict[str, Any], med: dict[str, Any] | None) -> tuple[float, float | None] | None:
@@ -1493,7 +1493,7 @@ def _liraglutide_weight_dose(res: dict[str, Any], med: dict[str, Any] | None) ->
         doses += [_in_mg(m.group(1), m.group(2)) for m in _MG_DOSE.finditer(written)]
         for chain in _TITRATION.finditer(written):
             doses += _titration_reached(chain)
-            stepped_down += [x for x in [_stepped_down_to(chain)] if x is not None]
+            stepped_down += _stepped_down_to(chain)
     for concept_ in (res.get("medicationCodeableConcept"), med.get("code") if med else None):
         text = cc_text(concept_)
         if _combination_ingredients(text):
@@ -1507,7 +1507,7 @@ def _liraglutide_weight_dose(res: dict[str, Any], med: dict[str, Any] | None) ->
             chain = _TITRATION.search(after)
             if chain and chain.start() <= 20 and not re.search(r"[,;]", after[:chain.start()]):
                 doses += _titration_reached(chain)
-                stepped_down += [x for x in [_stepped_down_to(chain)] if x is not None]
+                stepped_down += _stepped_down_to(chain)
     doses = [x for x in doses if x <= w["up_to_mg"]]  # more is no daily dose (a pen holds 18 mg)
     if not doses or max(doses) <= w["above_mg"]:
         return None
