@@ -9,10 +9,7 @@ from mappings._fast import construct as _construct
 from mappings._fast import source as _fast_source
 from mappings.fhir import Concept, absent_message, absent_reason, concept, contained_resource, ref_str, ref_type_and_id
 from mappings.state import Gap, Source
-
-
-# the code systems as written in the usual coding (FHIR R4 Terminologies: LOINC, SNOMED CT)
-_LOINC, _SNOMED = "http://loinc.org", "http://snomed.info/sct"
+from mappings.tables import LOINC as _LOINC, SNOMED as _SNOMED  # the systems as codes.yaml writes them
 
 
 class Ctx:

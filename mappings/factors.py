@@ -1162,22 +1162,20 @@ def _diabetes(ctx: Ctx, therapy: TherapyHistory) -> Diabetes:
     # requiring ongoing anti-hyperglycemic treatment" (CR B, inavolisib 5.1) and the trials excluded
     # insulin-requiring type 2 diabetes (CR B.5, C.3 row 14): the other reason is not read then.
     reasons = [(e, (None, None) if types else _glucose_lowering_reason(ctx, e)) for e in meds]
-    unstated = False  # a reason not stated, asked (a liraglutide step down)
     for e, (kind, why) in reasons:
-        if kind in ("not-diabetes", "hyperglycaemia", "indication-unstated"):
+        if kind in _NOT_COUNTED_REASONS:
             names = ", ".join(_glucose_lowering_names(ctx, e))
             dm.not_for_diabetes.append(f"{names}, {why}" if kind == "indication-unstated" else f"{names} for {why}")
-            unstated = unstated or kind == "indication-unstated"
             dm.not_for_diabetes_sources.extend(e.sources)
             dm.hyperglycaemia_treated = dm.hyperglycaemia_treated or kind == "hyperglycaemia"
-    meds = [e for e, (kind, _) in reasons if kind not in ("not-diabetes", "hyperglycaemia", "indication-unstated")]
+    meds = [e for e, (kind, _) in reasons if kind not in _NOT_COUNTED_REASONS]
     # each drug by name, a fixed-dose combination by every ingredient (drugs.yaml combination_products)
     treated = {id(e): _glucose_lowering_names(ctx, e) for e in meds}
     specific = [
         e for e, (kind, _) in reasons if id(e) in treated and (kind == "diabetes" or (kind is None and any(
             T.DRUGS.get(n) and T.DRUGS[n].diabetes_specific for n in treated[id(e)])))
     ]
-    if dm.not_for_diabetes and unstated:
+    if any(kind == "indication-unstated" for _, (kind, _) in reasons):
         # a reason not stated (a liraglutide step down, drugs.yaml weight_dose step_down_pattern): asked, not
         # said to be another reason than diabetes
         ctx.gap("glucose-lowering-not-for-diabetes",
@@ -1228,6 +1226,10 @@ def _diabetes(ctx: Ctx, therapy: TherapyHistory) -> Diabetes:
     if dm.status == "type1" or not dm.type_recorded:
         dm.history_written = []
     return dm
+
+
+# the reasons (_glucose_lowering_reason) a glucose-lowering drug is not counted as diabetes treatment for
+_NOT_COUNTED_REASONS = ("not-diabetes", "hyperglycaemia", "indication-unstated")
 
 
 def _diabetes_type_unclear(ctx: Ctx, what: str, found: list[tuple[str, Source]], type2_recorded: bool,
@@ -1454,14 +1456,14 @@ def _titration_reached(chain: re.Match[str]) -> list[float]:
     return [float(chain.group(3).replace(",", "."))] if chain.group(2) or chain.group(4) else []
 
 
-def _stepped_down_to(chain: re.Match[str]) -> float | None:
+def _stepped_down_to(chain: re.Match[str]) -> list[float]:
     """The dose (mg) a titration ends at when it starts above the most Victoza gives for diabetes and
-    ends within it ("3 mg, reduce to 1.2 mg", "3 mg then 1.2 mg"), else None."""
+    ends within it ("3 mg, reduce to 1.2 mg", "3 mg then 1.2 mg"), else []."""
     reached = _titration_reached(chain)
     above = T.LIRAGLUTIDE_WEIGHT_DOSE["above_mg"]
     if reached and reached[0] <= above < float(chain.group(1).replace(",", ".")) <= T.LIRAGLUTIDE_WEIGHT_DOSE["up_to_mg"]:
-        return reached[0]
-    return None
+        return reached
+    return []
 
 
 def _liraglutide_weight_dose(res: dict[str, Any], med: dict[str, Any] | None) -> tuple[float, float | None] | None:
@@ -1491,7 +1493,7 @@ def _liraglutide_weight_dose(res: dict[str, Any], med: dict[str, Any] | None) ->
         doses += [_in_mg(m.group(1), m.group(2)) for m in _MG_DOSE.finditer(written)]
         for chain in _TITRATION.finditer(written):
             doses += _titration_reached(chain)
-            stepped_down += [x for x in [_stepped_down_to(chain)] if x is not None]
+            stepped_down += _stepped_down_to(chain)
     for concept_ in (res.get("medicationCodeableConcept"), med.get("code") if med else None):
         text = cc_text(concept_)
         if _combination_ingredients(text):
@@ -1505,7 +1507,7 @@ def _liraglutide_weight_dose(res: dict[str, Any], med: dict[str, Any] | None) ->
             chain = _TITRATION.search(after)
             if chain and chain.start() <= 20 and not re.search(r"[,;]", after[:chain.start()]):
                 doses += _titration_reached(chain)
-                stepped_down += [x for x in [_stepped_down_to(chain)] if x is not None]
+                stepped_down += _stepped_down_to(chain)
     doses = [x for x in doses if x <= w["up_to_mg"]]  # more is no daily dose (a pen holds 18 mg)
     if not doses or max(doses) <= w["above_mg"]:
         return None

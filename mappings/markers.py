@@ -2118,7 +2118,6 @@ _UNCODED_RECEPTOR = {
                      + r"|\ber\s*[/&,]\s*(?:pr|pgr)\b|" + _TEST_WORD_BEFORE
                      + r"[\s(:-]*\b(?:pr|pgr)\b(?![\s-]*interval)"),
 }
-_RECEPTOR_LABEL = {"er": "ER", "pr": "PR"}
 # words naming the ECG's PR or the emergency room's ER, not a receptor ("PR by ECG", "ER score
 # (triage)"; rt73)
 _NOT_RECEPTOR = re.compile(r"\b(?:ecg|ekg|electrocardio\w*|triage|emergency)\b")
@@ -2141,7 +2140,7 @@ def _local_codes_only(cods: list[tuple[str, str, str]]) -> str | None:
     for system, code, _ in cods:
         if not code:
             continue
-        if code in T.TUMOR_MARKERS or (system and ("loinc" in system.lower() or system == T.SNOMED)):
+        if code in T.TUMOR_MARKERS or (system and (is_loinc(system) or system == T.SNOMED)):
             return None
         written.append(f"'{code}'" + (f" ({system})" if system else ""))
     return "; ".join(written)
@@ -2178,13 +2177,29 @@ def _value_as_written(obs: dict[str, Any]) -> str:
     return ""
 
 
+def _latest_results(er: ReceptorStatus, pr: ReceptorStatus, her2: HER2Status
+                    ) -> dict[str, tuple[str, dt.date | None, bool]]:
+    """Each marker's (name, date of the result that decides, whether its status is unknown)."""
+    return {"er": ("ER", er.date, er.status == "unknown"), "pr": ("PR", pr.date, pr.status == "unknown"),
+            "her2": ("HER2", her2.date, her2.category == "unknown")}
+
+
+def _what_is_read(name: str, latest: dt.date | None, unknown: bool, date: dt.date | None) -> str | None:
+    """What stands instead of a result of `date` that is not read: the marker unknown, the latest
+    result, or another result of its day; None when it is older than the latest (not named)."""
+    if not (unknown or latest is None or date is None or date >= latest):
+        return None
+    return (f"{name} status unknown" if unknown else
+            f"the result of {latest.isoformat()} is used" if latest and latest != date else
+            "another result of the day is used")
+
+
 def _note_uncoded_tests(ctx: Ctx, er: ReceptorStatus, pr: ReceptorStatus, her2: HER2Status) -> None:
     """Gaps her2-test-uncoded / receptor-test-uncoded: an Observation coded only by text that
     names an ER / PR / HER2 test (_uncoded_markers), with a value and no dataAbsentReason, not read
     (see above), named when that marker is unknown or the record is not older than its latest
     result (as _note_unsaid_answers)."""
-    latest = {"er": (er.date, er.status == "unknown"), "pr": (pr.date, pr.status == "unknown"),
-              "her2": (her2.date, her2.category == "unknown")}
+    latest = _latest_results(er, pr, her2)
     said: dict[str, list[tuple[str, Source]]] = {"her2": [], "receptor": []}
     # only those that may lack a LOINC / SNOMED CT code, collected in the pass building the code
     # index (a second pass over every Observation cost each call ~250 iterations for none); and a
@@ -2207,13 +2222,10 @@ def _note_uncoded_tests(ctx: Ctx, er: ReceptorStatus, pr: ReceptorStatus, her2: 
             src = ctx.source(obs, date, f"{name} ({'local code' if local else 'no code'})")
             coded = f"with only a local code ({local})" if local else "without a code"
             for m in markers:
-                day, unknown = latest[m]
-                if not (unknown or day is None or date is None or date >= day):
+                label, day, unknown = latest[m]
+                read = _what_is_read(label, day, unknown, date)
+                if read is None:
                     continue
-                label = _RECEPTOR_LABEL.get(m, "HER2")
-                read = (f"{label} status unknown" if unknown else
-                        f"the result of {day.isoformat()} is used" if day and day != date else
-                        "another result of the day is used")
                 # a result not final named so (FHIR R4 ObservationStatus; the coded one is awaited: gap
                 # receptor-result-not-final; rt73)
                 when = ", ".join([date.isoformat()] * (date is not None) + [f"status {pending}: not final"] * bool(pending))
@@ -2237,15 +2249,13 @@ def _note_unsaid_answers(ctx: Ctx, acc: _Acc, er: ReceptorStatus, pr: ReceptorSt
     the latest result of that marker or the marker is unknown (CR A.1; C.2 step 0 testing)."""
     said: list[tuple[str, Source]] = []
     her2_unsaid = [(r.unsaid, r.date, r.src) for r in acc.her2 if r.unsaid]
-    for name, latest, unknown, found in (("ER", er.date, er.status == "unknown", acc.unsaid["er"]),
-                                         ("PR", pr.date, pr.status == "unknown", acc.unsaid["pr"]),
-                                         ("HER2", her2.date, her2.category == "unknown", her2_unsaid)):
+    latest = _latest_results(er, pr, her2)
+    for marker, found in (("er", acc.unsaid["er"]), ("pr", acc.unsaid["pr"]), ("her2", her2_unsaid)):
+        name, day, unknown = latest[marker]
         for why, date, src in found:
-            if unknown or latest is None or date is None or date >= latest:
+            read = _what_is_read(name, day, unknown, date)
+            if read is not None:
                 when = f" ({date.isoformat()})" if date else ""
-                read = (f"{name} status unknown" if unknown else
-                        f"the result of {latest.isoformat()} is used" if latest and latest != date else
-                        "another result of the day is used")
                 said.append((f"{name} result{when} not read: {why}; {read}", src))
     if said:
         ctx.gap("receptor-answer-unclear", "; ".join(w for w, _ in said) + ". The pathology report decides.",
