@@ -1344,13 +1344,14 @@ def _reason_concept(r: dict, element: str, item: dict) -> Any:
         # nothing, whatever the reference's display says of it: the record reading skips such a
         # resource too (_status_skip; FHIR R4 condition-ver-status, ObservationStatus)
         return None
-    answer = _yes_no_answer(found) if isinstance(found, dict) and found.get("resourceType") == "Observation" else None
-    if answer is False:
-        # a contained Observation answering no to the question its code asks ('Disease
-        # progression': false / No) states nothing, whatever the reference's display names it
-        # (FHIR R4 Observation.value[x]; Reference.display only a text alternative for the resource)
-        return None
+    answer = valued = None
     if isinstance(found, dict) and found.get("resourceType") == "Observation":
+        answer = _yes_no_answer(found)
+        if answer is False:
+            # a contained Observation answering no to the question its code asks ('Disease
+            # progression': false / No) states nothing, whatever the reference's display names it
+            # (FHIR R4 Observation.value[x]; Reference.display only a text alternative for the resource)
+            return None
         valued = any(k.startswith("value") for k in found)
         if found.get("dataAbsentReason") is not None and not valued:
             # ... nor does one whose value is missing (FHIR R4 Observation.dataAbsentReason: why the
@@ -1382,7 +1383,7 @@ def _reason_concept(r: dict, element: str, item: dict) -> Any:
             return value
         if isinstance(found.get("valueString"), str):
             return {"text": found["valueString"]}
-        if any(k.startswith("value") for k in found):
+        if valued:
             return None  # valueBoolean false, a quantity ...: the code alone would misstate it
     return found["code"] if isinstance(found.get("code"), dict) else None
 
