@@ -485,6 +485,14 @@ def refuse_repeated_hook_fields(raw: bytes, hook: str, body: dict) -> None:
     _refuse(_first_repeat([("", whole, {"context"}), ("context.", whole.get("context"), names)]))
 
 
+# the names each feedback object gives once: its model's fields (made once, not per item)
+_FEEDBACK_FIELDS = frozenset(FeedbackRequest.model_fields)
+_FEEDBACK_ITEM_FIELDS = frozenset(FeedbackItem.model_fields)
+_ACCEPTED_SUGGESTION_FIELDS = frozenset(AcceptedSuggestion.model_fields)
+_OVERRIDE_REASON_FIELDS = frozenset(OverrideReason.model_fields)
+_CODING_FIELDS = frozenset(Coding.model_fields)
+
+
 def refuse_repeated_feedback_fields(raw: bytes, body: dict | None = None) -> None:
     """400 if a feedback body repeats one of its fields (feedback, card, outcome, ...).
 
@@ -492,16 +500,16 @@ def refuse_repeated_feedback_fields(raw: bytes, body: dict | None = None) -> Non
     and feedback is off the hook's hot path (body, parse_json_body's reading, is not needed)."""
     body = json.loads(raw, object_pairs_hook=_object_keeping_repeats)
     items = body.get("feedback") if isinstance(body.get("feedback"), list) else []
-    objects = [("", body, set(FeedbackRequest.model_fields))]
+    objects = [("", body, _FEEDBACK_FIELDS)]
     for index, item in enumerate(items[:500]):
         if isinstance(item, dict):
-            objects.append((f"feedback[{index}].", item, set(FeedbackItem.model_fields)))
+            objects.append((f"feedback[{index}].", item, _FEEDBACK_ITEM_FIELDS))
             accepted = item.get("acceptedSuggestions")
             for number, suggestion in enumerate(accepted[:100] if isinstance(accepted, list) else []):
                 objects.append((f"feedback[{index}].acceptedSuggestions[{number}].", suggestion,
-                                set(AcceptedSuggestion.model_fields)))
+                                _ACCEPTED_SUGGESTION_FIELDS))
             reason = item.get("overrideReason")
-            objects.append((f"feedback[{index}].overrideReason.", reason, set(OverrideReason.model_fields)))
+            objects.append((f"feedback[{index}].overrideReason.", reason, _OVERRIDE_REASON_FIELDS))
             objects.append((f"feedback[{index}].overrideReason.reason.",
-                            reason.get("reason") if isinstance(reason, dict) else None, set(Coding.model_fields)))
+                            reason.get("reason") if isinstance(reason, dict) else None, _CODING_FIELDS))
     _refuse(_first_repeat(objects))
