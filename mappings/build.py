@@ -1390,13 +1390,14 @@ def _reason_concept(r: dict, element: str, item: dict) -> Any:
         # nothing, whatever the reference's display says of it: the record reading skips such a
         # resource too (_status_skip; FHIR R4 condition-ver-status, ObservationStatus)
         return None
-    answer = _yes_no_answer(found) if isinstance(found, dict) and found.get("resourceType") == "Observation" else None
-    if answer is False:
-        # a contained Observation answering no to the question its code asks ('Disease
-        # progression': false / No) states nothing, whatever the reference's display names it
-        # (FHIR R4 Observation.value[x]; Reference.display only a text alternative for the resource)
-        return None
+    answer = valued = None
     if isinstance(found, dict) and found.get("resourceType") == "Observation":
+        answer = _yes_no_answer(found)
+        if answer is False:
+            # a contained Observation answering no to the question its code asks ('Disease
+            # progression': false / No) states nothing, whatever the reference's display names it
+            # (FHIR R4 Observation.value[x]; Reference.display only a text alternative for the resource)
+            return None
         valued = any(k.startswith("value") for k in found)
         if found.get("dataAbsentReason") is not None and not valued:
             # ... nor does one whose value is missing (FHIR R4 Observation.dataAbsentReason: why the
@@ -1428,7 +1429,7 @@ def _reason_concept(r: dict, element: str, item: dict) -> Any:
             return value
         if isinstance(found.get("valueString"), str):
             return {"text": found["valueString"]}
-        if any(k.startswith("value") for k in found):
+        if valued:
             return None  # valueBoolean false, a quantity ...: the code alone would misstate it
     return found["code"] if isinstance(found.get("code"), dict) else None
 
@@ -1440,6 +1441,12 @@ _NEGATIVE_INTERPRETATION_CODES = frozenset({"NEG", "N", "ND"})
 _NEGATIVE_INTERPRETATION_WORDS = frozenset({"negative", "normal", "not detected", "absent"})
 
 
+def _answer_word(words: str) -> str:
+    """An interpretation's or an answer's words as compared with the word lists below: trimmed,
+    a final full stop dropped, lower case ('Negative.' -> 'negative')."""
+    return words.strip().rstrip(".").lower()
+
+
 def _interpreted_negative(obs: dict) -> bool:
     """The Observation's interpretation says negative / normal / not detected."""
     for cc in as_list(obs.get("interpretation")):
@@ -1449,7 +1456,7 @@ def _interpreted_negative(obs: dict) -> bool:
                if "observationinterpretation" in system.lower()):
             return True
         words = [cc.get("text")] + [d for _, _, d in codings(cc)]
-        if any(isinstance(w, str) and w.strip().rstrip(".").lower() in _NEGATIVE_INTERPRETATION_WORDS for w in words):
+        if any(isinstance(w, str) and _answer_word(w) in _NEGATIVE_INTERPRETATION_WORDS for w in words):
             return True
     return False
 
@@ -1486,7 +1493,7 @@ def _yes_no_answer(obs: dict) -> bool | None:
         coded = {_YES_NO_CODES.get((key, code)) for system, code, _ in codings(value)
                  for key in ("snomed", "0136") if key in system.lower()} - {None}
         words = [value.get("text")] + [d for _, _, d in codings(value)]
-        said = {_YES_NO_WORDS.get(w.strip().rstrip(".").lower()) for w in words if isinstance(w, str) and w.strip()}
+        said = {_YES_NO_WORDS.get(_answer_word(w)) for w in words if isinstance(w, str) and w.strip()}
         if not coded and None in said:
             return None  # a word that is not yes / no beside one: read as before
         # a yes / no word written beside a code counts as well: a yes code written 'No' (its text
@@ -1494,7 +1501,7 @@ def _yes_no_answer(obs: dict) -> bool | None:
         answers = coded | (said - {None})
         return answers.pop() if len(answers) == 1 else None
     if isinstance(obs.get("valueString"), str):
-        return _YES_NO_WORDS.get(obs["valueString"].strip().rstrip(".").lower())
+        return _YES_NO_WORDS.get(_answer_word(obs["valueString"]))
     return None
 
 

@@ -77,8 +77,14 @@ _URL_ATOMS = ("f", "{referer}i", "{http_referer}e", "{raw_uri}e", "{request_uri}
 _QUERY_ATOMS = ("q", "{query_string}e")
 
 
-class _QuerylessAccessLine:
-    """gunicorn's access log, when an operator turns it on, without query strings."""
+class _Queryless:
+    """A gunicorn logger's error log filtered (_CallerTextFilter) and its access log, when an
+    operator turns it on, without query strings."""
+
+    def setup(self, cfg) -> None:
+        super().setup(cfg)
+        if not any(isinstance(f, _CallerTextFilter) for f in self.error_log.filters):
+            self.error_log.addFilter(_CallerTextFilter())
 
     def atoms(self, resp, req, environ, request_time) -> dict:
         atoms = super().atoms(resp, req, environ, request_time)
@@ -93,12 +99,7 @@ class _QuerylessAccessLine:
         return atoms
 
 
-def _filter_error_log(logger: GunicornLogger) -> None:
-    if not any(isinstance(f, _CallerTextFilter) for f in logger.error_log.filters):
-        logger.error_log.addFilter(_CallerTextFilter())
-
-
-class QuerylessGunicornLogger(_QuerylessAccessLine, GunicornLogger):
+class QuerylessGunicornLogger(_Queryless, GunicornLogger):
     """gunicorn's logger with its error log filtered and its access log (off unless an
     operator turns it on) without query strings (gunicorn setting logger_class).
 
@@ -112,14 +113,6 @@ class QuerylessGunicornLogger(_QuerylessAccessLine, GunicornLogger):
             return QuerylessStatsdLogger(cfg)
         return super().__new__(cls)
 
-    def setup(self, cfg) -> None:
-        super().setup(cfg)
-        _filter_error_log(self)
 
-
-class QuerylessStatsdLogger(_QuerylessAccessLine, GunicornStatsdLogger):
+class QuerylessStatsdLogger(_Queryless, GunicornStatsdLogger):
     """gunicorn's statsd logger, filtered as QuerylessGunicornLogger is."""
-
-    def setup(self, cfg) -> None:
-        super().setup(cfg)
-        _filter_error_log(self)
