@@ -1201,3 +1201,59 @@ def test_an_open_record_of_a_drug_beside_an_ended_record_of_the_same_drug_still_
     state, cards = run(p)
     detail = card(cards, "patient-summary")["detail"]
     assert "- Metastatic line 1: letrozole + palbociclib, 2024-02-01 to 2024-05-15 —" in detail
+
+
+@pytest.mark.parametrize("text", ["Ceased palbociclib (neutropenia); letrozole", "Stopped palbociclib; letrozole",
+                                  "Stopped palbociclib. Letrozole", "Stopped palbociclib - neutropenia; letrozole 2.5 mg"])
+def test_a_cdk46i_stopped_then_its_endocrine_partner_after_the_clause_break_reads_the_partner_going_on_not_both(text):
+    # rt76: read "Currently on letrozole + palbociclib", the stop clause of palbociclib dropped; the
+    # stop is of palbociclib alone, letrozole after the break goes on, as "Stopped palbociclib;
+    # letrozole continues" reads (local_codes.yaml drug_mentions switch_stop_first_reason_between;
+    # CR B.9, B.10: a CDK4/6 inhibitor given with endocrine therapy, the line goes on; C.2 step 1)
+    state, cards = _with_statement("cdk-stop-partner", text, "active", None)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "- Currently on letrozole (metastatic line 1): the options below apply at progression." in detail
+    assert "Currently on letrozole + palbociclib" not in detail
+
+
+def test_a_cdk46i_stopped_for_a_reason_before_its_partner_keeps_the_reason_as_written_after_it():
+    # rt76: the reason written before the clause break is the stop's, as "Letrozole; stopped
+    # palbociclib (progression)" reads it: a stop at progression asks whether a new line began
+    # (CR C.2 step 1); a stop for neutropenia does not
+    text = "Ceased palbociclib (progression); letrozole"
+    state, cards = _with_statement("cdk-stop-why", text, "active", None)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "- Currently on letrozole (metastatic line 1)" in detail
+    assert (f'MedicationStatement/cdk-stop-why-ms ("{text}") writes letrozole after palbociclib stopped for '
+            "progression, in one record: it is counted as one line (metastatic line 1)") in detail
+    state, cards = _with_statement("cdk-stop-why", "Ceased palbociclib (neutropenia); letrozole", "active", None)
+    assert "stopped for progression" not in card(cards, "patient-summary")["detail"]
+
+
+@pytest.mark.parametrize("text", ["Stopped letrozole. Fulvestrant to start next week", "Stopped letrozole. Plan fulvestrant",
+                                  "Stopped letrozole - progression. Fulvestrant to start"])
+def test_a_stop_then_a_later_drug_written_as_planned_reads_the_stop_and_not_the_plan_as_taken(text):
+    # rt76: read "Currently on letrozole" (the stop dropped as the text names a second drug); the
+    # stop is of letrozole, fulvestrant is a plan (drug_mentions planned words: not given): line 1
+    # of letrozole, stopped, its end asked (gap therapy-stopped-in-text); fulvestrant not a line
+    # (FHIR R4 MedicationStatement.status stopped written in the text; CR C.2 step 1)
+    state, cards = _with_statement("stop-then-plan", text, "active", None)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "Currently on" not in detail
+    assert "- Metastatic line 1: letrozole, 2024-02-01 to date unknown" in detail
+    assert f"stop-then-plan-ms (letrozole, status 'active': '{text}')" in detail
+    assert "Metastatic line 2" not in detail
+
+
+@pytest.mark.parametrize("text", ["Stopped letrozole. Fulvestrant", "Stopped letrozole; fulvestrant",
+                                  "Stopped palbociclib and letrozole. Fulvestrant 500 mg"])
+def test_a_draft_writing_a_stop_then_another_drug_with_no_start_is_not_checked_as_the_history_names_it_unreadable(text):
+    # rt76: the history names such a record unreadable (tx7: stop_opening_clause_break); a draft so
+    # written was checked as every drug ordered ("Letrozole drafted with fulvestrant: ... two
+    # endocrine agents"): which drug it orders is not written (said as a draft "Tamoxifen (switched
+    # to letrozole)" is)
+    cards = _draft_cards(text)
+    assert [c["summary"] for c in cards] == [
+        "Drafted order not checked: its drug could not be read (MedicationRequest/mr-0)"]
+    assert f'its text "{text}" writes a stop before' in cards[0]["detail"]
+    assert "after it without writing that drug started: which one it orders is not clear" in cards[0]["detail"]
