@@ -1537,24 +1537,19 @@ def _written_switch(text: str) -> tuple[tuple[T.DrugInfo, ...], tuple[T.DrugInfo
         return (names[-1][1],), partners, "", since.group("when") if since else None
     if len(names) == 2 and not outside and names[0][1].drug_class == "cdk46i" \
             and names[1][1].drug_class in ENDOCRINE_CLASSES and T.DRUG_SWITCH_STOP_OPENING_FIRST.match(opening) \
-            and T.DRUG_SWITCH_STOP_FIRST_BETWEEN.match(text[names[0][0].end():names[1][0].start()]) \
-            and (T.DRUG_GOING_ON_AFTER.match(tail) or T.DRUG_LISTED_GIVEN_DOSE_AFTER.match(tail)) \
-            and not T.DRUG_STOPPED_PAUSED.search(tail):
+            and (broken := T.DRUG_SWITCH_STOP_FIRST_BREAK_BETWEEN.match(text[names[0][0].end():names[1][0].start()])) \
+            and (T.DRUG_GOING_ON_AFTER.match(tail) or T.DRUG_LISTED_GIVEN_DOSE_AFTER.match(tail)
+                 or (broken.group("brk") in (";", ".") and T.DRUG_NOT_TAKEN_BARE_AFTER.match(tail))) \
+            and not T.DRUG_STOPPED_PAUSED.search(tail) and not T.DRUG_STOPPED_PAUSED.search(broken.group("stop") or ""):
         # "Stopped palbociclib; letrozole continues": the CDK4/6 inhibitor stopped, the endocrine
         # drug going on in the same line (tx4: both were read current; local_codes.yaml drug_mentions
         # switch_stop_opening_first, going_on_after; CR B.9, B.10, C.2 step 1); so is the endocrine
         # drug given by its dose ("Stopped palbociclib, letrozole 2.5 mg", as listed_given_dose_after
-        # reads "No palbociclib, letrozole 2.5 mg"; tx6: both were read current)
-        return (names[0][1],), (names[1][1],), "", None
-    if len(names) == 2 and not outside and names[0][1].drug_class == "cdk46i" \
-            and names[1][1].drug_class in ENDOCRINE_CLASSES and T.DRUG_SWITCH_STOP_OPENING_FIRST.match(opening) \
-            and (broken := T.DRUG_SWITCH_STOP_FIRST_BREAK_BETWEEN.match(text[names[0][0].end():names[1][0].start()])) \
-            and T.DRUG_NOT_TAKEN_BARE_AFTER.match(tail) and not T.DRUG_STOPPED_PAUSED.search(text):
-        # "Stopped palbociclib; letrozole", "Ceased palbociclib (neutropenia); letrozole": the stop
-        # clause is of palbociclib alone, letrozole after the break goes on, as "... letrozole
-        # continues" reads (rt76: both were read current; drug_mentions
-        # switch_stop_first_break_between; CR B.9, B.10, C.2 step 1); the reason before the break
-        # is the stop's. A pause ("for 2 weeks") is no stop (stopped_paused)
+        # reads "No palbociclib, letrozole 2.5 mg"; tx6: both were read current), and the one named
+        # alone after a full stop or ";" ("Stopped palbociclib; letrozole": the stop clause names
+        # palbociclib alone; rt76: both were read current). A reason written before the break is the
+        # stop's ("Ceased palbociclib (neutropenia); letrozole": switch_stop_first_break_between;
+        # rt76: it left both read current); a pause ("for 2 weeks") is no stop (stopped_paused)
         return (names[0][1],), (names[1][1],), broken.group("stop") or "", None
     from_opening = bool(T.DRUG_SWITCH_FROM_OPENING.match(opening))
     if not from_opening and not T.DRUG_SWITCH_OPENING.match(opening):
