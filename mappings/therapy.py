@@ -1642,7 +1642,10 @@ def _stopped_list(text: str, names: tuple[tuple[re.Match[str], T.DrugInfo], ...]
 # (mappings/depots.py), which a split into two uses would have to carry; left as before, but as
 # the partner kept when the endocrine drug named last is written as stopped ("Letrozole + goserelin
 # (anastrozole stopped)": _written_switch), the depot read on the record before the split.
-_SWITCH_CLASSES = ENDOCRINE_CLASSES | {"cdk46i", "pi3k-akt-mtor"}
+# drugs given with endocrine therapy, not alone: CDK4/6 inhibitors (CR B.9, B.10), PI3K/AKT/mTOR
+# inhibitors (B.1, B.4, B.5, B.8)
+_ENDOCRINE_PARTNER_CLASSES = frozenset({"cdk46i", "pi3k-akt-mtor"})
+_SWITCH_CLASSES = ENDOCRINE_CLASSES | _ENDOCRINE_PARTNER_CLASSES
 
 
 def _switch_family(drug: T.DrugInfo) -> str:
@@ -4057,8 +4060,17 @@ def _to_line(number: int, ln: _Line, lines: list[_Line], as_of: dt.date) -> Ther
         # months in read as primary resistance). A line whose every record has ended ends on them,
         # and so does a drug with a record under way beside one of it ended (a refill, an order left
         # open: the ended one is read, as before)
-        going = {d.name for e in ln.exps if e.active and e.end is None for d in e.drugs}
-        if going and going - {d.name for e in ln.exps if e.end is not None or not e.active for d in e.drugs}:
+        going = {d for e in ln.exps if e.active and e.end is None for d in e.drugs}
+        ended = {d.name for e in ln.exps if e.end is not None or not e.active for d in e.drugs}
+        running_on = {d for d in going if d.name not in ended}
+        # ... but not a drug given only with endocrine therapy (a CDK4/6 inhibitor, CR B.9, B.10; a
+        # PI3K/AKT/mTOR inhibitor, B.1, B.4, B.5, B.8) left open beside the line's endocrine drugs
+        # all ended: the endocrine therapy, and the line, ended on their dates (rt76: an open
+        # palbociclib record beside letrozole stopped 2024-05-15 ran line 1 to the next line)
+        if running_on and all(d.drug_class in _ENDOCRINE_PARTNER_CLASSES for d in running_on) \
+                and any(d.drug_class in ENDOCRINE_CLASSES for e in ln.exps for d in e.drugs):
+            running_on = set()
+        if running_on:
             known = []
         if known:
             # the latest evidence of the line (an end date, or a later refill/administration)

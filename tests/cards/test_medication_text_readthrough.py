@@ -1259,3 +1259,19 @@ def test_a_draft_writing_a_stop_then_another_drug_with_no_start_is_not_checked_a
         "Drafted order not checked: its drug could not be read (MedicationRequest/mr-0)"]
     assert f'its text "{text}" writes a stop before' in cards[0]["detail"]
     assert "after it without writing that drug started: which one it orders is not clear" in cards[0]["detail"]
+
+
+@pytest.mark.parametrize("partner", ["palbociclib", "everolimus"])
+def test_an_open_record_of_a_drug_given_only_with_endocrine_therapy_does_not_run_the_line_past_its_endocrine_drugs_stop(partner):
+    # rt76: letrozole recorded stopped 2024-05-15, palbociclib (or everolimus) left open with no end,
+    # fulvestrant + abemaciclib from 2025-05-01: tx7 ran line 1 to 2025-05-01 ("the line given beyond"
+    # the 2025-04-20 progression, secondary resistance) on the open record alone; a CDK4/6 inhibitor
+    # or a PI3K/AKT/mTOR inhibitor is given with endocrine therapy (CR B.9, B.10; B.1, B.4, B.5, B.8),
+    # so the endocrine therapy, and the line, ended on letrozole's recorded stop, as before tx7
+    p = hr_positive_mbc("open-partner", primary="2024-01-10")
+    p.med("letrozole", "2024-02-01", "2024-05-15", status="stopped").med(partner, "2024-02-01")
+    p.med("fulvestrant", "2025-05-01").med("abemaciclib", "2025-05-01").progression("2025-04-20")
+    state, cards = run(p)
+    detail = card(cards, "patient-summary")["detail"]
+    assert f"- Metastatic line 1: {' + '.join(sorted(['letrozole', partner]))}, 2024-02-01 to 2024-05-15 —" in detail
+    assert "the line given beyond it" not in detail
