@@ -4070,6 +4070,11 @@ def _to_line(number: int, ln: _Line, lines: list[_Line], as_of: dt.date) -> Ther
         if running_on and all(d.drug_class in _ENDOCRINE_PARTNER_CLASSES for d in running_on) \
                 and any(d.drug_class in ENDOCRINE_CLASSES for e in ln.exps for d in e.drugs):
             running_on = set()
+        # ... nor beside a drug of the line stopped for progression: a documented progression ends
+        # the line (CR C.2 step 1; rt76: palbociclib stopped for progression 3.5 months in, letrozole
+        # left open, read as a line to the next one and secondary resistance)
+        if any(e.stop == "progression" and e.end is not None for e in ln.exps):
+            running_on = set()
         if running_on:
             known = []
         if known:

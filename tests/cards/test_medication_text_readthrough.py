@@ -1275,3 +1275,17 @@ def test_an_open_record_of_a_drug_given_only_with_endocrine_therapy_does_not_run
     detail = card(cards, "patient-summary")["detail"]
     assert f"- Metastatic line 1: {' + '.join(sorted(['letrozole', partner]))}, 2024-02-01 to 2024-05-15 —" in detail
     assert "the line given beyond it" not in detail
+
+
+def test_an_open_endocrine_record_beside_a_partner_stopped_for_progression_ends_the_line_on_that_stop():
+    # rt76: letrozole left open, palbociclib stopped 2024-05-15 for disease progression, fulvestrant from
+    # 2025-05-01: tx7 ran line 1 to 2025-05-01 and read "secondary resistance: progression after 6
+    # months or more" though the progression is recorded 3.5 months in; a documented progression
+    # ends the line (CR C.2 step 1), as before tx7: line 1 to 2024-05-15, primary resistance
+    p = hr_positive_mbc("open-beside-pd", primary="2024-01-10")
+    p.med("letrozole", "2024-02-01").med("palbociclib", "2024-02-01", "2024-05-15", stopped_for="disease progression")
+    p.med("fulvestrant", "2025-05-01")
+    state, cards = run(p)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "- Metastatic line 1: letrozole + palbociclib, 2024-02-01 to 2024-05-15 —" in detail
+    assert state.therapy.endocrine_resistance == "primary"
