@@ -1539,7 +1539,7 @@ def _written_switch(text: str) -> tuple[tuple[T.DrugInfo, ...], tuple[T.DrugInfo
             and names[1][1].drug_class in ENDOCRINE_CLASSES and T.DRUG_SWITCH_STOP_OPENING_FIRST.match(opening) \
             and (broken := T.DRUG_SWITCH_STOP_FIRST_BREAK_BETWEEN.match(text[names[0][0].end():names[1][0].start()])) \
             and (T.DRUG_GOING_ON_AFTER.match(tail) or T.DRUG_LISTED_GIVEN_DOSE_AFTER.match(tail)
-                 or (broken.group("brk") in (";", ".") and T.DRUG_NOT_TAKEN_BARE_AFTER.match(tail))) \
+                 or ((broken.group("on") or broken.group("brk") in (";", ".")) and T.DRUG_NOT_TAKEN_BARE_AFTER.match(tail))) \
             and not T.DRUG_STOPPED_PAUSED.search(tail) and not T.DRUG_STOPPED_PAUSED.search(broken.group("stop") or ""):
         # "Stopped palbociclib; letrozole continues": the CDK4/6 inhibitor stopped, the endocrine
         # drug going on in the same line (tx4: both were read current; local_codes.yaml drug_mentions
@@ -1549,7 +1549,8 @@ def _written_switch(text: str) -> tuple[tuple[T.DrugInfo, ...], tuple[T.DrugInfo
         # alone after a full stop or ";" ("Stopped palbociclib; letrozole": the stop clause names
         # palbociclib alone; rt76: both were read current). A reason written before the break is the
         # stop's ("Ceased palbociclib (neutropenia); letrozole": switch_stop_first_break_between;
-        # rt76: it left both read current); a pause ("for 2 weeks") is no stop (stopped_paused)
+        # rt76: it left both read current), and so are the words writing the partner going on before
+        # it ("Stopped palbociclib. Continue letrozole"); a pause ("for 2 weeks") is no stop (stopped_paused)
         return (names[0][1],), (names[1][1],), broken.group("stop") or "", None
     from_opening = bool(T.DRUG_SWITCH_FROM_OPENING.match(opening))
     if not from_opening and not T.DRUG_SWITCH_OPENING.match(opening):

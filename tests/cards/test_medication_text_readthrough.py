@@ -1206,7 +1206,8 @@ def test_an_open_record_of_a_drug_beside_an_ended_record_of_the_same_drug_still_
 @pytest.mark.parametrize("text", ["Ceased palbociclib (neutropenia); letrozole", "Stopped palbociclib; letrozole",
                                   "Stopped palbociclib. Letrozole", "Stopped palbociclib - neutropenia; letrozole 2.5 mg",
                                   "Ceased palbociclib (neutropenia); letrozole continues",
-                                  "Stopped palbociclib. Letrozole to continue"])
+                                  "Stopped palbociclib. Letrozole to continue", "Stopped palbociclib. Continue letrozole",
+                                  "Stopped palbociclib, continue letrozole 2.5 mg"])
 def test_a_cdk46i_stopped_then_its_endocrine_partner_after_the_clause_break_reads_the_partner_going_on_not_both(text):
     # rt76: read "Currently on letrozole + palbociclib", the stop clause of palbociclib dropped; the
     # stop is of palbociclib alone, letrozole after the break goes on, as "Stopped palbociclib;
