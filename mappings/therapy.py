@@ -555,12 +555,13 @@ def _written_given_after(text: str, names: list[tuple[re.Match[str], T.DrugInfo]
 
 
 @lru_cache(maxsize=1024)
-def _unsettled_stop_then_drug(written: str) -> _Unreadable | None:
-    """An _Unreadable for a record whose text opens with a stop word, then after a clause break
-    names a drug it did not stop, with no words writing the switch done ("Stopped letrozole.
-    Fulvestrant", "Stopped palbociclib and letrozole; fulvestrant 500 mg": _written_switch reads
-    "... . Now fulvestrant"): which drugs are taken now is not written (local_codes.yaml
-    drug_mentions stop_opening_clause_break; tx7: all were read current, never so written)."""
+def _stop_then_drug(written: str) -> tuple[frozenset[str], frozenset[str]] | None:
+    """The drugs stopped and the drugs named after them, for a text that opens with a stop word,
+    then after a clause break names a drug it did not stop, with no words writing the switch done
+    ("Stopped letrozole. Fulvestrant", "Stopped palbociclib and letrozole; fulvestrant 500 mg":
+    _written_switch reads "... . Now fulvestrant"): which drugs are taken now is not written
+    (local_codes.yaml drug_mentions stop_opening_clause_break; tx7: all were read current, never so
+    written). None for any other text."""
     lowered = written.lower() if written else ""
     names = _named_drugs(lowered)
     if len(names) < 2 or not T.DRUG_SWITCH_STOP_OPENING_FIRST.match(lowered[:names[0][0].start()]):
@@ -572,13 +573,44 @@ def _unsettled_stop_then_drug(written: str) -> _Unreadable | None:
         return None
     if all(info.drug_class == "cdk46i" for _, info in names[:k]) \
             and all(info.drug_class in ENDOCRINE_CLASSES for _, info in names[k:]):
-        # "Ceased palbociclib (neutropenia); letrozole": the CDK4/6 inhibitor and the endocrine
+        # "Ceased palbociclib (neutropenia); letrozole 2025-03": the CDK4/6 inhibitor and the endocrine
         # partner it is given with (CR B.9, B.10) stay one line, as read before (not asked here)
         return None
-    return _Unreadable(f'its text "{printable_clip(written.strip(), 80)}" writes a stop before '
-                       f"{_listed({info.name for _, info in names[:k]})} and names "
-                       f"{_listed({info.name for _, info in names[k:]} - {info.name for _, info in names[:k]})} "
-                       "after it without writing that drug started: which drugs are taken now cannot be read")
+    stopped = frozenset(info.name for _, info in names[:k])
+    return stopped, frozenset(info.name for _, info in names[k:]) - stopped
+
+
+def _unsettled_stop_then_drug(written: str) -> _Unreadable | None:
+    """An _Unreadable for a record whose text writes a stop, then another drug with no start
+    written (_stop_then_drug): which drugs are taken now cannot be read."""
+    split = _stop_then_drug(written)
+    if split is None:
+        return None
+    return _Unreadable(f'its text "{printable_clip(written.strip(), 80)}" writes a stop before {_listed(set(split[0]))} and '
+                       f"names {_listed(set(split[1]))} after it without writing that drug started: which drugs are taken "
+                       "now cannot be read")
+
+
+def _stop_clause_before_plan(text: str, names: list[tuple[re.Match[str], T.DrugInfo]], med: _Med) -> int | None:
+    """Where the stop clause ends in a text that opens with a stop word, names the record's drugs,
+    then after a clause break names only drugs written as not given ("Stopped letrozole.
+    Fulvestrant to start next week", "Stopped letrozole - progression. Plan fulvestrant": the
+    plan words of _drug_mentions): the stop is of the drugs before the break, read as
+    "Stopped letrozole - progression" is (drug_mentions switch_stop_opening_first,
+    stop_opening_clause_break; FHIR R4 MedicationStatement.status stopped written in the text).
+    None for any other text."""
+    if len(names) < 2 or not T.DRUG_SWITCH_STOP_OPENING_FIRST.match(text[:names[0][0].start()]):
+        return None
+    for k in range(1, len(names)):
+        gap_start = names[k - 1][0].end()
+        brk = T.DRUG_STOP_OPENING_CLAUSE_BREAK.search(text[gap_start:names[k][0].start()])
+        if brk is None:
+            continue
+        if all(read is False for _, read in _drug_mentions(text)[k:]) \
+                and {d.name for d in med.drugs} <= {info.name for _, info in names[:k]}:
+            return gap_start + brk.start()
+        return None
+    return None
 
 
 @lru_cache(maxsize=1024)
@@ -1234,19 +1266,25 @@ def _read_class_beside_drug(med: _Med, text: str) -> None:
     if before or later:
         med.named_not_given = (printable_clip(text.strip(), 80), frozenset(before), frozenset(later))
     names = _named_drugs(lowered)
+    # "Stopped letrozole. Fulvestrant to start next week": the stop is read of the clause before the
+    # plan, the drug planned after it not given (rt76: the second name left the stop unread,
+    # "Currently on letrozole"); every other text is read whole
+    cut = _stop_clause_before_plan(lowered, names, med)
+    stop_text = lowered if cut is None else lowered[:cut]
+    stop_names = names if cut is None else _named_drugs(stop_text)
     # the end of a finding negated of the drugs named ("No letrozole or palbociclib side effects"),
     # when it follows the last of them: they are one regimen given (_negated_finding_end)
-    finding_end = _negated_finding_end(lowered, names[0][0].start(), names[0][0].end()) if names else None
-    if finding_end is not None and finding_end < names[-1][0].end():
+    finding_end = _negated_finding_end(stop_text, stop_names[0][0].start(), stop_names[0][0].end()) if stop_names else None
+    if finding_end is not None and finding_end < stop_names[-1][0].end():
         finding_end = None
-    if names and (_one_regimen(lowered, names) or finding_end is not None):
+    if stop_names and (_one_regimen(stop_text, stop_names) or finding_end is not None):
         # a stop, past use or completion written of the whole regimen, after it or after a finding
         # of it negated ("No letrozole side effects, discontinued for progression": rt52, it was
         # read as taken now, "Currently on letrozole", as the finding's "no" left the stop unread)
-        after = names[-1][0].end() if finding_end is None else finding_end
-        tail = lowered[after:]
+        after = stop_names[-1][0].end() if finding_end is None else finding_end
+        tail = stop_text[after:]
         stopped = T.DRUG_STOPPED_AFTER.match(tail)
-        if stopped is not None and not T.DRUG_STOPPED_PAUSED.search(lowered, after + stopped.end()):
+        if stopped is not None and not T.DRUG_STOPPED_PAUSED.search(stop_text, after + stopped.end()):
             med.written_stopped = True
             med.stop_written = _stop_reason_of_text(tail)
             # "Letrozole (stopped 2024-03)": its date, when written right after the stop, is when it
@@ -1258,15 +1296,15 @@ def _read_class_beside_drug(med: _Med, text: str) -> None:
             # settle whether the drug goes on or when it ended: a stop written, its end asked (no
             # date read from it), not the drug read as still taken in silence
             med.written_stopped = True
-        elif T.DRUG_STOPPED_OPENING.match(lowered[:names[0][0].start()]) and finding_end is None \
+        elif T.DRUG_STOPPED_OPENING.match(stop_text[:stop_names[0][0].start()]) and finding_end is None \
                 and (T.DRUG_NOT_TAKEN_BARE_AFTER.match(tail) or _stop_reason_of_text(tail) is not None):
             # "No further letrozole", "No more letrozole - progression": given, then stopped
             med.written_stopped = True
             med.stop_written = _stop_reason_of_text(tail)
-        elif T.DRUG_PAST_USE_OPENING.match(lowered[:names[0][0].start()]) or T.DRUG_PAST_USE_CLOSING.match(tail):
+        elif T.DRUG_PAST_USE_OPENING.match(stop_text[:stop_names[0][0].start()]) or T.DRUG_PAST_USE_CLOSING.match(tail):
             # "Hx tamoxifen", "Letrozole (previous)": past use, as a stop written after it (no stop reason)
             med.written_stopped = True
-        elif (completed := T.DRUG_COMPLETED_CLOSING.match(tail) or _completion_opening(lowered, names[0][0], tail)) \
+        elif (completed := T.DRUG_COMPLETED_CLOSING.match(tail) or _completion_opening(stop_text, stop_names[0][0], tail)) \
                 is not None:
             # "Tamoxifen (completed 5 years)", "Anastrozole, course completed 2019", "Completed 5 years of
             # tamoxifen", "Finished letrozole 2019": a course completed is past use (no stop reason);
@@ -1275,9 +1313,9 @@ def _read_class_beside_drug(med: _Med, text: str) -> None:
             when = completed.group("when") or completed.groupdict().get("until")
             med.written_stopped = True
             med.completed_on = _written_day_range(when)
-            if not when and "adjuvant" not in lowered \
+            if not when and "adjuvant" not in stop_text \
                     and all(d.drug_class in COMPLETION_MILESTONE_CLASSES for d in med.drugs):
-                med.completion_milestone = _written_length_days(lowered)
+                med.completion_milestone = _written_length_days(stop_text)
         elif (span := T.DRUG_SPAN_CLOSING.match(tail)) is not None:
             # "Tamoxifen 2015-2020": the time of use written, no stop or completion word; its end
             # ends the course once it is past (read_exposures), never read as taken after it
@@ -1285,21 +1323,21 @@ def _read_class_beside_drug(med: _Med, text: str) -> None:
             if span.group("stop"):
                 # "Tamoxifen (2015-2020) stopped": a stop written, the span's end when it ended
                 med.written_stopped, med.completed_on, med.span_end = True, med.span_end, None
-        elif ((T.DRUG_NOT_TAKEN_OPENING.match(lowered[:names[0][0].start()]) and finding_end is None)
-              or T.DRUG_NOT_TAKEN_CLOSING.match(tail)) and not T.DRUG_STOPPED_PAUSED.search(lowered):
+        elif ((T.DRUG_NOT_TAKEN_OPENING.match(stop_text[:stop_names[0][0].start()]) and finding_end is None)
+              or T.DRUG_NOT_TAKEN_CLOSING.match(tail)) and not T.DRUG_STOPPED_PAUSED.search(stop_text):
             # ("No letrozole dose changes": the "no" is of the dose changes, letrozole goes on)
             # "No letrozole", "Off letrozole", "Letrozole - not taking" (FHIR R4 MedicationStatement.status
             # not-taken, written in the text): not given now, read as a stop written (when, not written);
             # a pause ("Off letrozole for 2 weeks") and a hold ("Letrozole held", no such word) are not
             med.written_stopped = True
-            if len(names) == 1 and T.DRUG_STOPPED_VERB_OPENING.match(lowered[:names[0][0].start()]):
+            if len(stop_names) == 1 and T.DRUG_STOPPED_VERB_OPENING.match(stop_text[:stop_names[0][0].start()]):
                 # "Stopped letrozole 2025-03 - progression": the date and reason right after the one
                 # name read as "Letrozole stopped 2025-03 - progression" reads them (drug_mentions
                 # stopped_verb_opening, stopped_when_after; tx7: no date, no reason was read)
                 med.stop_written = _stop_reason_of_text(tail)
                 when = T.DRUG_STOPPED_WHEN_AFTER.match(tail)
                 med.completed_on = _written_day_range(when.group("when")) if when is not None else None
-    elif names and _stopped_list(lowered, names):
+    elif stop_names and _stopped_list(stop_text, stop_names):
         # "Stopped palbociclib, letrozole": the stop opening the list is of every drug in it, as
         # "Stopped palbociclib and letrozole" reads (tx6: both were read current; local_codes.yaml
         # drug_mentions stopped_list_opening / stopped_list_between; when it ended: asked)
@@ -1500,15 +1538,21 @@ def _written_switch(text: str) -> tuple[tuple[T.DrugInfo, ...], tuple[T.DrugInfo
         return (names[-1][1],), partners, "", since.group("when") if since else None
     if len(names) == 2 and not outside and names[0][1].drug_class == "cdk46i" \
             and names[1][1].drug_class in ENDOCRINE_CLASSES and T.DRUG_SWITCH_STOP_OPENING_FIRST.match(opening) \
-            and T.DRUG_SWITCH_STOP_FIRST_BETWEEN.match(text[names[0][0].end():names[1][0].start()]) \
-            and (T.DRUG_GOING_ON_AFTER.match(tail) or T.DRUG_LISTED_GIVEN_DOSE_AFTER.match(tail)) \
-            and not T.DRUG_STOPPED_PAUSED.search(tail):
+            and (broken := T.DRUG_SWITCH_STOP_FIRST_BREAK_BETWEEN.match(text[names[0][0].end():names[1][0].start()])) \
+            and (T.DRUG_GOING_ON_AFTER.match(tail) or T.DRUG_LISTED_GIVEN_DOSE_AFTER.match(tail)
+                 or ((broken.group("on") or broken.group("brk") in (";", ".")) and T.DRUG_NOT_TAKEN_BARE_AFTER.match(tail))) \
+            and not T.DRUG_STOPPED_PAUSED.search(tail) and not T.DRUG_STOPPED_PAUSED.search(broken.group("stop") or ""):
         # "Stopped palbociclib; letrozole continues": the CDK4/6 inhibitor stopped, the endocrine
         # drug going on in the same line (tx4: both were read current; local_codes.yaml drug_mentions
         # switch_stop_opening_first, going_on_after; CR B.9, B.10, C.2 step 1); so is the endocrine
         # drug given by its dose ("Stopped palbociclib, letrozole 2.5 mg", as listed_given_dose_after
-        # reads "No palbociclib, letrozole 2.5 mg"; tx6: both were read current)
-        return (names[0][1],), (names[1][1],), "", None
+        # reads "No palbociclib, letrozole 2.5 mg"; tx6: both were read current), and the one named
+        # alone after a full stop or ";" ("Stopped palbociclib; letrozole": the stop clause names
+        # palbociclib alone; rt76: both were read current). A reason written before the break is the
+        # stop's ("Ceased palbociclib (neutropenia); letrozole": switch_stop_first_break_between;
+        # rt76: it left both read current), and so are the words writing the partner going on before
+        # it ("Stopped palbociclib. Continue letrozole"); a pause ("for 2 weeks") is no stop (stopped_paused)
+        return (names[0][1],), (names[1][1],), broken.group("stop") or "", None
     from_opening = bool(T.DRUG_SWITCH_FROM_OPENING.match(opening))
     if not from_opening and not T.DRUG_SWITCH_OPENING.match(opening):
         return None
@@ -1600,7 +1644,10 @@ def _stopped_list(text: str, names: tuple[tuple[re.Match[str], T.DrugInfo], ...]
 # (mappings/depots.py), which a split into two uses would have to carry; left as before, but as
 # the partner kept when the endocrine drug named last is written as stopped ("Letrozole + goserelin
 # (anastrozole stopped)": _written_switch), the depot read on the record before the split.
-_SWITCH_CLASSES = ENDOCRINE_CLASSES | {"cdk46i", "pi3k-akt-mtor"}
+# drugs given with endocrine therapy, not alone: CDK4/6 inhibitors (CR B.9, B.10), PI3K/AKT/mTOR
+# inhibitors (B.1, B.4, B.5, B.8)
+_ENDOCRINE_PARTNER_CLASSES = frozenset({"cdk46i", "pi3k-akt-mtor"})
+_SWITCH_CLASSES = ENDOCRINE_CLASSES | _ENDOCRINE_PARTNER_CLASSES
 
 
 def _switch_family(drug: T.DrugInfo) -> str:
@@ -2230,6 +2277,12 @@ def drafted_drugs(drugs: list[T.DrugInfo], label: str, written: str) -> tuple[li
                     "orders it is not clear")
     if _unsettled_not_taken_list(written) is not None:
         return [], f'its text "{quoted}" writes "no" before drugs joined by a comma: which one it orders is not clear'
+    if (split := _stop_then_drug(written)) is not None:
+        # "Stopped letrozole. Fulvestrant": the history names such a record unreadable (tx7); an
+        # order so written was checked as every drug named ordered (rt76: "Letrozole drafted with
+        # fulvestrant: ... two endocrine agents")
+        return [], (f'its text "{quoted}" writes a stop before {_listed(set(split[0]))} and names {_listed(set(split[1]))} '
+                    "after it without writing that drug started: which one it orders is not clear")
     if _not_taken_record(written) is not None:
         # "No letrozole", "No letrozole or palbociclib": the history reads such a record as no
         # therapy given (FHIR R4 MedicationStatement.status not-taken); an order so written was
@@ -4009,8 +4062,22 @@ def _to_line(number: int, ln: _Line, lines: list[_Line], as_of: dt.date) -> Ther
         # months in read as primary resistance). A line whose every record has ended ends on them,
         # and so does a drug with a record under way beside one of it ended (a refill, an order left
         # open: the ended one is read, as before)
-        going = {d.name for e in ln.exps if e.active and e.end is None for d in e.drugs}
-        if going and going - {d.name for e in ln.exps if e.end is not None or not e.active for d in e.drugs}:
+        going = {d for e in ln.exps if e.active and e.end is None for d in e.drugs}
+        ended = {d.name for e in ln.exps if e.end is not None or not e.active for d in e.drugs}
+        running_on = {d for d in going if d.name not in ended}
+        # ... but not a drug given only with endocrine therapy (a CDK4/6 inhibitor, CR B.9, B.10; a
+        # PI3K/AKT/mTOR inhibitor, B.1, B.4, B.5, B.8) left open beside the line's endocrine drugs
+        # all ended: the endocrine therapy, and the line, ended on their dates (rt76: an open
+        # palbociclib record beside letrozole stopped 2024-05-15 ran line 1 to the next line)
+        if running_on and all(d.drug_class in _ENDOCRINE_PARTNER_CLASSES for d in running_on) \
+                and any(d.drug_class in ENDOCRINE_CLASSES for e in ln.exps for d in e.drugs):
+            running_on = set()
+        # ... nor beside a drug of the line stopped for progression: a documented progression ends
+        # the line (CR C.2 step 1; rt76: palbociclib stopped for progression 3.5 months in, letrozole
+        # left open, read as a line to the next one and secondary resistance)
+        if any(e.stop == "progression" and e.end is not None for e in ln.exps):
+            running_on = set()
+        if running_on:
             known = []
         if known:
             # the latest evidence of the line (an end date, or a later refill/administration)

@@ -1201,3 +1201,92 @@ def test_an_open_record_of_a_drug_beside_an_ended_record_of_the_same_drug_still_
     state, cards = run(p)
     detail = card(cards, "patient-summary")["detail"]
     assert "- Metastatic line 1: letrozole + palbociclib, 2024-02-01 to 2024-05-15 —" in detail
+
+
+@pytest.mark.parametrize("text", ["Ceased palbociclib (neutropenia); letrozole", "Stopped palbociclib; letrozole",
+                                  "Stopped palbociclib. Letrozole", "Stopped palbociclib - neutropenia; letrozole 2.5 mg",
+                                  "Ceased palbociclib (neutropenia); letrozole continues",
+                                  "Stopped palbociclib. Letrozole to continue", "Stopped palbociclib. Continue letrozole",
+                                  "Stopped palbociclib, continue letrozole 2.5 mg"])
+def test_a_cdk46i_stopped_then_its_endocrine_partner_after_the_clause_break_reads_the_partner_going_on_not_both(text):
+    # rt76: read "Currently on letrozole + palbociclib", the stop clause of palbociclib dropped; the
+    # stop is of palbociclib alone, letrozole after the break goes on, as "Stopped palbociclib;
+    # letrozole continues" reads (local_codes.yaml drug_mentions switch_stop_first_reason_between;
+    # CR B.9, B.10: a CDK4/6 inhibitor given with endocrine therapy, the line goes on; C.2 step 1)
+    state, cards = _with_statement("cdk-stop-partner", text, "active", None)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "- Currently on letrozole (metastatic line 1): the options below apply at progression." in detail
+    assert "Currently on letrozole + palbociclib" not in detail
+
+
+def test_a_cdk46i_stopped_for_a_reason_before_its_partner_keeps_the_reason_as_written_after_it():
+    # rt76: the reason written before the clause break is the stop's, as "Letrozole; stopped
+    # palbociclib (progression)" reads it: a stop at progression asks whether a new line began
+    # (CR C.2 step 1); a stop for neutropenia does not
+    text = "Ceased palbociclib (progression); letrozole"
+    state, cards = _with_statement("cdk-stop-why", text, "active", None)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "- Currently on letrozole (metastatic line 1)" in detail
+    assert (f'MedicationStatement/cdk-stop-why-ms ("{text}") writes letrozole after palbociclib stopped for '
+            "progression, in one record: it is counted as one line (metastatic line 1)") in detail
+    state, cards = _with_statement("cdk-stop-why", "Ceased palbociclib (neutropenia); letrozole", "active", None)
+    assert "stopped for progression" not in card(cards, "patient-summary")["detail"]
+
+
+@pytest.mark.parametrize("text", ["Stopped letrozole. Fulvestrant to start next week", "Stopped letrozole. Plan fulvestrant",
+                                  "Stopped letrozole - progression. Fulvestrant to start"])
+def test_a_stop_then_a_later_drug_written_as_planned_reads_the_stop_and_not_the_plan_as_taken(text):
+    # rt76: read "Currently on letrozole" (the stop dropped as the text names a second drug); the
+    # stop is of letrozole, fulvestrant is a plan (drug_mentions planned words: not given): line 1
+    # of letrozole, stopped, its end asked (gap therapy-stopped-in-text); fulvestrant not a line
+    # (FHIR R4 MedicationStatement.status stopped written in the text; CR C.2 step 1)
+    state, cards = _with_statement("stop-then-plan", text, "active", None)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "Currently on" not in detail
+    assert "- Metastatic line 1: letrozole, 2024-02-01 to date unknown" in detail
+    assert f"stop-then-plan-ms (letrozole, status 'active': '{text}')" in detail
+    assert "Metastatic line 2" not in detail
+
+
+@pytest.mark.parametrize("text", ["Stopped letrozole. Fulvestrant", "Stopped letrozole; fulvestrant",
+                                  "Stopped palbociclib and letrozole. Fulvestrant 500 mg"])
+def test_a_draft_writing_a_stop_then_another_drug_with_no_start_is_not_checked_as_the_history_names_it_unreadable(text):
+    # rt76: the history names such a record unreadable (tx7: stop_opening_clause_break); a draft so
+    # written was checked as every drug ordered ("Letrozole drafted with fulvestrant: ... two
+    # endocrine agents"): which drug it orders is not written (said as a draft "Tamoxifen (switched
+    # to letrozole)" is)
+    cards = _draft_cards(text)
+    assert [c["summary"] for c in cards] == [
+        "Drafted order not checked: its drug could not be read (MedicationRequest/mr-0)"]
+    assert f'its text "{text}" writes a stop before' in cards[0]["detail"]
+    assert "after it without writing that drug started: which one it orders is not clear" in cards[0]["detail"]
+
+
+@pytest.mark.parametrize("partner", ["palbociclib", "everolimus"])
+def test_an_open_record_of_a_drug_given_only_with_endocrine_therapy_does_not_run_the_line_past_its_endocrine_drugs_stop(partner):
+    # rt76: letrozole recorded stopped 2024-05-15, palbociclib (or everolimus) left open with no end,
+    # fulvestrant + abemaciclib from 2025-05-01: tx7 ran line 1 to 2025-05-01 ("the line given beyond"
+    # the 2025-04-20 progression, secondary resistance) on the open record alone; a CDK4/6 inhibitor
+    # or a PI3K/AKT/mTOR inhibitor is given with endocrine therapy (CR B.9, B.10; B.1, B.4, B.5, B.8),
+    # so the endocrine therapy, and the line, ended on letrozole's recorded stop, as before tx7
+    p = hr_positive_mbc("open-partner", primary="2024-01-10")
+    p.med("letrozole", "2024-02-01", "2024-05-15", status="stopped").med(partner, "2024-02-01")
+    p.med("fulvestrant", "2025-05-01").med("abemaciclib", "2025-05-01").progression("2025-04-20")
+    state, cards = run(p)
+    detail = card(cards, "patient-summary")["detail"]
+    assert f"- Metastatic line 1: {' + '.join(sorted(['letrozole', partner]))}, 2024-02-01 to 2024-05-15 —" in detail
+    assert "the line given beyond it" not in detail
+
+
+def test_an_open_endocrine_record_beside_a_partner_stopped_for_progression_ends_the_line_on_that_stop():
+    # rt76: letrozole left open, palbociclib stopped 2024-05-15 for disease progression, fulvestrant from
+    # 2025-05-01: tx7 ran line 1 to 2025-05-01 and read "secondary resistance: progression after 6
+    # months or more" though the progression is recorded 3.5 months in; a documented progression
+    # ends the line (CR C.2 step 1), as before tx7: line 1 to 2024-05-15, primary resistance
+    p = hr_positive_mbc("open-beside-pd", primary="2024-01-10")
+    p.med("letrozole", "2024-02-01").med("palbociclib", "2024-02-01", "2024-05-15", stopped_for="disease progression")
+    p.med("fulvestrant", "2025-05-01")
+    state, cards = run(p)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "- Metastatic line 1: letrozole + palbociclib, 2024-02-01 to 2024-05-15 —" in detail
+    assert state.therapy.endocrine_resistance == "primary"
