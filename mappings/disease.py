@@ -6,7 +6,7 @@ import datetime as dt
 import itertools
 import re
 from functools import lru_cache, wraps
-from typing import Any, Callable, NamedTuple
+from typing import Any, Callable, Iterable, NamedTuple
 
 from mappings import tables as T
 from mappings.context import Ctx
@@ -388,14 +388,18 @@ def _as_answered_yes(text: str) -> str:
         # alone could ask anything)
         templated = (sum(m is not None for m in answered) > 1
                      and all(m is not None or not c.strip() for m, c in zip(answered, clauses)))
-        asked_of_metastasis = False
+        asked_of_metastasis = metastasis_written = False
         for j, (m, clause) in enumerate(zip(answered, clauses)):
             if m is not None and m.group("answer") == "yes" and not _SECONDARY_TEXT.search(clause):
                 if asked_of_metastasis:
                     pieces[2 * j] = f" metastatic to {m.group('sites').strip()}"
-                elif templated:
+                elif templated or metastasis_written:
+                    # (ds9) or after a metastasis written, not asked ("No metastases. Bone? yes":
+                    # read "Metastatic disease not documented", the bone dropped): the text says
+                    # no and yes, asked (Metastatic status unclear), not counted (CR A.4)
                     pieces[2 * j] = f" metastatic to {m.group('sites').strip()}?"
             asked_of_metastasis = asked_of_metastasis or ("?" in clause and bool(_SECONDARY_TEXT.search(clause)))
+            metastasis_written = metastasis_written or bool(_SECONDARY_TEXT.search(clause))
         parts[i] = "".join(pieces).strip()
     return " | ".join(parts)
 
@@ -1070,6 +1074,10 @@ def _hedged_why(text: str, res: dict[str, Any] | None = None) -> str:
     """Why a hedged metastasis is unconfirmed, for the gap: "suspected in the text", or the
     probable or unlikely words as written ('"likely" in the text', '"unlikely" in the text')."""
     words = _hedge_reading(text)[1]
+    if not words and "yes" in text and _as_answered_yes(text) != text:
+        # (ds9) a site answered yes that _as_answered_yes asks ("No metastases. Bone? yes", "Liver?
+        # No; bone? yes"): the doubt is the record's no and yes, quoted whole for the clinician
+        words = text.split(" | ")[0].strip()[:80]
     if words and res is not None:
         words = _words_as_written(words, text, res)
     return f'"{words}" in the text' if words else "suspected in the text"
@@ -1098,6 +1106,14 @@ def _words_as_written(words: str, text: str, res: dict[str, Any]) -> str:
         words = _REWRITTEN_AS_QUESTION.sub("", words)
         at = text.find(words) if words else -1
     return written[at:at + len(words)] if at >= 0 else words
+
+
+def _sites_as_written(sites: Iterable[tuple[str, str]], text: str, res: dict[str, Any]) -> list[tuple[str, str]]:
+    """(ds9) (site, the words) with the words quoted as the record writes them (_words_as_written):
+    the doubted / past-site gap quoted the lower case the readers read ("liver mets no longer
+    visible" for "Liver mets no longer visible"). Past and doubted words go through it alike, so
+    that a past site is still told from a doubted one by its words."""
+    return [(site, _words_as_written(words, text, res)) for site, words in sites]
 
 
 _FIRST_CLAUSE = re.compile(r"^[^.;|]*")
@@ -1173,8 +1189,15 @@ def _text_named_other_sites(con: Concept, coded_site: str) -> list[tuple[str, st
 # "resected" after it ("liver metastases, resolved"). Not "treated" ("brain mets treated with
 # SRS" may still be there) nor a past word after the mention ("new liver metastases since
 # prior CT": the CT is prior)
-_PAST_BEFORE = re.compile(r"\b(?:history of|hx of|h/o|previous(?:ly)?|prior|past|former|remote)\b[\s\w-]{0,25}$")
-_PAST_AFTER = re.compile(r"^\w*[\s\w-]{0,20}?[\s(:-]*\b(?:resolved|resected|no longer (?:seen|present|visible))\b")
+# (ds9) "resolved" before it too ("resolved liver metastases" was counted, visceral, while
+# "Liver metastases - resolved" was asked); "complete response" / "complete remission" after it
+# (RECIST 1.1 complete response: every lesion gone) as "no longer seen" is
+_PAST_BEFORE = re.compile(r"\b(?:history of|hx of|h/o|previous(?:ly)?|prior|past|former|remote|resolved)\b[\s\w-]{0,25}$")
+_PAST_WORDS = r"(?:resolved|resected|no longer (?:seen|present|visible)|complete (?:response|remission))"
+_PAST_AFTER = re.compile(rf"^\w*[\s\w-]{{0,20}}?[\s(:-]*\b{_PAST_WORDS}\b")
+# (ds9) a comma piece of the past words only, right after the mention's piece ("Liver metastases,
+# resolved", ", resolved on CT"): said of it, as "Liver metastases - resolved" is
+_PAST_PIECE_AFTER = re.compile(rf"^\s*\(?\s*{_PAST_WORDS}\b[^,]*$")
 
 
 # (rt50) a comma item or bracket naming sites only, written in the past ("(previously liver)",
@@ -1214,18 +1237,49 @@ def _past_sites(text: str) -> dict[str, str]:
             b = min(e for e in ends if e > m.start) - 1
             piece = part[a:b]
             names = {site for rx, site in T.SITE_TEXT if rx.search(piece)}
-            if _PAST_BEFORE.search(part[a:m.start]) or _PAST_AFTER.match(part[m.end:b]):
+            said_past_after = _past_piece_after(part, b)
+            if said_past_after is not None:
+                piece = part[a:said_past_after]
+            if _PAST_BEFORE.search(part[a:m.start]) or _PAST_AFTER.match(part[m.end:b]) or said_past_after:
                 for site in names:
-                    past.setdefault(site, piece.strip(" ()"))
+                    past.setdefault(site, _unbracketed(piece))
             else:
                 now |= names
     return {site: words for site, words in past.items() if site not in now}
 
 
+def _past_piece_after(part: str, piece_end: int) -> int | None:
+    """(ds9) Where the comma piece after the one ending at piece_end ends, when it holds the past
+    words only (_PAST_PIECE_AFTER: "Liver metastases, resolved") and no later piece of its clause
+    says the disease progresses or is stable now ("..., resected, now progressing": current)."""
+    if part[piece_end:piece_end + 1] != ",":
+        return None
+    clause_end = _CLAUSE_END.search(part, piece_end + 1)
+    end = part.find(",", piece_end + 1, clause_end.start() if clause_end else len(part))
+    end = end if end >= 0 else clause_end.start() if clause_end else len(part)
+    rest = part[end:clause_end.start() if clause_end else len(part)]
+    if not _PAST_PIECE_AFTER.match(part[piece_end + 1:end]) or _PROGRESSING_NOW.search(rest) or _STABLE_NOW.search(rest):
+        return None
+    return end
+
+
+def _unbracketed(piece: str) -> str:
+    """The piece without the spaces around it nor an opening or closing bracket left unpaired by
+    the cut ("(previously liver": "previously liver"; "liver mets (resolved)" keeps its pair)."""
+    piece = piece.strip()
+    if piece.startswith("(") and piece.count("(") > piece.count(")"):
+        piece = piece[1:].strip()
+    if piece.endswith(")") and piece.count(")") > piece.count("("):
+        piece = piece[:-1].strip()
+    if piece.startswith("(") and piece.endswith(")") and piece.count("(") == 1 == piece.count(")"):
+        piece = piece[1:-1].strip()  # a bracket holding the piece whole, as before
+    return piece
+
+
 # (rt55) a piece saying the disease at a site progresses now ("previous liver mets, now
 # progressing in liver", "previously treated liver metastases now progressing"): current disease
 _PROGRESSING_NOW = re.compile(r"\b(?:progress(?:ing|ion|ive)|growing|enlarging)\b", re.I)
-_NO_LONGER = re.compile(r"\b(?:resolved|resected|no longer)\b", re.I)  # as _PAST_AFTER
+_NO_LONGER = re.compile(r"\b(?:resolved|resected|no longer|complete (?:response|remission))\b", re.I)  # as _PAST_AFTER
 # (fix-fx2) stable disease at a site is disease present now ("previous liver metastases, now
 # stable"): CR A.4 counts the metastatic sites the patient has; RECIST "stable disease" is disease
 _STABLE_NOW = re.compile(r"\bstable\b", re.I)
@@ -2394,8 +2448,8 @@ def build_disease(ctx: Ctx) -> Disease:
                 for site in counted:
                     add_site(site, None, None, msrc)
                 add_staged_sites(text, None, msrc, counted)
-                doubted_sites += [(site, words, msrc) for site, words in asked]
-                past_sites |= _sites_written_past(_without_past_cancer(text))
+                doubted_sites += [(site, words, msrc) for site, words in _sites_as_written(asked, text, res)]
+                past_sites |= set(_sites_as_written(_sites_written_past(_without_past_cancer(text)), text, res))
             for st in as_list(res.get("stage")):
                 if not isinstance(st, dict):
                     continue
@@ -2568,8 +2622,10 @@ def build_disease(ctx: Ctx) -> Disease:
                     for other in text_read[0]:
                         if other != site:
                             add_site(other, None, onset, src)
-                    doubted_sites += [(site_, words, src) for site_, words in text_read[1]]
-                    past_sites |= _sites_written_past(_without_past_cancer(ctx.code_text(res)))
+                    doubted_sites += [(site_, words, src) for site_, words
+                                      in _sites_as_written(text_read[1], ctx.code_text(res), res)]
+                    past_sites |= set(_sites_as_written(_sites_written_past(_without_past_cancer(ctx.code_text(res))),
+                                                        ctx.code_text(res), res))
                 if ctx.code_text(res) and text_read is None:
                     doubted_sites += [(site_, piece, src) for site_, piece in
                                       _doubted_sites(_without_past_cancer(ctx.code_text(res)), _confirmed(res))]

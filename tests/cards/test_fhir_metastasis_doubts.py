@@ -556,7 +556,8 @@ def test_fhir_metastatic_breast_cancer_to_a_site_with_a_closing_question_mark_le
     ("Bone metastases; liver stable", 'the liver ("liver stable")'),
     ("Bone metastases, liver stable", 'the liver ("liver stable")'),
     ("Bone mets; liver and lung stable", 'the liver ("liver and lung stable"); the lung ("liver and lung stable")'),
-    ("Bone metastases. Liver: stable", 'the liver ("liver: stable")'),
+    # (ds9) quoted as written (was "liver: stable")
+    ("Bone metastases. Liver: stable", 'the liver ("Liver: stable")'),
     # a negation or clearing in another comma item is not said of the liver
     ("Bone metastases; liver stable, no new lesions", 'the liver ("liver stable")'),
     ("Bone metastases; liver stable, lungs clear", 'the liver ("liver stable")'),
@@ -1229,8 +1230,8 @@ def test_fhir_site_questions_answered_yes_with_no_metastasis_named_are_asked_not
     assert "Unconfirmed metastasis, not counted as metastatic disease: bone" in summary["detail"]
 
 
-@pytest.mark.parametrize("text,words", [("Liver metastases - no longer seen", "liver metastases - no longer seen"),
-                                        ("Liver mets no longer visible", "liver mets no longer visible")])
+@pytest.mark.parametrize("text,words", [("Liver metastases - no longer seen", "Liver metastases - no longer seen"),
+                                        ("Liver mets no longer visible", "Liver mets no longer visible")])
 def test_fhir_a_liver_metastasis_no_longer_seen_counts_metastatic_disease_and_asks_the_liver_as_a_past_site(text, words):
     # (ds8) the gap said the liver was "written with a doubt" ("Confirm or refute it"): the text
     # doubts nothing, the metastasis was made (metastatic disease counted, CR A.4); whether a site
@@ -1241,3 +1242,57 @@ def test_fhir_a_liver_metastasis_no_longer_seen_counts_metastatic_disease_and_as
     assert (f'Metastatic site written in the past, not counted as a current site: the liver ("{words}"). '
             "Confirm whether it still counts (visceral or not changes the treatment guidance).") in detail
     assert "written with a doubt" not in detail
+
+
+# --- (ds9) a resolved site reads alike however it is punctuated; quotes as written ---------------
+
+@pytest.mark.parametrize("text", [
+    # the liver was counted as a current (visceral) site
+    "Liver metastases, resolved", "resolved liver metastases", "Liver metastases: complete response",
+    "Liver metastases - complete response", "Liver metastasis, resolved on CT",
+    # asked already
+    "Liver metastases - resolved", "Liver metastases - no longer seen", "Liver mets (resolved)",
+])
+def test_fhir_a_resolved_liver_metastasis_is_asked_as_a_past_site_whatever_its_punctuation(text):
+    # the sources do not settle whether a resolved visceral site still counts (CR A.4 lists the
+    # visceral sites only): every wording asks it as a past site (the clinician decides), the
+    # metastasis itself was made (metastatic, first-line cards)
+    state, cards = _cards(_early_patient_with(text))
+    assert state.disease.metastatic == "yes" and not state.disease.visceral_involvement
+    assert regimen_topics(cards) == ["ai-cdk46i", "fulvestrant-cdk46i"]
+    assert (f'Metastatic site written in the past, not counted as a current site: the liver ("{text}"). '
+            "Confirm whether it still counts") in card(cards, "patient-summary")["detail"]
+
+
+def test_fhir_a_resolved_liver_beside_current_bone_metastases_counts_the_bone_and_asks_the_liver():
+    state, cards = _cards(_early_patient_with("Bone metastases; liver metastases, resolved"))
+    assert [s.site for s in state.disease.sites] == ["bone"] and not state.disease.visceral_involvement
+    assert ('written in the past, not counted as a current site: the liver ("liver metastases, resolved")'
+            in card(cards, "patient-summary")["detail"])
+
+
+@pytest.mark.parametrize("text", ["Liver metastases, resected, now progressing", "Previous liver metastases, now stable"])
+def test_fhir_a_resected_liver_metastasis_now_progressing_still_counts_the_liver(text):
+    # guard: disease at the site now (CR A.4 visceral sites, C.2 step 2)
+    state, _ = _cards(_early_patient_with(text))
+    assert [s.site for s in state.disease.sites] == ["liver"] and state.disease.visceral_involvement
+
+
+@pytest.mark.parametrize("text", ["No metastases. Bone? yes", "No metastases; bone? yes", "Metastases: none. Bone? Yes"])
+def test_fhir_no_metastases_then_a_bone_answered_yes_is_unclear_and_quoted_not_read_as_nothing(text):
+    # was "Metastatic disease not documented", nothing asked: the text says no, then yes
+    state, cards = _cards(_early_patient_with(text))
+    assert state.disease.metastatic == "unknown" and regimen_topics(cards) == []
+    summary = card(cards, "patient-summary")
+    assert summary["summary"].startswith("Outside the HR+/HER2- MBC pathway: Metastatic status unclear "
+                                         "(metastasis not confirmed)")
+    assert f'Unconfirmed metastasis, not counted as metastatic disease: bone ("{text}" in the text)' in summary["detail"]
+
+
+@pytest.mark.parametrize("text,quoted", [("Liver Mets no longer visible", 'the liver ("Liver Mets no longer visible")'),
+                                         ("Bone metastases (Previously Liver)", 'the liver ("Previously Liver")'),
+                                         ("Bone metastases, ?Liver", 'the liver ("?Liver")')])
+def test_fhir_the_past_or_doubted_site_gap_quotes_the_record_as_written(text, quoted):
+    # was quoted in lower case ("liver mets no longer visible"): words the clinician cannot find
+    detail = card(_cards(_early_patient_with(text))[1], "patient-summary")["detail"]
+    assert f"not counted{' as a current site' if '?' not in text else ''}: {quoted}." in detail

@@ -748,7 +748,6 @@ def test_a_metastasis_or_nodal_or_benign_disease_is_still_one_of_two_diagnoses(t
 
 
 @pytest.mark.parametrize("text,sites", [("Bone metastases - no, responding", ["bone"]),
-                                        ("Liver metastases - no evidence, complete response", ["liver"]),
                                         ("Brain metastases: no, bone metastases: yes", ["bone"]),
                                         ("Liver metastases: no, bone and lung metastases", ["lung", "bone"])])
 def test_a_no_answer_a_comma_follows_refutes_only_when_the_next_row_starts(text, sites):
@@ -756,6 +755,18 @@ def test_a_no_answer_a_comma_follows_refutes_only_when_the_next_row_starts(text,
     # no", the metastatic patient's only metastasis refuted (metastatic status unknown)
     d = disease(breast_cancer(), condition(cc(text=text), "2021-01-01"))
     assert d.metastatic == "yes" and sorted(s.site for s in d.sites) == sorted(sites)
+
+
+def test_a_metastasis_with_no_evidence_left_after_a_complete_response_stays_metastatic_its_site_asked_as_past():
+    # (rt28) "no evidence, complete response" goes on about the known metastasis (metastatic);
+    # (ds9) a complete response (RECIST 1.1: every lesion gone) is the liver no longer seen: asked
+    # as a past site, not counted as a current visceral one, as "Liver metastases - resolved" is
+    text = "Liver metastases - no evidence, complete response"
+    s = build_patient_state([patient(), breast_cancer(), condition(cc(text=text), "2021-01-01")], PID,
+                            as_of=dt.date(2021, 6, 1))
+    assert s.disease.metastatic == "yes" and s.disease.sites == []
+    message = next(g.message for g in s.gaps if g.code == "metastatic-site-unconfirmed")
+    assert f'written in the past, not counted as a current site: the liver ("{text}")' in message
 
 
 @pytest.mark.parametrize("text,sites", [("Bone metastases (? T12)", ["bone"]), ("Bone mets ? rib 5", ["bone"]),
@@ -2438,7 +2449,9 @@ def test_a_metastasis_coded_to_bone_whose_text_names_the_liver_counts_the_bone_a
 
 
 @pytest.mark.parametrize("text,words", [("Bone metastases; history of liver metastasis", "history of liver metastasis"),
-                                        ("Bone metastases. Previous liver metastases, resolved", "previous liver metastases"),
+                                        # (ds9) the comma piece "resolved" after it quoted too
+                                        ("Bone metastases. Previous liver metastases, resolved",
+                                         "previous liver metastases, resolved"),
                                         ("Bone metastases, liver metastases resected", "liver metastases resected")])
 def test_a_metastasis_coded_to_bone_whose_text_names_a_past_liver_metastasis_asks_whether_it_is_still_present(text, words):
     # was: "coded ... (bone) but the text names the liver ... check the code or the text", as if
