@@ -118,7 +118,7 @@ from mappings.context import Ctx
 from mappings.depots import depot_weeks, window_days
 from mappings.disease import condition_onset
 from mappings.fhir import (
-    raw_cc_key, as_list, cc_as_written, cc_text, codings, contained_resource, date_last, do_not_perform, is_loinc,
+    MONTH_NUMBERS, raw_cc_key, as_list, cc_as_written, cc_text, codings, contained_resource, date_last, do_not_perform, is_loinc,
     is_rxnorm, months_between, months_text, not_final_status, obs_date, parse_date, partial_last, period, printable_clip, ref_str,
     ref_type_and_id, status_code, text_of,
 )
@@ -1413,10 +1413,6 @@ def _written_length_days(text: str) -> int | None:
     return max(days) if days else None
 
 
-_MONTH_NUMBERS = {m: i for i, m in enumerate(("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct",
-                                                "nov", "dec"), 1)}
-
-
 def _written_day_range(when: str | None) -> tuple[dt.date, dt.date] | None:
     """The first and last day a date written in a text can mean: "2019" the year, "2019-03",
     "03/2019" or "March 2019" the month, "2019-03-10" the day; None when none is written or it is
@@ -1426,7 +1422,7 @@ def _written_day_range(when: str | None) -> tuple[dt.date, dt.date] | None:
     if when[0].isalpha():
         # "since March 2025" (drug_mentions since_when_after): the month, as "since 2025-03"
         month_word, _, year = when.rpartition(" ")
-        month = _MONTH_NUMBERS.get(month_word[:3].lower())
+        month = MONTH_NUMBERS.get(month_word[:3].lower())
         if month is None:
             return None
         when = f"{year}-{month:02d}"
