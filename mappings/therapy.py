@@ -564,11 +564,11 @@ def _stop_then_drug(written: str) -> tuple[frozenset[str], frozenset[str]] | Non
     written). None for any other text."""
     lowered = written.lower() if written else ""
     names = _named_drugs(lowered)
-    if len(names) < 2 or not T.DRUG_SWITCH_STOP_OPENING_FIRST.match(lowered[:names[0][0].start()]):
+    brk = _stop_opening_clause_break(lowered, names)
+    if brk is None:
         return None
-    k = next((i for i in range(1, len(names))
-              if T.DRUG_STOP_OPENING_CLAUSE_BREAK.search(lowered[names[i - 1][0].end():names[i][0].start()])), None)
-    if k is None or {info.name for _, info in names[k:]} <= {info.name for _, info in names[:k]} \
+    k = brk[0]
+    if {info.name for _, info in names[k:]} <= {info.name for _, info in names[:k]} \
             or any(read is False for _, read in _drug_mentions(lowered)[k:]) or _written_switch(lowered) is not None:
         return None
     if all(info.drug_class == "cdk46i" for _, info in names[:k]) \
@@ -599,17 +599,27 @@ def _stop_clause_before_plan(text: str, names: list[tuple[re.Match[str], T.DrugI
     "Stopped letrozole - progression" is (drug_mentions switch_stop_opening_first,
     stop_opening_clause_break; FHIR R4 MedicationStatement.status stopped written in the text).
     None for any other text."""
+    brk = _stop_opening_clause_break(text, names)
+    if brk is None:
+        return None
+    k, at = brk
+    if all(read is False for _, read in _drug_mentions(text)[k:]) \
+            and {d.name for d in med.drugs} <= {info.name for _, info in names[:k]}:
+        return at
+    return None
+
+
+def _stop_opening_clause_break(text: str, names: tuple[tuple[re.Match[str], T.DrugInfo], ...]) -> tuple[int, int] | None:
+    """For a text that opens with a stop word and names two drugs or more: the first clause break
+    between two names (drug_mentions switch_stop_opening_first, stop_opening_clause_break), as the
+    index of the name after it and where it starts in text. None for any other text."""
     if len(names) < 2 or not T.DRUG_SWITCH_STOP_OPENING_FIRST.match(text[:names[0][0].start()]):
         return None
     for k in range(1, len(names)):
         gap_start = names[k - 1][0].end()
         brk = T.DRUG_STOP_OPENING_CLAUSE_BREAK.search(text[gap_start:names[k][0].start()])
-        if brk is None:
-            continue
-        if all(read is False for _, read in _drug_mentions(text)[k:]) \
-                and {d.name for d in med.drugs} <= {info.name for _, info in names[:k]}:
-            return gap_start + brk.start()
-        return None
+        if brk is not None:
+            return k, gap_start + brk.start()
     return None
 
 
