@@ -1293,6 +1293,7 @@ def _read_class_beside_drug(med: _Med, text: str) -> None:
         # read as taken now, "Currently on letrozole", as the finding's "no" left the stop unread)
         after = stop_names[-1][0].end() if finding_end is None else finding_end
         tail = stop_text[after:]
+        opening = stop_text[:stop_names[0][0].start()]
         stopped = T.DRUG_STOPPED_AFTER.match(tail)
         if stopped is not None and not T.DRUG_STOPPED_PAUSED.search(stop_text, after + stopped.end()):
             med.written_stopped = True
@@ -1306,12 +1307,12 @@ def _read_class_beside_drug(med: _Med, text: str) -> None:
             # settle whether the drug goes on or when it ended: a stop written, its end asked (no
             # date read from it), not the drug read as still taken in silence
             med.written_stopped = True
-        elif T.DRUG_STOPPED_OPENING.match(stop_text[:stop_names[0][0].start()]) and finding_end is None \
+        elif T.DRUG_STOPPED_OPENING.match(opening) and finding_end is None \
                 and (T.DRUG_NOT_TAKEN_BARE_AFTER.match(tail) or _stop_reason_of_text(tail) is not None):
             # "No further letrozole", "No more letrozole - progression": given, then stopped
             med.written_stopped = True
             med.stop_written = _stop_reason_of_text(tail)
-        elif T.DRUG_PAST_USE_OPENING.match(stop_text[:stop_names[0][0].start()]) or T.DRUG_PAST_USE_CLOSING.match(tail):
+        elif T.DRUG_PAST_USE_OPENING.match(opening) or T.DRUG_PAST_USE_CLOSING.match(tail):
             # "Hx tamoxifen", "Letrozole (previous)": past use, as a stop written after it (no stop reason)
             med.written_stopped = True
         elif (completed := T.DRUG_COMPLETED_CLOSING.match(tail) or _completion_opening(stop_text, stop_names[0][0], tail)) \
@@ -1333,14 +1334,14 @@ def _read_class_beside_drug(med: _Med, text: str) -> None:
             if span.group("stop"):
                 # "Tamoxifen (2015-2020) stopped": a stop written, the span's end when it ended
                 med.written_stopped, med.completed_on, med.span_end = True, med.span_end, None
-        elif ((T.DRUG_NOT_TAKEN_OPENING.match(stop_text[:stop_names[0][0].start()]) and finding_end is None)
+        elif ((T.DRUG_NOT_TAKEN_OPENING.match(opening) and finding_end is None)
               or T.DRUG_NOT_TAKEN_CLOSING.match(tail)) and not T.DRUG_STOPPED_PAUSED.search(stop_text):
             # ("No letrozole dose changes": the "no" is of the dose changes, letrozole goes on)
             # "No letrozole", "Off letrozole", "Letrozole - not taking" (FHIR R4 MedicationStatement.status
             # not-taken, written in the text): not given now, read as a stop written (when, not written);
             # a pause ("Off letrozole for 2 weeks") and a hold ("Letrozole held", no such word) are not
             med.written_stopped = True
-            if len(stop_names) == 1 and T.DRUG_STOPPED_VERB_OPENING.match(stop_text[:stop_names[0][0].start()]):
+            if len(stop_names) == 1 and T.DRUG_STOPPED_VERB_OPENING.match(opening):
                 # "Stopped letrozole 2025-03 - progression": the date and reason right after the one
                 # name read as "Letrozole stopped 2025-03 - progression" reads them (drug_mentions
                 # stopped_verb_opening, stopped_when_after; tx7: no date, no reason was read)
