@@ -2492,6 +2492,16 @@ def _records_gap(ctx: Ctx, code: str, records: list[tuple[Source, str]], text: s
     ctx.gap(code, text.format(named=named), [src for src, _ in records])
 
 
+def _written_end_within(done: tuple[dt.date, dt.date] | None, start: dt.date | None, as_of: dt.date
+                        ) -> tuple[dt.date, dt.date | None] | None:
+    """The end a date written in a record's text gives its course (_written_day_range: its first
+    day, and its last when the date names a month or a year), when it is within the time of use:
+    not before the course's start, not after as_of. None else (not written, or not read as its end)."""
+    if done is not None and (start is None or done[0] >= start) and done[1] <= as_of:
+        return done[0], (done[1] if done[1] != done[0] else None)
+    return None
+
+
 def read_exposures(ctx: Ctx, metastatic_from: dt.date | None = None) -> list[_Exp]:
     """The exposures of ctx's medication records. metastatic_from: the first start day surely in
     the metastatic setting (build_therapy's m_sure), None when no metastatic date is known: a
@@ -2705,9 +2715,9 @@ def read_exposures(ctx: Ctx, metastatic_from: dt.date | None = None) -> list[_Ex
                     # written: named (as status 'unknown' is); a completion with its date written
                     # ("course completed 2019") ended then, when that is within its time of use
                     active = False
-                    done = med.completed_on
-                    if done is not None and (start is None or done[0] >= start) and done[1] <= as_of:
-                        end, end_last = done[0], (done[1] if done[1] != done[0] else None)
+                    written_end = _written_end_within(med.completed_on, start, as_of)
+                    if written_end is not None:
+                        end, end_last = written_end
                     else:
                         stopped_in_text.append((src, f"{ref} ({med.names}, status '{status}': "
                                                      f"'{printable_clip(med.label, 80)}')"))
@@ -2749,10 +2759,7 @@ def read_exposures(ctx: Ctx, metastatic_from: dt.date | None = None) -> list[_Ex
                     # its end: the date the text writes it stopped on ("(palbociclib stopped 2025-03)",
                     # "no palbociclib since 2025-03": _written_switch), when within its time of use, as a
                     # whole record's stop date is read (above); else not written (tx6: the date was dropped)
-                    past_end = past_end_last = None
-                    done = past.completed_on
-                    if done is not None and (start is None or done[0] >= start) and done[1] <= as_of:
-                        past_end, past_end_last = done[0], (done[1] if done[1] != done[0] else None)
+                    past_end, past_end_last = _written_end_within(past.completed_on, start, as_of) or (None, None)
                     append(_Exp(list(past.drugs), start, past_end, False, src, "unknown", False, status or None,
                                 past.stop_written, past, (start or _DATE_MIN, ref), start_last, past_end_last, False,
                                 None))
