@@ -36,6 +36,9 @@ def bounded(text: str) -> str:
 
 
 _DATE_RE = re.compile(r"^\s*(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")
+# a month written by name, by its first three letters ("Mar", "March": 3)
+MONTH_NUMBERS = {m: i for i, m in enumerate(("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct",
+                                             "nov", "dec"), start=1)}
 
 
 def parse_date(value: Any) -> dt.date | None:

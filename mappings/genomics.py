@@ -20,8 +20,8 @@ from typing import Any, get_args
 from mappings import tables as T
 from mappings.context import Ctx
 from mappings.fhir import (
-    NOT_FINAL_STATUSES, as_list, cc_as_written, cc_text_m, codings_m, date_last, is_loinc, memo_search, not_final_status, notes_text,
-    obs_date, parse_date, partial_last, ref_id, systemless_answer_message, text_of,
+    MONTH_NUMBERS, NOT_FINAL_STATUSES, as_list, cc_as_written, cc_text_m, codings_m, date_last, is_loinc, memo_search, not_final_status,
+    notes_text, obs_date, parse_date, partial_last, ref_id, systemless_answer_message, text_of,
 )
 from mappings.fhir import bounded  # (lt1) a text read to fhir.TEXT_READ_LIMIT characters
 from mappings._fast import construct as _construct
@@ -1459,8 +1459,6 @@ def build_variants(ctx: Ctx) -> list[VariantResult]:
 # "03/2024", "March 2024", "12/03/2024") is no count: it may also follow a bare space.
 _MONTH_NAME = (r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
                r"|sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?")
-_MONTH_NUMBER = {m: i for i, m in enumerate(("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct",
-                                             "nov", "dec"), start=1)}
 _YEAR = r"(?:19|20)\d\d"
 # day and month in either order ("12/03/2024": 12 March or December 3, as the sender's locale
 # writes it), a month by name ("March 2024", "12 Mar 2024", "Mar-2024", "March 12, 2024"), or
@@ -1582,7 +1580,7 @@ def _written_date_span(m: re.Match[str]) -> tuple[dt.date, dt.date | None]:
         first, last = (min(days), max(days)) if days else (dt.date(year, 1, 1), dt.date(year, 12, 31))
         return first, (last if last != first else None)
     if m["y2"]:
-        year, month = int(m["y2"]), _MONTH_NUMBER[m["mn"][:3].lower()]
+        year, month = int(m["y2"]), MONTH_NUMBERS[m["mn"][:3].lower()]
         if m["d1"] or m["d2"]:  # "12 March 2024", "March 12, 2024"
             day = _a_day(year, month, int(m["d1"] or m["d2"]))
             if day:  # else no such day ("31 Feb 2024"): the month it names

@@ -118,7 +118,7 @@ from mappings.context import Ctx
 from mappings.depots import depot_weeks, window_days
 from mappings.disease import condition_onset
 from mappings.fhir import (
-    raw_cc_key, as_list, cc_as_written, cc_text, codings, contained_resource, date_last, do_not_perform, is_loinc,
+    MONTH_NUMBERS, raw_cc_key, as_list, cc_as_written, cc_text, codings, contained_resource, date_last, do_not_perform, is_loinc,
     is_rxnorm, months_between, months_text, not_final_status, obs_date, parse_date, partial_last, period, printable_clip, ref_str,
     ref_type_and_id, status_code, text_of,
 )
@@ -564,11 +564,11 @@ def _stop_then_drug(written: str) -> tuple[frozenset[str], frozenset[str]] | Non
     written). None for any other text."""
     lowered = written.lower() if written else ""
     names = _named_drugs(lowered)
-    if len(names) < 2 or not T.DRUG_SWITCH_STOP_OPENING_FIRST.match(lowered[:names[0][0].start()]):
+    brk = _stop_opening_clause_break(lowered, names)
+    if brk is None:
         return None
-    k = next((i for i in range(1, len(names))
-              if T.DRUG_STOP_OPENING_CLAUSE_BREAK.search(lowered[names[i - 1][0].end():names[i][0].start()])), None)
-    if k is None or {info.name for _, info in names[k:]} <= {info.name for _, info in names[:k]} \
+    k = brk[0]
+    if {info.name for _, info in names[k:]} <= {info.name for _, info in names[:k]} \
             or any(read is False for _, read in _drug_mentions(lowered)[k:]) or _written_switch(lowered) is not None:
         return None
     if all(info.drug_class == "cdk46i" for _, info in names[:k]) \
@@ -599,17 +599,27 @@ def _stop_clause_before_plan(text: str, names: list[tuple[re.Match[str], T.DrugI
     "Stopped letrozole - progression" is (drug_mentions switch_stop_opening_first,
     stop_opening_clause_break; FHIR R4 MedicationStatement.status stopped written in the text).
     None for any other text."""
+    brk = _stop_opening_clause_break(text, names)
+    if brk is None:
+        return None
+    k, at = brk
+    if all(read is False for _, read in _drug_mentions(text)[k:]) \
+            and {d.name for d in med.drugs} <= {info.name for _, info in names[:k]}:
+        return at
+    return None
+
+
+def _stop_opening_clause_break(text: str, names: tuple[tuple[re.Match[str], T.DrugInfo], ...]) -> tuple[int, int] | None:
+    """For a text that opens with a stop word and names two drugs or more: the first clause break
+    between two names (drug_mentions switch_stop_opening_first, stop_opening_clause_break), as the
+    index of the name after it and where it starts in text. None for any other text."""
     if len(names) < 2 or not T.DRUG_SWITCH_STOP_OPENING_FIRST.match(text[:names[0][0].start()]):
         return None
     for k in range(1, len(names)):
         gap_start = names[k - 1][0].end()
         brk = T.DRUG_STOP_OPENING_CLAUSE_BREAK.search(text[gap_start:names[k][0].start()])
-        if brk is None:
-            continue
-        if all(read is False for _, read in _drug_mentions(text)[k:]) \
-                and {d.name for d in med.drugs} <= {info.name for _, info in names[:k]}:
-            return gap_start + brk.start()
-        return None
+        if brk is not None:
+            return k, gap_start + brk.start()
     return None
 
 
@@ -1283,6 +1293,7 @@ def _read_class_beside_drug(med: _Med, text: str) -> None:
         # read as taken now, "Currently on letrozole", as the finding's "no" left the stop unread)
         after = stop_names[-1][0].end() if finding_end is None else finding_end
         tail = stop_text[after:]
+        opening = stop_text[:stop_names[0][0].start()]
         stopped = T.DRUG_STOPPED_AFTER.match(tail)
         if stopped is not None and not T.DRUG_STOPPED_PAUSED.search(stop_text, after + stopped.end()):
             med.written_stopped = True
@@ -1296,12 +1307,12 @@ def _read_class_beside_drug(med: _Med, text: str) -> None:
             # settle whether the drug goes on or when it ended: a stop written, its end asked (no
             # date read from it), not the drug read as still taken in silence
             med.written_stopped = True
-        elif T.DRUG_STOPPED_OPENING.match(stop_text[:stop_names[0][0].start()]) and finding_end is None \
+        elif T.DRUG_STOPPED_OPENING.match(opening) and finding_end is None \
                 and (T.DRUG_NOT_TAKEN_BARE_AFTER.match(tail) or _stop_reason_of_text(tail) is not None):
             # "No further letrozole", "No more letrozole - progression": given, then stopped
             med.written_stopped = True
             med.stop_written = _stop_reason_of_text(tail)
-        elif T.DRUG_PAST_USE_OPENING.match(stop_text[:stop_names[0][0].start()]) or T.DRUG_PAST_USE_CLOSING.match(tail):
+        elif T.DRUG_PAST_USE_OPENING.match(opening) or T.DRUG_PAST_USE_CLOSING.match(tail):
             # "Hx tamoxifen", "Letrozole (previous)": past use, as a stop written after it (no stop reason)
             med.written_stopped = True
         elif (completed := T.DRUG_COMPLETED_CLOSING.match(tail) or _completion_opening(stop_text, stop_names[0][0], tail)) \
@@ -1323,14 +1334,14 @@ def _read_class_beside_drug(med: _Med, text: str) -> None:
             if span.group("stop"):
                 # "Tamoxifen (2015-2020) stopped": a stop written, the span's end when it ended
                 med.written_stopped, med.completed_on, med.span_end = True, med.span_end, None
-        elif ((T.DRUG_NOT_TAKEN_OPENING.match(stop_text[:stop_names[0][0].start()]) and finding_end is None)
+        elif ((T.DRUG_NOT_TAKEN_OPENING.match(opening) and finding_end is None)
               or T.DRUG_NOT_TAKEN_CLOSING.match(tail)) and not T.DRUG_STOPPED_PAUSED.search(stop_text):
             # ("No letrozole dose changes": the "no" is of the dose changes, letrozole goes on)
             # "No letrozole", "Off letrozole", "Letrozole - not taking" (FHIR R4 MedicationStatement.status
             # not-taken, written in the text): not given now, read as a stop written (when, not written);
             # a pause ("Off letrozole for 2 weeks") and a hold ("Letrozole held", no such word) are not
             med.written_stopped = True
-            if len(stop_names) == 1 and T.DRUG_STOPPED_VERB_OPENING.match(stop_text[:stop_names[0][0].start()]):
+            if len(stop_names) == 1 and T.DRUG_STOPPED_VERB_OPENING.match(opening):
                 # "Stopped letrozole 2025-03 - progression": the date and reason right after the one
                 # name read as "Letrozole stopped 2025-03 - progression" reads them (drug_mentions
                 # stopped_verb_opening, stopped_when_after; tx7: no date, no reason was read)
@@ -1413,10 +1424,6 @@ def _written_length_days(text: str) -> int | None:
     return max(days) if days else None
 
 
-_MONTH_NUMBERS = {m: i for i, m in enumerate(("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct",
-                                                "nov", "dec"), 1)}
-
-
 def _written_day_range(when: str | None) -> tuple[dt.date, dt.date] | None:
     """The first and last day a date written in a text can mean: "2019" the year, "2019-03",
     "03/2019" or "March 2019" the month, "2019-03-10" the day; None when none is written or it is
@@ -1426,7 +1433,7 @@ def _written_day_range(when: str | None) -> tuple[dt.date, dt.date] | None:
     if when[0].isalpha():
         # "since March 2025" (drug_mentions since_when_after): the month, as "since 2025-03"
         month_word, _, year = when.rpartition(" ")
-        month = _MONTH_NUMBERS.get(month_word[:3].lower())
+        month = MONTH_NUMBERS.get(month_word[:3].lower())
         if month is None:
             return None
         when = f"{year}-{month:02d}"
@@ -2485,6 +2492,16 @@ def _records_gap(ctx: Ctx, code: str, records: list[tuple[Source, str]], text: s
     ctx.gap(code, text.format(named=named), [src for src, _ in records])
 
 
+def _written_end_within(done: tuple[dt.date, dt.date] | None, start: dt.date | None, as_of: dt.date
+                        ) -> tuple[dt.date, dt.date | None] | None:
+    """The end a date written in a record's text gives its course (_written_day_range: its first
+    day, and its last when the date names a month or a year), when it is within the time of use:
+    not before the course's start, not after as_of. None else (not written, or not read as its end)."""
+    if done is not None and (start is None or done[0] >= start) and done[1] <= as_of:
+        return done[0], (done[1] if done[1] != done[0] else None)
+    return None
+
+
 def read_exposures(ctx: Ctx, metastatic_from: dt.date | None = None) -> list[_Exp]:
     """The exposures of ctx's medication records. metastatic_from: the first start day surely in
     the metastatic setting (build_therapy's m_sure), None when no metastatic date is known: a
@@ -2698,9 +2715,9 @@ def read_exposures(ctx: Ctx, metastatic_from: dt.date | None = None) -> list[_Ex
                     # written: named (as status 'unknown' is); a completion with its date written
                     # ("course completed 2019") ended then, when that is within its time of use
                     active = False
-                    done = med.completed_on
-                    if done is not None and (start is None or done[0] >= start) and done[1] <= as_of:
-                        end, end_last = done[0], (done[1] if done[1] != done[0] else None)
+                    written_end = _written_end_within(med.completed_on, start, as_of)
+                    if written_end is not None:
+                        end, end_last = written_end
                     else:
                         stopped_in_text.append((src, f"{ref} ({med.names}, status '{status}': "
                                                      f"'{printable_clip(med.label, 80)}')"))
@@ -2742,10 +2759,7 @@ def read_exposures(ctx: Ctx, metastatic_from: dt.date | None = None) -> list[_Ex
                     # its end: the date the text writes it stopped on ("(palbociclib stopped 2025-03)",
                     # "no palbociclib since 2025-03": _written_switch), when within its time of use, as a
                     # whole record's stop date is read (above); else not written (tx6: the date was dropped)
-                    past_end = past_end_last = None
-                    done = past.completed_on
-                    if done is not None and (start is None or done[0] >= start) and done[1] <= as_of:
-                        past_end, past_end_last = done[0], (done[1] if done[1] != done[0] else None)
+                    past_end, past_end_last = _written_end_within(past.completed_on, start, as_of) or (None, None)
                     append(_Exp(list(past.drugs), start, past_end, False, src, "unknown", False, status or None,
                                 past.stop_written, past, (start or _DATE_MIN, ref), start_last, past_end_last, False,
                                 None))
