@@ -1242,15 +1242,13 @@ def _past_sites(text: str) -> dict[str, str]:
                 a, b = max(a, inside[0] + 1), min(b, inside[1])
             others = [span for span in held if span != inside]
             own = _blanked(part, others)
-            piece = own[a:b]
-            names = {site for rx, site in T.SITE_TEXT if rx.search(piece)}
+            names = {site for rx, site in T.SITE_TEXT if rx.search(own[a:b])}
             # a piece after an end inside another mention's bracket is that mention's
             said_past_after = None if any(o < b < c for o, c in others) else _past_piece_after(part, b)
-            if said_past_after is not None:
-                piece = own[a:said_past_after]
+            piece = part[a:b if said_past_after is None else said_past_after]  # quoted as written
             if _PAST_BEFORE.search(own[a:m.start]) or _PAST_AFTER.match(own[m.end:b]) or said_past_after:
                 for site in names:
-                    past.setdefault(site, _unbracketed(re.sub(r"\s{2,}", " ", piece)))
+                    past.setdefault(site, _unbracketed(piece))
             else:
                 now |= names
     return {site: words for site, words in past.items() if site not in now}
