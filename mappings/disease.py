@@ -1230,22 +1230,46 @@ def _past_sites(text: str) -> dict[str, str]:
     now: set[str] = set()
     for part in text.split(" | "):
         ends = [0] + [p.end() for p in _PAST_PIECE_END.finditer(part)] + [len(part) + 1]
-        for m in _mentions(part):
+        mentions = _mentions(part)
+        held = _brackets_holding(part, mentions)
+        for m in mentions:
             if m.refuted is not None:
                 continue
             a = max(e for e in ends if e <= m.start)
             b = min(e for e in ends if e > m.start) - 1
-            piece = part[a:b]
-            names = {site for rx, site in T.SITE_TEXT if rx.search(piece)}
-            said_past_after = _past_piece_after(part, b)
-            if said_past_after is not None:
-                piece = part[a:said_past_after]
-            if _PAST_BEFORE.search(part[a:m.start]) or _PAST_AFTER.match(part[m.end:b]) or said_past_after:
+            inside = next(((o, c) for o, c in held if o < m.start < c), None)
+            if inside is not None:  # (ds10) a mention in a bracket: its piece ends at the bracket
+                a, b = max(a, inside[0] + 1), min(b, inside[1])
+            others = [span for span in held if span != inside]
+            own = _blanked(part, others)
+            names = {site for rx, site in T.SITE_TEXT if rx.search(own[a:b])}
+            # a piece after an end inside another mention's bracket is that mention's
+            said_past_after = None if any(o < b < c for o, c in others) else _past_piece_after(part, b)
+            piece = part[a:b if said_past_after is None else said_past_after]  # quoted as written
+            if _PAST_BEFORE.search(own[a:m.start]) or _PAST_AFTER.match(own[m.end:b]) or said_past_after:
                 for site in names:
                     past.setdefault(site, _unbracketed(piece))
             else:
                 now |= names
     return {site: words for site, words in past.items() if site not in now}
+
+
+_BRACKET_PAIR = re.compile(r"\([^()]*\)")
+
+
+def _brackets_holding(part: str, mentions: tuple[_Mention, ...]) -> list[tuple[int, int]]:
+    """(ds10) The spans ("(" to ")") of the brackets holding a metastasis mention ("Bone
+    metastases (prior liver metastases)"): the mention's own piece, not the one before it; a
+    bracket of past words only ("Liver mets (resolved)") stays with its mention."""
+    return [(b.start(), b.end() - 1) for b in _BRACKET_PAIR.finditer(part)
+            if any(b.start() < m.start < b.end() for m in mentions)]
+
+
+def _blanked(part: str, spans: list[tuple[int, int]]) -> str:
+    """part with each span ("(" to ")" included) written as spaces, the positions kept."""
+    for o, c in spans:
+        part = part[:o] + " " * (c + 1 - o) + part[c + 1:]
+    return part
 
 
 def _past_piece_after(part: str, piece_end: int) -> int | None:

@@ -1296,3 +1296,37 @@ def test_fhir_the_past_or_doubted_site_gap_quotes_the_record_as_written(text, qu
     # was quoted in lower case ("liver mets no longer visible"): words the clinician cannot find
     detail = card(_cards(_early_patient_with(text))[1], "patient-summary")["detail"]
     assert f"not counted{' as a current site' if '?' not in text else ''}: {quoted}." in detail
+
+
+# --- (ds10) a site written in the past inside a bracket is a past site, the bone beside it current --------
+
+@pytest.mark.parametrize("text,words", [
+    # the liver was counted as a current (visceral) site: the bone mention's piece held the bracket
+    ("Bone metastases (prior liver metastases)", "prior liver metastases"),
+    ("Bone metastases (previous liver mets)", "previous liver mets"),
+    ("Bone mets (history of liver metastases)", "history of liver metastases"),
+    ("Bone metastases (liver metastases resolved)", "liver metastases resolved"),
+    # the bone was asked as a past site too, no site counted
+    ("Bone metastases (resolved liver metastases)", "resolved liver metastases"),
+    ("Bone metastases (prior liver metastases, resected)", "prior liver metastases, resected"),
+])
+def test_fhir_bone_metastases_with_a_past_liver_metastasis_in_a_bracket_count_the_bone_and_ask_the_liver(text, words):
+    # as "Bone metastases; history of liver metastases" reads: whether a past visceral site still
+    # counts no source settles (CR A.4 lists the visceral sites only): asked, the bone counted
+    state, cards = _cards(_early_patient_with(text))
+    assert [s.site for s in state.disease.sites] == ["bone"] and not state.disease.visceral_involvement
+    assert regimen_topics(cards) == ["ai-cdk46i", "fulvestrant-cdk46i"]
+    detail = card(cards, "patient-summary")["detail"]
+    assert (f'Metastatic site written in the past, not counted as a current site: the liver ("{words}"). '
+            "Confirm whether it still counts") in detail
+    assert "the bone (" not in detail
+
+
+@pytest.mark.parametrize("text", ["Bone metastases (liver metastases progressing)", "Bone metastases (and liver)",
+                                  "Bone metastases (prior liver metastases) and liver metastases",
+                                  "Bone metastases (new liver metastases since prior CT)"])
+def test_fhir_bone_metastases_with_a_current_liver_site_in_a_bracket_still_count_the_liver(text):
+    # guard: disease at the liver now (CR A.4 visceral sites, C.2 step 2)
+    state, cards = _cards(_early_patient_with(text))
+    assert sorted(s.site for s in state.disease.sites) == ["bone", "liver"] and state.disease.visceral_involvement
+    assert "written in the past" not in card(cards, "patient-summary")["detail"]
