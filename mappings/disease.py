@@ -220,8 +220,8 @@ def _hedge_of(part: str, start: int, end: int) -> tuple[str, str] | None:
         return "unlikely", words
     # (rt28) pathology confirming it later in the clause ("Bone metastases - radiological
     # diagnosis, biopsy confirmed"): the probable words and doubts after it no longer hedge it
-    clause_end = _CLAUSE_END.search(after)
-    confirmed = T.MET_CONFIRMED_AFTER.search(after[:clause_end.start()] if clause_end else after)
+    clause_end = _CLAUSE_END.search(part, end)
+    confirmed = _last_confirmation(part, clause_end.start() if clause_end else len(part)) >= end
     words = _hedge_before(T.MET_PROBABLE_BEFORE, window) or (
         None if confirmed else _hedge_after(T.MET_PROBABLE_AFTER, window, after))
     if words is None and _imaging_only(_clause(part, start, end)):
@@ -500,6 +500,26 @@ def _clause(part: str, start: int, end: int) -> str:
     return part[before:stop]
 
 
+# (lt2) Where a pathology confirmation (MET_CONFIRMED_AFTER) starts, each place found once: a
+# search of the rest of the clause for each mention was quadratic in a clause of many mentions
+# (2,000 characters of "mets ": 80 ms)
+_CONFIRMATION_STARTS = re.compile(f"(?=(?:{T.MET_CONFIRMED_AFTER.pattern}))", T.MET_CONFIRMED_AFTER.flags)
+
+
+@lru_cache(maxsize=4096)
+def _last_confirmation(part: str, stop: int) -> int:
+    """Where the last confirmation in the clause ending at part[stop] starts (-1: none), so that
+    a mention ending at `end` in that clause is confirmed after it when this is >= end (one scan
+    of the clause for all its mentions; the confirmation ends by the clause's end, as the search
+    of the clause's rest did)."""
+    begin = max(part.rfind(".", 0, stop), part.rfind(";", 0, stop), part.rfind("|", 0, stop)) + 1
+    last = -1
+    for m in _CONFIRMATION_STARTS.finditer(part, begin, stop):
+        last = m.start()
+    return last
+
+
+@lru_cache(maxsize=4096)  # (lt2) one clause's answer shared by its mentions (was one scan each)
 def _imaging_only(clause: str) -> bool:
     """The clause names imaging and no pathology: "consistent with" there is an imaging
     impression. Naming neither (or both), it may be a pathology report's confirmation."""
@@ -1650,9 +1670,20 @@ def _breast_body_site(res: dict[str, Any]) -> str | None:
     return None
 
 
+# an "of" / "to" / "in" opening the site ("metastasis to liver")
+_OF_TO_IN = re.compile(r"\b(of|to|in)\b")
+
+
 @lru_cache(maxsize=4096)
 def _site_after_of(text: str) -> str | None:
-    return _site_from_text(re.sub(r".*?\b(of|to|in)\b", "", text, count=1))
+    """The site named after the first "of" / "to" / "in" (the text up to it dropped from its
+    line's start), else in the whole text. (lt2) The same as re.sub(r".*?\b(of|to|in)\b", "",
+    text, count=1), which retried its lazy ".*?" from every position of a text without those
+    words: quadratic, 60 ms on a 2,000-character text."""
+    m = _OF_TO_IN.search(text)
+    if m is not None:
+        text = text[:text.rfind("\n", 0, m.start()) + 1] + text[m.end():]
+    return _site_from_text(text)
 
 
 @lru_cache(maxsize=4096)

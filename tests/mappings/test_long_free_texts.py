@@ -54,3 +54,42 @@ def test_a_stop_reason_of_one_1500_letter_word_is_read_within_a_second():
                                  condition(cc(text="Bone metastases"), "2024-01-15"), stopped], PID, as_of=AS_OF)
     assert time.perf_counter() - started < 1.0
     assert not any(g.code == "text-read-in-part" for g in state.gaps)
+
+
+# (lt2) Readers whose cost grew with the square of a text's length: at the 2,000-character bound
+# each still took 60-150 ms, and a 5 MB request may hold 2,500 such texts. Each is timed on ten
+# times the bound (what a quadratic reader needs 100 times as long for): old 2-10 s, now a
+# fraction of a second; the bounds are generous for a slow shared host.
+
+def test_a_text_of_many_metastasis_mentions_without_a_clause_end_is_read_in_time_linear_in_its_length():
+    import time
+
+    from mappings.disease import _mentions
+
+    started = time.perf_counter()
+    mentions = _mentions("mets " * 4000)
+    assert time.perf_counter() - started < 4.0  # was 10 s: each mention searched the clause's rest
+    assert len(mentions) == 4000
+
+
+def test_a_long_text_without_of_to_or_in_is_searched_for_its_site_in_linear_time():
+    import time
+
+    from mappings.disease import _site_after_of
+
+    started = time.perf_counter()
+    assert _site_after_of("x " * 10000) is None
+    assert time.perf_counter() - started < 1.0  # was 4.7 s: a lazy ".*?" retried from every position
+    assert _site_after_of("bone metastases\nmetastasis to liver") == "liver"
+
+
+def test_a_stop_reason_of_one_long_word_is_read_in_linear_time():
+    import time
+
+    from mappings.therapy import _stop_reason_of_text
+
+    started = time.perf_counter()
+    assert _stop_reason_of_text("y" * 20000) is None
+    assert time.perf_counter() - started < 1.0  # was 2.2 s: the word before "vs" tried from each letter
+    assert _stop_reason_of_text("progression vs pseudoprogression") == "unclear"
+    assert _stop_reason_of_text("flare vs progression") == "unclear"
