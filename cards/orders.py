@@ -195,7 +195,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 import yaml
 
-from mappings.fhir import months_between
+from mappings.fhir import TEXT_READ_LIMIT, months_between
 from mappings.state import DraftOrder, PatientState, Source, selection_names
 from mappings.therapy import SUBSTITUTION_MONTHS
 
@@ -1611,7 +1611,7 @@ class _Checker:
         ds = self._drafts_of(names)
         noun = drafts_noun(d.order for d in ds)
         out = ["", "**Drafts checked**" if noun == "draft" else f"**Drafted {noun}s checked**"]
-        out += [f"- {d.describe()}" for d in ds]
+        out += [f"- {d.describe()}{read_in_part_note(d.order)}" for d in ds]
         for n in names:
             if n in self.active and n not in self.drafted:
                 out.append(f"- {n}: already active{cite(self.active[n])}")
@@ -2617,7 +2617,17 @@ def _all_unread_drug(orders: list[DraftOrder]) -> bool:
 
 def unread_draft_text(order: DraftOrder) -> str:
     """An unchecked draft as the order cards and the 'not checked' card name it: its reference and why."""
-    return f"{order.reference or order.resource_type + ' (no id)'}: {order.unreadable}"
+    return f"{order.reference or order.resource_type + ' (no id)'}: {order.unreadable}{read_in_part_note(order)}"
+
+
+def read_in_part_note(order: DraftOrder) -> str:
+    """(lt2) '; its text of 5,000 characters read only to its first 2,000 ...' for a draft whose
+    text the readers cut at fhir.TEXT_READ_LIMIT (mappings.read_draft_orders), as patient-view's
+    gap text-read-in-part names a record's: what follows may change the check."""
+    if not order.text_read_in_part:
+        return ""
+    return (f"; its text of {order.text_read_in_part:,} characters read only to its first {TEXT_READ_LIMIT:,}: "
+            "what follows is not read, check the order")
 
 
 def order_check_cards(

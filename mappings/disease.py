@@ -220,8 +220,8 @@ def _hedge_of(part: str, start: int, end: int) -> tuple[str, str] | None:
         return "unlikely", words
     # (rt28) pathology confirming it later in the clause ("Bone metastases - radiological
     # diagnosis, biopsy confirmed"): the probable words and doubts after it no longer hedge it
-    clause_end = _CLAUSE_END.search(after)
-    confirmed = T.MET_CONFIRMED_AFTER.search(after[:clause_end.start()] if clause_end else after)
+    clause_end = _CLAUSE_END.search(part, end)
+    confirmed = _last_confirmation(part, clause_end.start() if clause_end else len(part)) >= end
     words = _hedge_before(T.MET_PROBABLE_BEFORE, window) or (
         None if confirmed else _hedge_after(T.MET_PROBABLE_AFTER, window, after))
     if words is None and _imaging_only(_clause(part, start, end)):
@@ -413,8 +413,12 @@ _LISTED_DOUBT_END = re.compile(rf"\b(?P<listed>[a-z-]+)\s*(?:,|\band\b|&|\+|/)\s
 _DOUBTED_SITE_LIST_END = re.compile(r"(?:^|[\s(,;:])\?+\s*(?P<sites>[^?.;|,()]+)$")
 
 
+@lru_cache(maxsize=4096)  # (lt2) asked again for the same words by each mention of a clause
 def _is_site_word(word: str) -> bool:
     return any(rx.search(word.lower()) for rx, _ in T.SITE_TEXT)
+
+
+_LISTED_DOUBT_ROOM = 200
 
 
 def _listed_doubts(clause: str, mention_at: int) -> tuple[tuple[int, int, str], ...]:
@@ -422,7 +426,10 @@ def _listed_doubts(clause: str, mention_at: int) -> tuple[tuple[int, int, str], 
     right before the mention in its clause ("Bone and ?liver metastases", "Bone, ?liver
     metastases": "?liver"): not counted (_text_site_list) but asked (_doubted_sites), as
     "Bone metastases, ?liver"."""
-    m = _LISTED_DOUBT_END.search(clause[:mention_at])
+    # (lt2) searched in the 200 characters before the mention (the pattern ends at the mention:
+    # a site list's last words), not from the clause's start for each mention (the square of a
+    # clause's mentions); `pos` keeps the word boundary before the window as the whole clause has it
+    m = _LISTED_DOUBT_END.search(clause, max(0, mention_at - _LISTED_DOUBT_ROOM), mention_at)
     if m is None or not (_is_site_word(m.group("listed")) and _is_site_word(m.group("site"))):
         return ()
     return ((m.start("doubt"), m.end("site"), clause[m.start("doubt"):m.end("site")]),)
@@ -438,6 +445,22 @@ _SITE_FINDING = re.compile(
 _BENIGN_FINDING = re.compile(r"\b(?:benign|cysts?|ha?emangiomas?|granulomas?)\b", re.I)
 
 
+@lru_cache(maxsize=1024)
+def _every_site_finding(clause: str) -> tuple[re.Match[str], ...]:
+    return tuple(_SITE_FINDING.finditer(clause))
+
+
+def _site_findings_from(clause: str, pos: int) -> Any:
+    """_SITE_FINDING.finditer(clause, pos), from one scan of the clause shared by its mentions
+    (lt2: a scan from each mention's end was the square of a clause's mentions). The scan from
+    the clause's start tries each position the scan from pos tries, in the same state, unless a
+    match of it runs across pos: then the clause is scanned from pos."""
+    every = _every_site_finding(clause)
+    if any(f.start() < pos < f.end() for f in every):
+        return _SITE_FINDING.finditer(clause, pos)
+    return [f for f in every if f.start() >= pos]
+
+
 def _site_findings(clause: str, mention_end: int) -> list[tuple[int, int, str, bool]]:
     """(start, end, the words, benign) of each site the clause names after the mention, and after
     a site named before, as a finding of its own (_SITE_FINDING: "Bone metastases and liver lesions", "... with
@@ -445,7 +468,7 @@ def _site_findings(clause: str, mention_end: int) -> list[tuple[int, int, str, b
     metastasis said (not counted: asked, FHIR R4 condition-ver-status unconfirmed), a cyst or
     haemangioma another diagnosis (no site)."""
     found = []
-    for f in _SITE_FINDING.finditer(clause, mention_end):
+    for f in _site_findings_from(clause, mention_end):
         # only beside a site the metastases are written at: "Metastatic disease with liver
         # lesions" writes where the metastases are
         if _is_site_word(f.group("site")) and _is_site_word(clause[:f.start()]):
@@ -504,6 +527,26 @@ def _clause(part: str, start: int, end: int) -> str:
     return part[before:stop]
 
 
+# (lt2) Where a pathology confirmation (MET_CONFIRMED_AFTER) starts, each place found once: a
+# search of the rest of the clause for each mention was quadratic in a clause of many mentions
+# (2,000 characters of "mets ": 80 ms)
+_CONFIRMATION_STARTS = re.compile(f"(?=(?:{T.MET_CONFIRMED_AFTER.pattern}))", T.MET_CONFIRMED_AFTER.flags)
+
+
+@lru_cache(maxsize=4096)
+def _last_confirmation(part: str, stop: int) -> int:
+    """Where the last confirmation in the clause ending at part[stop] starts (-1: none), so that
+    a mention ending at `end` in that clause is confirmed after it when this is >= end (one scan
+    of the clause for all its mentions; the confirmation ends by the clause's end, as the search
+    of the clause's rest did)."""
+    begin = max(part.rfind(".", 0, stop), part.rfind(";", 0, stop), part.rfind("|", 0, stop)) + 1
+    last = -1
+    for m in _CONFIRMATION_STARTS.finditer(part, begin, stop):
+        last = m.start()
+    return last
+
+
+@lru_cache(maxsize=4096)  # (lt2) one clause's answer shared by its mentions (was one scan each)
 def _imaging_only(clause: str) -> bool:
     """The clause names imaging and no pathology: "consistent with" there is an imaging
     impression. Naming neither (or both), it may be a pathology report's confirmation."""
@@ -1229,6 +1272,8 @@ def _past_sites(text: str) -> dict[str, str]:
     past: dict[str, str] = {}
     now: set[str] = set()
     for part in text.split(" | "):
+        piece_sites: dict[tuple[int, int, tuple[int, int] | None],
+                          tuple[list[tuple[int, int]], str, tuple[str, ...]]] = {}
         ends = [0] + [p.end() for p in _PAST_PIECE_END.finditer(part)] + [len(part) + 1]
         mentions = _mentions(part)
         held = _brackets_holding(part, mentions)
@@ -1240,9 +1285,14 @@ def _past_sites(text: str) -> dict[str, str]:
             inside = next(((o, c) for o, c in held if o < m.start < c), None)
             if inside is not None:  # (ds10) a mention in a bracket: its piece ends at the bracket
                 a, b = max(a, inside[0] + 1), min(b, inside[1])
-            others = [span for span in held if span != inside]
-            own = _blanked(part, others)
-            names = {site for rx, site in T.SITE_TEXT if rx.search(own[a:b])}
+            # (lt2) a piece's sites found once for all its mentions (was a search each); in
+            # SITE_TEXT's order, not a set's (whose order moved with each process's hash seed)
+            if (a, b, inside) not in piece_sites:
+                others = [span for span in held if span != inside]
+                own = _blanked(part, tuple((o, c + 1) for o, c in others))  # "(" to ")" included
+                names = tuple(dict.fromkeys(site for rx, site in T.SITE_TEXT if rx.search(own[a:b])))
+                piece_sites[a, b, inside] = (others, own, names)
+            others, own, names = piece_sites[a, b, inside]
             # a piece after an end inside another mention's bracket is that mention's
             said_past_after = None if any(o < b < c for o, c in others) else _past_piece_after(part, b)
             piece = part[a:b if said_past_after is None else said_past_after]  # quoted as written
@@ -1250,7 +1300,7 @@ def _past_sites(text: str) -> dict[str, str]:
                 for site in names:
                     past.setdefault(site, _unbracketed(piece))
             else:
-                now |= names
+                now.update(names)
     return {site: words for site, words in past.items() if site not in now}
 
 
@@ -1263,13 +1313,6 @@ def _brackets_holding(part: str, mentions: tuple[_Mention, ...]) -> list[tuple[i
     bracket of past words only ("Liver mets (resolved)") stays with its mention."""
     return [(b.start(), b.end() - 1) for b in _BRACKET_PAIR.finditer(part)
             if any(b.start() < m.start < b.end() for m in mentions)]
-
-
-def _blanked(part: str, spans: list[tuple[int, int]]) -> str:
-    """part with each span ("(" to ")" included) written as spaces, the positions kept."""
-    for o, c in spans:
-        part = part[:o] + " " * (c + 1 - o) + part[c + 1:]
-    return part
 
 
 def _past_piece_after(part: str, piece_end: int) -> int | None:
@@ -1728,9 +1771,20 @@ def _breast_body_site(res: dict[str, Any]) -> str | None:
     return None
 
 
+# an "of" / "to" / "in" opening the site ("metastasis to liver")
+_OF_TO_IN = re.compile(r"\b(of|to|in)\b")
+
+
 @lru_cache(maxsize=4096)
 def _site_after_of(text: str) -> str | None:
-    return _site_from_text(re.sub(r".*?\b(of|to|in)\b", "", text, count=1))
+    """The site named after the first "of" / "to" / "in" (the text up to it dropped from its
+    line's start), else in the whole text. (lt2) The same as re.sub(r".*?\b(of|to|in)\b", "",
+    text, count=1), which retried its lazy ".*?" from every position of a text without those
+    words: quadratic, 60 ms on a 2,000-character text."""
+    m = _OF_TO_IN.search(text)
+    if m is not None:
+        text = text[:text.rfind("\n", 0, m.start()) + 1] + text[m.end():]
+    return _site_from_text(text)
 
 
 @lru_cache(maxsize=4096)
@@ -1870,6 +1924,18 @@ def _doubt_spread(pieces: list[tuple]) -> dict[int, str]:
     return spread
 
 
+def _blanked(piece: str, spans: tuple[tuple[int, int], ...]) -> str:
+    """piece with each span (start, end) of it written as spaces."""
+    if not spans:
+        return piece
+    chars = list(piece)
+    for a, b in spans:
+        a, b = max(a, 0), min(b, len(piece))
+        if a < b:
+            chars[a:b] = " " * (b - a)
+    return "".join(chars)
+
+
 @lru_cache(maxsize=4096)
 @_answered
 def _text_site_list(text: str, confirmed: bool = False) -> tuple[str, ...]:
@@ -1882,12 +1948,20 @@ def _text_site_list(text: str, confirmed: bool = False) -> tuple[str, ...]:
     found: list[tuple[int, str]] = []
     pieces = list(_asserted_mention_pieces(text, confirmed))
     spread = _doubt_spread(pieces)
+    read: set[tuple] = set()
     for index, (piece, pos, holds, at, clear, listed) in enumerate(pieces):
         if index in spread:
             continue  # as doubted as the site before it (_doubt_spread): asked, not counted
+        if not holds:
+            # (lt2) each mention of a clause yields the clause's other pieces again: one read
+            # of a piece with the same sites written clear finds the same sites (was the square
+            # of a clause's mentions: 400 mentions in 2,000 characters took 170 ms)
+            if (pos, piece, clear) in read:
+                continue
+            read.add((pos, piece, clear))
         # a piece naming sites and a bracket of sites written clear names sites only
         # ("Metastases to bone, liver (lungs clear)": the liver)
-        bare = "".join(" " if any(a <= i < b for a, b in clear) else ch for i, ch in enumerate(piece))
+        bare = _blanked(piece, clear)
         if holds or _only_sites(bare):
             # not a site doubted in a bracket of the mention's piece ("Bone metastases (?liver)")
             # nor one written clear in a bracket of its clause ("Bone metastases (liver clear)",
@@ -1898,6 +1972,11 @@ def _text_site_list(text: str, confirmed: bool = False) -> tuple[str, ...]:
             # (_sites_left_unread), the text not saying the liver holds metastasis (CR A.4, C.3)
             skip += _bracket_stable(piece, at) if holds else []
             skip += clear
+            if holds:
+                # (lt2) the same piece with the same words skipped finds the same sites
+                if ("holds", pos, piece, tuple(skip)) in read:
+                    continue
+                read.add(("holds", pos, piece, tuple(skip)))
             found += [(pos + hit.start(), site) for rx, site in T.SITE_TEXT for hit in rx.finditer(piece)
                       if not any(a <= hit.start() < b for a, b in skip)]
     ordered = [site for _, site in sorted(found)]
@@ -1965,6 +2044,13 @@ def _clear_items(words: str, offset: int) -> list[tuple[int, int, str]]:
     return found
 
 
+@lru_cache(maxsize=1024)
+def _clear_brackets(clause: str) -> tuple[tuple[re.Match[str], list], ...]:
+    """Each bracket of the clause and the sites written clear in it (_clear_items), read once for
+    all the clause's mentions (lt2)."""
+    return tuple((b, _clear_items(b.group(1), b.start(1))) for b in _BRACKET.finditer(clause))
+
+
 def _bracket_clear(clause: str, mention_at: int) -> tuple[tuple[int, int, str], ...]:
     """(start, end, the words) of the sites written clear in each bracket in the mention's clause,
     not holding the mention ("Bone metastases (liver clear)", "(liver and lungs normal)",
@@ -1973,9 +2059,9 @@ def _bracket_clear(clause: str, mention_at: int) -> tuple[tuple[int, int, str], 
     clause's end ("Bone metastases - liver, lungs clear"; the mention's own site written before
     the dash, so that "Metastases - bone, liver clear" keeps the bone): no site."""
     found = []
-    for b in _BRACKET.finditer(clause):
+    for b, items in _clear_brackets(clause):
         if not (b.start() <= mention_at < b.end()):
-            found += _clear_items(b.group(1), b.start(1))
+            found += items
     dash = _DASH_AFTER.search(clause, mention_at)
     if dash is not None and not any(ch in clause[dash.end():] for ch in "()[]") \
             and _is_site_word(clause[:dash.start()]):

@@ -924,6 +924,9 @@ class DraftOrder(BaseModel):
     # may stand for): the order cards say the partner is drafted unnamed, not absent
     unnamed_partner: str | None = None
     unnamed_partner_classes: list[str] = Field(default_factory=list)
+    # (lt2) the length of its longest text the readers cut at fhir.TEXT_READ_LIMIT (None: none
+    # cut): its checks read only the first 2,000 characters, and the order cards say so
+    text_read_in_part: int | None = None
     full_url: str | None = None  # its draftOrders entry's fullUrl (a selection may name it)
     # a progression the draft's own words state (FHIR R4 MedicationRequest.note, .reasonCode,
     # .statusReason, .reasonReference by its display or, with none, the code of the Condition /

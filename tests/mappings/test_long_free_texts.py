@@ -54,3 +54,58 @@ def test_a_stop_reason_of_one_1500_letter_word_is_read_within_a_second():
                                  condition(cc(text="Bone metastases"), "2024-01-15"), stopped], PID, as_of=AS_OF)
     assert time.perf_counter() - started < 1.0
     assert not any(g.code == "text-read-in-part" for g in state.gaps)
+
+
+# (lt2) Readers whose cost grew with the square of a text's length: at the 2,000-character bound
+# each still took 60-150 ms, and a 5 MB request may hold 2,500 such texts. Each is timed on ten
+# times the bound (what a quadratic reader needs 100 times as long for): old 2-10 s, now a
+# fraction of a second; the bounds are generous for a slow shared host.
+
+def test_a_text_of_many_metastasis_mentions_without_a_clause_end_is_read_in_time_linear_in_its_length():
+    import time
+
+    from mappings.disease import _mentions
+
+    started = time.perf_counter()
+    mentions = _mentions("mets " * 4000)
+    assert time.perf_counter() - started < 4.0  # was 10 s: each mention searched the clause's rest
+    assert len(mentions) == 4000
+
+
+def test_a_long_text_without_of_to_or_in_is_searched_for_its_site_in_linear_time():
+    import time
+
+    from mappings.disease import _site_after_of
+
+    started = time.perf_counter()
+    assert _site_after_of("x " * 10000) is None
+    assert time.perf_counter() - started < 1.0  # was 4.7 s: a lazy ".*?" retried from every position
+    assert _site_after_of("bone metastases\nmetastasis to liver") == "liver"
+
+
+def test_a_stop_reason_of_one_long_word_is_read_in_linear_time():
+    import time
+
+    from mappings.therapy import _stop_reason_of_text
+
+    started = time.perf_counter()
+    assert _stop_reason_of_text("y" * 20000) is None
+    assert time.perf_counter() - started < 1.0  # was 2.2 s: the word before "vs" tried from each letter
+    assert _stop_reason_of_text("progression vs pseudoprogression") == "unclear"
+    assert _stop_reason_of_text("flare vs progression") == "unclear"
+
+
+def test_the_sites_of_a_clause_of_many_metastasis_mentions_are_read_in_time_near_linear_in_its_length():
+    # (lt2) each mention read its whole clause again for its site list, past sites and doubts
+    # (the clause's pieces, site findings, brackets): 8,000 characters of "mets " took 6 s
+    import time
+
+    from mappings.disease import _doubted_sites, _past_sites, _text_site_list
+
+    text = ("mets " * 1600)[:8000]
+    started = time.perf_counter()
+    assert _text_site_list(text) == ()
+    assert _past_sites(text) == {} and _doubted_sites(text) == ()
+    assert time.perf_counter() - started < 2.5
+    assert _text_site_list("metastases to bone, liver (lungs clear) and brain") == ("bone", "liver", "brain")
+    assert _text_site_list("bone and ?liver metastases, lung nodules") == ("bone",)
