@@ -1281,3 +1281,18 @@ def test_an_open_endocrine_record_beside_a_partner_stopped_for_progression_ends_
     detail = card(cards, "patient-summary")["detail"]
     assert "- Metastatic line 1: letrozole + palbociclib, 2024-02-01 to 2024-05-15 —" in detail
     assert state.therapy.endocrine_resistance == "primary"
+
+
+@pytest.mark.parametrize("text", ["Stopped palbociclib; letrozole + goserelin", "Stopped palbociclib; goserelin + letrozole",
+                                  "Stopped palbociclib (neutropenia); letrozole and goserelin",
+                                  "Stopped palbociclib; letrozole + leuprorelin",
+                                  "Stopped palbociclib. Letrozole + goserelin continues"])
+def test_a_cdk46i_stopped_then_its_endocrine_partner_with_ovarian_suppression_reads_the_partner_going_on(text):
+    # tx8: named unreadable ("Metastatic lines: 0", line 1 dropped) while "Stopped palbociclib;
+    # letrozole" read letrozole current: ovarian suppression goes with the endocrine partner (CR A.3,
+    # B.9, B.10: an AI in premenopausal women with ovarian suppression), palbociclib stopped
+    state, cards = _with_statement("cdk-stop-ofs", text, "active", None)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "- Metastatic line 1: palbociclib + letrozole, 2024-02-01 to now (active)" in detail
+    assert "- Currently on letrozole (metastatic line 1): the options below apply at progression." in detail
+    assert "writes a stop before" not in detail
