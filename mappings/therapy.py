@@ -1559,9 +1559,16 @@ def _written_switch(text: str) -> tuple[tuple[T.DrugInfo, ...], tuple[T.DrugInfo
     for i in range(1, len(names)):
         gap = text[names[i - 1][0].end():names[i][0].start()]
         between = between_re.match(gap)
-        if between is None and stop_opened and not steps:
-            between = T.DRUG_SWITCH_AFTER_STOP_OPENING_BETWEEN.match(gap)
-        if between is not None and (from_opening or between.group("stop") or between.group("to")):
+        started_after = False
+        if stop_opened and not steps and (between is None or not (between.group("stop") or between.group("to"))):
+            after_stop = T.DRUG_SWITCH_AFTER_STOP_OPENING_BETWEEN.match(gap)
+            if after_stop is None and T.DRUG_STARTED_AFTER.match(tail):
+                # "Stopped letrozole; fulvestrant started": the start written after the later drug
+                # (drug_mentions switch_after_stop_opening_break_between, started_after; tx8)
+                after_stop = T.DRUG_SWITCH_AFTER_STOP_OPENING_BREAK_BETWEEN.match(gap)
+                started_after = after_stop is not None
+            between = after_stop or between
+        if between is not None and (from_opening or between.group("stop") or between.group("to") or started_after):
             if between.group("stop") and T.DRUG_STOPPED_PAUSED.search(between.group("stop")):
                 return None  # "Tamoxifen stopped and restarted, letrozole": no switch written
             steps.append((i, between))

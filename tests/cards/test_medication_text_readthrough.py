@@ -1296,3 +1296,27 @@ def test_a_cdk46i_stopped_then_its_endocrine_partner_with_ovarian_suppression_re
     assert "- Metastatic line 1: palbociclib + letrozole, 2024-02-01 to now (active)" in detail
     assert "- Currently on letrozole (metastatic line 1): the options below apply at progression." in detail
     assert "writes a stop before" not in detail
+
+
+@pytest.mark.parametrize("text", ["Stopped letrozole. Fulvestrant started", "Stopped letrozole; fulvestrant started 2025-05",
+                                  "Stopped letrozole, fulvestrant started", "Stopped letrozole. Fulvestrant commenced"])
+def test_a_stop_then_another_drug_with_its_start_written_after_it_reads_the_switch_as_now_written_before_it(text):
+    # tx8: named unreadable ("Metastatic lines: 0", the stopped letrozole line dropped; the comma read
+    # "Currently on fulvestrant + letrozole"): "<drug> started" is the start done, as "Stopped
+    # letrozole. Now fulvestrant" reads since tx7 (local_codes.yaml drug_mentions
+    # switch_after_stop_opening_break_between, started_after; CR C.2 step 1)
+    state, cards = _with_statement("stop-started", text, "active", None)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "- Metastatic line 1: letrozole (then fulvestrant), 2024-02-01 to now (active)" in detail
+    assert "- Currently on fulvestrant (metastatic line 1): the options below apply at progression." in detail
+    assert f'MedicationStatement/stop-started-ms ("{text}") writes fulvestrant after letrozole' in detail
+
+
+@pytest.mark.parametrize("text", ["Stopped letrozole. Fulvestrant declined", "Stopped letrozole; fulvestrant discussed"])
+def test_a_stop_then_another_drug_declined_or_discussed_is_never_read_as_taken(text):
+    # a drug declined or discussed was not started: never the current line (the record stays named
+    # unreadable, gap medication-unreadable)
+    state, cards = _with_statement("stop-declined", text, "active", None)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "Currently on" not in detail
+    assert f'MedicationStatement/stop-declined-ms (its text "{text}" writes a stop before' in detail
