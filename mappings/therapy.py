@@ -1478,6 +1478,8 @@ def _written_switch(text: str) -> tuple[tuple[T.DrugInfo, ...], tuple[T.DrugInfo
             or T.DRUG_HEDGED_CLOSING.match(tail) or T.DRUG_SWITCH_NOT_AFTER.search(tail):
         return None
     opening = text[:names[0][0].start()]
+    if (dropped := _cdk46i_stopped_before_partner(text, names, opening, tail)) is not None:
+        return dropped
     stopped = T.DRUG_STOPPED_AFTER.match(tail)
     if outside and (stopped is None or names[-1][1].drug_class in outside):
         # ovarian suppression is read only as the partner kept by the endocrine drug written as
@@ -1543,23 +1545,6 @@ def _written_switch(text: str) -> tuple[tuple[T.DrugInfo, ...], tuple[T.DrugInfo
         # tx5: since a cycle or a side effect; CR B.9, B.10); the date since when is when it
         # stopped (tx6: dropped, the course read "to date unknown")
         return (names[-1][1],), partners, "", since.group("when") if since else None
-    if len(names) == 2 and not outside and names[0][1].drug_class == "cdk46i" \
-            and names[1][1].drug_class in ENDOCRINE_CLASSES and T.DRUG_SWITCH_STOP_OPENING_FIRST.match(opening) \
-            and (broken := T.DRUG_SWITCH_STOP_FIRST_BREAK_BETWEEN.match(text[names[0][0].end():names[1][0].start()])) \
-            and (T.DRUG_GOING_ON_AFTER.match(tail) or T.DRUG_LISTED_GIVEN_DOSE_AFTER.match(tail)
-                 or ((broken.group("on") or broken.group("brk") in (";", ".")) and T.DRUG_NOT_TAKEN_BARE_AFTER.match(tail))) \
-            and not T.DRUG_STOPPED_PAUSED.search(tail) and not T.DRUG_STOPPED_PAUSED.search(broken.group("stop") or ""):
-        # "Stopped palbociclib; letrozole continues": the CDK4/6 inhibitor stopped, the endocrine
-        # drug going on in the same line (tx4: both were read current; local_codes.yaml drug_mentions
-        # switch_stop_opening_first, going_on_after; CR B.9, B.10, C.2 step 1); so is the endocrine
-        # drug given by its dose ("Stopped palbociclib, letrozole 2.5 mg", as listed_given_dose_after
-        # reads "No palbociclib, letrozole 2.5 mg"; tx6: both were read current), and the one named
-        # alone after a full stop or ";" ("Stopped palbociclib; letrozole": the stop clause names
-        # palbociclib alone; rt76: both were read current). A reason written before the break is the
-        # stop's ("Ceased palbociclib (neutropenia); letrozole": switch_stop_first_break_between;
-        # rt76: it left both read current), and so are the words writing the partner going on before
-        # it ("Stopped palbociclib. Continue letrozole"); a pause ("for 2 weeks") is no stop (stopped_paused)
-        return (names[0][1],), (names[1][1],), broken.group("stop") or "", None
     from_opening = bool(T.DRUG_SWITCH_FROM_OPENING.match(opening))
     if not from_opening and not T.DRUG_SWITCH_OPENING.match(opening):
         return None
@@ -1574,9 +1559,16 @@ def _written_switch(text: str) -> tuple[tuple[T.DrugInfo, ...], tuple[T.DrugInfo
     for i in range(1, len(names)):
         gap = text[names[i - 1][0].end():names[i][0].start()]
         between = between_re.match(gap)
-        if between is None and stop_opened and not steps:
-            between = T.DRUG_SWITCH_AFTER_STOP_OPENING_BETWEEN.match(gap)
-        if between is not None and (from_opening or between.group("stop") or between.group("to")):
+        started_after = False
+        if stop_opened and not steps and (between is None or not (between.group("stop") or between.group("to"))):
+            after_stop = T.DRUG_SWITCH_AFTER_STOP_OPENING_BETWEEN.match(gap)
+            if after_stop is None and T.DRUG_STARTED_AFTER.match(tail):
+                # "Stopped letrozole; fulvestrant started": the start written after the later drug
+                # (drug_mentions switch_after_stop_opening_break_between, started_after; tx8)
+                after_stop = T.DRUG_SWITCH_AFTER_STOP_OPENING_BREAK_BETWEEN.match(gap)
+                started_after = after_stop is not None
+            between = after_stop or between
+        if between is not None and (from_opening or between.group("stop") or between.group("to") or started_after):
             if between.group("stop") and T.DRUG_STOPPED_PAUSED.search(between.group("stop")):
                 return None  # "Tamoxifen stopped and restarted, letrozole": no switch written
             steps.append((i, between))
@@ -1600,6 +1592,40 @@ def _written_switch(text: str) -> tuple[tuple[T.DrugInfo, ...], tuple[T.DrugInfo
         # line count from being asked), but a progression written there is still asked of
         reason_words += " " + tail
     return _switch_sides(before, after, reason_words, None)
+
+
+def _cdk46i_stopped_before_partner(text: str, names: tuple[tuple[re.Match[str], T.DrugInfo], ...], opening: str,
+                                   tail: str) -> tuple[tuple[T.DrugInfo, ...], tuple[T.DrugInfo, ...], str, None] | None:
+    """A stop word opening the text, a CDK4/6 inhibitor, a clause break, then its endocrine partner
+    going on ("Stopped palbociclib; letrozole continues", "Stopped palbociclib; letrozole"): the
+    CDK4/6 inhibitor stopped and the partner taken, with the reason written before the break. The
+    partner may be written with ovarian suppression ("Stopped palbociclib; letrozole + goserelin"):
+    an AI given to a premenopausal woman with ovarian suppression is one endocrine partner (CR A.3,
+    B.9, B.10; tx8: the record was named unreadable, line 1 dropped). None for any other text."""
+    partner = names[1:]
+    if not partner or names[0][1].drug_class != "cdk46i" \
+            or sum(info.drug_class in ENDOCRINE_CLASSES for _, info in partner) != 1 \
+            or not all(info.drug_class in ENDOCRINE_CLASSES or info.drug_class == "ovarian-suppression" for _, info in partner) \
+            or not all(T.DRUG_NAMES_JOINED.match(text[a.end():b.start()]) for (a, _), (b, _) in zip(partner, partner[1:])) \
+            or not T.DRUG_SWITCH_STOP_OPENING_FIRST.match(opening):
+        return None
+    broken = T.DRUG_SWITCH_STOP_FIRST_BREAK_BETWEEN.match(text[names[0][0].end():names[1][0].start()])
+    if broken is not None \
+            and (T.DRUG_GOING_ON_AFTER.match(tail) or T.DRUG_LISTED_GIVEN_DOSE_AFTER.match(tail)
+                 or ((broken.group("on") or broken.group("brk") in (";", ".")) and T.DRUG_NOT_TAKEN_BARE_AFTER.match(tail))) \
+            and not T.DRUG_STOPPED_PAUSED.search(tail) and not T.DRUG_STOPPED_PAUSED.search(broken.group("stop") or ""):
+        # "Stopped palbociclib; letrozole continues": the CDK4/6 inhibitor stopped, the endocrine
+        # drug going on in the same line (tx4: both were read current; local_codes.yaml drug_mentions
+        # switch_stop_opening_first, going_on_after; CR B.9, B.10, C.2 step 1); so is the endocrine
+        # drug given by its dose ("Stopped palbociclib, letrozole 2.5 mg", as listed_given_dose_after
+        # reads "No palbociclib, letrozole 2.5 mg"; tx6: both were read current), and the one named
+        # alone after a full stop or ";" ("Stopped palbociclib; letrozole": the stop clause names
+        # palbociclib alone; rt76: both were read current). A reason written before the break is the
+        # stop's ("Ceased palbociclib (neutropenia); letrozole": switch_stop_first_break_between;
+        # rt76: it left both read current), and so are the words writing the partner going on before
+        # it ("Stopped palbociclib. Continue letrozole"); a pause ("for 2 weeks") is no stop (stopped_paused)
+        return (names[0][1],), tuple(dict.fromkeys(info for _, info in partner)), broken.group("stop") or "", None
+    return None
 
 
 def _partners_of_cdk46i_named_again(text: str, names: tuple[tuple[re.Match[str], T.DrugInfo], ...], opening: str

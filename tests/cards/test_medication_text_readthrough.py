@@ -1281,3 +1281,42 @@ def test_an_open_endocrine_record_beside_a_partner_stopped_for_progression_ends_
     detail = card(cards, "patient-summary")["detail"]
     assert "- Metastatic line 1: letrozole + palbociclib, 2024-02-01 to 2024-05-15 —" in detail
     assert state.therapy.endocrine_resistance == "primary"
+
+
+@pytest.mark.parametrize("text", ["Stopped palbociclib; letrozole + goserelin", "Stopped palbociclib; goserelin + letrozole",
+                                  "Stopped palbociclib (neutropenia); letrozole and goserelin",
+                                  "Stopped palbociclib; letrozole + leuprorelin",
+                                  "Stopped palbociclib. Letrozole + goserelin continues"])
+def test_a_cdk46i_stopped_then_its_endocrine_partner_with_ovarian_suppression_reads_the_partner_going_on(text):
+    # tx8: named unreadable ("Metastatic lines: 0", line 1 dropped) while "Stopped palbociclib;
+    # letrozole" read letrozole current: ovarian suppression goes with the endocrine partner (CR A.3,
+    # B.9, B.10: an AI in premenopausal women with ovarian suppression), palbociclib stopped
+    state, cards = _with_statement("cdk-stop-ofs", text, "active", None)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "- Metastatic line 1: palbociclib + letrozole, 2024-02-01 to now (active)" in detail
+    assert "- Currently on letrozole (metastatic line 1): the options below apply at progression." in detail
+    assert "writes a stop before" not in detail
+
+
+@pytest.mark.parametrize("text", ["Stopped letrozole. Fulvestrant started", "Stopped letrozole; fulvestrant started 2025-05",
+                                  "Stopped letrozole, fulvestrant started", "Stopped letrozole. Fulvestrant commenced"])
+def test_a_stop_then_another_drug_with_its_start_written_after_it_reads_the_switch_as_now_written_before_it(text):
+    # tx8: named unreadable ("Metastatic lines: 0", the stopped letrozole line dropped; the comma read
+    # "Currently on fulvestrant + letrozole"): "<drug> started" is the start done, as "Stopped
+    # letrozole. Now fulvestrant" reads since tx7 (local_codes.yaml drug_mentions
+    # switch_after_stop_opening_break_between, started_after; CR C.2 step 1)
+    state, cards = _with_statement("stop-started", text, "active", None)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "- Metastatic line 1: letrozole (then fulvestrant), 2024-02-01 to now (active)" in detail
+    assert "- Currently on fulvestrant (metastatic line 1): the options below apply at progression." in detail
+    assert f'MedicationStatement/stop-started-ms ("{text}") writes fulvestrant after letrozole' in detail
+
+
+@pytest.mark.parametrize("text", ["Stopped letrozole. Fulvestrant declined", "Stopped letrozole; fulvestrant discussed"])
+def test_a_stop_then_another_drug_declined_or_discussed_is_never_read_as_taken(text):
+    # a drug declined or discussed was not started: never the current line (the record stays named
+    # unreadable, gap medication-unreadable)
+    state, cards = _with_statement("stop-declined", text, "active", None)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "Currently on" not in detail
+    assert f'MedicationStatement/stop-declined-ms (its text "{text}" writes a stop before' in detail
