@@ -1320,3 +1320,15 @@ def test_a_stop_then_another_drug_declined_or_discussed_is_never_read_as_taken(t
     detail = card(cards, "patient-summary")["detail"]
     assert "Currently on" not in detail
     assert f'MedicationStatement/stop-declined-ms (its text "{text}" writes a stop before' in detail
+
+
+@pytest.mark.parametrize("text", ["Letrozole + goserelin (palbociclib stopped)", "Letrozole + goserelin; palbociclib stopped"])
+def test_a_cdk46i_written_stopped_after_its_partner_with_ovarian_suppression_is_a_stop_within_the_line(text):
+    # tx9: read "Currently on letrozole + palbociclib" (palbociclib not named before the stop, so
+    # not the "named again" reading, and goserelin a third name); the CDK4/6 inhibitor stopped, the
+    # AI with ovarian suppression going on, as "Letrozole (palbociclib stopped)" reads (CR A.3, B.9, B.10, C.2 step 1)
+    state, cards = _with_statement("stop-after-ofs", text, "active", None)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "- Metastatic line 1: palbociclib + letrozole, 2024-02-01 to now (active)" in detail
+    assert "- Currently on letrozole (metastatic line 1): the options below apply at progression." in detail
+
