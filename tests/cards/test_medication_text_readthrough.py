@@ -1332,3 +1332,15 @@ def test_a_cdk46i_written_stopped_after_its_partner_with_ovarian_suppression_is_
     assert "- Metastatic line 1: palbociclib + letrozole, 2024-02-01 to now (active)" in detail
     assert "- Currently on letrozole (metastatic line 1): the options below apply at progression." in detail
 
+
+def test_a_stop_opening_a_list_whose_partner_is_joined_to_ovarian_suppression_by_a_plus_stops_every_drug_in_it():
+    # tx9: "Stopped palbociclib, letrozole + goserelin" read "Currently on letrozole + palbociclib";
+    # "+" joins the list as "and" does ("Stopped palbociclib, letrozole and goserelin"): the stop
+    # covers the list, when it ended is asked (gap therapy-stopped-in-text; CR A.3, B.9, B.10)
+    text = "Stopped palbociclib, letrozole + goserelin"
+    state, cards = _with_statement("stop-list-ofs", text, "active", None)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "- Metastatic line 1: palbociclib + letrozole, 2024-02-01 to date unknown" in detail
+    assert "Currently on" not in detail
+    assert f"MedicationStatement/stop-list-ofs-ms (palbociclib + letrozole + goserelin, status 'active': '{text}')" in detail
+
