@@ -1617,6 +1617,10 @@ def _cdk46i_stopped_before_partner(text: str, names: tuple[tuple[re.Match[str], 
     broken = T.DRUG_SWITCH_STOP_FIRST_BREAK_BETWEEN.match(text[names[0][0].end():names[1][0].start()])
     if broken is not None \
             and (T.DRUG_GOING_ON_AFTER.match(tail) or T.DRUG_LISTED_GIVEN_DOSE_AFTER.match(tail)
+                 # "Stopped palbociclib, letrozole started": the start written after the partner is
+                 # of it alone, as tx8 reads "Stopped letrozole, fulvestrant started" (drug_mentions
+                 # started_after; tx9: palbociclib was read current)
+                 or T.DRUG_STARTED_AFTER.match(tail)
                  or ((broken.group("on") or broken.group("brk") in (";", ".")) and T.DRUG_NOT_TAKEN_BARE_AFTER.match(tail))) \
             and not T.DRUG_STOPPED_PAUSED.search(tail) and not T.DRUG_STOPPED_PAUSED.search(broken.group("stop") or ""):
         # "Stopped palbociclib; letrozole continues": the CDK4/6 inhibitor stopped, the endocrine

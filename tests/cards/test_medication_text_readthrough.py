@@ -1344,3 +1344,14 @@ def test_a_stop_opening_a_list_whose_partner_is_joined_to_ovarian_suppression_by
     assert "Currently on" not in detail
     assert f"MedicationStatement/stop-list-ofs-ms (palbociclib + letrozole + goserelin, status 'active': '{text}')" in detail
 
+
+@pytest.mark.parametrize("text", ["Stopped palbociclib, letrozole started", "Stopped palbociclib; letrozole started"])
+def test_a_cdk46i_written_stopped_then_its_partner_with_its_start_written_after_it_is_that_partner_alone_now(text):
+    # tx9: read "Currently on letrozole + palbociclib"; the start word after letrozole is of it
+    # alone, as tx8 reads "Stopped letrozole, fulvestrant started" (drug_mentions started_after;
+    # CR B.9, B.10, C.2 step 1): palbociclib stopped, letrozole taken now
+    state, cards = _with_statement("stop-then-started", text, "active", None)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "- Metastatic line 1: palbociclib + letrozole, 2024-02-01 to now (active)" in detail
+    assert "- Currently on letrozole (metastatic line 1): the options below apply at progression." in detail
+    assert "palbociclib (metastatic line 1)" not in detail
