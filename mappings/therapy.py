@@ -1502,6 +1502,15 @@ def _written_switch(text: str) -> tuple[tuple[T.DrugInfo, ...], tuple[T.DrugInfo
                 return (names[1][1],), (names[0][1],), tail, stopped_on
             return _switch_sides((names[1][1],), (names[0][1],), tail, stopped_on)
         last = names[-1][1]
+        if len(names) > 2 and last.drug_class == "cdk46i" and (partner := _endocrine_partner(text, names[:-1])) \
+                and T.LEADING_QUALIFIERS.match(opening) \
+                and T.DRUG_SWITCH_STOPPED_SECOND_BETWEEN.match(text[names[-2][0].end():names[-1][0].start()]) \
+                and not T.DRUG_STOPPED_PAUSED.search(tail, stopped.end()):
+            # "Letrozole + goserelin (palbociclib stopped)": the CDK4/6 inhibitor, not named before,
+            # stopped and its endocrine partner with ovarian suppression going on, as "Letrozole
+            # (palbociclib stopped)" reads two names above (CR A.3, B.9, B.10, C.2 step 1; tx9: both
+            # letrozole and palbociclib were read current)
+            return (last,), partner, tail, stopped_on
         partners = _partners_of_cdk46i_named_again(text, names, opening)
         if partners and T.DRUG_SWITCH_STOPPED_SECOND_BETWEEN.match(text[names[-2][0].end():names[-1][0].start()]) \
                 and not T.DRUG_STOPPED_PAUSED.search(tail, stopped.end()):
@@ -1602,16 +1611,16 @@ def _cdk46i_stopped_before_partner(text: str, names: tuple[tuple[re.Match[str], 
     partner may be written with ovarian suppression ("Stopped palbociclib; letrozole + goserelin"):
     an AI given to a premenopausal woman with ovarian suppression is one endocrine partner (CR A.3,
     B.9, B.10; tx8: the record was named unreadable, line 1 dropped). None for any other text."""
-    partner = names[1:]
-    if not partner or names[0][1].drug_class != "cdk46i" \
-            or sum(info.drug_class in ENDOCRINE_CLASSES for _, info in partner) != 1 \
-            or not all(info.drug_class in ENDOCRINE_CLASSES or info.drug_class == "ovarian-suppression" for _, info in partner) \
-            or not all(T.DRUG_NAMES_JOINED.match(text[a.end():b.start()]) for (a, _), (b, _) in zip(partner, partner[1:])) \
-            or not T.DRUG_SWITCH_STOP_OPENING_FIRST.match(opening):
+    partner = _endocrine_partner(text, names[1:])
+    if not partner or names[0][1].drug_class != "cdk46i" or not T.DRUG_SWITCH_STOP_OPENING_FIRST.match(opening):
         return None
     broken = T.DRUG_SWITCH_STOP_FIRST_BREAK_BETWEEN.match(text[names[0][0].end():names[1][0].start()])
     if broken is not None \
             and (T.DRUG_GOING_ON_AFTER.match(tail) or T.DRUG_LISTED_GIVEN_DOSE_AFTER.match(tail)
+                 # "Stopped palbociclib, letrozole started": the start written after the partner is
+                 # of it alone, as tx8 reads "Stopped letrozole, fulvestrant started" (drug_mentions
+                 # started_after; tx9: palbociclib was read current)
+                 or T.DRUG_STARTED_AFTER.match(tail)
                  or ((broken.group("on") or broken.group("brk") in (";", ".")) and T.DRUG_NOT_TAKEN_BARE_AFTER.match(tail))) \
             and not T.DRUG_STOPPED_PAUSED.search(tail) and not T.DRUG_STOPPED_PAUSED.search(broken.group("stop") or ""):
         # "Stopped palbociclib; letrozole continues": the CDK4/6 inhibitor stopped, the endocrine
@@ -1624,8 +1633,20 @@ def _cdk46i_stopped_before_partner(text: str, names: tuple[tuple[re.Match[str], 
         # stop's ("Ceased palbociclib (neutropenia); letrozole": switch_stop_first_break_between;
         # rt76: it left both read current), and so are the words writing the partner going on before
         # it ("Stopped palbociclib. Continue letrozole"); a pause ("for 2 weeks") is no stop (stopped_paused)
-        return (names[0][1],), tuple(dict.fromkeys(info for _, info in partner)), broken.group("stop") or "", None
+        return (names[0][1],), partner, broken.group("stop") or "", None
     return None
+
+
+def _endocrine_partner(text: str, named: tuple[tuple[re.Match[str], T.DrugInfo], ...]) -> tuple[T.DrugInfo, ...]:
+    """The drugs of named when they are one endocrine drug, alone or with ovarian suppression,
+    joined as one regimen ("letrozole", "letrozole + goserelin"): the endocrine partner of a CDK4/6
+    inhibitor (an AI given to a premenopausal woman with ovarian suppression, CR A.3, B.9, B.10);
+    () for any other names."""
+    if not named or sum(info.drug_class in ENDOCRINE_CLASSES for _, info in named) != 1 \
+            or not all(info.drug_class in ENDOCRINE_CLASSES or info.drug_class == "ovarian-suppression" for _, info in named) \
+            or not all(T.DRUG_NAMES_JOINED.match(text[a.end():b.start()]) for (a, _), (b, _) in zip(named, named[1:])):
+        return ()
+    return tuple(dict.fromkeys(info for _, info in named))
 
 
 def _partners_of_cdk46i_named_again(text: str, names: tuple[tuple[re.Match[str], T.DrugInfo], ...], opening: str

@@ -1320,3 +1320,38 @@ def test_a_stop_then_another_drug_declined_or_discussed_is_never_read_as_taken(t
     detail = card(cards, "patient-summary")["detail"]
     assert "Currently on" not in detail
     assert f'MedicationStatement/stop-declined-ms (its text "{text}" writes a stop before' in detail
+
+
+@pytest.mark.parametrize("text", ["Letrozole + goserelin (palbociclib stopped)", "Letrozole + goserelin; palbociclib stopped"])
+def test_a_cdk46i_written_stopped_after_its_partner_with_ovarian_suppression_is_a_stop_within_the_line(text):
+    # tx9: read "Currently on letrozole + palbociclib" (palbociclib not named before the stop, so
+    # not the "named again" reading, and goserelin a third name); the CDK4/6 inhibitor stopped, the
+    # AI with ovarian suppression going on, as "Letrozole (palbociclib stopped)" reads (CR A.3, B.9, B.10, C.2 step 1)
+    state, cards = _with_statement("stop-after-ofs", text, "active", None)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "- Metastatic line 1: palbociclib + letrozole, 2024-02-01 to now (active)" in detail
+    assert "- Currently on letrozole (metastatic line 1): the options below apply at progression." in detail
+
+
+def test_a_stop_opening_a_list_whose_partner_is_joined_to_ovarian_suppression_by_a_plus_stops_every_drug_in_it():
+    # tx9: "Stopped palbociclib, letrozole + goserelin" read "Currently on letrozole + palbociclib";
+    # "+" joins the list as "and" does ("Stopped palbociclib, letrozole and goserelin"): the stop
+    # covers the list, when it ended is asked (gap therapy-stopped-in-text; CR A.3, B.9, B.10)
+    text = "Stopped palbociclib, letrozole + goserelin"
+    state, cards = _with_statement("stop-list-ofs", text, "active", None)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "- Metastatic line 1: palbociclib + letrozole, 2024-02-01 to date unknown" in detail
+    assert "Currently on" not in detail
+    assert f"MedicationStatement/stop-list-ofs-ms (palbociclib + letrozole + goserelin, status 'active': '{text}')" in detail
+
+
+@pytest.mark.parametrize("text", ["Stopped palbociclib, letrozole started", "Stopped palbociclib; letrozole started"])
+def test_a_cdk46i_written_stopped_then_its_partner_with_its_start_written_after_it_is_that_partner_alone_now(text):
+    # tx9: read "Currently on letrozole + palbociclib"; the start word after letrozole is of it
+    # alone, as tx8 reads "Stopped letrozole, fulvestrant started" (drug_mentions started_after;
+    # CR B.9, B.10, C.2 step 1): palbociclib stopped, letrozole taken now
+    state, cards = _with_statement("stop-then-started", text, "active", None)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "- Metastatic line 1: palbociclib + letrozole, 2024-02-01 to now (active)" in detail
+    assert "- Currently on letrozole (metastatic line 1): the options below apply at progression." in detail
+    assert "palbociclib (metastatic line 1)" not in detail
