@@ -1002,8 +1002,23 @@ class _Checker:
         # a second chemotherapy drug beside a chemotherapy kept is a combination (C.2 step 2)
         chemo_kept = bool(kept) and all(DRUGS[k].drug_class in combinable for k in kept)
         extra = [n for n in drafted if n not in names and not (chemo_kept and DRUGS[n].drug_class in combinable)]
-        if not extra or not kept or not focus & set(extra):
-            return []  # order-select: spoken of when the extra drug itself is selected
+        if not extra or not kept:
+            return []
+
+        def clash_partners(n: str) -> set[str]:
+            # the kept drugs an extra drug makes two of a class with (why: 'two CDK4/6 inhibitors
+            # (palbociclib and ribociclib)', 'two endocrine agents (fulvestrant and letrozole)')
+            cls = DRUGS[n].drug_class
+            return {k for k in kept if DRUGS[k].drug_class == cls
+                    or (cls in endocrine and DRUGS[k].drug_class in endocrine)}
+
+        # order-select: spoken of when the extra drug itself is selected, or the drug it makes two
+        # of a class with (ord11: letrozole selected beside drafted fulvestrant + ribociclib was
+        # silent, fulvestrant selected got the warning: which of the two is 'extra' is this
+        # function's pick, the clash the same); not when a drug the extra one is only added to is
+        # selected (everolimus beside exemestane + fulvestrant)
+        if not focus & (set(extra) | {k for n in extra for k in clash_partners(n)}):
+            return []
         self.extra_names = set(extra)
         class_names = rules.get("class_names") or {}
 
