@@ -1002,8 +1002,23 @@ class _Checker:
         # a second chemotherapy drug beside a chemotherapy kept is a combination (C.2 step 2)
         chemo_kept = bool(kept) and all(DRUGS[k].drug_class in combinable for k in kept)
         extra = [n for n in drafted if n not in names and not (chemo_kept and DRUGS[n].drug_class in combinable)]
-        if not extra or not kept or not focus & set(extra):
-            return []  # order-select: spoken of when the extra drug itself is selected
+        if not extra or not kept:
+            return []
+
+        def clash_partners(n: str) -> set[str]:
+            # the kept drugs an extra drug makes two of a class with (why: 'two CDK4/6 inhibitors
+            # (palbociclib and ribociclib)', 'two endocrine agents (fulvestrant and letrozole)')
+            cls = DRUGS[n].drug_class
+            return {k for k in kept if DRUGS[k].drug_class == cls
+                    or (cls in endocrine and DRUGS[k].drug_class in endocrine)}
+
+        # order-select: spoken of when the extra drug itself is selected, or the drug it makes two
+        # of a class with (ord11: letrozole selected beside drafted fulvestrant + ribociclib was
+        # silent, fulvestrant selected got the warning: which of the two is 'extra' is this
+        # function's pick, the clash the same); not when a drug the extra one is only added to is
+        # selected (everolimus beside exemestane + fulvestrant)
+        if not focus & (set(extra) | {k for n in extra for k in clash_partners(n)}):
+            return []
         self.extra_names = set(extra)
         class_names = rules.get("class_names") or {}
 
@@ -2671,7 +2686,46 @@ def order_check_cards(
     # info card each says they were not checked
     cards = cards or (not_checked_cards(unchecked_drafts(drafts, selections), hook)
                       + other_patient_cards(other_patient_drafts(drafts, selections), hook))
-    return cards + contradiction_cards(contradictions, hook) + germline_retest_cards(state, drafts, selections, hook)
+    cards = cards + contradiction_cards(contradictions, hook) + germline_retest_cards(state, drafts, selections, hook)
+    return cards + read_in_part_cards([d for d in items if d.focus], cards, hook)
+
+
+def read_in_part_cards(checked: list[Draft], cards: list[Card], hook: str) -> list[Card]:
+    """(ord11) The checked drafts in focus whose text the readers cut at fhir.TEXT_READ_LIMIT
+    (DraftOrder.text_read_in_part) that no card names as read in part (a regimen card's drafts
+    block does: read_in_part_note): one info card (topic patient-summary, DESIGN's "what the
+    service understood, with data gaps", as not_checked_cards; no order topic says "read in part")
+    naming them. With no card at all the clinician would take the whole draft as checked, while
+    the words after the bound (a reason, a dose, another drug) were not read; patient-view's gap
+    text-read-in-part names a record so."""
+    cut = [d for d in checked if d.order.text_read_in_part
+           and not any(f"{d.describe()}{read_in_part_note(d.order)}" in (c.detail or "")
+                       or f"{_draft_text(d.order)}{read_in_part_note(d.order)}" in (c.detail or "") for c in cards)]
+    if not cut:
+        return []
+    n = len(cut)
+    noun = drafts_noun(d.order for d in cut)
+    lines = [(f"**Draft{'s' if n > 1 else ''} read in part**" if noun == "draft" else
+              f"**Drafted {noun}{'s' if n > 1 else ''} read in part**")]
+    lines += [f"- {_draft_text(d.order)}{read_in_part_note(d.order)}" for d in cut]
+    these, its = (f"these {noun}s", "their texts") if n > 1 else (f"this {noun}", "its text")
+    lines += ["", f"This service reads each text only to its first {TEXT_READ_LIMIT:,} characters (some 300 "
+              "words: FHIR R4 sets no length; the bound keeps a long text from slowing the checks). The label, "
+              f"biomarker and safety checks of {these} used the first {TEXT_READ_LIMIT:,} characters of {its}"
+              + ("" if cards else ", and raised no card on the text read")
+              + ": words after them (a reason, a dose, another drug) were not read and may change the check. "
+              "Check the order as written.",
+              "", f"_Knowledge: order_rules.yaml v{KNOWLEDGE.version}; hook {hook}._"]
+    drafted = drafted_words(noun)
+    if n > 1:
+        summary = f"{n} {drafted}s read in part: their texts read only to their first {TEXT_READ_LIMIT:,} characters"
+    else:
+        d = cut[0]
+        summary = (f"{upper_first(' + '.join(d.names))} {_draft_words(d)}: its text read only to its first "
+                   f"{TEXT_READ_LIMIT:,} characters")
+        if len(summary) + len(d.reference or "") + 3 <= MAX_SUMMARY and d.reference:
+            summary += f" ({d.reference})"
+    return [Card(summary=clip(summary), indicator="info", source=SUMMARY_SOURCE, detail="\n".join(lines))]
 
 
 def other_patient_drafts(drafts: list[DraftOrder], selections: list[str] | None) -> list[DraftOrder]:

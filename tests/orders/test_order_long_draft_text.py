@@ -34,3 +34,55 @@ def test_a_drafted_order_within_the_bound_is_not_named_as_read_in_part():
     cards = _cards("Palbociclib 125 mg daily, 21 days on 7 off")
     assert cards
     assert not any("read only to its first" in c.detail for c in cards)
+
+
+LONG_TAIL = " Discussed with the patient at length," * 80  # some 3,000 characters
+
+
+def _de_novo_first_line_cards(hook: str = "order-sign", selections=None, letrozole_text=None):
+    """Letrozole + palbociclib drafted for de novo metastatic disease (the first-line regimen: no
+    check card), the palbociclib draft's text longer than the bound."""
+    from cards.knowledge import DRUGS
+    from tests.cards.test_fhir_scenarios import de_novo
+    from tests.orders.fhir import RXNORM, cc
+
+    def mr(name, text=None):
+        concept = cc(RXNORM, DRUGS[name].rxnorm, name)
+        if text:
+            concept["text"] = text
+        return {"resourceType": "MedicationRequest", "id": f"mr-{name}", "status": "draft", "intent": "order",
+                "subject": {"reference": "Patient/p-dn-long"}, "medicationCodeableConcept": concept}
+
+    entries = [mr("letrozole", letrozole_text), mr("palbociclib", "Palbociclib 125 mg daily." + LONG_TAIL)]
+    drafts = read_draft_orders({"resourceType": "Bundle", "entry": [{"resource": e} for e in entries]}, "p-dn-long")
+    return [c.to_json() for c in order_cards(de_novo("p-dn-long").state(AS_OF), drafts, selections, hook)]
+
+
+def test_a_drafted_order_read_in_part_that_raises_no_other_card_gets_an_info_card_naming_it_at_order_sign():
+    # before: no card at all, as if the whole draft had been checked and raised nothing
+    cards = _de_novo_first_line_cards()
+    assert [(c["indicator"], c["source"]["topic"]["code"], c["summary"]) for c in cards] == [
+        ("info", "patient-summary", "Palbociclib draft order: its text read only to its first 2,000 characters "
+                                    "(MedicationRequest/mr-palbociclib)")]
+    detail = cards[0]["detail"]
+    assert "- MedicationRequest/mr-palbociclib (\"Palbociclib 125 mg daily." in detail
+    assert f"its text of {len('Palbociclib 125 mg daily.' + LONG_TAIL):,} characters read only to its first 2,000" in detail
+    assert "raised no card on the text read" in detail and "Check the order as written." in detail
+    assert len(cards[0]["summary"]) < 140
+
+
+def test_a_selected_draft_read_in_part_that_raises_no_other_card_gets_an_info_card_naming_it_at_order_select():
+    [card] = _de_novo_first_line_cards("order-select", ["MedicationRequest/mr-palbociclib"])
+    assert (card["indicator"], card["summary"]) == (
+        "info", "Palbociclib draft order: its text read only to its first 2,000 characters (MedicationRequest/mr-palbociclib)")
+
+
+def test_several_drafts_read_in_part_are_named_on_one_info_card():
+    [card] = _de_novo_first_line_cards(letrozole_text="Letrozole 2.5 mg daily." + LONG_TAIL)
+    assert card["summary"] == "2 drafted orders read in part: their texts read only to their first 2,000 characters"
+    assert "- MedicationRequest/mr-letrozole (" in card["detail"] and "- MedicationRequest/mr-palbociclib (" in card["detail"]
+
+
+def test_a_draft_read_in_part_named_on_its_regimen_card_gets_no_second_card():
+    cards = _cards("Palbociclib 125 mg daily, 21 days on 7 off. " + "Discussed with the patient at length, " * 80)
+    assert [c.source.topic.code for c in cards] == ["order-incomplete-regimen"]

@@ -1515,3 +1515,17 @@ def test_one_extra_drug_whose_drug_names_do_not_fit_keeps_its_fact_whole_and_nam
     assert card["indicator"] == "warning" and card["summary"] == summary
     assert "…" not in card["summary"] and len(card["summary"]) <= 140
     assert detail in card["detail"]
+
+
+def test_order_select_names_the_extra_endocrine_agent_also_when_the_endocrine_agent_it_doubles_is_selected():
+    # fulvestrant + ribociclib drafted (the labelled regimen after a first line), letrozole beside them: two
+    # endocrine agents. Before: the warning came only when letrozole (the drug the card calls extra) was
+    # selected; fulvestrant selected, the other half of the same clash, was silent (ord11)
+    drafts = [draft("f", "fulvestrant"), draft("r", "ribociclib"), draft("l", "letrozole")]
+    state = after_first_line(base_state())
+    for selected in ("l", "f"):
+        card = _extra_card(run(state, drafts, [f"MedicationRequest/{selected}"], "order-select"))
+        assert card["summary"] == ("Letrozole drafted with fulvestrant + ribociclib: no labelled regimen combines "
+                                   "them — two endocrine agents (letrozole and fulvestrant)")
+    # ribociclib selected: not one of the two endocrine agents, the extra drug not added to it by class
+    assert not [c for c in run(state, drafts, ["MedicationRequest/r"], "order-select") if " drafted with " in c["summary"]]

@@ -424,3 +424,33 @@ def test_an_early_cdk46_switch_whose_drafts_state_a_progression_is_judged_as_the
     cards = _drafts_with_own_words(patient, *drafted)
     [card] = [c for c in cards if c["summary"].startswith("Letrozole + ribociclib: " + FIRST_LINE_NOT_INDICATED)]
     assert card["indicator"] == "warning"
+
+
+@pytest.mark.parametrize("said", ["Cost not an issue", "Cost is not a concern", "cost isn't an issue",
+                                  "Cost of the drug not an issue", "Insurance not a factor", "Cost: N/A",
+                                  "Cost - not applicable", "Cost issue: none"])
+def test_a_late_cdk46_inhibitor_switch_whose_draft_says_cost_is_no_issue_is_judged_as_with_no_reason(said):
+    # before: 'Ribociclib drafted while palbociclib is active ... - Drafted for a reason other than progression
+    # (note: 'Cost not an issue', ...): a switch within the running metastatic line 1', the cost word read as
+    # the reason though the words say it is none (stop_reasons negated_reason_patterns; CR C.2 step 1): the
+    # regimen change is the next line, as with no reason
+    cards = _late_switch_cards({"note": [{"text": said}]}, "letrozole", "ribociclib")
+    assert shown(cards) == shown(_late_switch_cards({}, "letrozole", "ribociclib"))
+    assert any(c["summary"].startswith("Letrozole + ribociclib: " + FIRST_LINE_NOT_INDICATED) for c in cards)
+    assert not any("Drafted for a reason other than progression" in c["detail"] for c in cards)
+
+
+@pytest.mark.parametrize("said", ["Cost not an issue - progression", "Cost: N/A - progression on letrozole"])
+def test_a_late_cdk46_inhibitor_switch_whose_draft_says_cost_is_no_issue_then_progression_is_the_next_line(said):
+    cards = _late_switch_cards({"note": [{"text": said}]}, "letrozole", "ribociclib")
+    [card] = [c for c in cards if c["summary"].startswith("Letrozole + ribociclib: " + FIRST_LINE_NOT_INDICATED)]
+    assert f"- note: '{said}' (MedicationRequest/mr-ribociclib)" in card["detail"]
+
+
+@pytest.mark.parametrize("said", ["Not covered by insurance", "Insurance: none", "Cost: no coverage", "Cost prohibitive"])
+def test_a_coverage_reason_stated_beside_a_negation_word_still_keeps_a_late_cdk46_switch_within_the_line(said):
+    # the patient uninsured, the drug not covered or too costly: a coverage reason, not a progression
+    cards = _late_switch_cards({"note": [{"text": said}]}, "letrozole", "ribociclib")
+    assert shown(cards) == [("warning", "order-not-indicated", "Ribociclib drafted while palbociclib is active: no "
+                             "labelled regimen gives both — stop palbociclib if switching")]
+    assert f"- Drafted for a reason other than progression (note: '{said}', " in cards[0]["detail"]
