@@ -163,3 +163,29 @@ def test_a_her2_or_er_component_coded_only_by_text_is_named_and_never_said_to_be
     assert "'HER2 systolic'" not in g["her2-test-uncoded"]
     assert "ER result recorded without a code: 'Estrogen receptor' reads 'positive 90%'" in g["receptor-test-uncoded"]
     assert g["her2-unknown"].startswith("HER2 result recorded without a LOINC code (named above)")
+
+
+@pytest.mark.parametrize("name,value", [
+    ("ER Status", {"valueString": "discharged"}), ("ER Status", {"valueCodeableConcept": {"text": "Discharged"}}),
+    ("ER status", {"valueString": "admitted"}), ("PR status", {"valueString": "discharged"}),
+    ("ER result", {"valueString": "Left AMA"}), ("ER status", {"valueString": "in triage"}),
+])
+def test_an_er_status_field_valued_with_no_receptor_result_is_not_named_as_an_er_test(name, value):
+    # gx13: 'ER Status' = 'discharged' (the emergency room's clinical-status field) was named 'ER result
+    # recorded without a code: 'ER Status' reads 'discharged'', 'ER status unknown' beside it: 'ER status'
+    # alone names no receptor test, so only a value that reads as a result (CR A.1 / Allred row) makes one
+    g = gaps(observation(cc(text=name), "2024-03-01", **value))
+    assert "receptor-test-uncoded" not in g
+
+
+@pytest.mark.parametrize("name,value,written", [
+    ("ER status", {"valueString": "Positive"}, "Positive"), ("ER Status", {"valueString": "neg"}, "neg"),
+    ("ER status", {"valueString": "Allred 7/8"}, "Allred 7/8"), ("PR status", {"valueString": "low (5%)"}, "low (5%)"),
+    ("ER status", quantity(90, "%"), "90 %"), ("ER result", {"valueString": "H-score 150"}, "H-score 150"),
+    ("ER status", {"valueString": "weak staining"}, "weak staining"), ("ER status", {"valueBoolean": True}, "true"),
+    ("Estrogen receptor", {"valueString": "discharged"}, "discharged"),
+    ("ER by IHC", {"valueString": "discharged"}, "discharged"), ("ER/PR status", {"valueString": "see report"}, "see report"),
+])
+def test_an_er_status_valued_as_a_receptor_result_or_a_clearly_named_receptor_test_is_still_named(name, value, written):
+    g = gaps(observation(cc(text=name), "2024-03-01", **value))
+    assert f"result recorded without a code: '{name}' reads '{written}' (2024-03-01)" in g["receptor-test-uncoded"]
