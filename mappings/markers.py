@@ -2204,6 +2204,17 @@ def _value_as_written(obs: dict[str, Any]) -> str:
     return ""
 
 
+def _interpretation_as_written(unit: dict[str, Any]) -> str:
+    """The first interpretation as written ("POS", "Positive"), for a test with no value: a HER2
+    IHC sent with interpretation POS alone was dropped unseen, 'No HER2 result recorded' beside it
+    (gx13)."""
+    for cc in as_list(unit.get("interpretation")):
+        written = _value_as_written({"valueCodeableConcept": cc})
+        if written:
+            return written
+    return ""
+
+
 def _latest_results(er: ReceptorStatus, pr: ReceptorStatus, her2: HER2Status
                     ) -> dict[str, tuple[str, dt.date | None, bool]]:
     """Each marker's (name, date of the result that decides, whether its status is unknown)."""
@@ -2241,15 +2252,18 @@ def _note_uncoded_tests(ctx: Ctx, er: ReceptorStatus, pr: ReceptorStatus, her2: 
                 continue
             markers = _uncoded_markers(code.text)
             value = _value_as_written(unit) if markers else ""
-            if not value:
+            # no value: its interpretation is its result as read (FHIR R4 Observation.interpretation)
+            interpretation = "" if value or not markers else _interpretation_as_written(unit)
+            if not (value or interpretation):
                 continue
+            reads = f"'{value[:80]}'" if value else f"interpretation '{interpretation[:80]}'"
             date = obs_date(obs)
             pending = not_final_status(obs)
             name = cc_as_written(unit.get("code"))
             src = ctx.source(obs, date, f"{name} ({'local code' if local else 'no code'})")
             coded = f"with only a local code ({local})" if local else "without a code"
             for m, named in markers:
-                if not named and not _reads_as_receptor_result(unit, value):
+                if not named and not _reads_as_receptor_result(unit, value or interpretation):
                     continue
                 label, day, unknown = latest[m]
                 read = _what_is_read(label, day, unknown, date)
@@ -2260,7 +2274,7 @@ def _note_uncoded_tests(ctx: Ctx, er: ReceptorStatus, pr: ReceptorStatus, her2: 
                 when = ", ".join([date.isoformat()] * (date is not None) + [f"status {pending}: not final"] * bool(pending))
                 when = f" ({when})" if when else ""
                 said["her2" if m == "her2" else "receptor"].append(
-                    (f"{label} result recorded {coded}: '{name}' reads '{value[:80]}'{when}, not read "
+                    (f"{label} result recorded {coded}: '{name}' reads {reads}{when}, not read "
                      f"(a result is read by its LOINC code, CR A.1); {read}", src))
         except Exception:  # noqa: BLE001
             continue

@@ -189,3 +189,30 @@ def test_an_er_status_field_valued_with_no_receptor_result_is_not_named_as_an_er
 def test_an_er_status_valued_as_a_receptor_result_or_a_clearly_named_receptor_test_is_still_named(name, value, written):
     g = gaps(observation(cc(text=name), "2024-03-01", **value))
     assert f"result recorded without a code: '{name}' reads '{written}' (2024-03-01)" in g["receptor-test-uncoded"]
+
+
+_V3_INTERPRETATION = "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation"
+
+
+@pytest.mark.parametrize("interpretation,written", [
+    ({"coding": [{"system": _V3_INTERPRETATION, "code": "POS"}]}, "POS"),
+    ({"coding": [{"system": _V3_INTERPRETATION, "code": "NEG", "display": "Negative"}]}, "Negative"),
+    ({"text": "Positive"}, "Positive"),
+])
+def test_an_uncoded_her2_test_with_only_an_interpretation_is_named_and_never_said_to_be_missing(interpretation, written):
+    # gx13: 'HER2 IHC' with no value and interpretation POS (FHIR R4 Observation.interpretation) was
+    # dropped unseen: 'No HER2 result recorded' beside it; named now as the uncoded results with a value
+    # are, never read as a result
+    g = gaps(observation(cc(text="HER2 IHC"), "2024-03-01", interpretation=[interpretation]))
+    assert (f"HER2 result recorded without a code: 'HER2 IHC' reads interpretation '{written}' (2024-03-01), not read"
+            in g["her2-test-uncoded"])
+    assert "HER2 status unknown" in g["her2-test-uncoded"]
+    assert g["her2-unknown"].startswith("HER2 result recorded without a LOINC code (named above)")
+
+
+def test_an_er_status_field_with_an_interpretation_that_reads_as_no_result_is_not_named():
+    g = gaps(observation(cc(text="ER status"), "2024-03-01",
+                         interpretation=[{"coding": [{"system": _V3_INTERPRETATION, "code": "A"}]}]))
+    assert "receptor-test-uncoded" not in g
+    g = gaps(observation(cc(text="ER status"), "2024-03-01", interpretation=[{"text": "Positive"}]))
+    assert "ER result recorded without a code: 'ER status' reads interpretation 'Positive'" in g["receptor-test-uncoded"]
