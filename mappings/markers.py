@@ -2137,6 +2137,11 @@ _NAMED_AS_RECEPTOR_TEST = {
 # positive / negative / equivocal call (_qual_from_text), ER-low or a staining intensity (Allred
 # intensity score none / weak / intermediate / strong, Allred et al. 1998), no expression
 _RECEPTOR_RESULT_WORDS = re.compile(r"\d|\blow\b|\b(?:weak|moderate|intermediate|strong)\w*|\+")
+# ... but not a number in another unit, a lab's or a vital sign's ('PR result' = 160 ms: the ECG's PR
+# interval; 'PR result' = 88 mmHg): a receptor is read as a % of cells or a score (a UCUM
+# annotation "{score}", "{Allred}"; CR A.1 Allred row)
+_NUMBER_AND_UNIT = re.compile(r"^\s*(?:<=|>=|<|>)?\s*\d+(?:[.,]\d+)?\s*(\S.*?)\s*$")
+_RECEPTOR_UNIT = re.compile(r"%|per ?cent|\bpct\b|score|allred|cells|^\{")
 
 
 @lru_cache(maxsize=2048)
@@ -2151,11 +2156,15 @@ def _uncoded_markers(text: str) -> tuple[tuple[str, bool], ...]:
 
 
 def _reads_as_receptor_result(unit: dict[str, Any], value: str) -> bool:
-    """Whether an uncoded test's value (as written) reads as an ER / PR result: a number, a
-    true / false (read by the coded readers as positive / negative), or result words."""
+    """Whether an uncoded test's value (as written) reads as an ER / PR result: a number (with no
+    unit, a % or a score), a true / false (read by the coded readers as positive / negative), or
+    result words."""
     if type(unit.get("valueBoolean")) is bool:
         return True
     text = value.lower()
+    measured = _NUMBER_AND_UNIT.match(text)
+    if measured and not _RECEPTOR_UNIT.search(measured[1]):
+        return False
     return bool(_RECEPTOR_RESULT_WORDS.search(text) or _qual_from_text(text) or _NO_EXPRESSION_RE.search(text))
 
 

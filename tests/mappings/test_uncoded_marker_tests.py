@@ -216,3 +216,19 @@ def test_an_er_status_field_with_an_interpretation_that_reads_as_no_result_is_no
     assert "receptor-test-uncoded" not in g
     g = gaps(observation(cc(text="ER status"), "2024-03-01", interpretation=[{"text": "Positive"}]))
     assert "ER result recorded without a code: 'ER status' reads interpretation 'Positive'" in g["receptor-test-uncoded"]
+
+
+@pytest.mark.parametrize("name,value", [("PR result", quantity(160, "ms")), ("PR status", {"valueString": "160 ms"}),
+                                        ("PR result", quantity(88, "mmHg")), ("ER status", {"valueString": "5.4 mmol/L"})])
+def test_an_er_or_pr_status_field_valued_in_a_lab_or_vital_sign_unit_is_not_named_as_a_receptor_test(name, value):
+    # 'PR result' = 160 ms (the ECG's PR interval) was named 'PR result recorded without a code'; a receptor
+    # is read as a % of cells or a score (CR A.1 Allred row)
+    g = gaps(observation(cc(text=name), "2024-03-01", **value))
+    assert "receptor-test-uncoded" not in g
+
+
+@pytest.mark.parametrize("value,written", [(quantity(2, "{score}"), "2 {score}"), ({"valueInteger": 7}, "7"),
+                                           ({"valueString": "90 % of cells"}, "90 % of cells")])
+def test_an_er_status_field_valued_as_a_score_or_a_percent_of_cells_is_still_named(value, written):
+    g = gaps(observation(cc(text="ER status"), "2024-03-01", **value))
+    assert f"ER result recorded without a code: 'ER status' reads '{written}'" in g["receptor-test-uncoded"]
