@@ -2121,15 +2121,51 @@ _UNCODED_RECEPTOR = {
 # words naming the ECG's PR or the emergency room's ER, not a receptor ("PR by ECG", "ER score
 # (triage)"; rt73)
 _NOT_RECEPTOR = re.compile(r"\b(?:ecg|ekg|electrocardio\w*|triage|emergency)\b")
+# ... of those, the names that are a receptor test whatever their value: the receptor's name, a
+# stain word ("ER IHC", "ER %", "IHC ER") or the ER / PR pair ("ER/PR status"). 'ER status', 'ER
+# result', 'ER by', 'ER score' alone are as much the emergency room's ("ER Status" = "discharged",
+# a clinical-status field: was named an uncoded ER test; gx13): named only when their value reads
+# as a receptor result (_reads_as_receptor_result)
+_STAIN_WORD = r"(?:ihc|immunohisto\w*|stain\w*|expression|receptors?|%)"
+_NAMED_AS_RECEPTOR_TEST = {
+    "er": re.compile(r"\b(?:o?estrogen|oestrogen)[- ]receptors?\b|\ber\s*[/&,]\s*(?:pr|pgr)\b|\ber\b[\s(:-]*(?:by\s+)?"
+                     + _STAIN_WORD + r"|" + _STAIN_WORD + r"(?: status)?[\s(:-]*\ber\b"),
+    "pr": re.compile(r"\bprogesterone[- ]receptors?\b|\ber\s*[/&,]\s*(?:pr|pgr)\b|\b(?:pr|pgr)\b[\s(:-]*(?:by\s+)?"
+                     + _STAIN_WORD + r"|" + _STAIN_WORD + r"(?: status)?[\s(:-]*\b(?:pr|pgr)\b"),
+}
+# a value that reads as an ER / PR result: a number (%, Allred, H-score: CR A.1 Allred row), a
+# positive / negative / equivocal call (_qual_from_text), ER-low or a staining intensity (Allred
+# intensity score none / weak / intermediate / strong, Allred et al. 1998), no expression
+_RECEPTOR_RESULT_WORDS = re.compile(r"\d|\blow\b|\b(?:weak|moderate|intermediate|strong)\w*|\+")
+# ... but not a number in another unit, a lab's or a vital sign's ('PR result' = 160 ms: the ECG's PR
+# interval; 'PR result' = 88 mmHg): a receptor is read as a % of cells or a score (a UCUM
+# annotation "{score}", "{Allred}"; CR A.1 Allred row)
+_NUMBER_AND_UNIT = re.compile(r"^\s*(?:<=|>=|<|>)?\s*\d+(?:[.,]\d+)?\s*(\S.*?)\s*$")
+_RECEPTOR_UNIT = re.compile(r"%|per ?cent|\bpct\b|score|allred|cells|^\{")
 
 
 @lru_cache(maxsize=2048)
-def _uncoded_markers(text: str) -> tuple[str, ...]:
-    """The markers (er, pr, her2) an uncoded test's text names as its test, in that order."""
+def _uncoded_markers(text: str) -> tuple[tuple[str, bool], ...]:
+    """The markers (er, pr, her2) an uncoded test's text names as its test, in that order, each
+    with whether the name alone says it is one (HER2 always; ER / PR: _NAMED_AS_RECEPTOR_TEST)."""
     if _UNCODED_NOT_TISSUE.search(text):
         return ()
-    found = () if _NOT_RECEPTOR.search(text) else tuple(m for m, pat in _UNCODED_RECEPTOR.items() if pat.search(text))
-    return found + (("her2",) if _UNCODED_HER2.search(text) else ())
+    found = () if _NOT_RECEPTOR.search(text) else tuple(
+        (m, bool(_NAMED_AS_RECEPTOR_TEST[m].search(text))) for m, pat in _UNCODED_RECEPTOR.items() if pat.search(text))
+    return found + ((("her2", True),) if _UNCODED_HER2.search(text) else ())
+
+
+def _reads_as_receptor_result(unit: dict[str, Any], value: str) -> bool:
+    """Whether an uncoded test's value (as written) reads as an ER / PR result: a number (with no
+    unit, a % or a score), a true / false (read by the coded readers as positive / negative), or
+    result words."""
+    if type(unit.get("valueBoolean")) is bool:
+        return True
+    text = value.lower()
+    measured = _NUMBER_AND_UNIT.match(text)
+    if measured and not _RECEPTOR_UNIT.search(measured[1]):
+        return False
+    return bool(_RECEPTOR_RESULT_WORDS.search(text) or _qual_from_text(text) or _NO_EXPRESSION_RE.search(text))
 
 
 def _local_codes_only(cods: list[tuple[str, str, str]]) -> str | None:
@@ -2177,6 +2213,17 @@ def _value_as_written(obs: dict[str, Any]) -> str:
     return ""
 
 
+def _interpretation_as_written(unit: dict[str, Any]) -> str:
+    """The first interpretation as written ("POS", "Positive"), for a test with no value: a HER2
+    IHC sent with interpretation POS alone was dropped unseen, 'No HER2 result recorded' beside it
+    (gx13)."""
+    for cc in as_list(unit.get("interpretation")):
+        written = _value_as_written({"valueCodeableConcept": cc})
+        if written:
+            return written
+    return ""
+
+
 def _latest_results(er: ReceptorStatus, pr: ReceptorStatus, her2: HER2Status
                     ) -> dict[str, tuple[str, dt.date | None, bool]]:
     """Each marker's (name, date of the result that decides, whether its status is unknown)."""
@@ -2214,14 +2261,19 @@ def _note_uncoded_tests(ctx: Ctx, er: ReceptorStatus, pr: ReceptorStatus, her2: 
                 continue
             markers = _uncoded_markers(code.text)
             value = _value_as_written(unit) if markers else ""
-            if not value:
+            # no value: its interpretation is its result as read (FHIR R4 Observation.interpretation)
+            interpretation = "" if value or not markers else _interpretation_as_written(unit)
+            if not (value or interpretation):
                 continue
+            reads = f"'{value[:80]}'" if value else f"interpretation '{interpretation[:80]}'"
             date = obs_date(obs)
             pending = not_final_status(obs)
             name = cc_as_written(unit.get("code"))
             src = ctx.source(obs, date, f"{name} ({'local code' if local else 'no code'})")
             coded = f"with only a local code ({local})" if local else "without a code"
-            for m in markers:
+            for m, named in markers:
+                if not named and not _reads_as_receptor_result(unit, value or interpretation):
+                    continue
                 label, day, unknown = latest[m]
                 read = _what_is_read(label, day, unknown, date)
                 if read is None:
@@ -2231,7 +2283,7 @@ def _note_uncoded_tests(ctx: Ctx, er: ReceptorStatus, pr: ReceptorStatus, her2: 
                 when = ", ".join([date.isoformat()] * (date is not None) + [f"status {pending}: not final"] * bool(pending))
                 when = f" ({when})" if when else ""
                 said["her2" if m == "her2" else "receptor"].append(
-                    (f"{label} result recorded {coded}: '{name}' reads '{value[:80]}'{when}, not read "
+                    (f"{label} result recorded {coded}: '{name}' reads {reads}{when}, not read "
                      f"(a result is read by its LOINC code, CR A.1); {read}", src))
         except Exception:  # noqa: BLE001
             continue

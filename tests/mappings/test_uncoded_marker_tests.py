@@ -163,3 +163,72 @@ def test_a_her2_or_er_component_coded_only_by_text_is_named_and_never_said_to_be
     assert "'HER2 systolic'" not in g["her2-test-uncoded"]
     assert "ER result recorded without a code: 'Estrogen receptor' reads 'positive 90%'" in g["receptor-test-uncoded"]
     assert g["her2-unknown"].startswith("HER2 result recorded without a LOINC code (named above)")
+
+
+@pytest.mark.parametrize("name,value", [
+    ("ER Status", {"valueString": "discharged"}), ("ER Status", {"valueCodeableConcept": {"text": "Discharged"}}),
+    ("ER status", {"valueString": "admitted"}), ("PR status", {"valueString": "discharged"}),
+    ("ER result", {"valueString": "Left AMA"}), ("ER status", {"valueString": "in triage"}),
+])
+def test_an_er_status_field_valued_with_no_receptor_result_is_not_named_as_an_er_test(name, value):
+    # gx13: 'ER Status' = 'discharged' (the emergency room's clinical-status field) was named 'ER result
+    # recorded without a code: 'ER Status' reads 'discharged'', 'ER status unknown' beside it: 'ER status'
+    # alone names no receptor test, so only a value that reads as a result (CR A.1 / Allred row) makes one
+    g = gaps(observation(cc(text=name), "2024-03-01", **value))
+    assert "receptor-test-uncoded" not in g
+
+
+@pytest.mark.parametrize("name,value,written", [
+    ("ER status", {"valueString": "Positive"}, "Positive"), ("ER Status", {"valueString": "neg"}, "neg"),
+    ("ER status", {"valueString": "Allred 7/8"}, "Allred 7/8"), ("PR status", {"valueString": "low (5%)"}, "low (5%)"),
+    ("ER status", quantity(90, "%"), "90 %"), ("ER result", {"valueString": "H-score 150"}, "H-score 150"),
+    ("ER status", {"valueString": "weak staining"}, "weak staining"), ("ER status", {"valueBoolean": True}, "true"),
+    ("Estrogen receptor", {"valueString": "discharged"}, "discharged"),
+    ("ER by IHC", {"valueString": "discharged"}, "discharged"), ("ER/PR status", {"valueString": "see report"}, "see report"),
+])
+def test_an_er_status_valued_as_a_receptor_result_or_a_clearly_named_receptor_test_is_still_named(name, value, written):
+    g = gaps(observation(cc(text=name), "2024-03-01", **value))
+    assert f"result recorded without a code: '{name}' reads '{written}' (2024-03-01)" in g["receptor-test-uncoded"]
+
+
+_V3_INTERPRETATION = "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation"
+
+
+@pytest.mark.parametrize("interpretation,written", [
+    ({"coding": [{"system": _V3_INTERPRETATION, "code": "POS"}]}, "POS"),
+    ({"coding": [{"system": _V3_INTERPRETATION, "code": "NEG", "display": "Negative"}]}, "Negative"),
+    ({"text": "Positive"}, "Positive"),
+])
+def test_an_uncoded_her2_test_with_only_an_interpretation_is_named_and_never_said_to_be_missing(interpretation, written):
+    # gx13: 'HER2 IHC' with no value and interpretation POS (FHIR R4 Observation.interpretation) was
+    # dropped unseen: 'No HER2 result recorded' beside it; named now as the uncoded results with a value
+    # are, never read as a result
+    g = gaps(observation(cc(text="HER2 IHC"), "2024-03-01", interpretation=[interpretation]))
+    assert (f"HER2 result recorded without a code: 'HER2 IHC' reads interpretation '{written}' (2024-03-01), not read"
+            in g["her2-test-uncoded"])
+    assert "HER2 status unknown" in g["her2-test-uncoded"]
+    assert g["her2-unknown"].startswith("HER2 result recorded without a LOINC code (named above)")
+
+
+def test_an_er_status_field_with_an_interpretation_that_reads_as_no_result_is_not_named():
+    g = gaps(observation(cc(text="ER status"), "2024-03-01",
+                         interpretation=[{"coding": [{"system": _V3_INTERPRETATION, "code": "A"}]}]))
+    assert "receptor-test-uncoded" not in g
+    g = gaps(observation(cc(text="ER status"), "2024-03-01", interpretation=[{"text": "Positive"}]))
+    assert "ER result recorded without a code: 'ER status' reads interpretation 'Positive'" in g["receptor-test-uncoded"]
+
+
+@pytest.mark.parametrize("name,value", [("PR result", quantity(160, "ms")), ("PR status", {"valueString": "160 ms"}),
+                                        ("PR result", quantity(88, "mmHg")), ("ER status", {"valueString": "5.4 mmol/L"})])
+def test_an_er_or_pr_status_field_valued_in_a_lab_or_vital_sign_unit_is_not_named_as_a_receptor_test(name, value):
+    # 'PR result' = 160 ms (the ECG's PR interval) was named 'PR result recorded without a code'; a receptor
+    # is read as a % of cells or a score (CR A.1 Allred row)
+    g = gaps(observation(cc(text=name), "2024-03-01", **value))
+    assert "receptor-test-uncoded" not in g
+
+
+@pytest.mark.parametrize("value,written", [(quantity(2, "{score}"), "2 {score}"), ({"valueInteger": 7}, "7"),
+                                           ({"valueString": "90 % of cells"}, "90 % of cells")])
+def test_an_er_status_field_valued_as_a_score_or_a_percent_of_cells_is_still_named(value, written):
+    g = gaps(observation(cc(text="ER status"), "2024-03-01", **value))
+    assert f"ER result recorded without a code: 'ER status' reads '{written}'" in g["receptor-test-uncoded"]
