@@ -1,0 +1,45 @@
+"""Diabetes / hyperglycaemia factors read from a Condition's words, codes and lab texts (pf7):
+whose prediabetes, which unit an HbA1c is written in, which ICD-10-CM abnormal glucose header
+(mappings.factors._diabetes; CR A.4, C.2 safety overlays, C.3 row 14)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from mappings import build_patient_state
+from tests.mappings.builders import PID, cc, condition, patient
+
+AS_OF = dt.date(2024, 6, 1)
+
+
+def _state(*resources):
+    return build_patient_state([patient(birth="1980-01-01"), *resources], PID, AS_OF)
+
+
+def _gap_codes(s) -> set[str]:
+    return {g.code for g in s.gaps}
+
+
+# pf7: a relative named after a prediabetes or a hyperglycaemia ("Pre diabetes in mother") raised the
+# patient's gap prediabetes-recorded; a relative's condition is not the patient's (FHIR R4
+# FamilyMemberHistory), as a relative after a diabetes is read already (factors._NOT_A_DIAGNOSIS)
+@pytest.mark.parametrize("text", ["Pre diabetes in mother", "Prediabetes in mother", "Pre-diabetes in her sister",
+                                  "Prediabetes (mother)", "Prediabetes - father", "Impaired fasting glucose in father",
+                                  "IFG - mother"])
+def test_a_prediabetes_written_with_the_relative_after_it_raises_no_gap_for_the_patient(text):
+    s = _state(condition(cc(text=text), "2023-01-01"))
+    assert s.factors.diabetes.status == "none-documented"
+    assert "prediabetes-recorded" not in _gap_codes(s)
+
+
+@pytest.mark.parametrize("text", ["Hyperglycaemia in mother", "Hyperglycemia (father)"])
+def test_a_hyperglycaemia_written_with_the_relative_after_it_raises_no_gap_for_the_patient(text):
+    assert "hyperglycaemia-recorded" not in _gap_codes(_state(condition(cc(text=text), "2023-01-01")))
+
+
+@pytest.mark.parametrize("text", ["Prediabetes in mother and patient", "Prediabetes, mother has T2DM",
+                                  "Prediabetes: mother informed", "Pre diabetes in 2019"])
+def test_the_patients_own_prediabetes_beside_a_relative_still_raises_the_gap(text):
+    assert "prediabetes-recorded" in _gap_codes(_state(condition(cc(text=text), "2023-01-01")))
