@@ -1845,8 +1845,17 @@ _SCREEN_POSITIVE = re.compile(r"(?<!\bnot )(?:\bpositive\b|\+ve\b|\bpos\b|\babno
 _SCREEN_NEGATIVE = re.compile(r"\bnegative\b|-ve\b|\bnormal\b|\bnot (?:positive|abnormal)\b")
 # an HbA1c written in the screening's clause in the diabetes range ("Screening for diabetes: HbA1c 6.8%":
 # rt72, read as no diabetes, silently): positive as the word is (HbA1c >= 6.5 %, CR C.2 safety overlays,
-# mappings.state HBA1C_HIGH_PERCENT); a bound ("<6.5%") is no value
-_SCREEN_HBA1C = re.compile(r"\b(?:hb\s?a1c|a1c)\b\s*(?:of|was|is|:|=)?\s*(\d+(?:\.\d+)?)\s*%")
+# mappings.state HBA1C_HIGH_PERCENT); a bound ("<6.5%") is no value. Written in IFCC units as well
+# ("HbA1c 53 mmol/mol": pf7, not read while "HbA1c 7.0%" was), converted to NGSP % by the NGSP / IFCC
+# master equation as a coded result is (_hba1c_conv: NGSP % = 0.09148 x IFCC + 2.152, http://www.ngsp.org/ifcc.asp;
+# IFCC HbA1c network, Hoelzel et al. Clin Chem 2004;50:166-74): 48 mmol/mol is 6.5 %
+_SCREEN_HBA1C = re.compile(r"\b(?:hb\s?a1c|a1c)\b\s*(?:of|was|is|:|=)?\s*(\d+(?:\.\d+)?)\s*(%|mmol\s*/\s*mol\b)")
+
+
+def _screen_hba1c_percent(m: re.Match[str]) -> float:
+    """The HbA1c an _SCREEN_HBA1C match writes, in NGSP % (a value in mmol/mol converted)."""
+    value = float(m.group(1))
+    return value if m.group(2) == "%" else _hba1c_conv(value, "mmol/mol")[0]
 
 
 @lru_cache(maxsize=4096)
@@ -1859,7 +1868,7 @@ def _diabetes_screen_positive(text: str) -> bool:
         return False
     clauses = re.split(r"[;|]|\.(?!\d)", text)  # not at a decimal point ("HbA1c 6.8%")
     positive = [c for c in clauses if _SCREENED_FOR_DIABETES.search(c) and not _SCREEN_NEGATIVE.search(c) and (
-        _SCREEN_POSITIVE.search(c) or any(float(m.group(1)) >= HBA1C_HIGH_PERCENT for m in _SCREEN_HBA1C.finditer(c)))]
+        _SCREEN_POSITIVE.search(c) or any(_screen_hba1c_percent(m) >= HBA1C_HIGH_PERCENT for m in _SCREEN_HBA1C.finditer(c)))]
     # the screening taken out of its clause, what is left is read for a diabetes named
     rest = " ; ".join(_SCREENED_FOR_DIABETES.sub(" ", c) if c in positive else c for c in clauses)
     return bool(positive) and _diabetes_text(rest) is None

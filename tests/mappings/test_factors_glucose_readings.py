@@ -43,3 +43,23 @@ def test_a_hyperglycaemia_written_with_the_relative_after_it_raises_no_gap_for_t
                                   "Prediabetes: mother informed", "Pre diabetes in 2019"])
 def test_the_patients_own_prediabetes_beside_a_relative_still_raises_the_gap(text):
     assert "prediabetes-recorded" in _gap_codes(_state(condition(cc(text=text), "2023-01-01")))
+
+
+# pf7: a diabetes screening with its HbA1c written in IFCC units ("HbA1c 53 mmol/mol") was read as no
+# diabetes, silently, while "HbA1c 7.0%" was asked: now converted to NGSP % by the NGSP / IFCC master
+# equation (NGSP % = 0.09148 x IFCC + 2.152, http://www.ngsp.org/ifcc.asp): 48 mmol/mol is 6.5 %
+@pytest.mark.parametrize("text", ["Diabetes screening: HbA1c 53 mmol/mol", "Screening for diabetes: HbA1c 53mmol/mol",
+                                  "Screening for diabetes - HbA1c 48 mmol/mol"])
+def test_a_diabetes_screening_with_an_hba1c_in_mmol_per_mol_in_the_diabetes_range_is_asked(text):
+    s = _state(condition(cc(text=text), "2023-01-01"))
+    assert s.factors.diabetes.status == "none-documented"
+    gap = next(g for g in s.gaps if g.code == "diabetes-unconfirmed")
+    assert "a positive screening, not a diagnosis" in gap.message
+
+
+@pytest.mark.parametrize("text", ["Screening for diabetes: HbA1c 40 mmol/mol", "Screening for diabetes: HbA1c 47 mmol/mol",
+                                  "Screening for diabetes: HbA1c < 48 mmol/mol"])
+def test_a_diabetes_screening_with_an_hba1c_in_mmol_per_mol_below_the_diabetes_range_asks_nothing(text):
+    s = _state(condition(cc(text=text), "2023-01-01"))
+    assert s.factors.diabetes.status == "none-documented"
+    assert "diabetes-unconfirmed" not in _gap_codes(s)
