@@ -1809,6 +1809,15 @@ _NOT_A_DIAGNOSIS = re.compile(
     + r"|" + _MENTION + _CLAUSE + r"(?:(?<!\bat )\brisk\b|\bat risk\b(?!\s+(?:of|for)\s+(?!(?:developing\s+)?"
     + _MENTION + r")))"
     + r"|" + _MENTION + _CLAUSE_UNDIAGNOSED + r"screening"
+    # the word "screen" as "screening" ("Diabetes screen", "Diabetes screen negative", "Diabetes screen - HbA1c
+    # 5.2%", "Screen for diabetes", "Screened for diabetes - negative": pf7, read as the patient's type 2
+    # diabetes, the PI3K/AKT/mTOR caution as if diagnosed; _SCREENED_FOR_DIABETES reads "screen" so already),
+    # written next to the diabetes it screens for: not a diabetic complication's screen ("Diabetic foot
+    # screen") nor a diabetes beside a screen for something else ("T2DM - screen for retinopathy")
+    + r"|\bscreen(?:ed)?\s+(?:test\s+)?for\s+(?:(?:type\s*(?:[12]|ii?)|t[12])\s+)?(?!diabetic\b)" + _MENTION
+    + rf"(?![^.;|,()]{{0,20}}?{_DIAGNOSED})"
+    + r"|(?!diabetic\b)" + _MENTION + r"(?:\s+mellitus)?(?:\s+type\s*(?:[12]|ii?))?\s*[-:]?\s*screen\b(?!\s+for\b)"
+    + rf"(?![^.;|,()]{{0,20}}?{_DIAGNOSED})"
     # a LADA ruled out or absent (local_codes.yaml diabetes not_the_patients_patterns do not name LADA),
     # not one still open ("LADA not excluded": rt54, taken out, no diabetes and no gap), or negated
     # before ("Not LADA", "Type 2 diabetes (not LADA)": rt54, read as a LADA recorded, its type asked);

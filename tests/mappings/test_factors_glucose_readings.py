@@ -63,3 +63,20 @@ def test_a_diabetes_screening_with_an_hba1c_in_mmol_per_mol_below_the_diabetes_r
     s = _state(condition(cc(text=text), "2023-01-01"))
     assert s.factors.diabetes.status == "none-documented"
     assert "diabetes-unconfirmed" not in _gap_codes(s)
+
+
+# pf7: a diabetes "screen" (not "screening") was read as the patient's type 2 diabetes, a negative one too
+# ("Diabetes screen negative": the PI3K/AKT/mTOR caution as if diagnosed); a screening names a condition
+# the patient does not have (CR A.4 a diagnosis; local_codes.yaml), "screen" as "screening"
+@pytest.mark.parametrize("text", ["Diabetes screen", "Diabetes screen negative", "Diabetes screen - HbA1c 5.2%",
+                                  "T2DM screen", "Screen for diabetes", "Screened for diabetes - negative"])
+def test_a_diabetes_screen_that_is_not_positive_is_no_diabetes(text):
+    s = _state(condition(cc(text=text), "2023-01-01"))
+    assert s.factors.diabetes.status == "none-documented"
+    assert "diabetes-unconfirmed" not in _gap_codes(s)
+
+
+@pytest.mark.parametrize("text", ["Diabetes screen - confirmed T2DM", "Type 2 diabetes - screen for retinopathy",
+                                  "Diabetic foot screen"])
+def test_a_diabetes_beside_a_screen_that_confirmed_it_or_screens_for_a_complication_is_still_read(text):
+    assert _state(condition(cc(text=text), "2023-01-01")).factors.diabetes.status == "type2-untreated"
