@@ -1052,7 +1052,8 @@ def _diabetes(ctx: Ctx, therapy: TherapyHistory) -> Diabetes:
                 unconfirmed.append((f"{shown} ({why})", ctx.source(res, condition_onset(res), f"Diabetes ({shown}, {why})")))
                 continue
             if not t and _hyperglycaemia_recorded(con):
-                hyperglycaemia.append((_code_text_clip(res, con),
+                # (a code without words quoted by its code: 'not counted as diabetes ("")' named nothing)
+                hyperglycaemia.append((_code_text_clip(res, con) or ", ".join(c for _, c, _ in con.codings if c),
                                        ctx.source(res, condition_onset(res), "Hyperglycaemia (no diabetes diagnosis)")))
                 continue
             if t:
@@ -1307,6 +1308,10 @@ def _reason_code(cc: Any) -> tuple[str | None, str | None]:
             if (is_snomed(system) and code in snomed) or (
                     is_icd10(system) and any(T.norm_icd(code).startswith(p) for p in icd)):
                 found = found if found[0] else (kind, label)
+        # a bare header of abnormal glucose (R73 / R73.0), read as R73.09 is (local_codes.yaml
+        # abnormal_glucose_header_icd10): the hyperglycaemia reason
+        if is_icd10(system) and T.norm_icd(code) in T.ABNORMAL_GLUCOSE_HEADER_ICD and not found[0]:
+            found = next((k, lb) for k, lb, _, _, _ in T.GLUCOSE_LOWERING_REASONS if k == "hyperglycaemia")
     if found[0]:
         return found
     return _reason_words(cc_text(cc), False)
@@ -1603,7 +1608,11 @@ _HYPERGLYCAEMIA = [(icd, snomed, memo_search(words)) for kind, _, icd, snomed, w
 
 def _hyperglycaemia_recorded(con: Concept) -> bool:
     """The Condition names hyperglycaemia (drugs.yaml glucose_lowering_reasons hyperglycaemia: its
-    ICD-10-CM / SNOMED CT codes or words), not negated, a relative's or a risk."""
+    ICD-10-CM / SNOMED CT codes or words, or a bare ICD-10-CM header of abnormal glucose, R73 / R73.0,
+    read as R73.09 Other abnormal glucose is: local_codes.yaml abnormal_glucose_header_icd10), not
+    negated, a relative's or a risk."""
+    if any(is_icd10(system) and T.norm_icd(code) in T.ABNORMAL_GLUCOSE_HEADER_ICD for system, code, _ in con.codings if code):
+        return True
     for icd, snomed, words in _HYPERGLYCAEMIA:
         if any((is_snomed(system) and code in snomed) or (is_icd10(system) and T.norm_icd(code).startswith(tuple(icd)))
                for system, code, _ in con.codings if code):

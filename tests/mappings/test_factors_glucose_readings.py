@@ -9,7 +9,7 @@ import datetime as dt
 import pytest
 
 from mappings import build_patient_state
-from tests.mappings.builders import PID, cc, condition, patient
+from tests.mappings.builders import ICD10, PID, cc, coding, condition, med_request, patient
 
 AS_OF = dt.date(2024, 6, 1)
 
@@ -80,3 +80,29 @@ def test_a_diabetes_screen_that_is_not_positive_is_no_diabetes(text):
                                   "Diabetic foot screen"])
 def test_a_diabetes_beside_a_screen_that_confirmed_it_or_screens_for_a_complication_is_still_read(text):
     assert _state(condition(cc(text=text), "2023-01-01")).factors.diabetes.status == "type2-untreated"
+
+
+# pf7: the bare ICD-10-CM headers R73.0 Abnormal glucose and R73 Elevated blood glucose level were silent (no gap), and
+# a metformin given for one counted as type 2 diabetes treatment; "Abnormal glucose NOS" is R73.09's inclusion term
+# (ICD-10-CM 2025 tabular): read as R73.09 is, a hyperglycaemia not counted as diabetes
+@pytest.mark.parametrize("code", ["R73.0", "R73"])
+def test_a_bare_abnormal_glucose_header_code_is_named_as_a_hyperglycaemia_not_counted_as_diabetes(code):
+    s = _state(condition(cc(coding(ICD10, code)), "2023-01-01"))
+    assert s.factors.diabetes.status == "none-documented"
+    gap = next(g for g in s.gaps if g.code == "hyperglycaemia-recorded")
+    assert f'not counted as diabetes ("{code}")' in gap.message
+
+
+@pytest.mark.parametrize("code", ["R73.0", "R73"])
+def test_metformin_given_for_a_bare_abnormal_glucose_header_is_not_counted_as_diabetes_treatment(code):
+    m = med_request(None, "2024-01-10", text="Metformin 500 mg")
+    m["reasonCode"] = [cc(coding(ICD10, code))]
+    d = _state(m).factors.diabetes
+    assert d.status == "none-documented"
+    assert d.not_for_diabetes == ["metformin for hyperglycaemia (not a diabetes diagnosis)"]
+
+
+@pytest.mark.parametrize("code,gap", [("R73.01", "prediabetes-recorded"), ("R73.03", "prediabetes-recorded"),
+                                      ("R73.09", "hyperglycaemia-recorded")])
+def test_the_abnormal_glucose_children_codes_read_as_before(code, gap):
+    assert gap in _gap_codes(_state(condition(cc(coding(ICD10, code)), "2023-01-01")))
