@@ -1051,6 +1051,13 @@ def _diabetes(ctx: Ctx, therapy: TherapyHistory) -> Diabetes:
                 shown = _TYPE_TEXT[_written_type(con.text) or "unspecified"]
                 unconfirmed.append((f"{shown} ({why})", ctx.source(res, condition_onset(res), f"Diabetes ({shown}, {why})")))
                 continue
+            if not t and (gestational := _gestational_diabetes_current(res, con)):
+                # a current gestational diabetes: its own type, not the labels' diabetes; asked, not silent
+                why = (f"{gestational}: a diabetes of pregnancy, its own type; once the pregnancy is over a risk of "
+                       "diabetes, not diabetes")
+                unconfirmed.append((f"gestational diabetes ({why})",
+                                    ctx.source(res, condition_onset(res), f"Diabetes (gestational, {why})")))
+                continue
             if not t and _hyperglycaemia_recorded(con):
                 # (a code without words quoted by its code: 'not counted as diabetes ("")' named nothing)
                 hyperglycaemia.append((_code_text_clip(res, con) or ", ".join(c for _, c, _ in con.codings if c),
@@ -1604,6 +1611,27 @@ def _prediabetes(con: Concept) -> bool:
 # the words memoised per text (run on every Condition that names no diabetes)
 _HYPERGLYCAEMIA = [(icd, snomed, memo_search(words)) for kind, _, icd, snomed, words in T.GLUCOSE_LOWERING_REASONS
                    if kind == "hyperglycaemia"]
+
+
+# gestational diabetes written ("Gestational diabetes", "GDM"; local_codes.yaml diabetes gestational_icd10_prefixes)
+_GESTATIONAL_WORDS = re.compile(r"\bgestational\s+diabet\w*(?:\s+mellitus)?|\bgdm\b")
+
+
+def _gestational_diabetes_current(res: dict[str, Any], con: Concept) -> str | None:
+    """How a Condition names a current gestational diabetes (coded ICD-10-CM O24.4- or written), or
+    None: none named, or written as not the patient's, not now or as a history (the words read as the
+    diabetes reader reads them, the gestational diabetes as a diabetes: negated, a relative's, a risk,
+    a screening, "History of gestational diabetes", "resolved")."""
+    coded = next((code for system, code, _ in con.codings
+                  if code and is_icd10(system) and T.norm_icd(code).startswith(T.GESTATIONAL_DIABETES_ICD)), None)
+    if not coded and not _GESTATIONAL_WORDS.search(con.text):
+        return None
+    if _GESTATIONAL_WORDS.search(con.text):
+        read = _GESTATIONAL_WORDS.sub("diabetes", con.text)
+        if _diabetes_text(read) is None or _diabetes_history(read) or _diabetes_not_current(read):
+            return None
+    written = _code_text_clip(res, con)
+    return f'written "{written}"' if written else f"coded {coded}"
 
 
 def _hyperglycaemia_recorded(con: Concept) -> bool:

@@ -106,3 +106,40 @@ def test_metformin_given_for_a_bare_abnormal_glucose_header_is_not_counted_as_di
                                       ("R73.09", "hyperglycaemia-recorded")])
 def test_the_abnormal_glucose_children_codes_read_as_before(code, gap):
     assert gap in _gap_codes(_state(condition(cc(coding(ICD10, code)), "2023-01-01")))
+
+
+# pf7: a current gestational diabetes, coded ICD-10-CM O24.4- (Gestational diabetes mellitus) or written alone, was
+# silent: no diabetes, no gap. Gestational diabetes is its own type, not the labels' diabetes (CR A.4, C.3 row 14):
+# asked (gap diabetes-unconfirmed, named gestational); a past one is a risk of diabetes, not diabetes: none
+@pytest.mark.parametrize("code,shown", [
+    (cc(coding(ICD10, "O24.414")), "gestational diabetes (coded O24.414"),
+    (cc(coding(ICD10, "O24.414", "Gestational diabetes mellitus in pregnancy, insulin controlled")),
+     'gestational diabetes (written "gestational diabetes mellitus in pregnancy, insulin controlled"'),
+    (cc(text="Gestational diabetes on insulin"), 'gestational diabetes (written "Gestational diabetes on insulin"'),
+])
+def test_a_current_gestational_diabetes_is_asked_as_its_own_type_not_silent(code, shown):
+    s = _state(condition(code, "2024-03-01"))
+    assert s.factors.diabetes.status == "none-documented"
+    gap = next(g for g in s.gaps if g.code == "diabetes-unconfirmed")
+    assert shown in gap.message
+    assert "a diabetes of pregnancy, its own type; once the pregnancy is over a risk of diabetes, not diabetes" in gap.message
+
+
+@pytest.mark.parametrize("text", ["History of gestational diabetes", "h/o GDM", "Previous GDM", "Gestational diabetes - resolved",
+                                  "No gestational diabetes", "Mother had gestational diabetes", "Gestational diabetes in sister",
+                                  "At risk of gestational diabetes", "Gestational diabetes screen negative"])
+def test_a_past_negated_relatives_or_screened_gestational_diabetes_names_no_diabetes(text):
+    s = _state(condition(cc(text=text), "2015-01-01"))
+    assert s.factors.diabetes.status == "none-documented"
+    assert "diabetes-unconfirmed" not in _gap_codes(s)
+
+
+def test_a_gestational_diabetes_coded_with_a_resolved_status_names_no_diabetes():
+    s = _state(condition(cc(coding(ICD10, "O24.414")), "2015-01-01", clinical="resolved"))
+    assert "diabetes-unconfirmed" not in _gap_codes(s)
+
+
+def test_a_type_2_diabetes_beside_a_past_gestational_diabetes_is_still_type_2():
+    s = _state(condition(cc(text="Type 2 diabetes; prior gestational diabetes"), "2015-01-01"))
+    assert s.factors.diabetes.status == "type2-untreated"
+    assert "diabetes-unconfirmed" not in _gap_codes(s)
