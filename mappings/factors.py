@@ -1456,7 +1456,10 @@ _NUM = r"\d+(?:[.,]\d+)?"
 _STEP = (rf"(?:{T.LIRAGLUTIDE_WEIGHT_DOSE['titration_step_pattern']}"
          rf"|{T.LIRAGLUTIDE_WEIGHT_DOSE['step_down_pattern']})")
 _STEP_SCHEDULE = r"(?:\s*/\s*d(?:ay)?\b|\s+(?:once\s+)?(?:daily|a\s+day|per\s+day|od|qd|sc|s\.c\.)\b|\s+for\s+\d+\s+(?:days?|wks?|weeks?)\b)*"
-_CHAIN_DOSE = (rf"({_NUM})(?:\s*(mg)\b(?!\s*(?:(?:/|per\b)\s*(?:{_NUM}\s*)?(?:ml|pen)\b|in\s+\d))|(?![.,]\d|\s*(?:[%/µ]"
+# A step in micrograms ("0.6 mg -> 1.2 mg -> 3000 mcg", "600 mcg -> 1200 mcg -> 3000 mcg": pf7, the chain
+# stopped before it, read by the step before, 1.2 mg, as diabetes treatment) is converted to mg (_in_mg), a bare
+# number in the unit of the chain's other end.
+_CHAIN_DOSE = (rf"({_NUM})(?:\s*(mg|mcg|ug|[\u00b5\u03bc]g|micrograms?)\b(?!\s*(?:(?:/|per\b)\s*(?:{_NUM}\s*)?(?:ml|pen)\b|in\s+\d))|(?![.,]\d|\s*(?:[%/µ]"
                r"|(?:mc?g|ug|ml|l|units?|iu|mmol|kg|g|x|times|d|days?|wks?|weeks?|months?|y|yrs?|years?)\b))"
                rf"(?={_STEP_SCHEDULE}\s*(?:$|[,;|)]|\.(?!\d)|{_STEP})))")
 _TITRATION = re.compile(rf"(?<![/\d.,]){_CHAIN_DOSE}(?:{_STEP_SCHEDULE}\s*[,;]?\s*"
@@ -1464,8 +1467,14 @@ _TITRATION = re.compile(rf"(?<![/\d.,]){_CHAIN_DOSE}(?:{_STEP_SCHEDULE}\s*[,;]?\
 
 
 def _titration_reached(chain: re.Match[str]) -> list[float]:
-    """The dose (mg) a titration reaches, the last of its steps ([] when no dose of it is in mg)."""
-    return [float(chain.group(3).replace(",", "."))] if chain.group(2) or chain.group(4) else []
+    """The dose (mg) a titration reaches, the last of its steps ([] when no dose of it has a unit)."""
+    unit = chain.group(4) or chain.group(2)
+    return [_in_mg(chain.group(3), unit)] if unit else []
+
+
+def _titration_start(chain: re.Match[str]) -> float:
+    """The first dose (mg) of a titration that has a unit (_titration_reached not [])."""
+    return _in_mg(chain.group(1), chain.group(2) or chain.group(4))
 
 
 def _stepped_down_to(chain: re.Match[str]) -> list[float]:
@@ -1473,7 +1482,7 @@ def _stepped_down_to(chain: re.Match[str]) -> list[float]:
     ends within it ("3 mg, reduce to 1.2 mg", "3 mg then 1.2 mg"), else []."""
     reached = _titration_reached(chain)
     above = T.LIRAGLUTIDE_WEIGHT_DOSE["above_mg"]
-    if reached and reached[0] <= above < float(chain.group(1).replace(",", ".")) <= T.LIRAGLUTIDE_WEIGHT_DOSE["up_to_mg"]:
+    if reached and reached[0] <= above < _titration_start(chain) <= T.LIRAGLUTIDE_WEIGHT_DOSE["up_to_mg"]:
         return reached
     return []
 

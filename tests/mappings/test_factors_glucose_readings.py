@@ -143,3 +143,27 @@ def test_a_type_2_diabetes_beside_a_past_gestational_diabetes_is_still_type_2():
     s = _state(condition(cc(text="Type 2 diabetes; prior gestational diabetes"), "2015-01-01"))
     assert s.factors.diabetes.status == "type2-untreated"
     assert "diabetes-unconfirmed" not in _gap_codes(s)
+
+
+# pf7: a liraglutide titration with a step in micrograms ("0.6 mg -> 1.2 mg -> 3000 mcg") stopped before it and was
+# read by the step before (1.2 mg) as type 2 diabetes treatment; now converted to mg and read as "-> 3 mg" is (weight
+# management: drugs.yaml weight_dose, Victoza / Saxenda EU SmPC 4.2; 1 mg = 1000 micrograms)
+@pytest.mark.parametrize("text", ["Victoza 0.6 mg -> 1.2 mg -> 3000 mcg", "Liraglutide 600 mcg -> 1200 mcg -> 3000 mcg",
+                                  "Liraglutide 0.6mg, titrate to 3000mcg"])
+def test_a_liraglutide_titration_reaching_3000_micrograms_is_weight_management_as_3_mg_is(text):
+    d = _state(med_request(None, "2024-01-10", text=text)).factors.diabetes
+    assert d.status == "none-documented" and not d.on_antihyperglycemic
+    assert d.not_for_diabetes == ["liraglutide for weight management (a dose of 3 mg: above 1.8 mg, the most Victoza gives "
+                                  "for diabetes; Saxenda, the weight product, reaches 3 mg)"]
+
+
+def test_a_liraglutide_step_down_written_in_micrograms_is_asked_as_the_mg_step_down_is():
+    d = _state(med_request(None, "2024-01-10", text="Victoza 3 mg, reduce to 1200 mcg")).factors.diabetes
+    assert d.not_for_diabetes and d.not_for_diabetes[0].startswith(
+        "liraglutide, its indication, diabetes or weight management, not stated")
+
+
+@pytest.mark.parametrize("text", ["Victoza 0.6 mg -> 1.2 mg -> 1800 mcg", "Victoza 600 mcg -> 1200 mcg"])
+def test_a_liraglutide_titration_within_the_victoza_diabetes_doses_in_micrograms_stays_diabetes_treatment(text):
+    d = _state(med_request(None, "2024-01-10", text=text)).factors.diabetes
+    assert d.status == "type2-treated" and d.treatment == ["liraglutide"]
