@@ -208,6 +208,14 @@ def _lab_result(ctx: Ctx, obs: dict[str, Any], unit: dict[str, Any], hit: str, l
             comparator = _SIGN_WRITTEN.get(m.group(1), m.group(1))
     if val is None:
         return None
+    if not qunit and hit in _UNIT_OF_CODE:
+        # a result of a code whose unit is fixed, sent without one: in that unit, unless the number
+        # is as plausible in the test's usual unit (which one was meant cannot be told: not read)
+        qunit, ambiguous_below = _UNIT_OF_CODE[hit]
+        if val < ambiguous_below:
+            ctx.ignore(obs, "unreadable-resource", f"{label} ({hit}) value {val:g} sent without a unit: as plausible "
+                                                   f"in % as in {qunit}, not read")
+            return None
     # every converter can refuse an implausible value, so each value is converted (each
     # conversion is increasing, so a bound stays the same kind of bound)
     val, qunit = convert(val, qunit)
@@ -218,6 +226,12 @@ def _lab_result(ctx: Ctx, obs: dict[str, Any], unit: dict[str, Any], hit: str, l
     d = (_parse_date_str(ed) if type(ed) is str else None) or obs_date(obs)
     return d or dt.date.min, val, qunit, hit, obs, comparator
 
+
+# LOINC 59261-8, HbA1c by the IFCC protocol, is reported in mmol/mol (IFCC units; NGSP % = 0.09148 x IFCC
+# + 2.152, http://www.ngsp.org/ifcc.asp): a value sent without a unit is in mmol/mol (pf7: "24", 4.3 %, was
+# read as 24 %, an uncontrolled diabetes by laboratory values, the capivasertib HbA1c > 8.0 % caution).
+# Below 20 mmol/mol (4.0 %) the number is as plausible as an NGSP % sent under the IFCC code: not read.
+_UNIT_OF_CODE = {"59261-8": ("mmol/mol", 20.0)}
 
 # Below this an HbA1c is not read as %: no living patient has an HbA1c under 2 %, and such
 # values are usually a fraction (0.07 = 7 %) or another unit; which one cannot be told.

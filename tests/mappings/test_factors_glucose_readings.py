@@ -9,7 +9,7 @@ import datetime as dt
 import pytest
 
 from mappings import build_patient_state
-from tests.mappings.builders import ICD10, PID, cc, coding, condition, med_request, patient
+from tests.mappings.builders import ICD10, PID, cc, coding, condition, loinc_obs, med_request, patient
 
 AS_OF = dt.date(2024, 6, 1)
 
@@ -167,3 +167,26 @@ def test_a_liraglutide_step_down_written_in_micrograms_is_asked_as_the_mg_step_d
 def test_a_liraglutide_titration_within_the_victoza_diabetes_doses_in_micrograms_stays_diabetes_treatment(text):
     d = _state(med_request(None, "2024-01-10", text=text)).factors.diabetes
     assert d.status == "type2-treated" and d.treatment == ["liraglutide"]
+
+
+# pf7: an HbA1c coded LOINC 59261-8 (by the IFCC protocol, reported in mmol/mol) sent without a unit was read as %
+# below 25: "24" (4.3 %) read as an HbA1c of 24 %, diabetes by laboratory values, uncontrolled (the capivasertib
+# HbA1c > 8.0 % caution). Now in mmol/mol, converted (NGSP % = 0.09148 x IFCC + 2.152, http://www.ngsp.org/ifcc.asp)
+@pytest.mark.parametrize("value,percent", [(24, 4.35), (40, 5.81)])
+def test_an_ifcc_hba1c_sent_without_a_unit_is_read_in_mmol_per_mol(value, percent):
+    d = _state(loinc_obs("59261-8", valueQuantity={"value": value})).factors.diabetes
+    assert d.hba1c.value == percent and d.hba1c.unit == "%"
+    assert d.status == "none-documented" and not d.uncontrolled
+
+
+def test_an_ifcc_hba1c_sent_without_a_unit_as_plausible_in_percent_is_not_read():
+    s = _state(loinc_obs("59261-8", valueQuantity={"value": 7.0}))
+    assert s.factors.diabetes.hba1c is None
+    assert "hba1c-missing" in _gap_codes(s)
+
+
+@pytest.mark.parametrize("code,value,unit,percent", [("59261-8", 53, "mmol/mol", 7.0), ("59261-8", 7.0, "%", 7.0),
+                                                     ("4548-4", 7.0, None, 7.0)])
+def test_an_hba1c_with_its_unit_or_coded_in_ngsp_percent_reads_as_before(code, value, unit, percent):
+    q = {"value": value, **({"unit": unit} if unit else {})}
+    assert _state(loinc_obs(code, valueQuantity=q)).factors.diabetes.hba1c.value == percent
