@@ -190,3 +190,23 @@ def test_an_ifcc_hba1c_sent_without_a_unit_as_plausible_in_percent_is_not_read()
 def test_an_hba1c_with_its_unit_or_coded_in_ngsp_percent_reads_as_before(code, value, unit, percent):
     q = {"value": value, **({"unit": unit} if unit else {})}
     assert _state(loinc_obs(code, valueQuantity=q)).factors.diabetes.hba1c.value == percent
+
+
+# pf7: a prediabetes or a hyperglycaemia written as over ("Prediabetes - resolved", "Steroid induced hyperglycaemia -
+# resolved") was asked as current (gap prediabetes-recorded / hyperglycaemia-recorded); read as a diabetes's words are
+# (local_codes.yaml not_current_patterns; FHIR R4 Condition.clinicalStatus resolved / remission said in words)
+@pytest.mark.parametrize("text,gap", [("Prediabetes - resolved", "prediabetes-recorded"),
+                                      ("Prediabetes resolved after weight loss", "prediabetes-recorded"),
+                                      ("Prediabetes in remission", "prediabetes-recorded"),
+                                      ("Prediabetic mother", "prediabetes-recorded"),
+                                      ("Hyperglycaemia resolved", "hyperglycaemia-recorded"),
+                                      ("Steroid induced hyperglycaemia - resolved", "hyperglycaemia-recorded")])
+def test_a_prediabetes_or_hyperglycaemia_written_as_resolved_or_a_relatives_raises_no_gap(text, gap):
+    assert gap not in _gap_codes(_state(condition(cc(text=text), "2023-01-01")))
+
+
+@pytest.mark.parametrize("text,gap", [("Prediabetes - not resolved", "prediabetes-recorded"),
+                                      ("Prediabetes, resolved hypoglycaemia", "prediabetes-recorded"),
+                                      ("Hyperglycaemia - unresolved", "hyperglycaemia-recorded")])
+def test_a_prediabetes_or_hyperglycaemia_not_written_as_over_still_raises_its_gap(text, gap):
+    assert gap in _gap_codes(_state(condition(cc(text=text), "2023-01-01")))
