@@ -210,3 +210,15 @@ def test_a_prediabetes_or_hyperglycaemia_written_as_resolved_or_a_relatives_rais
                                       ("Hyperglycaemia - unresolved", "hyperglycaemia-recorded")])
 def test_a_prediabetes_or_hyperglycaemia_not_written_as_over_still_raises_its_gap(text, gap):
     assert gap in _gap_codes(_state(condition(cc(text=text), "2023-01-01")))
+
+
+# pf7: a pre-existing diabetes coded for a pregnancy (ICD-10-CM O24.0- type 1, O24.1- type 2) without words was silent:
+# O24.011 lost the type 1 stop of the PI3K/AKT inhibitors (CR C.3 row 14). Read as its type (codes.yaml)
+@pytest.mark.parametrize("code,status", [("O24.011", "type1"), ("O24.111", "type2-untreated")])
+def test_a_pre_existing_diabetes_coded_in_pregnancy_is_read_as_its_type(code, status):
+    assert _state(condition(cc(coding(ICD10, code)), "2015-01-01")).factors.diabetes.status == status
+
+
+def test_an_unspecified_diabetes_in_pregnancy_is_still_not_read():
+    s = _state(condition(cc(coding(ICD10, "O24.919")), "2015-01-01"))
+    assert s.factors.diabetes.status == "none-documented"
