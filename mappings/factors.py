@@ -1065,7 +1065,7 @@ def _diabetes(ctx: Ctx, therapy: TherapyHistory) -> Diabetes:
                 shown = _TYPE_TEXT[_written_type(con.text) or "unspecified"]
                 unconfirmed.append((f"{shown} ({why})", ctx.source(res, condition_onset(res), f"Diabetes ({shown}, {why})")))
                 continue
-            if not t and (gestational := _gestational_diabetes_current(res, con)):
+            if not t and (gestational := _gestational_diabetes_current(ctx, res, con)):
                 # a current gestational diabetes: its own type, not the labels' diabetes; asked, not silent
                 why = (f"{gestational}: a diabetes of pregnancy, its own type; once the pregnancy is over a risk of "
                        "diabetes, not diabetes")
@@ -1640,14 +1640,24 @@ _HYPERGLYCAEMIA = [(icd, snomed, memo_search(words)) for kind, _, icd, snomed, w
 _GESTATIONAL_WORDS = re.compile(r"\bgestational\s+diabet\w*(?:\s+mellitus)?|\bgdm\b")
 
 
-def _gestational_diabetes_current(res: dict[str, Any], con: Concept) -> str | None:
+# A gestational diabetes is one of a pregnancy, childbirth or the puerperium (ICD-10-CM O24.4-): a pregnancy and
+# its puerperium last under a year (40 weeks and 6 weeks), so one that began longer ago is over: a risk of
+# diabetes, not diabetes (ADA Standards of Care, section 2: the postpartum test for persistent diabetes)
+_GESTATION_AND_PUERPERIUM_DAYS = 365
+
+
+def _gestational_diabetes_current(ctx: Ctx, res: dict[str, Any], con: Concept) -> str | None:
     """How a Condition names a current gestational diabetes (coded ICD-10-CM O24.4- or written), or
-    None: none named, or written as not the patient's, not now or as a history (the words read as the
-    diabetes reader reads them, the gestational diabetes as a diabetes: negated, a relative's, a risk,
-    a screening, "History of gestational diabetes", "resolved")."""
+    None: none named, one that began more than a year ago (its onset, else its recordedDate), or
+    written as not the patient's, not now or as a history (the words read as the diabetes reader
+    reads them, the gestational diabetes as a diabetes: negated, a relative's, a risk, a screening,
+    "History of gestational diabetes", "resolved")."""
     coded = next((code for system, code, _ in con.codings
                   if code and is_icd10(system) and T.norm_icd(code).startswith(T.GESTATIONAL_DIABETES_ICD)), None)
     if not coded and not _GESTATIONAL_WORDS.search(con.text):
+        return None
+    began = condition_onset(res, date_last)  # the last day a partial date can mean ("2023": 2023-12-31)
+    if began is not None and (ctx.as_of - began).days > _GESTATION_AND_PUERPERIUM_DAYS:
         return None
     if _GESTATIONAL_WORDS.search(con.text):
         read = _GESTATIONAL_WORDS.sub("diabetes", con.text)

@@ -129,14 +129,27 @@ def test_a_current_gestational_diabetes_is_asked_as_its_own_type_not_silent(code
                                   "No gestational diabetes", "Mother had gestational diabetes", "Gestational diabetes in sister",
                                   "At risk of gestational diabetes", "Gestational diabetes screen negative"])
 def test_a_past_negated_relatives_or_screened_gestational_diabetes_names_no_diabetes(text):
-    s = _state(condition(cc(text=text), "2015-01-01"))
+    s = _state(condition(cc(text=text), "2024-03-01"))
     assert s.factors.diabetes.status == "none-documented"
     assert "diabetes-unconfirmed" not in _gap_codes(s)
 
 
 def test_a_gestational_diabetes_coded_with_a_resolved_status_names_no_diabetes():
-    s = _state(condition(cc(coding(ICD10, "O24.414")), "2015-01-01", clinical="resolved"))
+    s = _state(condition(cc(coding(ICD10, "O24.414")), "2024-03-01", clinical="resolved"))
     assert "diabetes-unconfirmed" not in _gap_codes(s)
+
+
+@pytest.mark.parametrize("onset", ["2015-01-01", "2023-05-01", "2022"])
+def test_a_gestational_diabetes_that_began_more_than_a_year_ago_is_over_and_names_no_diabetes(onset):
+    # a pregnancy and its puerperium last under a year: an "active" gestational diabetes of 2015 is a past one
+    s = _state(condition(cc(coding(ICD10, "O24.414"), text="Gestational diabetes"), onset))
+    assert s.factors.diabetes.status == "none-documented"
+    assert "diabetes-unconfirmed" not in _gap_codes(s)
+
+
+@pytest.mark.parametrize("onset", ["2023-07-01", "2024", None])
+def test_a_gestational_diabetes_begun_within_a_year_or_undated_is_asked(onset):
+    assert "diabetes-unconfirmed" in _gap_codes(_state(condition(cc(coding(ICD10, "O24.414")), onset)))
 
 
 def test_a_type_2_diabetes_beside_a_past_gestational_diabetes_is_still_type_2():
