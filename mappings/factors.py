@@ -208,6 +208,14 @@ def _lab_result(ctx: Ctx, obs: dict[str, Any], unit: dict[str, Any], hit: str, l
             comparator = _SIGN_WRITTEN.get(m.group(1), m.group(1))
     if val is None:
         return None
+    if not qunit and hit in _UNIT_OF_CODE:
+        # a result of a code whose unit is fixed, sent without one: in that unit, unless the number
+        # is as plausible in the test's usual unit (which one was meant cannot be told: not read)
+        qunit, ambiguous_below = _UNIT_OF_CODE[hit]
+        if val < ambiguous_below:
+            ctx.ignore(obs, "unreadable-resource", f"{label} ({hit}) value {val:g} sent without a unit: as plausible "
+                                                   f"in % as in {qunit}, not read")
+            return None
     # every converter can refuse an implausible value, so each value is converted (each
     # conversion is increasing, so a bound stays the same kind of bound)
     val, qunit = convert(val, qunit)
@@ -218,6 +226,12 @@ def _lab_result(ctx: Ctx, obs: dict[str, Any], unit: dict[str, Any], hit: str, l
     d = (_parse_date_str(ed) if type(ed) is str else None) or obs_date(obs)
     return d or dt.date.min, val, qunit, hit, obs, comparator
 
+
+# LOINC 59261-8, HbA1c by the IFCC protocol, is reported in mmol/mol (IFCC units; NGSP % = 0.09148 x IFCC
+# + 2.152, http://www.ngsp.org/ifcc.asp): a value sent without a unit is in mmol/mol (pf7: "24", 4.3 %, was
+# read as 24 %, an uncontrolled diabetes by laboratory values, the capivasertib HbA1c > 8.0 % caution).
+# Below 20 mmol/mol (4.0 %) the number is as plausible as an NGSP % sent under the IFCC code: not read.
+_UNIT_OF_CODE = {"59261-8": ("mmol/mol", 20.0)}
 
 # Below this an HbA1c is not read as %: no living patient has an HbA1c under 2 %, and such
 # values are usually a fraction (0.07 = 7 %) or another unit; which one cannot be told.
@@ -1051,8 +1065,16 @@ def _diabetes(ctx: Ctx, therapy: TherapyHistory) -> Diabetes:
                 shown = _TYPE_TEXT[_written_type(con.text) or "unspecified"]
                 unconfirmed.append((f"{shown} ({why})", ctx.source(res, condition_onset(res), f"Diabetes ({shown}, {why})")))
                 continue
+            if not t and (gestational := _gestational_diabetes_current(ctx, res, con)):
+                # a current gestational diabetes: its own type, not the labels' diabetes; asked, not silent
+                why = (f"{gestational}: a diabetes of pregnancy, its own type; once the pregnancy is over a risk of "
+                       "diabetes, not diabetes")
+                unconfirmed.append((f"gestational diabetes ({why})",
+                                    ctx.source(res, condition_onset(res), f"Diabetes (gestational, {why})")))
+                continue
             if not t and _hyperglycaemia_recorded(con):
-                hyperglycaemia.append((_code_text_clip(res, con),
+                # (a code without words quoted by its code: 'not counted as diabetes ("")' named nothing)
+                hyperglycaemia.append((_code_text_clip(res, con) or ", ".join(c for _, c, _ in con.codings if c),
                                        ctx.source(res, condition_onset(res), "Hyperglycaemia (no diabetes diagnosis)")))
                 continue
             if t:
@@ -1307,6 +1329,10 @@ def _reason_code(cc: Any) -> tuple[str | None, str | None]:
             if (is_snomed(system) and code in snomed) or (
                     is_icd10(system) and any(T.norm_icd(code).startswith(p) for p in icd)):
                 found = found if found[0] else (kind, label)
+        # a bare header of abnormal glucose (R73 / R73.0), read as R73.09 is (local_codes.yaml
+        # abnormal_glucose_header_icd10): the hyperglycaemia reason
+        if is_icd10(system) and T.norm_icd(code) in T.ABNORMAL_GLUCOSE_HEADER_ICD and not found[0]:
+            found = next((k, lb) for k, lb, _, _, _ in T.GLUCOSE_LOWERING_REASONS if k == "hyperglycaemia")
     if found[0]:
         return found
     return _reason_words(cc_text(cc), False)
@@ -1444,7 +1470,10 @@ _NUM = r"\d+(?:[.,]\d+)?"
 _STEP = (rf"(?:{T.LIRAGLUTIDE_WEIGHT_DOSE['titration_step_pattern']}"
          rf"|{T.LIRAGLUTIDE_WEIGHT_DOSE['step_down_pattern']})")
 _STEP_SCHEDULE = r"(?:\s*/\s*d(?:ay)?\b|\s+(?:once\s+)?(?:daily|a\s+day|per\s+day|od|qd|sc|s\.c\.)\b|\s+for\s+\d+\s+(?:days?|wks?|weeks?)\b)*"
-_CHAIN_DOSE = (rf"({_NUM})(?:\s*(mg)\b(?!\s*(?:(?:/|per\b)\s*(?:{_NUM}\s*)?(?:ml|pen)\b|in\s+\d))|(?![.,]\d|\s*(?:[%/µ]"
+# A step in micrograms ("0.6 mg -> 1.2 mg -> 3000 mcg", "600 mcg -> 1200 mcg -> 3000 mcg": pf7, the chain
+# stopped before it, read by the step before, 1.2 mg, as diabetes treatment) is converted to mg (_in_mg), a bare
+# number in the unit of the chain's other end.
+_CHAIN_DOSE = (rf"({_NUM})(?:\s*(mg|mcg|ug|[\u00b5\u03bc]g|micrograms?)\b(?!\s*(?:(?:/|per\b)\s*(?:{_NUM}\s*)?(?:ml|pen)\b|in\s+\d))|(?![.,]\d|\s*(?:[%/µ]"
                r"|(?:mc?g|ug|ml|l|units?|iu|mmol|kg|g|x|times|d|days?|wks?|weeks?|months?|y|yrs?|years?)\b))"
                rf"(?={_STEP_SCHEDULE}\s*(?:$|[,;|)]|\.(?!\d)|{_STEP})))")
 _TITRATION = re.compile(rf"(?<![/\d.,]){_CHAIN_DOSE}(?:{_STEP_SCHEDULE}\s*[,;]?\s*"
@@ -1452,8 +1481,14 @@ _TITRATION = re.compile(rf"(?<![/\d.,]){_CHAIN_DOSE}(?:{_STEP_SCHEDULE}\s*[,;]?\
 
 
 def _titration_reached(chain: re.Match[str]) -> list[float]:
-    """The dose (mg) a titration reaches, the last of its steps ([] when no dose of it is in mg)."""
-    return [float(chain.group(3).replace(",", "."))] if chain.group(2) or chain.group(4) else []
+    """The dose (mg) a titration reaches, the last of its steps ([] when no dose of it has a unit)."""
+    unit = chain.group(4) or chain.group(2)
+    return [_in_mg(chain.group(3), unit)] if unit else []
+
+
+def _titration_start(chain: re.Match[str]) -> float:
+    """The first dose (mg) of a titration that has a unit (_titration_reached not [])."""
+    return _in_mg(chain.group(1), chain.group(2) or chain.group(4))
 
 
 def _stepped_down_to(chain: re.Match[str]) -> list[float]:
@@ -1461,7 +1496,7 @@ def _stepped_down_to(chain: re.Match[str]) -> list[float]:
     ends within it ("3 mg, reduce to 1.2 mg", "3 mg then 1.2 mg"), else []."""
     reached = _titration_reached(chain)
     above = T.LIRAGLUTIDE_WEIGHT_DOSE["above_mg"]
-    if reached and reached[0] <= above < float(chain.group(1).replace(",", ".")) <= T.LIRAGLUTIDE_WEIGHT_DOSE["up_to_mg"]:
+    if reached and reached[0] <= above < _titration_start(chain) <= T.LIRAGLUTIDE_WEIGHT_DOSE["up_to_mg"]:
         return reached
     return []
 
@@ -1601,9 +1636,44 @@ _HYPERGLYCAEMIA = [(icd, snomed, memo_search(words)) for kind, _, icd, snomed, w
                    if kind == "hyperglycaemia"]
 
 
+# gestational diabetes written ("Gestational diabetes", "GDM"; local_codes.yaml diabetes gestational_icd10_prefixes)
+_GESTATIONAL_WORDS = re.compile(r"\bgestational\s+diabet\w*(?:\s+mellitus)?|\bgdm\b")
+
+
+# A gestational diabetes is one of a pregnancy, childbirth or the puerperium (ICD-10-CM O24.4-): a pregnancy and
+# its puerperium last under a year (40 weeks and 6 weeks), so one that began longer ago is over: a risk of
+# diabetes, not diabetes (ADA Standards of Care, section 2: the postpartum test for persistent diabetes)
+_GESTATION_AND_PUERPERIUM_DAYS = 365
+
+
+def _gestational_diabetes_current(ctx: Ctx, res: dict[str, Any], con: Concept) -> str | None:
+    """How a Condition names a current gestational diabetes (coded ICD-10-CM O24.4- or written), or
+    None: none named, one that began more than a year ago (its onset, else its recordedDate), or
+    written as not the patient's, not now or as a history (the words read as the diabetes reader
+    reads them, the gestational diabetes as a diabetes: negated, a relative's, a risk, a screening,
+    "History of gestational diabetes", "resolved")."""
+    coded = next((code for system, code, _ in con.codings
+                  if code and is_icd10(system) and T.norm_icd(code).startswith(T.GESTATIONAL_DIABETES_ICD)), None)
+    if not coded and not _GESTATIONAL_WORDS.search(con.text):
+        return None
+    began = condition_onset(res, date_last)  # the last day a partial date can mean ("2023": 2023-12-31)
+    if began is not None and (ctx.as_of - began).days > _GESTATION_AND_PUERPERIUM_DAYS:
+        return None
+    if _GESTATIONAL_WORDS.search(con.text):
+        read = _GESTATIONAL_WORDS.sub("diabetes", con.text)
+        if _diabetes_text(read) is None or _diabetes_history(read) or _diabetes_not_current(read):
+            return None
+    written = _code_text_clip(res, con)
+    return f'written "{written}"' if written else f"coded {coded}"
+
+
 def _hyperglycaemia_recorded(con: Concept) -> bool:
     """The Condition names hyperglycaemia (drugs.yaml glucose_lowering_reasons hyperglycaemia: its
-    ICD-10-CM / SNOMED CT codes or words), not negated, a relative's or a risk."""
+    ICD-10-CM / SNOMED CT codes or words, or a bare ICD-10-CM header of abnormal glucose, R73 / R73.0,
+    read as R73.09 Other abnormal glucose is: local_codes.yaml abnormal_glucose_header_icd10), not
+    negated, a relative's or a risk."""
+    if any(is_icd10(system) and T.norm_icd(code) in T.ABNORMAL_GLUCOSE_HEADER_ICD for system, code, _ in con.codings if code):
+        return True
     for icd, snomed, words in _HYPERGLYCAEMIA:
         if any((is_snomed(system) and code in snomed) or (is_icd10(system) and T.norm_icd(code).startswith(tuple(icd)))
                for system, code, _ in con.codings if code):
@@ -1809,6 +1879,15 @@ _NOT_A_DIAGNOSIS = re.compile(
     + r"|" + _MENTION + _CLAUSE + r"(?:(?<!\bat )\brisk\b|\bat risk\b(?!\s+(?:of|for)\s+(?!(?:developing\s+)?"
     + _MENTION + r")))"
     + r"|" + _MENTION + _CLAUSE_UNDIAGNOSED + r"screening"
+    # the word "screen" as "screening" ("Diabetes screen", "Diabetes screen negative", "Diabetes screen - HbA1c
+    # 5.2%", "Screen for diabetes", "Screened for diabetes - negative": pf7, read as the patient's type 2
+    # diabetes, the PI3K/AKT/mTOR caution as if diagnosed; _SCREENED_FOR_DIABETES reads "screen" so already),
+    # written next to the diabetes it screens for: not a diabetic complication's screen ("Diabetic foot
+    # screen") nor a diabetes beside a screen for something else ("T2DM - screen for retinopathy")
+    + r"|\bscreen(?:ed)?\s+(?:test\s+)?for\s+(?:(?:type\s*(?:[12]|ii?)|t[12])\s+)?(?!diabetic\b)" + _MENTION
+    + rf"(?![^.;|,()]{{0,20}}?{_DIAGNOSED})"
+    + r"|(?!diabetic\b)" + _MENTION + r"(?:\s+mellitus)?(?:\s+type\s*(?:[12]|ii?))?\s*[-:]?\s*screen\b(?!\s+for\b)"
+    + rf"(?![^.;|,()]{{0,20}}?{_DIAGNOSED})"
     # a LADA ruled out or absent (local_codes.yaml diabetes not_the_patients_patterns do not name LADA),
     # not one still open ("LADA not excluded": rt54, taken out, no diabetes and no gap), or negated
     # before ("Not LADA", "Type 2 diabetes (not LADA)": rt54, read as a LADA recorded, its type asked);
@@ -1845,8 +1924,17 @@ _SCREEN_POSITIVE = re.compile(r"(?<!\bnot )(?:\bpositive\b|\+ve\b|\bpos\b|\babno
 _SCREEN_NEGATIVE = re.compile(r"\bnegative\b|-ve\b|\bnormal\b|\bnot (?:positive|abnormal)\b")
 # an HbA1c written in the screening's clause in the diabetes range ("Screening for diabetes: HbA1c 6.8%":
 # rt72, read as no diabetes, silently): positive as the word is (HbA1c >= 6.5 %, CR C.2 safety overlays,
-# mappings.state HBA1C_HIGH_PERCENT); a bound ("<6.5%") is no value
-_SCREEN_HBA1C = re.compile(r"\b(?:hb\s?a1c|a1c)\b\s*(?:of|was|is|:|=)?\s*(\d+(?:\.\d+)?)\s*%")
+# mappings.state HBA1C_HIGH_PERCENT); a bound ("<6.5%") is no value. Written in IFCC units as well
+# ("HbA1c 53 mmol/mol": pf7, not read while "HbA1c 7.0%" was), converted to NGSP % by the NGSP / IFCC
+# master equation as a coded result is (_hba1c_conv: NGSP % = 0.09148 x IFCC + 2.152, http://www.ngsp.org/ifcc.asp;
+# IFCC HbA1c network, Hoelzel et al. Clin Chem 2004;50:166-74): 48 mmol/mol is 6.5 %
+_SCREEN_HBA1C = re.compile(r"\b(?:hb\s?a1c|a1c)\b\s*(?:of|was|is|:|=)?\s*(\d+(?:\.\d+)?)\s*(%|mmol\s*/\s*mol\b)")
+
+
+def _screen_hba1c_percent(m: re.Match[str]) -> float:
+    """The HbA1c an _SCREEN_HBA1C match writes, in NGSP % (a value in mmol/mol converted)."""
+    value = float(m.group(1))
+    return value if m.group(2) == "%" else _hba1c_conv(value, "mmol/mol")[0]
 
 
 @lru_cache(maxsize=4096)
@@ -1859,7 +1947,7 @@ def _diabetes_screen_positive(text: str) -> bool:
         return False
     clauses = re.split(r"[;|]|\.(?!\d)", text)  # not at a decimal point ("HbA1c 6.8%")
     positive = [c for c in clauses if _SCREENED_FOR_DIABETES.search(c) and not _SCREEN_NEGATIVE.search(c) and (
-        _SCREEN_POSITIVE.search(c) or any(float(m.group(1)) >= HBA1C_HIGH_PERCENT for m in _SCREEN_HBA1C.finditer(c)))]
+        _SCREEN_POSITIVE.search(c) or any(_screen_hba1c_percent(m) >= HBA1C_HIGH_PERCENT for m in _SCREEN_HBA1C.finditer(c)))]
     # the screening taken out of its clause, what is left is read for a diabetes named
     rest = " ; ".join(_SCREENED_FOR_DIABETES.sub(" ", c) if c in positive else c for c in clauses)
     return bool(positive) and _diabetes_text(rest) is None

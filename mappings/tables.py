@@ -540,6 +540,8 @@ DIABETES_HISTORY = _condition_patterns("diabetes", "history_patterns")
 PREDIABETES_TEXT = _condition_patterns("diabetes", "prediabetes_patterns")
 PREDIABETES_NEGATED = _condition_patterns("diabetes", "prediabetes_negated_patterns")
 PREDIABETES_ICD = frozenset(norm_icd(c) for c in LOCAL["diabetes"].get("prediabetes_icd10") or ())
+ABNORMAL_GLUCOSE_HEADER_ICD = frozenset(norm_icd(c) for c in LOCAL["diabetes"].get("abnormal_glucose_header_icd10") or ())
+GESTATIONAL_DIABETES_ICD = tuple(norm_icd(c) for c in LOCAL["diabetes"].get("gestational_icd10_prefixes") or ())
 HYPERGLYCAEMIA_NEGATED = _condition_patterns("diabetes", "hyperglycaemia_negated_patterns")
 
 # words naming ILD / pneumonitis; ones that make it not the patient's (negated, a relative's,

@@ -164,3 +164,21 @@ def test_a_liraglutide_step_down_is_never_called_not_for_diabetes_on_a_card():
     assert "liraglutide, its indication" in c["detail"]
     assert "not for diabetes" not in c["detail"]
     assert "glucose-lowering drug not counted as diabetes treatment: " in c["detail"]
+
+
+def _gestational_diabetes(status: str = "active") -> dict:
+    return {"resourceType": "Condition", "id": "gdm-1", "onsetDateTime": "2025-03-01",
+            "clinicalStatus": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/condition-clinical", "code": status}]},
+            "code": {"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "O24.414"}]}}
+
+
+def test_a_current_gestational_diabetes_alone_gives_the_diabetes_not_confirmed_caution_naming_it():
+    # pf7: was silent - no caution, no gap (O24.4- not read, "gestational diabetes" words taken out)
+    c = card(_after_ai_cdk46i("gl-gdm", _gestational_diabetes()), "everolimus-exemestane")
+    assert "caution: diabetes not confirmed" in c["summary"]
+    assert "gestational diabetes (coded O24.414: a diabetes of pregnancy, its own type" in c["detail"]
+
+
+def test_a_resolved_gestational_diabetes_gives_no_diabetes_caution():
+    c = card(_after_ai_cdk46i("gl-gdm-past", _gestational_diabetes("resolved")), "everolimus-exemestane")
+    assert "diabetes" not in c["summary"]

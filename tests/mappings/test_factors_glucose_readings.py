@@ -1,0 +1,237 @@
+"""Diabetes / hyperglycaemia factors read from a Condition's words, codes and lab texts (pf7):
+whose prediabetes, which unit an HbA1c is written in, which ICD-10-CM abnormal glucose header
+(mappings.factors._diabetes; CR A.4, C.2 safety overlays, C.3 row 14)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from mappings import build_patient_state
+from tests.mappings.builders import ICD10, PID, cc, coding, condition, loinc_obs, med_request, patient
+
+AS_OF = dt.date(2024, 6, 1)
+
+
+def _state(*resources):
+    return build_patient_state([patient(birth="1980-01-01"), *resources], PID, AS_OF)
+
+
+def _gap_codes(s) -> set[str]:
+    return {g.code for g in s.gaps}
+
+
+# pf7: a relative named after a prediabetes or a hyperglycaemia ("Pre diabetes in mother") raised the
+# patient's gap prediabetes-recorded; a relative's condition is not the patient's (FHIR R4
+# FamilyMemberHistory), as a relative after a diabetes is read already (factors._NOT_A_DIAGNOSIS)
+@pytest.mark.parametrize("text", ["Pre diabetes in mother", "Prediabetes in mother", "Pre-diabetes in her sister",
+                                  "Prediabetes (mother)", "Prediabetes - father", "Impaired fasting glucose in father",
+                                  "IFG - mother"])
+def test_a_prediabetes_written_with_the_relative_after_it_raises_no_gap_for_the_patient(text):
+    s = _state(condition(cc(text=text), "2023-01-01"))
+    assert s.factors.diabetes.status == "none-documented"
+    assert "prediabetes-recorded" not in _gap_codes(s)
+
+
+@pytest.mark.parametrize("text", ["Hyperglycaemia in mother", "Hyperglycemia (father)"])
+def test_a_hyperglycaemia_written_with_the_relative_after_it_raises_no_gap_for_the_patient(text):
+    assert "hyperglycaemia-recorded" not in _gap_codes(_state(condition(cc(text=text), "2023-01-01")))
+
+
+@pytest.mark.parametrize("text", ["Prediabetes in mother and patient", "Prediabetes, mother has T2DM",
+                                  "Prediabetes: mother informed", "Pre diabetes in 2019"])
+def test_the_patients_own_prediabetes_beside_a_relative_still_raises_the_gap(text):
+    assert "prediabetes-recorded" in _gap_codes(_state(condition(cc(text=text), "2023-01-01")))
+
+
+# pf7: a diabetes screening with its HbA1c written in IFCC units ("HbA1c 53 mmol/mol") was read as no
+# diabetes, silently, while "HbA1c 7.0%" was asked: now converted to NGSP % by the NGSP / IFCC master
+# equation (NGSP % = 0.09148 x IFCC + 2.152, http://www.ngsp.org/ifcc.asp): 48 mmol/mol is 6.5 %
+@pytest.mark.parametrize("text", ["Diabetes screening: HbA1c 53 mmol/mol", "Screening for diabetes: HbA1c 53mmol/mol",
+                                  "Screening for diabetes - HbA1c 48 mmol/mol"])
+def test_a_diabetes_screening_with_an_hba1c_in_mmol_per_mol_in_the_diabetes_range_is_asked(text):
+    s = _state(condition(cc(text=text), "2023-01-01"))
+    assert s.factors.diabetes.status == "none-documented"
+    gap = next(g for g in s.gaps if g.code == "diabetes-unconfirmed")
+    assert "a positive screening, not a diagnosis" in gap.message
+
+
+@pytest.mark.parametrize("text", ["Screening for diabetes: HbA1c 40 mmol/mol", "Screening for diabetes: HbA1c 47 mmol/mol",
+                                  "Screening for diabetes: HbA1c < 48 mmol/mol"])
+def test_a_diabetes_screening_with_an_hba1c_in_mmol_per_mol_below_the_diabetes_range_asks_nothing(text):
+    s = _state(condition(cc(text=text), "2023-01-01"))
+    assert s.factors.diabetes.status == "none-documented"
+    assert "diabetes-unconfirmed" not in _gap_codes(s)
+
+
+# pf7: a diabetes "screen" (not "screening") was read as the patient's type 2 diabetes, a negative one too
+# ("Diabetes screen negative": the PI3K/AKT/mTOR caution as if diagnosed); a screening names a condition
+# the patient does not have (CR A.4 a diagnosis; local_codes.yaml), "screen" as "screening"
+@pytest.mark.parametrize("text", ["Diabetes screen", "Diabetes screen negative", "Diabetes screen - HbA1c 5.2%",
+                                  "T2DM screen", "Screen for diabetes", "Screened for diabetes - negative"])
+def test_a_diabetes_screen_that_is_not_positive_is_no_diabetes(text):
+    s = _state(condition(cc(text=text), "2023-01-01"))
+    assert s.factors.diabetes.status == "none-documented"
+    assert "diabetes-unconfirmed" not in _gap_codes(s)
+
+
+@pytest.mark.parametrize("text", ["Diabetes screen - confirmed T2DM", "Type 2 diabetes - screen for retinopathy",
+                                  "Diabetic foot screen"])
+def test_a_diabetes_beside_a_screen_that_confirmed_it_or_screens_for_a_complication_is_still_read(text):
+    assert _state(condition(cc(text=text), "2023-01-01")).factors.diabetes.status == "type2-untreated"
+
+
+# pf7: the bare ICD-10-CM headers R73.0 Abnormal glucose and R73 Elevated blood glucose level were silent (no gap), and
+# a metformin given for one counted as type 2 diabetes treatment; "Abnormal glucose NOS" is R73.09's inclusion term
+# (ICD-10-CM 2025 tabular): read as R73.09 is, a hyperglycaemia not counted as diabetes
+@pytest.mark.parametrize("code", ["R73.0", "R73"])
+def test_a_bare_abnormal_glucose_header_code_is_named_as_a_hyperglycaemia_not_counted_as_diabetes(code):
+    s = _state(condition(cc(coding(ICD10, code)), "2023-01-01"))
+    assert s.factors.diabetes.status == "none-documented"
+    gap = next(g for g in s.gaps if g.code == "hyperglycaemia-recorded")
+    assert f'not counted as diabetes ("{code}")' in gap.message
+
+
+@pytest.mark.parametrize("code", ["R73.0", "R73"])
+def test_metformin_given_for_a_bare_abnormal_glucose_header_is_not_counted_as_diabetes_treatment(code):
+    m = med_request(None, "2024-01-10", text="Metformin 500 mg")
+    m["reasonCode"] = [cc(coding(ICD10, code))]
+    d = _state(m).factors.diabetes
+    assert d.status == "none-documented"
+    assert d.not_for_diabetes == ["metformin for hyperglycaemia (not a diabetes diagnosis)"]
+
+
+@pytest.mark.parametrize("code,gap", [("R73.01", "prediabetes-recorded"), ("R73.03", "prediabetes-recorded"),
+                                      ("R73.09", "hyperglycaemia-recorded")])
+def test_the_abnormal_glucose_children_codes_read_as_before(code, gap):
+    assert gap in _gap_codes(_state(condition(cc(coding(ICD10, code)), "2023-01-01")))
+
+
+# pf7: a current gestational diabetes, coded ICD-10-CM O24.4- (Gestational diabetes mellitus) or written alone, was
+# silent: no diabetes, no gap. Gestational diabetes is its own type, not the labels' diabetes (CR A.4, C.3 row 14):
+# asked (gap diabetes-unconfirmed, named gestational); a past one is a risk of diabetes, not diabetes: none
+@pytest.mark.parametrize("code,shown", [
+    (cc(coding(ICD10, "O24.414")), "gestational diabetes (coded O24.414"),
+    (cc(coding(ICD10, "O24.414", "Gestational diabetes mellitus in pregnancy, insulin controlled")),
+     'gestational diabetes (written "gestational diabetes mellitus in pregnancy, insulin controlled"'),
+    (cc(text="Gestational diabetes on insulin"), 'gestational diabetes (written "Gestational diabetes on insulin"'),
+])
+def test_a_current_gestational_diabetes_is_asked_as_its_own_type_not_silent(code, shown):
+    s = _state(condition(code, "2024-03-01"))
+    assert s.factors.diabetes.status == "none-documented"
+    gap = next(g for g in s.gaps if g.code == "diabetes-unconfirmed")
+    assert shown in gap.message
+    assert "a diabetes of pregnancy, its own type; once the pregnancy is over a risk of diabetes, not diabetes" in gap.message
+
+
+@pytest.mark.parametrize("text", ["History of gestational diabetes", "h/o GDM", "Previous GDM", "Gestational diabetes - resolved",
+                                  "No gestational diabetes", "Mother had gestational diabetes", "Gestational diabetes in sister",
+                                  "At risk of gestational diabetes", "Gestational diabetes screen negative"])
+def test_a_past_negated_relatives_or_screened_gestational_diabetes_names_no_diabetes(text):
+    s = _state(condition(cc(text=text), "2024-03-01"))
+    assert s.factors.diabetes.status == "none-documented"
+    assert "diabetes-unconfirmed" not in _gap_codes(s)
+
+
+def test_a_gestational_diabetes_coded_with_a_resolved_status_names_no_diabetes():
+    s = _state(condition(cc(coding(ICD10, "O24.414")), "2024-03-01", clinical="resolved"))
+    assert "diabetes-unconfirmed" not in _gap_codes(s)
+
+
+@pytest.mark.parametrize("onset", ["2015-01-01", "2023-05-01", "2022"])
+def test_a_gestational_diabetes_that_began_more_than_a_year_ago_is_over_and_names_no_diabetes(onset):
+    # a pregnancy and its puerperium last under a year: an "active" gestational diabetes of 2015 is a past one
+    s = _state(condition(cc(coding(ICD10, "O24.414"), text="Gestational diabetes"), onset))
+    assert s.factors.diabetes.status == "none-documented"
+    assert "diabetes-unconfirmed" not in _gap_codes(s)
+
+
+@pytest.mark.parametrize("onset", ["2023-07-01", "2024", None])
+def test_a_gestational_diabetes_begun_within_a_year_or_undated_is_asked(onset):
+    assert "diabetes-unconfirmed" in _gap_codes(_state(condition(cc(coding(ICD10, "O24.414")), onset)))
+
+
+def test_a_type_2_diabetes_beside_a_past_gestational_diabetes_is_still_type_2():
+    s = _state(condition(cc(text="Type 2 diabetes; prior gestational diabetes"), "2015-01-01"))
+    assert s.factors.diabetes.status == "type2-untreated"
+    assert "diabetes-unconfirmed" not in _gap_codes(s)
+
+
+# pf7: a liraglutide titration with a step in micrograms ("0.6 mg -> 1.2 mg -> 3000 mcg") stopped before it and was
+# read by the step before (1.2 mg) as type 2 diabetes treatment; now converted to mg and read as "-> 3 mg" is (weight
+# management: drugs.yaml weight_dose, Victoza / Saxenda EU SmPC 4.2; 1 mg = 1000 micrograms)
+@pytest.mark.parametrize("text", ["Victoza 0.6 mg -> 1.2 mg -> 3000 mcg", "Liraglutide 600 mcg -> 1200 mcg -> 3000 mcg",
+                                  "Liraglutide 0.6mg, titrate to 3000mcg"])
+def test_a_liraglutide_titration_reaching_3000_micrograms_is_weight_management_as_3_mg_is(text):
+    d = _state(med_request(None, "2024-01-10", text=text)).factors.diabetes
+    assert d.status == "none-documented" and not d.on_antihyperglycemic
+    assert d.not_for_diabetes == ["liraglutide for weight management (a dose of 3 mg: above 1.8 mg, the most Victoza gives "
+                                  "for diabetes; Saxenda, the weight product, reaches 3 mg)"]
+
+
+def test_a_liraglutide_step_down_written_in_micrograms_is_asked_as_the_mg_step_down_is():
+    d = _state(med_request(None, "2024-01-10", text="Victoza 3 mg, reduce to 1200 mcg")).factors.diabetes
+    assert d.not_for_diabetes and d.not_for_diabetes[0].startswith(
+        "liraglutide, its indication, diabetes or weight management, not stated")
+
+
+@pytest.mark.parametrize("text", ["Victoza 0.6 mg -> 1.2 mg -> 1800 mcg", "Victoza 600 mcg -> 1200 mcg"])
+def test_a_liraglutide_titration_within_the_victoza_diabetes_doses_in_micrograms_stays_diabetes_treatment(text):
+    d = _state(med_request(None, "2024-01-10", text=text)).factors.diabetes
+    assert d.status == "type2-treated" and d.treatment == ["liraglutide"]
+
+
+# pf7: an HbA1c coded LOINC 59261-8 (by the IFCC protocol, reported in mmol/mol) sent without a unit was read as %
+# below 25: "24" (4.3 %) read as an HbA1c of 24 %, diabetes by laboratory values, uncontrolled (the capivasertib
+# HbA1c > 8.0 % caution). Now in mmol/mol, converted (NGSP % = 0.09148 x IFCC + 2.152, http://www.ngsp.org/ifcc.asp)
+@pytest.mark.parametrize("value,percent", [(24, 4.35), (40, 5.81)])
+def test_an_ifcc_hba1c_sent_without_a_unit_is_read_in_mmol_per_mol(value, percent):
+    d = _state(loinc_obs("59261-8", valueQuantity={"value": value})).factors.diabetes
+    assert d.hba1c.value == percent and d.hba1c.unit == "%"
+    assert d.status == "none-documented" and not d.uncontrolled
+
+
+def test_an_ifcc_hba1c_sent_without_a_unit_as_plausible_in_percent_is_not_read():
+    s = _state(loinc_obs("59261-8", valueQuantity={"value": 7.0}))
+    assert s.factors.diabetes.hba1c is None
+    assert "hba1c-missing" in _gap_codes(s)
+
+
+@pytest.mark.parametrize("code,value,unit,percent", [("59261-8", 53, "mmol/mol", 7.0), ("59261-8", 7.0, "%", 7.0),
+                                                     ("4548-4", 7.0, None, 7.0)])
+def test_an_hba1c_with_its_unit_or_coded_in_ngsp_percent_reads_as_before(code, value, unit, percent):
+    q = {"value": value, **({"unit": unit} if unit else {})}
+    assert _state(loinc_obs(code, valueQuantity=q)).factors.diabetes.hba1c.value == percent
+
+
+# pf7: a prediabetes or a hyperglycaemia written as over ("Prediabetes - resolved", "Steroid induced hyperglycaemia -
+# resolved") was asked as current (gap prediabetes-recorded / hyperglycaemia-recorded); read as a diabetes's words are
+# (local_codes.yaml not_current_patterns; FHIR R4 Condition.clinicalStatus resolved / remission said in words)
+@pytest.mark.parametrize("text,gap", [("Prediabetes - resolved", "prediabetes-recorded"),
+                                      ("Prediabetes resolved after weight loss", "prediabetes-recorded"),
+                                      ("Prediabetes in remission", "prediabetes-recorded"),
+                                      ("Prediabetic mother", "prediabetes-recorded"),
+                                      ("Hyperglycaemia resolved", "hyperglycaemia-recorded"),
+                                      ("Steroid induced hyperglycaemia - resolved", "hyperglycaemia-recorded")])
+def test_a_prediabetes_or_hyperglycaemia_written_as_resolved_or_a_relatives_raises_no_gap(text, gap):
+    assert gap not in _gap_codes(_state(condition(cc(text=text), "2023-01-01")))
+
+
+@pytest.mark.parametrize("text,gap", [("Prediabetes - not resolved", "prediabetes-recorded"),
+                                      ("Prediabetes, resolved hypoglycaemia", "prediabetes-recorded"),
+                                      ("Hyperglycaemia - unresolved", "hyperglycaemia-recorded")])
+def test_a_prediabetes_or_hyperglycaemia_not_written_as_over_still_raises_its_gap(text, gap):
+    assert gap in _gap_codes(_state(condition(cc(text=text), "2023-01-01")))
+
+
+# pf7: a pre-existing diabetes coded for a pregnancy (ICD-10-CM O24.0- type 1, O24.1- type 2) without words was silent:
+# O24.011 lost the type 1 stop of the PI3K/AKT inhibitors (CR C.3 row 14). Read as its type (codes.yaml)
+@pytest.mark.parametrize("code,status", [("O24.011", "type1"), ("O24.111", "type2-untreated")])
+def test_a_pre_existing_diabetes_coded_in_pregnancy_is_read_as_its_type(code, status):
+    assert _state(condition(cc(coding(ICD10, code)), "2015-01-01")).factors.diabetes.status == status
+
+
+def test_an_unspecified_diabetes_in_pregnancy_is_still_not_read():
+    s = _state(condition(cc(coding(ICD10, "O24.919")), "2015-01-01"))
+    assert s.factors.diabetes.status == "none-documented"
