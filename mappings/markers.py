@@ -2139,8 +2139,10 @@ _NAMED_AS_RECEPTOR_TEST = {
 _RECEPTOR_RESULT_WORDS = re.compile(r"\d|\blow\b|\b(?:weak|moderate|intermediate|strong)\w*|\+")
 # ... but not a number in another unit, a lab's or a vital sign's ('PR result' = 160 ms: the ECG's PR
 # interval; 'PR result' = 88 mmHg): a receptor is read as a % of cells or a score (a UCUM
-# annotation "{score}", "{Allred}"; CR A.1 Allred row)
-_NUMBER_AND_UNIT = re.compile(r"^\s*(?:<=|>=|<|>)?\s*\d+(?:[.,]\d+)?\s*(\S.*?)\s*$")
+# annotation "{score}", "{Allred}"; CR A.1 Allred row). The unit is a word ("ms", "mmHg", "/min",
+# "mmol/L") after the whole number: not a digit, '+' or '/8' ('90', '7/8', '2+': a bare %, an Allred
+# score, an intensity were read as 9 in '0', 7 in '/8', 2 in '+' and dropped unseen; rt78)
+_NUMBER_AND_UNIT = re.compile(r"^\s*(?:<=|>=|<|>)?\s*\d+(?:[.,]\d+)?(?![\d.,])\s*(/?\s*[^\W\d_].*?)\s*$")
 _RECEPTOR_UNIT = re.compile(r"%|per ?cent|\bpct\b|score|allred|cells|^\{")
 
 

@@ -232,3 +232,17 @@ def test_an_er_or_pr_status_field_valued_in_a_lab_or_vital_sign_unit_is_not_name
 def test_an_er_status_field_valued_as_a_score_or_a_percent_of_cells_is_still_named(value, written):
     g = gaps(observation(cc(text="ER status"), "2024-03-01", **value))
     assert f"ER result recorded without a code: 'ER status' reads '{written}'" in g["receptor-test-uncoded"]
+
+
+@pytest.mark.parametrize("value,written", [
+    ({"valueString": "90"}, "90"), ({"valueInteger": 90}, "90"), ({"valueQuantity": {"value": 90}}, "90"),
+    (quantity(90, "1"), "90 1"), ({"valueString": "7/8"}, "7/8"), ({"valueString": "2+"}, "2+"),
+    ({"valueString": "10"}, "10"),
+])
+def test_an_er_status_field_valued_with_a_bare_number_a_score_or_an_intensity_is_still_named(value, written):
+    # rt78: the number-and-unit pattern of gx13 backtracked into the number ('90' read as 9 in the unit
+    # '0', '7/8' as 7 in '/8', '2+' as 2 in '+'), so a bare % / Allred score / intensity under 'ER status'
+    # read as a number in another unit and was dropped unseen: 'No readable ER result' beside it (named
+    # before gx13). Only a unit word (ms, mmHg, mmol/L) says another measure
+    g = gaps(observation(cc(text="ER status"), "2024-03-01", **value))
+    assert f"ER result recorded without a code: 'ER status' reads '{written}' (2024-03-01)" in g["receptor-test-uncoded"]
