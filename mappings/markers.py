@@ -2126,12 +2126,15 @@ _NOT_RECEPTOR = re.compile(r"\b(?:ecg|ekg|electrocardio\w*|triage|emergency)\b")
 # result', 'ER by', 'ER score' alone are as much the emergency room's ("ER Status" = "discharged",
 # a clinical-status field: was named an uncoded ER test; gx13): named only when their value reads
 # as a receptor result (_reads_as_receptor_result)
+# ... the stain word also after 'status' / 'result' / 'score' ("ER Status (IHC)", "ER result by IHC":
+# were named only with a value reading as a result, 'See report' dropped unseen; rt78)
 _STAIN_WORD = r"(?:ihc|immunohisto\w*|stain\w*|expression|receptors?|%)"
+_STAIN_AFTER = r"\b[\s(:-]*(?:(?:status|result|score)\b[\s(:,-]*)?(?:by\s+)?" + _STAIN_WORD
 _NAMED_AS_RECEPTOR_TEST = {
-    "er": re.compile(r"\b(?:o?estrogen|oestrogen)[- ]receptors?\b|\ber\s*[/&,]\s*(?:pr|pgr)\b|\ber\b[\s(:-]*(?:by\s+)?"
-                     + _STAIN_WORD + r"|" + _STAIN_WORD + r"(?: status)?[\s(:-]*\ber\b"),
-    "pr": re.compile(r"\bprogesterone[- ]receptors?\b|\ber\s*[/&,]\s*(?:pr|pgr)\b|\b(?:pr|pgr)\b[\s(:-]*(?:by\s+)?"
-                     + _STAIN_WORD + r"|" + _STAIN_WORD + r"(?: status)?[\s(:-]*\b(?:pr|pgr)\b"),
+    "er": re.compile(r"\b(?:o?estrogen|oestrogen)[- ]receptors?\b|\ber\s*[/&,]\s*(?:pr|pgr)\b|\ber" + _STAIN_AFTER
+                     + r"|" + _STAIN_WORD + r"(?: status)?[\s(:-]*\ber\b"),
+    "pr": re.compile(r"\bprogesterone[- ]receptors?\b|\ber\s*[/&,]\s*(?:pr|pgr)\b|\b(?:pr|pgr)" + _STAIN_AFTER
+                     + r"|" + _STAIN_WORD + r"(?: status)?[\s(:-]*\b(?:pr|pgr)\b"),
 }
 # a value that reads as an ER / PR result: a number (%, Allred, H-score: CR A.1 Allred row), a
 # positive / negative / equivocal call (_qual_from_text), ER-low or a staining intensity (Allred

@@ -246,3 +246,13 @@ def test_an_er_status_field_valued_with_a_bare_number_a_score_or_an_intensity_is
     # before gx13). Only a unit word (ms, mmHg, mmol/L) says another measure
     g = gaps(observation(cc(text="ER status"), "2024-03-01", **value))
     assert f"ER result recorded without a code: 'ER status' reads '{written}' (2024-03-01)" in g["receptor-test-uncoded"]
+
+
+@pytest.mark.parametrize("name,label", [("ER Status (IHC)", "ER"), ("ER result by IHC", "ER"), ("ER status - IHC", "ER"),
+                                        ("PR Status (immunohistochemistry)", "PR"), ("ER score (% stained)", "ER")])
+def test_an_er_or_pr_status_named_with_its_stain_is_named_whatever_its_value(name, label):
+    # rt78: 'ER Status (IHC)' = 'See report' (named before gx13) was dropped unseen: the stain word after
+    # 'status' did not count, so the value had to read as a result; the stain says a receptor test as
+    # 'ER IHC' does
+    g = gaps(observation(cc(text=name), "2024-03-01", valueString="See report"))
+    assert f"{label} result recorded without a code: '{name}' reads 'See report' (2024-03-01)" in g["receptor-test-uncoded"]
