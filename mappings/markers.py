@@ -2111,11 +2111,14 @@ _TEST_WORD = r"(?:ihc|immunohisto\w*|status|stain\w*|expression|receptors?|resul
 # 'result', 'status' or 'by', which any lab has ("Troponin result ER", "Glucose by ER": the emergency
 # room's; rt73)
 _TEST_WORD_BEFORE = r"(?:ihc|immunohisto\w*|stain\w*|expression|receptors?(?: status)?|score|%)"
+# the ER / PR pair names both receptors ("ER/PR", "ER and PR status": the ER was not named, its result
+# dropped unseen beside the PR's; rt78); a comma may stand before the test word ("ER, IHC"; rt78)
+_ER_PR_PAIR = r"\ber\s*(?:[/&,]|\band\b)\s*(?:pr|pgr)\b"
 _UNCODED_RECEPTOR = {
-    "er": re.compile(r"\b(?:o?estrogen|oestrogen)[- ]receptors?\b|\ber\b(?:\s*[/&,]\s*(?:pr|pgr)\b)?[\s(:-]*"
+    "er": re.compile(r"\b(?:o?estrogen|oestrogen)[- ]receptors?\b|" + _ER_PR_PAIR + r"|\ber\b[\s(:,-]*"
                      + _TEST_WORD + r"|" + _TEST_WORD_BEFORE + r"[\s(:-]*\ber\b(?![\s-]*(?:visit|room))"),
-    "pr": re.compile(r"\bprogesterone[- ]receptors?\b|\b(?:pr|pgr)\b[\s(:-]*" + _TEST_WORD
-                     + r"|\ber\s*[/&,]\s*(?:pr|pgr)\b|" + _TEST_WORD_BEFORE
+    "pr": re.compile(r"\bprogesterone[- ]receptors?\b|\b(?:pr|pgr)\b[\s(:,-]*" + _TEST_WORD
+                     + r"|" + _ER_PR_PAIR + r"|" + _TEST_WORD_BEFORE
                      + r"[\s(:-]*\b(?:pr|pgr)\b(?![\s-]*interval)"),
 }
 # words naming the ECG's PR or the emergency room's ER, not a receptor ("PR by ECG", "ER score
@@ -2129,11 +2132,11 @@ _NOT_RECEPTOR = re.compile(r"\b(?:ecg|ekg|electrocardio\w*|triage|emergency)\b")
 # ... the stain word also after 'status' / 'result' / 'score' ("ER Status (IHC)", "ER result by IHC":
 # were named only with a value reading as a result, 'See report' dropped unseen; rt78)
 _STAIN_WORD = r"(?:ihc|immunohisto\w*|stain\w*|expression|receptors?|%)"
-_STAIN_AFTER = r"\b[\s(:-]*(?:(?:status|result|score)\b[\s(:,-]*)?(?:by\s+)?" + _STAIN_WORD
+_STAIN_AFTER = r"\b[\s(:,-]*(?:(?:status|result|score)\b[\s(:,-]*)?(?:by\s+)?" + _STAIN_WORD
 _NAMED_AS_RECEPTOR_TEST = {
-    "er": re.compile(r"\b(?:o?estrogen|oestrogen)[- ]receptors?\b|\ber\s*[/&,]\s*(?:pr|pgr)\b|\ber" + _STAIN_AFTER
+    "er": re.compile(r"\b(?:o?estrogen|oestrogen)[- ]receptors?\b|" + _ER_PR_PAIR + r"|\ber" + _STAIN_AFTER
                      + r"|" + _STAIN_WORD + r"(?: status)?[\s(:-]*\ber\b"),
-    "pr": re.compile(r"\bprogesterone[- ]receptors?\b|\ber\s*[/&,]\s*(?:pr|pgr)\b|\b(?:pr|pgr)" + _STAIN_AFTER
+    "pr": re.compile(r"\bprogesterone[- ]receptors?\b|" + _ER_PR_PAIR + r"|\b(?:pr|pgr)" + _STAIN_AFTER
                      + r"|" + _STAIN_WORD + r"(?: status)?[\s(:-]*\b(?:pr|pgr)\b"),
 }
 # a value that reads as an ER / PR result: a number (%, Allred, H-score: CR A.1 Allred row), a

@@ -256,3 +256,18 @@ def test_an_er_or_pr_status_named_with_its_stain_is_named_whatever_its_value(nam
     # 'ER IHC' does
     g = gaps(observation(cc(text=name), "2024-03-01", valueString="See report"))
     assert f"{label} result recorded without a code: '{name}' reads 'See report' (2024-03-01)" in g["receptor-test-uncoded"]
+
+
+@pytest.mark.parametrize("name", ["ER/PR", "ER/PgR", "ER and PR status", "ER & PR"])
+def test_an_uncoded_er_and_pr_pair_names_both_receptors(name):
+    # rt78: 'ER/PR' = 'Positive (90%)' named the PR test only: the ER's own result dropped unseen, 'No
+    # readable ER result' beside it; 'ER and PR status' the same
+    g = gaps(observation(cc(text=name), "2024-03-01", valueString="Positive (90%)"))
+    for label in ("ER", "PR"):
+        assert f"{label} result recorded without a code: '{name}' reads 'Positive (90%)'" in g["receptor-test-uncoded"]
+
+
+@pytest.mark.parametrize("name,label", [("ER, IHC", "ER"), ("PR, IHC", "PR"), ("ER, by IHC", "ER")])
+def test_an_er_or_pr_test_named_with_a_comma_before_its_stain_is_named(name, label):
+    g = gaps(observation(cc(text=name), "2024-03-01", valueString="Negative"))
+    assert f"{label} result recorded without a code: '{name}' reads 'Negative'" in g["receptor-test-uncoded"]
