@@ -2150,6 +2150,13 @@ _RECEPTOR_RESULT_WORDS = re.compile(r"\d|\blow\b|\b(?:weak|moderate|intermediate
 # score, an intensity were read as 9 in '0', 7 in '/8', 2 in '+' and dropped unseen; rt78)
 _NUMBER_AND_UNIT = re.compile(r"^\s*(?:<=|>=|<|>)?\s*\d+(?:[.,]\d+)?(?![\d.,])\s*(/?\s*[^\W\d_].*?)\s*$")
 _RECEPTOR_UNIT = re.compile(r"%|per ?cent|\bpct\b|score|allred|cells|^\{")
+# a name that is only 'ER', 'PR' or 'PgR' ("ER", "PR:"; an HL7 v2 OBX text): the emergency room, the
+# pulse rate or the ECG's PR interval ('PR' = 72) as much as a receptor, so named only with a value
+# that is a receptor call: positive / negative / equivocal (_qual_from_text), ER-low, a % of cells or an
+# Allred / H-score (CR A.1 Allred row), never a bare number or a yes / no ('Positive (90%)' was dropped
+# unseen, 'No readable ER result' beside it; rt78)
+_BARE_RECEPTOR_NAME = {"er": "er", "pr": "pr", "pgr": "pr"}
+_RECEPTOR_CALL = re.compile(r"%|\b(?:er|pr|pgr)[- ]?low\b|allred|\bh[- ]?score\b")
 
 
 @lru_cache(maxsize=2048)
@@ -2163,13 +2170,22 @@ def _uncoded_markers(text: str) -> tuple[tuple[str, bool], ...]:
     return found + ((("her2", True),) if _UNCODED_HER2.search(text) else ())
 
 
-def _reads_as_receptor_result(unit: dict[str, Any], value: str) -> bool:
+def _bare_receptor_name(text: str) -> str | None:
+    """The marker (er, pr) a name that is only 'ER', 'PR' or 'PgR' says (each of its text and displays:
+    "er | er"), else None."""
+    found = {_BARE_RECEPTOR_NAME.get(part.strip(" :-")) for part in text.split("|")}
+    return found.pop() if len(found) == 1 else None
+
+
+def _reads_as_receptor_result(unit: dict[str, Any], value: str, call_only: bool = False) -> bool:
     """Whether an uncoded test's value (as written) reads as an ER / PR result: a number (with no
     unit, a % or a score), a true / false (read by the coded readers as positive / negative), or
-    result words."""
+    result words; with call_only (a bare 'ER' / 'PR'), only a receptor call (_RECEPTOR_CALL)."""
+    text = value.lower()
+    if call_only:
+        return bool(_qual_from_text(text) or _RECEPTOR_CALL.search(text))
     if type(unit.get("valueBoolean")) is bool:
         return True
-    text = value.lower()
     measured = _NUMBER_AND_UNIT.match(text)
     if measured and not _RECEPTOR_UNIT.search(measured[1]):
         return False
@@ -2268,6 +2284,8 @@ def _note_uncoded_tests(ctx: Ctx, er: ReceptorStatus, pr: ReceptorStatus, her2: 
             if local is None or absent_reason(unit) is not None:
                 continue
             markers = _uncoded_markers(code.text)
+            bare = None if markers else _bare_receptor_name(code.text)
+            markers = markers or (((bare, False),) if bare else ())
             value = _value_as_written(unit) if markers else ""
             # no value: its interpretation is its result as read (FHIR R4 Observation.interpretation)
             interpretation = "" if value or not markers else _interpretation_as_written(unit)
@@ -2280,7 +2298,7 @@ def _note_uncoded_tests(ctx: Ctx, er: ReceptorStatus, pr: ReceptorStatus, her2: 
             src = ctx.source(obs, date, f"{name} ({'local code' if local else 'no code'})")
             coded = f"with only a local code ({local})" if local else "without a code"
             for m, named in markers:
-                if not named and not _reads_as_receptor_result(unit, value or interpretation):
+                if not named and not _reads_as_receptor_result(unit, value or interpretation, call_only=bool(bare)):
                     continue
                 label, day, unknown = latest[m]
                 read = _what_is_read(label, day, unknown, date)

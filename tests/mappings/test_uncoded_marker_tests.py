@@ -271,3 +271,24 @@ def test_an_uncoded_er_and_pr_pair_names_both_receptors(name):
 def test_an_er_or_pr_test_named_with_a_comma_before_its_stain_is_named(name, label):
     g = gaps(observation(cc(text=name), "2024-03-01", valueString="Negative"))
     assert f"{label} result recorded without a code: '{name}' reads 'Negative'" in g["receptor-test-uncoded"]
+
+
+@pytest.mark.parametrize("name,label,value", [
+    ("ER", "ER", "Positive (90%)"), ("ER:", "ER", "Neg"), ("PR", "PR", "Negative (<1%)"), ("PgR", "PR", "positive, 40%"),
+    ("ER", "ER", "ER-low"), ("PR", "PR", "Allred 7/8"),
+])
+def test_a_test_named_only_er_or_pr_valued_as_a_receptor_call_is_named(name, label, value):
+    # rt78: a pathology result sent as 'ER' = 'Positive (90%)' (the name alone, as an HL7 v2 OBX text) was
+    # dropped unseen: 'No readable ER result' beside it
+    g = gaps(observation(cc(text=name), "2024-03-01", valueString=value))
+    assert f"{label} result recorded without a code: '{name}' reads '{value}'" in g["receptor-test-uncoded"]
+
+
+@pytest.mark.parametrize("name,value", [
+    ("PR", {"valueString": "72"}), ("PR", quantity(72, "/min")), ("PR", quantity(160, "ms")), ("ER", {"valueInteger": 3}),
+    ("ER", {"valueString": "discharged"}), ("ER", {"valueString": "Seen"}), ("PR", {"valueString": "regular"}),
+])
+def test_a_test_named_only_er_or_pr_valued_as_a_pulse_a_count_or_a_visit_is_not_named(name, value):
+    # 'PR' = 72 is the pulse rate (or the ECG's PR interval), 'ER' = 3 a count of emergency-room visits
+    g = gaps(observation(cc(text=name), "2024-03-01", **value))
+    assert "receptor-test-uncoded" not in g
