@@ -2142,14 +2142,17 @@ _NAMED_AS_RECEPTOR_TEST = {
 # a value that reads as an ER / PR result: a number (%, Allred, H-score: CR A.1 Allred row), a
 # positive / negative / equivocal call (_qual_from_text), ER-low or a staining intensity (Allred
 # intensity score none / weak / intermediate / strong, Allred et al. 1998), no expression
-_RECEPTOR_RESULT_WORDS = re.compile(r"\d|\blow\b|\b(?:weak|moderate|intermediate|strong)\w*|\+")
+_RECEPTOR_WORDS = r"\blow\b|\b(?:weak|moderate|intermediate|strong)\w*"
+_RECEPTOR_RESULT_WORDS = re.compile(r"\d|\+|" + _RECEPTOR_WORDS)
 # ... but not a number in another unit, a lab's or a vital sign's ('PR result' = 160 ms: the ECG's PR
 # interval; 'PR result' = 88 mmHg): a receptor is read as a % of cells or a score (a UCUM
 # annotation "{score}", "{Allred}"; CR A.1 Allred row). The unit is a word ("ms", "mmHg", "/min",
 # "mmol/L") after the whole number: not a digit, '+' or '/8' ('90', '7/8', '2+': a bare %, an Allred
 # score, an intensity were read as 9 in '0', 7 in '/8', 2 in '+' and dropped unseen; rt78)
 _NUMBER_AND_UNIT = re.compile(r"^\s*(?:<=|>=|<|>)?\s*\d+(?:[.,]\d+)?(?![\d.,])\s*(/?\s*[^\W\d_].*?)\s*$")
-_RECEPTOR_UNIT = re.compile(r"%|per ?cent|\bpct\b|score|allred|cells|^\{")
+# ... nor a call, an intensity or 'of 8' (an Allred score) after the number: '90 positive', '3 strong',
+# '7 out of 8' were read as 90 in the unit 'positive' and dropped unseen (rt78)
+_RECEPTOR_UNIT = re.compile(r"%|per ?cent|\bpct\b|score|allred|cells|^\{|\bof 8\b|" + _RECEPTOR_WORDS)
 # a name that is only 'ER', 'PR' or 'PgR' ("ER", "PR:"; an HL7 v2 OBX text): the emergency room, the
 # pulse rate or the ECG's PR interval ('PR' = 72) as much as a receptor, so named only with a value
 # that is a receptor call: positive / negative / equivocal (_qual_from_text), ER-low, a % of cells or an
@@ -2187,7 +2190,7 @@ def _reads_as_receptor_result(unit: dict[str, Any], value: str, call_only: bool 
     if type(unit.get("valueBoolean")) is bool:
         return True
     measured = _NUMBER_AND_UNIT.match(text)
-    if measured and not _RECEPTOR_UNIT.search(measured[1]):
+    if measured and not (_RECEPTOR_UNIT.search(measured[1]) or _qual_from_text(measured[1])):
         return False
     return bool(_RECEPTOR_RESULT_WORDS.search(text) or _qual_from_text(text) or _NO_EXPRESSION_RE.search(text))
 

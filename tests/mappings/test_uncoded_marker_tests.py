@@ -292,3 +292,11 @@ def test_a_test_named_only_er_or_pr_valued_as_a_pulse_a_count_or_a_visit_is_not_
     # 'PR' = 72 is the pulse rate (or the ECG's PR interval), 'ER' = 3 a count of emergency-room visits
     g = gaps(observation(cc(text=name), "2024-03-01", **value))
     assert "receptor-test-uncoded" not in g
+
+
+@pytest.mark.parametrize("value", ["90 positive", "0 negative", "7 out of 8", "3 strong", "1 weak", "5 low"])
+def test_an_er_status_field_valued_as_a_number_then_a_receptor_word_is_still_named(value):
+    # rt78: the word after the number was taken for a unit, so '90 positive' read as 90 in the unit
+    # 'positive' and was dropped unseen (named before gx13); a call, an intensity or 'of 8' (Allred) is no unit
+    g = gaps(observation(cc(text="ER status"), "2024-03-01", valueString=value))
+    assert f"ER result recorded without a code: 'ER status' reads '{value}'" in g["receptor-test-uncoded"]
