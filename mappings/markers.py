@@ -2111,11 +2111,14 @@ _TEST_WORD = r"(?:ihc|immunohisto\w*|status|stain\w*|expression|receptors?|resul
 # 'result', 'status' or 'by', which any lab has ("Troponin result ER", "Glucose by ER": the emergency
 # room's; rt73)
 _TEST_WORD_BEFORE = r"(?:ihc|immunohisto\w*|stain\w*|expression|receptors?(?: status)?|score|%)"
+# the ER / PR pair names both receptors ("ER/PR", "ER and PR status": the ER was not named, its result
+# dropped unseen beside the PR's; rt78); a comma may stand before the test word ("ER, IHC"; rt78)
+_ER_PR_PAIR = r"\ber\s*(?:[/&,]|\band\b)\s*(?:pr|pgr)\b"
 _UNCODED_RECEPTOR = {
-    "er": re.compile(r"\b(?:o?estrogen|oestrogen)[- ]receptors?\b|\ber\b(?:\s*[/&,]\s*(?:pr|pgr)\b)?[\s(:-]*"
+    "er": re.compile(r"\b(?:o?estrogen|oestrogen)[- ]receptors?\b|" + _ER_PR_PAIR + r"|\ber\b[\s(:,-]*"
                      + _TEST_WORD + r"|" + _TEST_WORD_BEFORE + r"[\s(:-]*\ber\b(?![\s-]*(?:visit|room))"),
-    "pr": re.compile(r"\bprogesterone[- ]receptors?\b|\b(?:pr|pgr)\b[\s(:-]*" + _TEST_WORD
-                     + r"|\ber\s*[/&,]\s*(?:pr|pgr)\b|" + _TEST_WORD_BEFORE
+    "pr": re.compile(r"\bprogesterone[- ]receptors?\b|\b(?:pr|pgr)\b[\s(:,-]*" + _TEST_WORD
+                     + r"|" + _ER_PR_PAIR + r"|" + _TEST_WORD_BEFORE
                      + r"[\s(:-]*\b(?:pr|pgr)\b(?![\s-]*interval)"),
 }
 # words naming the ECG's PR or the emergency room's ER, not a receptor ("PR by ECG", "ER score
@@ -2126,22 +2129,37 @@ _NOT_RECEPTOR = re.compile(r"\b(?:ecg|ekg|electrocardio\w*|triage|emergency)\b")
 # result', 'ER by', 'ER score' alone are as much the emergency room's ("ER Status" = "discharged",
 # a clinical-status field: was named an uncoded ER test; gx13): named only when their value reads
 # as a receptor result (_reads_as_receptor_result)
+# ... the stain word also after 'status' / 'result' / 'score' ("ER Status (IHC)", "ER result by IHC":
+# were named only with a value reading as a result, 'See report' dropped unseen; rt78)
 _STAIN_WORD = r"(?:ihc|immunohisto\w*|stain\w*|expression|receptors?|%)"
+_STAIN_AFTER = r"\b[\s(:,-]*(?:(?:status|result|score)\b[\s(:,-]*)?(?:by\s+)?" + _STAIN_WORD
 _NAMED_AS_RECEPTOR_TEST = {
-    "er": re.compile(r"\b(?:o?estrogen|oestrogen)[- ]receptors?\b|\ber\s*[/&,]\s*(?:pr|pgr)\b|\ber\b[\s(:-]*(?:by\s+)?"
-                     + _STAIN_WORD + r"|" + _STAIN_WORD + r"(?: status)?[\s(:-]*\ber\b"),
-    "pr": re.compile(r"\bprogesterone[- ]receptors?\b|\ber\s*[/&,]\s*(?:pr|pgr)\b|\b(?:pr|pgr)\b[\s(:-]*(?:by\s+)?"
-                     + _STAIN_WORD + r"|" + _STAIN_WORD + r"(?: status)?[\s(:-]*\b(?:pr|pgr)\b"),
+    "er": re.compile(r"\b(?:o?estrogen|oestrogen)[- ]receptors?\b|" + _ER_PR_PAIR + r"|\ber" + _STAIN_AFTER
+                     + r"|" + _STAIN_WORD + r"(?: status)?[\s(:-]*\ber\b"),
+    "pr": re.compile(r"\bprogesterone[- ]receptors?\b|" + _ER_PR_PAIR + r"|\b(?:pr|pgr)" + _STAIN_AFTER
+                     + r"|" + _STAIN_WORD + r"(?: status)?[\s(:-]*\b(?:pr|pgr)\b"),
 }
 # a value that reads as an ER / PR result: a number (%, Allred, H-score: CR A.1 Allred row), a
 # positive / negative / equivocal call (_qual_from_text), ER-low or a staining intensity (Allred
 # intensity score none / weak / intermediate / strong, Allred et al. 1998), no expression
-_RECEPTOR_RESULT_WORDS = re.compile(r"\d|\blow\b|\b(?:weak|moderate|intermediate|strong)\w*|\+")
+_RECEPTOR_WORDS = r"\blow\b|\b(?:weak|moderate|intermediate|strong)\w*"
+_RECEPTOR_RESULT_WORDS = re.compile(r"\d|\+|" + _RECEPTOR_WORDS)
 # ... but not a number in another unit, a lab's or a vital sign's ('PR result' = 160 ms: the ECG's PR
 # interval; 'PR result' = 88 mmHg): a receptor is read as a % of cells or a score (a UCUM
-# annotation "{score}", "{Allred}"; CR A.1 Allred row)
-_NUMBER_AND_UNIT = re.compile(r"^\s*(?:<=|>=|<|>)?\s*\d+(?:[.,]\d+)?\s*(\S.*?)\s*$")
-_RECEPTOR_UNIT = re.compile(r"%|per ?cent|\bpct\b|score|allred|cells|^\{")
+# annotation "{score}", "{Allred}"; CR A.1 Allred row). The unit is a word ("ms", "mmHg", "/min",
+# "mmol/L") after the whole number: not a digit, '+' or '/8' ('90', '7/8', '2+': a bare %, an Allred
+# score, an intensity were read as 9 in '0', 7 in '/8', 2 in '+' and dropped unseen; rt78)
+_NUMBER_AND_UNIT = re.compile(r"^\s*(?:<=|>=|<|>)?\s*\d+(?:[.,]\d+)?(?![\d.,])\s*(/?\s*[^\W\d_].*?)\s*$")
+# ... nor a call, an intensity or 'of 8' (an Allred score) after the number: '90 positive', '3 strong',
+# '7 out of 8' were read as 90 in the unit 'positive' and dropped unseen (rt78)
+_RECEPTOR_UNIT = re.compile(r"%|per ?cent|\bpct\b|score|allred|cells|^\{|\bof 8\b|" + _RECEPTOR_WORDS)
+# a name that is only 'ER', 'PR' or 'PgR' ("ER", "PR:"; an HL7 v2 OBX text): the emergency room, the
+# pulse rate or the ECG's PR interval ('PR' = 72) as much as a receptor, so named only with a value
+# that is a receptor call: positive / negative / equivocal (_qual_from_text), ER-low, a % of cells or an
+# Allred / H-score (CR A.1 Allred row), never a bare number or a yes / no ('Positive (90%)' was dropped
+# unseen, 'No readable ER result' beside it; rt78)
+_BARE_RECEPTOR_NAME = {"er": "er", "pr": "pr", "pgr": "pr"}
+_RECEPTOR_CALL = re.compile(r"%|\b(?:er|pr|pgr)[- ]?low\b|allred|\bh[- ]?score\b")
 
 
 @lru_cache(maxsize=2048)
@@ -2155,15 +2173,24 @@ def _uncoded_markers(text: str) -> tuple[tuple[str, bool], ...]:
     return found + ((("her2", True),) if _UNCODED_HER2.search(text) else ())
 
 
-def _reads_as_receptor_result(unit: dict[str, Any], value: str) -> bool:
+def _bare_receptor_name(text: str) -> str | None:
+    """The marker (er, pr) a name that is only 'ER', 'PR' or 'PgR' says (each of its text and displays:
+    "er | er"), else None."""
+    found = {_BARE_RECEPTOR_NAME.get(part.strip(" :-")) for part in text.split("|")}
+    return found.pop() if len(found) == 1 else None
+
+
+def _reads_as_receptor_result(unit: dict[str, Any], value: str, call_only: bool = False) -> bool:
     """Whether an uncoded test's value (as written) reads as an ER / PR result: a number (with no
     unit, a % or a score), a true / false (read by the coded readers as positive / negative), or
-    result words."""
+    result words; with call_only (a bare 'ER' / 'PR'), only a receptor call (_RECEPTOR_CALL)."""
+    text = value.lower()
+    if call_only:
+        return bool(_qual_from_text(text) or _RECEPTOR_CALL.search(text))
     if type(unit.get("valueBoolean")) is bool:
         return True
-    text = value.lower()
     measured = _NUMBER_AND_UNIT.match(text)
-    if measured and not _RECEPTOR_UNIT.search(measured[1]):
+    if measured and not (_RECEPTOR_UNIT.search(measured[1]) or _qual_from_text(measured[1])):
         return False
     return bool(_RECEPTOR_RESULT_WORDS.search(text) or _qual_from_text(text) or _NO_EXPRESSION_RE.search(text))
 
@@ -2260,6 +2287,8 @@ def _note_uncoded_tests(ctx: Ctx, er: ReceptorStatus, pr: ReceptorStatus, her2: 
             if local is None or absent_reason(unit) is not None:
                 continue
             markers = _uncoded_markers(code.text)
+            bare = None if markers else _bare_receptor_name(code.text)
+            markers = markers or (((bare, False),) if bare else ())
             value = _value_as_written(unit) if markers else ""
             # no value: its interpretation is its result as read (FHIR R4 Observation.interpretation)
             interpretation = "" if value or not markers else _interpretation_as_written(unit)
@@ -2272,7 +2301,7 @@ def _note_uncoded_tests(ctx: Ctx, er: ReceptorStatus, pr: ReceptorStatus, her2: 
             src = ctx.source(obs, date, f"{name} ({'local code' if local else 'no code'})")
             coded = f"with only a local code ({local})" if local else "without a code"
             for m, named in markers:
-                if not named and not _reads_as_receptor_result(unit, value or interpretation):
+                if not named and not _reads_as_receptor_result(unit, value or interpretation, call_only=bool(bare)):
                     continue
                 label, day, unknown = latest[m]
                 read = _what_is_read(label, day, unknown, date)

@@ -232,3 +232,71 @@ def test_an_er_or_pr_status_field_valued_in_a_lab_or_vital_sign_unit_is_not_name
 def test_an_er_status_field_valued_as_a_score_or_a_percent_of_cells_is_still_named(value, written):
     g = gaps(observation(cc(text="ER status"), "2024-03-01", **value))
     assert f"ER result recorded without a code: 'ER status' reads '{written}'" in g["receptor-test-uncoded"]
+
+
+@pytest.mark.parametrize("value,written", [
+    ({"valueString": "90"}, "90"), ({"valueInteger": 90}, "90"), ({"valueQuantity": {"value": 90}}, "90"),
+    (quantity(90, "1"), "90 1"), ({"valueString": "7/8"}, "7/8"), ({"valueString": "2+"}, "2+"),
+    ({"valueString": "10"}, "10"),
+])
+def test_an_er_status_field_valued_with_a_bare_number_a_score_or_an_intensity_is_still_named(value, written):
+    # rt78: the number-and-unit pattern of gx13 backtracked into the number ('90' read as 9 in the unit
+    # '0', '7/8' as 7 in '/8', '2+' as 2 in '+'), so a bare % / Allred score / intensity under 'ER status'
+    # read as a number in another unit and was dropped unseen: 'No readable ER result' beside it (named
+    # before gx13). Only a unit word (ms, mmHg, mmol/L) says another measure
+    g = gaps(observation(cc(text="ER status"), "2024-03-01", **value))
+    assert f"ER result recorded without a code: 'ER status' reads '{written}' (2024-03-01)" in g["receptor-test-uncoded"]
+
+
+@pytest.mark.parametrize("name,label", [("ER Status (IHC)", "ER"), ("ER result by IHC", "ER"), ("ER status - IHC", "ER"),
+                                        ("PR Status (immunohistochemistry)", "PR"), ("ER score (% stained)", "ER")])
+def test_an_er_or_pr_status_named_with_its_stain_is_named_whatever_its_value(name, label):
+    # rt78: 'ER Status (IHC)' = 'See report' (named before gx13) was dropped unseen: the stain word after
+    # 'status' did not count, so the value had to read as a result; the stain says a receptor test as
+    # 'ER IHC' does
+    g = gaps(observation(cc(text=name), "2024-03-01", valueString="See report"))
+    assert f"{label} result recorded without a code: '{name}' reads 'See report' (2024-03-01)" in g["receptor-test-uncoded"]
+
+
+@pytest.mark.parametrize("name", ["ER/PR", "ER/PgR", "ER and PR status", "ER & PR"])
+def test_an_uncoded_er_and_pr_pair_names_both_receptors(name):
+    # rt78: 'ER/PR' = 'Positive (90%)' named the PR test only: the ER's own result dropped unseen, 'No
+    # readable ER result' beside it; 'ER and PR status' the same
+    g = gaps(observation(cc(text=name), "2024-03-01", valueString="Positive (90%)"))
+    for label in ("ER", "PR"):
+        assert f"{label} result recorded without a code: '{name}' reads 'Positive (90%)'" in g["receptor-test-uncoded"]
+
+
+@pytest.mark.parametrize("name,label", [("ER, IHC", "ER"), ("PR, IHC", "PR"), ("ER, by IHC", "ER")])
+def test_an_er_or_pr_test_named_with_a_comma_before_its_stain_is_named(name, label):
+    g = gaps(observation(cc(text=name), "2024-03-01", valueString="Negative"))
+    assert f"{label} result recorded without a code: '{name}' reads 'Negative'" in g["receptor-test-uncoded"]
+
+
+@pytest.mark.parametrize("name,label,value", [
+    ("ER", "ER", "Positive (90%)"), ("ER:", "ER", "Neg"), ("PR", "PR", "Negative (<1%)"), ("PgR", "PR", "positive, 40%"),
+    ("ER", "ER", "ER-low"), ("PR", "PR", "Allred 7/8"),
+])
+def test_a_test_named_only_er_or_pr_valued_as_a_receptor_call_is_named(name, label, value):
+    # rt78: a pathology result sent as 'ER' = 'Positive (90%)' (the name alone, as an HL7 v2 OBX text) was
+    # dropped unseen: 'No readable ER result' beside it
+    g = gaps(observation(cc(text=name), "2024-03-01", valueString=value))
+    assert f"{label} result recorded without a code: '{name}' reads '{value}'" in g["receptor-test-uncoded"]
+
+
+@pytest.mark.parametrize("name,value", [
+    ("PR", {"valueString": "72"}), ("PR", quantity(72, "/min")), ("PR", quantity(160, "ms")), ("ER", {"valueInteger": 3}),
+    ("ER", {"valueString": "discharged"}), ("ER", {"valueString": "Seen"}), ("PR", {"valueString": "regular"}),
+])
+def test_a_test_named_only_er_or_pr_valued_as_a_pulse_a_count_or_a_visit_is_not_named(name, value):
+    # 'PR' = 72 is the pulse rate (or the ECG's PR interval), 'ER' = 3 a count of emergency-room visits
+    g = gaps(observation(cc(text=name), "2024-03-01", **value))
+    assert "receptor-test-uncoded" not in g
+
+
+@pytest.mark.parametrize("value", ["90 positive", "0 negative", "7 out of 8", "3 strong", "1 weak", "5 low"])
+def test_an_er_status_field_valued_as_a_number_then_a_receptor_word_is_still_named(value):
+    # rt78: the word after the number was taken for a unit, so '90 positive' read as 90 in the unit
+    # 'positive' and was dropped unseen (named before gx13); a call, an intensity or 'of 8' (Allred) is no unit
+    g = gaps(observation(cc(text="ER status"), "2024-03-01", valueString=value))
+    assert f"ER result recorded without a code: 'ER status' reads '{value}'" in g["receptor-test-uncoded"]
