@@ -181,3 +181,38 @@ def test_a_germline_brca1_variant_whose_pathogenicity_is_only_in_a_diagnostic_im
     observation_searches = [p for p in sent if p.startswith("Observation?")]
     assert observation_searches and all(
         implication in p for p in observation_searches if "http://loinc.org|69548-6" in p)  # the genomics search
+
+
+def test_with_a_scope_granting_only_patient_and_observation_the_real_server_is_not_searched_for_the_rest(
+    client, loaded_server, monkeypatch
+):
+    # was: every type searched; a server enforcing the token's scopes refuses the others (403)
+    # and the clinician got a 412. Now only the granted types are fetched, and the summary
+    # names the records not read (CDS Hooks 2.0.1 fhirAuthorization.scope; SMART scopes)
+    import service.fhir_client as fhir_client
+
+    searched = []
+    original = fhir_client.FHIRClient.search
+
+    def spy(self, path, **kwargs):
+        searched.append(path.split("?")[0])
+        return original(self, path, **kwargs)
+
+    monkeypatch.setattr(fhir_client.FHIRClient, "search", spy)
+    response = client.post("/cds-services/mbc-treatment-options", json={
+        "hook": "patient-view",
+        "hookInstance": str(uuid.uuid4()),
+        "fhirServer": loaded_server,
+        "fhirAuthorization": {"access_token": "tok-1", "token_type": "Bearer", "expires_in": 300,
+                              "scope": "patient/Patient.read patient/Observation.read", "subject": "mbc-cds",
+                              "patient": REAL_PATIENT_ID},
+        "context": {"userId": "Practitioner/dr-1", "patientId": REAL_PATIENT_ID},
+    })
+    assert response.status_code == 200, response.get_json()
+    body = response.get_json()
+    assert response_problems(body, REAL_PATIENT_ID) == []
+    assert set(searched) == {"Observation"}
+    detail = body["cards"][0]["detail"]
+    assert "Condition records (conditions) were not read: fhirAuthorization.scope does not grant" in detail
+    assert "MedicationStatement records (medicationStatements) were not read" in detail
+    assert "- ER: unknown" not in detail  # the receptors were read from the server's Observations
