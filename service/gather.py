@@ -71,6 +71,9 @@ def executor(max_workers: int = 8) -> cf.ThreadPoolExecutor:
 # How a request to the FHIR server came to be sent (Gathered.searches, the metric's label).
 SEARCH_KINDS = ("separate", "folded", "sent-apart")
 
+# why a key is fetched although prefetched (the 412 message; not fetched beyond the scope)
+_PAGED = "prefetch keys paged, with more pages to fetch"
+
 
 @dataclass
 class Gathered:
@@ -206,11 +209,12 @@ def gather(
         if more_pages:
             # The client paged its prefetch: fetch the whole search ourselves.
             to_fetch[key] = render_template(template, context)
-            why[key] = "prefetch keys paged, with more pages to fetch"
+            why[key] = _PAGED
 
     include_medications = True
     if token_scope is not None and to_fetch:
-        include_medications = _leave_out_what_the_scope_does_not_grant(to_fetch, token_scope, result)
+        paged = {key for key, reason in why.items() if reason == _PAGED}
+        include_medications = _leave_out_what_the_scope_does_not_grant(to_fetch, token_scope, result, paged)
         why = {key: reason for key, reason in why.items() if key in to_fetch}
     if to_fetch:
         client = client_factory() if client_factory else None
@@ -254,13 +258,15 @@ def _permission_words(rtype: str, interaction: str) -> str:
     return f"patient/{rtype}.read or patient/{rtype}.{'rs' if interaction == 'search' else 'r'}"
 
 
-def _leave_out_what_the_scope_does_not_grant(to_fetch: dict[str, str], scope: str, result: Gathered) -> bool:
+def _leave_out_what_the_scope_does_not_grant(to_fetch: dict[str, str], scope: str, result: Gathered,
+                                             paged: set[str] = frozenset()) -> bool:
     """Take out of `to_fetch` the keys whose type fhirAuthorization.scope does not let the
     service read (a server enforcing the scopes would refuse them: 403, and the call a 412),
     and say so as data gaps, one per type, which the order cards repeat (gap
     data-incomplete): the clinician sees what was not read, never an empty record.
     A type granted only with a query restriction (SMART v2 `.rs?category=...`) is fetched,
     with a gap saying records outside the restriction were not returned.
+    `paged`: keys whose prefetch has more pages (its first page was read).
     Returns whether medication searches may `_include` the Medications they reference
     (Medication granted too). Source: CDS Hooks 2.0.1 fhirAuthorization; SMART App
     Launch 2.x, Scopes and Launch Context (service/smart_scopes.py)."""
@@ -271,7 +277,8 @@ def _leave_out_what_the_scope_does_not_grant(to_fetch: dict[str, str], scope: st
         interaction = "search" if "?" in query else "read"
         granted = access(scope, rtype, interaction)
         if granted == NOT_GRANTED:
-            not_granted.setdefault((rtype, interaction), []).append(key)
+            not_granted.setdefault((rtype, interaction), []).append(
+                f"{key} beyond its first prefetched page" if key in paged else key)
             del to_fetch[key]
             result.origin[key] = "not-granted"
         elif granted != FULL:

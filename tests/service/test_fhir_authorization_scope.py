@@ -212,3 +212,19 @@ def test_without_a_scope_field_nothing_changes_every_type_is_fetched(client):
 ])
 def test_smart_scopes_are_read_as_smart_app_launch_defines_them(scope, rtype, interaction, expected):
     assert access(scope, rtype, interaction) == expected
+
+
+def test_a_paged_prefetch_of_a_type_not_granted_keeps_its_first_page_and_says_the_rest_was_not_read(client):
+    prefetch = {key: None for key in ("patient", "conditions", "tumorMarkers", "genomics", "clinicalFindings",
+                                      "medicationStatements", "medicationRequests", "medicationAdministrations",
+                                      "procedures")}
+    prefetch["patient"] = PATIENT
+    prefetch["procedures"] = searchset([], next_url=f"{FHIR_BASE}/Procedure?patient=p1&page=2")
+    body = patient_view_request(prefetch=prefetch, fhirServer=FHIR_BASE,
+                                fhirAuthorization=authorization("patient/Patient.read patient/Observation.read"))
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        enforcing_server(rsps, {"Patient", "Observation"})
+        response = client.post(SERVICE, json=body)
+        assert not rsps.calls
+    assert ("Procedure records (procedures beyond its first prefetched page) were not read: "
+            "fhirAuthorization.scope does not grant this service access to Procedure") in summary_detail(response)
