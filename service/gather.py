@@ -6,9 +6,9 @@ For each prefetch template key (CDS Hooks 2.0.1 §Prefetch):
   of a medication search's medicationReference);
 - key present with `null`: the client looked and found nothing: empty;
 - key present with an OperationOutcome: the client tried and failed: fetch;
-- key absent: fetch it from `fhirServer` with the `fhirAuthorization` token,
-  if its `scope` grants the key's type (else not fetched: a data gap naming the
-  records not read, service/smart_scopes.py).
+- key absent: fetch it from `fhirServer` with the `fhirAuthorization` token;
+  if its `scope` does not grant the key's type: 412 at once, nothing fetched
+  (service/smart_scopes.py).
 Fetches run concurrently on a shared pool. Data we cannot get -> 412.
 Medication searches the service sends itself add `_include=<Type>:medication`.
 An error or fatal OperationOutcome inside search results (e.g. "results
@@ -71,7 +71,7 @@ def executor(max_workers: int = 8) -> cf.ThreadPoolExecutor:
 # How a request to the FHIR server came to be sent (Gathered.searches, the metric's label).
 SEARCH_KINDS = ("separate", "folded", "sent-apart")
 
-# why a key is fetched although prefetched (the 412 message; not fetched beyond the scope)
+# why a key is fetched although prefetched (the 412 messages)
 _PAGED = "prefetch keys paged, with more pages to fetch"
 
 
@@ -164,8 +164,8 @@ def gather(
     demo_resources: patientId -> embedded demo resources (demo mode only).
     capabilities: what FHIR servers declare (per process); with it, searches
     the server can answer as one Patient search with _revinclude are folded.
-    token_scope: the fhirAuthorization scope; keys of a type it does not grant are
-    not fetched (a data gap instead, service/smart_scopes.py), and only types it grants read and
+    token_scope: the fhirAuthorization scope; a key to fetch of a type it does not grant
+    is a 412 before any request (service/smart_scopes.py), and only types it grants read and
     search on are folded (None: no token, nothing to filter by).
     """
     started = time.monotonic()
@@ -213,9 +213,7 @@ def gather(
 
     include_medications = True
     if token_scope is not None and to_fetch:
-        paged = {key for key, reason in why.items() if reason == _PAGED}
-        include_medications = _leave_out_what_the_scope_does_not_grant(to_fetch, token_scope, result, paged)
-        why = {key: reason for key, reason in why.items() if key in to_fetch}
+        include_medications = _refuse_what_the_scope_does_not_grant(to_fetch, token_scope, result, why)
     if to_fetch:
         client = client_factory() if client_factory else None
         if client is not None:
@@ -258,40 +256,56 @@ def _permission_words(rtype: str, interaction: str) -> str:
     return f"patient/{rtype}.read or patient/{rtype}.{'rs' if interaction == 'search' else 'r'}"
 
 
-def _leave_out_what_the_scope_does_not_grant(to_fetch: dict[str, str], scope: str, result: Gathered,
-                                             paged: set[str] = frozenset()) -> bool:
-    """Take out of `to_fetch` the keys whose type fhirAuthorization.scope does not let the
-    service read (a server enforcing the scopes would refuse them: 403, and the call a 412),
-    and say so as data gaps, one per type, which the order cards repeat (gap
-    data-incomplete): the clinician sees what was not read, never an empty record.
-    A type granted only with a query restriction (SMART v2 `.rs?category=...`) is fetched,
-    with a gap saying records outside the restriction were not returned.
-    `paged`: keys whose prefetch has more pages (its first page was read).
+def _refuse_what_the_scope_does_not_grant(to_fetch: dict[str, str], scope: str, result: Gathered,
+                                          why: dict[str, str]) -> bool:
+    """Answer 412 at once, before any FHIR request, when a key the service must fetch is of a
+    type fhirAuthorization.scope does not let it read or search (a server enforcing the scopes
+    would refuse it). CDS Hooks 2.0.1 §Prefetch: "If the CDS Service is unable to obtain
+    required data because it cannot access the FHIR server and the request did not contain the
+    necessary prefetch keys, the service SHALL respond with an HTTP 412". Cards without those
+    records would read a diagnosis or a line of therapy as absent (no Condition: "No breast
+    cancer diagnosis documented"; no medications: first-line options for a pretreated patient).
+    A type granted only with a query restriction (SMART v2 `.rs?category=...`) is fetched, with a
+    gap saying records outside the restriction were not returned (the server's own partial answer).
     Returns whether medication searches may `_include` the Medications they reference
-    (Medication granted too). Source: CDS Hooks 2.0.1 fhirAuthorization; SMART App
-    Launch 2.x, Scopes and Launch Context (service/smart_scopes.py)."""
+    (Medication granted too; without it the referencing records are a gap, medication-unreadable).
+    Source: CDS Hooks 2.0.1 fhirAuthorization, §Prefetch; SMART App Launch 2.x, Scopes and
+    Launch Context (service/smart_scopes.py)."""
     not_granted: dict[tuple[str, str], list[str]] = {}
     narrowed: dict[str, list[str]] = {}
-    for key, query in list(to_fetch.items()):
+    for key, query in to_fetch.items():
         rtype = template_type(query)
         interaction = "search" if "?" in query else "read"
         granted = access(scope, rtype, interaction)
         if granted == NOT_GRANTED:
-            not_granted.setdefault((rtype, interaction), []).append(
-                f"{key} beyond its first prefetched page" if key in paged else key)
-            del to_fetch[key]
-            result.origin[key] = "not-granted"
+            not_granted.setdefault((rtype, interaction), []).append(f"{key}: {_WHY_IN_SHORT[why[key]]}")
         elif granted != FULL:
             narrowed.setdefault(rtype, []).append(key)
-    result.note_incomplete(
-        f"{rtype} records ({', '.join(keys)}) were not read: fhirAuthorization.scope does not grant this "
-        f"service access to {rtype} ({_permission_words(rtype, interaction)}); advice may be incomplete"
-        for (rtype, interaction), keys in not_granted.items())
+    if not_granted:
+        message = _not_granted_message(not_granted)
+        raise PreconditionFailed(message, own_words=message)
     result.note_incomplete(
         f"{rtype} records ({', '.join(keys)}): fhirAuthorization.scope grants this service only {rtype} "
         f"records matching a query restriction; others were not returned and advice may be incomplete"
         for rtype, keys in narrowed.items())
     return any(access(scope, "Medication", interaction) != NOT_GRANTED for interaction in ("read", "search"))
+
+
+# why a key must be fetched, as the scope 412 names it per key
+_WHY_IN_SHORT = {
+    "prefetch keys missing": "not prefetched",
+    "prefetch keys with an OperationOutcome in their place": "an OperationOutcome in its place",
+    _PAGED: "prefetched with more pages to fetch",
+}
+
+
+def _not_granted_message(not_granted: dict[tuple[str, str], list[str]]) -> str:
+    """The 412 message: the types and keys, that the scope does not grant them, the scopes that
+    would, or to prefetch them (never the token)."""
+    types = "; ".join(f"{rtype} ({', '.join(keys)}; {_permission_words(rtype, interaction)} would grant it)"
+                      for (rtype, interaction), keys in not_granted.items())
+    return (f"fhirAuthorization.scope does not grant this service the FHIR data it must fetch: {types}. "
+            "Nothing was fetched: grant these scopes, or prefetch these keys in full")
 
 
 def _note_medications_not_granted(result: Gathered) -> None:
