@@ -355,3 +355,19 @@ def test_an_operation_outcome_prefetched_for_a_type_not_granted_is_a_412_saying_
         response = client.post(SERVICE, json=body)
         assert not rsps.calls
     assert "Condition (conditions: an OperationOutcome in its place; patient/Condition.read" in refusal(response)
+
+
+def test_a_412_for_the_scope_is_counted_as_a_refused_fetch_in_the_metrics(client):
+    # an operator tells a token not granted what the service needs (configuration) from an outage
+    from prometheus_client.parser import text_string_to_metric_families
+
+    def refused() -> float:
+        text = client.get("/metrics").get_data(as_text=True)
+        return sum(s.value for family in text_string_to_metric_families(text) for s in family.samples
+                   if s.name == "mbc_cds_fhir_fetch_errors_total" and s.labels.get("reason") == "refused"
+                   and s.labels.get("service") == "mbc-treatment-options")
+
+    before = refused()
+    response, asked = call(client, "patient/Patient.read patient/Observation.read", {"Patient", "Observation"})
+    assert response.status_code == 412 and asked == []
+    assert refused() - before == 1
