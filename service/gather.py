@@ -42,7 +42,7 @@ from typing import Any, Callable
 from mappings.fhir import counted
 from service.errors import PreconditionFailed
 from service.fhir_capabilities import RevincludeSupport
-from service.smart_scopes import FULL, NOT_GRANTED, access, scope_grants_search
+from service.smart_scopes import FULL, NOT_GRANTED, access, names_clinical_data, scope_grants_search
 from service.fhir_client import (
     FHIRClient,
     FHIRError,
@@ -212,7 +212,7 @@ def gather(
             why[key] = _PAGED
 
     include_medications = True
-    if token_scope is not None and to_fetch:
+    if token_scope is not None and to_fetch and names_clinical_data(token_scope):
         include_medications = _refuse_what_the_scope_does_not_grant(to_fetch, token_scope, result, why)
     if to_fetch:
         client = client_factory() if client_factory else None

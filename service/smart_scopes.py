@@ -56,6 +56,21 @@ def access(scope: str, resource_type: str, interaction: str) -> str:
     return best
 
 
+@functools.lru_cache(maxsize=256)
+def names_clinical_data(scope: str) -> bool:
+    """Whether `scope` holds at least one clinical-data scope written as SMART writes them
+    (`patient/Condition.read`, `user/*.rs`, ...). A scope with none ("launch openid", a
+    non-standard "Patient/Condition.read") says nothing this module can read: the service then
+    fetches as it does without a scope and lets the FHIR server decide, rather than refuse a call
+    the server might answer (a 403 is still a 412)."""
+    for item in scope.split():
+        context, slash, rest = item.partition("/")
+        rtype, dot, permission = rest.partition("?")[0].partition(".")
+        if slash and context in _CONTEXTS and rtype and dot and permission:
+            return True
+    return False
+
+
 def scope_grants_search(scope: str, resource_type: str) -> bool:
     """Whether `scope` lets the token read and search `resource_type` without
     restriction: v1 `patient/Condition.read`, `patient/*.read`, `.*`; v2

@@ -371,3 +371,24 @@ def test_a_412_for_the_scope_is_counted_as_a_refused_fetch_in_the_metrics(client
     response, asked = call(client, "patient/Patient.read patient/Observation.read", {"Patient", "Observation"})
     assert response.status_code == 412 and asked == []
     assert refused() - before == 1
+
+
+@pytest.mark.parametrize("scope", ["launch openid fhirUser",
+                                   "Patient/Patient.read Patient/Condition.read Patient/Observation.read",
+                                   "patient/ user/Condition"])
+def test_a_scope_with_no_smart_clinical_data_scope_is_fetched_as_without_one_and_the_server_decides(client, scope):
+    # a scope naming no clinical data the SMART way (only launch scopes, a non-standard
+    # "Patient/..." spelling) says nothing readable: refusing at once would turn away a call a
+    # server not enforcing that spelling answers; fetched as before fix-sv2, a 403 still a 412
+    response, asked = call(client, scope, ALL_TYPES)
+    assert response.status_code == 200, response.get_json()
+    assert {requested_type(url) for url in asked} >= {"Patient", "Condition", "Observation", "MedicationStatement",
+                                                       "MedicationRequest", "MedicationAdministration", "Procedure"}
+    assert "fhirAuthorization.scope" not in summary_detail(response)
+
+
+def test_a_scope_with_no_smart_clinical_data_scope_still_gets_the_servers_refusal_as_a_412(client):
+    response, asked = call(client, "launch openid", {"Patient", "Observation"})
+    assert asked  # the searches were sent: the server refused some
+    assert response.status_code == 412
+    assert "403" in response.get_json()["message"]
