@@ -49,7 +49,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from service.errors import Unauthorized
 from service.fhir_access import config_url_problem
-from service.logs import caller_value_withheld, opaque_id_for_log
+from service.logs import caller_value_withheld, jti_for_log, tenant_for_log
 
 log = logging.getLogger("mbc_cds.auth")
 
@@ -81,6 +81,8 @@ class Client:
     fhir_servers: tuple[str, ...] = field(default_factory=tuple)
     jti: str | None = None
     tenant: str | None = None
+    # the issuer's allowed tenant claims (clients file `tenants`): logged as sent, others hashed
+    known_tenants: tuple[str, ...] = ()
 
 
 class ClientsFileError(ValueError):
@@ -581,5 +583,6 @@ def authenticate(flask_request, settings, audience: str) -> Client | None:
         raise _fail("token replayed (jti already seen)", iss)
 
     log.debug("client authenticated", extra={"fields": {
-        "iss": iss[:200], "jti": opaque_id_for_log(jti), "tenant": opaque_id_for_log(tenant) if tenant else ""}})
-    return Client(iss=iss, fhir_servers=tuple(config.fhir_servers), jti=jti, tenant=tenant)
+        "iss": iss[:200], "jti": jti_for_log(jti), "tenant": tenant_for_log(tenant, config.tenants) if tenant else ""}})
+    return Client(iss=iss, fhir_servers=tuple(config.fhir_servers), jti=jti, tenant=tenant,
+                  known_tenants=tuple(config.tenants or ()))

@@ -45,28 +45,6 @@ def declared_patient_revincludes(capability: object) -> frozenset[str]:
     return frozenset(found)
 
 
-def scope_grants_search(scope: str, resource_type: str) -> bool:
-    """Whether a SMART scope string lets the token read and search `resource_type`
-    without restriction: v1 `patient/Condition.read`, `patient/*.read`, `.*`; v2
-    `patient/Condition.rs`, `.cruds` (both r and s); any of patient/user/system.
-    Scopes narrowed by a query (v2 `Observation.rs?category=...`) do not count.
-
-    Why it matters: a server enforcing scopes may leave out of an `_revinclude`
-    the resources the token may not read, without an error, where the separate
-    search would have been refused (403) and said so.
-    """
-    for item in scope.split():
-        context, _, rest = item.partition("/")
-        if context not in ("patient", "user", "system") or "?" in rest:
-            continue
-        rtype, _, permission = rest.partition(".")
-        if rtype not in (resource_type, "*"):
-            continue
-        if permission in ("read", "*") or ({"r", "s"} <= set(permission) <= set("cruds")):
-            return True
-    return False
-
-
 class RevincludeSupport:
     """Per-process memory of which Patient _revincludes each FHIR server declares."""
 

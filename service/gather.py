@@ -6,7 +6,9 @@ For each prefetch template key (CDS Hooks 2.0.1 §Prefetch):
   of a medication search's medicationReference);
 - key present with `null`: the client looked and found nothing: empty;
 - key present with an OperationOutcome: the client tried and failed: fetch;
-- key absent: fetch it from `fhirServer` with the `fhirAuthorization` token.
+- key absent: fetch it from `fhirServer` with the `fhirAuthorization` token;
+  if its `scope` does not grant the key's type: 412 at once, nothing fetched
+  (service/smart_scopes.py).
 Fetches run concurrently on a shared pool. Data we cannot get -> 412.
 Medication searches the service sends itself add `_include=<Type>:medication`.
 An error or fatal OperationOutcome inside search results (e.g. "results
@@ -39,7 +41,8 @@ from typing import Any, Callable
 
 from mappings.fhir import counted
 from service.errors import PreconditionFailed
-from service.fhir_capabilities import RevincludeSupport, scope_grants_search
+from service.fhir_capabilities import RevincludeSupport
+from service.smart_scopes import FULL, NOT_GRANTED, access, names_clinical_data, scope_grants_search
 from service.fhir_client import (
     FHIRClient,
     FHIRError,
@@ -67,6 +70,9 @@ def executor(max_workers: int = 8) -> cf.ThreadPoolExecutor:
 
 # How a request to the FHIR server came to be sent (Gathered.searches, the metric's label).
 SEARCH_KINDS = ("separate", "folded", "sent-apart")
+
+# why a key is fetched although prefetched (the 412 messages)
+_PAGED = "prefetch keys paged, with more pages to fetch"
 
 
 @dataclass
@@ -158,7 +164,8 @@ def gather(
     demo_resources: patientId -> embedded demo resources (demo mode only).
     capabilities: what FHIR servers declare (per process); with it, searches
     the server can answer as one Patient search with _revinclude are folded.
-    token_scope: the fhirAuthorization scope; only types it grants read and
+    token_scope: the fhirAuthorization scope; a key to fetch of a type it does not grant
+    is a 412 before any request (service/smart_scopes.py), and only types it grants read and
     search on are folded (None: no token, nothing to filter by).
     """
     started = time.monotonic()
@@ -202,15 +209,21 @@ def gather(
         if more_pages:
             # The client paged its prefetch: fetch the whole search ourselves.
             to_fetch[key] = render_template(template, context)
-            why[key] = "prefetch keys paged, with more pages to fetch"
+            why[key] = _PAGED
 
+    include_medications = True
+    if token_scope is not None and to_fetch and names_clinical_data(token_scope):
+        include_medications = _refuse_what_the_scope_does_not_grant(to_fetch, token_scope, result, why)
     if to_fetch:
         client = client_factory() if client_factory else None
         if client is not None:
             remaining = max(0.0, time_budget - (time.monotonic() - started))
             if hasattr(client, "deadline"):
                 client.deadline = time.monotonic() + remaining
-            _fetch_all(client, to_fetch, result, remaining, max_workers, capabilities, token_scope)
+            _fetch_all(client, to_fetch, result, remaining, max_workers, capabilities, token_scope,
+                       include_medications)
+            if not include_medications:
+                _note_medications_not_granted(result)
         else:
             # The demo patients answer only calls that sent no prefetch at all (README:
             # "neither prefetch nor fhirServer"): filling some keys would mix the demo
@@ -236,6 +249,76 @@ def gather(
             f"more than {max_resources} resources for this patient; the rest were not read and advice may be incomplete"
         ])
     return result
+
+
+def _permission_words(rtype: str, interaction: str) -> str:
+    """The scopes that would grant it, as an integration team writes them (SMART v1, v2)."""
+    return f"patient/{rtype}.read or patient/{rtype}.{'rs' if interaction == 'search' else 'r'}"
+
+
+def _refuse_what_the_scope_does_not_grant(to_fetch: dict[str, str], scope: str, result: Gathered,
+                                          why: dict[str, str]) -> bool:
+    """Answer 412 at once, before any FHIR request, when a key the service must fetch is of a
+    type fhirAuthorization.scope does not let it read or search (a server enforcing the scopes
+    would refuse it). CDS Hooks 2.0.1 §Prefetch: "If the CDS Service is unable to obtain
+    required data because it cannot access the FHIR server and the request did not contain the
+    necessary prefetch keys, the service SHALL respond with an HTTP 412". Cards without those
+    records would read a diagnosis or a line of therapy as absent (no Condition: "No breast
+    cancer diagnosis documented"; no medications: first-line options for a pretreated patient).
+    A type granted only with a query restriction (SMART v2 `.rs?category=...`) is fetched, with a
+    gap saying records outside the restriction were not returned (the server's own partial answer).
+    Returns whether medication searches may `_include` the Medications they reference
+    (Medication granted too; without it the referencing records are a gap, medication-unreadable).
+    Source: CDS Hooks 2.0.1 fhirAuthorization, §Prefetch; SMART App Launch 2.x, Scopes and
+    Launch Context (service/smart_scopes.py)."""
+    not_granted: dict[tuple[str, str], list[str]] = {}
+    narrowed: dict[str, list[str]] = {}
+    for key, query in to_fetch.items():
+        rtype = template_type(query)
+        interaction = "search" if "?" in query else "read"
+        granted = access(scope, rtype, interaction)
+        if granted == NOT_GRANTED:
+            not_granted.setdefault((rtype, interaction), []).append(f"{key}: {_WHY_IN_SHORT[why[key]]}")
+        elif granted != FULL:
+            narrowed.setdefault(rtype, []).append(key)
+    if not_granted:
+        message = _not_granted_message(not_granted)
+        raise PreconditionFailed(message, own_words=message)
+    result.note_incomplete(
+        f"{rtype} records ({', '.join(keys)}): fhirAuthorization.scope grants this service only {rtype} "
+        f"records matching a query restriction; others were not returned and advice may be incomplete"
+        for rtype, keys in narrowed.items())
+    return any(access(scope, "Medication", interaction) != NOT_GRANTED for interaction in ("read", "search"))
+
+
+# why a key must be fetched, as the scope 412 names it per key
+_WHY_IN_SHORT = {
+    "prefetch keys missing": "not prefetched",
+    "prefetch keys with an OperationOutcome in their place": "an OperationOutcome in its place",
+    _PAGED: "prefetched with more pages to fetch",
+}
+
+
+def _not_granted_message(not_granted: dict[tuple[str, str], list[str]]) -> str:
+    """The 412 message: the types and keys, that the scope does not grant them, the scopes that
+    would, or to prefetch them (never the token)."""
+    types = "; ".join(f"{rtype} ({', '.join(keys)}; {_permission_words(rtype, interaction)} would grant it)"
+                      for (rtype, interaction), keys in not_granted.items())
+    return (f"fhirAuthorization.scope does not grant this service the FHIR data it must fetch: {types}. "
+            "Nothing was fetched: grant these scopes, or prefetch these keys in full")
+
+
+def _note_medications_not_granted(result: Gathered) -> None:
+    """A gap when fetched medication records name their drug only by a reference to a
+    Medication the scope does not let the service read (it was not `_include`d)."""
+    referencing = sum(1 for r in result.resources
+                      if r.get("resourceType") in _INCLUDES and isinstance(r.get("medicationReference"), dict)
+                      and not str(r["medicationReference"].get("reference", "")).startswith("#"))
+    if referencing:
+        result.note_incomplete([
+            f"{counted(referencing, 'medication record')} {'names its' if referencing == 1 else 'name their'} "
+            f"drug by a Medication that fhirAuthorization.scope does not grant this service "
+            f"({_permission_words('Medication', 'search')}); the drug may not be read and advice may be incomplete"])
 
 
 def _unfetchable_message(why: dict[str, str]) -> str:
@@ -325,9 +408,12 @@ def plan_searches(queries: dict[str, str], revincludes: frozenset[str] = frozens
     return _fold_into_patient_search(_separate_searches(queries), revincludes)
 
 
-def _separate_searches(queries: dict[str, str]) -> dict[str, Search]:
-    """The searches with same-type code searches merged, nothing folded."""
-    return {label: Search(query, tuple(keys), _types_for(query))
+def _separate_searches(queries: dict[str, str], include_medications: bool = True) -> dict[str, Search]:
+    """The searches with same-type code searches merged, nothing folded. Without
+    include_medications (the scope grants no Medication), a medication search asks only for
+    its own type (Search.types: fetch_search adds an _include for an included type only)."""
+    return {label: Search(query, tuple(keys),
+                          _types_for(query) if include_medications else frozenset({template_type(query)}))
             for label, (query, keys) in merge_code_searches(queries).items()}
 
 
@@ -385,10 +471,11 @@ def _fetch_all(
     max_workers: int,
     capabilities: RevincludeSupport | None = None,
     token_scope: str | None = None,
+    include_medications: bool = True,
 ) -> None:
     deadline = time.monotonic() + time_budget
     pool = executor(max_workers)
-    plan, learning = _plan_for(client, queries, capabilities, token_scope, pool)
+    plan, learning = _plan_for(client, queries, capabilities, token_scope, pool, include_medications)
     outcomes = _run(pool, client, plan, deadline)
     result.searches.update("folded" if search.parts else "separate" for search in plan.values())
     sent = plan
@@ -400,9 +487,10 @@ def _fetch_all(
 
 
 def _plan_for(client: FHIRClient, queries: dict[str, str], capabilities: RevincludeSupport | None,
-              token_scope: str | None, pool: cf.ThreadPoolExecutor) -> tuple[dict[str, Search], cf.Future | None]:
+              token_scope: str | None, pool: cf.ThreadPoolExecutor,
+              include_medications: bool = True) -> tuple[dict[str, Search], cf.Future | None]:
     """The searches to send, and the CapabilityStatement read if it is not known yet."""
-    searches = _separate_searches(queries)
+    searches = _separate_searches(queries, include_medications)
     if capabilities is None or not _could_fold(searches):
         return searches, None
     declared = capabilities.known(client.base_url)
@@ -509,15 +597,16 @@ def fetch_search(client: FHIRClient, search: Search) -> tuple[list[dict], bool, 
         # The folded medication searches' Medications come with _include:iterate
         # (a plain _include would apply to the Patient matches only).
         query += "".join(f"&_include:iterate={_INCLUDES[template_type(part.query)][0]}"
-                         for _, part in search.parts if template_type(part.query) in _INCLUDES)
+                         for _, part in search.parts if _included_types(part.query) & part.types)
         resources, complete = client.search(query, included=True, strict=True, echoed=("_revinclude",),
                                              problems=problems)
         return resources, complete, problems
     if "?" in query:
         include = _INCLUDES.get(template_type(query))
-        if include:
+        included = _included_types(query) & search.types
+        if included:
             query += f"&_include={include[0]}"
-        resources, complete = client.search(query, included=_included_types(query), problems=problems)
+        resources, complete = client.search(query, included=included, problems=problems)
         return resources, complete, problems
     resource = client.read(query)
     if resource is None:

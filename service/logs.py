@@ -1,18 +1,21 @@
 """Structured log lines (one JSON object per line).
 
 What is logged: service id, hookInstance, status, latency, card count, the
-calling client's iss/jti. Never tokens, never patient identifiers or data.
+calling client's iss, jti (hashed) and tenant. Never tokens, never patient
+identifiers or data.
 
 A value the caller chose (the URL's service id, hookInstance, a token's iss) is
 logged as sent only when its form cannot carry anything else: a client that puts a
 patient's name or record number there must not put it in our log. Otherwise a fixed
-marker names what it was not, and its length. A trusted client's jti and tenant are
-bounded to one token of at most 64 characters: no name with a space fits, though an
-identifier-shaped value ("MRN-12345") would (the form cannot tell it from a nonce).
+marker names what it was not, and its length. A trusted client's jti is logged only as
+a short hash, and so is its tenant unless it is one configured for the issuer (clients
+file `tenants`): no form tells a nonce from an identifier-shaped value ("MRN123456", an
+e-mail), so none is written as sent.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import re
@@ -54,8 +57,6 @@ def log_event(logger: logging.Logger, message: str, **fields) -> None:
 # (UUID) for this particular hook call"; the 3.0 logical models type it `uuid`
 # (implied urn:uuid: prefix), so that form is accepted too.
 _UUID = re.compile(r"(?:urn:uuid:)?[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
-# A token's jti / tenant: an opaque nonce or identifier (RFC 7519 §4.1.7), no spaces.
-_OPAQUE_ID = re.compile(r"[A-Za-z0-9._~:+/=-]{1,64}")
 
 
 def caller_value_withheld(what: str, value: str) -> str:
@@ -75,6 +76,20 @@ def service_id_for_log(service_id: str, known_ids) -> str:
     return service_id if service_id in known_ids else caller_value_withheld("a known service id", service_id)
 
 
-def opaque_id_for_log(value: str) -> str:
-    """A jti or tenant as sent when it is one opaque token (no spaces, at most 64 characters)."""
-    return value if _OPAQUE_ID.fullmatch(value) else caller_value_withheld("an opaque id", value)
+def hashed_for_log(value: str) -> str:
+    """A caller's claim as the first 12 hex digits of its SHA-256 ("sha256:3f2a..."): one
+    value gives one entry, so a call can still be found from the client's jti (which the
+    client can hash the same way), and nothing the caller wrote there (a record number, an
+    e-mail) is in the log. (RFC 7519 §4.1.7: jti is the client's own choice of string.)"""
+    return "sha256:" + hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()[:12]
+
+
+def jti_for_log(jti: str) -> str:
+    """A token's jti, hashed: any string may be a jti, an MRN-like "MRN123456" too."""
+    return hashed_for_log(jti)
+
+
+def tenant_for_log(tenant: str, configured: tuple[str, ...] | list[str] | None) -> str:
+    """A token's tenant as sent when it is one the clients file lists for the issuer (our own
+    configuration, not the caller's words), else hashed."""
+    return tenant if configured and tenant in configured else hashed_for_log(tenant)

@@ -17,7 +17,7 @@ from service.fhir_access import allowed_fhir_server, fhir_server_form_problem
 from service.fhir_client import FHIRClient
 from service.gather import gather
 from service.hooks import load_services
-from service.logs import hook_instance_for_log, log_event, opaque_id_for_log, service_id_for_log
+from service.logs import hook_instance_for_log, jti_for_log, log_event, service_id_for_log, tenant_for_log
 from service.pipeline import cards_response, run_hook
 from service.schemas import (
     CONTEXT_MODELS, FeedbackRequest, HookRequest, body_too_large, describe_validation_error,
@@ -195,13 +195,14 @@ def client_fields(client) -> dict:
     """What may be logged about the caller: iss, jti, tenant (never the token).
 
     iss is a trusted issuer (auth checked it against the clients file); jti and
-    tenant are the client's words: logged only in an opaque id's form."""
+    tenant are the client's words: jti logged hashed, tenant as sent only when the
+    clients file lists it for the issuer (service/logs.py)."""
     if client is None:
         return {}
     fields = {
         "iss": client.iss,
-        "jti": client.jti and opaque_id_for_log(client.jti),
-        "tenant": client.tenant and opaque_id_for_log(client.tenant),
+        "jti": client.jti and jti_for_log(client.jti),
+        "tenant": client.tenant and tenant_for_log(client.tenant, client.known_tenants),
     }
     return {key: value for key, value in fields.items() if value}
 

@@ -181,3 +181,62 @@ def test_a_germline_brca1_variant_whose_pathogenicity_is_only_in_a_diagnostic_im
     observation_searches = [p for p in sent if p.startswith("Observation?")]
     assert observation_searches and all(
         implication in p for p in observation_searches if "http://loinc.org|69548-6" in p)  # the genomics search
+
+
+def _spy_on_requests(monkeypatch) -> list[str]:
+    import service.fhir_client as fhir_client
+
+    sent = []
+    for name in ("search", "read"):
+        original = getattr(fhir_client.FHIRClient, name)
+
+        def spy(self, path, *args, _original=original, **kwargs):
+            sent.append(path.split("?")[0])
+            return _original(self, path, *args, **kwargs)
+
+        monkeypatch.setattr(fhir_client.FHIRClient, name, spy)
+    return sent
+
+
+def _call_with_scope(client, loaded_server, scope: str):
+    return client.post("/cds-services/mbc-treatment-options", json={
+        "hook": "patient-view",
+        "hookInstance": str(uuid.uuid4()),
+        "fhirServer": loaded_server,
+        "fhirAuthorization": {"access_token": "tok-1", "token_type": "Bearer", "expires_in": 300,
+                              "scope": scope, "subject": "mbc-cds", "patient": REAL_PATIENT_ID},
+        "context": {"userId": "Practitioner/dr-1", "patientId": REAL_PATIENT_ID},
+    })
+
+
+def test_with_a_scope_granting_only_patient_and_observation_the_call_is_a_412_before_any_request(
+    client, loaded_server, monkeypatch
+):
+    # CDS Hooks 2.0.1 §Prefetch: required data the service cannot obtain and the request did
+    # not prefetch -> "SHALL respond with an HTTP 412". fix-sv2 fetched the granted types and
+    # answered 200, the headline reading "No breast cancer diagnosis documented"
+    sent = _spy_on_requests(monkeypatch)
+    response = _call_with_scope(client, loaded_server, "patient/Patient.read patient/Observation.read")
+    assert response.status_code == 412, response.get_json()
+    message = response.get_json()["message"]
+    assert sent == []
+    assert "Condition (conditions: not prefetched; patient/Condition.read or patient/Condition.rs would grant it)" \
+        in message
+    assert "tok-1" not in message
+
+
+def test_with_observations_granted_only_for_laboratory_results_the_real_server_is_searched_with_a_gap(
+    client, loaded_server, monkeypatch
+):
+    sent = _spy_on_requests(monkeypatch)
+    scope = ("patient/Patient.read patient/Condition.read patient/Observation.rs?category=laboratory "
+             "patient/MedicationStatement.read patient/MedicationRequest.read patient/MedicationAdministration.read "
+             "patient/Procedure.read patient/Medication.read")
+    response = _call_with_scope(client, loaded_server, scope)
+    assert response.status_code == 200, response.get_json()
+    body = response.get_json()
+    assert response_problems(body, REAL_PATIENT_ID) == []
+    assert "Observation" in sent  # (the other types may be folded into one Patient search)
+    detail = body["cards"][0]["detail"]
+    assert ("Observation records (tumorMarkers, genomics, clinicalFindings): fhirAuthorization.scope grants this "
+            "service only Observation records matching a query restriction") in detail

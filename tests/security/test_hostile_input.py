@@ -241,7 +241,7 @@ def test_an_unknown_service_id_is_a_404_that_does_not_repeat_it(client, suffix):
 def test_the_fhir_access_token_is_never_logged(client, service_logs):
     token = "fhir-access-token-must-not-appear"
     body = hook_body(fhirServer="https://169.254.169.254/", fhirAuthorization={
-        "access_token": token, "token_type": "Bearer", "expires_in": 60, "scope": "x", "subject": "y"})
+        "access_token": token, "token_type": "Bearer", "expires_in": 60, "scope": "patient/*.read", "subject": "y"})
     del body["prefetch"]["conditions"]
     assert client.post(SERVICE_PATH, json=body).status_code == 412
     assert token not in service_logs.text()

@@ -327,13 +327,27 @@ def test_a_token_that_may_read_everything_gets_the_folded_search(client, real_pa
 def test_only_types_the_token_may_read_and_search_are_folded(client, real_patient_resources):
     # A server enforcing scopes may leave unreadable types out of an _revinclude without
     # an error; sent on its own, the search would be refused and the call would say so.
-    scope = ("patient/Patient.read patient/Condition.rs patient/MedicationStatement.r "
-             "patient/MedicationRequest.rs?status=active patient/Observation.read")
+    # (every type granted some search: a type not granted at all is a 412, test_fhir_authorization_scope.py)
+    scope = ("patient/Patient.read patient/Condition.rs patient/MedicationStatement.s "
+             "patient/MedicationRequest.rs?status=active patient/MedicationAdministration.rs?status=completed "
+             "patient/Procedure.rs?status=completed patient/Observation.read")
     assert folded_with_scope(client, real_patient_resources, scope) == ["Condition:patient"]
 
 
-def test_without_read_access_to_the_patient_nothing_is_folded(client, real_patient_resources):
-    assert folded_with_scope(client, real_patient_resources, "patient/Condition.read patient/Observation.read") == []
+def test_without_read_access_to_the_patient_the_call_is_a_412_and_nothing_is_sent(client, real_patient_resources):
+    # CDS Hooks 2.0.1 §Prefetch: required data not prefetched and not obtainable -> 412
+    body = patient_view_request(REAL_PATIENT_ID, fhirServer=FHIR_BASE,
+                                fhirAuthorization=token(
+                                    "patient/Patient.s patient/Condition.read patient/Observation.read "
+                                    "patient/MedicationStatement.read patient/MedicationRequest.read "
+                                    "patient/MedicationAdministration.read patient/Procedure.read"))
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        FakeFHIRServer(real_patient_resources).install(rsps)
+        response = client.post(SERVICE, json=body)
+        assert not rsps.calls
+    assert response.status_code == 412
+    assert "Patient (patient: not prefetched; patient/Patient.read or patient/Patient.r would grant it)" \
+        in response.get_json()["message"]
 
 
 def _searches_counted(client) -> dict[str, float]:

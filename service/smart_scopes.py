@@ -1,0 +1,84 @@
+"""What the SMART scopes of a hook call's `fhirAuthorization.scope` let the service read.
+
+CDS Hooks 2.0.1 §fhirAuthorization: `scope` is the space-separated SMART scopes the
+EHR granted the service, and the service "MAY use the FHIR server to obtain any FHIR
+resources for which it's authorized". A search of a type the scopes do not grant is
+refused by a server that enforces them (403): asking is pointless, and the service
+would answer 412 for the whole call.
+
+Scope syntax (SMART App Launch 2.x, "Scopes and Launch Context", clinical-data scopes,
+https://hl7.org/fhir/smart-app-launch/STU2/scopes-and-launch-context.html):
+`<patient|user|system>/<Type|*>.<permissions>[?<query>]`
+- SMART v1 permissions: `read` (read and search), `write`, `*` (both);
+- SMART v2 permissions: letters of `cruds` (c create, r read, u update, d delete,
+  s search), e.g. `.rs`, `.cruds`; v1 `.read` corresponds to v2 `.rs`;
+- v2 may narrow a scope with a query (`Observation.rs?category=laboratory`): the
+  server returns only the resources matching it.
+Other scopes (`openid`, `fhirUser`, `launch/patient`, `offline_access`) grant no data.
+"""
+
+from __future__ import annotations
+
+import functools
+
+FULL = "full"          # granted without restriction
+NARROWED = "narrowed"  # granted only with a query restriction (v2 `?...`)
+NOT_GRANTED = "none"
+
+_CONTEXTS = ("patient", "user", "system")
+_V2_LETTERS = frozenset("cruds")
+_V2_LETTER = {"read": "r", "search": "s"}
+
+
+def _permits(permission: str, interaction: str) -> bool:
+    if permission in ("read", "*"):  # v1: read covers read and search
+        return True
+    letters = set(permission)
+    return bool(permission) and letters <= _V2_LETTERS and _V2_LETTER[interaction] in letters
+
+
+@functools.lru_cache(maxsize=256)
+def access(scope: str, resource_type: str, interaction: str) -> str:
+    """FULL, NARROWED or NOT_GRANTED: whether `scope` lets the service `interaction`
+    ("read" an instance, or "search") resources of `resource_type`."""
+    best = NOT_GRANTED
+    for item in scope.split():
+        context, slash, rest = item.partition("/")
+        if not slash or context not in _CONTEXTS:
+            continue
+        rest, question, _ = rest.partition("?")
+        rtype, dot, permission = rest.partition(".")
+        if not dot or rtype not in (resource_type, "*") or not _permits(permission, interaction):
+            continue
+        if not question:
+            return FULL
+        best = NARROWED
+    return best
+
+
+@functools.lru_cache(maxsize=256)
+def names_clinical_data(scope: str) -> bool:
+    """Whether `scope` holds at least one clinical-data scope written as SMART writes them
+    (`patient/Condition.read`, `user/*.rs`, ...). A scope with none ("launch openid", a
+    non-standard "Patient/Condition.read") says nothing this module can read: the service then
+    fetches as it does without a scope and lets the FHIR server decide, rather than refuse a call
+    the server might answer (a 403 is still a 412)."""
+    for item in scope.split():
+        context, slash, rest = item.partition("/")
+        rtype, dot, permission = rest.partition("?")[0].partition(".")
+        if slash and context in _CONTEXTS and rtype and dot and permission:
+            return True
+    return False
+
+
+def scope_grants_search(scope: str, resource_type: str) -> bool:
+    """Whether `scope` lets the token read and search `resource_type` without
+    restriction: v1 `patient/Condition.read`, `patient/*.read`, `.*`; v2
+    `patient/Condition.rs`, `.cruds`; any of patient/user/system. Scopes narrowed
+    by a query (v2 `Observation.rs?category=...`) do not count.
+
+    Why it matters for _revinclude: a server enforcing scopes may leave out of an
+    `_revinclude` the resources the token may not read, without an error, where the
+    separate search would have been refused (403) and said so.
+    """
+    return access(scope, resource_type, "read") == FULL and access(scope, resource_type, "search") == FULL
