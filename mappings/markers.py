@@ -2143,7 +2143,13 @@ _NAMED_AS_RECEPTOR_TEST = {
 # positive / negative / equivocal call (_qual_from_text), ER-low or a staining intensity (Allred
 # intensity score none / weak / intermediate / strong, Allred et al. 1998), no expression
 _RECEPTOR_WORDS = r"\blow\b|\b(?:weak|moderate|intermediate|strong)\w*"
-_RECEPTOR_RESULT_WORDS = re.compile(r"\d|\+|" + _RECEPTOR_WORDS)
+# ... or a laboratory's word for a result elsewhere, awaited or not obtained ("See report", "Pending",
+# "Not performed", "QNS": quantity not sufficient; "focal" a staining pattern): an 'ER status' so valued
+# was named before gx13 and dropped unseen after it, "No ER result recorded" beside a result on its way
+# or in a report. Naming the record is the safe side: an emergency room's "pending" named as an ER
+# test costs a line, a real one lost is a result the clinician is told does not exist (CR A.1)
+_AWAITED_RESULT_WORDS = r"|\bsee\b.{0,40}\breport\b|\bpending\b|\bnot\s+(?:performed|done)\b|\bqns\b|\bfocal\w*"
+_RECEPTOR_RESULT_WORDS = re.compile(r"\d|\+|" + _RECEPTOR_WORDS + _AWAITED_RESULT_WORDS)
 # ... but not a number in another unit, a lab's or a vital sign's ('PR result' = 160 ms: the ECG's PR
 # interval; 'PR result' = 88 mmHg): a receptor is read as a % of cells or a score (a UCUM
 # annotation "{score}", "{Allred}"; CR A.1 Allred row). The unit is a word ("ms", "mmHg", "/min",

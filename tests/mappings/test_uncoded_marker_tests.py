@@ -300,3 +300,20 @@ def test_an_er_status_field_valued_as_a_number_then_a_receptor_word_is_still_nam
     # 'positive' and was dropped unseen (named before gx13); a call, an intensity or 'of 8' (Allred) is no unit
     g = gaps(observation(cc(text="ER status"), "2024-03-01", valueString=value))
     assert f"ER result recorded without a code: 'ER status' reads '{value}'" in g["receptor-test-uncoded"]
+
+
+@pytest.mark.parametrize("name,value", [
+    ("ER status", "See report"), ("ER Status", "see pathology report"), ("PR status", "Pending"),
+    ("ER result", "Not performed"), ("ER status", "QNS"), ("PR status", "focal staining"),
+])
+def test_an_er_status_field_valued_as_a_result_awaited_or_reported_elsewhere_is_named(name, value):
+    # named before gx13, dropped unseen after it ('No ER result recorded' beside a result in a report
+    # or on its way): naming the record is the safe side (CR A.1)
+    g = gaps(observation(cc(text=name), "2024-03-01", valueString=value))
+    assert f"result recorded without a code: '{name}' reads '{value}' (2024-03-01)" in g["receptor-test-uncoded"]
+
+
+@pytest.mark.parametrize("name,value", [("ER", "Pending"), ("PR", "See report")])
+def test_a_test_named_only_er_or_pr_valued_as_awaited_is_not_named_as_a_receptor_test(name, value):
+    g = gaps(observation(cc(text=name), "2024-03-01", valueString=value))
+    assert "receptor-test-uncoded" not in g
