@@ -39,3 +39,12 @@ def test_a_late_cdk46_switch_stopped_because_the_drug_was_not_covered_is_a_switc
 def test_a_negated_cost_word_alone_or_a_coverage_word_beside_a_progression_is_still_the_next_line(reason):
     # no reason stated, or a progression stated: the regimen change is the next line (CR C.2 step 1)
     assert _lines_after_palbociclib_stopped_for(reason) == TWO_LINES
+
+
+@pytest.mark.parametrize("reason", ["Insurance no issue but copay too high", "Cost not an issue; prior auth denied",
+                                    "Cost: N/A - payer declined", "Cost issue: none; patient cannot pay",
+                                    "High copayment", "Prior authorization pending"])
+def test_a_late_cdk46_switch_stopped_for_the_copay_the_payer_or_prior_authorisation_is_a_switch_within_the_line(reason):
+    # before: two lines, the regimen change read as a progression: copay, payer, prior authorisation and
+    # "cannot pay" were no reason words, and the negated cost word beside them is none since ord11
+    assert _lines_after_palbociclib_stopped_for(reason) == ONE_LINE

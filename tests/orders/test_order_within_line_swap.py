@@ -469,3 +469,12 @@ def test_a_coverage_refusal_written_without_a_cost_word_keeps_a_late_cdk46_switc
     assert shown(cards) == [("warning", "order-not-indicated", "Ribociclib drafted while palbociclib is active: no "
                              "labelled regimen gives both — stop palbociclib if switching")]
     assert f"- Drafted for a reason other than progression (note: '{said}', " in cards[0]["detail"]
+
+
+@pytest.mark.parametrize("said", ["Insurance no issue but copay too high", "Cost: N/A - payer declined"])
+def test_a_late_cdk46_switch_drafted_for_the_copay_or_the_payer_stays_within_the_line(said):
+    # before (rt77): 'Letrozole + ribociclib: not indicated — A first-line option; ...': the negated cost
+    # word removed (ord11), "copay" / "payer" named no reason (stop_reasons non_progression_patterns)
+    cards = _late_switch_cards({"note": [{"text": said}]}, "letrozole", "ribociclib")
+    assert shown(cards) == [("warning", "order-not-indicated", "Ribociclib drafted while palbociclib is active: no "
+                             "labelled regimen gives both — stop palbociclib if switching")]
