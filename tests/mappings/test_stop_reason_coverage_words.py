@@ -48,3 +48,11 @@ def test_a_late_cdk46_switch_stopped_for_the_copay_the_payer_or_prior_authorisat
     # before: two lines, the regimen change read as a progression: copay, payer, prior authorisation and
     # "cannot pay" were no reason words, and the negated cost word beside them is none since ord11
     assert _lines_after_palbociclib_stopped_for(reason) == ONE_LINE
+
+
+@pytest.mark.parametrize("reason", ["No copay issue", "Not a copay issue", "Copay not an issue", "Copay: N/A",
+                                    "No prior auth issues", "Not due to copay", "Payer not an issue"])
+def test_a_negated_copay_payer_or_prior_authorisation_states_no_reason_as_a_negated_cost_does(reason):
+    # the copay, payer and prior authorisation read as a reason of their own (above): negated, none is
+    # stated, as "No cost issue" (stop_reasons negated_reason_patterns): the regimen change is the proxy
+    assert _lines_after_palbociclib_stopped_for(reason) == TWO_LINES
