@@ -35,7 +35,8 @@ def test_a_late_cdk46_switch_stopped_because_the_drug_was_not_covered_is_a_switc
 
 
 @pytest.mark.parametrize("reason", ["Cost not an issue", "Cost: N/A", "Not covered - progression",
-                                    "Not approved, progression on letrozole + palbociclib"])
+                                    "Not approved, progression on letrozole + palbociclib",
+                                    "Prior authorization pending", "Payer: Aetna"])
 def test_a_negated_cost_word_alone_or_a_coverage_word_beside_a_progression_is_still_the_next_line(reason):
     # no reason stated, or a progression stated: the regimen change is the next line (CR C.2 step 1)
     assert _lines_after_palbociclib_stopped_for(reason) == TWO_LINES
@@ -43,7 +44,8 @@ def test_a_negated_cost_word_alone_or_a_coverage_word_beside_a_progression_is_st
 
 @pytest.mark.parametrize("reason", ["Insurance no issue but copay too high", "Cost not an issue; prior auth denied",
                                     "Cost: N/A - payer declined", "Cost issue: none; patient cannot pay",
-                                    "High copayment", "Prior authorization pending"])
+                                    "High copayment", "Prior authorization denied",
+                                    "Declined by the payer"])
 def test_a_late_cdk46_switch_stopped_for_the_copay_the_payer_or_prior_authorisation_is_a_switch_within_the_line(reason):
     # before: two lines, the regimen change read as a progression: copay, payer, prior authorisation and
     # "cannot pay" were no reason words, and the negated cost word beside them is none since ord11
