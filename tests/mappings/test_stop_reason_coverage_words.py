@@ -36,7 +36,7 @@ def test_a_late_cdk46_switch_stopped_because_the_drug_was_not_covered_is_a_switc
 
 @pytest.mark.parametrize("reason", ["Cost not an issue", "Cost: N/A", "Not covered - progression",
                                     "Not approved, progression on letrozole + palbociclib",
-                                    "Prior authorization pending", "Payer: Aetna"])
+                                    "Prior authorization pending", "Payer: Aetna", "Not approved yet"])
 def test_a_negated_cost_word_alone_or_a_coverage_word_beside_a_progression_is_still_the_next_line(reason):
     # no reason stated, or a progression stated: the regimen change is the next line (CR C.2 step 1)
     assert _lines_after_palbociclib_stopped_for(reason) == TWO_LINES
