@@ -454,3 +454,27 @@ def test_a_coverage_reason_stated_beside_a_negation_word_still_keeps_a_late_cdk4
     assert shown(cards) == [("warning", "order-not-indicated", "Ribociclib drafted while palbociclib is active: no "
                              "labelled regimen gives both — stop palbociclib if switching")]
     assert f"- Drafted for a reason other than progression (note: '{said}', " in cards[0]["detail"]
+
+
+@pytest.mark.parametrize("said", ["Not covered; cost not an issue otherwise", "Cost: N/A - not covered",
+                                  "Cost not an issue - no longer covered", "Prior authorisation not approved",
+                                  "Not reimbursed"])
+def test_a_coverage_refusal_written_without_a_cost_word_keeps_a_late_cdk46_switch_within_the_line(said):
+    # before (rt77): 'Letrozole + ribociclib: not indicated — A first-line option; the patient has had
+    # metastatic therapy', the switch read as the next line: "not covered" / "not approved" named no
+    # reason word, the cost word beside it was the only one read and ord11's negated cost ("cost not
+    # an issue", "Cost: N/A") removes it; a drug not covered or not approved is stopped for coverage,
+    # not progression (stop_reasons non_progression_patterns; CR C.2 step 1)
+    cards = _late_switch_cards({"note": [{"text": said}]}, "letrozole", "ribociclib")
+    assert shown(cards) == [("warning", "order-not-indicated", "Ribociclib drafted while palbociclib is active: no "
+                             "labelled regimen gives both — stop palbociclib if switching")]
+    assert f"- Drafted for a reason other than progression (note: '{said}', " in cards[0]["detail"]
+
+
+@pytest.mark.parametrize("said", ["Insurance no issue but copay too high", "Cost: N/A - payer declined"])
+def test_a_late_cdk46_switch_drafted_for_the_copay_or_the_payer_stays_within_the_line(said):
+    # before (rt77): 'Letrozole + ribociclib: not indicated — A first-line option; ...': the negated cost
+    # word removed (ord11), "copay" / "payer" named no reason (stop_reasons non_progression_patterns)
+    cards = _late_switch_cards({"note": [{"text": said}]}, "letrozole", "ribociclib")
+    assert shown(cards) == [("warning", "order-not-indicated", "Ribociclib drafted while palbociclib is active: no "
+                             "labelled regimen gives both — stop palbociclib if switching")]
