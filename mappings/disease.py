@@ -2706,7 +2706,11 @@ def build_disease(ctx: Ctx) -> Disease:
                 if coded_site is not None and (site == coded_site or (coded_site, site) == ("other", "pericardium")):
                     # (rt61) and the pericardium named for C79.89: its other sites still a conflict
                     # ("Pericardial and liver metastases": the liver was dropped without a word)
-                    site_conflicts += [(coded_site, code, other_site, past, src)
+                    # (ds11) the past words quoted as the record writes them (_words_as_written), as
+                    # the other gaps quote since ds10: "History of Liver Metastases" was quoted
+                    # "history of liver metastases", words the clinician cannot find in the chart
+                    site_conflicts += [(coded_site, code, other_site,
+                                        _words_as_written(past, ctx.code_text(res), res) if past else past, src)
                                        for code, other_site, past in _text_named_other_sites(ctx.concept_of(res), coded_site)
                                        if other_site != site]
                 if coded_secondary and _breast_primary_named(ctx.code_text(res)):
