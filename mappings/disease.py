@@ -300,9 +300,13 @@ _ANSWERED_NO = re.compile(
     # ("? no - bone only" asked the liver)
     r"(?<=[a-z])\s*\(?\s*(?:\?+\s*\)?\s*[:-]?|:|\s[-\u2013\u2014])\s*"
     r"(?:no|none(?:\s+(?:seen|identified|found|detected)(?:\s+on\s+(?:ct|mri|pet(?:[ /-]?ct)?|imaging|bone scan|scans?))?)?"
-    r"|negative|absent)\b\.?"
-    r"(?:(?:\s*[,;]\s*|\s+[-\u2013\u2014]\s+)(?P<other>[a-z][a-z &,-]*?)[\s-]+only\b\.?)?"
+    r"|negative|absent)\b\.?(?P<answer_end>)"
+    # (ds11) and the site instead without "only" ("Metastatic to liver? no, bone": read as the
+    # liver doubted, nothing counted; a clinician reads not liver, bone): the same answer when
+    # the words after the "no," are sites and nothing else (_only_sites, checked by _as_answered)
+    r"(?:(?:\s*[,;]\s*|\s+[-\u2013\u2014]\s+)(?P<other>[a-z][a-z &,-]*?)(?P<only>[\s-]+only\b)?\.?)?"
     r"(?=\s*(?:$|[.;|]))")
+_CLAUSE_CLOSES = re.compile(r"\s*(?:$|[.;|])")
 # (rt71) a metastasis answered no after a colon or dash and sent elsewhere for the rest
 # ("Metastatic disease: No (see note)", "Metastatic to liver: no, see MRI"): counted (MBC
 # first-line cards) while "Metastatic to liver? no, see MRI" is asked (ds7 guard): the separator
@@ -330,8 +334,8 @@ def _as_answered(text: str) -> str:
     comma piece negated: "metastatic to liver? no" -> "no metastatic to liver", "liver mets? no,
     bone only" -> "no liver mets; metastatic to bone only", "bone metastases, liver? no" -> "bone
     metastases, no liver" (_ANSWERED_NO). Only after a metastasis mention in the same clause; a
-    site written "only" after the answer names sites and nothing else (_only_sites), else the
-    text is left as written. (rt71) A "no" after a colon or dash sent elsewhere ("metastatic
+    site written after the answer, "only" or not ("? no, bone" as "? no, bone only", ds11), names
+    sites and nothing else (_only_sites), else the text is left as written. (rt71) A "no" after a colon or dash sent elsewhere ("metastatic
     disease: no (see note)") is first written as the question form "? no (see note)" (asked)."""
     if "yes" in text:
         text = _as_answered_yes(text)
@@ -345,9 +349,13 @@ def _as_answered(text: str) -> str:
         clause_start = max(text.rfind(c, 0, m.start()) for c in ".;|") + 1
         if not _SECONDARY_TEXT.search(text, clause_start, m.start()):
             continue
-        other = m.group("other")
+        other, end = m.group("other"), m.end()
         if other is not None and not _only_sites(other):
-            continue
+            if not _CLAUSE_CLOSES.match(text, m.end("answer_end")):
+                continue
+            # (ds11) the answer closes its clause, the next clause is not a site list ("liver? no;
+            # metastatic to bone", ds8's yes written so): the answer alone, as before "only" was optional
+            other, end = None, m.end("answer_end")
         piece_start = max(clause_start, text.rfind(",", clause_start, m.start()) + 1)
         asked = text[piece_start:m.start()].strip()
         if other is not None and _sites_named(asked) & _sites_named(other):
@@ -355,8 +363,8 @@ def _as_answered(text: str) -> str:
             # it then names (ds7 counted both): left as written, asked
             continue
         lead = " " if piece_start > 0 else ""
-        then = f"; metastatic to {other.strip()} only" if other is not None else ""
-        text = f"{text[:piece_start]}{lead}no {asked}{then}{text[m.end():]}"
+        then = f"; metastatic to {other.strip()}{' only' if m.group('only') else ''}" if other is not None else ""
+        text = f"{text[:piece_start]}{lead}no {asked}{then}{text[end:]}"
     return text
 
 
