@@ -336,7 +336,8 @@ def _as_answered(text: str) -> str:
     metastases, no liver" (_ANSWERED_NO). Only after a metastasis mention in the same clause; a
     site written after the answer, "only" or not ("? no, bone" as "? no, bone only", ds11), names
     sites and nothing else (_only_sites), else the text is left as written. (rt71) A "no" after a colon or dash sent elsewhere ("metastatic
-    disease: no (see note)") is first written as the question form "? no (see note)" (asked)."""
+    disease: no (see note)") is first written as the question form "? no (see note)" (asked).
+    """
     if "yes" in text:
         text = _as_answered_yes(text)
     if "no" not in text and "negative" not in text and "absent" not in text:
@@ -578,7 +579,7 @@ def _hedge_reading(text: str) -> tuple[str, str]:
             continue
         words = [h[1] for h in hedges if h and h[0] == "probable"]
         if not words:
-            return "hedged", ", ".join(dict.fromkeys(h[1] for h in hedges if h and h[0] in ("unlikely", "quoted")))
+            return "hedged", ", ".join(dict.fromkeys(h[1] for h in hedges if h and h[0] in ("unlikely", "quoted", "unclear")))
         probable += [w for w in words if w not in probable]
     return ("probable", ", ".join(probable)) if probable else ("asserted", "")
 
@@ -630,6 +631,11 @@ def _refuted_before(part: str, since: int, start: int) -> int | None:
     if not hits:
         return None
     between = part[hits[-1].end():start]
+    if between.count(")") + between.count("]") > between.count("(") + between.count("["):
+        # (ds11) the negation is inside a bracket closed before the mention: "Bone metastases (no
+        # liver), lung metastases" dropped the lung (a visceral site: bone-only read) as if the
+        # "no" were written for it
+        return None
     *listed, last = between.split(",")
     if len(last) > 30 or any(rx.search(between) for rx in (_CLAUSE_END, _CHANGE_WORDS, _NOT_PRESENCE)):
         return None
@@ -720,6 +726,15 @@ def _mentions(part: str) -> tuple[_Mention, ...]:
         own_end = _own_end(part, end)
         refuted: tuple[int, int] | None = None
         before = _refuted_before(part, since, start)
+        hedge = _hedge_of(part, start, end)
+        if before is not None and _negation_in_unclosed_bracket(part, before, start):
+            # (ds11) "Bone metastases (no liver, lung metastases": whether the "no" reaches the
+            # lung the bracket left open does not say (closed after the liver, the lung is
+            # asserted; after the lung, both are ruled out): asked, neither dropped nor counted
+            hedge, before = ("unclear", part[before:own_end].strip()), None
+            out.append(_Mention(start, end, hedge, None))
+            since, carried = end, False
+            continue
         if before is None and carried and _NEGATION_GOES_ON.match(part[since:start]):
             before = since
         if before is not None:
@@ -731,9 +746,24 @@ def _mentions(part: str) -> tuple[_Mention, ...]:
                 piece = [p.end() for p in _PIECE_END.finditer(part, since, start)]
                 refuted = (max([since] + piece), end + reach)
         carried = before is not None
-        out.append(_Mention(start, end, _hedge_of(part, start, end), refuted))
+        out.append(_Mention(start, end, hedge, refuted))
         since = end
     return tuple(out)
+
+
+def _negation_in_unclosed_bracket(part: str, negation_at: int, mention_at: int) -> bool:
+    """(ds11) The negation words at part[negation_at] stand in a bracket opened before them and
+    never closed in their clause, and a comma lies between them and the mention: where the
+    bracket was meant to close, the record does not say."""
+    if "," not in part[negation_at:mention_at]:
+        return False
+    clause_start = max(part.rfind(c, 0, negation_at) for c in ".;|") + 1
+    clause_end = _CLAUSE_END.search(part, negation_at)
+    before, after = part[clause_start:negation_at], part[negation_at:clause_end.start() if clause_end else len(part)]
+    # counted, not scanned character by character (lt1/lt2: the readers stay linear in a long text)
+    open_before = before.count("(") + before.count("[") - before.count(")") - before.count("]")
+    closed_after = after.count(")") + after.count("]") - after.count("(") - after.count("[")
+    return open_before > 0 and closed_after < open_before
 
 
 # A stage group in text: after the word "stage" ("Stage IIA", "clinical stage 4", "stage
@@ -1447,8 +1477,19 @@ def _sites_now_and_asked(own: str, confirmed: bool, question_closes: bool = True
              and (question_closes or site not in {d for d, _ in doubted})]  # asked once ("liver?")
     asked += list(doubted)
     asked += list(past.items())
+    asked += [(site, words) for site, words in _sites_an_open_bracket_leaves_unclear(own)
+              if site not in counted and site not in {s for s, _ in asked}]
     asked += _sites_left_unread(own, set(counted) | {site for site, _ in asked})
     return tuple(counted), tuple(asked)
+
+
+def _sites_an_open_bracket_leaves_unclear(own: str) -> list[tuple[str, str]]:
+    """(ds11) (site, the words) for each site named in the last comma item of a mention that a
+    negation in a bracket never closed may or may not reach (_negation_in_unclosed_bracket: "Bone
+    metastases (no liver, lung metastases": the lung): asked, as a doubted site is, never dropped
+    in silence nor counted (CR A.4 counts a metastasis made; visceral or not, C.2 step 2)."""
+    return [(site, m.hedge[1]) for part in own.split(" | ") for m in _mentions(part)
+            if m.hedge is not None and m.hedge[0] == "unclear" for site in _sites_named(m.hedge[1].split(",")[-1])]
 
 
 # (ds3) a piece of a metastasis text naming a finding at a site ("lung and brain metastases
@@ -1998,7 +2039,7 @@ _DOUBT_BEFORE = re.compile(rf"^\s*(?:\?+|\b(?:{T.VOCABULARY['suspicion_words']}|
 _DOUBT_AFTER = re.compile(rf"\s*[(\[]?\s*(?:\?+|\b{T.VOCABULARY['suspicion_words_after']}\b"
                           rf"|\b(?:{T.VOCABULARY['probable_words']})\b)\s*[)\]]?\s*$")
 # a bracket (its closing one may lie past the comma piece: "Bone metastases (? liver, ? lung)")
-_BRACKET = re.compile(r"[(\[]([^()\[\]]*)(?:[)\]]|$)")
+_BRACKET = re.compile(r"[(\[]((?:[^()\[\]]|[(\[][^()\[\]]*[)\]])*)(?:[)\]]|$)")
 
 
 def _balanced(words: str) -> str:
@@ -2016,6 +2057,10 @@ _CLEAR_SCAN_BEFORE = re.compile(r"^\s*(?:ct|mri|pet(?:[-/ ]?ct)?|us|ultrasound|i
 # (rt44) and the scan named after the site ("(bone scan clear)": the bone is clear, as in "(CT:
 # bone clear)")
 _FINDING_WORDS = re.compile(r"\b(?:lesions?|nodules?|findings?|scans?)\b")
+# (ds11) and the scan or date that cleared them in a bracket after the words ("(liver clear (CT),
+# lung metastases)": the liver was counted, the site_clear_after words read only at the end)
+_CLEAR_SCAN_AFTER = re.compile(r"\s*[(\[]\s*(?:ct|mri|pet(?:[-/ ]?ct)?|us|ultrasound|imaging|scans?|staging|[\d/.-]+)"
+                               r"\s*[)\]]\s*$", re.I)
 # a dash opening more after a mention ("Bone metastases - liver, lungs clear")
 _DASH_AFTER = re.compile(r"\s[-\u2013]\s")
 
@@ -2023,7 +2068,9 @@ _DASH_AFTER = re.compile(r"\s[-\u2013]\s")
 def _sites_written_clear(words: str) -> bool:
     """The words name only sites, then say they are clear (local_codes.yaml metastasis_negations
     site_clear_after): "liver, lungs clear", "CT: liver, lungs: no lesions", "liver: cyst"."""
-    w = words.lower()
+    w = _CLEAR_SCAN_AFTER.sub("", words.lower()).strip()
+    if w[:1] in "([" and w[-1:] in ")]":
+        w = w[1:-1]  # (ds11) a bracket within the bracket read: "Bone metastases ((liver clear)"
     clear = T.MET_SITE_CLEAR_AFTER.search(w)
     return clear is not None and _only_sites(_FINDING_WORDS.sub(" ", _CLEAR_SCAN_BEFORE.sub("", w[:clear.start()])))
 
@@ -2082,12 +2129,17 @@ def _bracket_doubts(piece: str, mention_at: int) -> tuple[tuple[int, int, str], 
     not holding the mention, that doubts what it names as _DOUBT_BEFORE / _DOUBT_AFTER read a
     comma piece ("Bone metastases (?liver)", "(liver?)", "(possible liver)"): the sites in it
     are not counted (_text_site_list) but asked (_doubted_sites), as "Bone metastases, ?liver"."""
+    return tuple((a, b, words) for a, b, words in _doubting_brackets(piece) if not a <= mention_at < b)
+
+
+@lru_cache(maxsize=1024)
+def _doubting_brackets(piece: str) -> tuple[tuple[int, int, str], ...]:
+    """_bracket_doubts' brackets, read once for all the piece's mentions (as lt2's _clear_brackets:
+    (ds11) a bracket may hold another, so that each read goes further)."""
     found = []
     for b in _BRACKET.finditer(piece):
         inner = b.group(1).lower()
-        if b.start() <= mention_at < b.end() or not inner.strip():
-            continue
-        if _DOUBT_AFTER.sub("", _DOUBT_BEFORE.sub("", inner)) != inner.strip():
+        if inner.strip() and _DOUBT_AFTER.sub("", _DOUBT_BEFORE.sub("", inner)) != inner.strip():
             found.append((b.start(), b.end(), b.group().strip()))
     return tuple(found)
 
@@ -2099,11 +2151,17 @@ def _bracket_stable(piece: str, mention_at: int) -> list[tuple[int, int]]:
     it; an organ's function or tests stable asks nothing), not counted. (rt64) Only beside
     metastases naming a site of their own: "Metastatic disease (liver stable)" writes where
     they are and their course, as "Metastases (liver, stable)" (the liver was dropped)."""
+    return [(a, b) for a, b in _stable_brackets(piece) if not a <= mention_at < b]
+
+
+@lru_cache(maxsize=1024)
+def _stable_brackets(piece: str) -> tuple[tuple[int, int], ...]:
+    """_bracket_stable's brackets, read once for all the piece's mentions (ds11, as _doubting_brackets)."""
     if not _is_site_word(_BRACKET.sub(" ", piece)):
-        return []
-    return [(b.start(), b.end()) for b in _BRACKET.finditer(piece)
-            if not b.start() <= mention_at < b.end() and _STABLE_NOW.search(inner := b.group(1).lower())
-            and not _FINDING_AT_SITE.search(inner) and not _PROGRESSING_NOW.search(inner)]
+        return ()
+    return tuple((b.start(), b.end()) for b in _BRACKET.finditer(piece)
+                 if _STABLE_NOW.search(inner := b.group(1).lower())
+                 and not _FINDING_AT_SITE.search(inner) and not _PROGRESSING_NOW.search(inner))
 
 
 @lru_cache(maxsize=4096)

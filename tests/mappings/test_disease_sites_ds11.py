@@ -70,3 +70,80 @@ def test_a_no_followed_by_words_other_than_sites_is_still_asked(text):
     s = _state(condition(cc(text=text), "2020-01-15"))
     assert s.disease.metastatic != "yes" and s.disease.sites == []
     assert "metastasis-unconfirmed" in _gaps(s)
+
+
+def _text_state(text: str):
+    return _state(condition(cc(text=text), "2020-01-15"))
+
+
+def _sites(state) -> list[str]:
+    return sorted(site.site for site in state.disease.sites)
+
+
+@pytest.mark.parametrize("text", ["Bone metastases (no liver), lung metastases",
+                                  "Bone metastases (no liver (MRI)), lung metastases",
+                                  "Bone metastases (no [liver]), lung metastases"])
+def test_a_negation_inside_a_closed_bracket_does_not_reach_the_site_after_it(text):
+    # was: the lung dropped without a word (bone-only disease read; the lung is visceral, CR A.4)
+    s = _text_state(text)
+    assert _sites(s) == ["bone", "lung"]
+
+
+@pytest.mark.parametrize("text,asked", [
+    ("Bone metastases (no liver, lung metastases", '("no liver, lung metastases")'),
+    ("Bone metastases (no liver (MRI), lung metastases", '("no liver (MRI), lung metastases")'),
+    ("Bone metastases (no liver involvement (CT), lung metastases", '("no liver involvement (CT), lung metastases")'),
+])
+def test_a_negation_in_a_bracket_never_closed_leaves_the_next_site_asked_not_dropped(text, asked):
+    # was: the lung dropped without a word; where the bracket closes the record does not say
+    # (after the liver: the lung asserted; after the lung: both ruled out), so asked
+    s = _text_state(text)
+    assert _sites(s) == ["bone"]
+    message = _gaps(s)["metastatic-site-unconfirmed"]
+    assert f"the lung {asked}" in message
+    assert "the liver" not in message
+
+
+def test_a_negation_in_a_closed_bracket_listing_the_sites_still_rules_them_all_out():
+    s = _text_state("Bone metastases (no liver, lung metastases)")
+    assert _sites(s) == ["bone"]
+    assert "metastatic-site-unconfirmed" not in _gaps(s)
+
+
+@pytest.mark.parametrize("text", ["Bone metastases (liver clear (CT), lung metastases",
+                                  "Bone metastases (liver clear (CT)), lung metastases",
+                                  "Bone metastases (liver clear (2020-01-03), lung metastases"])
+def test_a_site_written_clear_with_its_scan_in_a_nested_bracket_is_not_counted(text):
+    # was: the liver counted, a visceral site the text writes clear
+    assert _sites(_text_state(text)) == ["bone", "lung"]
+
+
+@pytest.mark.parametrize("text", ["Bone metastases (liver and lung clear (CT)", "Bone metastases (liver clear (CT)",
+                                  "Bone metastases (liver and lungs clear (PET-CT))", "Bone metastases ((liver clear)"])
+def test_sites_written_clear_in_a_bracket_nested_or_left_open_leave_bone_only(text):
+    s = _text_state(text)
+    assert _sites(s) == ["bone"]
+    assert "metastatic-site-unconfirmed" not in _gaps(s)
+
+
+@pytest.mark.parametrize("text,quoted", [("Bone metastases (possible liver (MRI)), lung metastases", "the liver"),
+                                         ("Bone metastases (?liver (MRI))", 'the liver ("(?liver (MRI))")'),
+                                         ("Bone metastases (liver (?))", 'the liver ("(liver (?))")')])
+def test_a_site_doubted_in_a_bracket_holding_another_bracket_is_asked_not_counted(text, quoted):
+    # was: the liver counted (visceral) from the bracket the nested one hid
+    s = _text_state(text)
+    assert "liver" not in _sites(s) and "bone" in _sites(s)
+    assert quoted in _gaps(s)["metastatic-site-unconfirmed"]
+
+
+@pytest.mark.parametrize("text,sites", [("Bone metastases (T10 (biopsy), liver clear", ["bone"]),
+                                        ("Bone metastases (liver (segment 4)), lung", ["bone", "liver", "lung"]),
+                                        ("Liver metastases (biopsy (core), no lung metastases", ["liver"]),
+                                        ("No lung metastases (CT (2020), liver metastases", ["liver"])])
+def test_nested_brackets_that_qualify_a_site_read_as_before(text, sites):
+    assert _sites(_text_state(text)) == sites
+
+
+def test_a_benign_finding_in_nested_brackets_is_no_metastasis():
+    s = _text_state("Liver lesions (benign (FNH))")
+    assert s.disease.metastatic != "yes" and s.disease.sites == []
