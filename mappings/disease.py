@@ -1169,6 +1169,13 @@ def _hedged_why(text: str, res: dict[str, Any] | None = None) -> str:
 _REWRITTEN_AS_QUESTION = re.compile(r"^\?+\s*")
 
 
+def _code_text_as_written(res: dict[str, Any]) -> str:
+    """Condition.code.text as written, else its displays as written (FHIR R4 CodeableConcept):
+    (ds11) the gap quoted a display lower case ("no bone metastases") when no text was sent."""
+    own = _own_text(res)
+    return own if own else " | ".join(d for _, _, d in codings(res.get("code")) if d)
+
+
 def _words_as_written(words: str, text: str, res: dict[str, Any]) -> str:
     """(ds8) words the readers found in the answered text (_as_answered: lower case, a colon or
     dash before a "no ..." rewritten as "?") as the record writes them, for the gap to quote what
@@ -1229,12 +1236,17 @@ def _hedged_site_names(text: str, site: str | None) -> str | None:
     return ", ".join(named[:-1]) + " and " + named[-1]
 
 
+def _secondary_profile(res: dict[str, Any]) -> bool:
+    """The Condition claims the mCODE SecondaryCancerCondition profile (codes.yaml secondary_profile)."""
+    profiles = (res.get("meta") or {}).get("profile") if isinstance(res.get("meta"), dict) else None
+    return isinstance(profiles, list) and T.SECONDARY_PROFILE in profiles
+
+
 def _secondary_site(ctx: Ctx, res: dict[str, Any]) -> tuple[bool, str | None, bool | None]:
     """(is secondary, site, explicit visceral override)."""
     con = ctx.concept_of(res)
     is_secondary, site, visceral = _secondary_coded(con)
-    profiles = (res.get("meta") or {}).get("profile") if isinstance(res.get("meta"), dict) else None
-    if isinstance(profiles, list) and T.SECONDARY_PROFILE in profiles:
+    if _secondary_profile(res):
         is_secondary = True
     text = con.text
     reading = _metastasis_in_text(text) if text else None
@@ -2477,6 +2489,10 @@ def build_disease(ctx: Ctx) -> Disease:
     # a metastasis coded at one site whose text asserts another (_text_named_other_sites)
     # (coded site, code, text site, the words when the text writes that site in the past, source)
     site_conflicts: list[tuple[str, str, str, str | None, Source]] = []
+    # (ds11) (coded site, code, the text as written, source): a secondary code's site the text
+    # beside it rules out while asserting another ("No bone metastases; liver metastases" coded
+    # 94222008, bone): the text's site counted, the code's disagreement named
+    coded_refuted: list[tuple[str, str, str, Source]] = []
     # (ds2) a metastasis coded at one site whose bodySites name others only: (coded site, code,
     # the bodySites' sites, source); every site counted, the disagreement named
     body_conflicts: list[tuple[str, str, list[str], Source]] = []
@@ -2744,6 +2760,9 @@ def build_disease(ctx: Ctx) -> Disease:
                     metastases_before.append(src)
                     continue
                 add_evidence(onset, src, onset_last)
+                if coded_site is not None and coded_site in _text_sites(ctx.code_text(res))[1]:
+                    coded_refuted.append((coded_site, _icd_or_snomed_code(ctx, res) or "",
+                                          _code_text_as_written(res).strip()[:80], src))
                 body = _body_sites(res) if res.get("bodySite") else []
                 if site == "other" and body:
                     # (ds2) a code of an unspecified / other site (C79.9, C79.89) with a bodySite:
@@ -2811,14 +2830,16 @@ def build_disease(ctx: Ctx) -> Disease:
                                       _doubted_sites(_without_past_cancer(ctx.code_text(res)), _confirmed(res))]
                 if site == "lymph-node" and _nodes_maybe_regional(ctx, res, body):
                     maybe_regional_nodes.append(src)
-            elif ((coded := _secondary_coded(ctx.concept_of(res)))[0] and ctx.code_text(res)
+            elif (((coded := _secondary_coded(ctx.concept_of(res)))[0] or _secondary_profile(res)) and ctx.code_text(res)
                   and _metastasis_in_text(ctx.code_text(res)) == "negated"):
+                # (ds11) or one only its profile says is a secondary cancer (mCODE
+                # SecondaryCancerCondition, any code): "No bone metastases" on it was dropped in silence
                 # (rt71) coded a metastasis (CR A.4 C77-C79, SNOMED secondary), the words ruling it
                 # out ("Metastatic to bone? no", "No bone metastases"): was dropped without a word
                 # ("Metastatic disease not documented"), on a Condition recorded confirmed too.
                 # Code and words disagree and the record does not say which is right: asked, not
                 # counted (as "Brain MRI negative" coded C79.31 is, _text_against_code)
-                written = (_own_text(res) or ctx.code_text(res)).strip()[:80]
+                written = _code_text_as_written(res).strip()[:80]
                 unconfirmed.append((coded[1] or "site not stated", f'coded a metastasis, but the text reads "{written}"',
                                     ctx.source(res, onset, _display(res, "Metastasis"), date_last=onset_last)))
             elif ((only := _site_only_disease(ctx.code_text(res))) is not None
@@ -3011,6 +3032,15 @@ def build_disease(ctx: Ctx) -> Disease:
                 "not counted as a current site): confirm whether it is still present.")
     else:
         said = []
+    if coded_refuted:
+        said.append(
+            "Metastatic site coded and ruled out in the text: "
+            + "; ".join(f'coded {code + " " if code else ""}({_site_words(c)}) but the text reads "{written}"'
+                        for c, code, written, _ in coded_refuted)
+            + ". " + "; ".join(dict.fromkeys(
+                f"The {_site_words(c)} {'still counted, from bodySite' if c in sites else 'not counted, as the text says'}"
+                for c, *_ in coded_refuted))
+            + " (visceral or not changes the treatment guidance): check the code or the text.")
     if body_conflicts:
         said.append(
             "Metastatic site coded and given as bodySite differently: "
@@ -3020,7 +3050,7 @@ def build_disease(ctx: Ctx) -> Disease:
             "changes the treatment guidance): check the code or the bodySite.")
     if said:
         ctx.gap("metastatic-site-conflict", " ".join(said), [src for *_, src in untold] + [src for *_, src in untold_past]
-                + [src for *_, src in body_conflicts])
+                + [src for *_, src in coded_refuted] + [src for *_, src in body_conflicts])
     # (rd2) a site written with a doubt beside asserted metastases ("Bone metastases, ?liver"): not
     # counted (_text_site_list), asked: visceral or not changes the guidance (CR A.4, C.2 step 2)
     doubted = [(site, piece, src) for site, piece, src in doubted_sites if site not in sites]

@@ -147,3 +147,47 @@ def test_nested_brackets_that_qualify_a_site_read_as_before(text, sites):
 def test_a_benign_finding_in_nested_brackets_is_no_metastasis():
     s = _text_state("Liver lesions (benign (FNH))")
     assert s.disease.metastatic != "yes" and s.disease.sites == []
+
+
+SECONDARY_PROFILE = "http://hl7.org/fhir/us/mcode/StructureDefinition/mcode-secondary-cancer-condition"
+
+
+def _profiled(code: dict, text: str | None) -> dict:
+    res = condition(cc(code, text=text), "2020-01-15")
+    res["meta"] = {"profile": [SECONDARY_PROFILE]}
+    return res
+
+
+@pytest.mark.parametrize("code", [coding(SNOMED, "999999", "Local secondary cancer code"),
+                                  coding("urn:local", "MET-1")])
+def test_a_secondary_cancer_profiled_condition_whose_text_rules_it_out_is_asked_not_dropped(code):
+    # was: "No metastatic site, M1 category or stage IV was found", the Condition dropped without
+    # a word; the mCODE SecondaryCancerCondition profile says a metastasis, the text says none
+    s = _state(_profiled(code, "No bone metastases"))
+    assert s.disease.metastatic != "yes" and s.disease.sites == []
+    assert ('coded a metastasis, but the text reads "No bone metastases"'
+            in _gaps(s)["metastasis-unconfirmed"])
+
+
+@pytest.mark.parametrize("profiled", [False, True])
+def test_a_secondary_code_whose_site_the_text_rules_out_beside_another_counts_the_text_and_names_the_conflict(profiled):
+    # was: the liver counted and the bone code dropped without a word
+    code, text = coding(SNOMED, "94222008", "Secondary malignant neoplasm of bone"), "No bone metastases; liver metastases"
+    s = _state(_profiled(code, text) if profiled else condition(cc(code, text=text), "2020-01-15"))
+    assert _sites(s) == ["liver"]
+    assert ('Metastatic site coded and ruled out in the text: coded 94222008 (bone) but the text reads '
+            '"No bone metastases; liver metastases". The bone not counted, as the text says'
+            in _gaps(s)["metastatic-site-conflict"])
+
+
+def test_a_secondary_code_whose_display_alone_rules_it_out_is_quoted_as_written():
+    # was quoted lower case ("no bone metastases")
+    s = _state(condition(cc(coding(SNOMED, "94222008", "No bone metastases")), "2020-01-15"))
+    assert 'coded a metastasis, but the text reads "No bone metastases"' in _gaps(s)["metastasis-unconfirmed"]
+
+
+def test_a_secondary_code_with_a_text_naming_its_own_site_has_no_conflict():
+    s = _state(condition(cc(coding(SNOMED, "94222008", "Secondary malignant neoplasm of bone"),
+                            text="Bone metastases; no liver metastases"), "2020-01-15"))
+    assert _sites(s) == ["bone"]
+    assert "metastatic-site-conflict" not in _gaps(s)
