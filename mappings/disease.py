@@ -2496,6 +2496,7 @@ def build_disease(ctx: Ctx) -> Disease:
     # (ds2) a metastasis coded at one site whose bodySites name others only: (coded site, code,
     # the bodySites' sites, source); every site counted, the disagreement named
     body_conflicts: list[tuple[str, str, list[str], Source]] = []
+    text_body_conflicts: list[tuple[list[str], list[str], Source]] = []  # (ds11) (text's sites, bodySites, source)
     # a staging value coded stage IV / M1 whose text writes otherwise: (why, source)
     staging_conflicts: list[tuple[str, Source]] = []
     # clinical stage IV evidence: (its date, None: undated; the last day a date without a day can mean)
@@ -2804,6 +2805,18 @@ def build_disease(ctx: Ctx) -> Disease:
                     # the site was read from bodySite: every other bodySite is a site too
                     for other in body[1:]:
                         add_site(other, None, onset, src)
+                    written = (_sites_now_and_asked(_without_past_cancer(ctx.code_text(res)), _confirmed(res),
+                                                    question_closes=False)[0]
+                               if coded_site is None and ctx.code_text(res) else ())
+                    # (ds11) and each site the text asserts, no code naming one ("Bone metastases" with
+                    # bodySite the liver: the bone was dropped without a word, the liver alone counted),
+                    # as a code and a bodySite naming different sites are (ds2): each counted; none
+                    # of the text's among the bodySites, they disagree: named, checked
+                    for other in written:
+                        if other not in body:
+                            add_site(other, None, onset, src)
+                    if written and not set(written) & set(body):
+                        text_body_conflicts.append((list(written), body, src))
                 elif body and coded_site is not None and site == coded_site:
                     # (ds2) a bodySite naming a site the code does not ("C77.3" axillary nodes with
                     # a liver bodySite: only the nodes were counted, the liver dropped): FHIR R4
@@ -3048,9 +3061,17 @@ def build_disease(ctx: Ctx) -> Disease:
                         for c, code, given, _ in body_conflicts)
             + ". Each is counted (FHIR R4 Condition.bodySite: where the condition manifests; visceral or not "
             "changes the treatment guidance): check the code or the bodySite.")
+    if text_body_conflicts:
+        said.append(
+            "Metastatic site written and given as bodySite differently: "
+            + "; ".join(f"the text names the {', the '.join(_site_words(w) for w in written)}, bodySite the "
+                        f"{', the '.join(_site_words(b) for b in given)}" for written, given, _ in text_body_conflicts)
+            + ". Each is counted (FHIR R4 Condition.bodySite: where the condition manifests; visceral or not "
+            "changes the treatment guidance): check the text or the bodySite.")
     if said:
         ctx.gap("metastatic-site-conflict", " ".join(said), [src for *_, src in untold] + [src for *_, src in untold_past]
-                + [src for *_, src in coded_refuted] + [src for *_, src in body_conflicts])
+                + [src for *_, src in coded_refuted] + [src for *_, src in body_conflicts]
+                + [src for *_, src in text_body_conflicts])
     # (rd2) a site written with a doubt beside asserted metastases ("Bone metastases, ?liver"): not
     # counted (_text_site_list), asked: visceral or not changes the guidance (CR A.4, C.2 step 2)
     doubted = [(site, piece, src) for site, piece, src in doubted_sites if site not in sites]

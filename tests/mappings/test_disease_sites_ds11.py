@@ -191,3 +191,32 @@ def test_a_secondary_code_with_a_text_naming_its_own_site_has_no_conflict():
                             text="Bone metastases; no liver metastases"), "2020-01-15"))
     assert _sites(s) == ["bone"]
     assert "metastatic-site-conflict" not in _gaps(s)
+
+
+LIVER_STRUCTURE = coding(SNOMED, "10200004", "Liver structure")
+BONE_STRUCTURE = coding(SNOMED, "272673000", "Bone structure")
+
+
+def _with_body(text: str, *sites: dict) -> dict:
+    res = condition(cc(text=text), "2020-01-15")
+    res["bodySite"] = [cc(site) for site in sites]
+    return res
+
+
+@pytest.mark.parametrize("text", ["Bone metastases", "Stage IV, bone metastases"])
+def test_a_metastasis_written_at_one_site_with_a_body_site_naming_another_counts_both_and_names_the_disagreement(text):
+    # was: the liver (bodySite) counted, the bone the text writes dropped without a word; as a
+    # code and a bodySite naming different sites (ds2), each counted, the disagreement named
+    s = _state(_with_body(text, LIVER_STRUCTURE))
+    assert _sites(s) == ["bone", "liver"]
+    assert ("Metastatic site written and given as bodySite differently: the text names the bone, bodySite the liver."
+            in _gaps(s)["metastatic-site-conflict"])
+
+
+@pytest.mark.parametrize("text,bodies,sites", [("Bone and liver metastases", (LIVER_STRUCTURE,), ["bone", "liver"]),
+                                               ("Liver metastases", (LIVER_STRUCTURE,), ["liver"]),
+                                               ("Bone metastases", (LIVER_STRUCTURE, BONE_STRUCTURE), ["bone", "liver"])])
+def test_a_text_sharing_a_site_with_its_body_sites_counts_them_all_without_a_conflict(text, bodies, sites):
+    s = _state(_with_body(text, *bodies))
+    assert _sites(s) == sites
+    assert "metastatic-site-conflict" not in _gaps(s)
