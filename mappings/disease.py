@@ -2412,6 +2412,29 @@ def _site_only_disease(text: str | None) -> tuple[str, str] | None:
     return None
 
 
+# (ds11) progression written at a site with no metastasis word ("Liver progression", "Disease
+# progression in the liver"); not "progressive liver disease" (another disease of the organ may be
+# meant, as _OTHER_DISEASE_OF_ORGAN)
+_SITE_PROGRESSION = (re.compile(r"\b(?P<site>[a-z-]+)\s+(?:progression|progressing)\b"),
+                     re.compile(r"\bprogression\s+(?:of|in|at)\s+(?:the\s+)?(?P<site>[a-z-]+)\b"))
+
+
+@lru_cache(maxsize=4096)
+def _site_progression(text: str | None) -> tuple[str, str] | None:
+    """(ds11) (the words, the site) of progression a text writes at a metastatic site with no
+    metastasis named ("Liver progression": was dropped without a word, "No metastatic site ... was
+    found"; beside metastases it is asked, fix-fx2), not written as not there, not another disease
+    of the organ ("progression of fatty liver disease"); else None."""
+    low = text.lower() if text and "progress" in text.lower() else ""
+    if not low or _OTHER_DISEASE_OF_ORGAN.search(low):
+        return None
+    for m in (m for rx in _SITE_PROGRESSION for m in rx.finditer(low)):
+        site = _site_from_text(m.group("site"))
+        if site is not None and not _NOT_THERE_BEFORE.search(low[:m.start()]) and not _ruled_out_after(low[m.end():]):
+            return text[m.start():m.end()], site
+    return None
+
+
 def _ruled_out_after(after: str) -> bool:
     """(ds5) The words right after a finding rule it out ("Bone-only disease ruled out",
     "... excluded": read as the question still open, metastatic status unclear; a ruled-out
@@ -2861,6 +2884,14 @@ def build_disease(ctx: Ctx) -> Disease:
                 # metastatic disease at that site alone, but no metastasis, M1 or stage IV is
                 # written (CR A.4 counts one made): asked, not dropped in silence
                 unconfirmed.append((only[1], f'"{only[0]}" in the text: metastatic disease not written',
+                                    ctx.source(res, onset, _display(res, "Condition"), date_last=onset_last)))
+            elif ((progression := _site_progression(ctx.code_text(res))) is not None
+                  and not _other_primary(ctx.concept_of(res))):
+                # (ds11) "Liver progression": progression of disease at a metastatic site, most
+                # likely metastatic, but no metastasis, M1 or stage IV written (CR A.4 counts one
+                # made): asked, as "Bone-only disease" is, not dropped in silence
+                unconfirmed.append((progression[1], f'"{_words_as_written(progression[0], ctx.code_text(res), res)}" '
+                                    "in the text: metastatic disease not written",
                                     ctx.source(res, onset, _display(res, "Condition"), date_last=onset_last)))
             elif (coded := _metastasis_coded_as_another_primary(ctx.concept_of(res))) is not None:
                 # "Metastasis to lung" coded C34.90: the code names a primary lung cancer, the

@@ -220,3 +220,21 @@ def test_a_text_sharing_a_site_with_its_body_sites_counts_them_all_without_a_con
     s = _state(_with_body(text, *bodies))
     assert _sites(s) == sites
     assert "metastatic-site-conflict" not in _gaps(s)
+
+
+@pytest.mark.parametrize("text,quoted", [("Liver progression", "Liver progression"),
+                                         ("Disease progression in the liver", "progression in the liver"),
+                                         ("Liver Progression on CT", "Liver Progression")])
+def test_progression_written_at_a_site_with_no_metastasis_word_is_asked_not_dropped(text, quoted):
+    # was "No metastatic site, M1 category or stage IV was found", the Condition dropped without a
+    # word; beside metastases the same words are asked (fix-fx2); no metastasis written (CR A.4)
+    s = _text_state(text)
+    assert s.disease.metastatic != "yes"
+    assert (f'liver ("{quoted}" in the text: metastatic disease not written)'
+            in _gaps(s)["metastasis-unconfirmed"])
+
+
+@pytest.mark.parametrize("text", ["No liver progression", "Liver progression ruled out",
+                                  "Progression of fatty liver disease", "Disease progression"])
+def test_progression_refuted_of_another_disease_or_at_no_site_asks_nothing(text):
+    assert "metastasis-unconfirmed" not in _gaps(_text_state(text))
