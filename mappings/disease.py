@@ -351,7 +351,11 @@ def _as_answered(text: str) -> str:
         if not _SECONDARY_TEXT.search(text, clause_start, m.start()):
             continue
         other, end = m.group("other"), m.end()
-        if other is not None and not _only_sites(other):
+        # (ds11) or sites with their metastasis word ("? no, bone mets": both sites were asked)
+        mention = _SECONDARY_TEXT.search(other) if other is not None and not _only_sites(other) else None
+        written = (mention is not None and not re.sub(r"^\w*", "", other[mention.end():]).strip()
+                   and _only_sites(other[:mention.start()]))
+        if other is not None and not _only_sites(other) and not written:
             if not _CLAUSE_CLOSES.match(text, m.end("answer_end")):
                 continue
             # (ds11) the answer closes its clause, the next clause is not a site list ("liver? no;
@@ -364,7 +368,8 @@ def _as_answered(text: str) -> str:
             # it then names (ds7 counted both): left as written, asked
             continue
         lead = " " if piece_start > 0 else ""
-        then = f"; metastatic to {other.strip()}{' only' if m.group('only') else ''}" if other is not None else ""
+        then = ("" if other is None else f"; {'' if written else 'metastatic to '}{other.strip()}"
+                f"{' only' if m.group('only') else ''}")
         text = f"{text[:piece_start]}{lead}no {asked}{then}{text[end:]}"
     return text
 

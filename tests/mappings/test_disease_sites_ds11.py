@@ -45,6 +45,10 @@ def test_the_site_conflict_gap_quotes_a_past_site_as_the_record_writes_it(text, 
     # were read with the liver counted too ("Metastatic to liver: no, bone": liver and bone)
     ("Metastatic to liver: no, bone", ["bone"]),
     ("Metastatic to liver - no - bone", ["bone"]),
+    # and the site with its metastasis word: both sites were asked, nothing counted
+    ("Metastatic to liver? no, bone mets", ["bone"]),
+    ("Liver mets? no, bone and lung metastases", ["bone", "lung"]),
+    ("Metastatic to liver? no, bone metastases only", ["bone"]),
 ])
 def test_a_metastasis_question_answered_no_and_the_site_it_is_instead_counts_that_site_as_with_only(text, sites):
     # was "Metastatic status unclear", the liver asked, nothing counted (no first-line cards), while
