@@ -1359,7 +1359,7 @@ def _past_sites(text: str) -> dict[str, str]:
     return {site: words for site, words in past.items() if site not in now}
 
 
-_BRACKET_PAIR = re.compile(r"\([^()]*\)")
+_BRACKET_PAIR = re.compile(r"\((?:[^()]|\([^()]*\))*\)")  # (ds11) one nested level: "(prior liver metastases (resected))"
 
 
 def _brackets_holding(part: str, mentions: tuple[_Mention, ...]) -> list[tuple[int, int]]:
@@ -2155,7 +2155,8 @@ def _doubting_brackets(piece: str) -> tuple[tuple[int, int, str], ...]:
     (ds11) a bracket may hold another, so that each read goes further)."""
     found = []
     for b in _BRACKET.finditer(piece):
-        inner = b.group(1).lower()
+        # (ds11) less a scan or date bracket closing it ("(liver - likely (MRI))": the liver was counted)
+        inner = _CLEAR_SCAN_AFTER.sub("", b.group(1).lower())
         if inner.strip() and _DOUBT_AFTER.sub("", _DOUBT_BEFORE.sub("", inner)) != inner.strip():
             found.append((b.start(), b.end(), b.group().strip()))
     return tuple(found)

@@ -242,3 +242,22 @@ def test_progression_written_at_a_site_with_no_metastasis_word_is_asked_not_drop
                                   "Progression of fatty liver disease", "Disease progression"])
 def test_progression_refuted_of_another_disease_or_at_no_site_asks_nothing(text):
     assert "metastasis-unconfirmed" not in _gaps(_text_state(text))
+
+
+@pytest.mark.parametrize("text,asked", [
+    ("Bone metastases (prior liver metastases (resected))", "written in the past"),
+    ("Bone metastases (prior liver metastases (2019))", "written in the past"),
+    ("Bone metastases (liver - likely (MRI))", "written with a doubt"),
+])
+def test_a_past_or_doubted_site_in_a_bracket_holding_a_nested_one_is_asked_not_counted(text, asked):
+    # was: the liver counted (visceral), as "(prior liver metastases)" / "(liver - likely)" are not
+    s = _text_state(text)
+    assert _sites(s) == ["bone"]
+    message = _gaps(s)["metastatic-site-unconfirmed"]
+    assert f"Metastatic site {asked}" in message and "the liver" in message
+
+
+@pytest.mark.parametrize("text", ["Bone metastases (liver metastases (new))",
+                                  "Bone metastases (liver metastases (progressing))"])
+def test_a_current_site_in_a_bracket_holding_a_nested_one_is_still_counted(text):
+    assert _sites(_text_state(text)) == ["bone", "liver"]
