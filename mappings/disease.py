@@ -300,9 +300,13 @@ _ANSWERED_NO = re.compile(
     # ("? no - bone only" asked the liver)
     r"(?<=[a-z])\s*\(?\s*(?:\?+\s*\)?\s*[:-]?|:|\s[-\u2013\u2014])\s*"
     r"(?:no|none(?:\s+(?:seen|identified|found|detected)(?:\s+on\s+(?:ct|mri|pet(?:[ /-]?ct)?|imaging|bone scan|scans?))?)?"
-    r"|negative|absent)\b\.?"
-    r"(?:(?:\s*[,;]\s*|\s+[-\u2013\u2014]\s+)(?P<other>[a-z][a-z &,-]*?)[\s-]+only\b\.?)?"
+    r"|negative|absent)\b\.?(?P<answer_end>)"
+    # (ds11) and the site instead without "only" ("Metastatic to liver? no, bone": read as the
+    # liver doubted, nothing counted; a clinician reads not liver, bone): the same answer when
+    # the words after the "no," are sites and nothing else (_only_sites, checked by _as_answered)
+    r"(?:(?:\s*[,;]\s*|\s+[-\u2013\u2014]\s+)(?P<other>[a-z][a-z &,-]*?)(?P<only>[\s-]+only\b)?\.?)?"
     r"(?=\s*(?:$|[.;|]))")
+_CLAUSE_CLOSES = re.compile(r"\s*(?:$|[.;|])")
 # (rt71) a metastasis answered no after a colon or dash and sent elsewhere for the rest
 # ("Metastatic disease: No (see note)", "Metastatic to liver: no, see MRI"): counted (MBC
 # first-line cards) while "Metastatic to liver? no, see MRI" is asked (ds7 guard): the separator
@@ -330,9 +334,10 @@ def _as_answered(text: str) -> str:
     comma piece negated: "metastatic to liver? no" -> "no metastatic to liver", "liver mets? no,
     bone only" -> "no liver mets; metastatic to bone only", "bone metastases, liver? no" -> "bone
     metastases, no liver" (_ANSWERED_NO). Only after a metastasis mention in the same clause; a
-    site written "only" after the answer names sites and nothing else (_only_sites), else the
-    text is left as written. (rt71) A "no" after a colon or dash sent elsewhere ("metastatic
-    disease: no (see note)") is first written as the question form "? no (see note)" (asked)."""
+    site written after the answer, "only" or not ("? no, bone" as "? no, bone only", ds11), names
+    sites and nothing else (_only_sites), else the text is left as written. (rt71) A "no" after a colon or dash sent elsewhere ("metastatic
+    disease: no (see note)") is first written as the question form "? no (see note)" (asked).
+    """
     if "yes" in text:
         text = _as_answered_yes(text)
     if "no" not in text and "negative" not in text and "absent" not in text:
@@ -345,9 +350,17 @@ def _as_answered(text: str) -> str:
         clause_start = max(text.rfind(c, 0, m.start()) for c in ".;|") + 1
         if not _SECONDARY_TEXT.search(text, clause_start, m.start()):
             continue
-        other = m.group("other")
-        if other is not None and not _only_sites(other):
-            continue
+        other, end = m.group("other"), m.end()
+        # (ds11) or sites with their metastasis word ("? no, bone mets": both sites were asked)
+        mention = _SECONDARY_TEXT.search(other) if other is not None and not _only_sites(other) else None
+        written = (mention is not None and not re.sub(r"^\w*", "", other[mention.end():]).strip()
+                   and _only_sites(other[:mention.start()]))
+        if other is not None and not _only_sites(other) and not written:
+            if not _CLAUSE_CLOSES.match(text, m.end("answer_end")):
+                continue
+            # (ds11) the answer closes its clause, the next clause is not a site list ("liver? no;
+            # metastatic to bone", ds8's yes written so): the answer alone, as before "only" was optional
+            other, end = None, m.end("answer_end")
         piece_start = max(clause_start, text.rfind(",", clause_start, m.start()) + 1)
         asked = text[piece_start:m.start()].strip()
         if other is not None and _sites_named(asked) & _sites_named(other):
@@ -355,8 +368,9 @@ def _as_answered(text: str) -> str:
             # it then names (ds7 counted both): left as written, asked
             continue
         lead = " " if piece_start > 0 else ""
-        then = f"; metastatic to {other.strip()} only" if other is not None else ""
-        text = f"{text[:piece_start]}{lead}no {asked}{then}{text[m.end():]}"
+        then = ("" if other is None else f"; {'' if written else 'metastatic to '}{other.strip()}"
+                f"{' only' if m.group('only') else ''}")
+        text = f"{text[:piece_start]}{lead}no {asked}{then}{text[end:]}"
     return text
 
 
@@ -570,7 +584,7 @@ def _hedge_reading(text: str) -> tuple[str, str]:
             continue
         words = [h[1] for h in hedges if h and h[0] == "probable"]
         if not words:
-            return "hedged", ", ".join(dict.fromkeys(h[1] for h in hedges if h and h[0] in ("unlikely", "quoted")))
+            return "hedged", ", ".join(dict.fromkeys(h[1] for h in hedges if h and h[0] in ("unlikely", "quoted", "unclear")))
         probable += [w for w in words if w not in probable]
     return ("probable", ", ".join(probable)) if probable else ("asserted", "")
 
@@ -622,6 +636,11 @@ def _refuted_before(part: str, since: int, start: int) -> int | None:
     if not hits:
         return None
     between = part[hits[-1].end():start]
+    if between.count(")") + between.count("]") > between.count("(") + between.count("["):
+        # (ds11) the negation is inside a bracket closed before the mention: "Bone metastases (no
+        # liver), lung metastases" dropped the lung (a visceral site: bone-only read) as if the
+        # "no" were written for it
+        return None
     *listed, last = between.split(",")
     if len(last) > 30 or any(rx.search(between) for rx in (_CLAUSE_END, _CHANGE_WORDS, _NOT_PRESENCE)):
         return None
@@ -712,6 +731,15 @@ def _mentions(part: str) -> tuple[_Mention, ...]:
         own_end = _own_end(part, end)
         refuted: tuple[int, int] | None = None
         before = _refuted_before(part, since, start)
+        hedge = _hedge_of(part, start, end)
+        if before is not None and _negation_in_unclosed_bracket(part, before, start):
+            # (ds11) "Bone metastases (no liver, lung metastases": whether the "no" reaches the
+            # lung the bracket left open does not say (closed after the liver, the lung is
+            # asserted; after the lung, both are ruled out): asked, neither dropped nor counted
+            hedge, before = ("unclear", part[before:own_end].strip()), None
+            out.append(_Mention(start, end, hedge, None))
+            since, carried = end, False
+            continue
         if before is None and carried and _NEGATION_GOES_ON.match(part[since:start]):
             before = since
         if before is not None:
@@ -723,9 +751,24 @@ def _mentions(part: str) -> tuple[_Mention, ...]:
                 piece = [p.end() for p in _PIECE_END.finditer(part, since, start)]
                 refuted = (max([since] + piece), end + reach)
         carried = before is not None
-        out.append(_Mention(start, end, _hedge_of(part, start, end), refuted))
+        out.append(_Mention(start, end, hedge, refuted))
         since = end
     return tuple(out)
+
+
+def _negation_in_unclosed_bracket(part: str, negation_at: int, mention_at: int) -> bool:
+    """(ds11) The negation words at part[negation_at] stand in a bracket opened before them and
+    never closed in their clause, and a comma lies between them and the mention: where the
+    bracket was meant to close, the record does not say."""
+    if "," not in part[negation_at:mention_at]:
+        return False
+    clause_start = max(part.rfind(c, 0, negation_at) for c in ".;|") + 1
+    clause_end = _CLAUSE_END.search(part, negation_at)
+    before, after = part[clause_start:negation_at], part[negation_at:clause_end.start() if clause_end else len(part)]
+    # counted, not scanned character by character (lt1/lt2: the readers stay linear in a long text)
+    open_before = before.count("(") + before.count("[") - before.count(")") - before.count("]")
+    closed_after = after.count(")") + after.count("]") - after.count("(") - after.count("[")
+    return open_before > 0 and closed_after < open_before
 
 
 # A stage group in text: after the word "stage" ("Stage IIA", "clinical stage 4", "stage
@@ -1131,6 +1174,13 @@ def _hedged_why(text: str, res: dict[str, Any] | None = None) -> str:
 _REWRITTEN_AS_QUESTION = re.compile(r"^\?+\s*")
 
 
+def _code_text_as_written(res: dict[str, Any]) -> str:
+    """Condition.code.text as written, else its displays as written (FHIR R4 CodeableConcept):
+    (ds11) the gap quoted a display lower case ("no bone metastases") when no text was sent."""
+    own = _own_text(res)
+    return own if own else " | ".join(d for _, _, d in codings(res.get("code")) if d)
+
+
 def _words_as_written(words: str, text: str, res: dict[str, Any]) -> str:
     """(ds8) words the readers found in the answered text (_as_answered: lower case, a colon or
     dash before a "no ..." rewritten as "?") as the record writes them, for the gap to quote what
@@ -1191,12 +1241,17 @@ def _hedged_site_names(text: str, site: str | None) -> str | None:
     return ", ".join(named[:-1]) + " and " + named[-1]
 
 
+def _secondary_profile(res: dict[str, Any]) -> bool:
+    """The Condition claims the mCODE SecondaryCancerCondition profile (codes.yaml secondary_profile)."""
+    profiles = (res.get("meta") or {}).get("profile") if isinstance(res.get("meta"), dict) else None
+    return isinstance(profiles, list) and T.SECONDARY_PROFILE in profiles
+
+
 def _secondary_site(ctx: Ctx, res: dict[str, Any]) -> tuple[bool, str | None, bool | None]:
     """(is secondary, site, explicit visceral override)."""
     con = ctx.concept_of(res)
     is_secondary, site, visceral = _secondary_coded(con)
-    profiles = (res.get("meta") or {}).get("profile") if isinstance(res.get("meta"), dict) else None
-    if isinstance(profiles, list) and T.SECONDARY_PROFILE in profiles:
+    if _secondary_profile(res):
         is_secondary = True
     text = con.text
     reading = _metastasis_in_text(text) if text else None
@@ -1304,7 +1359,7 @@ def _past_sites(text: str) -> dict[str, str]:
     return {site: words for site, words in past.items() if site not in now}
 
 
-_BRACKET_PAIR = re.compile(r"\([^()]*\)")
+_BRACKET_PAIR = re.compile(r"\((?:[^()]|\([^()]*\))*\)")  # (ds11) one nested level: "(prior liver metastases (resected))"
 
 
 def _brackets_holding(part: str, mentions: tuple[_Mention, ...]) -> list[tuple[int, int]]:
@@ -1439,8 +1494,19 @@ def _sites_now_and_asked(own: str, confirmed: bool, question_closes: bool = True
              and (question_closes or site not in {d for d, _ in doubted})]  # asked once ("liver?")
     asked += list(doubted)
     asked += list(past.items())
+    asked += [(site, words) for site, words in _sites_an_open_bracket_leaves_unclear(own)
+              if site not in counted and site not in {s for s, _ in asked}]
     asked += _sites_left_unread(own, set(counted) | {site for site, _ in asked})
     return tuple(counted), tuple(asked)
+
+
+def _sites_an_open_bracket_leaves_unclear(own: str) -> list[tuple[str, str]]:
+    """(ds11) (site, the words) for each site named in the last comma item of a mention that a
+    negation in a bracket never closed may or may not reach (_negation_in_unclosed_bracket: "Bone
+    metastases (no liver, lung metastases": the lung): asked, as a doubted site is, never dropped
+    in silence nor counted (CR A.4 counts a metastasis made; visceral or not, C.2 step 2)."""
+    return [(site, m.hedge[1]) for part in own.split(" | ") for m in _mentions(part)
+            if m.hedge is not None and m.hedge[0] == "unclear" for site in _sites_named(m.hedge[1].split(",")[-1])]
 
 
 # (ds3) a piece of a metastasis text naming a finding at a site ("lung and brain metastases
@@ -1990,7 +2056,7 @@ _DOUBT_BEFORE = re.compile(rf"^\s*(?:\?+|\b(?:{T.VOCABULARY['suspicion_words']}|
 _DOUBT_AFTER = re.compile(rf"\s*[(\[]?\s*(?:\?+|\b{T.VOCABULARY['suspicion_words_after']}\b"
                           rf"|\b(?:{T.VOCABULARY['probable_words']})\b)\s*[)\]]?\s*$")
 # a bracket (its closing one may lie past the comma piece: "Bone metastases (? liver, ? lung)")
-_BRACKET = re.compile(r"[(\[]([^()\[\]]*)(?:[)\]]|$)")
+_BRACKET = re.compile(r"[(\[]((?:[^()\[\]]|[(\[][^()\[\]]*[)\]])*)(?:[)\]]|$)")
 
 
 def _balanced(words: str) -> str:
@@ -2008,6 +2074,10 @@ _CLEAR_SCAN_BEFORE = re.compile(r"^\s*(?:ct|mri|pet(?:[-/ ]?ct)?|us|ultrasound|i
 # (rt44) and the scan named after the site ("(bone scan clear)": the bone is clear, as in "(CT:
 # bone clear)")
 _FINDING_WORDS = re.compile(r"\b(?:lesions?|nodules?|findings?|scans?)\b")
+# (ds11) and the scan or date that cleared them in a bracket after the words ("(liver clear (CT),
+# lung metastases)": the liver was counted, the site_clear_after words read only at the end)
+_CLEAR_SCAN_AFTER = re.compile(r"\s*[(\[]\s*(?:ct|mri|pet(?:[-/ ]?ct)?|us|ultrasound|imaging|scans?|staging|[\d/.-]+)"
+                               r"\s*[)\]]\s*$", re.I)
 # a dash opening more after a mention ("Bone metastases - liver, lungs clear")
 _DASH_AFTER = re.compile(r"\s[-\u2013]\s")
 
@@ -2015,7 +2085,9 @@ _DASH_AFTER = re.compile(r"\s[-\u2013]\s")
 def _sites_written_clear(words: str) -> bool:
     """The words name only sites, then say they are clear (local_codes.yaml metastasis_negations
     site_clear_after): "liver, lungs clear", "CT: liver, lungs: no lesions", "liver: cyst"."""
-    w = words.lower()
+    w = _CLEAR_SCAN_AFTER.sub("", words.lower()).strip()
+    if w[:1] in "([" and w[-1:] in ")]":
+        w = w[1:-1]  # (ds11) a bracket within the bracket read: "Bone metastases ((liver clear)"
     clear = T.MET_SITE_CLEAR_AFTER.search(w)
     return clear is not None and _only_sites(_FINDING_WORDS.sub(" ", _CLEAR_SCAN_BEFORE.sub("", w[:clear.start()])))
 
@@ -2074,12 +2146,18 @@ def _bracket_doubts(piece: str, mention_at: int) -> tuple[tuple[int, int, str], 
     not holding the mention, that doubts what it names as _DOUBT_BEFORE / _DOUBT_AFTER read a
     comma piece ("Bone metastases (?liver)", "(liver?)", "(possible liver)"): the sites in it
     are not counted (_text_site_list) but asked (_doubted_sites), as "Bone metastases, ?liver"."""
+    return tuple((a, b, words) for a, b, words in _doubting_brackets(piece) if not a <= mention_at < b)
+
+
+@lru_cache(maxsize=1024)
+def _doubting_brackets(piece: str) -> tuple[tuple[int, int, str], ...]:
+    """_bracket_doubts' brackets, read once for all the piece's mentions (as lt2's _clear_brackets:
+    (ds11) a bracket may hold another, so that each read goes further)."""
     found = []
     for b in _BRACKET.finditer(piece):
-        inner = b.group(1).lower()
-        if b.start() <= mention_at < b.end() or not inner.strip():
-            continue
-        if _DOUBT_AFTER.sub("", _DOUBT_BEFORE.sub("", inner)) != inner.strip():
+        # (ds11) less a scan or date bracket closing it ("(liver - likely (MRI))": the liver was counted)
+        inner = _CLEAR_SCAN_AFTER.sub("", b.group(1).lower())
+        if inner.strip() and _DOUBT_AFTER.sub("", _DOUBT_BEFORE.sub("", inner)) != inner.strip():
             found.append((b.start(), b.end(), b.group().strip()))
     return tuple(found)
 
@@ -2091,11 +2169,17 @@ def _bracket_stable(piece: str, mention_at: int) -> list[tuple[int, int]]:
     it; an organ's function or tests stable asks nothing), not counted. (rt64) Only beside
     metastases naming a site of their own: "Metastatic disease (liver stable)" writes where
     they are and their course, as "Metastases (liver, stable)" (the liver was dropped)."""
+    return [(a, b) for a, b in _stable_brackets(piece) if not a <= mention_at < b]
+
+
+@lru_cache(maxsize=1024)
+def _stable_brackets(piece: str) -> tuple[tuple[int, int], ...]:
+    """_bracket_stable's brackets, read once for all the piece's mentions (ds11, as _doubting_brackets)."""
     if not _is_site_word(_BRACKET.sub(" ", piece)):
-        return []
-    return [(b.start(), b.end()) for b in _BRACKET.finditer(piece)
-            if not b.start() <= mention_at < b.end() and _STABLE_NOW.search(inner := b.group(1).lower())
-            and not _FINDING_AT_SITE.search(inner) and not _PROGRESSING_NOW.search(inner)]
+        return ()
+    return tuple((b.start(), b.end()) for b in _BRACKET.finditer(piece)
+                 if _STABLE_NOW.search(inner := b.group(1).lower())
+                 and not _FINDING_AT_SITE.search(inner) and not _PROGRESSING_NOW.search(inner))
 
 
 @lru_cache(maxsize=4096)
@@ -2334,6 +2418,29 @@ def _site_only_disease(text: str | None) -> tuple[str, str] | None:
     return None
 
 
+# (ds11) progression written at a site with no metastasis word ("Liver progression", "Disease
+# progression in the liver"); not "progressive liver disease" (another disease of the organ may be
+# meant, as _OTHER_DISEASE_OF_ORGAN)
+_SITE_PROGRESSION = (re.compile(r"\b(?P<site>[a-z-]+)\s+(?:progression|progressing)\b"),
+                     re.compile(r"\bprogression\s+(?:of|in|at)\s+(?:the\s+)?(?P<site>[a-z-]+)\b"))
+
+
+@lru_cache(maxsize=4096)
+def _site_progression(text: str | None) -> tuple[str, str] | None:
+    """(ds11) (the words, the site) of progression a text writes at a metastatic site with no
+    metastasis named ("Liver progression": was dropped without a word, "No metastatic site ... was
+    found"; beside metastases it is asked, fix-fx2), not written as not there, not another disease
+    of the organ ("progression of fatty liver disease"); else None."""
+    low = text.lower() if text and "progress" in text.lower() else ""
+    if not low or _OTHER_DISEASE_OF_ORGAN.search(low):
+        return None
+    for m in (m for rx in _SITE_PROGRESSION for m in rx.finditer(low)):
+        site = _site_from_text(m.group("site"))
+        if site is not None and not _NOT_THERE_BEFORE.search(low[:m.start()]) and not _ruled_out_after(low[m.end():]):
+            return text[m.start():m.end()], site
+    return None
+
+
 def _ruled_out_after(after: str) -> bool:
     """(ds5) The words right after a finding rule it out ("Bone-only disease ruled out",
     "... excluded": read as the question still open, metastatic status unclear; a ruled-out
@@ -2411,9 +2518,14 @@ def build_disease(ctx: Ctx) -> Disease:
     # a metastasis coded at one site whose text asserts another (_text_named_other_sites)
     # (coded site, code, text site, the words when the text writes that site in the past, source)
     site_conflicts: list[tuple[str, str, str, str | None, Source]] = []
+    # (ds11) (coded site, code, the text as written, source): a secondary code's site the text
+    # beside it rules out while asserting another ("No bone metastases; liver metastases" coded
+    # 94222008, bone): the text's site counted, the code's disagreement named
+    coded_refuted: list[tuple[str, str, str, Source]] = []
     # (ds2) a metastasis coded at one site whose bodySites name others only: (coded site, code,
     # the bodySites' sites, source); every site counted, the disagreement named
     body_conflicts: list[tuple[str, str, list[str], Source]] = []
+    text_body_conflicts: list[tuple[list[str], list[str], Source]] = []  # (ds11) (text's sites, bodySites, source)
     # a staging value coded stage IV / M1 whose text writes otherwise: (why, source)
     staging_conflicts: list[tuple[str, Source]] = []
     # clinical stage IV evidence: (its date, None: undated; the last day a date without a day can mean)
@@ -2678,6 +2790,9 @@ def build_disease(ctx: Ctx) -> Disease:
                     metastases_before.append(src)
                     continue
                 add_evidence(onset, src, onset_last)
+                if coded_site is not None and coded_site in _text_sites(ctx.code_text(res))[1]:
+                    coded_refuted.append((coded_site, _icd_or_snomed_code(ctx, res) or "",
+                                          _code_text_as_written(res).strip()[:80], src))
                 body = _body_sites(res) if res.get("bodySite") else []
                 if site == "other" and body:
                     # (ds2) a code of an unspecified / other site (C79.9, C79.89) with a bodySite:
@@ -2706,7 +2821,11 @@ def build_disease(ctx: Ctx) -> Disease:
                 if coded_site is not None and (site == coded_site or (coded_site, site) == ("other", "pericardium")):
                     # (rt61) and the pericardium named for C79.89: its other sites still a conflict
                     # ("Pericardial and liver metastases": the liver was dropped without a word)
-                    site_conflicts += [(coded_site, code, other_site, past, src)
+                    # (ds11) the past words quoted as the record writes them (_words_as_written), as
+                    # the other gaps quote since ds10: "History of Liver Metastases" was quoted
+                    # "history of liver metastases", words the clinician cannot find in the chart
+                    site_conflicts += [(coded_site, code, other_site,
+                                        _words_as_written(past, ctx.code_text(res), res) if past else past, src)
                                        for code, other_site, past in _text_named_other_sites(ctx.concept_of(res), coded_site)
                                        if other_site != site]
                 if coded_secondary and _breast_primary_named(ctx.code_text(res)):
@@ -2715,6 +2834,18 @@ def build_disease(ctx: Ctx) -> Disease:
                     # the site was read from bodySite: every other bodySite is a site too
                     for other in body[1:]:
                         add_site(other, None, onset, src)
+                    written = (_sites_now_and_asked(_without_past_cancer(ctx.code_text(res)), _confirmed(res),
+                                                    question_closes=False)[0]
+                               if coded_site is None and ctx.code_text(res) else ())
+                    # (ds11) and each site the text asserts, no code naming one ("Bone metastases" with
+                    # bodySite the liver: the bone was dropped without a word, the liver alone counted),
+                    # as a code and a bodySite naming different sites are (ds2): each counted; none
+                    # of the text's among the bodySites, they disagree: named, checked
+                    for other in written:
+                        if other not in body:
+                            add_site(other, None, onset, src)
+                    if written and not set(written) & set(body):
+                        text_body_conflicts.append((list(written), body, src))
                 elif body and coded_site is not None and site == coded_site:
                     # (ds2) a bodySite naming a site the code does not ("C77.3" axillary nodes with
                     # a liver bodySite: only the nodes were counted, the liver dropped): FHIR R4
@@ -2741,14 +2872,16 @@ def build_disease(ctx: Ctx) -> Disease:
                                       _doubted_sites(_without_past_cancer(ctx.code_text(res)), _confirmed(res))]
                 if site == "lymph-node" and _nodes_maybe_regional(ctx, res, body):
                     maybe_regional_nodes.append(src)
-            elif ((coded := _secondary_coded(ctx.concept_of(res)))[0] and ctx.code_text(res)
+            elif (((coded := _secondary_coded(ctx.concept_of(res)))[0] or _secondary_profile(res)) and ctx.code_text(res)
                   and _metastasis_in_text(ctx.code_text(res)) == "negated"):
+                # (ds11) or one only its profile says is a secondary cancer (mCODE
+                # SecondaryCancerCondition, any code): "No bone metastases" on it was dropped in silence
                 # (rt71) coded a metastasis (CR A.4 C77-C79, SNOMED secondary), the words ruling it
                 # out ("Metastatic to bone? no", "No bone metastases"): was dropped without a word
                 # ("Metastatic disease not documented"), on a Condition recorded confirmed too.
                 # Code and words disagree and the record does not say which is right: asked, not
                 # counted (as "Brain MRI negative" coded C79.31 is, _text_against_code)
-                written = (_own_text(res) or ctx.code_text(res)).strip()[:80]
+                written = _code_text_as_written(res).strip()[:80]
                 unconfirmed.append((coded[1] or "site not stated", f'coded a metastasis, but the text reads "{written}"',
                                     ctx.source(res, onset, _display(res, "Metastasis"), date_last=onset_last)))
             elif ((only := _site_only_disease(ctx.code_text(res))) is not None
@@ -2757,6 +2890,14 @@ def build_disease(ctx: Ctx) -> Disease:
                 # metastatic disease at that site alone, but no metastasis, M1 or stage IV is
                 # written (CR A.4 counts one made): asked, not dropped in silence
                 unconfirmed.append((only[1], f'"{only[0]}" in the text: metastatic disease not written',
+                                    ctx.source(res, onset, _display(res, "Condition"), date_last=onset_last)))
+            elif ((progression := _site_progression(ctx.code_text(res))) is not None
+                  and not _other_primary(ctx.concept_of(res))):
+                # (ds11) "Liver progression": progression of disease at a metastatic site, most
+                # likely metastatic, but no metastasis, M1 or stage IV written (CR A.4 counts one
+                # made): asked, as "Bone-only disease" is, not dropped in silence
+                unconfirmed.append((progression[1], f'"{_words_as_written(progression[0], ctx.code_text(res), res)}" '
+                                    "in the text: metastatic disease not written",
                                     ctx.source(res, onset, _display(res, "Condition"), date_last=onset_last)))
             elif (coded := _metastasis_coded_as_another_primary(ctx.concept_of(res))) is not None:
                 # "Metastasis to lung" coded C34.90: the code names a primary lung cancer, the
@@ -2941,6 +3082,15 @@ def build_disease(ctx: Ctx) -> Disease:
                 "not counted as a current site): confirm whether it is still present.")
     else:
         said = []
+    if coded_refuted:
+        said.append(
+            "Metastatic site coded and ruled out in the text: "
+            + "; ".join(f'coded {code + " " if code else ""}({_site_words(c)}) but the text reads "{written}"'
+                        for c, code, written, _ in coded_refuted)
+            + ". " + "; ".join(dict.fromkeys(
+                f"The {_site_words(c)} {'still counted, from bodySite' if c in sites else 'not counted, as the text says'}"
+                for c, *_ in coded_refuted))
+            + " (visceral or not changes the treatment guidance): check the code or the text.")
     if body_conflicts:
         said.append(
             "Metastatic site coded and given as bodySite differently: "
@@ -2948,9 +3098,17 @@ def build_disease(ctx: Ctx) -> Disease:
                         for c, code, given, _ in body_conflicts)
             + ". Each is counted (FHIR R4 Condition.bodySite: where the condition manifests; visceral or not "
             "changes the treatment guidance): check the code or the bodySite.")
+    if text_body_conflicts:
+        said.append(
+            "Metastatic site written and given as bodySite differently: "
+            + "; ".join(f"the text names the {', the '.join(_site_words(w) for w in written)}, bodySite the "
+                        f"{', the '.join(_site_words(b) for b in given)}" for written, given, _ in text_body_conflicts)
+            + ". Each is counted (FHIR R4 Condition.bodySite: where the condition manifests; visceral or not "
+            "changes the treatment guidance): check the text or the bodySite.")
     if said:
         ctx.gap("metastatic-site-conflict", " ".join(said), [src for *_, src in untold] + [src for *_, src in untold_past]
-                + [src for *_, src in body_conflicts])
+                + [src for *_, src in coded_refuted] + [src for *_, src in body_conflicts]
+                + [src for *_, src in text_body_conflicts])
     # (rd2) a site written with a doubt beside asserted metastases ("Bone metastases, ?liver"): not
     # counted (_text_site_list), asked: visceral or not changes the guidance (CR A.4, C.2 step 2)
     doubted = [(site, piece, src) for site, piece, src in doubted_sites if site not in sites]

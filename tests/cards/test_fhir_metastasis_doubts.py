@@ -1330,3 +1330,13 @@ def test_fhir_bone_metastases_with_a_current_liver_site_in_a_bracket_still_count
     state, cards = _cards(_early_patient_with(text))
     assert sorted(s.site for s in state.disease.sites) == ["bone", "liver"] and state.disease.visceral_involvement
     assert "written in the past" not in card(cards, "patient-summary")["detail"]
+
+
+@pytest.mark.parametrize("text", ["Metastatic to liver? no, bone", "Liver mets? no, bone mets"])
+def test_fhir_a_metastasis_question_answered_no_with_the_bone_instead_gets_the_first_line_cards(text):
+    # (ds11) was "Outside the HR+/HER2- MBC pathway: Metastatic status unclear", the liver asked:
+    # read as "? no, bone only" is since ds7 (not liver, bone; CR A.4, C.2 step 0)
+    state, cards = _cards(_early_patient_with(text))
+    assert [s.site for s in state.disease.sites] == ["bone"]
+    assert regimen_topics(cards) == ["ai-cdk46i", "fulvestrant-cdk46i"]
+    assert "Unconfirmed metastasis" not in card(cards, "patient-summary")["detail"]

@@ -2451,7 +2451,7 @@ def test_a_metastasis_coded_to_bone_whose_text_names_the_liver_counts_the_bone_a
 @pytest.mark.parametrize("text,words", [("Bone metastases; history of liver metastasis", "history of liver metastasis"),
                                         # (ds9) the comma piece "resolved" after it quoted too
                                         ("Bone metastases. Previous liver metastases, resolved",
-                                         "previous liver metastases, resolved"),
+                                         "Previous liver metastases, resolved"),  # (ds11) as written
                                         ("Bone metastases, liver metastases resected", "liver metastases resected")])
 def test_a_metastasis_coded_to_bone_whose_text_names_a_past_liver_metastasis_asks_whether_it_is_still_present(text, words):
     # was: "coded ... (bone) but the text names the liver ... check the code or the text", as if
