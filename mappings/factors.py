@@ -1856,6 +1856,15 @@ _CLAUSE = r"[^.;|,()]{0,30}?"
 # type 2 diabetes was lost, silently); not one that did not ("not confirmed", "to be confirmed", "not detected")
 _DIAGNOSED = r"(?<!not )(?<!be )(?<!yet )(?<!never )\b(?:confirmed|diagnosed|detected|found|identified)\b"
 _CLAUSE_UNDIAGNOSED = rf"(?:(?!{_DIAGNOSED})[^.;|,()]){{0,30}}?"
+# a screening for a diabetes's complications ("Screen for diabetes complications", "Screening for diabetes-related
+# eye disease": rt79, taken out as a screening for diabetes, the patient's diabetes lost) names the diabetes: the
+# mention is not the screening's object when a complication follows it
+_NOT_ITS_COMPLICATION = (r"\b(?!(?:\s+mellitus)?\s*-?\s*(?:related\b|complications?\b|eyes?\b|foot\b|feet\b|kidneys?\b"
+                         r"|retinopathy|nephropathy|neuropathy|macular|microalbumin))")
+# what may follow a "screen" written after the diabetes for it to be a screening for that diabetes: nothing in
+# its clause, or the screening's result ("Diabetes screen negative", "Diabetes screen - HbA1c 5.2%", "T2DM screen")
+_SCREEN_RESULT_ONLY = (r"(?=\s*[-:]?\s*(?:$|[.;|,()]|(?:result\w*\s*[-:]?\s*)?(?:negative|positive|normal|abnormal"
+                       r"|neg\b|pos\b|[-+]ve\b|hb\s?a1c|a1c|ogtt|fasting|glucose)))")
 # a relative's diabetes as written, with its type ("Diabetes mellitus type 2 in mother") or its type
 # alone ("Type 1 diabetes, brother type 2", "Diabetes, mother type 1": rt54, the relative's type was
 # read as the patient's, the type 1 stop lost or put on a relative's type 1; CR C.3 row 14)
@@ -1873,7 +1882,7 @@ _NOT_A_DIAGNOSIS = re.compile(
     r"\bpre[-\s]*diabet\w*|" + _MENTION + r"\s+insipidus|\b(?:gestational|borderline)\s+" + _MENTION + r"(?:\s+mellitus)?"
     r"|\bno\s+" + _MENTION
     + r"|(?:family (?:history|hx)|\bfh\b|\brisk\b)" + _CLAUSE + _MENTION
-    + r"|screening" + _CLAUSE_UNDIAGNOSED + _MENTION + rf"(?![^.;|,()]{{0,20}}?{_DIAGNOSED})"
+    + r"|screening" + _CLAUSE_UNDIAGNOSED + _MENTION + _NOT_ITS_COMPLICATION + rf"(?![^.;|,()]{{0,20}}?{_DIAGNOSED})"
     # (not a risk of something else after it: "Diabetes - at risk of foot ulcer", "T2DM at risk for
     # hypoglycaemia" name the patient's diabetes: rt59, coded E11.9 it was asked, not counted)
     + r"|" + _MENTION + _CLAUSE + r"(?:(?<!\bat )\brisk\b|\bat risk\b(?!\s+(?:of|for)\s+(?!(?:developing\s+)?"
@@ -1883,10 +1892,13 @@ _NOT_A_DIAGNOSIS = re.compile(
     # 5.2%", "Screen for diabetes", "Screened for diabetes - negative": pf7, read as the patient's type 2
     # diabetes, the PI3K/AKT/mTOR caution as if diagnosed; _SCREENED_FOR_DIABETES reads "screen" so already),
     # written next to the diabetes it screens for: not a diabetic complication's screen ("Diabetic foot
-    # screen") nor a diabetes beside a screen for something else ("T2DM - screen for retinopathy")
+    # screen", "Screen for diabetes complications": rt79) nor a diabetes beside a screen for something else
+    # ("T2DM - screen for retinopathy"); a diabetes before "screen" only when nothing but the screening's
+    # result follows ("Diabetes screen negative", "T2DM screen"), not a screen of something else ("Type 2
+    # diabetes - screen eyes", "T1DM screen: coeliac": rt79, the diabetes lost, silently)
     + r"|\bscreen(?:ed)?\s+(?:test\s+)?for\s+(?:(?:type\s*(?:[12]|ii?)|t[12])\s+)?(?!diabetic\b)" + _MENTION
-    + rf"(?![^.;|,()]{{0,20}}?{_DIAGNOSED})"
-    + r"|(?!diabetic\b)" + _MENTION + r"(?:\s+mellitus)?(?:\s+type\s*(?:[12]|ii?))?\s*[-:]?\s*screen\b(?!\s+for\b)"
+    + _NOT_ITS_COMPLICATION + rf"(?![^.;|,()]{{0,20}}?{_DIAGNOSED})"
+    + r"|(?!diabetic\b)" + _MENTION + r"(?:\s+mellitus)?(?:\s+type\s*(?:[12]|ii?))?\s*[-:]?\s*screen\b" + _SCREEN_RESULT_ONLY
     + rf"(?![^.;|,()]{{0,20}}?{_DIAGNOSED})"
     # a LADA ruled out or absent (local_codes.yaml diabetes not_the_patients_patterns do not name LADA),
     # not one still open ("LADA not excluded": rt54, taken out, no diabetes and no gap), or negated

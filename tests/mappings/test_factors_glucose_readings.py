@@ -235,3 +235,28 @@ def test_a_pre_existing_diabetes_coded_in_pregnancy_is_read_as_its_type(code, st
 def test_an_unspecified_diabetes_in_pregnancy_is_still_not_read():
     s = _state(condition(cc(coding(ICD10, "O24.919")), "2015-01-01"))
     assert s.factors.diabetes.status == "none-documented"
+
+
+# rt79: pf7's "screen" reading took a diabetes out whenever "screen" followed it, a screen of something else too:
+# "Type 2 diabetes - screen eyes", "T1DM screen: coeliac" (the type 1 stop of the PI3K/AKT inhibitors lost, CR C.3
+# row 14) read as no diabetes, silently. A diabetes is taken out as a screening only when nothing but the
+# screening's result follows the word ("Diabetes screen", "Diabetes screen negative", "T2DM screen")
+@pytest.mark.parametrize("text,status", [("Type 2 diabetes - screen eyes", "type2-untreated"),
+                                         ("Diabetes mellitus type 2 - screen eyes", "type2-untreated"),
+                                         ("Type 2 diabetes: screen feet annually", "type2-untreated"),
+                                         ("Diabetes type 2 - screen kidneys", "type2-untreated"),
+                                         ("Type 2 diabetes screen - retinopathy", "type2-untreated"),
+                                         ("T1DM screen: coeliac", "type1"),
+                                         ("Type 1 diabetes screen for coeliac disease", "type1")])
+def test_a_diabetes_beside_a_screen_of_something_else_is_still_read(text, status):
+    s = _state(condition(cc(text=text), "2023-01-01"))
+    assert s.factors.diabetes.status == status
+
+
+# rt79: a screen for a diabetes's complications ("Screen for diabetes complications", "Screening for diabetes-related
+# eye disease") names a diabetes the patient has, not a screening for diabetes: it was taken out, no diabetes
+@pytest.mark.parametrize("text", ["Screen for diabetes complications", "Screen for diabetes-related eye disease",
+                                  "Screening for diabetes complications", "Screened for diabetes related retinopathy"])
+def test_a_screen_for_a_diabetes_complication_still_reads_the_diabetes(text):
+    d = _state(condition(cc(text=text), "2023-01-01")).factors.diabetes
+    assert d.status == "type2-untreated" and d.type_recorded == "not recorded"
