@@ -1636,8 +1636,10 @@ _HYPERGLYCAEMIA = [(icd, snomed, memo_search(words)) for kind, _, icd, snomed, w
                    if kind == "hyperglycaemia"]
 
 
-# gestational diabetes written ("Gestational diabetes", "GDM"; local_codes.yaml diabetes gestational_icd10_prefixes)
-_GESTATIONAL_WORDS = re.compile(r"\bgestational\s+diabet\w*(?:\s+mellitus)?|\bgdm\b")
+# gestational diabetes written ("Gestational diabetes", "GDM"; local_codes.yaml diabetes gestational_icd10_prefixes);
+# not a "pre-gestational diabetes", one there before the pregnancy (ICD-10-CM O24.0- / O24.1- / O24.3- pre-existing
+# diabetes mellitus in pregnancy: rt79, taken out as gestational it was silent, the caution lost; CR C.3 row 14)
+_GESTATIONAL_WORDS = re.compile(r"(?<!pre-)(?<!pre )\bgestational\s+diabet\w*(?:\s+mellitus)?|\bgdm\b")
 
 
 # A gestational diabetes is one of a pregnancy, childbirth or the puerperium (ICD-10-CM O24.4-): a pregnancy and
@@ -1879,7 +1881,8 @@ _PATIENT_AND_RELATIVE = re.compile(
     rf"\b(?:both\s+)?{_PATIENT_NAMED}\s*(?:and|&|\+|/)\s*(?:(?:her|his|the)\s+)?{_V['relative_words']}(?:'s)?\b"
     rf"|\b(?:both\s+)?{_V['relative_words']}\s*(?:and|&|\+|/)\s*{_PATIENT_NAMED}")
 _NOT_A_DIAGNOSIS = re.compile(
-    r"\bpre[-\s]*diabet\w*|" + _MENTION + r"\s+insipidus|\b(?:gestational|borderline)\s+" + _MENTION + r"(?:\s+mellitus)?"
+    r"\bpre[-\s]*diabet\w*|" + _MENTION + r"\s+insipidus|\b(?:(?<!pre-)(?<!pre )gestational|borderline)\s+" + _MENTION
+    + r"(?:\s+mellitus)?"
     r"|\bno\s+" + _MENTION
     + r"|(?:family (?:history|hx)|\bfh\b|\brisk\b)" + _CLAUSE + _MENTION
     + r"|screening" + _CLAUSE_UNDIAGNOSED + _MENTION + _NOT_ITS_COMPLICATION + rf"(?![^.;|,()]{{0,20}}?{_DIAGNOSED})"

@@ -260,3 +260,13 @@ def test_a_diabetes_beside_a_screen_of_something_else_is_still_read(text, status
 def test_a_screen_for_a_diabetes_complication_still_reads_the_diabetes(text):
     d = _state(condition(cc(text=text), "2023-01-01")).factors.diabetes
     assert d.status == "type2-untreated" and d.type_recorded == "not recorded"
+
+
+# rt79: "pre-gestational diabetes" is a diabetes there before the pregnancy (ICD-10-CM O24.0- / O24.1- / O24.3-
+# pre-existing diabetes), not a gestational one: taken out as gestational diabetes it was silent, no caution
+@pytest.mark.parametrize("text,status,type_recorded", [("Pre-gestational diabetes", "type2-untreated", "not recorded"),
+                                                       ("Pre-gestational diabetes (type 2)", "type2-untreated", "type 2"),
+                                                       ("Pre gestational diabetes mellitus", "type2-untreated", "not recorded")])
+def test_a_pre_gestational_diabetes_is_read_as_the_patients_diabetes(text, status, type_recorded):
+    d = _state(condition(cc(text=text), "2024-03-01")).factors.diabetes
+    assert (d.status, d.type_recorded) == (status, type_recorded)
