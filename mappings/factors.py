@@ -201,21 +201,28 @@ def _lab_result(ctx: Ctx, obs: dict[str, Any], unit: dict[str, Any], hit: str, l
     if val is None:
         # valueInteger (FHIR R4 Observation.value[x]): a number in the test's usual unit
         val = number(unit.get("valueInteger"))
+    written_after = ""  # what a valueString writes after its number ("8.5 %": " %")
     if val is None and isinstance(unit.get("valueString"), str):
         m = _VALUE_STRING.match(unit["valueString"])
         if m:
             val = float(m.group(2))
             comparator = _SIGN_WRITTEN.get(m.group(1), m.group(1))
+            written_after = unit["valueString"][m.end():]
     if val is None:
         return None
     if not qunit and hit in _UNIT_OF_CODE:
         # a result of a code whose unit is fixed, sent without one: in that unit, unless the number
-        # is as plausible in the test's usual unit (which one was meant cannot be told: not read)
-        qunit, ambiguous_below = _UNIT_OF_CODE[hit]
-        if val < ambiguous_below:
-            ctx.ignore(obs, "unreadable-resource", f"{label} ({hit}) value {val:g} sent without a unit: as plausible "
-                                                   f"in % as in {qunit}, not read")
-            return None
+        # is as plausible in the test's usual unit (which one was meant cannot be told: not read).
+        # A unit written after a valueString's number is the unit sent ("8.5 %": rt79, not read)
+        written = _HBA1C_UNIT_WRITTEN.match(written_after)
+        if written:
+            qunit = "%" if written.group(1) == "%" else "mmol/mol"
+        else:
+            qunit, ambiguous_below = _UNIT_OF_CODE[hit]
+            if val < ambiguous_below:
+                ctx.ignore(obs, "unreadable-resource", f"{label} ({hit}) value {val:g} sent without a unit: as "
+                                                       f"plausible in % as in {qunit}, not read")
+                return None
     # every converter can refuse an implausible value, so each value is converted (each
     # conversion is increasing, so a bound stays the same kind of bound)
     val, qunit = convert(val, qunit)
@@ -232,6 +239,8 @@ def _lab_result(ctx: Ctx, obs: dict[str, Any], unit: dict[str, Any], hit: str, l
 # read as 24 %, an uncontrolled diabetes by laboratory values, the capivasertib HbA1c > 8.0 % caution).
 # Below 20 mmol/mol (4.0 %) the number is as plausible as an NGSP % sent under the IFCC code: not read.
 _UNIT_OF_CODE = {"59261-8": ("mmol/mol", 20.0)}
+# an HbA1c unit written after a valueString's number ("8.5 %", "55 mmol/mol", "7.2% (55 mmol/mol)": the first)
+_HBA1C_UNIT_WRITTEN = re.compile(r"\s*(%|mmol\s*/\s*mol\b)", re.I)
 
 # Below this an HbA1c is not read as %: no living patient has an HbA1c under 2 %, and such
 # values are usually a fraction (0.07 = 7 %) or another unit; which one cannot be told.

@@ -270,3 +270,19 @@ def test_a_screen_for_a_diabetes_complication_still_reads_the_diabetes(text):
 def test_a_pre_gestational_diabetes_is_read_as_the_patients_diabetes(text, status, type_recorded):
     d = _state(condition(cc(text=text), "2024-03-01")).factors.diabetes
     assert (d.status, d.type_recorded) == (status, type_recorded)
+
+
+# rt79: pf7 read an IFCC HbA1c (LOINC 59261-8) with no valueQuantity unit in mmol/mol, and below 20 not at all, a
+# valueString with its unit written too: "8.5 %" was not read (the capivasertib HbA1c > 8.0 % caution lost, CR B.5,
+# C.2) and named as "sent without a unit". A unit written after the number is the unit sent
+@pytest.mark.parametrize("text,percent", [("8.5 %", 8.5), ("7.2% (55 mmol/mol)", 7.2), ("55 mmol/mol", 7.18)])
+def test_an_ifcc_hba1c_with_its_unit_written_in_a_value_string_is_read_in_that_unit(text, percent):
+    s = _state(loinc_obs("59261-8", "2024-01-01", valueString=text))
+    assert s.factors.diabetes.hba1c.value == percent
+    assert not any("sent without a unit" in g.message for g in s.ignored)
+
+
+def test_an_ifcc_hba1c_value_string_without_a_unit_below_20_is_still_not_read():
+    s = _state(loinc_obs("59261-8", "2024-01-01", valueString="6.8"))
+    assert s.factors.diabetes.hba1c is None
+    assert any("59261-8) value 6.8 sent without a unit" in g.message for g in s.ignored)
