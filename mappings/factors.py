@@ -1940,10 +1940,13 @@ _NOT_A_DIAGNOSIS = re.compile(
 # Nor a gestational diabetes's screening nor a family-history screen (rt72: "Gestational diabetes screen
 # positive", "Positive family history screen for diabetes" were asked as the patient's diabetes screening;
 # _NOT_A_DIAGNOSIS: gestational diabetes and a family history name no diabetes of the patient's).
+# (not a complication's screen nor a "screen" of something else after the diabetes, as _NOT_A_DIAGNOSIS reads
+# them: "T1DM screen: coeliac positive", "Screen for diabetes complications - abnormal" were a positive diabetes
+# screening, the diabetes asked as not confirmed, rt79)
 _SCREENED_FOR_DIABETES = re.compile(
     r"(?<!history )(?<!hx )(?<!\bfh )\bscreen(?:ing)?\s+(?:test\s+)?(?:for\s+)?(?:(?:type\s*(?:[12]|ii?)|t[12])\s+)?(?!diabetic)"
-    + _MENTION + r"|(?<!pre-)(?<!pre )(?<!gestational )(?<!borderline )\b(?!diabetic)" + _MENTION
-    + r"(?:\s+mellitus)?(?:\s+type\s*(?:[12]|ii?))?\s*:?\s*screen(?:ing)?\b")
+    + _MENTION + _NOT_ITS_COMPLICATION + r"|(?<!pre-)(?<!pre )(?<!gestational )(?<!borderline )\b(?!diabetic)" + _MENTION
+    + r"(?:\s+mellitus)?(?:\s+type\s*(?:[12]|ii?))?\s*:?\s*(?:screening\b|screen\b" + _SCREEN_RESULT_ONLY + ")")
 _SCREEN_POSITIVE = re.compile(r"(?<!\bnot )(?:\bpositive\b|\+ve\b|\bpos\b|\babnormal\b)")
 _SCREEN_NEGATIVE = re.compile(r"\bnegative\b|-ve\b|\bnormal\b|\bnot (?:positive|abnormal)\b")
 # an HbA1c written in the screening's clause in the diabetes range ("Screening for diabetes: HbA1c 6.8%":

@@ -286,3 +286,24 @@ def test_an_ifcc_hba1c_value_string_without_a_unit_below_20_is_still_not_read():
     s = _state(loinc_obs("59261-8", "2024-01-01", valueString="6.8"))
     assert s.factors.diabetes.hba1c is None
     assert any("59261-8) value 6.8 sent without a unit" in g.message for g in s.ignored)
+
+
+# rt79: a positive screen of something else beside a diabetes ("T1DM screen: coeliac positive") or for a diabetes's
+# complications ("Screen for diabetes complications - abnormal") was read as a positive diabetes screening: the
+# diabetes asked as not confirmed (the type 1 stop of the PI3K/AKT inhibitors lost, CR C.3 row 14). Read as the
+# "screen" a diabetes is taken out for (nothing but the result after it; not a complication's screen)
+@pytest.mark.parametrize("text,status", [("T1DM screen: coeliac positive", "type1"),
+                                         ("Type 2 diabetes screen - retinopathy abnormal", "type2-untreated"),
+                                         ("Screen for diabetes complications - abnormal", "type2-untreated")])
+def test_a_positive_screen_of_something_else_beside_a_diabetes_still_reads_the_diabetes(text, status):
+    s = _state(condition(cc(text=text), "2023-01-01"))
+    assert s.factors.diabetes.status == status
+    assert "diabetes-unconfirmed" not in _gap_codes(s)
+
+
+@pytest.mark.parametrize("text", ["Diabetes screen positive", "Diabetes screening 2023 positive",
+                                  "Screen for diabetes - abnormal", "Diabetes screen: HbA1c 7.0%"])
+def test_a_positive_diabetes_screening_is_still_asked(text):
+    s = _state(condition(cc(text=text), "2023-01-01"))
+    assert s.factors.diabetes.status == "none-documented"
+    assert "diabetes-unconfirmed" in _gap_codes(s)
