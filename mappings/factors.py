@@ -201,21 +201,28 @@ def _lab_result(ctx: Ctx, obs: dict[str, Any], unit: dict[str, Any], hit: str, l
     if val is None:
         # valueInteger (FHIR R4 Observation.value[x]): a number in the test's usual unit
         val = number(unit.get("valueInteger"))
+    written_after = ""  # what a valueString writes after its number ("8.5 %": " %")
     if val is None and isinstance(unit.get("valueString"), str):
         m = _VALUE_STRING.match(unit["valueString"])
         if m:
             val = float(m.group(2))
             comparator = _SIGN_WRITTEN.get(m.group(1), m.group(1))
+            written_after = unit["valueString"][m.end():]
     if val is None:
         return None
     if not qunit and hit in _UNIT_OF_CODE:
         # a result of a code whose unit is fixed, sent without one: in that unit, unless the number
-        # is as plausible in the test's usual unit (which one was meant cannot be told: not read)
-        qunit, ambiguous_below = _UNIT_OF_CODE[hit]
-        if val < ambiguous_below:
-            ctx.ignore(obs, "unreadable-resource", f"{label} ({hit}) value {val:g} sent without a unit: as plausible "
-                                                   f"in % as in {qunit}, not read")
-            return None
+        # is as plausible in the test's usual unit (which one was meant cannot be told: not read).
+        # A unit written after a valueString's number is the unit sent ("8.5 %": rt79, not read)
+        written = _HBA1C_UNIT_WRITTEN.match(written_after)
+        if written:
+            qunit = "%" if written.group(1) == "%" else "mmol/mol"
+        else:
+            qunit, ambiguous_below = _UNIT_OF_CODE[hit]
+            if val < ambiguous_below:
+                ctx.ignore(obs, "unreadable-resource", f"{label} ({hit}) value {val:g} sent without a unit: as "
+                                                       f"plausible in % as in {qunit}, not read")
+                return None
     # every converter can refuse an implausible value, so each value is converted (each
     # conversion is increasing, so a bound stays the same kind of bound)
     val, qunit = convert(val, qunit)
@@ -232,6 +239,8 @@ def _lab_result(ctx: Ctx, obs: dict[str, Any], unit: dict[str, Any], hit: str, l
 # read as 24 %, an uncontrolled diabetes by laboratory values, the capivasertib HbA1c > 8.0 % caution).
 # Below 20 mmol/mol (4.0 %) the number is as plausible as an NGSP % sent under the IFCC code: not read.
 _UNIT_OF_CODE = {"59261-8": ("mmol/mol", 20.0)}
+# an HbA1c unit written after a valueString's number ("8.5 %", "55 mmol/mol", "7.2% (55 mmol/mol)": the first)
+_HBA1C_UNIT_WRITTEN = re.compile(r"\s*(%|mmol\s*/\s*mol\b)", re.I)
 
 # Below this an HbA1c is not read as %: no living patient has an HbA1c under 2 %, and such
 # values are usually a fraction (0.07 = 7 %) or another unit; which one cannot be told.
@@ -1636,8 +1645,10 @@ _HYPERGLYCAEMIA = [(icd, snomed, memo_search(words)) for kind, _, icd, snomed, w
                    if kind == "hyperglycaemia"]
 
 
-# gestational diabetes written ("Gestational diabetes", "GDM"; local_codes.yaml diabetes gestational_icd10_prefixes)
-_GESTATIONAL_WORDS = re.compile(r"\bgestational\s+diabet\w*(?:\s+mellitus)?|\bgdm\b")
+# gestational diabetes written ("Gestational diabetes", "GDM"; local_codes.yaml diabetes gestational_icd10_prefixes);
+# not a "pre-gestational diabetes", one there before the pregnancy (ICD-10-CM O24.0- / O24.1- / O24.3- pre-existing
+# diabetes mellitus in pregnancy: rt79, taken out as gestational it was silent, the caution lost; CR C.3 row 14)
+_GESTATIONAL_WORDS = re.compile(r"(?<!pre-)(?<!pre )\bgestational\s+diabet\w*(?:\s+mellitus)?|\bgdm\b")
 
 
 # A gestational diabetes is one of a pregnancy, childbirth or the puerperium (ICD-10-CM O24.4-): a pregnancy and
@@ -1856,6 +1867,15 @@ _CLAUSE = r"[^.;|,()]{0,30}?"
 # type 2 diabetes was lost, silently); not one that did not ("not confirmed", "to be confirmed", "not detected")
 _DIAGNOSED = r"(?<!not )(?<!be )(?<!yet )(?<!never )\b(?:confirmed|diagnosed|detected|found|identified)\b"
 _CLAUSE_UNDIAGNOSED = rf"(?:(?!{_DIAGNOSED})[^.;|,()]){{0,30}}?"
+# a screening for a diabetes's complications ("Screen for diabetes complications", "Screening for diabetes-related
+# eye disease": rt79, taken out as a screening for diabetes, the patient's diabetes lost) names the diabetes: the
+# mention is not the screening's object when a complication follows it
+_NOT_ITS_COMPLICATION = (r"\b(?!(?:\s+mellitus)?\s*-?\s*(?:related\b|complications?\b|eyes?\b|foot\b|feet\b|kidneys?\b"
+                         r"|retinopathy|nephropathy|neuropathy|macular|microalbumin))")
+# what may follow a "screen" written after the diabetes for it to be a screening for that diabetes: nothing in
+# its clause, or the screening's result ("Diabetes screen negative", "Diabetes screen - HbA1c 5.2%", "T2DM screen")
+_SCREEN_RESULT_ONLY = (r"(?=\s*[-:]?\s*(?:$|[.;|,()]|(?:result\w*\s*[-:]?\s*)?(?:negative|positive|normal|abnormal"
+                       r"|neg\b|pos\b|[-+]ve\b|hb\s?a1c|a1c|ogtt|fasting|glucose)))")
 # a relative's diabetes as written, with its type ("Diabetes mellitus type 2 in mother") or its type
 # alone ("Type 1 diabetes, brother type 2", "Diabetes, mother type 1": rt54, the relative's type was
 # read as the patient's, the type 1 stop lost or put on a relative's type 1; CR C.3 row 14)
@@ -1870,10 +1890,11 @@ _PATIENT_AND_RELATIVE = re.compile(
     rf"\b(?:both\s+)?{_PATIENT_NAMED}\s*(?:and|&|\+|/)\s*(?:(?:her|his|the)\s+)?{_V['relative_words']}(?:'s)?\b"
     rf"|\b(?:both\s+)?{_V['relative_words']}\s*(?:and|&|\+|/)\s*{_PATIENT_NAMED}")
 _NOT_A_DIAGNOSIS = re.compile(
-    r"\bpre[-\s]*diabet\w*|" + _MENTION + r"\s+insipidus|\b(?:gestational|borderline)\s+" + _MENTION + r"(?:\s+mellitus)?"
+    r"\bpre[-\s]*diabet\w*|" + _MENTION + r"\s+insipidus|\b(?:(?<!pre-)(?<!pre )gestational|borderline)\s+" + _MENTION
+    + r"(?:\s+mellitus)?"
     r"|\bno\s+" + _MENTION
     + r"|(?:family (?:history|hx)|\bfh\b|\brisk\b)" + _CLAUSE + _MENTION
-    + r"|screening" + _CLAUSE_UNDIAGNOSED + _MENTION + rf"(?![^.;|,()]{{0,20}}?{_DIAGNOSED})"
+    + r"|screening" + _CLAUSE_UNDIAGNOSED + _MENTION + _NOT_ITS_COMPLICATION + rf"(?![^.;|,()]{{0,20}}?{_DIAGNOSED})"
     # (not a risk of something else after it: "Diabetes - at risk of foot ulcer", "T2DM at risk for
     # hypoglycaemia" name the patient's diabetes: rt59, coded E11.9 it was asked, not counted)
     + r"|" + _MENTION + _CLAUSE + r"(?:(?<!\bat )\brisk\b|\bat risk\b(?!\s+(?:of|for)\s+(?!(?:developing\s+)?"
@@ -1883,10 +1904,13 @@ _NOT_A_DIAGNOSIS = re.compile(
     # 5.2%", "Screen for diabetes", "Screened for diabetes - negative": pf7, read as the patient's type 2
     # diabetes, the PI3K/AKT/mTOR caution as if diagnosed; _SCREENED_FOR_DIABETES reads "screen" so already),
     # written next to the diabetes it screens for: not a diabetic complication's screen ("Diabetic foot
-    # screen") nor a diabetes beside a screen for something else ("T2DM - screen for retinopathy")
+    # screen", "Screen for diabetes complications": rt79) nor a diabetes beside a screen for something else
+    # ("T2DM - screen for retinopathy"); a diabetes before "screen" only when nothing but the screening's
+    # result follows ("Diabetes screen negative", "T2DM screen"), not a screen of something else ("Type 2
+    # diabetes - screen eyes", "T1DM screen: coeliac": rt79, the diabetes lost, silently)
     + r"|\bscreen(?:ed)?\s+(?:test\s+)?for\s+(?:(?:type\s*(?:[12]|ii?)|t[12])\s+)?(?!diabetic\b)" + _MENTION
-    + rf"(?![^.;|,()]{{0,20}}?{_DIAGNOSED})"
-    + r"|(?!diabetic\b)" + _MENTION + r"(?:\s+mellitus)?(?:\s+type\s*(?:[12]|ii?))?\s*[-:]?\s*screen\b(?!\s+for\b)"
+    + _NOT_ITS_COMPLICATION + rf"(?![^.;|,()]{{0,20}}?{_DIAGNOSED})"
+    + r"|(?!diabetic\b)" + _MENTION + r"(?:\s+mellitus)?(?:\s+type\s*(?:[12]|ii?))?\s*[-:]?\s*screen\b" + _SCREEN_RESULT_ONLY
     + rf"(?![^.;|,()]{{0,20}}?{_DIAGNOSED})"
     # a LADA ruled out or absent (local_codes.yaml diabetes not_the_patients_patterns do not name LADA),
     # not one still open ("LADA not excluded": rt54, taken out, no diabetes and no gap), or negated
@@ -1916,10 +1940,13 @@ _NOT_A_DIAGNOSIS = re.compile(
 # Nor a gestational diabetes's screening nor a family-history screen (rt72: "Gestational diabetes screen
 # positive", "Positive family history screen for diabetes" were asked as the patient's diabetes screening;
 # _NOT_A_DIAGNOSIS: gestational diabetes and a family history name no diabetes of the patient's).
+# (not a complication's screen nor a "screen" of something else after the diabetes, as _NOT_A_DIAGNOSIS reads
+# them: "T1DM screen: coeliac positive", "Screen for diabetes complications - abnormal" were a positive diabetes
+# screening, the diabetes asked as not confirmed, rt79)
 _SCREENED_FOR_DIABETES = re.compile(
     r"(?<!history )(?<!hx )(?<!\bfh )\bscreen(?:ing)?\s+(?:test\s+)?(?:for\s+)?(?:(?:type\s*(?:[12]|ii?)|t[12])\s+)?(?!diabetic)"
-    + _MENTION + r"|(?<!pre-)(?<!pre )(?<!gestational )(?<!borderline )\b(?!diabetic)" + _MENTION
-    + r"(?:\s+mellitus)?(?:\s+type\s*(?:[12]|ii?))?\s*:?\s*screen(?:ing)?\b")
+    + _MENTION + _NOT_ITS_COMPLICATION + r"|(?<!pre-)(?<!pre )(?<!gestational )(?<!borderline )\b(?!diabetic)" + _MENTION
+    + r"(?:\s+mellitus)?(?:\s+type\s*(?:[12]|ii?))?\s*:?\s*(?:screening\b|screen\b" + _SCREEN_RESULT_ONLY + ")")
 _SCREEN_POSITIVE = re.compile(r"(?<!\bnot )(?:\bpositive\b|\+ve\b|\bpos\b|\babnormal\b)")
 _SCREEN_NEGATIVE = re.compile(r"\bnegative\b|-ve\b|\bnormal\b|\bnot (?:positive|abnormal)\b")
 # an HbA1c written in the screening's clause in the diabetes range ("Screening for diabetes: HbA1c 6.8%":

@@ -235,3 +235,75 @@ def test_a_pre_existing_diabetes_coded_in_pregnancy_is_read_as_its_type(code, st
 def test_an_unspecified_diabetes_in_pregnancy_is_still_not_read():
     s = _state(condition(cc(coding(ICD10, "O24.919")), "2015-01-01"))
     assert s.factors.diabetes.status == "none-documented"
+
+
+# rt79: pf7's "screen" reading took a diabetes out whenever "screen" followed it, a screen of something else too:
+# "Type 2 diabetes - screen eyes", "T1DM screen: coeliac" (the type 1 stop of the PI3K/AKT inhibitors lost, CR C.3
+# row 14) read as no diabetes, silently. A diabetes is taken out as a screening only when nothing but the
+# screening's result follows the word ("Diabetes screen", "Diabetes screen negative", "T2DM screen")
+@pytest.mark.parametrize("text,status", [("Type 2 diabetes - screen eyes", "type2-untreated"),
+                                         ("Diabetes mellitus type 2 - screen eyes", "type2-untreated"),
+                                         ("Type 2 diabetes: screen feet annually", "type2-untreated"),
+                                         ("Diabetes type 2 - screen kidneys", "type2-untreated"),
+                                         ("Type 2 diabetes screen - retinopathy", "type2-untreated"),
+                                         ("T1DM screen: coeliac", "type1"),
+                                         ("Type 1 diabetes screen for coeliac disease", "type1")])
+def test_a_diabetes_beside_a_screen_of_something_else_is_still_read(text, status):
+    s = _state(condition(cc(text=text), "2023-01-01"))
+    assert s.factors.diabetes.status == status
+
+
+# rt79: a screen for a diabetes's complications ("Screen for diabetes complications", "Screening for diabetes-related
+# eye disease") names a diabetes the patient has, not a screening for diabetes: it was taken out, no diabetes
+@pytest.mark.parametrize("text", ["Screen for diabetes complications", "Screen for diabetes-related eye disease",
+                                  "Screening for diabetes complications", "Screened for diabetes related retinopathy"])
+def test_a_screen_for_a_diabetes_complication_still_reads_the_diabetes(text):
+    d = _state(condition(cc(text=text), "2023-01-01")).factors.diabetes
+    assert d.status == "type2-untreated" and d.type_recorded == "not recorded"
+
+
+# rt79: "pre-gestational diabetes" is a diabetes there before the pregnancy (ICD-10-CM O24.0- / O24.1- / O24.3-
+# pre-existing diabetes), not a gestational one: taken out as gestational diabetes it was silent, no caution
+@pytest.mark.parametrize("text,status,type_recorded", [("Pre-gestational diabetes", "type2-untreated", "not recorded"),
+                                                       ("Pre-gestational diabetes (type 2)", "type2-untreated", "type 2"),
+                                                       ("Pre gestational diabetes mellitus", "type2-untreated", "not recorded")])
+def test_a_pre_gestational_diabetes_is_read_as_the_patients_diabetes(text, status, type_recorded):
+    d = _state(condition(cc(text=text), "2024-03-01")).factors.diabetes
+    assert (d.status, d.type_recorded) == (status, type_recorded)
+
+
+# rt79: pf7 read an IFCC HbA1c (LOINC 59261-8) with no valueQuantity unit in mmol/mol, and below 20 not at all, a
+# valueString with its unit written too: "8.5 %" was not read (the capivasertib HbA1c > 8.0 % caution lost, CR B.5,
+# C.2) and named as "sent without a unit". A unit written after the number is the unit sent
+@pytest.mark.parametrize("text,percent", [("8.5 %", 8.5), ("7.2% (55 mmol/mol)", 7.2), ("55 mmol/mol", 7.18)])
+def test_an_ifcc_hba1c_with_its_unit_written_in_a_value_string_is_read_in_that_unit(text, percent):
+    s = _state(loinc_obs("59261-8", "2024-01-01", valueString=text))
+    assert s.factors.diabetes.hba1c.value == percent
+    assert not any("sent without a unit" in g.message for g in s.ignored)
+
+
+def test_an_ifcc_hba1c_value_string_without_a_unit_below_20_is_still_not_read():
+    s = _state(loinc_obs("59261-8", "2024-01-01", valueString="6.8"))
+    assert s.factors.diabetes.hba1c is None
+    assert any("59261-8) value 6.8 sent without a unit" in g.message for g in s.ignored)
+
+
+# rt79: a positive screen of something else beside a diabetes ("T1DM screen: coeliac positive") or for a diabetes's
+# complications ("Screen for diabetes complications - abnormal") was read as a positive diabetes screening: the
+# diabetes asked as not confirmed (the type 1 stop of the PI3K/AKT inhibitors lost, CR C.3 row 14). Read as the
+# "screen" a diabetes is taken out for (nothing but the result after it; not a complication's screen)
+@pytest.mark.parametrize("text,status", [("T1DM screen: coeliac positive", "type1"),
+                                         ("Type 2 diabetes screen - retinopathy abnormal", "type2-untreated"),
+                                         ("Screen for diabetes complications - abnormal", "type2-untreated")])
+def test_a_positive_screen_of_something_else_beside_a_diabetes_still_reads_the_diabetes(text, status):
+    s = _state(condition(cc(text=text), "2023-01-01"))
+    assert s.factors.diabetes.status == status
+    assert "diabetes-unconfirmed" not in _gap_codes(s)
+
+
+@pytest.mark.parametrize("text", ["Diabetes screen positive", "Diabetes screening 2023 positive",
+                                  "Screen for diabetes - abnormal", "Diabetes screen: HbA1c 7.0%"])
+def test_a_positive_diabetes_screening_is_still_asked(text):
+    s = _state(condition(cc(text=text), "2023-01-01"))
+    assert s.factors.diabetes.status == "none-documented"
+    assert "diabetes-unconfirmed" in _gap_codes(s)
