@@ -1201,12 +1201,34 @@ def _gaps(ctx: Ctx, d: Disease, er: ReceptorStatus, pr: ReceptorStatus, her2: HE
         ctx.gap("ecog-unknown", "No ECOG performance status.")
     if f.diabetes.hba1c is None:
         named = _lab_named_not_coded(ctx, "4548-4", T.HBA1C_CODES)
-        ctx.gap("hba1c-missing", "No HbA1c result." + _named_not_coded_text(named, "HbA1c", T.HBA1C_CODES),
-                [s for _, s in named])
+        unread = _labs_sent_not_read(ctx, "HbA1c")
+        ctx.gap("hba1c-missing", ("No readable HbA1c result." if unread else "No HbA1c result.")
+                + _unread_text(unread) + _named_not_coded_text(named, "HbA1c", T.HBA1C_CODES),
+                [s for _, s in unread] + [s for _, s in named])
     if f.diabetes.fasting_glucose is None:
         named = _lab_named_not_coded(ctx, "1558-6", T.FPG_CODES)
-        ctx.gap("fasting-glucose-missing", "No fasting glucose result."
-                + _named_not_coded_text(named, "fasting glucose", T.FPG_CODES), [s for _, s in named])
+        unread = _labs_sent_not_read(ctx, "Fasting glucose")
+        ctx.gap("fasting-glucose-missing", ("No readable fasting glucose result." if unread else
+                                            "No fasting glucose result.") + _unread_text(unread)
+                + _named_not_coded_text(named, "fasting glucose", T.FPG_CODES),
+                [s for _, s in unread] + [s for _, s in named])
+
+
+def _labs_sent_not_read(ctx: Ctx, label: str) -> list[tuple[str, Any]]:
+    """(why, source) of the results of a lab (factors._latest_lab's `label`) its reader listed as
+    ignored: sent under the test's code but not read (no unit where one decides, implausible in
+    its unit, a dataAbsentReason). Without them the gap said "No HbA1c result." beside an HbA1c
+    sent as a unitless 8.5 under the IFCC code (rt79): the clinician was told there was none."""
+    return [(g.message, g.sources[0]) for g in ctx.ignored
+            if g.sources and (g.message.startswith(f"{label} ") or g.message.startswith(f"{label}:"))]
+
+
+def _unread_text(unread: list[tuple[str, Any]]) -> str:
+    if not unread:
+        return ""
+    return (f" {counted(len(unread), 'result')} sent but not read: "
+            + "; ".join(f"{why} ({s.reference})" for why, s in unread[:3])
+            + ("; ..." if len(unread) > 3 else "") + ". Check the value there.")
 
 
 def _lab_named_not_coded(ctx: Ctx, loinc: str, codes: frozenset[str]) -> list[tuple[str, Any]]:

@@ -225,9 +225,12 @@ def _lab_result(ctx: Ctx, obs: dict[str, Any], unit: dict[str, Any], hit: str, l
                 return None
     # every converter can refuse an implausible value, so each value is converted (each
     # conversion is increasing, so a bound stays the same kind of bound)
+    val_sent, qunit_sent = val, qunit
     val, qunit = convert(val, qunit)
     if val is None:
-        ctx.ignore(obs, "unreadable-resource", f"{label} value is implausible in its unit (or without one): not read")
+        ctx.ignore(obs, "unreadable-resource",
+                   f"{label} value {val_sent:g} {qunit_sent} is implausible in its unit: not read" if qunit_sent else
+                   f"{label} value {val_sent:g} sent without a unit: implausible or ambiguous without one, not read")
         return None
     ed = obs.get("effectiveDateTime")
     d = (_parse_date_str(ed) if type(ed) is str else None) or obs_date(obs)
@@ -242,6 +245,12 @@ _UNIT_OF_CODE = {"59261-8": ("mmol/mol", 20.0)}
 # an HbA1c unit written after a valueString's number ("8.5 %", "55 mmol/mol", "7.2% (55 mmol/mol)": the first)
 _HBA1C_UNIT_WRITTEN = re.compile(r"\s*(%|mmol\s*/\s*mol\b)", re.I)
 
+# From this to 25 an HbA1c sent without a unit is as plausible in IFCC mmol/mol (20-25 mmol/mol =
+# 4.0-4.4 %, a normal result: NGSP % = 0.09148 x IFCC + 2.152, http://www.ngsp.org/ifcc.asp) as in
+# NGSP % (an extreme 20-25 %): a unitless 4548-4 of 22 was read as 22 %, an uncontrolled diabetes and the
+# capivasertib HbA1c > 8.0 % caution for what may be a normal result: not read, the gap names it
+_HBA1C_UNITLESS_AMBIGUOUS_FROM = 20.0
+
 # Below this an HbA1c is not read as %: no living patient has an HbA1c under 2 %, and such
 # values are usually a fraction (0.07 = 7 %) or another unit; which one cannot be told.
 _HBA1C_MIN_PERCENT = 2.0
@@ -253,6 +262,8 @@ def _hba1c_conv(v: float, unit: str | None) -> tuple[float | None, str]:
         return v / 10.929 + 2.15, "%"
     if v > 25:  # implausible as %, most likely mmol/mol without unit
         return v / 10.929 + 2.15, "%"
+    if v >= _HBA1C_UNITLESS_AMBIGUOUS_FROM and "%" not in u:
+        return None, "%"  # 20-25 without a unit: as plausible in mmol/mol as in %: not read, no guess
     if v < _HBA1C_MIN_PERCENT:
         return None, "%"  # implausible as %: not read (a gap), no guess
     return v, "%"

@@ -307,3 +307,43 @@ def test_a_positive_diabetes_screening_is_still_asked(text):
     s = _state(condition(cc(text=text), "2023-01-01"))
     assert s.factors.diabetes.status == "none-documented"
     assert "diabetes-unconfirmed" in _gap_codes(s)
+
+
+def _gap(s, code: str) -> str:
+    return next(g.message for g in s.gaps if g.code == code)
+
+
+@pytest.mark.parametrize("value", [{"valueQuantity": {"value": 8.5}}, {"valueString": "8.5"}])
+def test_an_ifcc_hba1c_sent_without_a_unit_and_not_read_is_named_not_said_to_be_missing(value):
+    # was: "No HbA1c result." beside an HbA1c sent as a unitless 8.5 under the IFCC code (not read:
+    # as plausible in % as in mmol/mol), so the clinician was told there was none (rt79)
+    s = _state(loinc_obs("59261-8", "2024-05-01", **value))
+    assert s.factors.diabetes.hba1c is None
+    message = _gap(s, "hba1c-missing")
+    assert message.startswith("No readable HbA1c result. 1 result sent but not read: HbA1c (59261-8) value 8.5 "
+                              "sent without a unit: as plausible in % as in mmol/mol, not read (Observation/")
+    assert message.endswith("Check the value there.")
+
+
+def test_a_unitless_hba1c_of_22_is_not_read_as_an_uncontrolled_22_percent():
+    # 22 without a unit is a normal 22 mmol/mol (4.2 %) as much as an extreme 22 %: was read as 22 %,
+    # an uncontrolled diabetes by laboratory values and the capivasertib HbA1c > 8.0 % caution
+    s = _state(loinc_obs("4548-4", "2024-05-01", valueQuantity={"value": 22}))
+    assert s.factors.diabetes.hba1c is None
+    assert "HbA1c value 22 sent without a unit: implausible or ambiguous without one, not read" in _gap(
+        s, "hba1c-missing")
+
+
+@pytest.mark.parametrize("value,percent", [(22, 22.0), (7.1, 7.1)])
+def test_an_hba1c_sent_in_percent_is_read_as_sent(value, percent):
+    s = _state(loinc_obs("4548-4", "2024-05-01", valueQuantity={"value": value, "unit": "%"}))
+    assert s.factors.diabetes.hba1c.value == pytest.approx(percent)
+
+
+def test_an_implausible_hba1c_is_named_with_its_value_and_unit():
+    s = _state(loinc_obs("4548-4", "2024-05-01", valueQuantity={"value": 0.5, "unit": "%"}))
+    assert "HbA1c value 0.5 % is implausible in its unit: not read (Observation/" in _gap(s, "hba1c-missing")
+
+
+def test_no_hba1c_sent_at_all_is_still_said_so_plainly():
+    assert _gap(_state(), "hba1c-missing") == "No HbA1c result."
