@@ -402,6 +402,8 @@ def test_a_scope_with_no_smart_clinical_data_scope_still_gets_the_servers_refusa
     "launch/patient openid fhirUser Patient/*.read user/Practitioner.read",
     "patient/Patient.read Patient/Condition.read patient/Observation.read patient/MedicationStatement.read "
     "patient/MedicationRequest.read patient/MedicationAdministration.read patient/Procedure.read",
+    # permissions capitalised, as some EHR configurations list them (`.Read`, `.Search`)
+    " ".join(f"patient/{rtype}.Read patient/{rtype}.Search" for rtype in sorted(ALL_TYPES)),
 ])
 def test_a_type_granted_only_in_a_non_standard_spelling_beside_standard_scopes_is_fetched_and_the_server_decides(
         client, scope):
