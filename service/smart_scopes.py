@@ -72,15 +72,21 @@ def access(scope: str, resource_type: str, interaction: str) -> str:
 def names_clinical_data(scope: str) -> bool:
     """Whether `scope` holds at least one clinical-data scope written as SMART writes them
     (`patient/Condition.read`, `user/*.rs`, ...). A scope with none ("launch openid", a
-    non-standard "Patient/Condition.read") says nothing this module can read: the service then
-    fetches as it does without a scope and lets the FHIR server decide, rather than refuse a call
-    the server might answer (a 403 is still a 412)."""
+    non-standard "Patient/Condition.read" or "patient/Condition.search") says nothing this module
+    can read: the service then fetches as it does without a scope and lets the FHIR server decide,
+    rather than refuse a call the server might answer (a 403 is still a 412)."""
     for item in scope.split():
         context, slash, rest = item.partition("/")
         rtype, dot, permission = rest.partition("?")[0].partition(".")
-        if slash and context in _CONTEXTS and rtype and dot and permission:
+        if slash and context in _CONTEXTS and rtype and dot and _is_smart_permission(permission):
             return True
     return False
+
+
+def _is_smart_permission(permission: str) -> bool:
+    """v1 `read`, `write`, `*`; v2 letters of `cruds`. Not `search` (no SMART version defines
+    it) nor `read,patient/Condition` (scopes joined with commas, not spaces: RFC 6749 §3.3)."""
+    return permission in ("read", "write", "*") or (bool(permission) and set(permission) <= _V2_LETTERS)
 
 
 def scope_grants_search(scope: str, resource_type: str) -> bool:

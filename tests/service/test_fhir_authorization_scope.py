@@ -428,3 +428,20 @@ def test_a_non_standard_spelling_grants_nothing_it_does_not_name(client):
     assert asked == []
     message = refusal(response)
     assert "Procedure (procedures: not prefetched;" in message and "Condition" not in message
+
+
+@pytest.mark.parametrize("scope", [
+    # joined with commas rather than spaces (RFC 6749 §3.3: space-delimited): one item whose
+    # permission reads "read,patient/Condition"
+    "launch openid " + ",".join(f"patient/{rtype}.read" for rtype in sorted(ALL_TYPES)),
+    # a `.search` permission SMART does not define (v1: read, write, *; v2: letters of cruds)
+    " ".join(f"patient/{rtype}.search" for rtype in sorted(ALL_TYPES)),
+])
+def test_a_scope_whose_only_clinical_items_have_a_permission_smart_does_not_define_is_fetched_and_the_server_decides(
+        client, scope):
+    # fix-sv2 counted any `patient/X.<anything>` as a SMART clinical-data scope: every type then
+    # read as not granted, a 412 at once for a call the server that issued the token answers
+    response, asked = call(client, scope, ALL_TYPES)
+    assert response.status_code == 200, response.get_json()
+    assert {requested_type(url) for url in asked} >= {"Patient", "Condition", "Observation", "MedicationStatement",
+                                                       "MedicationRequest", "MedicationAdministration", "Procedure"}
