@@ -42,7 +42,7 @@ from typing import Any, Callable
 from mappings.fhir import counted
 from service.errors import PreconditionFailed
 from service.fhir_capabilities import RevincludeSupport
-from service.smart_scopes import FULL, NOT_GRANTED, access, names_clinical_data, scope_grants_search
+from service.smart_scopes import NARROWED, NOT_GRANTED, access, names_clinical_data, scope_grants_search
 from service.fhir_client import (
     FHIRClient,
     FHIRError,
@@ -279,7 +279,7 @@ def _refuse_what_the_scope_does_not_grant(to_fetch: dict[str, str], scope: str, 
         granted = access(scope, rtype, interaction)
         if granted == NOT_GRANTED:
             not_granted.setdefault((rtype, interaction), []).append(f"{key}: {_WHY_IN_SHORT[why[key]]}")
-        elif granted != FULL:
+        elif granted == NARROWED:  # (UNCLEAR: the server decides, FULL: nothing left out)
             narrowed.setdefault(rtype, []).append(key)
     if not_granted:
         message = _not_granted_message(not_granted)

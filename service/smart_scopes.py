@@ -15,6 +15,8 @@ https://hl7.org/fhir/smart-app-launch/STU2/scopes-and-launch-context.html):
 - v2 may narrow a scope with a query (`Observation.rs?category=laboratory`): the
   server returns only the resources matching it.
 Other scopes (`openid`, `fhirUser`, `launch/patient`, `offline_access`) grant no data.
+Scopes are case-sensitive; an item SMART would read but for the case of its letters
+(`Patient/Condition.read`) is left to the FHIR server that issued it (UNCLEAR).
 """
 
 from __future__ import annotations
@@ -24,6 +26,10 @@ import functools
 FULL = "full"          # granted without restriction
 NARROWED = "narrowed"  # granted only with a query restriction (v2 `?...`)
 NOT_GRANTED = "none"
+# named only in a spelling SMART does not define, letters' case aside (`Patient/Condition.read`,
+# `patient/condition.Read`): says nothing this module can read, so the FHIR server decides
+# (fetched without a gap; its 403 is a 412), as for a scope written wholly that way
+UNCLEAR = "unclear"
 
 _CONTEXTS = ("patient", "user", "system")
 _V2_LETTERS = frozenset("cruds")
@@ -39,20 +45,26 @@ def _permits(permission: str, interaction: str) -> bool:
 
 @functools.lru_cache(maxsize=256)
 def access(scope: str, resource_type: str, interaction: str) -> str:
-    """FULL, NARROWED or NOT_GRANTED: whether `scope` lets the service `interaction`
-    ("read" an instance, or "search") resources of `resource_type`."""
+    """FULL, NARROWED, UNCLEAR or NOT_GRANTED: whether `scope` lets the service `interaction`
+    ("read" an instance, or "search") resources of `resource_type`. SMART scopes are
+    case-sensitive (`patient/Condition.read`); an item that would grant it but for the case of
+    its letters makes it UNCLEAR (the server that issued it decides), never NOT_GRANTED."""
     best = NOT_GRANTED
     for item in scope.split():
         context, slash, rest = item.partition("/")
-        if not slash or context not in _CONTEXTS:
+        if not slash or context.lower() not in _CONTEXTS:
             continue
         rest, question, _ = rest.partition("?")
         rtype, dot, permission = rest.partition(".")
-        if not dot or rtype not in (resource_type, "*") or not _permits(permission, interaction):
+        if not dot or rtype.lower() not in (resource_type.lower(), "*") \
+                or not _permits(permission.lower(), interaction):
             continue
-        if not question:
+        if question:
+            best = NARROWED
+        elif context in _CONTEXTS and rtype in (resource_type, "*") and permission == permission.lower():
             return FULL
-        best = NARROWED
+        elif best == NOT_GRANTED:
+            best = UNCLEAR
     return best
 
 
@@ -60,15 +72,21 @@ def access(scope: str, resource_type: str, interaction: str) -> str:
 def names_clinical_data(scope: str) -> bool:
     """Whether `scope` holds at least one clinical-data scope written as SMART writes them
     (`patient/Condition.read`, `user/*.rs`, ...). A scope with none ("launch openid", a
-    non-standard "Patient/Condition.read") says nothing this module can read: the service then
-    fetches as it does without a scope and lets the FHIR server decide, rather than refuse a call
-    the server might answer (a 403 is still a 412)."""
+    non-standard "Patient/Condition.read" or "patient/Condition.search") says nothing this module
+    can read: the service then fetches as it does without a scope and lets the FHIR server decide,
+    rather than refuse a call the server might answer (a 403 is still a 412)."""
     for item in scope.split():
         context, slash, rest = item.partition("/")
         rtype, dot, permission = rest.partition("?")[0].partition(".")
-        if slash and context in _CONTEXTS and rtype and dot and permission:
+        if slash and context in _CONTEXTS and rtype and dot and _is_smart_permission(permission):
             return True
     return False
+
+
+def _is_smart_permission(permission: str) -> bool:
+    """v1 `read`, `write`, `*`; v2 letters of `cruds`. Not `search` (no SMART version defines
+    it) nor `read,patient/Condition` (scopes joined with commas, not spaces: RFC 6749 §3.3)."""
+    return permission in ("read", "write", "*") or (bool(permission) and set(permission) <= _V2_LETTERS)
 
 
 def scope_grants_search(scope: str, resource_type: str) -> bool:

@@ -15,7 +15,7 @@ import re
 import pytest
 import responses
 
-from service.smart_scopes import FULL, NARROWED, NOT_GRANTED, access
+from service.smart_scopes import FULL, NARROWED, NOT_GRANTED, UNCLEAR, access
 
 from tests.orders.fhir import Chart
 from tests.orders.helpers import by_topic
@@ -317,6 +317,10 @@ def test_without_a_scope_field_nothing_changes_every_type_is_fetched(client):
     ("patient/Conditions.read", "Condition", "search", NOT_GRANTED),
     ("Condition.read", "Condition", "search", NOT_GRANTED),
     ("patient/Condition.rx", "Condition", "search", NOT_GRANTED),
+    ("Patient/Condition.read", "Condition", "search", UNCLEAR),  # case-sensitive: the server decides
+    ("patient/condition.Read patient/Condition.r", "Condition", "search", UNCLEAR),
+    ("Patient/Condition.read patient/Condition.rs", "Condition", "search", FULL),
+    ("Patient/Condition.write", "Condition", "search", NOT_GRANTED),
 ])
 def test_smart_scopes_are_read_as_smart_app_launch_defines_them(scope, rtype, interaction, expected):
     assert access(scope, rtype, interaction) == expected
@@ -392,3 +396,52 @@ def test_a_scope_with_no_smart_clinical_data_scope_still_gets_the_servers_refusa
     assert asked  # the searches were sent: the server refused some
     assert response.status_code == 412
     assert "403" in response.get_json()["message"]
+
+
+@pytest.mark.parametrize("scope", [
+    "launch/patient openid fhirUser Patient/*.read user/Practitioner.read",
+    "patient/Patient.read Patient/Condition.read patient/Observation.read patient/MedicationStatement.read "
+    "patient/MedicationRequest.read patient/MedicationAdministration.read patient/Procedure.read",
+    # permissions capitalised, as some EHR configurations list them (`.Read`, `.Search`)
+    " ".join(f"patient/{rtype}.Read patient/{rtype}.Search" for rtype in sorted(ALL_TYPES)),
+])
+def test_a_type_granted_only_in_a_non_standard_spelling_beside_standard_scopes_is_fetched_and_the_server_decides(
+        client, scope):
+    # fix-sv2 let the server decide for a scope written wholly as `Patient/...`, but one
+    # standard item beside it (`user/Practitioner.read`) turned every type the `Patient/...`
+    # items name into "not granted": a 412 at once, no request, for a call the server that
+    # issued those scopes answers. (SMART App Launch 2.x: scopes are case-sensitive; a
+    # spelling it does not define says nothing the service can read, so the server decides.)
+    response, asked = call(client, scope, ALL_TYPES, {"Observation": [observation("o1", code="85337-4")]})
+    assert response.status_code == 200, response.get_json()
+    assert {requested_type(url) for url in asked} >= {"Patient", "Condition", "Observation", "MedicationStatement",
+                                                       "MedicationRequest", "MedicationAdministration", "Procedure"}
+    assert "fhirAuthorization.scope" not in summary_detail(response)
+
+
+def test_a_non_standard_spelling_grants_nothing_it_does_not_name(client):
+    # `Patient/Condition.read` lets the server decide for Condition only: Procedure, named by
+    # no scope at all, is still a 412 at once
+    scope = ("patient/Patient.read Patient/Condition.read patient/Observation.read patient/MedicationStatement.read "
+             "patient/MedicationRequest.read patient/MedicationAdministration.read")
+    response, asked = call(client, scope, ALL_TYPES)
+    assert asked == []
+    message = refusal(response)
+    assert "Procedure (procedures: not prefetched;" in message and "Condition" not in message
+
+
+@pytest.mark.parametrize("scope", [
+    # joined with commas rather than spaces (RFC 6749 §3.3: space-delimited): one item whose
+    # permission reads "read,patient/Condition"
+    "launch openid " + ",".join(f"patient/{rtype}.read" for rtype in sorted(ALL_TYPES)),
+    # a `.search` permission SMART does not define (v1: read, write, *; v2: letters of cruds)
+    " ".join(f"patient/{rtype}.search" for rtype in sorted(ALL_TYPES)),
+])
+def test_a_scope_whose_only_clinical_items_have_a_permission_smart_does_not_define_is_fetched_and_the_server_decides(
+        client, scope):
+    # fix-sv2 counted any `patient/X.<anything>` as a SMART clinical-data scope: every type then
+    # read as not granted, a 412 at once for a call the server that issued the token answers
+    response, asked = call(client, scope, ALL_TYPES)
+    assert response.status_code == 200, response.get_json()
+    assert {requested_type(url) for url in asked} >= {"Patient", "Condition", "Observation", "MedicationStatement",
+                                                       "MedicationRequest", "MedicationAdministration", "Procedure"}
