@@ -1621,7 +1621,10 @@ def _cdk46i_stopped_before_partner(text: str, names: tuple[tuple[re.Match[str], 
                  # of it alone, as tx8 reads "Stopped letrozole, fulvestrant started" (drug_mentions
                  # started_after; tx9: palbociclib was read current)
                  or T.DRUG_STARTED_AFTER.match(tail)
-                 or ((broken.group("on") or broken.group("brk") in (";", ".")) and T.DRUG_NOT_TAKEN_BARE_AFTER.match(tail))) \
+                 # "Stopped palbociclib; letrozole 2025-03": a date after the partner alone writes no
+                 # stop (drug_mentions partner_dated_after; tx10: both were read current)
+                 or ((broken.group("on") or broken.group("brk") in (";", "."))
+                     and (T.DRUG_NOT_TAKEN_BARE_AFTER.match(tail) or T.DRUG_PARTNER_DATED_AFTER.match(tail)))) \
             and not T.DRUG_STOPPED_PAUSED.search(tail) and not T.DRUG_STOPPED_PAUSED.search(broken.group("stop") or ""):
         # "Stopped palbociclib; letrozole continues": the CDK4/6 inhibitor stopped, the endocrine
         # drug going on in the same line (tx4: both were read current; local_codes.yaml drug_mentions

@@ -1355,3 +1355,38 @@ def test_a_cdk46i_written_stopped_then_its_partner_with_its_start_written_after_
     assert "- Metastatic line 1: palbociclib + letrozole, 2024-02-01 to now (active)" in detail
     assert "- Currently on letrozole (metastatic line 1): the options below apply at progression." in detail
     assert "palbociclib (metastatic line 1)" not in detail
+
+
+@pytest.mark.parametrize("text", ["Stopped palbociclib; letrozole 2025-03", "Stopped palbociclib. Letrozole 2025-03",
+                                  "Stopped palbociclib; letrozole since 2025-03", "Stopped palbociclib; letrozole (2025-03)"])
+def test_a_cdk46i_written_stopped_then_its_partner_with_only_a_date_after_it_is_that_partner_alone_now(text):
+    # tx10: read "Currently on letrozole + palbociclib"; a date after the partner alone writes no
+    # stop, so the stop clause names palbociclib alone, as "Stopped palbociclib; letrozole" reads
+    # (drug_mentions partner_dated_after; CR B.9, B.10, C.2 step 1)
+    state, cards = _with_statement("stop-then-dated", text, "active", None)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "- Metastatic line 1: palbociclib + letrozole, 2024-02-01 to now (active)" in detail
+    assert "- Currently on letrozole (metastatic line 1): the options below apply at progression." in detail
+    assert "palbociclib (metastatic line 1)" not in detail
+
+
+@pytest.mark.parametrize("text", ["Stopped palbociclib; letrozole started?", "Stopped palbociclib. Letrozole started?"])
+def test_a_cdk46i_written_stopped_then_its_partner_with_its_start_questioned_never_reads_the_cdk46i_current(text):
+    # tx10: "started?" was read as the start done ("Currently on letrozole + palbociclib"); the "?"
+    # questions the start, as "letrozole?" is read (drug_mentions planned_closing; FHIR R4
+    # MedicationStatement.status intended vs active): palbociclib stopped, letrozole named not given
+    state, cards = _with_statement("stop-then-started-q", text, "active", None)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "Currently on" not in detail
+    assert f'its text "{text}" also names letrozole, not read as given by this record' in detail
+    assert "- Metastatic line 1: palbociclib, 2024-02-01 to date unknown" in detail
+
+
+@pytest.mark.parametrize("text", ["Stopped palbociclib, letrozole started?", "Stopped letrozole, fulvestrant started?"])
+def test_a_stop_then_a_drug_whose_start_is_questioned_after_a_comma_is_named_unreadable_not_both_current(text):
+    # tx10: both drugs were read current; which drugs are taken is not written: the gap
+    # medication-unreadable names the record, as "Stopped palbociclib, letrozole?" is read
+    state, cards = _with_statement("stop-comma-started-q", text, "active", None)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "Currently on" not in detail
+    assert f'its text "{text}" writes its drug as planned or considered: whether it was given cannot be read' in detail
