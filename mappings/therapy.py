@@ -2234,6 +2234,19 @@ def _read_text(drugs: list[T.DrugInfo], label: str, written: str, text_only: boo
     if type(med) is _Med:
         _read_class_beside_drug(med, written)
         _read_written_switch(med, written, text_only)
+        together = _aromatase_inhibitors_taken_together(med, written)
+        if together:
+            # "Stopped palbociclib; letrozole + anastrozole", "Anastrozole + goserelin + letrozole
+            # (palbociclib stopped)": two aromatase inhibitors read as taken now, which no labelled
+            # regimen gives together (CR B.9, B.10: a CDK4/6 inhibitor "in combination with an
+            # aromatase inhibitor"; cards/order_rules.yaml extra_drug warns of two drafted): which
+            # one is taken cannot be read (tx10: both were read current). On a record whose status
+            # says its course ended or is held, read as before (if_ended): no drug read current
+            unclear = _Unreadable(f'its text "{printable_clip(written.strip(), 80)}" writes {_listed(set(together))} '
+                                  "as its regimen, two aromatase inhibitors no labelled regimen gives together: "
+                                  "which one is taken cannot be read")
+            unclear.if_ended = med
+            return unclear
     answered_no = _answered_no(written)
     if answered_no is not None:
         unclear = _Unreadable(answered_no.why)  # (a copy: _answered_no's answer is cached)
@@ -2251,6 +2264,25 @@ def _read_text(drugs: list[T.DrugInfo], label: str, written: str, text_only: boo
         f'its text "{printable_clip(written.strip(), 80)}" writes its drug as never taken, while its status says it '
         "was taken (completed, stopped, on-hold): whether it was given cannot be read")
     return never
+
+
+def _aromatase_inhibitors_taken_together(med: _Med, written: str) -> tuple[str, ...]:
+    """The aromatase inhibitors the record is read as taking now when there are two or more (its
+    drugs, or those after a written switch: "Letrozole (anastrozole stopped)" takes one) and its
+    text joins them as one regimen or as alternatives ("letrozole + anastrozole", "letrozole /
+    anastrozole", "letrozole or anastrozole": drug_mentions names_joined, alternative_between);
+    () else ("Anastrozole then exemestane at progression": a sequence, read as before)."""
+    now = med.switch[0].drugs if med.switch is not None else med.drugs
+    ais = tuple(dict.fromkeys(d.name for d in now if d.drug_class == "aromatase-inhibitor"))
+    if len(ais) < 2:
+        return ()
+    lowered = written.lower()
+    names = _named_drugs(lowered)
+    at = [i for i, (_, info) in enumerate(names) if info.name in ais]
+    if not at or any(not (T.DRUG_NAMES_JOINED.match(gap) or T.DRUG_ALTERNATIVE_BETWEEN.match(gap))
+                     for gap in (lowered[names[i][0].end():names[i + 1][0].start()] for i in range(at[0], at[-1]))):
+        return ()
+    return ais
 
 
 @lru_cache(maxsize=1024)

@@ -1390,3 +1390,41 @@ def test_a_stop_then_a_drug_whose_start_is_questioned_after_a_comma_is_named_unr
     detail = card(cards, "patient-summary")["detail"]
     assert "Currently on" not in detail
     assert f'its text "{text}" writes its drug as planned or considered: whether it was given cannot be read' in detail
+
+
+@pytest.mark.parametrize("text", ["Stopped palbociclib; letrozole + anastrozole",
+                                  "Anastrozole + goserelin + letrozole (palbociclib stopped)", "Letrozole + anastrozole"])
+def test_a_record_read_as_taking_two_aromatase_inhibitors_now_is_named_unclear_not_both_current(text):
+    # tx10: read "Currently on anastrozole + letrozole (+ palbociclib)": two aromatase inhibitors,
+    # which no labelled regimen gives together (CR B.9, B.10): which one is taken cannot be read,
+    # so the record is named (gap medication-unreadable), never both current
+    state, cards = _with_statement("two-ais", text, "active", None)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "Currently on" not in detail
+    assert (f'its text "{text}" writes anastrozole + letrozole as its regimen, two aromatase inhibitors no '
+            "labelled regimen gives together: which one is taken cannot be read") in detail
+    assert not any(d.name in ("anastrozole", "letrozole") for d in state.therapy.current_drugs())
+
+
+@pytest.mark.parametrize("text", ["Letrozole (anastrozole stopped)", "Anastrozole then letrozole",
+                                  "Switched from anastrozole to letrozole"])
+def test_a_switch_from_one_aromatase_inhibitor_to_another_stays_read_as_the_later_one(text):
+    state, cards = _with_statement("ai-switch-kept", text, "active", None)
+    assert "- Currently on letrozole (metastatic line 1)" in card(cards, "patient-summary")["detail"]
+
+
+def test_a_completed_record_naming_two_aromatase_inhibitors_keeps_its_line():
+    # the ended course keeps its reading (line 1, no drug current): only a current reading is asked
+    state, cards = _with_statement("two-ais-done", "Letrozole + anastrozole", "completed", "2025-01-10")
+    summary = card(cards, "patient-summary")
+    assert summary["summary"].startswith("HR+/HER2-low MBC, after 1 line")
+    assert "Currently on" not in summary["detail"]
+
+
+@pytest.mark.parametrize("text", ["Letrozole or anastrozole", "Letrozole/anastrozole"])
+def test_a_record_naming_two_aromatase_inhibitors_as_alternatives_is_named_unclear_not_both_current(text):
+    # tx10: read "Currently on anastrozole + letrozole": which one is taken is not written
+    state, cards = _with_statement("ai-alternatives", text, "active", None)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "Currently on" not in detail
+    assert f'its text "{text}" writes anastrozole + letrozole as its regimen' in detail
