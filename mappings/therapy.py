@@ -1331,7 +1331,12 @@ def _read_class_beside_drug(med: _Med, text: str) -> None:
             # "Tamoxifen 2015-2020": the time of use written, no stop or completion word; its end
             # ends the course once it is past (read_exposures), never read as taken after it
             med.span_end = _written_day_range(span.group("until"))
-            if span.group("stop"):
+            if len(stop_names) == 1 and T.DRUG_STOPPED_VERB_OPENING.match(opening):
+                # "Stopped letrozole 2025-01 to 2025-02": the span may be when it was stopped (a
+                # break, taken again after it) or when it ran: a stop written, its end asked (gap
+                # therapy-stopped-in-text), no end read from the span (tx10: ended 2025-02 in silence)
+                med.written_stopped, med.span_end = True, None
+            elif span.group("stop"):
                 # "Tamoxifen (2015-2020) stopped": a stop written, the span's end when it ended
                 med.written_stopped, med.completed_on, med.span_end = True, med.span_end, None
         elif ((T.DRUG_NOT_TAKEN_OPENING.match(opening) and finding_end is None)
@@ -1348,6 +1353,11 @@ def _read_class_beside_drug(med: _Med, text: str) -> None:
                 med.stop_written = _stop_reason_of_text(tail)
                 when = T.DRUG_STOPPED_WHEN_AFTER.match(tail)
                 med.completed_on = _written_day_range(when.group("when")) if when is not None else None
+            elif len(stop_names) == 1 and (since := T.DRUG_SINCE_WHEN_AFTER.match(tail)) is not None:
+                # "Off letrozole since 2025-03", "No letrozole since March 2025": not taken since
+                # then, so it stopped then, as "... - no palbociclib since 2025-03" reads the stop
+                # of a drug named again (drug_mentions since_when_after; tx10: its end was asked)
+                med.completed_on = _written_day_range(since.group("when"))
     elif stop_names and _stopped_list(stop_text, stop_names):
         # "Stopped palbociclib, letrozole": the stop opening the list is of every drug in it, as
         # "Stopped palbociclib and letrozole" reads (tx6: both were read current; local_codes.yaml

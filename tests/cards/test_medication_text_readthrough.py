@@ -1428,3 +1428,29 @@ def test_a_record_naming_two_aromatase_inhibitors_as_alternatives_is_named_uncle
     detail = card(cards, "patient-summary")["detail"]
     assert "Currently on" not in detail
     assert f'its text "{text}" writes anastrozole + letrozole as its regimen' in detail
+
+
+@pytest.mark.parametrize("text", ["Off letrozole since 2025-03", "No letrozole since March 2025"])
+def test_a_drug_written_off_since_a_date_ended_at_that_date_not_asked(text):
+    # tx10: its end was asked ("to date unknown", gap therapy-stopped-in-text): not taken since
+    # 2025-03 is a stop then, as "... - no palbociclib since 2025-03" reads (drug_mentions since_when_after)
+    state, cards = _with_statement("off-since", text, "active", None)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "- Metastatic line 1: letrozole, 2024-02-01 to 2025-03 (no day given)" in detail
+    assert "no end before today is recorded" not in detail
+
+
+def test_a_stop_written_before_a_span_asks_the_end_rather_than_reading_the_span_end():
+    # tx10: "Stopped letrozole 2025-01 to 2025-02" was read ended 2025-02 in silence; the span may be
+    # the break (letrozole taken again after it) or when it ran: a stop written, its end asked
+    state, cards = _with_statement("stop-span", "Stopped letrozole 2025-01 to 2025-02", "active", None)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "- Metastatic line 1: letrozole, 2024-02-01 to date unknown" in detail
+    assert "(letrozole, status 'active': 'Stopped letrozole 2025-01 to 2025-02')" in detail
+
+
+@pytest.mark.parametrize("text", ["Off letrozole 2025-03", "No letrozole 2025-03"])
+def test_off_a_drug_with_a_bare_date_still_asks_the_end(text):
+    # the date may be the note's, not the stop's (drug_mentions stopped_verb_opening): kept asked
+    state, cards = _with_statement("off-dated", text, "active", None)
+    assert "- Metastatic line 1: letrozole, 2024-02-01 to date unknown" in card(cards, "patient-summary")["detail"]
