@@ -1610,7 +1610,15 @@ def _written_switch(text: str) -> tuple[tuple[T.DrugInfo, ...], tuple[T.DrugInfo
         # disease"): not read as why the first stopped (a non-progression reason would keep the
         # line count from being asked), but a progression written there is still asked of
         reason_words += " " + tail
-    return _switch_sides(before, after, reason_words, None)
+    return _switch_sides(before, after, reason_words, _stop_date_of(between.group("stop")))
+
+
+def _stop_date_of(stop: str | None) -> str | None:
+    """The date a stop clause writes first, right after the stopped drug ("Stopped letrozole
+    2025-03; fulvestrant started": "2025-03"; drug_mentions stopped_when_after, read in the group
+    "stop" of switch_stop_first_break_between / switch_after_stop_opening_between); None without one."""
+    when = T.DRUG_STOPPED_WHEN_AFTER.match(stop) if stop else None
+    return when.group("when") if when is not None else None
 
 
 def _cdk46i_stopped_before_partner(text: str, names: tuple[tuple[re.Match[str], T.DrugInfo], ...], opening: str,
@@ -1646,7 +1654,7 @@ def _cdk46i_stopped_before_partner(text: str, names: tuple[tuple[re.Match[str], 
         # stop's ("Ceased palbociclib (neutropenia); letrozole": switch_stop_first_break_between;
         # rt76: it left both read current), and so are the words writing the partner going on before
         # it ("Stopped palbociclib. Continue letrozole"); a pause ("for 2 weeks") is no stop (stopped_paused)
-        return (names[0][1],), partner, broken.group("stop") or "", None
+        return (names[0][1],), partner, broken.group("stop") or "", _stop_date_of(broken.group("stop"))
     return None
 
 

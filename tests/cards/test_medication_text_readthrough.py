@@ -1454,3 +1454,23 @@ def test_off_a_drug_with_a_bare_date_still_asks_the_end(text):
     # the date may be the note's, not the stop's (drug_mentions stopped_verb_opening): kept asked
     state, cards = _with_statement("off-dated", text, "active", None)
     assert "- Metastatic line 1: letrozole, 2024-02-01 to date unknown" in card(cards, "patient-summary")["detail"]
+
+
+@pytest.mark.parametrize("text", ["Stopped palbociclib 2025-03; letrozole", "Stopped palbociclib 2025-03; letrozole continues",
+                                  "Stopped palbociclib on 2025-03-10 (neutropenia); letrozole"])
+def test_a_cdk46i_written_stopped_on_a_date_then_its_partner_is_that_partner_alone_now_and_the_stop_dated(text):
+    # tx10: the date before the break left the stop unread, "Currently on letrozole + palbociclib";
+    # the date is when palbociclib stopped, as "... (palbociclib stopped 2025-03)" reads it
+    # (drug_mentions switch_stop_first_break_between, stopped_when_after; CR B.9, B.10, C.2 step 1)
+    state, cards = _with_statement("stop-dated-then-partner", text, "active", None)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "- Currently on letrozole (metastatic line 1): the options below apply at progression." in detail
+    assert "palbociclib (2024-02-01 to 2025-03" in detail
+
+
+def test_a_stop_written_on_a_date_then_another_drug_started_reads_the_switch():
+    # tx10: named unreadable ("Metastatic lines: 0") though "Stopped letrozole; fulvestrant started" reads the switch
+    state, cards = _with_statement("stop-dated-switch", "Stopped letrozole 2025-03; fulvestrant started", "active", None)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "- Currently on fulvestrant (metastatic line 1): the options below apply at progression." in detail
+    assert "letrozole (2024-02-01 to 2025-03)" in detail
