@@ -2296,9 +2296,12 @@ def _aromatase_inhibitors_taken_together(med: _Med, written: str) -> tuple[str, 
         return ()
     lowered = written.lower()
     names = _named_drugs(lowered)
-    at = [i for i, (_, info) in enumerate(names) if info.name in ais]
-    if not at or any(not (T.DRUG_NAMES_JOINED.match(gap) or T.DRUG_ALTERNATIVE_BETWEEN.match(gap))
-                     for gap in (lowered[names[i][0].end():names[i + 1][0].start()] for i in range(at[0], at[-1]))):
+    # the first name of each: "Letrozole + anastrozole (anastrozole stopped)" joins them too (the
+    # stop of the one named again is not read: which one is taken stays unclear)
+    at = sorted(next(i for i, (_, info) in enumerate(names) if info.name == ai) for ai in ais
+                if any(info.name == ai for _, info in names))
+    if len(at) < 2 or any(not (T.CLASS_JOINED.match(gap) or T.DRUG_ALTERNATIVE_BETWEEN.match(gap))
+                          for gap in (lowered[names[i][0].end():names[i + 1][0].start()] for i in range(at[0], at[-1]))):
         return ()
     return ais
 

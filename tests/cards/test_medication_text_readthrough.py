@@ -1474,3 +1474,12 @@ def test_a_stop_written_on_a_date_then_another_drug_started_reads_the_switch():
     detail = card(cards, "patient-summary")["detail"]
     assert "- Currently on fulvestrant (metastatic line 1): the options below apply at progression." in detail
     assert "letrozole (2024-02-01 to 2025-03)" in detail
+
+
+@pytest.mark.parametrize("text", ["Letrozole 2.5 mg / anastrozole 1 mg", "Letrozole + anastrozole (anastrozole stopped)"])
+def test_two_aromatase_inhibitors_joined_with_their_doses_or_one_named_again_are_named_unclear_not_both_current(text):
+    # tx10: read "Currently on anastrozole + letrozole"
+    state, cards = _with_statement("ai-dosed", text, "active", None)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "Currently on" not in detail
+    assert f'its text "{text}" writes anastrozole + letrozole as its regimen' in detail
