@@ -1630,9 +1630,18 @@ def _cdk46i_stopped_before_partner(text: str, names: tuple[tuple[re.Match[str], 
     an AI given to a premenopausal woman with ovarian suppression is one endocrine partner (CR A.3,
     B.9, B.10; tx8: the record was named unreadable, line 1 dropped). None for any other text."""
     partner = _endocrine_partner(text, names[1:])
-    if not partner or names[0][1].drug_class != "cdk46i" or not T.DRUG_SWITCH_STOP_OPENING_FIRST.match(opening):
+    if not partner or names[0][1].drug_class != "cdk46i":
         return None
-    broken = T.DRUG_SWITCH_STOP_FIRST_BREAK_BETWEEN.match(text[names[0][0].end():names[1][0].start()])
+    gap = text[names[0][0].end():names[1][0].start()]
+    if not T.DRUG_SWITCH_STOP_OPENING_FIRST.match(opening):
+        # "Palbociclib stopped; letrozole continues", "Palbociclib stopped 2025-03; letrozole": the
+        # stop written right after the CDK4/6 inhibitor is the same stop, read the same way past it
+        # (drug_mentions stopped_after; tx10: both were read current)
+        stop_after = T.DRUG_STOPPED_AFTER.match(gap) if T.LEADING_QUALIFIERS.match(opening) else None
+        if stop_after is None:
+            return None
+        gap = gap[stop_after.end():]
+    broken = T.DRUG_SWITCH_STOP_FIRST_BREAK_BETWEEN.match(gap)
     if broken is not None \
             and (T.DRUG_GOING_ON_AFTER.match(tail) or T.DRUG_LISTED_GIVEN_DOSE_AFTER.match(tail)
                  # "Stopped palbociclib, letrozole started": the start written after the partner is

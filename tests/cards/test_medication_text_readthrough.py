@@ -1483,3 +1483,24 @@ def test_two_aromatase_inhibitors_joined_with_their_doses_or_one_named_again_are
     detail = card(cards, "patient-summary")["detail"]
     assert "Currently on" not in detail
     assert f'its text "{text}" writes anastrozole + letrozole as its regimen' in detail
+
+
+@pytest.mark.parametrize("text, stopped", [("Palbociclib stopped; letrozole", "to date unknown"),
+                                           ("Palbociclib stopped; letrozole continues", "to date unknown"),
+                                           ("Palbociclib stopped, letrozole 2.5 mg", "to date unknown"),
+                                           ("Palbociclib stopped 2025-03; letrozole", "to 2025-03"),
+                                           ("Palbociclib stopped (neutropenia); letrozole 2025-03", "to date unknown")])
+def test_a_cdk46i_written_stopped_after_its_name_then_its_partner_is_that_partner_alone_now(text, stopped):
+    # tx10: read "Currently on letrozole + palbociclib", while "Stopped palbociclib; letrozole"
+    # reads palbociclib stopped: the stop written right after the name is the same stop
+    # (drug_mentions stopped_after, switch_stop_first_break_between; CR B.9, B.10, C.2 step 1)
+    state, cards = _with_statement("cdk-stopped-after", text, "active", None)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "- Currently on letrozole (metastatic line 1): the options below apply at progression." in detail
+    assert f"palbociclib (2024-02-01 {stopped})" in detail
+
+
+@pytest.mark.parametrize("text", ["Palbociclib stopped for 2 weeks; letrozole", "Palbociclib stopped temporarily; letrozole"])
+def test_a_cdk46i_paused_before_its_partner_stays_current(text):
+    state, cards = _with_statement("cdk-paused", text, "active", None)
+    assert "- Currently on letrozole + palbociclib (metastatic line 1)" in card(cards, "patient-summary")["detail"]
