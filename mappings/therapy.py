@@ -598,14 +598,32 @@ def _stop_clause_before_plan(text: str, names: list[tuple[re.Match[str], T.DrugI
     plan words of _drug_mentions): the stop is of the drugs before the break, read as
     "Stopped letrozole - progression" is (drug_mentions switch_stop_opening_first,
     stop_opening_clause_break; FHIR R4 MedicationStatement.status stopped written in the text).
-    None for any other text."""
-    brk = _stop_opening_clause_break(text, names)
+    None for any other text. So is the stop written right after the last name before the break
+    ("Palbociclib stopped. Fulvestrant to start next week", "Letrozole stopped; fulvestrant
+    planned": drug_mentions stopped_after; tx10: read "Currently on palbociclib")."""
+    brk = _stop_opening_clause_break(text, names) or _stopped_after_clause_break(text, names)
     if brk is None:
         return None
     k, at = brk
     if all(read is False for _, read in _drug_mentions(text)[k:]) \
             and {d.name for d in med.drugs} <= {info.name for _, info in names[:k]}:
         return at
+    return None
+
+
+def _stopped_after_clause_break(text: str, names: tuple[tuple[re.Match[str], T.DrugInfo], ...]) -> tuple[int, int] | None:
+    """For a text that opens with a drug (qualifiers only before it) and names two drugs or more:
+    the first clause break between two names when a stop is written right after the name before it
+    (drug_mentions leading_qualifiers, stopped_after, stop_opening_clause_break), as
+    _stop_opening_clause_break gives it. None for any other text."""
+    if len(names) < 2 or not T.LEADING_QUALIFIERS.match(text[:names[0][0].start()]):
+        return None
+    for k in range(1, len(names)):
+        gap_start = names[k - 1][0].end()
+        brk = T.DRUG_STOP_OPENING_CLAUSE_BREAK.search(text[gap_start:names[k][0].start()])
+        if brk is not None:
+            stopped = T.DRUG_STOPPED_AFTER.match(text[gap_start:])  # (sliced: the pattern opens with ^)
+            return (k, gap_start + brk.start()) if stopped is not None and stopped.end() <= brk.start() else None
     return None
 
 

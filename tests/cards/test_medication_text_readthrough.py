@@ -1504,3 +1504,18 @@ def test_a_cdk46i_written_stopped_after_its_name_then_its_partner_is_that_partne
 def test_a_cdk46i_paused_before_its_partner_stays_current(text):
     state, cards = _with_statement("cdk-paused", text, "active", None)
     assert "- Currently on letrozole + palbociclib (metastatic line 1)" in card(cards, "patient-summary")["detail"]
+
+
+@pytest.mark.parametrize("text, drugs", [("Palbociclib stopped. Fulvestrant to start next week", "palbociclib"),
+                                         ("Palbociclib stopped; letrozole planned", "palbociclib"),
+                                         ("Palbociclib stopped; letrozole started?", "palbociclib"),
+                                         ("Letrozole + palbociclib stopped. Fulvestrant to start next week",
+                                          "letrozole + palbociclib")])
+def test_a_stop_written_after_the_drug_before_a_planned_drug_is_read_stopped_not_current(text, drugs):
+    # tx10: read "Currently on palbociclib" (the stop left unread by the planned clause after it),
+    # while "Stopped letrozole. Fulvestrant to start next week" reads the stop (rt76): the stop is of
+    # the drugs before the break (drug_mentions stopped_after, stop_opening_clause_break)
+    state, cards = _with_statement("stopped-then-plan", text, "active", None)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "Currently on" not in detail
+    assert f"- Metastatic line 1: {drugs}, 2024-02-01 to date unknown" in detail
