@@ -1519,3 +1519,23 @@ def test_a_stop_written_after_the_drug_before_a_planned_drug_is_read_stopped_not
     detail = card(cards, "patient-summary")["detail"]
     assert "Currently on" not in detail
     assert f"- Metastatic line 1: {drugs}, 2024-02-01 to date unknown" in detail
+
+
+@pytest.mark.parametrize("text", ["Letrozole 2025-03 planned", "Letrozole planned 2025-03"])
+def test_a_drug_planned_with_a_date_is_named_as_planned_not_read_as_taken(text):
+    # tx10: the date between the name and "planned" (or after it) hid the plan: "Currently on letrozole"
+    state, cards = _with_statement("planned-dated", text, "active", None)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "Currently on" not in detail
+    assert f'its text "{text}" writes its drug as planned or considered: whether it was given cannot be read' in detail
+
+
+def test_a_cdk46i_stopped_then_its_partner_planned_for_a_date_is_not_both_current():
+    state, cards = _with_statement("stop-then-planned-dated", "Stopped palbociclib; letrozole 2025-03 planned", "active", None)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "Currently on" not in detail and "- Metastatic line 1: palbociclib, 2024-02-01 to date unknown" in detail
+
+
+def test_a_drug_with_its_date_questioned_is_still_read_as_taken():
+    state, cards = _with_statement("date-questioned", "Letrozole 2025-03?", "active", None)
+    assert "- Currently on letrozole (metastatic line 1)" in card(cards, "patient-summary")["detail"]
