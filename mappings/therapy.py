@@ -1382,6 +1382,14 @@ def _read_class_beside_drug(med: _Med, text: str) -> None:
         # drug_mentions stopped_list_opening / stopped_list_between; when it ended: asked)
         med.written_stopped = True
         med.stop_written = _stop_reason_of_text(lowered[names[-1][0].end():])
+    elif stop_names and (stops := _each_clause_stopped(stop_text, stop_names)) is not None:
+        # "Palbociclib stopped 2025-03; letrozole stopped 2025-05", "Stopped palbociclib; letrozole
+        # stopped": each clause writes its own drugs stopped, so the whole regimen is (tx10: both
+        # were read current); it ended with the last stop when each is dated, else its end is asked
+        med.written_stopped = True
+        med.stop_written = _stop_reason_of_text(stop_text[stop_names[-1][0].end():])
+        days = [_written_day_range(when) for when in stops]
+        med.completed_on = max(days, key=lambda d: d[1]) if all(days) else None
     if names and len(_not_taken_clause_names(lowered)) == len(names):
         # "No letrozole or palbociclib": every drug named is written as not taken, as "No letrozole"
         med.written_stopped = True
@@ -1736,6 +1744,44 @@ def _stopped_list(text: str, names: tuple[tuple[re.Match[str], T.DrugInfo], ...]
         # date left both read current); the date is not read as their end (stopped_list_date_after)
         tail = tail[dated.end():]
     return bool(T.DRUG_NOT_TAKEN_BARE_AFTER.match(tail)) or _stop_reason_of_text(tail) is not None
+
+
+@lru_cache(maxsize=1024)
+def _each_clause_stopped(text: str, names: tuple[tuple[re.Match[str], T.DrugInfo], ...]) -> tuple[str | None, ...] | None:
+    """For a text of two clauses or more split by a full stop or ";" between drug names
+    (drug_mentions stop_opening_clause_break), each naming its drugs as one regimen (names_joined)
+    and writing them stopped, by a stop word before them (switch_stop_opening_first: "Stopped
+    palbociclib") or right after them (stopped_after: "letrozole stopped"), no pause written
+    (stopped_paused): the date each stop writes right after it (stopped_when_after) or None, one a
+    clause. None for any other text."""
+    first_opening = text[:names[0][0].start()]
+    if len(names) < 2 or T.DRUG_STOPPED_PAUSED.search(text) \
+            or not (T.LEADING_QUALIFIERS.match(first_opening) or T.DRUG_SWITCH_STOP_OPENING_FIRST.match(first_opening)):
+        return None
+    clauses, start, clause_from = [], 0, 0
+    for k in range(1, len(names) + 1):
+        gap_from = names[k - 1][0].end()
+        gap = text[gap_from:names[k][0].start()] if k < len(names) else text[gap_from:]
+        brk = T.DRUG_STOP_OPENING_CLAUSE_BREAK.search(gap) if k < len(names) else None
+        if k < len(names) and brk is None:
+            if not T.DRUG_NAMES_JOINED.match(gap):
+                return None
+            continue
+        clause_end = gap_from + brk.start() if brk is not None else len(text)
+        opening = text[clause_from:names[start][0].start()]
+        after = text[gap_from:clause_end]
+        stopped = T.DRUG_STOPPED_AFTER.match(after)
+        if stopped is not None:  # "letrozole stopped 2025-05"
+            when = T.DRUG_STOPPED_WHEN_AFTER.match(after[stopped.end():])
+        elif T.DRUG_SWITCH_STOP_OPENING_FIRST.match(opening):  # "Stopped palbociclib 2025-03"
+            when = T.DRUG_STOPPED_WHEN_AFTER.match(after)
+            if when is None and not T.DRUG_NOT_TAKEN_BARE_AFTER.match(after) and _stop_reason_of_text(after) is None:
+                return None
+        else:
+            return None
+        clauses.append(when.group("when") if when is not None else None)
+        start, clause_from = k, clause_end + 1
+    return tuple(clauses) if len(clauses) > 1 else None
 
 
 # drugs given with endocrine therapy that a written switch may carry on either side ("Tamoxifen

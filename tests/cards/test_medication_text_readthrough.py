@@ -1539,3 +1539,16 @@ def test_a_cdk46i_stopped_then_its_partner_planned_for_a_date_is_not_both_curren
 def test_a_drug_with_its_date_questioned_is_still_read_as_taken():
     state, cards = _with_statement("date-questioned", "Letrozole 2025-03?", "active", None)
     assert "- Currently on letrozole (metastatic line 1)" in card(cards, "patient-summary")["detail"]
+
+
+@pytest.mark.parametrize("text, ended", [("Palbociclib stopped; letrozole stopped", "to date unknown"),
+                                         ("Palbociclib stopped 2025-03; letrozole stopped 2025-05", "to 2025-05 (no day given)"),
+                                         ("Stopped palbociclib 2025-03. Stopped letrozole 2025-05", "to 2025-05 (no day given)")])
+def test_each_drug_written_stopped_in_its_own_clause_ends_the_regimen(text, ended):
+    # tx10: read "Currently on letrozole + palbociclib": each clause writes its drug stopped, so the
+    # regimen ended, with the last stop when each is dated (drug_mentions stopped_after,
+    # switch_stop_opening_first, stopped_when_after; FHIR R4 MedicationStatement.status stopped in the text)
+    state, cards = _with_statement("each-stopped", text, "active", None)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "Currently on" not in detail
+    assert f"- Metastatic line 1: palbociclib + letrozole, 2024-02-01 {ended}" in detail
