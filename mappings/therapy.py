@@ -605,7 +605,10 @@ def _stop_clause_before_plan(text: str, names: list[tuple[re.Match[str], T.DrugI
     if brk is None:
         return None
     k, at = brk
-    if all(read is False for _, read in _drug_mentions(text)[k:]) \
+    # a drug refused after the break ("Stopped palbociclib; letrozole declined": refused_in_regimen)
+    # is not given either (tx10: the stop was left unread, "Currently on palbociclib")
+    refused = refused_in_regimen(text)
+    if all(read is False or info.name in refused for info, read in _drug_mentions(text)[k:]) \
             and {d.name for d in med.drugs} <= {info.name for _, info in names[:k]}:
         return at
     return None

@@ -1552,3 +1552,13 @@ def test_each_drug_written_stopped_in_its_own_clause_ends_the_regimen(text, ende
     detail = card(cards, "patient-summary")["detail"]
     assert "Currently on" not in detail
     assert f"- Metastatic line 1: palbociclib + letrozole, 2024-02-01 {ended}" in detail
+
+
+@pytest.mark.parametrize("text", ["Stopped palbociclib; letrozole declined", "Palbociclib stopped; letrozole not started"])
+def test_a_cdk46i_written_stopped_before_its_partner_refused_is_stopped_not_current(text):
+    # tx10: read "Currently on palbociclib": the refusal after the break left the stop unread; the
+    # stop is of the drug before it, as before a planned drug (refused_after, stop_opening_clause_break)
+    state, cards = _with_statement("stop-then-refused", text, "active", None)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "Currently on" not in detail
+    assert "- Metastatic line 1: palbociclib, 2024-02-01 to date unknown" in detail
