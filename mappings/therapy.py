@@ -1534,7 +1534,9 @@ def _written_switch(text: str) -> tuple[tuple[T.DrugInfo, ...], tuple[T.DrugInfo
         if len(names) == 2 and not outside and T.LEADING_QUALIFIERS.match(opening) \
                 and T.DRUG_SWITCH_STOPPED_SECOND_BETWEEN.match(text[names[0][0].end():names[1][0].start()]) \
                 and not T.DRUG_STOPPED_PAUSED.search(tail, stopped.end()):
-            if names[0][1].drug_class in ENDOCRINE_CLASSES and names[1][1].drug_class == "cdk46i":
+            if names[0][1].drug_class in ENDOCRINE_CLASSES and names[1][1].drug_class in _ENDOCRINE_PARTNER_CLASSES:
+                # (tx10: so is a PI3K/AKT/mTOR inhibitor, "Exemestane. Everolimus stopped": CR B.1,
+                # B.4, B.5, B.8; both were read current)
                 # "Letrozole. Palbociclib stopped (neutropenia)": the CDK4/6 inhibitor given with the
                 # endocrine drug (CR B.9, B.10) is stopped and the endocrine drug goes on (fx1: both were
                 # read current); a drug dropped from the regimen, not a new line (CR C.2 step 1)
@@ -1650,6 +1652,10 @@ def _stop_date_of(stop: str | None) -> str | None:
     return when.group("when") if when is not None else None
 
 
+# the words up to the bracket closing a stop written in brackets ("(stopped 2025-03); ": " 2025-03")
+_CLOSING_BRACKET = re.compile(r"^([^()\[\]]*)[)\]]")
+
+
 def _cdk46i_stopped_before_partner(text: str, names: tuple[tuple[re.Match[str], T.DrugInfo], ...], opening: str,
                                    tail: str) -> tuple[tuple[T.DrugInfo, ...], tuple[T.DrugInfo, ...], str, None] | None:
     """A stop word opening the text, a CDK4/6 inhibitor, a clause break, then its endocrine partner
@@ -1659,7 +1665,9 @@ def _cdk46i_stopped_before_partner(text: str, names: tuple[tuple[re.Match[str], 
     an AI given to a premenopausal woman with ovarian suppression is one endocrine partner (CR A.3,
     B.9, B.10; tx8: the record was named unreadable, line 1 dropped). None for any other text."""
     partner = _endocrine_partner(text, names[1:])
-    if not partner or names[0][1].drug_class != "cdk46i":
+    # (tx10: so is a PI3K/AKT/mTOR inhibitor, given with endocrine therapy too: CR B.1, B.4, B.5,
+    # B.8; "Everolimus stopped; exemestane continues" was read both current)
+    if not partner or names[0][1].drug_class not in _ENDOCRINE_PARTNER_CLASSES:
         return None
     gap = text[names[0][0].end():names[1][0].start()]
     if not T.DRUG_SWITCH_STOP_OPENING_FIRST.match(opening):
@@ -1669,7 +1677,9 @@ def _cdk46i_stopped_before_partner(text: str, names: tuple[tuple[re.Match[str], 
         stop_after = T.DRUG_STOPPED_AFTER.match(gap) if T.LEADING_QUALIFIERS.match(opening) else None
         if stop_after is None:
             return None
-        gap = gap[stop_after.end():]
+        # "Palbociclib (stopped 2025-03); letrozole": the bracket the stop opened closes before the break
+        gap = _CLOSING_BRACKET.sub(r"\1", gap[stop_after.end():], count=1) if "(" in gap[:stop_after.end()] \
+            or "[" in gap[:stop_after.end()] else gap[stop_after.end():]
     broken = T.DRUG_SWITCH_STOP_FIRST_BREAK_BETWEEN.match(gap)
     if broken is not None \
             and (T.DRUG_GOING_ON_AFTER.match(tail) or T.DRUG_LISTED_GIVEN_DOSE_AFTER.match(tail)
@@ -4345,10 +4355,12 @@ def _switches_of(exps: list[_Exp]) -> dict[str, list[str]]:
         switches.append((past.drugs, now.drugs))
     out: dict[str, list[str]] = {}
     for past_drugs, now_drugs in switches:
-        if all(d.drug_class == "cdk46i" for d in past_drugs) and not any(d.drug_class == "cdk46i" for d in now_drugs):
+        if all(d.drug_class in _ENDOCRINE_PARTNER_CLASSES for d in past_drugs) \
+                and not any(d.drug_class in _ENDOCRINE_PARTNER_CLASSES for d in now_drugs):
             # "Letrozole. Palbociclib stopped": the CDK4/6 inhibitor dropped from the endocrine drug
             # it was given with (CR B.9, B.10), which was taken before it stopped: no drug after it
-            # (rt57: the line read "palbociclib (then letrozole)")
+            # (rt57: the line read "palbociclib (then letrozole)"); so is a PI3K/AKT/mTOR inhibitor
+            # ("Everolimus stopped; exemestane continues": CR B.1, B.4, B.5, B.8; tx10)
             continue
         later = [d.name for d in now_drugs if d.drug_class in LINE_CLASSES]
         for d in past_drugs:

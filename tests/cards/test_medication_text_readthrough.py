@@ -1562,3 +1562,24 @@ def test_a_cdk46i_written_stopped_before_its_partner_refused_is_stopped_not_curr
     detail = card(cards, "patient-summary")["detail"]
     assert "Currently on" not in detail
     assert "- Metastatic line 1: palbociclib, 2024-02-01 to date unknown" in detail
+
+
+@pytest.mark.parametrize("text, partner, kept", [
+    ("Everolimus stopped; exemestane continues", "everolimus", "exemestane"),
+    ("Stopped everolimus; exemestane", "everolimus", "exemestane"),
+    ("Capivasertib stopped, fulvestrant 500 mg", "capivasertib", "fulvestrant"),
+    ("Exemestane. Everolimus stopped", "everolimus", "exemestane")])
+def test_a_pi3k_akt_mtor_inhibitor_written_stopped_beside_its_endocrine_partner_leaves_the_partner_alone_now(text, partner, kept):
+    # tx10: read both current (or, after a stop word opening the text, named unreadable, line 1
+    # dropped); given with endocrine therapy (CR B.1, B.4, B.5, B.8) as a CDK4/6 inhibitor is, it is
+    # dropped from the regimen, the endocrine drug going on in the same line (CR C.2 step 1)
+    state, cards = _with_statement("pi3k-stopped", text, "active", None)
+    detail = card(cards, "patient-summary")["detail"]
+    assert f"- Currently on {kept} (metastatic line 1): the options below apply at progression." in detail
+    assert f"{partner} (then" not in detail
+
+
+@pytest.mark.parametrize("text", ["Palbociclib (stopped); letrozole", "Palbociclib (stopped 2025-03); letrozole"])
+def test_a_cdk46i_stop_written_in_brackets_before_its_partner_leaves_the_partner_alone_now(text):
+    state, cards = _with_statement("cdk-bracket-stop", text, "active", None)
+    assert "- Currently on letrozole (metastatic line 1)" in card(cards, "patient-summary")["detail"]
