@@ -1652,6 +1652,24 @@ def _stop_date_of(stop: str | None) -> str | None:
     return when.group("when") if when is not None else None
 
 
+@lru_cache(maxsize=1024)
+def _questioned_partner_stop(written: str) -> _Unreadable | None:
+    """An _Unreadable for a text that _cdk46i_stopped_before_partner would read but for a "?" in
+    the stop clause ("Palbociclib stopped?; letrozole", "? stopped palbociclib; letrozole",
+    "Palbociclib stopped (?); letrozole"): whether the CDK4/6 (or PI3K/AKT/mTOR) inhibitor is still
+    taken cannot be read (tx10: read both current, or the stop as written). None for any other text."""
+    lowered = written.lower() if written else ""
+    names = _named_drugs(lowered)
+    if len(names) < 2 or "?" not in lowered[:names[1][0].start()]:
+        return None
+    plain = lowered.replace("?", " ")
+    found = _named_drugs(plain)
+    if _cdk46i_stopped_before_partner(plain, found, plain[:found[0][0].start()], plain[found[-1][0].end():]) is None:
+        return None
+    return _Unreadable(f'its text "{printable_clip(written.strip(), 80)}" questions the stop of {found[0][1].name} '
+                       f"before {_listed({info.name for _, info in found[1:]})}: which drugs are taken now cannot be read")
+
+
 # the words up to the bracket closing a stop written in brackets ("(stopped 2025-03); ": " 2025-03")
 _CLOSING_BRACKET = re.compile(r"^([^()\[\]]*)[)\]]")
 
@@ -1664,6 +1682,8 @@ def _cdk46i_stopped_before_partner(text: str, names: tuple[tuple[re.Match[str], 
     partner may be written with ovarian suppression ("Stopped palbociclib; letrozole + goserelin"):
     an AI given to a premenopausal woman with ovarian suppression is one endocrine partner (CR A.3,
     B.9, B.10; tx8: the record was named unreadable, line 1 dropped). None for any other text."""
+    if "?" in text[:names[1][0].start()] if len(names) > 1 else False:
+        return None  # "Palbociclib stopped?; letrozole": the stop questioned (_questioned_partner_stop)
     partner = _endocrine_partner(text, names[1:])
     # (tx10: so is a PI3K/AKT/mTOR inhibitor, given with endocrine therapy too: CR B.1, B.4, B.5,
     # B.8; "Everolimus stopped; exemestane continues" was read both current)
@@ -2334,7 +2354,8 @@ def _read_text(drugs: list[T.DrugInfo], label: str, written: str, text_only: boo
     if refused is not None:
         return refused
     med = (_premedication_record(written) or _refusal_or_another(drugs, written) or _planned_record(written)
-           or _unsettled_not_taken_list(written) or _unsettled_stop_then_drug(written) or _given_of(drugs, label, written))
+           or _unsettled_not_taken_list(written) or _unsettled_stop_then_drug(written) or _questioned_partner_stop(written)
+           or _given_of(drugs, label, written))
     if type(med) is _Med:
         _read_class_beside_drug(med, written)
         _read_written_switch(med, written, text_only)

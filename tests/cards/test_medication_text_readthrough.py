@@ -1583,3 +1583,14 @@ def test_a_pi3k_akt_mtor_inhibitor_written_stopped_beside_its_endocrine_partner_
 def test_a_cdk46i_stop_written_in_brackets_before_its_partner_leaves_the_partner_alone_now(text):
     state, cards = _with_statement("cdk-bracket-stop", text, "active", None)
     assert "- Currently on letrozole (metastatic line 1)" in card(cards, "patient-summary")["detail"]
+
+
+@pytest.mark.parametrize("text", ["Palbociclib stopped?; letrozole", "? stopped palbociclib; letrozole",
+                                  "Palbociclib stopped (?); letrozole"])
+def test_a_questioned_stop_of_a_cdk46i_before_its_partner_is_named_unclear(text):
+    # tx10: read both current, or the stop as written ("Currently on letrozole"): the "?" questions
+    # whether palbociclib stopped; which drugs are taken now cannot be read (gap medication-unreadable)
+    state, cards = _with_statement("stop-questioned", text, "active", None)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "Currently on" not in detail
+    assert f'its text "{text}" questions the stop of palbociclib before letrozole' in detail
