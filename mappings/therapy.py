@@ -2407,7 +2407,10 @@ def _aromatase_inhibitors_taken_together(med: _Med, written: str) -> tuple[str, 
     # stop of the one named again is not read: which one is taken stays unclear)
     at = sorted(next(i for i, (_, info) in enumerate(names) if info.name == ai) for ai in ais
                 if any(info.name == ai for _, info in names))
-    if len(at) < 2 or any(not (T.CLASS_JOINED.match(gap) or T.DRUG_ALTERNATIVE_BETWEEN.match(gap))
+    # (or listed, only punctuation and a dose between them: "Letrozole 2.5 mg; anastrozole 1 mg",
+    # drug_mentions not_taken_bare_after's shape)
+    if len(at) < 2 or any(not (T.CLASS_JOINED.match(gap) or T.DRUG_ALTERNATIVE_BETWEEN.match(gap)
+                               or T.DRUG_NOT_TAKEN_BARE_AFTER.match(gap))
                           for gap in (lowered[names[i][0].end():names[i + 1][0].start()] for i in range(at[0], at[-1]))):
         return ()
     return ais

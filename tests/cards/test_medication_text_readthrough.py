@@ -1594,3 +1594,12 @@ def test_a_questioned_stop_of_a_cdk46i_before_its_partner_is_named_unclear(text)
     detail = card(cards, "patient-summary")["detail"]
     assert "Currently on" not in detail
     assert f'its text "{text}" questions the stop of palbociclib before letrozole' in detail
+
+
+@pytest.mark.parametrize("text", ["Letrozole; anastrozole", "Letrozole 2.5 mg; anastrozole 1 mg daily"])
+def test_two_aromatase_inhibitors_listed_in_clauses_are_named_unclear_not_both_current(text):
+    # tx10: read "Currently on anastrozole + letrozole"
+    state, cards = _with_statement("ai-listed", text, "active", None)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "Currently on" not in detail
+    assert f'its text "{text}" writes anastrozole + letrozole as its regimen' in detail
