@@ -1374,9 +1374,9 @@ def _read_class_beside_drug(med: _Med, text: str) -> None:
                 med.stop_written = _stop_reason_of_text(tail)
                 when = T.DRUG_STOPPED_WHEN_AFTER.match(tail)
                 med.completed_on = _written_day_range(when.group("when")) if when is not None else None
-            elif len(stop_names) == 1 and (since := T.DRUG_SINCE_WHEN_AFTER.match(tail)) is not None:
-                # "Off letrozole since 2025-03", "No letrozole since March 2025": not taken since
-                # then, so it stopped then, as "... - no palbociclib since 2025-03" reads the stop
+            elif (since := T.DRUG_SINCE_WHEN_AFTER.match(tail)) is not None:
+                # "Off letrozole since 2025-03", "No letrozole since March 2025", "Off letrozole +
+                # palbociclib since 2025-03" (the one regimen): not taken since then, so it stopped then, as "... - no palbociclib since 2025-03" reads the stop
                 # of a drug named again (drug_mentions since_when_after; tx10: its end was asked)
                 med.completed_on = _written_day_range(since.group("when"))
     elif stop_names and _stopped_list(stop_text, stop_names):

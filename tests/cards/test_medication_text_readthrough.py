@@ -1603,3 +1603,11 @@ def test_two_aromatase_inhibitors_listed_in_clauses_are_named_unclear_not_both_c
     detail = card(cards, "patient-summary")["detail"]
     assert "Currently on" not in detail
     assert f'its text "{text}" writes anastrozole + letrozole as its regimen' in detail
+
+
+@pytest.mark.parametrize("text, drugs", [("Letrozole stopped since 2025-03", "letrozole"),
+                                         ("Off letrozole + palbociclib since 2025-03", "letrozole + palbociclib")])
+def test_a_stop_since_a_date_ends_the_course_at_that_date(text, drugs):
+    # tx10: its end was asked ("to date unknown"); "since" dates the stop (drug_mentions stopped_when_after, since_when_after)
+    state, cards = _with_statement("stopped-since", text, "active", None)
+    assert f"- Metastatic line 1: {drugs}, 2024-02-01 to 2025-03 (no day given)" in card(cards, "patient-summary")["detail"]
