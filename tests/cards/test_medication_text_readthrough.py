@@ -1611,3 +1611,11 @@ def test_a_stop_since_a_date_ends_the_course_at_that_date(text, drugs):
     # tx10: its end was asked ("to date unknown"); "since" dates the stop (drug_mentions stopped_when_after, since_when_after)
     state, cards = _with_statement("stopped-since", text, "active", None)
     assert f"- Metastatic line 1: {drugs}, 2024-02-01 to 2025-03 (no day given)" in card(cards, "patient-summary")["detail"]
+
+
+@pytest.mark.parametrize("text", ["Palbociclib stopped; letrozole", "Stopped palbociclib; letrozole 2025-03"])
+def test_a_draft_writing_its_cdk46i_stopped_before_its_partner_is_checked_as_the_partner_alone(text):
+    # tx10: checked as letrozole + palbociclib ordered (no card), while "Stopped palbociclib;
+    # letrozole" was checked as letrozole alone: the same reading of the history
+    assert [c["summary"] for c in _draft_cards(text)] == [
+        "Letrozole drafted without ribociclib: Aromatase inhibitor + CDK4/6 inhibitor is the labelled regimen"]
