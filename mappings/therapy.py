@@ -1376,8 +1376,9 @@ def _read_class_beside_drug(med: _Med, text: str) -> None:
                 med.completed_on = _written_day_range(when.group("when")) if when is not None else None
             elif (since := T.DRUG_SINCE_WHEN_AFTER.match(tail)) is not None:
                 # "Off letrozole since 2025-03", "No letrozole since March 2025", "Off letrozole +
-                # palbociclib since 2025-03" (the one regimen): not taken since then, so it stopped then, as "... - no palbociclib since 2025-03" reads the stop
-                # of a drug named again (drug_mentions since_when_after; tx10: its end was asked)
+                # palbociclib since 2025-03" (the one regimen): not taken since then, so it stopped
+                # then, as "... - no palbociclib since 2025-03" reads the stop of a drug named again
+                # (drug_mentions since_when_after; tx10: its end was asked)
                 med.completed_on = _written_day_range(since.group("when"))
     elif stop_names and _stopped_list(stop_text, stop_names):
         # "Stopped palbociclib, letrozole": the stop opening the list is of every drug in it, as
@@ -1682,7 +1683,7 @@ def _cdk46i_stopped_before_partner(text: str, names: tuple[tuple[re.Match[str], 
     partner may be written with ovarian suppression ("Stopped palbociclib; letrozole + goserelin"):
     an AI given to a premenopausal woman with ovarian suppression is one endocrine partner (CR A.3,
     B.9, B.10; tx8: the record was named unreadable, line 1 dropped). None for any other text."""
-    if "?" in text[:names[1][0].start()] if len(names) > 1 else False:
+    if len(names) > 1 and "?" in text[:names[1][0].start()]:
         return None  # "Palbociclib stopped?; letrozole": the stop questioned (_questioned_partner_stop)
     partner = _endocrine_partner(text, names[1:])
     # (tx10: so is a PI3K/AKT/mTOR inhibitor, given with endocrine therapy too: CR B.1, B.4, B.5,
@@ -1698,8 +1699,9 @@ def _cdk46i_stopped_before_partner(text: str, names: tuple[tuple[re.Match[str], 
         if stop_after is None:
             return None
         # "Palbociclib (stopped 2025-03); letrozole": the bracket the stop opened closes before the break
-        gap = _CLOSING_BRACKET.sub(r"\1", gap[stop_after.end():], count=1) if "(" in gap[:stop_after.end()] \
-            or "[" in gap[:stop_after.end()] else gap[stop_after.end():]
+        opened, gap = gap[:stop_after.end()], gap[stop_after.end():]
+        if "(" in opened or "[" in opened:
+            gap = _CLOSING_BRACKET.sub(r"\1", gap, count=1)
     broken = T.DRUG_SWITCH_STOP_FIRST_BREAK_BETWEEN.match(gap)
     if broken is not None \
             and (T.DRUG_GOING_ON_AFTER.match(tail) or T.DRUG_LISTED_GIVEN_DOSE_AFTER.match(tail)
@@ -1779,7 +1781,6 @@ def _stopped_list(text: str, names: tuple[tuple[re.Match[str], T.DrugInfo], ...]
     return bool(T.DRUG_NOT_TAKEN_BARE_AFTER.match(tail)) or _stop_reason_of_text(tail) is not None
 
 
-@lru_cache(maxsize=1024)
 def _each_clause_stopped(text: str, names: tuple[tuple[re.Match[str], T.DrugInfo], ...]) -> tuple[str | None, ...] | None:
     """For a text of two clauses or more split by a full stop or ";" between drug names
     (drug_mentions stop_opening_clause_break), each naming its drugs as one regimen (names_joined)
@@ -1787,9 +1788,10 @@ def _each_clause_stopped(text: str, names: tuple[tuple[re.Match[str], T.DrugInfo
     palbociclib") or right after them (stopped_after: "letrozole stopped"), no pause written
     (stopped_paused): the date each stop writes right after it (stopped_when_after) or None, one a
     clause. None for any other text."""
+    if len(names) < 2 or T.DRUG_STOPPED_PAUSED.search(text):
+        return None
     first_opening = text[:names[0][0].start()]
-    if len(names) < 2 or T.DRUG_STOPPED_PAUSED.search(text) \
-            or not (T.LEADING_QUALIFIERS.match(first_opening) or T.DRUG_SWITCH_STOP_OPENING_FIRST.match(first_opening)):
+    if not (T.LEADING_QUALIFIERS.match(first_opening) or T.DRUG_SWITCH_STOP_OPENING_FIRST.match(first_opening)):
         return None
     clauses, start, clause_from = [], 0, 0
     for k in range(1, len(names) + 1):
