@@ -598,14 +598,35 @@ def _stop_clause_before_plan(text: str, names: list[tuple[re.Match[str], T.DrugI
     plan words of _drug_mentions): the stop is of the drugs before the break, read as
     "Stopped letrozole - progression" is (drug_mentions switch_stop_opening_first,
     stop_opening_clause_break; FHIR R4 MedicationStatement.status stopped written in the text).
-    None for any other text."""
-    brk = _stop_opening_clause_break(text, names)
+    None for any other text. So is the stop written right after the last name before the break
+    ("Palbociclib stopped. Fulvestrant to start next week", "Letrozole stopped; fulvestrant
+    planned": drug_mentions stopped_after; tx10: read "Currently on palbociclib")."""
+    brk = _stop_opening_clause_break(text, names) or _stopped_after_clause_break(text, names)
     if brk is None:
         return None
     k, at = brk
-    if all(read is False for _, read in _drug_mentions(text)[k:]) \
+    # a drug refused after the break ("Stopped palbociclib; letrozole declined": refused_in_regimen)
+    # is not given either (tx10: the stop was left unread, "Currently on palbociclib")
+    refused = refused_in_regimen(text)
+    if all(read is False or info.name in refused for info, read in _drug_mentions(text)[k:]) \
             and {d.name for d in med.drugs} <= {info.name for _, info in names[:k]}:
         return at
+    return None
+
+
+def _stopped_after_clause_break(text: str, names: tuple[tuple[re.Match[str], T.DrugInfo], ...]) -> tuple[int, int] | None:
+    """For a text that opens with a drug (qualifiers only before it) and names two drugs or more:
+    the first clause break between two names when a stop is written right after the name before it
+    (drug_mentions leading_qualifiers, stopped_after, stop_opening_clause_break), as
+    _stop_opening_clause_break gives it. None for any other text."""
+    if len(names) < 2 or not T.LEADING_QUALIFIERS.match(text[:names[0][0].start()]):
+        return None
+    for k in range(1, len(names)):
+        gap_start = names[k - 1][0].end()
+        brk = T.DRUG_STOP_OPENING_CLAUSE_BREAK.search(text[gap_start:names[k][0].start()])
+        if brk is not None:
+            stopped = T.DRUG_STOPPED_AFTER.match(text[gap_start:])  # (sliced: the pattern opens with ^)
+            return (k, gap_start + brk.start()) if stopped is not None and stopped.end() <= brk.start() else None
     return None
 
 
@@ -1331,7 +1352,12 @@ def _read_class_beside_drug(med: _Med, text: str) -> None:
             # "Tamoxifen 2015-2020": the time of use written, no stop or completion word; its end
             # ends the course once it is past (read_exposures), never read as taken after it
             med.span_end = _written_day_range(span.group("until"))
-            if span.group("stop"):
+            if len(stop_names) == 1 and T.DRUG_STOPPED_VERB_OPENING.match(opening):
+                # "Stopped letrozole 2025-01 to 2025-02": the span may be when it was stopped (a
+                # break, taken again after it) or when it ran: a stop written, its end asked (gap
+                # therapy-stopped-in-text), no end read from the span (tx10: ended 2025-02 in silence)
+                med.written_stopped, med.span_end = True, None
+            elif span.group("stop"):
                 # "Tamoxifen (2015-2020) stopped": a stop written, the span's end when it ended
                 med.written_stopped, med.completed_on, med.span_end = True, med.span_end, None
         elif ((T.DRUG_NOT_TAKEN_OPENING.match(opening) and finding_end is None)
@@ -1348,12 +1374,26 @@ def _read_class_beside_drug(med: _Med, text: str) -> None:
                 med.stop_written = _stop_reason_of_text(tail)
                 when = T.DRUG_STOPPED_WHEN_AFTER.match(tail)
                 med.completed_on = _written_day_range(when.group("when")) if when is not None else None
+            elif (since := T.DRUG_SINCE_WHEN_AFTER.match(tail)) is not None:
+                # "Off letrozole since 2025-03", "No letrozole since March 2025", "Off letrozole +
+                # palbociclib since 2025-03" (the one regimen): not taken since then, so it stopped
+                # then, as "... - no palbociclib since 2025-03" reads the stop of a drug named again
+                # (drug_mentions since_when_after; tx10: its end was asked)
+                med.completed_on = _written_day_range(since.group("when"))
     elif stop_names and _stopped_list(stop_text, stop_names):
         # "Stopped palbociclib, letrozole": the stop opening the list is of every drug in it, as
         # "Stopped palbociclib and letrozole" reads (tx6: both were read current; local_codes.yaml
         # drug_mentions stopped_list_opening / stopped_list_between; when it ended: asked)
         med.written_stopped = True
         med.stop_written = _stop_reason_of_text(lowered[names[-1][0].end():])
+    elif stop_names and (stops := _each_clause_stopped(stop_text, stop_names)) is not None:
+        # "Palbociclib stopped 2025-03; letrozole stopped 2025-05", "Stopped palbociclib; letrozole
+        # stopped": each clause writes its own drugs stopped, so the whole regimen is (tx10: both
+        # were read current); it ended with the last stop when each is dated, else its end is asked
+        med.written_stopped = True
+        med.stop_written = _stop_reason_of_text(stop_text[stop_names[-1][0].end():])
+        days = [_written_day_range(when) for when in stops]
+        med.completed_on = max(days, key=lambda d: d[1]) if all(days) else None
     if names and len(_not_taken_clause_names(lowered)) == len(names):
         # "No letrozole or palbociclib": every drug named is written as not taken, as "No letrozole"
         med.written_stopped = True
@@ -1495,7 +1535,9 @@ def _written_switch(text: str) -> tuple[tuple[T.DrugInfo, ...], tuple[T.DrugInfo
         if len(names) == 2 and not outside and T.LEADING_QUALIFIERS.match(opening) \
                 and T.DRUG_SWITCH_STOPPED_SECOND_BETWEEN.match(text[names[0][0].end():names[1][0].start()]) \
                 and not T.DRUG_STOPPED_PAUSED.search(tail, stopped.end()):
-            if names[0][1].drug_class in ENDOCRINE_CLASSES and names[1][1].drug_class == "cdk46i":
+            if names[0][1].drug_class in ENDOCRINE_CLASSES and names[1][1].drug_class in _ENDOCRINE_PARTNER_CLASSES:
+                # (tx10: so is a PI3K/AKT/mTOR inhibitor, "Exemestane. Everolimus stopped": CR B.1,
+                # B.4, B.5, B.8; both were read current)
                 # "Letrozole. Palbociclib stopped (neutropenia)": the CDK4/6 inhibitor given with the
                 # endocrine drug (CR B.9, B.10) is stopped and the endocrine drug goes on (fx1: both were
                 # read current); a drug dropped from the regimen, not a new line (CR C.2 step 1)
@@ -1600,7 +1642,37 @@ def _written_switch(text: str) -> tuple[tuple[T.DrugInfo, ...], tuple[T.DrugInfo
         # disease"): not read as why the first stopped (a non-progression reason would keep the
         # line count from being asked), but a progression written there is still asked of
         reason_words += " " + tail
-    return _switch_sides(before, after, reason_words, None)
+    return _switch_sides(before, after, reason_words, _stop_date_of(between.group("stop")))
+
+
+def _stop_date_of(stop: str | None) -> str | None:
+    """The date a stop clause writes first, right after the stopped drug ("Stopped letrozole
+    2025-03; fulvestrant started": "2025-03"; drug_mentions stopped_when_after, read in the group
+    "stop" of switch_stop_first_break_between / switch_after_stop_opening_between); None without one."""
+    when = T.DRUG_STOPPED_WHEN_AFTER.match(stop) if stop else None
+    return when.group("when") if when is not None else None
+
+
+@lru_cache(maxsize=1024)
+def _questioned_partner_stop(written: str) -> _Unreadable | None:
+    """An _Unreadable for a text that _cdk46i_stopped_before_partner would read but for a "?" in
+    the stop clause ("Palbociclib stopped?; letrozole", "? stopped palbociclib; letrozole",
+    "Palbociclib stopped (?); letrozole"): whether the CDK4/6 (or PI3K/AKT/mTOR) inhibitor is still
+    taken cannot be read (tx10: read both current, or the stop as written). None for any other text."""
+    lowered = written.lower() if written else ""
+    names = _named_drugs(lowered)
+    if len(names) < 2 or "?" not in lowered[:names[1][0].start()]:
+        return None
+    plain = lowered.replace("?", " ")
+    found = _named_drugs(plain)
+    if _cdk46i_stopped_before_partner(plain, found, plain[:found[0][0].start()], plain[found[-1][0].end():]) is None:
+        return None
+    return _Unreadable(f'its text "{printable_clip(written.strip(), 80)}" questions the stop of {found[0][1].name} '
+                       f"before {_listed({info.name for _, info in found[1:]})}: which drugs are taken now cannot be read")
+
+
+# the words up to the bracket closing a stop written in brackets ("(stopped 2025-03); ": " 2025-03")
+_CLOSING_BRACKET = re.compile(r"^([^()\[\]]*)[)\]]")
 
 
 def _cdk46i_stopped_before_partner(text: str, names: tuple[tuple[re.Match[str], T.DrugInfo], ...], opening: str,
@@ -1611,17 +1683,36 @@ def _cdk46i_stopped_before_partner(text: str, names: tuple[tuple[re.Match[str], 
     partner may be written with ovarian suppression ("Stopped palbociclib; letrozole + goserelin"):
     an AI given to a premenopausal woman with ovarian suppression is one endocrine partner (CR A.3,
     B.9, B.10; tx8: the record was named unreadable, line 1 dropped). None for any other text."""
+    if len(names) > 1 and "?" in text[:names[1][0].start()]:
+        return None  # "Palbociclib stopped?; letrozole": the stop questioned (_questioned_partner_stop)
     partner = _endocrine_partner(text, names[1:])
-    if not partner or names[0][1].drug_class != "cdk46i" or not T.DRUG_SWITCH_STOP_OPENING_FIRST.match(opening):
+    # (tx10: so is a PI3K/AKT/mTOR inhibitor, given with endocrine therapy too: CR B.1, B.4, B.5,
+    # B.8; "Everolimus stopped; exemestane continues" was read both current)
+    if not partner or names[0][1].drug_class not in _ENDOCRINE_PARTNER_CLASSES:
         return None
-    broken = T.DRUG_SWITCH_STOP_FIRST_BREAK_BETWEEN.match(text[names[0][0].end():names[1][0].start()])
+    gap = text[names[0][0].end():names[1][0].start()]
+    if not T.DRUG_SWITCH_STOP_OPENING_FIRST.match(opening):
+        # "Palbociclib stopped; letrozole continues", "Palbociclib stopped 2025-03; letrozole": the
+        # stop written right after the CDK4/6 inhibitor is the same stop, read the same way past it
+        # (drug_mentions stopped_after; tx10: both were read current)
+        stop_after = T.DRUG_STOPPED_AFTER.match(gap) if T.LEADING_QUALIFIERS.match(opening) else None
+        if stop_after is None:
+            return None
+        # "Palbociclib (stopped 2025-03); letrozole": the bracket the stop opened closes before the break
+        opened, gap = gap[:stop_after.end()], gap[stop_after.end():]
+        if "(" in opened or "[" in opened:
+            gap = _CLOSING_BRACKET.sub(r"\1", gap, count=1)
+    broken = T.DRUG_SWITCH_STOP_FIRST_BREAK_BETWEEN.match(gap)
     if broken is not None \
             and (T.DRUG_GOING_ON_AFTER.match(tail) or T.DRUG_LISTED_GIVEN_DOSE_AFTER.match(tail)
                  # "Stopped palbociclib, letrozole started": the start written after the partner is
                  # of it alone, as tx8 reads "Stopped letrozole, fulvestrant started" (drug_mentions
                  # started_after; tx9: palbociclib was read current)
                  or T.DRUG_STARTED_AFTER.match(tail)
-                 or ((broken.group("on") or broken.group("brk") in (";", ".")) and T.DRUG_NOT_TAKEN_BARE_AFTER.match(tail))) \
+                 # "Stopped palbociclib; letrozole 2025-03": a date after the partner alone writes no
+                 # stop (drug_mentions partner_dated_after; tx10: both were read current)
+                 or ((broken.group("on") or broken.group("brk") in (";", "."))
+                     and (T.DRUG_NOT_TAKEN_BARE_AFTER.match(tail) or T.DRUG_PARTNER_DATED_AFTER.match(tail)))) \
             and not T.DRUG_STOPPED_PAUSED.search(tail) and not T.DRUG_STOPPED_PAUSED.search(broken.group("stop") or ""):
         # "Stopped palbociclib; letrozole continues": the CDK4/6 inhibitor stopped, the endocrine
         # drug going on in the same line (tx4: both were read current; local_codes.yaml drug_mentions
@@ -1633,7 +1724,7 @@ def _cdk46i_stopped_before_partner(text: str, names: tuple[tuple[re.Match[str], 
         # stop's ("Ceased palbociclib (neutropenia); letrozole": switch_stop_first_break_between;
         # rt76: it left both read current), and so are the words writing the partner going on before
         # it ("Stopped palbociclib. Continue letrozole"); a pause ("for 2 weeks") is no stop (stopped_paused)
-        return (names[0][1],), partner, broken.group("stop") or "", None
+        return (names[0][1],), partner, broken.group("stop") or "", _stop_date_of(broken.group("stop"))
     return None
 
 
@@ -1688,6 +1779,44 @@ def _stopped_list(text: str, names: tuple[tuple[re.Match[str], T.DrugInfo], ...]
         # date left both read current); the date is not read as their end (stopped_list_date_after)
         tail = tail[dated.end():]
     return bool(T.DRUG_NOT_TAKEN_BARE_AFTER.match(tail)) or _stop_reason_of_text(tail) is not None
+
+
+def _each_clause_stopped(text: str, names: tuple[tuple[re.Match[str], T.DrugInfo], ...]) -> tuple[str | None, ...] | None:
+    """For a text of two clauses or more split by a full stop or ";" between drug names
+    (drug_mentions stop_opening_clause_break), each naming its drugs as one regimen (names_joined)
+    and writing them stopped, by a stop word before them (switch_stop_opening_first: "Stopped
+    palbociclib") or right after them (stopped_after: "letrozole stopped"), no pause written
+    (stopped_paused): the date each stop writes right after it (stopped_when_after) or None, one a
+    clause. None for any other text."""
+    if len(names) < 2 or T.DRUG_STOPPED_PAUSED.search(text):
+        return None
+    first_opening = text[:names[0][0].start()]
+    if not (T.LEADING_QUALIFIERS.match(first_opening) or T.DRUG_SWITCH_STOP_OPENING_FIRST.match(first_opening)):
+        return None
+    clauses, start, clause_from = [], 0, 0
+    for k in range(1, len(names) + 1):
+        gap_from = names[k - 1][0].end()
+        gap = text[gap_from:names[k][0].start()] if k < len(names) else text[gap_from:]
+        brk = T.DRUG_STOP_OPENING_CLAUSE_BREAK.search(gap) if k < len(names) else None
+        if k < len(names) and brk is None:
+            if not T.DRUG_NAMES_JOINED.match(gap):
+                return None
+            continue
+        clause_end = gap_from + brk.start() if brk is not None else len(text)
+        opening = text[clause_from:names[start][0].start()]
+        after = text[gap_from:clause_end]
+        stopped = T.DRUG_STOPPED_AFTER.match(after)
+        if stopped is not None:  # "letrozole stopped 2025-05"
+            when = T.DRUG_STOPPED_WHEN_AFTER.match(after[stopped.end():])
+        elif T.DRUG_SWITCH_STOP_OPENING_FIRST.match(opening):  # "Stopped palbociclib 2025-03"
+            when = T.DRUG_STOPPED_WHEN_AFTER.match(after)
+            if when is None and not T.DRUG_NOT_TAKEN_BARE_AFTER.match(after) and _stop_reason_of_text(after) is None:
+                return None
+        else:
+            return None
+        clauses.append(when.group("when") if when is not None else None)
+        start, clause_from = k, clause_end + 1
+    return tuple(clauses) if len(clauses) > 1 else None
 
 
 # drugs given with endocrine therapy that a written switch may carry on either side ("Tamoxifen
@@ -2227,10 +2356,24 @@ def _read_text(drugs: list[T.DrugInfo], label: str, written: str, text_only: boo
     if refused is not None:
         return refused
     med = (_premedication_record(written) or _refusal_or_another(drugs, written) or _planned_record(written)
-           or _unsettled_not_taken_list(written) or _unsettled_stop_then_drug(written) or _given_of(drugs, label, written))
+           or _unsettled_not_taken_list(written) or _unsettled_stop_then_drug(written) or _questioned_partner_stop(written)
+           or _given_of(drugs, label, written))
     if type(med) is _Med:
         _read_class_beside_drug(med, written)
         _read_written_switch(med, written, text_only)
+        together = _aromatase_inhibitors_taken_together(med, written)
+        if together:
+            # "Stopped palbociclib; letrozole + anastrozole", "Anastrozole + goserelin + letrozole
+            # (palbociclib stopped)": two aromatase inhibitors read as taken now, which no labelled
+            # regimen gives together (CR B.9, B.10: a CDK4/6 inhibitor "in combination with an
+            # aromatase inhibitor"; cards/order_rules.yaml extra_drug warns of two drafted): which
+            # one is taken cannot be read (tx10: both were read current). On a record whose status
+            # says its course ended or is held, read as before (if_ended): no drug read current
+            unclear = _Unreadable(f'its text "{printable_clip(written.strip(), 80)}" writes {_listed(set(together))} '
+                                  "as its regimen, two aromatase inhibitors no labelled regimen gives together: "
+                                  "which one is taken cannot be read")
+            unclear.if_ended = med
+            return unclear
     answered_no = _answered_no(written)
     if answered_no is not None:
         unclear = _Unreadable(answered_no.why)  # (a copy: _answered_no's answer is cached)
@@ -2248,6 +2391,31 @@ def _read_text(drugs: list[T.DrugInfo], label: str, written: str, text_only: boo
         f'its text "{printable_clip(written.strip(), 80)}" writes its drug as never taken, while its status says it '
         "was taken (completed, stopped, on-hold): whether it was given cannot be read")
     return never
+
+
+def _aromatase_inhibitors_taken_together(med: _Med, written: str) -> tuple[str, ...]:
+    """The aromatase inhibitors the record is read as taking now when there are two or more (its
+    drugs, or those after a written switch: "Letrozole (anastrozole stopped)" takes one) and its
+    text joins them as one regimen or as alternatives ("letrozole + anastrozole", "letrozole /
+    anastrozole", "letrozole or anastrozole": drug_mentions names_joined, alternative_between);
+    () else ("Anastrozole then exemestane at progression": a sequence, read as before)."""
+    now = med.switch[0].drugs if med.switch is not None else med.drugs
+    ais = tuple(dict.fromkeys(d.name for d in now if d.drug_class == "aromatase-inhibitor"))
+    if len(ais) < 2:
+        return ()
+    lowered = written.lower()
+    names = _named_drugs(lowered)
+    # the first name of each: "Letrozole + anastrozole (anastrozole stopped)" joins them too (the
+    # stop of the one named again is not read: which one is taken stays unclear)
+    at = sorted(next(i for i, (_, info) in enumerate(names) if info.name == ai) for ai in ais
+                if any(info.name == ai for _, info in names))
+    # (or listed, only punctuation and a dose between them: "Letrozole 2.5 mg; anastrozole 1 mg",
+    # drug_mentions not_taken_bare_after's shape)
+    if len(at) < 2 or any(not (T.CLASS_JOINED.match(gap) or T.DRUG_ALTERNATIVE_BETWEEN.match(gap)
+                               or T.DRUG_NOT_TAKEN_BARE_AFTER.match(gap))
+                          for gap in (lowered[names[i][0].end():names[i + 1][0].start()] for i in range(at[0], at[-1]))):
+        return ()
+    return ais
 
 
 @lru_cache(maxsize=1024)
@@ -4213,10 +4381,12 @@ def _switches_of(exps: list[_Exp]) -> dict[str, list[str]]:
         switches.append((past.drugs, now.drugs))
     out: dict[str, list[str]] = {}
     for past_drugs, now_drugs in switches:
-        if all(d.drug_class == "cdk46i" for d in past_drugs) and not any(d.drug_class == "cdk46i" for d in now_drugs):
+        if all(d.drug_class in _ENDOCRINE_PARTNER_CLASSES for d in past_drugs) \
+                and not any(d.drug_class in _ENDOCRINE_PARTNER_CLASSES for d in now_drugs):
             # "Letrozole. Palbociclib stopped": the CDK4/6 inhibitor dropped from the endocrine drug
             # it was given with (CR B.9, B.10), which was taken before it stopped: no drug after it
-            # (rt57: the line read "palbociclib (then letrozole)")
+            # (rt57: the line read "palbociclib (then letrozole)"); so is a PI3K/AKT/mTOR inhibitor
+            # ("Everolimus stopped; exemestane continues": CR B.1, B.4, B.5, B.8; tx10)
             continue
         later = [d.name for d in now_drugs if d.drug_class in LINE_CLASSES]
         for d in past_drugs:

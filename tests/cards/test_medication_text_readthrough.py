@@ -1355,3 +1355,267 @@ def test_a_cdk46i_written_stopped_then_its_partner_with_its_start_written_after_
     assert "- Metastatic line 1: palbociclib + letrozole, 2024-02-01 to now (active)" in detail
     assert "- Currently on letrozole (metastatic line 1): the options below apply at progression." in detail
     assert "palbociclib (metastatic line 1)" not in detail
+
+
+@pytest.mark.parametrize("text", ["Stopped palbociclib; letrozole 2025-03", "Stopped palbociclib. Letrozole 2025-03",
+                                  "Stopped palbociclib; letrozole since 2025-03", "Stopped palbociclib; letrozole (2025-03)"])
+def test_a_cdk46i_written_stopped_then_its_partner_with_only_a_date_after_it_is_that_partner_alone_now(text):
+    # tx10: read "Currently on letrozole + palbociclib"; a date after the partner alone writes no
+    # stop, so the stop clause names palbociclib alone, as "Stopped palbociclib; letrozole" reads
+    # (drug_mentions partner_dated_after; CR B.9, B.10, C.2 step 1)
+    state, cards = _with_statement("stop-then-dated", text, "active", None)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "- Metastatic line 1: palbociclib + letrozole, 2024-02-01 to now (active)" in detail
+    assert "- Currently on letrozole (metastatic line 1): the options below apply at progression." in detail
+    assert "palbociclib (metastatic line 1)" not in detail
+
+
+@pytest.mark.parametrize("text", ["Stopped palbociclib; letrozole started?", "Stopped palbociclib. Letrozole started?"])
+def test_a_cdk46i_written_stopped_then_its_partner_with_its_start_questioned_never_reads_the_cdk46i_current(text):
+    # tx10: "started?" was read as the start done ("Currently on letrozole + palbociclib"); the "?"
+    # questions the start, as "letrozole?" is read (drug_mentions planned_closing; FHIR R4
+    # MedicationStatement.status intended vs active): palbociclib stopped, letrozole named not given
+    state, cards = _with_statement("stop-then-started-q", text, "active", None)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "Currently on" not in detail
+    assert f'its text "{text}" also names letrozole, not read as given by this record' in detail
+    assert "- Metastatic line 1: palbociclib, 2024-02-01 to date unknown" in detail
+
+
+@pytest.mark.parametrize("text", ["Stopped palbociclib, letrozole started?", "Stopped letrozole, fulvestrant started?"])
+def test_a_stop_then_a_drug_whose_start_is_questioned_after_a_comma_is_named_unreadable_not_both_current(text):
+    # tx10: both drugs were read current; which drugs are taken is not written: the gap
+    # medication-unreadable names the record, as "Stopped palbociclib, letrozole?" is read
+    state, cards = _with_statement("stop-comma-started-q", text, "active", None)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "Currently on" not in detail
+    assert f'its text "{text}" writes its drug as planned or considered: whether it was given cannot be read' in detail
+
+
+@pytest.mark.parametrize("text", ["Stopped palbociclib; letrozole + anastrozole",
+                                  "Anastrozole + goserelin + letrozole (palbociclib stopped)", "Letrozole + anastrozole"])
+def test_a_record_read_as_taking_two_aromatase_inhibitors_now_is_named_unclear_not_both_current(text):
+    # tx10: read "Currently on anastrozole + letrozole (+ palbociclib)": two aromatase inhibitors,
+    # which no labelled regimen gives together (CR B.9, B.10): which one is taken cannot be read,
+    # so the record is named (gap medication-unreadable), never both current
+    state, cards = _with_statement("two-ais", text, "active", None)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "Currently on" not in detail
+    assert (f'its text "{text}" writes anastrozole + letrozole as its regimen, two aromatase inhibitors no '
+            "labelled regimen gives together: which one is taken cannot be read") in detail
+    assert not any(d.name in ("anastrozole", "letrozole") for d in state.therapy.current_drugs())
+
+
+@pytest.mark.parametrize("text", ["Letrozole (anastrozole stopped)", "Anastrozole then letrozole",
+                                  "Switched from anastrozole to letrozole"])
+def test_a_switch_from_one_aromatase_inhibitor_to_another_stays_read_as_the_later_one(text):
+    state, cards = _with_statement("ai-switch-kept", text, "active", None)
+    assert "- Currently on letrozole (metastatic line 1)" in card(cards, "patient-summary")["detail"]
+
+
+def test_a_completed_record_naming_two_aromatase_inhibitors_keeps_its_line():
+    # the ended course keeps its reading (line 1, no drug current): only a current reading is asked
+    state, cards = _with_statement("two-ais-done", "Letrozole + anastrozole", "completed", "2025-01-10")
+    summary = card(cards, "patient-summary")
+    assert summary["summary"].startswith("HR+/HER2-low MBC, after 1 line")
+    assert "Currently on" not in summary["detail"]
+
+
+@pytest.mark.parametrize("text", ["Letrozole or anastrozole", "Letrozole/anastrozole"])
+def test_a_record_naming_two_aromatase_inhibitors_as_alternatives_is_named_unclear_not_both_current(text):
+    # tx10: read "Currently on anastrozole + letrozole": which one is taken is not written
+    state, cards = _with_statement("ai-alternatives", text, "active", None)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "Currently on" not in detail
+    assert f'its text "{text}" writes anastrozole + letrozole as its regimen' in detail
+
+
+@pytest.mark.parametrize("text", ["Off letrozole since 2025-03", "No letrozole since March 2025"])
+def test_a_drug_written_off_since_a_date_ended_at_that_date_not_asked(text):
+    # tx10: its end was asked ("to date unknown", gap therapy-stopped-in-text): not taken since
+    # 2025-03 is a stop then, as "... - no palbociclib since 2025-03" reads (drug_mentions since_when_after)
+    state, cards = _with_statement("off-since", text, "active", None)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "- Metastatic line 1: letrozole, 2024-02-01 to 2025-03 (no day given)" in detail
+    assert "no end before today is recorded" not in detail
+
+
+def test_a_stop_written_before_a_span_asks_the_end_rather_than_reading_the_span_end():
+    # tx10: "Stopped letrozole 2025-01 to 2025-02" was read ended 2025-02 in silence; the span may be
+    # the break (letrozole taken again after it) or when it ran: a stop written, its end asked
+    state, cards = _with_statement("stop-span", "Stopped letrozole 2025-01 to 2025-02", "active", None)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "- Metastatic line 1: letrozole, 2024-02-01 to date unknown" in detail
+    assert "(letrozole, status 'active': 'Stopped letrozole 2025-01 to 2025-02')" in detail
+
+
+@pytest.mark.parametrize("text", ["Off letrozole 2025-03", "No letrozole 2025-03"])
+def test_off_a_drug_with_a_bare_date_still_asks_the_end(text):
+    # the date may be the note's, not the stop's (drug_mentions stopped_verb_opening): kept asked
+    state, cards = _with_statement("off-dated", text, "active", None)
+    assert "- Metastatic line 1: letrozole, 2024-02-01 to date unknown" in card(cards, "patient-summary")["detail"]
+
+
+@pytest.mark.parametrize("text", ["Stopped palbociclib 2025-03; letrozole", "Stopped palbociclib 2025-03; letrozole continues",
+                                  "Stopped palbociclib on 2025-03-10 (neutropenia); letrozole"])
+def test_a_cdk46i_written_stopped_on_a_date_then_its_partner_is_that_partner_alone_now_and_the_stop_dated(text):
+    # tx10: the date before the break left the stop unread, "Currently on letrozole + palbociclib";
+    # the date is when palbociclib stopped, as "... (palbociclib stopped 2025-03)" reads it
+    # (drug_mentions switch_stop_first_break_between, stopped_when_after; CR B.9, B.10, C.2 step 1)
+    state, cards = _with_statement("stop-dated-then-partner", text, "active", None)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "- Currently on letrozole (metastatic line 1): the options below apply at progression." in detail
+    assert "palbociclib (2024-02-01 to 2025-03" in detail
+
+
+def test_a_stop_written_on_a_date_then_another_drug_started_reads_the_switch():
+    # tx10: named unreadable ("Metastatic lines: 0") though "Stopped letrozole; fulvestrant started" reads the switch
+    state, cards = _with_statement("stop-dated-switch", "Stopped letrozole 2025-03; fulvestrant started", "active", None)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "- Currently on fulvestrant (metastatic line 1): the options below apply at progression." in detail
+    assert "letrozole (2024-02-01 to 2025-03)" in detail
+
+
+@pytest.mark.parametrize("text", ["Letrozole 2.5 mg / anastrozole 1 mg", "Letrozole + anastrozole (anastrozole stopped)"])
+def test_two_aromatase_inhibitors_joined_with_their_doses_or_one_named_again_are_named_unclear_not_both_current(text):
+    # tx10: read "Currently on anastrozole + letrozole"
+    state, cards = _with_statement("ai-dosed", text, "active", None)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "Currently on" not in detail
+    assert f'its text "{text}" writes anastrozole + letrozole as its regimen' in detail
+
+
+@pytest.mark.parametrize("text, stopped", [("Palbociclib stopped; letrozole", "to date unknown"),
+                                           ("Palbociclib stopped; letrozole continues", "to date unknown"),
+                                           ("Palbociclib stopped, letrozole 2.5 mg", "to date unknown"),
+                                           ("Palbociclib stopped 2025-03; letrozole", "to 2025-03"),
+                                           ("Palbociclib stopped (neutropenia); letrozole 2025-03", "to date unknown")])
+def test_a_cdk46i_written_stopped_after_its_name_then_its_partner_is_that_partner_alone_now(text, stopped):
+    # tx10: read "Currently on letrozole + palbociclib", while "Stopped palbociclib; letrozole"
+    # reads palbociclib stopped: the stop written right after the name is the same stop
+    # (drug_mentions stopped_after, switch_stop_first_break_between; CR B.9, B.10, C.2 step 1)
+    state, cards = _with_statement("cdk-stopped-after", text, "active", None)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "- Currently on letrozole (metastatic line 1): the options below apply at progression." in detail
+    assert f"palbociclib (2024-02-01 {stopped})" in detail
+
+
+@pytest.mark.parametrize("text", ["Palbociclib stopped for 2 weeks; letrozole", "Palbociclib stopped temporarily; letrozole"])
+def test_a_cdk46i_paused_before_its_partner_stays_current(text):
+    state, cards = _with_statement("cdk-paused", text, "active", None)
+    assert "- Currently on letrozole + palbociclib (metastatic line 1)" in card(cards, "patient-summary")["detail"]
+
+
+@pytest.mark.parametrize("text, drugs", [("Palbociclib stopped. Fulvestrant to start next week", "palbociclib"),
+                                         ("Palbociclib stopped; letrozole planned", "palbociclib"),
+                                         ("Palbociclib stopped; letrozole started?", "palbociclib"),
+                                         ("Letrozole + palbociclib stopped. Fulvestrant to start next week",
+                                          "letrozole + palbociclib")])
+def test_a_stop_written_after_the_drug_before_a_planned_drug_is_read_stopped_not_current(text, drugs):
+    # tx10: read "Currently on palbociclib" (the stop left unread by the planned clause after it),
+    # while "Stopped letrozole. Fulvestrant to start next week" reads the stop (rt76): the stop is of
+    # the drugs before the break (drug_mentions stopped_after, stop_opening_clause_break)
+    state, cards = _with_statement("stopped-then-plan", text, "active", None)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "Currently on" not in detail
+    assert f"- Metastatic line 1: {drugs}, 2024-02-01 to date unknown" in detail
+
+
+@pytest.mark.parametrize("text", ["Letrozole 2025-03 planned", "Letrozole planned 2025-03"])
+def test_a_drug_planned_with_a_date_is_named_as_planned_not_read_as_taken(text):
+    # tx10: the date between the name and "planned" (or after it) hid the plan: "Currently on letrozole"
+    state, cards = _with_statement("planned-dated", text, "active", None)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "Currently on" not in detail
+    assert f'its text "{text}" writes its drug as planned or considered: whether it was given cannot be read' in detail
+
+
+def test_a_cdk46i_stopped_then_its_partner_planned_for_a_date_is_not_both_current():
+    state, cards = _with_statement("stop-then-planned-dated", "Stopped palbociclib; letrozole 2025-03 planned", "active", None)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "Currently on" not in detail and "- Metastatic line 1: palbociclib, 2024-02-01 to date unknown" in detail
+
+
+def test_a_drug_with_its_date_questioned_is_still_read_as_taken():
+    state, cards = _with_statement("date-questioned", "Letrozole 2025-03?", "active", None)
+    assert "- Currently on letrozole (metastatic line 1)" in card(cards, "patient-summary")["detail"]
+
+
+@pytest.mark.parametrize("text, ended", [("Palbociclib stopped; letrozole stopped", "to date unknown"),
+                                         ("Palbociclib stopped 2025-03; letrozole stopped 2025-05", "to 2025-05 (no day given)"),
+                                         ("Stopped palbociclib 2025-03. Stopped letrozole 2025-05", "to 2025-05 (no day given)")])
+def test_each_drug_written_stopped_in_its_own_clause_ends_the_regimen(text, ended):
+    # tx10: read "Currently on letrozole + palbociclib": each clause writes its drug stopped, so the
+    # regimen ended, with the last stop when each is dated (drug_mentions stopped_after,
+    # switch_stop_opening_first, stopped_when_after; FHIR R4 MedicationStatement.status stopped in the text)
+    state, cards = _with_statement("each-stopped", text, "active", None)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "Currently on" not in detail
+    assert f"- Metastatic line 1: palbociclib + letrozole, 2024-02-01 {ended}" in detail
+
+
+@pytest.mark.parametrize("text", ["Stopped palbociclib; letrozole declined", "Palbociclib stopped; letrozole not started"])
+def test_a_cdk46i_written_stopped_before_its_partner_refused_is_stopped_not_current(text):
+    # tx10: read "Currently on palbociclib": the refusal after the break left the stop unread; the
+    # stop is of the drug before it, as before a planned drug (refused_after, stop_opening_clause_break)
+    state, cards = _with_statement("stop-then-refused", text, "active", None)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "Currently on" not in detail
+    assert "- Metastatic line 1: palbociclib, 2024-02-01 to date unknown" in detail
+
+
+@pytest.mark.parametrize("text, partner, kept", [
+    ("Everolimus stopped; exemestane continues", "everolimus", "exemestane"),
+    ("Stopped everolimus; exemestane", "everolimus", "exemestane"),
+    ("Capivasertib stopped, fulvestrant 500 mg", "capivasertib", "fulvestrant"),
+    ("Exemestane. Everolimus stopped", "everolimus", "exemestane")])
+def test_a_pi3k_akt_mtor_inhibitor_written_stopped_beside_its_endocrine_partner_leaves_the_partner_alone_now(text, partner, kept):
+    # tx10: read both current (or, after a stop word opening the text, named unreadable, line 1
+    # dropped); given with endocrine therapy (CR B.1, B.4, B.5, B.8) as a CDK4/6 inhibitor is, it is
+    # dropped from the regimen, the endocrine drug going on in the same line (CR C.2 step 1)
+    state, cards = _with_statement("pi3k-stopped", text, "active", None)
+    detail = card(cards, "patient-summary")["detail"]
+    assert f"- Currently on {kept} (metastatic line 1): the options below apply at progression." in detail
+    assert f"{partner} (then" not in detail
+
+
+@pytest.mark.parametrize("text", ["Palbociclib (stopped); letrozole", "Palbociclib (stopped 2025-03); letrozole"])
+def test_a_cdk46i_stop_written_in_brackets_before_its_partner_leaves_the_partner_alone_now(text):
+    state, cards = _with_statement("cdk-bracket-stop", text, "active", None)
+    assert "- Currently on letrozole (metastatic line 1)" in card(cards, "patient-summary")["detail"]
+
+
+@pytest.mark.parametrize("text", ["Palbociclib stopped?; letrozole", "? stopped palbociclib; letrozole",
+                                  "Palbociclib stopped (?); letrozole"])
+def test_a_questioned_stop_of_a_cdk46i_before_its_partner_is_named_unclear(text):
+    # tx10: read both current, or the stop as written ("Currently on letrozole"): the "?" questions
+    # whether palbociclib stopped; which drugs are taken now cannot be read (gap medication-unreadable)
+    state, cards = _with_statement("stop-questioned", text, "active", None)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "Currently on" not in detail
+    assert f'its text "{text}" questions the stop of palbociclib before letrozole' in detail
+
+
+@pytest.mark.parametrize("text", ["Letrozole; anastrozole", "Letrozole 2.5 mg; anastrozole 1 mg daily"])
+def test_two_aromatase_inhibitors_listed_in_clauses_are_named_unclear_not_both_current(text):
+    # tx10: read "Currently on anastrozole + letrozole"
+    state, cards = _with_statement("ai-listed", text, "active", None)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "Currently on" not in detail
+    assert f'its text "{text}" writes anastrozole + letrozole as its regimen' in detail
+
+
+@pytest.mark.parametrize("text, drugs", [("Letrozole stopped since 2025-03", "letrozole"),
+                                         ("Off letrozole + palbociclib since 2025-03", "letrozole + palbociclib")])
+def test_a_stop_since_a_date_ends_the_course_at_that_date(text, drugs):
+    # tx10: its end was asked ("to date unknown"); "since" dates the stop (drug_mentions stopped_when_after, since_when_after)
+    state, cards = _with_statement("stopped-since", text, "active", None)
+    assert f"- Metastatic line 1: {drugs}, 2024-02-01 to 2025-03 (no day given)" in card(cards, "patient-summary")["detail"]
+
+
+@pytest.mark.parametrize("text", ["Palbociclib stopped; letrozole", "Stopped palbociclib; letrozole 2025-03"])
+def test_a_draft_writing_its_cdk46i_stopped_before_its_partner_is_checked_as_the_partner_alone(text):
+    # tx10: checked as letrozole + palbociclib ordered (no card), while "Stopped palbociclib;
+    # letrozole" was checked as letrozole alone: the same reading of the history
+    assert [c["summary"] for c in _draft_cards(text)] == [
+        "Letrozole drafted without ribociclib: Aromatase inhibitor + CDK4/6 inhibitor is the labelled regimen"]
