@@ -445,3 +445,27 @@ def test_a_scope_whose_only_clinical_items_have_a_permission_smart_does_not_defi
     assert response.status_code == 200, response.get_json()
     assert {requested_type(url) for url in asked} >= {"Patient", "Condition", "Observation", "MedicationStatement",
                                                        "MedicationRequest", "MedicationAdministration", "Procedure"}
+
+
+def test_a_wildcard_narrowed_by_a_query_adds_no_gap_for_the_patient_read_by_id(client):
+    # (sv4) `patient/*.rs?category=laboratory` added "Patient records (patient): ... only Patient
+    # records matching a query restriction" for the Patient read by id: the query is search
+    # parameters (SMART App Launch 2.x: `?` narrows a scope by search parameters); a read by id
+    # returns the one resource or an error, never a silent part of it. The searches keep their gap.
+    response, asked = call(client, "patient/*.rs?category=laboratory", ALL_TYPES)
+    detail = summary_detail(response)
+    assert f"{FHIR_BASE}/Patient/p1" in asked
+    assert "Patient records" not in detail
+    assert ("Condition records (conditions): fhirAuthorization.scope grants this service only Condition records "
+            "matching a query restriction") in detail
+
+
+@pytest.mark.parametrize("scope, rtype, interaction, expected", [
+    ("patient/*.rs?category=laboratory", "Patient", "read", UNCLEAR),
+    ("patient/*.rs?category=laboratory", "Condition", "search", NARROWED),
+    ("patient/Observation.rs?category=laboratory", "Observation", "read", UNCLEAR),
+    ("patient/Observation.s?category=laboratory", "Observation", "read", NOT_GRANTED),
+])
+def test_a_query_restriction_narrows_searches_and_leaves_a_read_by_id_to_the_server(scope, rtype, interaction,
+                                                                                   expected):
+    assert access(scope, rtype, interaction) == expected
