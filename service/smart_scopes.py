@@ -18,7 +18,8 @@ https://hl7.org/fhir/smart-app-launch/STU2/scopes-and-launch-context.html):
   part of it, so such a read is left to the server (UNCLEAR, no gap).
 Other scopes (`openid`, `fhirUser`, `launch/patient`, `offline_access`) grant no data.
 Scopes are case-sensitive; an item SMART would read but for the case of its letters
-(`Patient/Condition.read`) is left to the FHIR server that issued it (UNCLEAR).
+(`Patient/Condition.read`), or with a `.search` permission SMART does not define but some EHRs
+pair with `.read` (`patient/Condition.search`), is left to the FHIR server that issued it (UNCLEAR).
 """
 
 from __future__ import annotations
@@ -38,6 +39,11 @@ UNCLEAR = "unclear"
 _CONTEXTS = ("patient", "user", "system")
 _V2_LETTERS = frozenset("cruds")
 _V2_LETTER = {"read": "r", "search": "s"}
+# a permission SMART does not define (v1 read/write/*, v2 letters of cruds) that some EHR
+# configurations (Epic) pair with `.read`: `patient/Condition.search` says nothing this module
+# can read, so for the type it names the server decides (UNCLEAR: fetched without a gap, its 403
+# a 412), as for a type named in another letter case
+_VENDOR_SEARCH = "search"
 
 
 def _permits(permission: str, interaction: str) -> bool:
@@ -53,7 +59,8 @@ def access(scope: str, resource_type: str, interaction: str) -> str:
     ("read" an instance, or "search") resources of `resource_type`. SMART scopes are
     case-sensitive (`patient/Condition.read`); an item that would grant it but for the case of
     its letters makes it UNCLEAR (the server that issued it decides), never NOT_GRANTED; so does
-    one narrowed by a query for a read by id (the query narrows searches only)."""
+    one narrowed by a query for a read by id (the query narrows searches only), and one whose
+    permission is `.search` (not SMART's; Epic's)."""
     best = NOT_GRANTED
     for item in scope.split():
         context, slash, rest = item.partition("/")
@@ -61,8 +68,12 @@ def access(scope: str, resource_type: str, interaction: str) -> str:
             continue
         rest, question, _ = rest.partition("?")
         rtype, dot, permission = rest.partition(".")
-        if not dot or rtype.lower() not in (resource_type.lower(), "*") \
-                or not _permits(permission.lower(), interaction):
+        if not dot or rtype.lower() not in (resource_type.lower(), "*"):
+            continue
+        if permission.lower() == _VENDOR_SEARCH:
+            best = UNCLEAR if best == NOT_GRANTED else best
+            continue
+        if not _permits(permission.lower(), interaction):
             continue
         if question and interaction == "search":
             best = NARROWED
