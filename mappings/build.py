@@ -453,7 +453,7 @@ from mappings.context import Ctx
 from mappings.disease import build_disease, visceral_crisis_currency
 from mappings.factors import build_factors
 from mappings.fhir import (
-    _CUT_TEXTS, TEXT_READ_LIMIT, absent_reason, as_list, obs_date, cc_as_written, clinical_status_miscased, codings, contained_resource, counted,
+    _CUT_TEXTS, TEXT_READ_LIMIT, absent_reason, as_list, bounded, obs_date, cc_as_written, clinical_status_miscased, codings, contained_resource, counted,
     do_not_perform, is_loinc,
     printable_clip, ref_id, ref_str, ref_type_and_id,
     status_code,
@@ -1309,6 +1309,12 @@ _MEDICATION_REQUEST_TYPES = ("MedicationRequest", "MedicationStatement", "Medica
 
 
 def _read_draft_order(r: dict, rtype: str, index: dict, patient_id: str | None, full_url: Any) -> DraftOrder:
+    ref = r.get("medicationReference")
+    if isinstance(ref, dict) and isinstance(ref.get("display"), str) and len(ref["display"]) > TEXT_READ_LIMIT:
+        # (sv4) its medicationReference display read through fhir.bounded as every other text of
+        # the draft (the medication readers take a Reference.display as it is: a 100 kB one was
+        # read whole), and so named read in part (DraftOrder.text_read_in_part)
+        r = {**r, "medicationReference": {**ref, "display": bounded(ref["display"])}}
     rid = draft_entry_id(full_url, r)
     not_checked = None
     prohibits = False
@@ -1354,7 +1360,7 @@ def _read_draft_order(r: dict, rtype: str, index: dict, patient_id: str | None, 
     else:
         cc = r.get("code")
         if isinstance(cc, dict):
-            text = cc.get("text") if isinstance(cc.get("text"), str) else next(
+            text = bounded(cc["text"]) if isinstance(cc.get("text"), str) else next(
                 (d for _, _, d in codings(cc) if d), None)
             loinc, genes, origin, archival = _test_ordered(cc)
         if (loinc or genes) and prohibition is None and not_checked is None:
@@ -1490,7 +1496,7 @@ def _interpreted_negative(obs: dict) -> bool:
                if "observationinterpretation" in system.lower()):
             return True
         words = [cc.get("text")] + [d for _, _, d in codings(cc)]
-        if any(isinstance(w, str) and _answer_word(w) in _NEGATIVE_INTERPRETATION_WORDS for w in words):
+        if any(isinstance(w, str) and _answer_word(bounded(w)) in _NEGATIVE_INTERPRETATION_WORDS for w in words):
             return True
     return False
 
@@ -1527,7 +1533,7 @@ def _yes_no_answer(obs: dict) -> bool | None:
         coded = {_YES_NO_CODES.get((key, code)) for system, code, _ in codings(value)
                  for key in ("snomed", "0136") if key in system.lower()} - {None}
         words = [value.get("text")] + [d for _, _, d in codings(value)]
-        said = {_YES_NO_WORDS.get(_answer_word(w)) for w in words if isinstance(w, str) and w.strip()}
+        said = {_YES_NO_WORDS.get(_answer_word(bounded(w))) for w in words if isinstance(w, str) and w.strip()}
         if not coded and None in said:
             return None  # a word that is not yes / no beside one: read as before
         # a yes / no word written beside a code counts as well: a yes code written 'No' (its text
@@ -1535,7 +1541,7 @@ def _yes_no_answer(obs: dict) -> bool | None:
         answers = coded | (said - {None})
         return answers.pop() if len(answers) == 1 else None
     if isinstance(obs.get("valueString"), str):
-        return _YES_NO_WORDS.get(_answer_word(obs["valueString"]))
+        return _YES_NO_WORDS.get(_answer_word(bounded(obs["valueString"])))
     return None
 
 
@@ -1564,7 +1570,11 @@ def _stated_reason(r: dict) -> tuple[str | None, str | None]:
             coded = any(T.local_lookup(T.STOP_PROGRESSION_CODES, system, code) for system, code, _ in item_codings)
             coded_other = any(T.local_lookup(T.STOP_NON_PROGRESSION_CODES, system, code)
                               for system, code, _ in item_codings)
-            texts = [item.get("text")] + [d for _, _, d in item_codings]
+            # (sv4) its text (a note's, a reasonCode's, a reference's display, a contained
+            # resource's code or value) read through fhir.bounded as every other free text (a
+            # 100 kB note was read whole); displays are bounded by codings() already
+            text = item.get("text")
+            texts = [bounded(text) if isinstance(text, str) else text] + [d for _, _, d in item_codings]
             for text in texts:
                 if not isinstance(text, str) or not text.strip():
                     continue
@@ -1606,7 +1616,7 @@ def _test_ordered(cc: dict) -> tuple[list[str], list[str], str | None, bool]:
     genomic source they state (germline / somatic) and whether they name archival or
     primary-tumour tissue (local_codes.yaml archival_specimen, C.3 row 18)."""
     loinc = [code for system, code, _ in codings(cc) if code and system and is_loinc(system)]
-    words = [cc["text"]] if isinstance(cc.get("text"), str) else []
+    words = [bounded(cc["text"])] if isinstance(cc.get("text"), str) else []  # (sv4) as codings() bounds a display
     words += [d for _, _, d in codings(cc) if d]
     if not words:
         return loinc, [], None, False

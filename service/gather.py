@@ -215,7 +215,10 @@ def gather(
     if token_scope is not None and to_fetch and names_clinical_data(token_scope):
         include_medications = _refuse_what_the_scope_does_not_grant(to_fetch, token_scope, result, why)
     if to_fetch:
-        client = client_factory() if client_factory else None
+        try:
+            client = client_factory() if client_factory else None
+        except PreconditionFailed as error:  # fhirServer not on the allowlist, not https ...
+            raise before_any_request(error)
         if client is not None:
             remaining = max(0.0, time_budget - (time.monotonic() - started))
             if hasattr(client, "deadline"):
@@ -251,6 +254,14 @@ def gather(
     return result
 
 
+def before_any_request(error: PreconditionFailed) -> PreconditionFailed:
+    """The 412 marked as given before any FHIR request was sent (`nothing_sent`): the metrics then
+    record no fetch time for it (mbc_cds_fhir_fetch_seconds covers the calls that fetched; a
+    refusal's near-zero time would pull the fetch latency an operator watches towards zero)."""
+    error.nothing_sent = True
+    return error
+
+
 def _permission_words(rtype: str, interaction: str) -> str:
     """The scopes that would grant it, as an integration team writes them (SMART v1, v2)."""
     return f"patient/{rtype}.read or patient/{rtype}.{'rs' if interaction == 'search' else 'r'}"
@@ -283,7 +294,7 @@ def _refuse_what_the_scope_does_not_grant(to_fetch: dict[str, str], scope: str, 
             narrowed.setdefault(rtype, []).append(key)
     if not_granted:
         message = _not_granted_message(not_granted)
-        raise PreconditionFailed(message, own_words=message)
+        raise before_any_request(PreconditionFailed(message, own_words=message))
     result.note_incomplete(
         f"{rtype} records ({', '.join(keys)}): fhirAuthorization.scope grants this service only {rtype} "
         f"records matching a query restriction; others were not returned and advice may be incomplete"

@@ -8,7 +8,9 @@ What is counted (no patient data, no tokens, no hookInstance in any label):
                                                          from the client's FHIR server
                                                          (calls that fetched; outcome ok|error)
     mbc_cds_fhir_fetch_errors_total{service,reason}      fetches that ended in a 412
-                                                         (reason timeout|refused|unavailable)
+                                                         (reason timeout|refused|unavailable;
+                                                         refused before any request too: the
+                                                         scope, the allowlist, no fetch time)
     mbc_cds_fhir_searches_total{service,kind}            requests to the FHIR server: separate,
                                                          folded (Patient with _revinclude),
                                                          sent-apart (a folded search's parts,
@@ -88,6 +90,11 @@ def _known_service(service_id: str) -> str:
 def _fetch_error_reason(error: BaseException) -> str:
     # classified by the service's own words, not by what a FHIR server's OperationOutcome
     # said (a 412 quotes it; its text may hold "time", "401", or a ')' that ends no quote)
+    if getattr(error, "nothing_sent", False):
+        # refused by the service itself before any request (gather.before_any_request): the scope,
+        # the allowlist, an address it may not call ("fhirServer is not one of the FHIR servers
+        # this service may call (MBC_CDS_FHIR_SERVERS)" was counted as unavailable)
+        return "refused"
     message = str(getattr(error, "own_words", None) or getattr(error, "message", error)).lower()
     if "time" in message:  # "did not return ... in time", "timed out"
         return "timeout"
@@ -146,7 +153,10 @@ def observe_hook(
         if fetch is not None and fetch.seconds is not None and fetch.fhir_server:
             fetched = gathered is not None and "fetched" in (getattr(gathered, "origin", {}) or {}).values()
             if fetch.error is not None:
-                FHIR_FETCH_LATENCY.labels(service, "error").observe(fetch.seconds)
+                if not getattr(fetch.error, "nothing_sent", False):
+                    # a 412 before any request (the scope, the allowlist: gather.before_any_request)
+                    # fetched nothing: no fetch time, only the error count
+                    FHIR_FETCH_LATENCY.labels(service, "error").observe(fetch.seconds)
                 FHIR_FETCH_ERRORS.labels(service, _fetch_error_reason(fetch.error)).inc()
             elif fetched:
                 FHIR_FETCH_LATENCY.labels(service, "ok").observe(fetch.seconds)

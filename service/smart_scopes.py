@@ -13,10 +13,13 @@ https://hl7.org/fhir/smart-app-launch/STU2/scopes-and-launch-context.html):
 - SMART v2 permissions: letters of `cruds` (c create, r read, u update, d delete,
   s search), e.g. `.rs`, `.cruds`; v1 `.read` corresponds to v2 `.rs`;
 - v2 may narrow a scope with a query (`Observation.rs?category=laboratory`): the
-  server returns only the resources matching it.
+  server returns only the resources matching it. The query is search parameters: it
+  narrows searches; a read by id returns the one resource or an error, never a silent
+  part of it, so such a read is left to the server (UNCLEAR, no gap).
 Other scopes (`openid`, `fhirUser`, `launch/patient`, `offline_access`) grant no data.
 Scopes are case-sensitive; an item SMART would read but for the case of its letters
-(`Patient/Condition.read`) is left to the FHIR server that issued it (UNCLEAR).
+(`Patient/Condition.read`), or with a `.search` permission SMART does not define but some EHRs
+pair with `.read` (`patient/Condition.search`), is left to the FHIR server that issued it (UNCLEAR).
 """
 
 from __future__ import annotations
@@ -28,12 +31,19 @@ NARROWED = "narrowed"  # granted only with a query restriction (v2 `?...`)
 NOT_GRANTED = "none"
 # named only in a spelling SMART does not define, letters' case aside (`Patient/Condition.read`,
 # `patient/condition.Read`): says nothing this module can read, so the FHIR server decides
-# (fetched without a gap; its 403 is a 412), as for a scope written wholly that way
+# (fetched without a gap; its 403 is a 412), as for a scope written wholly that way; and a read
+# by id under a scope narrowed by a query (`patient/*.rs?category=laboratory` for the Patient read):
+# the query narrows searches, the server decides whether the one resource read is granted
 UNCLEAR = "unclear"
 
 _CONTEXTS = ("patient", "user", "system")
 _V2_LETTERS = frozenset("cruds")
 _V2_LETTER = {"read": "r", "search": "s"}
+# a permission SMART does not define (v1 read/write/*, v2 letters of cruds) that some EHR
+# configurations (Epic) pair with `.read`: `patient/Condition.search` says nothing this module
+# can read, so for the type it names the server decides (UNCLEAR: fetched without a gap, its 403
+# a 412), as for a type named in another letter case
+_VENDOR_SEARCH = "search"
 
 
 def _permits(permission: str, interaction: str) -> bool:
@@ -48,7 +58,9 @@ def access(scope: str, resource_type: str, interaction: str) -> str:
     """FULL, NARROWED, UNCLEAR or NOT_GRANTED: whether `scope` lets the service `interaction`
     ("read" an instance, or "search") resources of `resource_type`. SMART scopes are
     case-sensitive (`patient/Condition.read`); an item that would grant it but for the case of
-    its letters makes it UNCLEAR (the server that issued it decides), never NOT_GRANTED."""
+    its letters makes it UNCLEAR (the server that issued it decides), never NOT_GRANTED; so does
+    one narrowed by a query for a read by id (the query narrows searches only), and one whose
+    permission is `.search` (not SMART's; Epic's)."""
     best = NOT_GRANTED
     for item in scope.split():
         context, slash, rest = item.partition("/")
@@ -56,11 +68,20 @@ def access(scope: str, resource_type: str, interaction: str) -> str:
             continue
         rest, question, _ = rest.partition("?")
         rtype, dot, permission = rest.partition(".")
-        if not dot or rtype.lower() not in (resource_type.lower(), "*") \
-                or not _permits(permission.lower(), interaction):
+        if not dot or rtype.lower() not in (resource_type.lower(), "*"):
             continue
-        if question:
+        if permission.lower() == _VENDOR_SEARCH:
+            best = UNCLEAR if best == NOT_GRANTED else best
+            continue
+        if not _permits(permission.lower(), interaction):
+            continue
+        if question and interaction == "search":
             best = NARROWED
+        elif question:
+            # a read by id: a query restriction narrows what a search returns (SMART App Launch
+            # 2.x, finer-grained constraints using search parameters); the read returns the
+            # resource or an error, so the server decides and no records go silently missing
+            best = UNCLEAR if best == NOT_GRANTED else best
         elif context in _CONTEXTS and rtype in (resource_type, "*") and permission == permission.lower():
             return FULL
         elif best == NOT_GRANTED:

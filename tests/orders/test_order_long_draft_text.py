@@ -5,6 +5,10 @@ names a record."""
 
 from __future__ import annotations
 
+import time
+
+import pytest
+
 from cards.engine import order_cards
 from mappings import read_draft_orders
 from tests.cards.test_fhir_scenarios import AS_OF, after_ai_cdk46i
@@ -86,3 +90,59 @@ def test_several_drafts_read_in_part_are_named_on_one_info_card():
 def test_a_draft_read_in_part_named_on_its_regimen_card_gets_no_second_card():
     cards = _cards("Palbociclib 125 mg daily, 21 days on 7 off. " + "Discussed with the patient at length, " * 80)
     assert [c.source.topic.code for c in cards] == ["order-incomplete-regimen"]
+
+
+# (sv4) Every text of a draft the readers read goes through the same bound: a 100 kB note (or
+# reason, display, contained resource's text) was read whole (0.16-0.33 s a draft) and the draft
+# was not named as read in part.
+HUNDRED_KB = "Discussed with the patient at length, no change in plan. " * 1760
+
+
+def _with_long(element: str) -> dict:
+    draft = {"resourceType": "MedicationRequest", "id": "mr-long", "status": "draft", "intent": "order",
+             "subject": {"reference": "Patient/p-long"},
+             "medicationCodeableConcept": {"coding": [{"system": "http://www.nlm.nih.gov/research/umls/rxnorm",
+                                                       "code": PALBOCICLIB_RXNORM}], "text": "Palbociclib"}}
+    if element == "note":
+        draft["note"] = [{"text": HUNDRED_KB}]
+    elif element == "reasonCode.text":
+        draft["reasonCode"] = [{"text": HUNDRED_KB}]
+    elif element == "statusReason.text":
+        draft["statusReason"] = {"text": HUNDRED_KB}
+    elif element == "reasonReference.display":
+        draft["reasonReference"] = [{"display": HUNDRED_KB}]
+    elif element == "a contained Observation's valueString":
+        draft["contained"] = [{"resourceType": "Observation", "id": "o1", "status": "final",
+                               "code": {"text": "Disease status"}, "valueString": HUNDRED_KB}]
+        draft["reasonReference"] = [{"reference": "#o1"}]
+    elif element == "a contained Condition's code.text":
+        draft["contained"] = [{"resourceType": "Condition", "id": "c1", "code": {"text": HUNDRED_KB}}]
+        draft["reasonReference"] = [{"reference": "#c1"}]
+    elif element == "medicationReference.display":
+        del draft["medicationCodeableConcept"]
+        draft["medicationReference"] = {"display": "Palbociclib 125 mg. " + HUNDRED_KB}
+    return draft
+
+
+
+@pytest.mark.parametrize("element", ["note", "reasonCode.text", "statusReason.text", "reasonReference.display",
+                                     "a contained Observation's valueString", "a contained Condition's code.text",
+                                     "medicationReference.display"])
+def test_a_draft_with_a_100_kb_text_is_answered_in_a_fifth_of_a_second_and_named_read_in_part(element):
+    state = after_ai_cdk46i("p-long").state(AS_OF)
+    draft = _with_long(element)
+    started = time.perf_counter()
+    drafts = read_draft_orders({"resourceType": "Bundle", "entry": [{"resource": draft}]}, "p-long")
+    cards = order_cards(state, drafts, None, "order-sign")
+    assert time.perf_counter() - started < 0.2
+    assert cards
+    assert any("MedicationRequest/mr-long" in line and "read only to its first 2,000" in line
+               for c in cards for line in c.detail.splitlines()), [c.detail for c in cards]
+
+
+def test_a_drafted_test_with_a_100_kb_name_is_read_to_its_first_2000_characters():
+    draft = {"resourceType": "ServiceRequest", "id": "sr-long", "status": "draft", "intent": "order",
+             "subject": {"reference": "Patient/p-long"}, "code": {"text": "ESR1 ctDNA test. " + HUNDRED_KB}}
+    [order] = read_draft_orders({"resourceType": "Bundle", "entry": [{"resource": draft}]}, "p-long")
+    assert order.genes == ["ESR1"]
+    assert len(order.text) == 2000 and order.text_read_in_part == len(draft["code"]["text"])
