@@ -2119,7 +2119,9 @@ _TEST_WORD = (r"(?:ihc|immunohisto\w*|status|stain\w*|expression|receptors?|resu
 # a word before a bare 'ER' / 'PR' naming it a receptor test ("IHC ER", "Allred score ER"): not
 # 'result', 'status' or 'by', which any lab has ("Troponin result ER", "Glucose by ER": the emergency
 # room's; rt73)
-_TEST_WORD_BEFORE = r"(?:ihc|immunohisto\w*|stain\w*|expression|receptors?(?: status)?|score|%|" + _RECEPTOR_ONLY_WORD + ")"
+# ... and of the receptor-only words the scores ("Allred ER", "H-score PR"): not 'intensity', 'percent',
+# 'proportion' before it ("Pain intensity ER", "Percent ER occupancy": the emergency room's; gx14)
+_TEST_WORD_BEFORE = r"(?:ihc|immunohisto\w*|stain\w*|expression|receptors?(?: status)?|score|%|allred|h[- ]?score)"
 # the ER / PR pair names both receptors ("ER/PR", "ER and PR status": the ER was not named, its result
 # dropped unseen beside the PR's; rt78); a comma may stand before the test word ("ER, IHC"; rt78)
 _ER_PR_PAIR = r"\ber\s*(?:[/&,]|\band\b)\s*(?:pr|pgr)\b"

@@ -347,6 +347,7 @@ def test_an_er_or_pr_under_another_of_its_names_valued_as_a_receptor_result_is_n
     ("ESR1 mutation", "Positive"), ("ESR1 ctDNA", "detected"), ("ESR1", "Positive"), ("Estrogen", "150 pg/mL"),
     ("ER Stat", "discharged"), ("PR stat", "72"), ("Troponin ER stat", "0.01"), ("Percent ER visits", "12"),
     ("Thyroid stimulating hormone receptor Ab", "Positive"), ("Hormone receptor antibody", "Positive"),
+    ("Pain intensity ER", "7"), ("Percent ER occupancy", "85"),
 ])
 def test_a_gene_test_a_serum_hormone_or_an_urgent_order_under_a_receptor_like_name_is_not_named(name, value):
     g = gaps(observation(cc(text=name), "2024-03-01", valueString=value))
