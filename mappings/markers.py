@@ -2199,7 +2199,8 @@ _STAT = re.compile(r"[\s:-]*stat\b\.?$")
 # the heart rate ('HR status' = 72), so named (both) only with a receptor call ('HR status' = 'Positive' was
 # dropped unseen, 'No readable ER result' beside it; CR A.1 'ER+PR combined IHC' row; gx14)
 _HR_NAME = re.compile(r"hr(?:[\s(:,-]*(?:status|result|by|ihc|immunohisto\w*)\)?)*")
-_RECEPTOR_CALL = re.compile(r"%|\b(?:er|pr|pgr)[- ]?low\b|allred|\bh[- ]?score\b")
+# ... or the receptors' own signs ('HR status' / 'ER' = 'ER+/PR-': positive and negative, no call read; gx14)
+_RECEPTOR_CALL = re.compile(r"%|\b(?:er|pr|pgr)[- ]?low\b|allred|\bh[- ]?score\b|\b(?:er|pr|pgr)\s*[+-](?![a-z0-9])")
 
 
 @lru_cache(maxsize=2048)

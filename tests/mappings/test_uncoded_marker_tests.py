@@ -275,7 +275,7 @@ def test_an_er_or_pr_test_named_with_a_comma_before_its_stain_is_named(name, lab
 
 @pytest.mark.parametrize("name,label,value", [
     ("ER", "ER", "Positive (90%)"), ("ER:", "ER", "Neg"), ("PR", "PR", "Negative (<1%)"), ("PgR", "PR", "positive, 40%"),
-    ("ER", "ER", "ER-low"), ("PR", "PR", "Allred 7/8"),
+    ("ER", "ER", "ER-low"), ("PR", "PR", "Allred 7/8"), ("ER", "ER", "ER+/PR-"),
 ])
 def test_a_test_named_only_er_or_pr_valued_as_a_receptor_call_is_named(name, label, value):
     # rt78: a pathology result sent as 'ER' = 'Positive (90%)' (the name alone, as an HL7 v2 OBX text) was
@@ -356,7 +356,7 @@ def test_a_gene_test_a_serum_hormone_or_an_urgent_order_under_a_receptor_like_na
 
 @pytest.mark.parametrize("name,value", [
     ("Hormone receptor status", "Positive"), ("Hormone receptor status", "see report"), ("HR status", "Positive"),
-    ("HR", "Negative (<1%)"), ("HR (IHC)", "ER+ PR+"),
+    ("HR", "Negative (<1%)"), ("HR (IHC)", "ER+ PR+"), ("HR status", "ER+/PR-"),
 ])
 def test_a_hormone_receptor_result_names_both_the_er_and_the_pr_test(name, value):
     # gx14: 'Hormone receptor status' / 'HR status' = 'Positive' (ER and PR together: CR A.1 'ER+PR combined
