@@ -2111,10 +2111,11 @@ _UNCODED_NOT_TISSUE = re.compile(r"\b(?:serum|plasma|shed|ecd|extracellular|circ
 # intensity', Allred; the Allred score is a proportion + an intensity score, the H-score a weighted %,
 # the quick score Allred's other name): they name a receptor test whatever the value (were dropped
 # unseen, 'No readable ER result' beside them; gx14)
-_RECEPTOR_ONLY_WORD = (r"(?:allred|h[- ]?score|quick[- ]?score|per ?cent\w*|intensity|proportion|"
-                       r"nuclear[- ]stain\w*)")
-# 'ER positivity': named only with a value reading as a receptor result, as 'ER status' (gx14)
-_TEST_WORD = (r"(?:ihc|immunohisto\w*|status|stain\w*|expression|receptors?|result|by|score|%|positivity|"
+_RECEPTOR_ONLY_WORD = (r"(?:allred|h[- ]?score|quick[- ]?score|per ?cent\w*|pct\b|intensity|proportion|"
+                       r"nuclear[- ]stain\w*|positive[- ]cells)")
+# 'ER positivity', 'ER total score': named only with a value reading as a receptor result, as 'ER status',
+# 'ER score' (gx14)
+_TEST_WORD = (r"(?:ihc|immunohisto\w*|status|stain\w*|expression|receptors?|result|by|(?:total )?score|%|positivity|"
               + _RECEPTOR_ONLY_WORD + ")")
 # a word before a bare 'ER' / 'PR' naming it a receptor test ("IHC ER", "Allred score ER"): not
 # 'result', 'status' or 'by', which any lab has ("Troponin result ER", "Glucose by ER": the emergency

@@ -322,7 +322,7 @@ def test_a_test_named_only_er_or_pr_valued_as_awaited_is_not_named_as_a_receptor
 @pytest.mark.parametrize("name,label", [
     ("ER Allred", "ER"), ("ER H-score", "ER"), ("ER quick score", "ER"), ("ER percent", "ER"), ("ER intensity", "ER"),
     ("ER proportion", "ER"), ("ER nuclear staining", "ER"), ("PgR Allred", "PR"), ("PR H-score", "PR"),
-    ("ESR1 IHC", "ER"), ("ER-alpha IHC", "ER"),
+    ("ESR1 IHC", "ER"), ("ER-alpha IHC", "ER"), ("ER pct", "ER"), ("ER positive cells", "ER"),
 ])
 def test_an_er_or_pr_named_with_a_word_only_a_receptor_stain_is_read_in_is_named_whatever_its_value(name, label):
     # gx14: 'ER Allred' / 'PR H-score' / 'ER nuclear staining' = 'See report' (or '7', '150') were dropped
@@ -335,6 +335,7 @@ def test_an_er_or_pr_named_with_a_word_only_a_receptor_stain_is_read_in_is_named
 @pytest.mark.parametrize("name,label", [
     ("ER positivity", "ER"), ("ER alpha", "ER"), ("Estrogen Rcptr", "ER"), ("Estrogen rec", "ER"),
     ("Oestrogen Rec.", "ER"), ("Progesterone rec", "PR"), ("ER Stat", "ER"), ("ER % positive", "ER"),
+    ("ER total score", "ER"),
 ])
 def test_an_er_or_pr_under_another_of_its_names_valued_as_a_receptor_result_is_named(name, label):
     # gx14: 'ER alpha' / 'Estrogen rec' / 'ER Stat' = 'Positive' was dropped unseen, 'No readable ER result'
