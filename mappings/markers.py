@@ -2106,20 +2106,45 @@ _UNCODED_NOT_TISSUE = re.compile(r"\b(?:serum|plasma|shed|ecd|extracellular|circ
                                  # a blood / liquid-biopsy test ("ERBB2 amplification (ctDNA)"): no tissue
                                  # result either (rt73)
                                  r"ctdna|cfdna|cell[- ]free|liquid|blood)\b")
-_TEST_WORD = r"(?:ihc|immunohisto\w*|status|stain\w*|expression|receptors?|result|by|score|%)"
+# words only a receptor stain is read in ("ER Allred", "PR H-score", "ER quick score", "ER percent",
+# "ER intensity", "ER proportion", "ER nuclear staining": CR A.1 rows '% positive cells', 'staining
+# intensity', Allred; the Allred score is a proportion + an intensity score, the H-score a weighted %,
+# the quick score Allred's other name): they name a receptor test whatever the value (were dropped
+# unseen, 'No readable ER result' beside them; gx14)
+_RECEPTOR_ONLY_WORD = (r"(?:allred|h[- ]?score|quick[- ]?score|per ?cent\w*|pct\b|intensity|proportion|"
+                       r"nuclear[- ]stain\w*|positive[- ]cells)")
+# 'ER positivity', 'ER total score': named only with a value reading as a receptor result, as 'ER status',
+# 'ER score' (gx14)
+_TEST_WORD = (r"(?:ihc|immunohisto\w*|status|stain\w*|expression|receptors?|result|by|(?:total )?score|%|positivity|"
+              + _RECEPTOR_ONLY_WORD + ")")
 # a word before a bare 'ER' / 'PR' naming it a receptor test ("IHC ER", "Allred score ER"): not
 # 'result', 'status' or 'by', which any lab has ("Troponin result ER", "Glucose by ER": the emergency
 # room's; rt73)
-_TEST_WORD_BEFORE = r"(?:ihc|immunohisto\w*|stain\w*|expression|receptors?(?: status)?|score|%)"
+# ... and of the receptor-only words the scores ("Allred ER", "H-score PR"): not 'intensity', 'percent',
+# 'proportion' before it ("Pain intensity ER", "Percent ER occupancy": the emergency room's; gx14)
+_TEST_WORD_BEFORE = r"(?:ihc|immunohisto\w*|stain\w*|expression|receptors?(?: status)?|score|%|allred|h[- ]?score)"
 # the ER / PR pair names both receptors ("ER/PR", "ER and PR status": the ER was not named, its result
 # dropped unseen beside the PR's; rt78); a comma may stand before the test word ("ER, IHC"; rt78)
 _ER_PR_PAIR = r"\ber\s*(?:[/&,]|\band\b)\s*(?:pr|pgr)\b"
+# the receptor's other names, named only with a value reading as a receptor result (gx14): 'ER alpha'
+# (ERα, the receptor ESR1 codes), 'Estrogen rec' / 'Estrogen Rcptr' / 'Oestrogen Rec.' (receptor cut
+# short: 'estrogen' alone is also a serum hormone level), 'Hormone receptor status' (ER and PR together:
+# CR A.1 'ER+PR combined IHC' row, LOINC part LP28852-9 Estrogen+Progesterone receptor). 'ESR1' (the
+# gene: 'ESR1 mutation', 'ESR1 ctDNA' are genomic) names the receptor only beside a stain word
+# ("ESR1 IHC"), and then whatever the value, as 'ER IHC'
+_RECEPTOR_CUT_SHORT = r"[- ]r(?:ec|ecep|ecept|cpt|cptr)\b\.?"
+_ER_OTHER_NAME = r"\ber[\s-]?(?:alpha|α)(?![a-z0-9])|\bo?estrogen" + _RECEPTOR_CUT_SHORT
+_PR_OTHER_NAME = r"\bprogesterone" + _RECEPTOR_CUT_SHORT
+# ... not the thyroid's ('Thyroid stimulating hormone receptor Ab': TRAb, a thyroid test)
+_HORMONE_RECEPTOR = r"(?<!stimulating )(?<!thyroid )\bhormone[- ]receptors?\b(?![\s-]*(?:ab|antibod\w*|binding)\b)"
+_ESR1_STAINED = r"\besr-?1\b[\s(:,-]*(?:by\s+)?(?:ihc|immunohisto\w*|stain\w*)"
 _UNCODED_RECEPTOR = {
     "er": re.compile(r"\b(?:o?estrogen|oestrogen)[- ]receptors?\b|" + _ER_PR_PAIR + r"|\ber\b[\s(:,-]*"
-                     + _TEST_WORD + r"|" + _TEST_WORD_BEFORE + r"[\s(:-]*\ber\b(?![\s-]*(?:visit|room))"),
+                     + _TEST_WORD + r"|" + _TEST_WORD_BEFORE + r"[\s(:-]*\ber\b(?![\s-]*(?:visit|room))|"
+                     + _ER_OTHER_NAME + "|" + _HORMONE_RECEPTOR + "|" + _ESR1_STAINED),
     "pr": re.compile(r"\bprogesterone[- ]receptors?\b|\b(?:pr|pgr)\b[\s(:,-]*" + _TEST_WORD
                      + r"|" + _ER_PR_PAIR + r"|" + _TEST_WORD_BEFORE
-                     + r"[\s(:-]*\b(?:pr|pgr)\b(?![\s-]*interval)"),
+                     + r"[\s(:-]*\b(?:pr|pgr)\b(?![\s-]*interval)|" + _PR_OTHER_NAME + "|" + _HORMONE_RECEPTOR),
 }
 # words naming the ECG's PR or the emergency room's ER, not a receptor ("PR by ECG", "ER score
 # (triage)"; rt73)
@@ -2131,13 +2156,13 @@ _NOT_RECEPTOR = re.compile(r"\b(?:ecg|ekg|electrocardio\w*|triage|emergency)\b")
 # as a receptor result (_reads_as_receptor_result)
 # ... the stain word also after 'status' / 'result' / 'score' ("ER Status (IHC)", "ER result by IHC":
 # were named only with a value reading as a result, 'See report' dropped unseen; rt78)
-_STAIN_WORD = r"(?:ihc|immunohisto\w*|stain\w*|expression|receptors?|%)"
+_STAIN_WORD = r"(?:ihc|immunohisto\w*|stain\w*|expression|receptors?|%|" + _RECEPTOR_ONLY_WORD + ")"
 _STAIN_AFTER = r"\b[\s(:,-]*(?:(?:status|result|score)\b[\s(:,-]*)?(?:by\s+)?" + _STAIN_WORD
 _NAMED_AS_RECEPTOR_TEST = {
-    "er": re.compile(r"\b(?:o?estrogen|oestrogen)[- ]receptors?\b|" + _ER_PR_PAIR + r"|\ber" + _STAIN_AFTER
-                     + r"|" + _STAIN_WORD + r"(?: status)?[\s(:-]*\ber\b"),
-    "pr": re.compile(r"\bprogesterone[- ]receptors?\b|" + _ER_PR_PAIR + r"|\b(?:pr|pgr)" + _STAIN_AFTER
-                     + r"|" + _STAIN_WORD + r"(?: status)?[\s(:-]*\b(?:pr|pgr)\b"),
+    "er": re.compile(r"\b(?:o?estrogen|oestrogen)[- ]receptors?\b|" + _ER_PR_PAIR + r"|(?:\ber|" + _ER_OTHER_NAME
+                     + ")" + _STAIN_AFTER + r"|" + _STAIN_WORD + r"(?: status)?[\s(:-]*\ber\b|" + _ESR1_STAINED),
+    "pr": re.compile(r"\bprogesterone[- ]receptors?\b|" + _ER_PR_PAIR + r"|(?:\b(?:pr|pgr)|" + _PR_OTHER_NAME
+                     + ")" + _STAIN_AFTER + r"|" + _STAIN_WORD + r"(?: status)?[\s(:-]*\b(?:pr|pgr)\b"),
 }
 # a value that reads as an ER / PR result: a number (%, Allred, H-score: CR A.1 Allred row), a
 # positive / negative / equivocal call (_qual_from_text), ER-low or a staining intensity (Allred
@@ -2149,7 +2174,10 @@ _RECEPTOR_WORDS = r"\blow\b|\b(?:weak|moderate|intermediate|strong)\w*"
 # or in a report. Naming the record is the safe side: an emergency room's "pending" named as an ER
 # test costs a line, a real one lost is a result the clinician is told does not exist (CR A.1)
 _AWAITED_RESULT_WORDS = r"|\bsee\b.{0,40}\breport\b|\bpending\b|\bnot\s+(?:performed|done)\b|\bqns\b|\bfocal\w*"
-_RECEPTOR_RESULT_WORDS = re.compile(r"\d|\+|" + _RECEPTOR_WORDS + _AWAITED_RESULT_WORDS)
+# ... or 'IND' (v3-ObservationInterpretation IND = Indeterminate, sent as the value's code with no display
+# or as the interpretation: 'ER status' = IND was dropped unseen while 'Indeterminate' was named; gx14)
+_INDETERMINATE_CODE = r"|\bind\b"
+_RECEPTOR_RESULT_WORDS = re.compile(r"\d|\+|" + _RECEPTOR_WORDS + _AWAITED_RESULT_WORDS + _INDETERMINATE_CODE)
 # ... but not a number in another unit, a lab's or a vital sign's ('PR result' = 160 ms: the ECG's PR
 # interval; 'PR result' = 88 mmHg): a receptor is read as a % of cells or a score (a UCUM
 # annotation "{score}", "{Allred}"; CR A.1 Allred row). The unit is a word ("ms", "mmHg", "/min",
@@ -2164,8 +2192,16 @@ _RECEPTOR_UNIT = re.compile(r"%|per ?cent|\bpct\b|score|allred|cells|^\{|\bof 8\
 # that is a receptor call: positive / negative / equivocal (_qual_from_text), ER-low, a % of cells or an
 # Allred / H-score (CR A.1 Allred row), never a bare number or a yes / no ('Positive (90%)' was dropped
 # unseen, 'No readable ER result' beside it; rt78)
-_BARE_RECEPTOR_NAME = {"er": "er", "pr": "pr", "pgr": "pr"}
-_RECEPTOR_CALL = re.compile(r"%|\b(?:er|pr|pgr)[- ]?low\b|allred|\bh[- ]?score\b")
+_BARE_RECEPTOR_NAME = {"er": ("er",), "pr": ("pr",), "pgr": ("pr",)}
+# ... 'ER Stat' / 'PR stat' (a laboratory's 'status' cut short) the same: 'stat' is also the urgent order
+# ('PR stat' = 72 a pulse taken at once; 'ER Stat' = 'Positive' was dropped unseen; gx14)
+_STAT = re.compile(r"[\s:-]*stat\b\.?$")
+# ... and 'HR' ('HR status', 'HR result', 'HR (IHC)'): the hormone receptors, ER and PR together, as much as
+# the heart rate ('HR status' = 72), so named (both) only with a receptor call ('HR status' = 'Positive' was
+# dropped unseen, 'No readable ER result' beside it; CR A.1 'ER+PR combined IHC' row; gx14)
+_HR_NAME = re.compile(r"hr(?:[\s(:,-]*(?:status|result|by|ihc|immunohisto\w*)\)?)*")
+# ... or the receptors' own signs ('HR status' / 'ER' = 'ER+/PR-': positive and negative, no call read; gx14)
+_RECEPTOR_CALL = re.compile(r"%|\b(?:er|pr|pgr)[- ]?low\b|allred|\bh[- ]?score\b|\b(?:er|pr|pgr)\s*[+-](?![a-z0-9])")
 
 
 @lru_cache(maxsize=2048)
@@ -2179,11 +2215,13 @@ def _uncoded_markers(text: str) -> tuple[tuple[str, bool], ...]:
     return found + ((("her2", True),) if _UNCODED_HER2.search(text) else ())
 
 
-def _bare_receptor_name(text: str) -> str | None:
-    """The marker (er, pr) a name that is only 'ER', 'PR' or 'PgR' says (each of its text and displays:
-    "er | er"), else None."""
-    found = {_BARE_RECEPTOR_NAME.get(part.strip(" :-")) for part in text.split("|")}
-    return found.pop() if len(found) == 1 else None
+@lru_cache(maxsize=2048)
+def _bare_receptor_name(text: str) -> tuple[str, ...]:
+    """The markers (er, pr) a name that is only 'ER', 'PR', 'PgR' or 'HR' (status) says (each of its text
+    and displays: "er | er"), else ()."""
+    parts = [_STAT.sub("", part.strip(" :-")) for part in text.split("|")]
+    found = {("er", "pr") if _HR_NAME.fullmatch(part) else _BARE_RECEPTOR_NAME.get(part, ()) for part in parts}
+    return found.pop() if len(found) == 1 else ()
 
 
 def _reads_as_receptor_result(unit: dict[str, Any], value: str, call_only: bool = False) -> bool:
@@ -2293,8 +2331,8 @@ def _note_uncoded_tests(ctx: Ctx, er: ReceptorStatus, pr: ReceptorStatus, her2: 
             if local is None or absent_reason(unit) is not None:
                 continue
             markers = _uncoded_markers(code.text)
-            bare = None if markers else _bare_receptor_name(code.text)
-            markers = markers or (((bare, False),) if bare else ())
+            bare = () if markers else _bare_receptor_name(code.text)
+            markers = markers or tuple((m, False) for m in bare)
             value = _value_as_written(unit) if markers else ""
             # no value: its interpretation is its result as read (FHIR R4 Observation.interpretation)
             interpretation = "" if value or not markers else _interpretation_as_written(unit)

@@ -275,7 +275,7 @@ def test_an_er_or_pr_test_named_with_a_comma_before_its_stain_is_named(name, lab
 
 @pytest.mark.parametrize("name,label,value", [
     ("ER", "ER", "Positive (90%)"), ("ER:", "ER", "Neg"), ("PR", "PR", "Negative (<1%)"), ("PgR", "PR", "positive, 40%"),
-    ("ER", "ER", "ER-low"), ("PR", "PR", "Allred 7/8"),
+    ("ER", "ER", "ER-low"), ("PR", "PR", "Allred 7/8"), ("ER", "ER", "ER+/PR-"),
 ])
 def test_a_test_named_only_er_or_pr_valued_as_a_receptor_call_is_named(name, label, value):
     # rt78: a pathology result sent as 'ER' = 'Positive (90%)' (the name alone, as an HL7 v2 OBX text) was
@@ -317,3 +317,71 @@ def test_an_er_status_field_valued_as_a_result_awaited_or_reported_elsewhere_is_
 def test_a_test_named_only_er_or_pr_valued_as_awaited_is_not_named_as_a_receptor_test(name, value):
     g = gaps(observation(cc(text=name), "2024-03-01", valueString=value))
     assert "receptor-test-uncoded" not in g
+
+
+@pytest.mark.parametrize("name,label", [
+    ("ER Allred", "ER"), ("ER H-score", "ER"), ("ER quick score", "ER"), ("ER percent", "ER"), ("ER intensity", "ER"),
+    ("ER proportion", "ER"), ("ER nuclear staining", "ER"), ("PgR Allred", "PR"), ("PR H-score", "PR"),
+    ("ESR1 IHC", "ER"), ("ER-alpha IHC", "ER"), ("ER pct", "ER"), ("ER positive cells", "ER"),
+])
+def test_an_er_or_pr_named_with_a_word_only_a_receptor_stain_is_read_in_is_named_whatever_its_value(name, label):
+    # gx14: 'ER Allred' / 'PR H-score' / 'ER nuclear staining' = 'See report' (or '7', '150') were dropped
+    # unseen, 'No readable ER result' beside them: an Allred score, an H-score, a % of cells or a staining
+    # intensity is read only of a receptor stain (CR A.1 rows % positive cells, staining intensity, Allred)
+    g = gaps(observation(cc(text=name), "2024-03-01", valueString="See report"))
+    assert f"{label} result recorded without a code: '{name}' reads 'See report' (2024-03-01)" in g["receptor-test-uncoded"]
+
+
+@pytest.mark.parametrize("name,label", [
+    ("ER positivity", "ER"), ("ER alpha", "ER"), ("Estrogen Rcptr", "ER"), ("Estrogen rec", "ER"),
+    ("Oestrogen Rec.", "ER"), ("Progesterone rec", "PR"), ("ER Stat", "ER"), ("ER % positive", "ER"),
+    ("ER total score", "ER"),
+])
+def test_an_er_or_pr_under_another_of_its_names_valued_as_a_receptor_result_is_named(name, label):
+    # gx14: 'ER alpha' / 'Estrogen rec' / 'ER Stat' = 'Positive' was dropped unseen, 'No readable ER result'
+    # beside it (CR A.1)
+    g = gaps(observation(cc(text=name), "2024-03-01", valueString="Positive"))
+    assert f"{label} result recorded without a code: '{name}' reads 'Positive' (2024-03-01)" in g["receptor-test-uncoded"]
+
+
+@pytest.mark.parametrize("name,value", [
+    ("ESR1 mutation", "Positive"), ("ESR1 ctDNA", "detected"), ("ESR1", "Positive"), ("Estrogen", "150 pg/mL"),
+    ("ER Stat", "discharged"), ("PR stat", "72"), ("Troponin ER stat", "0.01"), ("Percent ER visits", "12"),
+    ("Thyroid stimulating hormone receptor Ab", "Positive"), ("Hormone receptor antibody", "Positive"),
+    ("Pain intensity ER", "7"), ("Percent ER occupancy", "85"),
+])
+def test_a_gene_test_a_serum_hormone_or_an_urgent_order_under_a_receptor_like_name_is_not_named(name, value):
+    g = gaps(observation(cc(text=name), "2024-03-01", valueString=value))
+    assert "receptor-test-uncoded" not in g
+
+
+@pytest.mark.parametrize("name,value", [
+    ("Hormone receptor status", "Positive"), ("Hormone receptor status", "see report"), ("HR status", "Positive"),
+    ("HR", "Negative (<1%)"), ("HR (IHC)", "ER+ PR+"), ("HR status", "ER+/PR-"),
+])
+def test_a_hormone_receptor_result_names_both_the_er_and_the_pr_test(name, value):
+    # gx14: 'Hormone receptor status' / 'HR status' = 'Positive' (ER and PR together: CR A.1 'ER+PR combined
+    # IHC' row) was dropped unseen, 'No readable ER result' beside it
+    g = gaps(observation(cc(text=name), "2024-03-01", valueString=value))
+    for label in ("ER", "PR"):
+        assert f"{label} result recorded without a code: '{name}' reads '{value}' (2024-03-01)" in g["receptor-test-uncoded"]
+
+
+@pytest.mark.parametrize("name,value", [("HR status", "72"), ("HR", quantity(72, "/min")), ("HR status", "regular"),
+                                        ("Heart rate status", "Positive")])
+def test_a_heart_rate_named_hr_is_not_named_as_a_receptor_test(name, value):
+    g = gaps(observation(cc(text=name), "2024-03-01", **(value if isinstance(value, dict) else {"valueString": value})))
+    assert "receptor-test-uncoded" not in g
+
+
+@pytest.mark.parametrize("value", [
+    {"valueCodeableConcept": {"coding": [{"system": _V3_INTERPRETATION, "code": "IND"}]}},
+    {"interpretation": [{"coding": [{"system": _V3_INTERPRETATION, "code": "IND"}]}]},
+    {"valueString": "IND"},
+])
+def test_an_er_status_field_valued_indeterminate_by_its_v3_code_is_named(value):
+    # gx14: 'ER status' = IND (v3-ObservationInterpretation Indeterminate, no display) was dropped unseen
+    # while 'Indeterminate' written out was named
+    g = gaps(observation(cc(text="ER status"), "2024-03-01", **value))
+    assert "ER result recorded without a code: 'ER status' reads " in g["receptor-test-uncoded"]
+    assert "'IND' (2024-03-01)" in g["receptor-test-uncoded"]
