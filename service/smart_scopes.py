@@ -59,10 +59,17 @@ def access(scope: str, resource_type: str, interaction: str) -> str:
     ("read" an instance, or "search") resources of `resource_type`. SMART scopes are
     case-sensitive (`patient/Condition.read`); an item that would grant it but for the case of
     its letters makes it UNCLEAR (the server that issued it decides), never NOT_GRANTED; so does
-    one narrowed by a query for a read by id (the query narrows searches only), and one whose
-    permission is `.search` (not SMART's; Epic's)."""
+    one narrowed by a query for a read by id (the query narrows searches only), one whose
+    permission is `.search` (not SMART's; Epic's), and one joined to others by commas."""
     best = NOT_GRANTED
     for item in scope.split():
+        if "," in item:
+            # scopes joined with commas, not spaces (RFC 6749 §3.3 says spaces): one that would
+            # grant it so written leaves the type to the server that issued the token (UNCLEAR),
+            # as a wrong letter case does; a 412 at once would refuse a call that server answers
+            if any(access(part, resource_type, interaction) != NOT_GRANTED for part in item.split(",") if part):
+                best = UNCLEAR if best == NOT_GRANTED else best
+            continue
         context, slash, rest = item.partition("/")
         if not slash or context.lower() not in _CONTEXTS:
             continue
