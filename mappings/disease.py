@@ -1877,6 +1877,7 @@ def _text_sites(text: str) -> tuple[str | None, frozenset[str]]:
         for a, b in zip(ends, ends[1:]):
             rest = max([a] + [own_end for start, own_end in standing if a <= start < b])
             spans += _refuted_rest(part, rest, b)
+        spans += _refuted_in_closed_brackets(part, [start for start, _ in standing])
         kept = list(part)
         for a, b in spans:
             kept[a:b] = " " * (b - a)
@@ -1890,6 +1891,29 @@ def _text_sites(text: str) -> tuple[str | None, frozenset[str]]:
     named = [_site_after_of(kept_text)] + [_site_after_of(k) for k in kept_parts] + \
         [site for rx, site in T.SITE_TEXT if rx.search(kept_text)]
     return next((s for s in named if s is not None and s not in refuted), None), frozenset(refuted)
+
+
+# a closed bracket, one nested level ("(no liver (MRI))"), round or square
+_CLOSED_BRACKET = re.compile(r"[(\[](?:[^()\[\]]|[(\[][^()\[\]]*[)\]])*[)\]]")
+
+
+def _refuted_in_closed_brackets(part: str, standing: list[int]) -> list[tuple[int, int]]:
+    """(rt81) What a negation inside a closed bracket refutes: from its words to the bracket's
+    close. Since ds11 such a "no" stops at its bracket (_refuted_before: "Bone metastases (no
+    liver), lung metastases" counts the lung), so the mention after the bracket stands; the sites
+    inside it were then read as that mention's own ("(no liver or lung) bone metastases" counted
+    the liver and lung, visceral, CR A.4) where the text rules them out. Not a bracket holding a
+    mention left standing nor one whose "no" qualifies a change ("(no change in liver
+    metastases)": read by the mentions, as before)."""
+    if "(" not in part and "[" not in part:
+        return []
+    out = []
+    for br in _CLOSED_BRACKET.finditer(part):
+        neg = T.MET_NEGATION_BEFORE.search(part, br.start(), br.end())
+        if (neg is not None and not any(br.start() <= at < br.end() for at in standing)
+                and not any(rx.search(part, neg.start(), br.end()) for rx in (_CLAUSE_END, _CHANGE_WORDS, _NOT_PRESENCE))):
+            out.append((neg.start(), br.end()))
+    return out
 
 
 def _refuted_rest(part: str, rest: int, end: int) -> list[tuple[int, int]]:

@@ -261,3 +261,26 @@ def test_a_past_or_doubted_site_in_a_bracket_holding_a_nested_one_is_asked_not_c
                                   "Bone metastases (liver metastases (progressing))"])
 def test_a_current_site_in_a_bracket_holding_a_nested_one_is_still_counted(text):
     assert _sites(_text_state(text)) == ["bone", "liver"]
+
+
+@pytest.mark.parametrize("text,sites", [
+    ("(no liver) lung mets", ["lung"]),
+    ("(no liver or lung) bone metastases", ["bone"]),
+    ("[no liver] bone metastases", ["bone"]),
+    ("(no liver (MRI)) bone metastases", ["bone"]),
+])
+def test_a_site_ruled_out_in_a_closed_bracket_before_the_mention_is_not_counted(text, sites):
+    # (rt81) ds11 let a closed bracket stop its "no" before the mention after it, but the sites
+    # inside the bracket were then read as the mention's own: "(no liver or lung) bone metastases"
+    # counted liver, lung and bone (visceral: the visceral-crisis / chemotherapy wording, CR A.4
+    # visceral sites, C.1) where the text rules the liver and lung out
+    s = _state(condition(cc(text=text), "2020-01-15"))
+    assert s.disease.metastatic == "yes"
+    assert sorted(site.site for site in s.disease.sites) == sites
+    assert s.disease.visceral_involvement is (sites != ["bone"])
+
+
+@pytest.mark.parametrize("text", ["Bone mets (no change in liver metastases)", "Bone metastases (no increase in liver metastases)"])
+def test_a_bracket_whose_no_qualifies_a_change_of_a_site_still_counts_it(text):
+    s = _state(condition(cc(text=text), "2020-01-15"))
+    assert sorted(site.site for site in s.disease.sites) == ["bone", "liver"]
