@@ -2447,6 +2447,10 @@ def _site_only_disease(text: str | None) -> tuple[str, str] | None:
 # meant, as _OTHER_DISEASE_OF_ORGAN)
 _SITE_PROGRESSION = (re.compile(r"\b(?P<site>[a-z-]+)\s+(?:progression|progressing)\b"),
                      re.compile(r"\bprogression\s+(?:of|in|at)\s+(?:the\s+)?(?P<site>[a-z-]+)\b"))
+# (rt81) and "no evidence of" before it, one more word allowed ("No evidence of (disease)
+# progression in the liver": was asked, the gap quoting the progression as written), beside
+# _NOT_THERE_BEFORE's one word after "no"
+_NO_EVIDENCE_OF_BEFORE = re.compile(r"\bno\s+evidence\s+of\s+(?:[\w-]+\s+)?$")
 
 
 @lru_cache(maxsize=4096)
@@ -2460,7 +2464,9 @@ def _site_progression(text: str | None) -> tuple[str, str] | None:
         return None
     for m in (m for rx in _SITE_PROGRESSION for m in rx.finditer(low)):
         site = _site_from_text(m.group("site"))
-        if site is not None and not _NOT_THERE_BEFORE.search(low[:m.start()]) and not _ruled_out_after(low[m.end():]):
+        if (site is not None and not _NOT_THERE_BEFORE.search(low[:m.start()])
+                and not _NO_EVIDENCE_OF_BEFORE.search(low, max(0, m.start() - 40), m.start())
+                and not _ruled_out_after(low[m.end():])):
             return text[m.start():m.end()], site
     return None
 

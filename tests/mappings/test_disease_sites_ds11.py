@@ -239,7 +239,9 @@ def test_progression_written_at_a_site_with_no_metastasis_word_is_asked_not_drop
 
 
 @pytest.mark.parametrize("text", ["No liver progression", "Liver progression ruled out",
-                                  "Progression of fatty liver disease", "Disease progression"])
+                                  "Progression of fatty liver disease", "Disease progression",
+                                  # (rt81) was asked, the gap quoting "liver progression" as found
+                                  "No evidence of liver progression", "No evidence of disease progression in the liver"])
 def test_progression_refuted_of_another_disease_or_at_no_site_asks_nothing(text):
     assert "metastasis-unconfirmed" not in _gaps(_text_state(text))
 
