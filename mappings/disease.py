@@ -2803,10 +2803,13 @@ def build_disease(ctx: Ctx) -> Disease:
                     # (condition-ver-status "provisional" unless verificationStatus "confirmed")
                     why = _hedged_why(ctx.code_text(res), res)
                     site = _hedged_site_names(ctx.code_text(res), site)
-                if why is None and coded_secondary and (against := _text_against_code(_own_text(res))):
+                if (why is None and (coded_secondary or _secondary_profile(res))
+                        and (against := _text_against_code(_own_text(res)))):
                     # (ds) "Brain MRI negative" coded C79.31: the code says a metastasis, the words
                     # a negative / benign / open finding (local_codes.yaml coded_text_against); the
-                    # text as written, not joined to the codes' displays
+                    # text as written, not joined to the codes' displays. (rt81) And on a Condition
+                    # only its mCODE SecondaryCancerCondition profile says is one ("Liver lesion -
+                    # benign" counted the liver, visceral), as ds11 reads the profile's negated text
                     why, site = f'coded a metastasis, but the text reads "{against}"', coded_site or site
                 if why is not None:
                     # a suspected metastasis is no evidence of metastatic disease (nor a

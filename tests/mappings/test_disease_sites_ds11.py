@@ -286,3 +286,13 @@ def test_a_site_ruled_out_in_a_closed_bracket_before_the_mention_is_not_counted(
 def test_a_bracket_whose_no_qualifies_a_change_of_a_site_still_counts_it(text):
     s = _state(condition(cc(text=text), "2020-01-15"))
     assert sorted(site.site for site in s.disease.sites) == ["bone", "liver"]
+
+
+@pytest.mark.parametrize("text", ["Liver lesion - benign", "Brain MRI negative"])
+def test_a_secondary_cancer_profiled_condition_whose_text_is_a_benign_or_negative_finding_is_asked_not_counted(text):
+    # (rt81) counted (the liver visceral: CR A.4, C.1) while the same text coded C78.7 / 94381002
+    # is asked (_text_against_code, local_codes.yaml coded_text_against): the profile says a
+    # metastasis as a secondary code does, the words a benign / negative finding
+    s = _state(_profiled(coding("urn:local", "MET-1"), text))
+    assert s.disease.metastatic != "yes" and s.disease.sites == []
+    assert f'(coded a metastasis, but the text reads "{text}")' in _gaps(s)["metastasis-unconfirmed"]
