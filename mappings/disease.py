@@ -2557,7 +2557,8 @@ def build_disease(ctx: Ctx) -> Disease:
     # (ds2) a metastasis coded at one site whose bodySites name others only: (coded site, code,
     # the bodySites' sites, source); every site counted, the disagreement named
     body_conflicts: list[tuple[str, str, list[str], Source]] = []
-    text_body_conflicts: list[tuple[list[str], list[str], Source]] = []  # (ds11) (text's sites, bodySites, source)
+    # (ds11) (text's sites, bodySites, (rt81) the bodySites the text rules out, source)
+    text_body_conflicts: list[tuple[list[str], list[str], list[str], Source]] = []
     # a staging value coded stage IV / M1 whose text writes otherwise: (why, source)
     staging_conflicts: list[tuple[str, Source]] = []
     # clinical stage IV evidence: (its date, None: undated; the last day a date without a day can mean)
@@ -2880,7 +2881,11 @@ def build_disease(ctx: Ctx) -> Disease:
                         if other not in body:
                             add_site(other, None, onset, src)
                     if written and not set(written) & set(body):
-                        text_body_conflicts.append((list(written), body, src))
+                        # (rt81) a bodySite the text rules out ("Bone metastases (no liver)", bodySite
+                        # the liver): still counted (as a coded site's bodySite, coded_refuted), the
+                        # gap saying the text rules it out, not only that the text names another
+                        ruled_out = _text_sites(ctx.code_text(res))[1]
+                        text_body_conflicts.append((list(written), body, [b for b in body if b in ruled_out], src))
                 elif body and coded_site is not None and site == coded_site:
                     # (ds2) a bodySite naming a site the code does not ("C77.3" axillary nodes with
                     # a liver bodySite: only the nodes were counted, the liver dropped): FHIR R4
@@ -3136,8 +3141,10 @@ def build_disease(ctx: Ctx) -> Disease:
     if text_body_conflicts:
         said.append(
             "Metastatic site written and given as bodySite differently: "
-            + "; ".join(f"the text names the {', the '.join(_site_words(w) for w in written)}, bodySite the "
-                        f"{', the '.join(_site_words(b) for b in given)}" for written, given, _ in text_body_conflicts)
+            + "; ".join(f"the text names the {', the '.join(_site_words(w) for w in written)}"
+                        + (f" and rules out the {', the '.join(_site_words(r) for r in refuted)}" if refuted else "")
+                        + f", bodySite the {', the '.join(_site_words(b) for b in given)}"
+                        for written, given, refuted, _ in text_body_conflicts)
             + ". Each is counted (FHIR R4 Condition.bodySite: where the condition manifests; visceral or not "
             "changes the treatment guidance): check the text or the bodySite.")
     if said:

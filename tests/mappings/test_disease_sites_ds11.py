@@ -296,3 +296,13 @@ def test_a_secondary_cancer_profiled_condition_whose_text_is_a_benign_or_negativ
     s = _state(_profiled(coding("urn:local", "MET-1"), text))
     assert s.disease.metastatic != "yes" and s.disease.sites == []
     assert f'(coded a metastasis, but the text reads "{text}")' in _gaps(s)["metastasis-unconfirmed"]
+
+
+def test_a_body_site_the_text_rules_out_is_named_so_in_the_conflict_gap():
+    # (rt81) "Bone metastases (no liver)" with bodySite the liver: both counted (the bodySite as
+    # ds11 keeps it), but the gap said only "the text names the bone, bodySite the liver", not that
+    # the text rules the liver out (visceral or not changes the guidance, CR A.4, C.2 step 2)
+    s = _state(_with_body("Bone metastases (no liver)", LIVER_STRUCTURE))
+    assert _sites(s) == ["bone", "liver"]
+    assert ("the text names the bone and rules out the liver, bodySite the liver"
+            in _gaps(s)["metastatic-site-conflict"])
