@@ -203,6 +203,12 @@ def _hedge_after(rx: re.Pattern[str], window: str, after: str) -> str | None:
     return m.group("words") if m and not _CHANGE_OF.search(window) else None
 
 
+# (rt81) a "?" right after the mention answered no ("Liver mets? no (biopsy proven)", "? No, biopsy
+# proven"): a confirmation after the "no" does not confirm the metastasis asked (was counted,
+# the liver visceral); the question read as one going on (MET_QUESTION_AFTER: asked)
+_QUESTION_ANSWERED_NO_AFTER = re.compile(r"^\w*\s*\(?\s*\?+\s*\)?\s*[:-]?\s*(?:no|none|negative|absent)\b", re.I)
+
+
 def _hedge_of(part: str, start: int, end: int) -> tuple[str, str] | None:
     """How the mention part[start:end] is hedged: ("unlikely", its words), ("probable", its
     words), ("suspected", its words) or ("quoted", its words: a suspicion the gap quotes);
@@ -222,7 +228,8 @@ def _hedge_of(part: str, start: int, end: int) -> tuple[str, str] | None:
     # (rt28) pathology confirming it later in the clause ("Bone metastases - radiological
     # diagnosis, biopsy confirmed"): the probable words and doubts after it no longer hedge it
     clause_end = _CLAUSE_END.search(part, end)
-    confirmed = _last_confirmation(part, clause_end.start() if clause_end else len(part)) >= end
+    confirmed = (_last_confirmation(part, clause_end.start() if clause_end else len(part)) >= end
+                 and not _QUESTION_ANSWERED_NO_AFTER.match(after))
     words = _hedge_before(T.MET_PROBABLE_BEFORE, window) or (
         None if confirmed else _hedge_after(T.MET_PROBABLE_AFTER, window, after))
     if words is None and _imaging_only(_clause(part, start, end)):

@@ -306,3 +306,14 @@ def test_a_body_site_the_text_rules_out_is_named_so_in_the_conflict_gap():
     assert _sites(s) == ["bone", "liver"]
     assert ("the text names the bone and rules out the liver, bodySite the liver"
             in _gaps(s)["metastatic-site-conflict"])
+
+
+@pytest.mark.parametrize("text", ["Liver mets? no (biopsy proven)", "Liver mets? No, biopsy proven",
+                                  "Liver mets? no, bone mets (biopsy proven)"])
+def test_a_metastasis_question_answered_no_before_a_pathology_confirmation_does_not_count_the_site_asked(text):
+    # (rt81) the confirmation after the "no" ("biopsy proven", rt28) was read as confirming the
+    # asked liver: counted (visceral, CR A.4, C.1) where the answer is no; now the question is
+    # read as one going on (asked, as "Liver mets? no, biopsy planned" is), the liver not counted
+    s = _state(condition(cc(text=text), "2020-01-15"))
+    assert "liver" not in _sites(s)
+    assert not s.disease.visceral_involvement
