@@ -1473,7 +1473,9 @@ def _sites_now_and_asked(own: str, confirmed: bool, question_closes: bool = True
     question = re.search(r"(?<=[a-z])\?", own, re.I) if not question_closes else None
     head = own.split("?")[0] if question_closes else own[:question.start()] if question else own
     listed = _text_site_list(own, confirmed)
-    last_item = re.split(r",|&|\b(?:and|or|to)\b", head.lower())[-1] if "?" in own else ""
+    # (rt81) the item ends at a clause's end too: "Metastatic to bone. Lung?" asked the bone
+    # ("bone. Lung?") as well as the lung the "?" closes
+    last_item = re.split(r",|&|[.;|]|\b(?:and|or|to)\b", head.lower())[-1] if "?" in own else ""
     at_question = [site for rx, site in T.SITE_TEXT if rx.search(last_item)]
     if not question_closes:
         # only sites the "?" closes that no mention asserts ("Metastatic to bone, liver? lungs

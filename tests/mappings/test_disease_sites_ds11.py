@@ -317,3 +317,13 @@ def test_a_metastasis_question_answered_no_before_a_pathology_confirmation_does_
     s = _state(condition(cc(text=text), "2020-01-15"))
     assert "liver" not in _sites(s)
     assert not s.disease.visceral_involvement
+
+
+@pytest.mark.parametrize("text", ["Metastatic to bone. Lung?", "Metastatic to liver? no, bone. Lung?"])
+def test_a_question_in_the_next_clause_doubts_its_own_site_not_the_one_written_before_it(text):
+    # (rt81) the bone was asked too ("bone. Lung?" quoted, nothing counted: visceral or not
+    # unknown) where "Bone metastases. Lung?" and "? no, bone only. Lung?" count the bone, the
+    # lung asked: the site the "?" closes was looked for past the clause's end
+    s = _state(condition(cc(text=text), "2020-01-15"))
+    assert _sites(s) == ["bone"]
+    assert 'the lung ("Lung?")' in _gaps(s)["metastatic-site-unconfirmed"]
