@@ -2663,6 +2663,11 @@ def build_disease(ctx: Ctx) -> Disease:
                 # (ds4) "Breast cancer, bone-only disease": metastatic at the bone most likely, but
                 # no metastasis, M1 or stage IV written (CR A.4 counts one made): asked
                 unconfirmed.append((only[1], f'"{only[0]}" in the text: metastatic disease not written', src))
+            elif text and stage4 is None and hedge is None and (progression := _site_progression(text)) is not None:
+                # (rt81) "Breast cancer, liver progression": as ds11 asks it on its own Condition
+                # and ds4 "bone-only disease" here (CR A.4 counts a metastasis written): asked
+                unconfirmed.append((progression[1], f'"{_words_as_written(progression[0], text, res)}" '
+                                    "in the text: metastatic disease not written", src))
             elif text and not stage4_words and _metastatic_text(text) and (nodal := _nodal_only(text)):
                 # "Breast cancer with axillary nodal metastases", "N1 (2/15 nodes with
                 # metastases)": regional nodes of an early breast cancer are written so (AJCC 8th

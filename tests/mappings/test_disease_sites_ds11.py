@@ -327,3 +327,16 @@ def test_a_question_in_the_next_clause_doubts_its_own_site_not_the_one_written_b
     s = _state(condition(cc(text=text), "2020-01-15"))
     assert _sites(s) == ["bone"]
     assert 'the lung ("Lung?")' in _gaps(s)["metastatic-site-unconfirmed"]
+
+
+@pytest.mark.parametrize("text,quoted", [("Breast cancer, liver progression", "liver progression"),
+                                         ("Breast cancer with progression in the liver", "progression in the liver")])
+def test_progression_at_a_site_written_on_the_breast_cancer_condition_is_asked_as_bone_only_disease_is(text, quoted):
+    # (rt81) ds11 asked "Liver progression" on its own Condition; on the breast cancer Condition
+    # the words were dropped ("No metastatic site, M1 category or stage IV was found") while
+    # "Breast cancer, bone-only disease" there is asked (ds4): no metastasis written, CR A.4
+    s = build_patient_state([patient(), condition(cc(coding(SNOMED, "254837009", "Malignant neoplasm of breast"),
+                                                     text=text), "2015-03-01")], PID, as_of=AS_OF)
+    assert s.disease.metastatic != "yes"
+    assert (f'liver ("{quoted}" in the text: metastatic disease not written)'
+            in _gaps(s)["metastasis-unconfirmed"])
