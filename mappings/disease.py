@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import itertools
 import re
@@ -202,6 +203,12 @@ def _hedge_after(rx: re.Pattern[str], window: str, after: str) -> str | None:
     return m.group("words") if m and not _CHANGE_OF.search(window) else None
 
 
+# (rt81) a "?" right after the mention answered no ("Liver mets? no (biopsy proven)", "? No, biopsy
+# proven"): a confirmation after the "no" does not confirm the metastasis asked (was counted,
+# the liver visceral); the question read as one going on (MET_QUESTION_AFTER: asked)
+_QUESTION_ANSWERED_NO_AFTER = re.compile(r"^\w*\s*\(?\s*\?+\s*\)?\s*[:-]?\s*(?:no|none|negative|absent)\b", re.I)
+
+
 def _hedge_of(part: str, start: int, end: int) -> tuple[str, str] | None:
     """How the mention part[start:end] is hedged: ("unlikely", its words), ("probable", its
     words), ("suspected", its words) or ("quoted", its words: a suspicion the gap quotes);
@@ -221,7 +228,8 @@ def _hedge_of(part: str, start: int, end: int) -> tuple[str, str] | None:
     # (rt28) pathology confirming it later in the clause ("Bone metastases - radiological
     # diagnosis, biopsy confirmed"): the probable words and doubts after it no longer hedge it
     clause_end = _CLAUSE_END.search(part, end)
-    confirmed = _last_confirmation(part, clause_end.start() if clause_end else len(part)) >= end
+    confirmed = (_last_confirmation(part, clause_end.start() if clause_end else len(part)) >= end
+                 and not _QUESTION_ANSWERED_NO_AFTER.match(after))
     words = _hedge_before(T.MET_PROBABLE_BEFORE, window) or (
         None if confirmed else _hedge_after(T.MET_PROBABLE_AFTER, window, after))
     if words is None and _imaging_only(_clause(part, start, end)):
@@ -1465,7 +1473,9 @@ def _sites_now_and_asked(own: str, confirmed: bool, question_closes: bool = True
     question = re.search(r"(?<=[a-z])\?", own, re.I) if not question_closes else None
     head = own.split("?")[0] if question_closes else own[:question.start()] if question else own
     listed = _text_site_list(own, confirmed)
-    last_item = re.split(r",|&|\b(?:and|or|to)\b", head.lower())[-1] if "?" in own else ""
+    # (rt81) the item ends at a clause's end too: "Metastatic to bone. Lung?" asked the bone
+    # ("bone. Lung?") as well as the lung the "?" closes
+    last_item = re.split(r",|&|[.;|]|\b(?:and|or|to)\b", head.lower())[-1] if "?" in own else ""
     at_question = [site for rx, site in T.SITE_TEXT if rx.search(last_item)]
     if not question_closes:
         # only sites the "?" closes that no mention asserts ("Metastatic to bone, liver? lungs
@@ -1877,6 +1887,7 @@ def _text_sites(text: str) -> tuple[str | None, frozenset[str]]:
         for a, b in zip(ends, ends[1:]):
             rest = max([a] + [own_end for start, own_end in standing if a <= start < b])
             spans += _refuted_rest(part, rest, b)
+        spans += _refuted_in_closed_brackets(part, [start for start, _ in standing])
         kept = list(part)
         for a, b in spans:
             kept[a:b] = " " * (b - a)
@@ -1890,6 +1901,30 @@ def _text_sites(text: str) -> tuple[str | None, frozenset[str]]:
     named = [_site_after_of(kept_text)] + [_site_after_of(k) for k in kept_parts] + \
         [site for rx, site in T.SITE_TEXT if rx.search(kept_text)]
     return next((s for s in named if s is not None and s not in refuted), None), frozenset(refuted)
+
+
+# a closed bracket, one nested level ("(no liver (MRI))"), round or square
+_CLOSED_BRACKET = re.compile(r"[(\[](?:[^()\[\]]|[(\[][^()\[\]]*[)\]])*[)\]]")
+
+
+def _refuted_in_closed_brackets(part: str, standing: list[int]) -> list[tuple[int, int]]:
+    """(rt81) What a negation inside a closed bracket refutes: from its words to the bracket's
+    close. Since ds11 such a "no" stops at its bracket (_refuted_before: "Bone metastases (no
+    liver), lung metastases" counts the lung), so the mention after the bracket stands; the sites
+    inside it were then read as that mention's own ("(no liver or lung) bone metastases" counted
+    the liver and lung, visceral, CR A.4) where the text rules them out. Not a bracket holding a
+    mention left standing nor one whose "no" qualifies a change ("(no change in liver
+    metastases)": read by the mentions, as before)."""
+    if "(" not in part and "[" not in part:
+        return []
+    out = []
+    for br in _CLOSED_BRACKET.finditer(part):
+        neg = T.MET_NEGATION_BEFORE.search(part, br.start(), br.end())
+        # (a bisect over the standing mentions, in order: linear in a long text, lt1/lt2)
+        if (neg is not None and bisect.bisect_left(standing, br.start()) == bisect.bisect_left(standing, br.end())
+                and not any(rx.search(part, neg.start(), br.end()) for rx in (_CLAUSE_END, _CHANGE_WORDS, _NOT_PRESENCE))):
+            out.append((neg.start(), br.end()))
+    return out
 
 
 def _refuted_rest(part: str, rest: int, end: int) -> list[tuple[int, int]]:
@@ -2423,6 +2458,10 @@ def _site_only_disease(text: str | None) -> tuple[str, str] | None:
 # meant, as _OTHER_DISEASE_OF_ORGAN)
 _SITE_PROGRESSION = (re.compile(r"\b(?P<site>[a-z-]+)\s+(?:progression|progressing)\b"),
                      re.compile(r"\bprogression\s+(?:of|in|at)\s+(?:the\s+)?(?P<site>[a-z-]+)\b"))
+# (rt81) and "no evidence of" before it, one more word allowed ("No evidence of (disease)
+# progression in the liver": was asked, the gap quoting the progression as written), beside
+# _NOT_THERE_BEFORE's one word after "no"
+_NO_EVIDENCE_OF_BEFORE = re.compile(r"\bno\s+evidence\s+of\s+(?:[\w-]+\s+)?$")
 
 
 @lru_cache(maxsize=4096)
@@ -2436,7 +2475,9 @@ def _site_progression(text: str | None) -> tuple[str, str] | None:
         return None
     for m in (m for rx in _SITE_PROGRESSION for m in rx.finditer(low)):
         site = _site_from_text(m.group("site"))
-        if site is not None and not _NOT_THERE_BEFORE.search(low[:m.start()]) and not _ruled_out_after(low[m.end():]):
+        if (site is not None and not _NOT_THERE_BEFORE.search(low[:m.start()])
+                and not _NO_EVIDENCE_OF_BEFORE.search(low, max(0, m.start() - 40), m.start())
+                and not _ruled_out_after(low[m.end():])):
             return text[m.start():m.end()], site
     return None
 
@@ -2525,7 +2566,8 @@ def build_disease(ctx: Ctx) -> Disease:
     # (ds2) a metastasis coded at one site whose bodySites name others only: (coded site, code,
     # the bodySites' sites, source); every site counted, the disagreement named
     body_conflicts: list[tuple[str, str, list[str], Source]] = []
-    text_body_conflicts: list[tuple[list[str], list[str], Source]] = []  # (ds11) (text's sites, bodySites, source)
+    # (ds11) (text's sites, bodySites, (rt81) the bodySites the text rules out, source)
+    text_body_conflicts: list[tuple[list[str], list[str], list[str], Source]] = []
     # a staging value coded stage IV / M1 whose text writes otherwise: (why, source)
     staging_conflicts: list[tuple[str, Source]] = []
     # clinical stage IV evidence: (its date, None: undated; the last day a date without a day can mean)
@@ -2621,6 +2663,11 @@ def build_disease(ctx: Ctx) -> Disease:
                 # (ds4) "Breast cancer, bone-only disease": metastatic at the bone most likely, but
                 # no metastasis, M1 or stage IV written (CR A.4 counts one made): asked
                 unconfirmed.append((only[1], f'"{only[0]}" in the text: metastatic disease not written', src))
+            elif text and stage4 is None and hedge is None and (progression := _site_progression(text)) is not None:
+                # (rt81) "Breast cancer, liver progression": as ds11 asks it on its own Condition
+                # and ds4 "bone-only disease" here (CR A.4 counts a metastasis written): asked
+                unconfirmed.append((progression[1], f'"{_words_as_written(progression[0], text, res)}" '
+                                    "in the text: metastatic disease not written", src))
             elif text and not stage4_words and _metastatic_text(text) and (nodal := _nodal_only(text)):
                 # "Breast cancer with axillary nodal metastases", "N1 (2/15 nodes with
                 # metastases)": regional nodes of an early breast cancer are written so (AJCC 8th
@@ -2773,10 +2820,13 @@ def build_disease(ctx: Ctx) -> Disease:
                     # (condition-ver-status "provisional" unless verificationStatus "confirmed")
                     why = _hedged_why(ctx.code_text(res), res)
                     site = _hedged_site_names(ctx.code_text(res), site)
-                if why is None and coded_secondary and (against := _text_against_code(_own_text(res))):
+                if (why is None and (coded_secondary or _secondary_profile(res))
+                        and (against := _text_against_code(_own_text(res)))):
                     # (ds) "Brain MRI negative" coded C79.31: the code says a metastasis, the words
                     # a negative / benign / open finding (local_codes.yaml coded_text_against); the
-                    # text as written, not joined to the codes' displays
+                    # text as written, not joined to the codes' displays. (rt81) And on a Condition
+                    # only its mCODE SecondaryCancerCondition profile says is one ("Liver lesion -
+                    # benign" counted the liver, visceral), as ds11 reads the profile's negated text
                     why, site = f'coded a metastasis, but the text reads "{against}"', coded_site or site
                 if why is not None:
                     # a suspected metastasis is no evidence of metastatic disease (nor a
@@ -2845,7 +2895,11 @@ def build_disease(ctx: Ctx) -> Disease:
                         if other not in body:
                             add_site(other, None, onset, src)
                     if written and not set(written) & set(body):
-                        text_body_conflicts.append((list(written), body, src))
+                        # (rt81) a bodySite the text rules out ("Bone metastases (no liver)", bodySite
+                        # the liver): still counted (as a coded site's bodySite, coded_refuted), the
+                        # gap saying the text rules it out, not only that the text names another
+                        ruled_out = _text_sites(ctx.code_text(res))[1]
+                        text_body_conflicts.append((list(written), body, [b for b in body if b in ruled_out], src))
                 elif body and coded_site is not None and site == coded_site:
                     # (ds2) a bodySite naming a site the code does not ("C77.3" axillary nodes with
                     # a liver bodySite: only the nodes were counted, the liver dropped): FHIR R4
@@ -3101,8 +3155,10 @@ def build_disease(ctx: Ctx) -> Disease:
     if text_body_conflicts:
         said.append(
             "Metastatic site written and given as bodySite differently: "
-            + "; ".join(f"the text names the {', the '.join(_site_words(w) for w in written)}, bodySite the "
-                        f"{', the '.join(_site_words(b) for b in given)}" for written, given, _ in text_body_conflicts)
+            + "; ".join(f"the text names the {', the '.join(_site_words(w) for w in written)}"
+                        + (f" and rules out the {', the '.join(_site_words(r) for r in refuted)}" if refuted else "")
+                        + f", bodySite the {', the '.join(_site_words(b) for b in given)}"
+                        for written, given, refuted, _ in text_body_conflicts)
             + ". Each is counted (FHIR R4 Condition.bodySite: where the condition manifests; visceral or not "
             "changes the treatment guidance): check the text or the bodySite.")
     if said:

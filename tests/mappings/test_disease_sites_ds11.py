@@ -239,7 +239,9 @@ def test_progression_written_at_a_site_with_no_metastasis_word_is_asked_not_drop
 
 
 @pytest.mark.parametrize("text", ["No liver progression", "Liver progression ruled out",
-                                  "Progression of fatty liver disease", "Disease progression"])
+                                  "Progression of fatty liver disease", "Disease progression",
+                                  # (rt81) was asked, the gap quoting "liver progression" as found
+                                  "No evidence of liver progression", "No evidence of disease progression in the liver"])
 def test_progression_refuted_of_another_disease_or_at_no_site_asks_nothing(text):
     assert "metastasis-unconfirmed" not in _gaps(_text_state(text))
 
@@ -261,3 +263,80 @@ def test_a_past_or_doubted_site_in_a_bracket_holding_a_nested_one_is_asked_not_c
                                   "Bone metastases (liver metastases (progressing))"])
 def test_a_current_site_in_a_bracket_holding_a_nested_one_is_still_counted(text):
     assert _sites(_text_state(text)) == ["bone", "liver"]
+
+
+@pytest.mark.parametrize("text,sites", [
+    ("(no liver) lung mets", ["lung"]),
+    ("(no liver or lung) bone metastases", ["bone"]),
+    ("[no liver] bone metastases", ["bone"]),
+    ("(no liver (MRI)) bone metastases", ["bone"]),
+])
+def test_a_site_ruled_out_in_a_closed_bracket_before_the_mention_is_not_counted(text, sites):
+    # (rt81) ds11 let a closed bracket stop its "no" before the mention after it, but the sites
+    # inside the bracket were then read as the mention's own: "(no liver or lung) bone metastases"
+    # counted liver, lung and bone (visceral: the visceral-crisis / chemotherapy wording, CR A.4
+    # visceral sites, C.1) where the text rules the liver and lung out
+    s = _state(condition(cc(text=text), "2020-01-15"))
+    assert s.disease.metastatic == "yes"
+    assert sorted(site.site for site in s.disease.sites) == sites
+    assert s.disease.visceral_involvement is (sites != ["bone"])
+
+
+@pytest.mark.parametrize("text", ["Bone mets (no change in liver metastases)", "Bone metastases (no increase in liver metastases)"])
+def test_a_bracket_whose_no_qualifies_a_change_of_a_site_still_counts_it(text):
+    s = _state(condition(cc(text=text), "2020-01-15"))
+    assert sorted(site.site for site in s.disease.sites) == ["bone", "liver"]
+
+
+@pytest.mark.parametrize("text", ["Liver lesion - benign", "Brain MRI negative"])
+def test_a_secondary_cancer_profiled_condition_whose_text_is_a_benign_or_negative_finding_is_asked_not_counted(text):
+    # (rt81) counted (the liver visceral: CR A.4, C.1) while the same text coded C78.7 / 94381002
+    # is asked (_text_against_code, local_codes.yaml coded_text_against): the profile says a
+    # metastasis as a secondary code does, the words a benign / negative finding
+    s = _state(_profiled(coding("urn:local", "MET-1"), text))
+    assert s.disease.metastatic != "yes" and s.disease.sites == []
+    assert f'(coded a metastasis, but the text reads "{text}")' in _gaps(s)["metastasis-unconfirmed"]
+
+
+def test_a_body_site_the_text_rules_out_is_named_so_in_the_conflict_gap():
+    # (rt81) "Bone metastases (no liver)" with bodySite the liver: both counted (the bodySite as
+    # ds11 keeps it), but the gap said only "the text names the bone, bodySite the liver", not that
+    # the text rules the liver out (visceral or not changes the guidance, CR A.4, C.2 step 2)
+    s = _state(_with_body("Bone metastases (no liver)", LIVER_STRUCTURE))
+    assert _sites(s) == ["bone", "liver"]
+    assert ("the text names the bone and rules out the liver, bodySite the liver"
+            in _gaps(s)["metastatic-site-conflict"])
+
+
+@pytest.mark.parametrize("text", ["Liver mets? no (biopsy proven)", "Liver mets? No, biopsy proven",
+                                  "Liver mets? no, bone mets (biopsy proven)"])
+def test_a_metastasis_question_answered_no_before_a_pathology_confirmation_does_not_count_the_site_asked(text):
+    # (rt81) the confirmation after the "no" ("biopsy proven", rt28) was read as confirming the
+    # asked liver: counted (visceral, CR A.4, C.1) where the answer is no; now the question is
+    # read as one going on (asked, as "Liver mets? no, biopsy planned" is), the liver not counted
+    s = _state(condition(cc(text=text), "2020-01-15"))
+    assert "liver" not in _sites(s)
+    assert not s.disease.visceral_involvement
+
+
+@pytest.mark.parametrize("text", ["Metastatic to bone. Lung?", "Metastatic to liver? no, bone. Lung?"])
+def test_a_question_in_the_next_clause_doubts_its_own_site_not_the_one_written_before_it(text):
+    # (rt81) the bone was asked too ("bone. Lung?" quoted, nothing counted: visceral or not
+    # unknown) where "Bone metastases. Lung?" and "? no, bone only. Lung?" count the bone, the
+    # lung asked: the site the "?" closes was looked for past the clause's end
+    s = _state(condition(cc(text=text), "2020-01-15"))
+    assert _sites(s) == ["bone"]
+    assert 'the lung ("Lung?")' in _gaps(s)["metastatic-site-unconfirmed"]
+
+
+@pytest.mark.parametrize("text,quoted", [("Breast cancer, liver progression", "liver progression"),
+                                         ("Breast cancer with progression in the liver", "progression in the liver")])
+def test_progression_at_a_site_written_on_the_breast_cancer_condition_is_asked_as_bone_only_disease_is(text, quoted):
+    # (rt81) ds11 asked "Liver progression" on its own Condition; on the breast cancer Condition
+    # the words were dropped ("No metastatic site, M1 category or stage IV was found") while
+    # "Breast cancer, bone-only disease" there is asked (ds4): no metastasis written, CR A.4
+    s = build_patient_state([patient(), condition(cc(coding(SNOMED, "254837009", "Malignant neoplasm of breast"),
+                                                     text=text), "2015-03-01")], PID, as_of=AS_OF)
+    assert s.disease.metastatic != "yes"
+    assert (f'liver ("{quoted}" in the text: metastatic disease not written)'
+            in _gaps(s)["metastasis-unconfirmed"])
