@@ -347,3 +347,31 @@ def test_an_implausible_hba1c_is_named_with_its_value_and_unit():
 
 def test_no_hba1c_sent_at_all_is_still_said_so_plainly():
     assert _gap(_state(), "hba1c-missing") == "No HbA1c result."
+
+
+# pf8: a "resolved" or "in remission" negated with "not yet", "not fully", "hasn't" was read as over: "Prediabetes not
+# yet resolved" raised no gap, "Type 2 diabetes, not yet in remission" was asked, not counted (the caution said "not
+# confirmed"); "not resolved" / "unresolved" read right (local_codes.yaml diabetes not_current_patterns and the
+# prediabetes / hyperglycaemia patterns beside it; FHIR R4 Condition.clinicalStatus resolved / remission said in words)
+@pytest.mark.parametrize("text,gap", [("Prediabetes not yet resolved", "prediabetes-recorded"),
+                                      ("Prediabetes - not fully resolved", "prediabetes-recorded"),
+                                      ("Prediabetes, hasn't resolved", "prediabetes-recorded"),
+                                      ("Hyperglycaemia not yet resolved", "hyperglycaemia-recorded")])
+def test_a_prediabetes_or_hyperglycaemia_not_yet_resolved_still_raises_its_gap(text, gap):
+    assert gap in _gap_codes(_state(condition(cc(text=text), "2023-01-01")))
+
+
+@pytest.mark.parametrize("text,status", [("Type 2 diabetes, not yet in remission", "type2-untreated"),
+                                         ("T2DM - not fully in remission", "type2-untreated"),
+                                         ("Type 1 diabetes - not yet resolved", "type1")])
+def test_a_diabetes_not_yet_in_remission_is_counted_as_current(text, status):
+    s = _state(condition(cc(text=text), "2023-01-01"))
+    assert s.factors.diabetes.status == status
+    assert "diabetes-unconfirmed" not in _gap_codes(s)
+
+
+@pytest.mark.parametrize("text", ["Type 2 diabetes - in remission", "Prediabetes - resolved"])
+def test_a_diabetes_or_prediabetes_written_as_over_still_reads_as_over(text):
+    s = _state(condition(cc(text=text), "2023-01-01"))
+    assert s.factors.diabetes.status == "none-documented"
+    assert "prediabetes-recorded" not in _gap_codes(s)
