@@ -962,6 +962,24 @@ _diabetes_suspected = memo_search(T.DIABETES_SUSPECTED)  # "suspected diabetes" 
 _diabetes_not_current = memo_search(T.DIABETES_NOT_CURRENT)
 # "Type 1 diabetes?", "Diabetes unlikely", "Type 1 vs type 2 diabetes" (local_codes.yaml diabetes doubt_patterns)
 _diabetes_doubted = memo_search(T.DIABETES_DOUBTED)
+# A bracket after a diabetes that names another glucose condition before its "resolved" qualifies its own words:
+# "Type 2 diabetes (previously prediabetes, resolved)", "(gestational diabetes 2010, resolved)", "(hypoglycaemia
+# resolved)" say the prediabetes, the gestational diabetes, the hypoglycaemia is over, not the type 2 diabetes (pf8: read
+# as over, the diabetes asked and not counted). Taken out before the diabetes's not_current_patterns are read; a bracket
+# whose "resolved" comes first ("(resolved, was prediabetes)") or names nothing else ("(resolved)") is still read
+# (FHIR R4 Condition.clinicalStatus resolved said in words; CR A.4 a diagnosis, C.3 row 14)
+_OTHER_GLUCOSE_CONDITION_BRACKET = re.compile(
+    r"\((?=(?:(?!resolved|refuted|remission|remitted)[^()|])*?(?:\bpre[-\s]*diabet|\bimpaired (?:fasting|glucose)"
+    r"|\bborderline\b|\bi(?:fg|gt)\b|hyperglyc|hypoglyc|(?<!pre-)(?<!pre )\bgestational\b|\bgdm\b))[^()|]*\)")
+
+
+@lru_cache(maxsize=4096)
+def _diabetes_over_in_words(text: str) -> bool:
+    """The words say the diabetes is over, refuted or gestational (local_codes.yaml diabetes not_current_patterns),
+    a bracket naming another glucose condition's end (_OTHER_GLUCOSE_CONDITION_BRACKET) left out."""
+    return bool(_diabetes_not_current(_OTHER_GLUCOSE_CONDITION_BRACKET.sub(" ", text)))
+
+
 _prediabetes_text = memo_search(T.PREDIABETES_TEXT)
 _prediabetes_negated = memo_search(T.PREDIABETES_NEGATED)
 _hyperglycaemia_negated = memo_search(T.HYPERGLYCAEMIA_NEGATED)
@@ -1105,8 +1123,8 @@ def _diabetes(ctx: Ctx, therapy: TherapyHistory) -> Diabetes:
                 if why is None and (_diabetes_suspected(con.text) or _mody_suspected_alone(con.text)
                                     or (lada_alone and _diabetes_suspected(lada_alone))):
                     why = "written as a suspicion"  # "suspected diabetes" (local_codes.yaml diabetes)
-                if why is None and (_diabetes_not_current(con.text) or _diabetes_doubted(con.text) or (
-                        lada_alone and (_diabetes_not_current(lada_alone) or _diabetes_doubted(lada_alone)))):
+                if why is None and (_diabetes_over_in_words(con.text) or _diabetes_doubted(con.text) or (
+                        lada_alone and (_diabetes_over_in_words(lada_alone) or _diabetes_doubted(lada_alone)))):
                     # the words say it is over, refuted or gestational, or doubt it or its type
                     # ("Type 1 diabetes?", "Type 1 vs type 2 diabetes"), the status does not
                     # (local_codes.yaml diabetes not_current_patterns, doubt_patterns): asked, not counted

@@ -375,3 +375,26 @@ def test_a_diabetes_or_prediabetes_written_as_over_still_reads_as_over(text):
     s = _state(condition(cc(text=text), "2023-01-01"))
     assert s.factors.diabetes.status == "none-documented"
     assert "prediabetes-recorded" not in _gap_codes(s)
+
+
+# pf8: a bracket after a diabetes naming another glucose condition before its "resolved" qualifies its own words: "Type
+# 2 diabetes (previously prediabetes, resolved)" was read as a type 2 diabetes over, asked (diabetes-unconfirmed) and not
+# counted; the prediabetes is what resolved (factors._OTHER_GLUCOSE_CONDITION_BRACKET; FHIR R4 Condition.clinicalStatus
+# said in words; CR A.4, C.3 row 14)
+@pytest.mark.parametrize("text,status", [("Type 2 diabetes (previously prediabetes, resolved)", "type2-untreated"),
+                                         ("Type 2 diabetes (prediabetes resolved)", "type2-untreated"),
+                                         ("Type 2 diabetes (gestational diabetes 2010, resolved)", "type2-untreated"),
+                                         ("Type 2 diabetes (hypoglycaemia resolved)", "type2-untreated"),
+                                         ("Type 1 diabetes (previously IGT, resolved)", "type1")])
+def test_a_resolved_in_a_bracket_naming_another_glucose_condition_leaves_the_diabetes_current(text, status):
+    s = _state(condition(cc(text=text), "2023-01-01"))
+    assert s.factors.diabetes.status == status
+    assert "diabetes-unconfirmed" not in _gap_codes(s)
+
+
+@pytest.mark.parametrize("text", ["Type 2 diabetes (resolved)", "Type 2 diabetes (resolved after weight loss)",
+                                  "Type 2 diabetes (resolved, was prediabetes)"])
+def test_a_resolved_in_a_bracket_of_the_diabetes_own_is_still_asked(text):
+    s = _state(condition(cc(text=text), "2023-01-01"))
+    assert s.factors.diabetes.status == "none-documented"
+    assert "diabetes-unconfirmed" in _gap_codes(s)
