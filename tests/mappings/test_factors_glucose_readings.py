@@ -398,3 +398,30 @@ def test_a_resolved_in_a_bracket_of_the_diabetes_own_is_still_asked(text):
     s = _state(condition(cc(text=text), "2023-01-01"))
     assert s.factors.diabetes.status == "none-documented"
     assert "diabetes-unconfirmed" in _gap_codes(s)
+
+
+# pf8: the words of R73.0 / R73 / R73.9 sent as text only ("Abnormal glucose", "Elevated blood glucose", "High blood
+# sugar") were silent while the code R73.09 raised hyperglycaemia-recorded; read as the code's words are (drugs.yaml
+# glucose_lowering_reasons hyperglycaemia; ICD-10-CM 2025 tabular R73; NCI Dictionary "high blood sugar ... Also called
+# hyperglycemia"), with the same negated / relative's / over readings (local_codes.yaml hyperglycaemia_negated_patterns)
+@pytest.mark.parametrize("text", ["Abnormal glucose", "Elevated blood glucose", "Elevated blood glucose level",
+                                  "High blood sugar", "Raised blood glucose"])
+def test_an_abnormal_or_high_blood_glucose_written_without_a_code_raises_the_hyperglycaemia_gap(text):
+    s = _state(condition(cc(text=text), "2023-01-01"))
+    assert s.factors.diabetes.status == "none-documented"
+    assert f'("{text}")' in _gap(s, "hyperglycaemia-recorded")
+
+
+@pytest.mark.parametrize("text", ["No abnormal glucose", "Denies high blood sugar", "High blood sugar ruled out",
+                                  "Abnormal glucose in mother", "Family history of high blood sugar",
+                                  "Elevated blood glucose - resolved"])
+def test_an_abnormal_or_high_blood_glucose_negated_a_relatives_or_over_raises_no_gap(text):
+    assert "hyperglycaemia-recorded" not in _gap_codes(_state(condition(cc(text=text), "2023-01-01")))
+
+
+def test_metformin_given_for_high_blood_sugar_is_not_counted_as_diabetes_treatment():
+    m = med_request("6809", "2024-01-01", display="metformin")
+    m["reasonCode"] = [cc(text="High blood sugar")]
+    s = _state(m)
+    assert s.factors.diabetes.status == "none-documented"
+    assert "metformin for hyperglycaemia" in _gap(s, "glucose-lowering-not-for-diabetes")
