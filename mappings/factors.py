@@ -1166,14 +1166,6 @@ def _diabetes(ctx: Ctx, therapy: TherapyHistory) -> Diabetes:
                 dm.sources.append(ctx.source(res, onset, f"Diabetes ({shown})", date_last=condition_onset_last(res, onset)))
         except Exception:  # noqa: BLE001
             continue
-    if unconfirmed and not types:
-        # not counted as diabetes (no type 1 stop on a suspicion), but not silent either: the
-        # hyperglycaemia caution of the PI3K/AKT/mTOR cards names it (C.3 row 14)
-        dm.unconfirmed = [w for w, _ in unconfirmed]
-        dm.unconfirmed_sources = [src for _, src in unconfirmed]
-        ctx.gap("diabetes-unconfirmed",
-                "Diabetes recorded but not confirmed, not counted as diabetes: " + "; ".join(dm.unconfirmed)
-                + ". Confirm or refute it before a PI3K/AKT/mTOR inhibitor.", dm.unconfirmed_sources)
     if lada and "type1" not in types:
         _diabetes_type_unclear(ctx, "Latent autoimmune diabetes in adults (LADA)", lada, "type2" in types,
                                "the type 2 diabetes it is also written as",
@@ -1228,11 +1220,27 @@ def _diabetes(ctx: Ctx, therapy: TherapyHistory) -> Diabetes:
             dm.not_for_diabetes.append(f"{names}, {why}" if kind == "indication-unstated" else f"{names} for {why}")
             dm.not_for_diabetes_sources.extend(e.sources)
             dm.hyperglycaemia_treated = dm.hyperglycaemia_treated or kind == "hyperglycaemia"
+        if kind == "gestational":
+            # insulin / metformin given for a gestational diabetes (pf8: read as a diabetes of unrecorded type, the
+            # gestational hidden): still counted (on treatment: the caution, C.3 row 14), and named as the gestational
+            # diabetes Condition is (local_codes.yaml gestational_icd10_prefixes; ADA Standards of Care section 2)
+            names = ", ".join(_glucose_lowering_names(ctx, e))
+            why = (f"the reason {names} is given, {why}: a diabetes of pregnancy, its own type; once the pregnancy is "
+                   "over a risk of diabetes, not diabetes")
+            unconfirmed.extend((f"gestational diabetes ({why})", src) for src in e.sources[:1])
     meds = [e for e, (kind, _) in reasons if kind not in _NOT_COUNTED_REASONS]
+    if unconfirmed and not types:
+        # not counted as diabetes (no type 1 stop on a suspicion), but not silent either: the
+        # hyperglycaemia caution of the PI3K/AKT/mTOR cards names it (C.3 row 14)
+        dm.unconfirmed = [w for w, _ in unconfirmed]
+        dm.unconfirmed_sources = [src for _, src in unconfirmed]
+        ctx.gap("diabetes-unconfirmed",
+                "Diabetes recorded but not confirmed, not counted as diabetes: " + "; ".join(dm.unconfirmed)
+                + ". Confirm or refute it before a PI3K/AKT/mTOR inhibitor.", dm.unconfirmed_sources)
     # each drug by name, a fixed-dose combination by every ingredient (drugs.yaml combination_products)
     treated = {id(e): _glucose_lowering_names(ctx, e) for e in meds}
     specific = [
-        e for e, (kind, _) in reasons if id(e) in treated and (kind == "diabetes" or (kind is None and any(
+        e for e, (kind, _) in reasons if id(e) in treated and (kind in ("diabetes", "gestational") or (kind is None and any(
             T.DRUGS.get(n) and T.DRUGS[n].diabetes_specific for n in treated[id(e)])))
     ]
     if any(kind == "indication-unstated" for _, (kind, _) in reasons):
@@ -1333,6 +1341,8 @@ def _reason_words(text: str, own_text: bool) -> tuple[str | None, str | None]:
                 return kind, label
         if re.search(r"\b(?:wegovy|saxenda|zepbound)\b", text):
             return "not-diabetes", "weight management"
+        if gestational := _gestational_reason(text):
+            return "gestational", gestational
         if T.DIABETES_ONLY_BRAND_TEXT.search(text):
             # "Ozempic 1 mg weekly": a brand labelled for type 2 diabetes alone (drugs.yaml
             # glucose_lowering_reasons diabetes_only_brands): the label's reason, which a reason
@@ -1342,7 +1352,21 @@ def _reason_words(text: str, own_text: bool) -> tuple[str | None, str | None]:
     for kind, label, _, _, words in T.GLUCOSE_LOWERING_REASONS:
         if words.search(text):
             return kind, label
+    if gestational := _gestational_reason(text):
+        return "gestational", gestational
     return None, None
+
+
+def _gestational_reason(text: str) -> str | None:
+    """How a glucose-lowering drug's reason names a current gestational diabetes ("gestational diabetes", "GDM"),
+    read as _gestational_diabetes_current reads a Condition's words (not negated, a relative's, a history, over), or
+    None. pf8: "Insulin for GDM" was read as a diabetes of unrecorded type, hiding that it is gestational."""
+    if not _GESTATIONAL_WORDS.search(text):
+        return None
+    read = _GESTATIONAL_WORDS.sub("diabetes", text)
+    if _diabetes_text(read) is None or _diabetes_history(read) or _diabetes_not_current(read):
+        return None
+    return f'written "{printable_clip(" ".join(text.split()), 60)}"'
 
 
 _DIABETES_ICD_PREFIXES = tuple(prefix for prefix, _ in T.DIABETES_ICD)
@@ -1363,6 +1387,9 @@ def _reason_code(cc: Any) -> tuple[str | None, str | None]:
             continue
         if _diabetes_coded(system, code):
             return "diabetes", None
+        if is_icd10(system) and T.norm_icd(code).startswith(T.GESTATIONAL_DIABETES_ICD) and not found[0]:
+            # ICD-10-CM O24.4- gestational diabetes (local_codes.yaml gestational_icd10_prefixes): named, not hidden
+            found = ("gestational", f"coded {code}")
         for kind, label, icd, snomed, _ in T.GLUCOSE_LOWERING_REASONS:
             if (is_snomed(system) and code in snomed) or (
                     is_icd10(system) and any(T.norm_icd(code).startswith(p) for p in icd)):
@@ -1408,7 +1435,8 @@ def _combination_ingredients(text: str) -> tuple[str, ...]:
 
 def _glucose_lowering_reason(ctx: Ctx, e: Exposure) -> tuple[str | None, str | None]:
     """Why a glucose-lowering drug was given, from its records (drugs.yaml glucose_lowering_reasons):
-    ("diabetes", None) when any reason names diabetes; ("not-diabetes" | "hyperglycaemia", label)
+    ("diabetes", None) when any reason names diabetes; ("gestational", how) when one names a current gestational
+    diabetes (ICD-10-CM O24.4- or written: counted, its words name it); ("not-diabetes" | "hyperglycaemia", label)
     when the reasons name only other ones; ("indication-unstated", label) when only its doses speak and
     they span diabetes and weight management (a liraglutide step down: asked, not counted); (None, None)
     when none is recorded (read as before).
@@ -1463,6 +1491,8 @@ def _glucose_lowering_reason(ctx: Ctx, e: Exposure) -> tuple[str | None, str | N
                 kinds.setdefault(kind, label or "")
     if "diabetes" in kinds:
         return "diabetes", None
+    if "gestational" in kinds:
+        return "gestational", kinds["gestational"]
     if "hyperglycaemia" in kinds:
         return "hyperglycaemia", kinds["hyperglycaemia"]
     if "not-diabetes" in kinds:
