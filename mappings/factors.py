@@ -1110,6 +1110,13 @@ def _diabetes(ctx: Ctx, therapy: TherapyHistory) -> Diabetes:
                 unconfirmed.append((f"gestational diabetes ({why})",
                                     ctx.source(res, condition_onset(res), f"Diabetes (gestational, {why})")))
                 continue
+            if t in (None, "unspecified") and (coded := _unspecified_diabetes_in_pregnancy(res, con)):
+                # ICD-10-CM O24.9: gestational or pre-existing not recorded; asked, not counted, not silent
+                why = (f"{coded}: a diabetes in pregnancy, childbirth or the puerperium, whether gestational or "
+                       "pre-existing not recorded")
+                unconfirmed.append((f"type not recorded ({why})",
+                                    ctx.source(res, condition_onset(res), f"Diabetes (type not recorded, {why})")))
+                continue
             if not t and _hyperglycaemia_recorded(con):
                 # (a code without words quoted by its code: 'not counted as diabetes ("")' named nothing)
                 hyperglycaemia.append((_code_text_clip(res, con) or ", ".join(c for _, c, _ in con.codings if c),
@@ -1735,6 +1742,23 @@ def _gestational_diabetes_current(ctx: Ctx, res: dict[str, Any], con: Concept) -
             return None
     written = _code_text_clip(res, con)
     return f'written "{written}"' if written else f"coded {coded}"
+
+
+_PREGNANCY_UNSPECIFIED_ICD = tuple(T.norm_icd(c) for c in T.LOCAL["diabetes"].get("pregnancy_unspecified_icd10_prefixes") or ())
+
+
+def _unspecified_diabetes_in_pregnancy(res: dict[str, Any], con: Concept) -> str | None:
+    """'coded O24.9..' when the Condition is coded ICD-10-CM O24.9- (local_codes.yaml diabetes
+    pregnancy_unspecified_icd10_prefixes) and its own words name no diabetes type nor set one aside (no text, or a
+    diabetes of unrecorded type written: "Diabetes in pregnancy"); else None."""
+    coded = next((code for system, code, _ in con.codings
+                  if code and is_icd10(system) and T.norm_icd(code).startswith(_PREGNANCY_UNSPECIFIED_ICD)), None)
+    if coded is None:
+        return None
+    written = res["code"].get("text") if type(res.get("code")) is dict else None
+    if type(written) is str and written.strip() and _diabetes_text(written.lower()) is None:
+        return None  # the words say otherwise ("No diabetes", "History of gestational diabetes"): they decide
+    return f"coded {coded}"
 
 
 def _hyperglycaemia_recorded(con: Concept) -> bool:

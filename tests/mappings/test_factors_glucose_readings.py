@@ -232,9 +232,29 @@ def test_a_pre_existing_diabetes_coded_in_pregnancy_is_read_as_its_type(code, st
     assert _state(condition(cc(coding(ICD10, code)), "2015-01-01")).factors.diabetes.status == status
 
 
-def test_an_unspecified_diabetes_in_pregnancy_is_still_not_read():
-    s = _state(condition(cc(coding(ICD10, "O24.919")), "2015-01-01"))
+# pf8: ICD-10-CM O24.9- (unspecified diabetes mellitus in pregnancy, childbirth and the puerperium) was silent coded
+# alone and, with its display, read as a diabetes of unrecorded type (counted): gestational or pre-existing cannot be
+# told (ICD-10-CM tabular O24.9; local_codes.yaml pregnancy_unspecified_icd10_prefixes): asked, not counted
+@pytest.mark.parametrize("display", [None, "Unspecified diabetes mellitus in pregnancy, unspecified trimester"])
+@pytest.mark.parametrize("code", ["O24.919", "O24.93"])
+def test_an_unspecified_diabetes_in_pregnancy_is_asked_naming_that_its_kind_is_not_recorded(code, display):
+    s = _state(condition(cc(coding(ICD10, code, display)), "2015-01-01"))
     assert s.factors.diabetes.status == "none-documented"
+    assert (f"type not recorded (coded {code}: a diabetes in pregnancy, childbirth or the puerperium, whether "
+            "gestational or pre-existing not recorded)") in _gap(s, "diabetes-unconfirmed")
+
+
+@pytest.mark.parametrize("text,status", [("Type 2 diabetes in pregnancy", "type2-untreated"),
+                                         ("Type 1 diabetes, pregnant", "type1")])
+def test_an_unspecified_diabetes_in_pregnancy_written_with_its_type_is_read_as_that_type(text, status):
+    s = _state(condition(cc(coding(ICD10, "O24.919"), text=text), "2015-01-01"))
+    assert s.factors.diabetes.status == status
+    assert "diabetes-unconfirmed" not in _gap_codes(s)
+
+
+def test_an_unspecified_diabetes_in_pregnancy_written_as_no_diabetes_is_not_asked():
+    s = _state(condition(cc(coding(ICD10, "O24.919"), text="No diabetes"), "2015-01-01"))
+    assert "diabetes-unconfirmed" not in _gap_codes(s)
 
 
 # rt79: pf7's "screen" reading took a diabetes out whenever "screen" followed it, a screen of something else too:
