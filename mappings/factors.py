@@ -1227,10 +1227,11 @@ def _diabetes(ctx: Ctx, therapy: TherapyHistory) -> Diabetes:
             dm.not_for_diabetes.append(f"{names}, {why}" if kind == "indication-unstated" else f"{names} for {why}")
             dm.not_for_diabetes_sources.extend(e.sources)
             dm.hyperglycaemia_treated = dm.hyperglycaemia_treated or kind == "hyperglycaemia"
-        if kind == "gestational":
+        if kind == "gestational" and not any(w.startswith("gestational diabetes") for w, _ in unconfirmed):
             # insulin / metformin given for a gestational diabetes (pf8: read as a diabetes of unrecorded type, the
             # gestational hidden): still counted (on treatment: the caution, C.3 row 14), and named as the gestational
-            # diabetes Condition is (local_codes.yaml gestational_icd10_prefixes; ADA Standards of Care section 2)
+            # diabetes Condition is, once: a gestational diabetes Condition already named is the same one
+            # (local_codes.yaml gestational_icd10_prefixes; ADA Standards of Care section 2)
             names = ", ".join(_glucose_lowering_names(ctx, e))
             why = (f"the reason {names} is given, {why}: a diabetes of pregnancy, its own type; once the pregnancy is "
                    "over a risk of diabetes, not diabetes")

@@ -445,3 +445,11 @@ def test_metformin_given_for_high_blood_sugar_is_not_counted_as_diabetes_treatme
     s = _state(m)
     assert s.factors.diabetes.status == "none-documented"
     assert "metformin for hyperglycaemia" in _gap(s, "glucose-lowering-not-for-diabetes")
+
+
+def test_insulin_given_for_a_gestational_diabetes_recorded_as_a_condition_names_it_once():
+    insulin = med_request("86009", "2024-01-01", display="insulin lispro")
+    insulin["reasonCode"] = [cc(coding(ICD10, "O24.414"))]
+    s = _state(condition(cc(coding(ICD10, "O24.414")), "2024-01-01"), insulin)
+    assert _gap(s, "diabetes-unconfirmed").count("gestational diabetes (") == 1
+    assert s.factors.diabetes.treatment == ["insulin lispro"]
