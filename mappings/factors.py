@@ -962,6 +962,24 @@ _diabetes_suspected = memo_search(T.DIABETES_SUSPECTED)  # "suspected diabetes" 
 _diabetes_not_current = memo_search(T.DIABETES_NOT_CURRENT)
 # "Type 1 diabetes?", "Diabetes unlikely", "Type 1 vs type 2 diabetes" (local_codes.yaml diabetes doubt_patterns)
 _diabetes_doubted = memo_search(T.DIABETES_DOUBTED)
+# A bracket after a diabetes that names another glucose condition before its "resolved" qualifies its own words:
+# "Type 2 diabetes (previously prediabetes, resolved)", "(gestational diabetes 2010, resolved)", "(hypoglycaemia
+# resolved)" say the prediabetes, the gestational diabetes, the hypoglycaemia is over, not the type 2 diabetes (pf8: read
+# as over, the diabetes asked and not counted). Taken out before the diabetes's not_current_patterns are read; a bracket
+# whose "resolved" comes first ("(resolved, was prediabetes)") or names nothing else ("(resolved)") is still read
+# (FHIR R4 Condition.clinicalStatus resolved said in words; CR A.4 a diagnosis, C.3 row 14)
+_OTHER_GLUCOSE_CONDITION_BRACKET = re.compile(
+    r"\((?=(?:(?!resolved|refuted|remission|remitted)[^()|])*?(?:\bpre[-\s]*diabet|\bimpaired (?:fasting|glucose)"
+    r"|\bborderline\b|\bi(?:fg|gt)\b|hyperglyc|hypoglyc|(?<!pre-)(?<!pre )\bgestational\b|\bgdm\b))[^()|]*\)")
+
+
+@lru_cache(maxsize=4096)
+def _diabetes_over_in_words(text: str) -> bool:
+    """The words say the diabetes is over, refuted or gestational (local_codes.yaml diabetes not_current_patterns),
+    a bracket naming another glucose condition's end (_OTHER_GLUCOSE_CONDITION_BRACKET) left out."""
+    return bool(_diabetes_not_current(_OTHER_GLUCOSE_CONDITION_BRACKET.sub(" ", text)))
+
+
 _prediabetes_text = memo_search(T.PREDIABETES_TEXT)
 _prediabetes_negated = memo_search(T.PREDIABETES_NEGATED)
 _hyperglycaemia_negated = memo_search(T.HYPERGLYCAEMIA_NEGATED)
@@ -1092,6 +1110,13 @@ def _diabetes(ctx: Ctx, therapy: TherapyHistory) -> Diabetes:
                 unconfirmed.append((f"gestational diabetes ({why})",
                                     ctx.source(res, condition_onset(res), f"Diabetes (gestational, {why})")))
                 continue
+            if t in (None, "unspecified") and (coded := _unspecified_diabetes_in_pregnancy(res, con)):
+                # ICD-10-CM O24.9: gestational or pre-existing not recorded; asked, not counted, not silent
+                why = (f"{coded}: a diabetes in pregnancy, childbirth or the puerperium, whether gestational or "
+                       "pre-existing not recorded")
+                unconfirmed.append((f"type not recorded ({why})",
+                                    ctx.source(res, condition_onset(res), f"Diabetes (type not recorded, {why})")))
+                continue
             if not t and _hyperglycaemia_recorded(con):
                 # (a code without words quoted by its code: 'not counted as diabetes ("")' named nothing)
                 hyperglycaemia.append((_code_text_clip(res, con) or ", ".join(c for _, c, _ in con.codings if c),
@@ -1105,8 +1130,8 @@ def _diabetes(ctx: Ctx, therapy: TherapyHistory) -> Diabetes:
                 if why is None and (_diabetes_suspected(con.text) or _mody_suspected_alone(con.text)
                                     or (lada_alone and _diabetes_suspected(lada_alone))):
                     why = "written as a suspicion"  # "suspected diabetes" (local_codes.yaml diabetes)
-                if why is None and (_diabetes_not_current(con.text) or _diabetes_doubted(con.text) or (
-                        lada_alone and (_diabetes_not_current(lada_alone) or _diabetes_doubted(lada_alone)))):
+                if why is None and (_diabetes_over_in_words(con.text) or _diabetes_doubted(con.text) or (
+                        lada_alone and (_diabetes_over_in_words(lada_alone) or _diabetes_doubted(lada_alone)))):
                     # the words say it is over, refuted or gestational, or doubt it or its type
                     # ("Type 1 diabetes?", "Type 1 vs type 2 diabetes"), the status does not
                     # (local_codes.yaml diabetes not_current_patterns, doubt_patterns): asked, not counted
@@ -1148,14 +1173,6 @@ def _diabetes(ctx: Ctx, therapy: TherapyHistory) -> Diabetes:
                 dm.sources.append(ctx.source(res, onset, f"Diabetes ({shown})", date_last=condition_onset_last(res, onset)))
         except Exception:  # noqa: BLE001
             continue
-    if unconfirmed and not types:
-        # not counted as diabetes (no type 1 stop on a suspicion), but not silent either: the
-        # hyperglycaemia caution of the PI3K/AKT/mTOR cards names it (C.3 row 14)
-        dm.unconfirmed = [w for w, _ in unconfirmed]
-        dm.unconfirmed_sources = [src for _, src in unconfirmed]
-        ctx.gap("diabetes-unconfirmed",
-                "Diabetes recorded but not confirmed, not counted as diabetes: " + "; ".join(dm.unconfirmed)
-                + ". Confirm or refute it before a PI3K/AKT/mTOR inhibitor.", dm.unconfirmed_sources)
     if lada and "type1" not in types:
         _diabetes_type_unclear(ctx, "Latent autoimmune diabetes in adults (LADA)", lada, "type2" in types,
                                "the type 2 diabetes it is also written as",
@@ -1210,11 +1227,28 @@ def _diabetes(ctx: Ctx, therapy: TherapyHistory) -> Diabetes:
             dm.not_for_diabetes.append(f"{names}, {why}" if kind == "indication-unstated" else f"{names} for {why}")
             dm.not_for_diabetes_sources.extend(e.sources)
             dm.hyperglycaemia_treated = dm.hyperglycaemia_treated or kind == "hyperglycaemia"
+        if kind == "gestational" and not any(w.startswith("gestational diabetes") for w, _ in unconfirmed):
+            # insulin / metformin given for a gestational diabetes (pf8: read as a diabetes of unrecorded type, the
+            # gestational hidden): still counted (on treatment: the caution, C.3 row 14), and named as the gestational
+            # diabetes Condition is, once: a gestational diabetes Condition already named is the same one
+            # (local_codes.yaml gestational_icd10_prefixes; ADA Standards of Care section 2)
+            names = ", ".join(_glucose_lowering_names(ctx, e))
+            why = (f"the reason {names} is given, {why}: a diabetes of pregnancy, its own type; once the pregnancy is "
+                   "over a risk of diabetes, not diabetes")
+            unconfirmed.extend((f"gestational diabetes ({why})", src) for src in e.sources[:1])
     meds = [e for e, (kind, _) in reasons if kind not in _NOT_COUNTED_REASONS]
+    if unconfirmed and not types:
+        # not counted as diabetes (no type 1 stop on a suspicion), but not silent either: the
+        # hyperglycaemia caution of the PI3K/AKT/mTOR cards names it (C.3 row 14)
+        dm.unconfirmed = [w for w, _ in unconfirmed]
+        dm.unconfirmed_sources = [src for _, src in unconfirmed]
+        ctx.gap("diabetes-unconfirmed",
+                "Diabetes recorded but not confirmed, not counted as diabetes: " + "; ".join(dm.unconfirmed)
+                + ". Confirm or refute it before a PI3K/AKT/mTOR inhibitor.", dm.unconfirmed_sources)
     # each drug by name, a fixed-dose combination by every ingredient (drugs.yaml combination_products)
     treated = {id(e): _glucose_lowering_names(ctx, e) for e in meds}
     specific = [
-        e for e, (kind, _) in reasons if id(e) in treated and (kind == "diabetes" or (kind is None and any(
+        e for e, (kind, _) in reasons if id(e) in treated and (kind in ("diabetes", "gestational") or (kind is None and any(
             T.DRUGS.get(n) and T.DRUGS[n].diabetes_specific for n in treated[id(e)])))
     ]
     if any(kind == "indication-unstated" for _, (kind, _) in reasons):
@@ -1315,6 +1349,8 @@ def _reason_words(text: str, own_text: bool) -> tuple[str | None, str | None]:
                 return kind, label
         if re.search(r"\b(?:wegovy|saxenda|zepbound)\b", text):
             return "not-diabetes", "weight management"
+        if gestational := _gestational_reason(text):
+            return "gestational", gestational
         if T.DIABETES_ONLY_BRAND_TEXT.search(text):
             # "Ozempic 1 mg weekly": a brand labelled for type 2 diabetes alone (drugs.yaml
             # glucose_lowering_reasons diabetes_only_brands): the label's reason, which a reason
@@ -1324,7 +1360,21 @@ def _reason_words(text: str, own_text: bool) -> tuple[str | None, str | None]:
     for kind, label, _, _, words in T.GLUCOSE_LOWERING_REASONS:
         if words.search(text):
             return kind, label
+    if gestational := _gestational_reason(text):
+        return "gestational", gestational
     return None, None
+
+
+def _gestational_reason(text: str) -> str | None:
+    """How a glucose-lowering drug's reason names a current gestational diabetes ("gestational diabetes", "GDM"),
+    read as _gestational_diabetes_current reads a Condition's words (not negated, a relative's, a history, over), or
+    None. pf8: "Insulin for GDM" was read as a diabetes of unrecorded type, hiding that it is gestational."""
+    if not _GESTATIONAL_WORDS.search(text):
+        return None
+    read = _GESTATIONAL_WORDS.sub("diabetes", text)
+    if _diabetes_text(read) is None or _diabetes_history(read) or _diabetes_not_current(read):
+        return None
+    return f'written "{printable_clip(" ".join(text.split()), 60)}"'
 
 
 _DIABETES_ICD_PREFIXES = tuple(prefix for prefix, _ in T.DIABETES_ICD)
@@ -1345,6 +1395,9 @@ def _reason_code(cc: Any) -> tuple[str | None, str | None]:
             continue
         if _diabetes_coded(system, code):
             return "diabetes", None
+        if is_icd10(system) and T.norm_icd(code).startswith(T.GESTATIONAL_DIABETES_ICD) and not found[0]:
+            # ICD-10-CM O24.4- gestational diabetes (local_codes.yaml gestational_icd10_prefixes): named, not hidden
+            found = ("gestational", f"coded {code}")
         for kind, label, icd, snomed, _ in T.GLUCOSE_LOWERING_REASONS:
             if (is_snomed(system) and code in snomed) or (
                     is_icd10(system) and any(T.norm_icd(code).startswith(p) for p in icd)):
@@ -1390,7 +1443,8 @@ def _combination_ingredients(text: str) -> tuple[str, ...]:
 
 def _glucose_lowering_reason(ctx: Ctx, e: Exposure) -> tuple[str | None, str | None]:
     """Why a glucose-lowering drug was given, from its records (drugs.yaml glucose_lowering_reasons):
-    ("diabetes", None) when any reason names diabetes; ("not-diabetes" | "hyperglycaemia", label)
+    ("diabetes", None) when any reason names diabetes; ("gestational", how) when one names a current gestational
+    diabetes (ICD-10-CM O24.4- or written: counted, its words name it); ("not-diabetes" | "hyperglycaemia", label)
     when the reasons name only other ones; ("indication-unstated", label) when only its doses speak and
     they span diabetes and weight management (a liraglutide step down: asked, not counted); (None, None)
     when none is recorded (read as before).
@@ -1445,6 +1499,8 @@ def _glucose_lowering_reason(ctx: Ctx, e: Exposure) -> tuple[str | None, str | N
                 kinds.setdefault(kind, label or "")
     if "diabetes" in kinds:
         return "diabetes", None
+    if "gestational" in kinds:
+        return "gestational", kinds["gestational"]
     if "hyperglycaemia" in kinds:
         return "hyperglycaemia", kinds["hyperglycaemia"]
     if "not-diabetes" in kinds:
@@ -1687,6 +1743,23 @@ def _gestational_diabetes_current(ctx: Ctx, res: dict[str, Any], con: Concept) -
             return None
     written = _code_text_clip(res, con)
     return f'written "{written}"' if written else f"coded {coded}"
+
+
+_PREGNANCY_UNSPECIFIED_ICD = tuple(T.norm_icd(c) for c in T.LOCAL["diabetes"].get("pregnancy_unspecified_icd10_prefixes") or ())
+
+
+def _unspecified_diabetes_in_pregnancy(res: dict[str, Any], con: Concept) -> str | None:
+    """'coded O24.9..' when the Condition is coded ICD-10-CM O24.9- (local_codes.yaml diabetes
+    pregnancy_unspecified_icd10_prefixes) and its own words name no diabetes type nor set one aside (no text, or a
+    diabetes of unrecorded type written: "Diabetes in pregnancy"); else None."""
+    coded = next((code for system, code, _ in con.codings
+                  if code and is_icd10(system) and T.norm_icd(code).startswith(_PREGNANCY_UNSPECIFIED_ICD)), None)
+    if coded is None:
+        return None
+    written = res["code"].get("text") if type(res.get("code")) is dict else None
+    if type(written) is str and written.strip() and _diabetes_text(written.lower()) is None:
+        return None  # the words say otherwise ("No diabetes", "History of gestational diabetes"): they decide
+    return f"coded {coded}"
 
 
 def _hyperglycaemia_recorded(con: Concept) -> bool:

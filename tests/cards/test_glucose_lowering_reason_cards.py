@@ -182,3 +182,26 @@ def test_a_current_gestational_diabetes_alone_gives_the_diabetes_not_confirmed_c
 def test_a_resolved_gestational_diabetes_gives_no_diabetes_caution():
     c = card(_after_ai_cdk46i("gl-gdm-past", _gestational_diabetes("resolved")), "everolimus-exemestane")
     assert "diabetes" not in c["summary"]
+
+
+# pf8: insulin or metformin whose reason is a gestational diabetes (ICD-10-CM O24.4- or written "gestational diabetes",
+# "GDM") was read as a diabetes of unrecorded type, the gestational diabetes unnamed. Still the treated diabetes caution
+# (on treatment, C.3 row 14), now naming the gestational diabetes as the O24.4 Condition does (local_codes.yaml
+# gestational_icd10_prefixes; ADA Standards of Care section 2)
+@pytest.mark.parametrize("reason,written", [
+    ({"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "O24.414"}]}, "coded O24.414"),
+    ({"text": "Gestational diabetes"}, 'written "gestational diabetes"'),
+    ({"text": "GDM"}, 'written "gdm"')])
+def test_metformin_given_for_a_gestational_diabetes_names_the_gestational_diabetes_on_the_caution(reason, written):
+    record = dict(_metformin(None), reasonCode=[reason])
+    c = card(_after_ai_cdk46i("gl-gdm-met", record), "everolimus-exemestane")
+    assert "diabetes/hyperglycaemia" in c["summary"]
+    assert (f"gestational diabetes (the reason metformin is given, {written}: a diabetes of pregnancy, its own type"
+            in c["detail"])
+
+
+@pytest.mark.parametrize("reason", ["History of gestational diabetes", "Type 2 diabetes"])
+def test_metformin_given_for_a_past_gestational_or_a_type_2_diabetes_names_no_gestational_diabetes(reason):
+    c = card(_after_ai_cdk46i("gl-gdm-past-met", _metformin(reason)), "everolimus-exemestane")
+    assert "on glucose-lowering treatment (metformin)" in c["detail"]
+    assert "gestational" not in c["detail"]

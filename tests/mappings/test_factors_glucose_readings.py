@@ -232,9 +232,29 @@ def test_a_pre_existing_diabetes_coded_in_pregnancy_is_read_as_its_type(code, st
     assert _state(condition(cc(coding(ICD10, code)), "2015-01-01")).factors.diabetes.status == status
 
 
-def test_an_unspecified_diabetes_in_pregnancy_is_still_not_read():
-    s = _state(condition(cc(coding(ICD10, "O24.919")), "2015-01-01"))
+# pf8: ICD-10-CM O24.9- (unspecified diabetes mellitus in pregnancy, childbirth and the puerperium) was silent coded
+# alone and, with its display, read as a diabetes of unrecorded type (counted): gestational or pre-existing cannot be
+# told (ICD-10-CM tabular O24.9; local_codes.yaml pregnancy_unspecified_icd10_prefixes): asked, not counted
+@pytest.mark.parametrize("display", [None, "Unspecified diabetes mellitus in pregnancy, unspecified trimester"])
+@pytest.mark.parametrize("code", ["O24.919", "O24.93"])
+def test_an_unspecified_diabetes_in_pregnancy_is_asked_naming_that_its_kind_is_not_recorded(code, display):
+    s = _state(condition(cc(coding(ICD10, code, display)), "2015-01-01"))
     assert s.factors.diabetes.status == "none-documented"
+    assert (f"type not recorded (coded {code}: a diabetes in pregnancy, childbirth or the puerperium, whether "
+            "gestational or pre-existing not recorded)") in _gap(s, "diabetes-unconfirmed")
+
+
+@pytest.mark.parametrize("text,status", [("Type 2 diabetes in pregnancy", "type2-untreated"),
+                                         ("Type 1 diabetes, pregnant", "type1")])
+def test_an_unspecified_diabetes_in_pregnancy_written_with_its_type_is_read_as_that_type(text, status):
+    s = _state(condition(cc(coding(ICD10, "O24.919"), text=text), "2015-01-01"))
+    assert s.factors.diabetes.status == status
+    assert "diabetes-unconfirmed" not in _gap_codes(s)
+
+
+def test_an_unspecified_diabetes_in_pregnancy_written_as_no_diabetes_is_not_asked():
+    s = _state(condition(cc(coding(ICD10, "O24.919"), text="No diabetes"), "2015-01-01"))
+    assert "diabetes-unconfirmed" not in _gap_codes(s)
 
 
 # rt79: pf7's "screen" reading took a diabetes out whenever "screen" followed it, a screen of something else too:
@@ -347,3 +367,89 @@ def test_an_implausible_hba1c_is_named_with_its_value_and_unit():
 
 def test_no_hba1c_sent_at_all_is_still_said_so_plainly():
     assert _gap(_state(), "hba1c-missing") == "No HbA1c result."
+
+
+# pf8: a "resolved" or "in remission" negated with "not yet", "not fully", "hasn't" was read as over: "Prediabetes not
+# yet resolved" raised no gap, "Type 2 diabetes, not yet in remission" was asked, not counted (the caution said "not
+# confirmed"); "not resolved" / "unresolved" read right (local_codes.yaml diabetes not_current_patterns and the
+# prediabetes / hyperglycaemia patterns beside it; FHIR R4 Condition.clinicalStatus resolved / remission said in words)
+@pytest.mark.parametrize("text,gap", [("Prediabetes not yet resolved", "prediabetes-recorded"),
+                                      ("Prediabetes - not fully resolved", "prediabetes-recorded"),
+                                      ("Prediabetes, hasn't resolved", "prediabetes-recorded"),
+                                      ("Hyperglycaemia not yet resolved", "hyperglycaemia-recorded")])
+def test_a_prediabetes_or_hyperglycaemia_not_yet_resolved_still_raises_its_gap(text, gap):
+    assert gap in _gap_codes(_state(condition(cc(text=text), "2023-01-01")))
+
+
+@pytest.mark.parametrize("text,status", [("Type 2 diabetes, not yet in remission", "type2-untreated"),
+                                         ("T2DM - not fully in remission", "type2-untreated"),
+                                         ("Type 1 diabetes - not yet resolved", "type1")])
+def test_a_diabetes_not_yet_in_remission_is_counted_as_current(text, status):
+    s = _state(condition(cc(text=text), "2023-01-01"))
+    assert s.factors.diabetes.status == status
+    assert "diabetes-unconfirmed" not in _gap_codes(s)
+
+
+@pytest.mark.parametrize("text", ["Type 2 diabetes - in remission", "Prediabetes - resolved"])
+def test_a_diabetes_or_prediabetes_written_as_over_still_reads_as_over(text):
+    s = _state(condition(cc(text=text), "2023-01-01"))
+    assert s.factors.diabetes.status == "none-documented"
+    assert "prediabetes-recorded" not in _gap_codes(s)
+
+
+# pf8: a bracket after a diabetes naming another glucose condition before its "resolved" qualifies its own words: "Type
+# 2 diabetes (previously prediabetes, resolved)" was read as a type 2 diabetes over, asked (diabetes-unconfirmed) and not
+# counted; the prediabetes is what resolved (factors._OTHER_GLUCOSE_CONDITION_BRACKET; FHIR R4 Condition.clinicalStatus
+# said in words; CR A.4, C.3 row 14)
+@pytest.mark.parametrize("text,status", [("Type 2 diabetes (previously prediabetes, resolved)", "type2-untreated"),
+                                         ("Type 2 diabetes (prediabetes resolved)", "type2-untreated"),
+                                         ("Type 2 diabetes (gestational diabetes 2010, resolved)", "type2-untreated"),
+                                         ("Type 2 diabetes (hypoglycaemia resolved)", "type2-untreated"),
+                                         ("Type 1 diabetes (previously IGT, resolved)", "type1")])
+def test_a_resolved_in_a_bracket_naming_another_glucose_condition_leaves_the_diabetes_current(text, status):
+    s = _state(condition(cc(text=text), "2023-01-01"))
+    assert s.factors.diabetes.status == status
+    assert "diabetes-unconfirmed" not in _gap_codes(s)
+
+
+@pytest.mark.parametrize("text", ["Type 2 diabetes (resolved)", "Type 2 diabetes (resolved after weight loss)",
+                                  "Type 2 diabetes (resolved, was prediabetes)"])
+def test_a_resolved_in_a_bracket_of_the_diabetes_own_is_still_asked(text):
+    s = _state(condition(cc(text=text), "2023-01-01"))
+    assert s.factors.diabetes.status == "none-documented"
+    assert "diabetes-unconfirmed" in _gap_codes(s)
+
+
+# pf8: the words of R73.0 / R73 / R73.9 sent as text only ("Abnormal glucose", "Elevated blood glucose", "High blood
+# sugar") were silent while the code R73.09 raised hyperglycaemia-recorded; read as the code's words are (drugs.yaml
+# glucose_lowering_reasons hyperglycaemia; ICD-10-CM 2025 tabular R73; NCI Dictionary "high blood sugar ... Also called
+# hyperglycemia"), with the same negated / relative's / over readings (local_codes.yaml hyperglycaemia_negated_patterns)
+@pytest.mark.parametrize("text", ["Abnormal glucose", "Elevated blood glucose", "Elevated blood glucose level",
+                                  "High blood sugar", "Raised blood glucose"])
+def test_an_abnormal_or_high_blood_glucose_written_without_a_code_raises_the_hyperglycaemia_gap(text):
+    s = _state(condition(cc(text=text), "2023-01-01"))
+    assert s.factors.diabetes.status == "none-documented"
+    assert f'("{text}")' in _gap(s, "hyperglycaemia-recorded")
+
+
+@pytest.mark.parametrize("text", ["No abnormal glucose", "Denies high blood sugar", "High blood sugar ruled out",
+                                  "Abnormal glucose in mother", "Family history of high blood sugar",
+                                  "Elevated blood glucose - resolved"])
+def test_an_abnormal_or_high_blood_glucose_negated_a_relatives_or_over_raises_no_gap(text):
+    assert "hyperglycaemia-recorded" not in _gap_codes(_state(condition(cc(text=text), "2023-01-01")))
+
+
+def test_metformin_given_for_high_blood_sugar_is_not_counted_as_diabetes_treatment():
+    m = med_request("6809", "2024-01-01", display="metformin")
+    m["reasonCode"] = [cc(text="High blood sugar")]
+    s = _state(m)
+    assert s.factors.diabetes.status == "none-documented"
+    assert "metformin for hyperglycaemia" in _gap(s, "glucose-lowering-not-for-diabetes")
+
+
+def test_insulin_given_for_a_gestational_diabetes_recorded_as_a_condition_names_it_once():
+    insulin = med_request("86009", "2024-01-01", display="insulin lispro")
+    insulin["reasonCode"] = [cc(coding(ICD10, "O24.414"))]
+    s = _state(condition(cc(coding(ICD10, "O24.414")), "2024-01-01"), insulin)
+    assert _gap(s, "diabetes-unconfirmed").count("gestational diabetes (") == 1
+    assert s.factors.diabetes.treatment == ["insulin lispro"]
