@@ -2580,6 +2580,10 @@ def build_disease(ctx: Ctx) -> Disease:
     evidence_last: dict[int, dt.date] = {}
     primary_lasts: list[dt.date] = []  # the last day each primary onset can mean
     doubted_sites: list[tuple[str, str, Source]] = []  # sites written with a doubt beside asserted metastases
+    # (ds12) sites a Condition neither coded breast cancer nor a metastasis places a metastasis at
+    # without writing one ("M1 (liver)", bodySite the liver beside "No bone metastases"): asked in
+    # metastasis-unconfirmed, or, the patient metastatic, with the doubted sites
+    asked_sites: list[tuple[str, str, str, Source]] = []  # (site, why, the doubted gap's words, source)
     past_sites: set[tuple[str, str]] = set()  # (site, words) of those written in the past only (ds8)
     sites_not_stated: list[Source] = []  # (ds5) metastasis Conditions naming no site at all
 
@@ -2717,6 +2721,18 @@ def build_disease(ctx: Ctx) -> Disease:
                 for site in counted:
                     add_site(site, None, None, msrc)
                 add_staged_sites(text, None, msrc, counted)
+                # (ds12) and its bodySite ("Stage IV breast cancer", bodySite the liver): where the
+                # condition manifests (FHIR R4 Condition.bodySite), counted as a secondary code's
+                # bodySite is (was no site: visceral or not unknown, CR A.4). Not a lymph node: on
+                # the primary's own Condition that may be its regional (axillary) nodes (AJCC 8th
+                # edition N category); nor a site its text rules out
+                # (its text ruling the bodySite's site out, "(no liver)": asked, not dropped in silence)
+                for site in _body_sites(res) if res.get("bodySite") else ():
+                    if site != "lymph-node" and site not in _text_sites(text)[1]:
+                        add_site(site, None, None, msrc)
+                    elif site != "lymph-node":
+                        doubted_sites.append((site, f'bodySite the {site}, the text: '
+                                              f'{_code_text_as_written(res).strip()[:80]}', msrc))
                 doubted_sites += [(site, words, msrc) for site, words in _sites_as_written(asked, text, res)]
                 past_sites |= set(_sites_as_written(_sites_written_past(_without_past_cancer(text)), text, res))
             for st in as_list(res.get("stage")):
@@ -2972,6 +2988,32 @@ def build_disease(ctx: Ctx) -> Disease:
                 unconfirmed.append(("site not stated", f'"{_display(res, "Condition")}": stage IV written on a record '
                                     "coded neither breast cancer nor a metastasis, of which cancer not stated",
                                     ctx.source(res, onset, _display(res, "Condition"), date_last=onset_last)))
+            elif (ctx.code_text(res) and not _other_primary(ctx.concept_of(res))
+                  and _stage4_reading(ctx.code_text(res)) == "asserted" and _staged_sites(ctx.code_text(res))
+                  and _other_primary_named(ctx.code_text(res)) is None):
+                # (ds12) "M1 (liver)", "Stage IV (liver)" as a Condition's whole text: a stage IV at
+                # that site of a cancer the record does not name (as "Stage IV disease" above, ds7)
+                # was dropped without a word; the breast cancer's or another's not stated (CR A.4
+                # counts the breast cancer's stage IV): its sites asked, not counted
+                written = _code_text_as_written(res).strip()[:80]
+                asked_sites += [(site, f'"{written}": stage IV / M1 at the {_site_words(site)} written on a record '
+                                 "coded neither breast cancer nor a metastasis, of which cancer not stated", written,
+                                 ctx.source(res, onset, _display(res, "Condition"), date_last=onset_last))
+                                for site in dict.fromkeys(_staged_sites(ctx.code_text(res)) + tuple(
+                                    site for site, _ in _staged_doubted_sites(ctx.code_text(res))))]
+            elif (ctx.code_text(res) and res.get("bodySite") and not _other_primary(ctx.concept_of(res))
+                  and _metastasis_in_text(ctx.code_text(res)) == "negated"
+                  and (refuted := _text_sites(ctx.code_text(res))[1])
+                  and (body := [s for s in _body_sites(res) if s != "lymph-node" and s not in refuted])):
+                # (ds12) "No bone metastases" with bodySite the liver, no code: the text rules out
+                # a site ("No metastases" names none: read as ruling out the bodySite's), another than the one the record places it at (FHIR R4 Condition.bodySite:
+                # where the condition manifests); a liver metastasis or not the record does not
+                # say (CR A.4 visceral sites): the bodySite asked, not dropped without a word
+                written = _code_text_as_written(res).strip()[:80]
+                asked_sites += [(site, f'bodySite the {_site_words(site)}, but the text reads "{written}"',
+                                 f"bodySite the {_site_words(site)}, the text: {written}",
+                                 ctx.source(res, onset, _display(res, "Condition"), date_last=onset_last))
+                                for site in body]
         except Exception:  # noqa: BLE001 - never raise on bad data
             ctx.ignore(res, "unreadable-resource", "Condition could not be read")
 
@@ -3095,6 +3137,9 @@ def build_disease(ctx: Ctx) -> Disease:
         d.non_metastatic_sources = early_sources
     if d.metastatic != "yes":
         unconfirmed += _treated_for_metastatic_breast_cancer(ctx)
+        unconfirmed += [(site, why, src) for site, why, _, src in asked_sites]
+    else:
+        doubted_sites += [(site, words, src) for site, _, words, src in asked_sites]
     if unconfirmed and d.metastatic != "yes":
         ctx.gap(
             "metastasis-unconfirmed",

@@ -1,0 +1,87 @@
+"""(ds12) Metastatic sites: a stage IV / M1 at a site on a Condition naming no cancer, a bodySite
+on a stage IV breast cancer or beside a text ruling out another site, an answered site question
+after a full stop, a bracket's site with its own scan bracket, a past site on a secondary-coded
+Condition, an unclosed bracket's negation, and an answer contradicting itself (CR A.1, A.2, A.4
+visceral sites, C.1)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from mappings import build_patient_state
+from tests.mappings.builders import PID, SNOMED, breast_cancer, cc, coding, condition, patient
+
+AS_OF = dt.date(2021, 1, 1)
+BREAST_CANCER = coding(SNOMED, "254837009", "Malignant neoplasm of breast (disorder)")
+LIVER = cc(coding(SNOMED, "10200004", "Liver structure"))
+BREAST = cc(coding(SNOMED, "76752008", "Breast structure"))
+LIVER_SECONDARY = coding(SNOMED, "94381002", "Secondary malignant neoplasm of liver")
+
+
+def _state(*resources, primary=None):
+    return build_patient_state([patient(), primary or breast_cancer("2015-03-01"), *resources], PID, as_of=AS_OF)
+
+
+def _gaps(state) -> dict[str, str]:
+    return {g.code: g.message for g in state.gaps}
+
+
+def _sites(state) -> list[str]:
+    return sorted(site.site for site in state.disease.sites)
+
+
+@pytest.mark.parametrize("text", ["M1 (liver)", "Stage IV (liver)"])
+def test_a_stage_iv_at_the_liver_on_a_condition_naming_no_cancer_asks_the_liver(text):
+    # was dropped without a word ("No metastatic site, M1 category or stage IV was found")
+    s = _state(condition(cc(text=text), "2020-01-15"))
+    assert s.disease.metastatic != "yes"
+    assert f'liver ("{text}": stage IV / M1 at the liver written on a record coded neither breast cancer' \
+        in _gaps(s)["metastasis-unconfirmed"]
+
+
+def test_a_stage_iv_at_the_liver_beside_a_stage_iv_breast_cancer_asks_the_liver_as_a_site():
+    s = _state(condition(cc(text="M1 (liver)"), "2020-01-15"),
+               primary=condition(cc(BREAST_CANCER, text="Stage IV breast cancer"), "2015-03-01"))
+    assert s.disease.metastatic == "yes" and _sites(s) == []
+    assert 'the liver ("M1 (liver)")' in _gaps(s)["metastatic-site-unconfirmed"]
+
+
+@pytest.mark.parametrize("text", ["Stage IV (liver) lung cancer", "M1", "CKD stage 4"])
+def test_a_stage_iv_of_another_cancer_or_with_no_site_is_not_asked_as_a_site(text):
+    s = _state(condition(cc(text=text), "2020-01-15"))
+    assert "metastasis-unconfirmed" not in _gaps(s)
+
+
+def test_a_stage_iv_breast_cancer_with_its_bodysite_the_liver_counts_the_liver():
+    # was metastatic with no site (visceral or not unknown)
+    s = _state(primary=condition(cc(BREAST_CANCER, text="Stage IV breast cancer"), "2015-03-01", bodySite=[LIVER]))
+    assert s.disease.metastatic == "yes" and _sites(s) == ["liver"] and s.disease.visceral_involvement
+
+
+def test_a_stage_iv_breast_cancer_with_its_bodysite_the_breast_counts_no_site():
+    s = _state(primary=condition(cc(BREAST_CANCER, text="Stage IV breast cancer"), "2015-03-01", bodySite=[BREAST]))
+    assert s.disease.metastatic == "yes" and _sites(s) == []
+
+
+def test_a_metastatic_breast_cancer_ruling_out_its_bodysite_asks_it():
+    s = _state(primary=condition(cc(BREAST_CANCER, text="Metastatic breast cancer (no liver)"), "2015-03-01",
+                                 bodySite=[LIVER]))
+    assert _sites(s) == []
+    assert ('the liver ("bodySite the liver, the text: Metastatic breast cancer (no liver)")'
+            in _gaps(s)["metastatic-site-unconfirmed"])
+
+
+@pytest.mark.parametrize("text", ["No bone metastases", "Bone metastases ruled out"])
+def test_a_text_ruling_out_another_site_than_its_bodysite_asks_the_bodysite(text):
+    # was dropped without a word
+    s = _state(condition(cc(text=text), "2020-01-15", bodySite=[LIVER]))
+    assert s.disease.metastatic != "yes"
+    assert f'liver (bodySite the liver, but the text reads "{text}")' in _gaps(s)["metastasis-unconfirmed"]
+
+
+@pytest.mark.parametrize("text", ["No liver metastases", "No metastases", "Hepatitis"])
+def test_a_text_ruling_out_its_own_bodysite_or_no_metastasis_word_asks_nothing(text):
+    s = _state(condition(cc(text=text), "2020-01-15", bodySite=[LIVER]))
+    assert "metastasis-unconfirmed" not in _gaps(s)
