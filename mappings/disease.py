@@ -383,9 +383,11 @@ def _as_answered(text: str) -> str:
 
 
 # (ds8) a template's site question answered, its clause nothing else: "bone? yes", "to bone? yes",
-# "liver? No." (the clause the "?" asks, the answer after it)
+# "liver? No." (the clause the "?" asks, the answer after it); (ds12) or after a colon or dash,
+# a template's field ("Metastatic to liver? No. Bone: yes" was read as nothing: the bone dropped)
 _SITE_QUESTION_ANSWERED = re.compile(
-    r"^\s*(?:to\s+(?:the\s+)?)?(?P<sites>[a-z][a-z &/-]*?)\s*\?+\s*[:-]?\s*(?P<answer>yes|no)\b\s*$")
+    r"^\s*(?:to\s+(?:the\s+)?)?(?P<sites>[a-z][a-z &/-]*?)\s*(?:\?+\s*[:-]?|:|\s[-\u2013\u2014])\s*"
+    r"(?P<answer>yes|no)\b\s*$")
 _CLAUSE_SPLIT = re.compile(r"([.;])")
 
 

@@ -85,3 +85,18 @@ def test_a_text_ruling_out_another_site_than_its_bodysite_asks_the_bodysite(text
 def test_a_text_ruling_out_its_own_bodysite_or_no_metastasis_word_asks_nothing(text):
     s = _state(condition(cc(text=text), "2020-01-15", bodySite=[LIVER]))
     assert "metastasis-unconfirmed" not in _gaps(s)
+
+
+@pytest.mark.parametrize("text", ["Metastatic to liver? No. Bone: yes", "Metastatic to liver? no. Bone - yes",
+                                  "Metastatic to liver? No. Bone: yes. Lung: no"])
+def test_a_site_answered_yes_after_a_colon_following_a_metastasis_question_counts_that_site(text):
+    # was "No metastatic site, M1 category or stage IV was found" (the bone dropped)
+    s = _state(condition(cc(text=text), "2020-01-15"))
+    assert s.disease.metastatic == "yes" and _sites(s) == ["bone"]
+
+
+@pytest.mark.parametrize("text", ["Liver: no. Bone: yes", "Metastatic to liver: no. Bone: yes"])
+def test_site_fields_answered_with_no_metastasis_question_ask_the_site_answered_yes(text):
+    s = _state(condition(cc(text=text), "2020-01-15"))
+    assert s.disease.metastatic != "yes"
+    assert f'bone ("{text}" in the text)' in _gaps(s)["metastasis-unconfirmed"]
