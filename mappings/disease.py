@@ -374,6 +374,12 @@ def _as_answered(text: str) -> str:
         if other is not None and _sites_named(asked) & _sites_named(other):
             # (rt71) "Metastatic to bone? no, bone and liver only": the answer rules out the site
             # it then names (ds7 counted both): left as written, asked
+            if written:
+                # (ds12) and with its metastasis word ("Metastatic to liver? no, liver mets",
+                # "Liver mets? no, liver and bone mets"): the word is a mention of its own, read
+                # asserted (the liver counted: visceral, CR A.4) though the answer denies it. The
+                # answer contradicts itself: read without the word, as "? no, liver": asked
+                text = f"{text[:m.start('other')]}{other[:mention.start()].strip()}{text[m.end('other'):]}"
             continue
         lead = " " if piece_start > 0 else ""
         then = ("" if other is None else f"; {'' if written else 'metastatic to '}{other.strip()}"

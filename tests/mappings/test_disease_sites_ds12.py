@@ -100,3 +100,12 @@ def test_site_fields_answered_with_no_metastasis_question_ask_the_site_answered_
     s = _state(condition(cc(text=text), "2020-01-15"))
     assert s.disease.metastatic != "yes"
     assert f'bone ("{text}" in the text)' in _gaps(s)["metastasis-unconfirmed"]
+
+
+@pytest.mark.parametrize("text", ["Metastatic to liver? no, liver mets", "Metastatic to liver? no, liver metastases",
+                                  "Liver mets? no, liver mets", "Liver mets? no, liver and bone mets"])
+def test_a_metastasis_question_answered_no_then_the_same_site_with_its_metastasis_word_is_asked(text):
+    # was counted (the liver: visceral, first-line cards) though the answer denies it
+    s = _state(condition(cc(text=text), "2020-01-15"))
+    assert s.disease.metastatic != "yes" and _sites(s) == []
+    assert "liver (" in _gaps(s)["metastasis-unconfirmed"]
