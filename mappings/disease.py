@@ -2880,9 +2880,12 @@ def build_disease(ctx: Ctx) -> Disease:
                 # (ds3) the sites read from the text alone, as on a breast cancer Condition written
                 # metastatic (_sites_now_and_asked): "Bone metastases (previously liver)" counted the
                 # liver, "Metastatic to bone? liver" both sites; each now asked, not counted
+                # (ds12) and so is a site read from the text where the text rules out the coded one
+                # ("No liver metastases; history of bone metastases" coded a liver secondary counted
+                # the past bone as current: now asked as past, as with no code, ds8)
                 text_read = (_sites_now_and_asked(_without_past_cancer(ctx.code_text(res)), _confirmed(res),
                                                   question_closes=False)
-                             if site is not None and not body and coded_site is None and ctx.code_text(res)
+                             if site is not None and not body and site != coded_site and ctx.code_text(res)
                              else None)
                 if site is None:
                     # (ds5) no site coded, written or in bodySite ("Metastatic disease",

@@ -109,3 +109,20 @@ def test_a_metastasis_question_answered_no_then_the_same_site_with_its_metastasi
     s = _state(condition(cc(text=text), "2020-01-15"))
     assert s.disease.metastatic != "yes" and _sites(s) == []
     assert "liver (" in _gaps(s)["metastasis-unconfirmed"]
+
+
+@pytest.mark.parametrize("text,words", [
+    ("No liver metastases; history of bone metastases", "history of bone metastases"),
+    ("No liver metastases; prior bone mets", "prior bone mets"),
+])
+def test_a_liver_coded_secondary_ruling_out_the_liver_asks_a_past_bone_as_past(text, words):
+    # was counted as a current site (bone-only disease read)
+    s = _state(condition(cc(LIVER_SECONDARY, text=text), "2020-01-15"))
+    assert s.disease.metastatic == "yes" and _sites(s) == []
+    assert (f'Metastatic site written in the past, not counted as a current site: the bone ("{words}")'
+            in _gaps(s)["metastatic-site-unconfirmed"])
+
+
+def test_a_liver_coded_secondary_ruling_out_the_liver_still_counts_a_current_bone():
+    s = _state(condition(cc(LIVER_SECONDARY, text="No liver metastases; bone metastases"), "2020-01-15"))
+    assert _sites(s) == ["bone"]
