@@ -741,6 +741,7 @@ def _mentions(part: str) -> tuple[_Mention, ...]:
     found = list(_SECONDARY_TEXT.finditer(part))
     out: list[_Mention] = []
     since, carried = 0, False  # the end of the previous mention; it was refuted by words before it
+    open_negation: int | None = None  # (ds12) a negation in a bracket left open (_negation_in_unclosed_bracket)
     for i, m in enumerate(found):
         start, end = m.start(), m.end()
         upto = found[i + 1].start() if i + 1 < len(found) else len(part)
@@ -748,7 +749,14 @@ def _mentions(part: str) -> tuple[_Mention, ...]:
         refuted: tuple[int, int] | None = None
         before = _refuted_before(part, since, start)
         hedge = _hedge_of(part, start, end)
+        if (before is None and open_negation is not None
+                and not re.search(r"[)\].;|]", part[since:start])):
+            # (ds12) and every later mention the open bracket still holds: "Bone metastases (no
+            # liver, lung metastases, brain metastases" asked the lung but counted the brain,
+            # which the "no" may reach as much (visceral either way, CR A.4): asked too
+            before = open_negation
         if before is not None and _negation_in_unclosed_bracket(part, before, start):
+            open_negation = before
             # (ds11) "Bone metastases (no liver, lung metastases": whether the "no" reaches the
             # lung the bracket left open does not say (closed after the liver, the lung is
             # asserted; after the lung, both are ruled out): asked, neither dropped nor counted
@@ -767,6 +775,7 @@ def _mentions(part: str) -> tuple[_Mention, ...]:
                 piece = [p.end() for p in _PIECE_END.finditer(part, since, start)]
                 refuted = (max([since] + piece), end + reach)
         carried = before is not None
+        open_negation = None
         out.append(_Mention(start, end, hedge, refuted))
         since = end
     return tuple(out)
@@ -1510,9 +1519,19 @@ def _sites_now_and_asked(own: str, confirmed: bool, question_closes: bool = True
     doubted = _doubted_sites(own, confirmed)
     asked = [(site, asked_words) for site in dict.fromkeys(at_question + after_question) if site not in past
              and (question_closes or site not in {d for d, _ in doubted})]  # asked once ("liver?")
-    asked += list(doubted)
+    unclear = _sites_an_open_bracket_leaves_unclear(own)
+    asked += [(site, words) for site, words in doubted if site not in {s for s, _ in unclear}]
     asked += list(past.items())
-    asked += [(site, words) for site, words in _sites_an_open_bracket_leaves_unclear(own)
+    # (ds12) a site the open bracket leaves unclear is not counted (it was when listed before the
+    # mention: "(no liver, lung, brain metastases" counted the lung)
+    if unclear:
+        # unless written standing elsewhere ("Lung metastases. Bone metastases (no liver, lung, ...")
+        outside = own
+        for _, words in unclear:
+            outside = outside.replace(words, " " * len(words), 1)
+        standing = set(_text_site_list(outside, confirmed))
+        counted = [site for site in counted if site not in {s for s, _ in unclear} or site in standing]
+    asked += [(site, words) for site, words in unclear
               if site not in counted and site not in {s for s, _ in asked}]
     asked += _sites_left_unread(own, set(counted) | {site for site, _ in asked})
     return tuple(counted), tuple(asked)
@@ -1523,8 +1542,12 @@ def _sites_an_open_bracket_leaves_unclear(own: str) -> list[tuple[str, str]]:
     negation in a bracket never closed may or may not reach (_negation_in_unclosed_bracket: "Bone
     metastases (no liver, lung metastases": the lung): asked, as a doubted site is, never dropped
     in silence nor counted (CR A.4 counts a metastasis made; visceral or not, C.2 step 2)."""
-    return [(site, m.hedge[1]) for part in own.split(" | ") for m in _mentions(part)
-            if m.hedge is not None and m.hedge[0] == "unclear" for site in _sites_named(m.hedge[1].split(",")[-1])]
+    # (ds12) every comma item after the first, not the last only: "(no liver, lung, brain
+    # metastases" counted the lung (the "no" may reach it as much as the brain)
+    unclear = [(site, m.hedge[1]) for part in own.split(" | ") for m in _mentions(part)
+               if m.hedge is not None and m.hedge[0] == "unclear"
+               for site in dict.fromkeys(s for item in m.hedge[1].split(",")[1:] for s in _sites_named(item))]
+    return list({site: (site, words) for site, words in reversed(unclear)}.values())[::-1]  # each site once, first words
 
 
 # (ds3) a piece of a metastasis text naming a finding at a site ("lung and brain metastases

@@ -126,3 +126,28 @@ def test_a_liver_coded_secondary_ruling_out_the_liver_asks_a_past_bone_as_past(t
 def test_a_liver_coded_secondary_ruling_out_the_liver_still_counts_a_current_bone():
     s = _state(condition(cc(LIVER_SECONDARY, text="No liver metastases; bone metastases"), "2020-01-15"))
     assert _sites(s) == ["bone"]
+
+
+@pytest.mark.parametrize("text,words", [
+    ("Bone metastases (no liver, lung metastases, brain metastases",
+     {"lung": "no liver, lung metastases", "brain": "no liver, lung metastases, brain metastases"}),
+    ("Bone metastases (no liver, lung, brain metastases",
+     {"lung": "no liver, lung, brain metastases", "brain": "no liver, lung, brain metastases"}),
+])
+def test_every_site_a_negation_in_a_bracket_left_open_may_reach_is_asked_alike(text, words):
+    # the first counted the brain, the second the lung, each asking the other
+    s = _state(condition(cc(text=text), "2020-01-15"))
+    assert _sites(s) == ["bone"]
+    gap = _gaps(s)["metastatic-site-unconfirmed"]
+    for site, quoted in words.items():
+        assert f'the {site} ("{quoted}")' in gap
+
+
+@pytest.mark.parametrize("text,sites", [
+    ("Bone metastases (no liver, lung metastases, brain metastases)", ["bone", "brain"]),
+    ("Bone metastases (no liver, lung metastases), brain metastases", ["bone", "brain"]),
+    ("Bone metastases (no liver, lung metastases; brain metastases", ["bone", "brain"]),
+    ("Lung metastases. Bone metastases (no liver, lung, brain metastases", ["bone", "lung"]),
+])
+def test_a_site_past_the_open_bracket_or_written_standing_elsewhere_is_still_counted(text, sites):
+    assert _sites(_state(condition(cc(text=text), "2020-01-15"))) == sites
