@@ -2144,6 +2144,9 @@ _FINDING_WORDS = re.compile(r"\b(?:lesions?|nodules?|findings?|scans?)\b")
 # lung metastases)": the liver was counted, the site_clear_after words read only at the end)
 _CLEAR_SCAN_AFTER = re.compile(r"\s*[(\[]\s*(?:ct|mri|pet(?:[-/ ]?ct)?|us|ultrasound|imaging|scans?|staging|[\d/.-]+)"
                                r"\s*[)\]]\s*$", re.I)
+# (ds12) a scan or date bracket anywhere in a piece ("bone (CT)"), as _CLEAR_SCAN_AFTER names them
+_SCAN_BRACKET = re.compile(r"[(\[]\s*(?:ct|mri|pet(?:[-/ ]?ct)?|us|ultrasound|imaging|scans?|staging|bone scan|[\d/.-]+)"
+                           r"\s*[)\]]", re.I)
 # a dash opening more after a mention ("Bone metastases - liver, lungs clear")
 _DASH_AFTER = re.compile(r"\s[-\u2013]\s")
 
@@ -2270,6 +2273,13 @@ def _doubted_sites(text: str, confirmed: bool = False) -> tuple[tuple[str, str],
         bare = _DOUBT_AFTER.sub("", _DOUBT_BEFORE.sub("", piece.lower()))
         if bare != piece.lower().strip() and "?" not in bare and _only_sites(bare):
             found += [(site, _balanced(piece)) for rx, site in T.SITE_TEXT if rx.search(bare)]
+        elif "?" not in bare and _SCAN_BRACKET.search(bare) and _only_sites(_SCAN_BRACKET.sub(" ", bare)):
+            # (ds12) the same with the scan that found it in a bracket: "Metastatic breast cancer
+            # (no liver (US), bone (CT))" asked nothing of the bone where "(no liver, bone)" asks it
+            words = piece.strip()
+            words = words[:-1] if words.endswith((")", "]")) and words.count(")") + words.count("]") > \
+                words.count("(") + words.count("[") else words
+            found += [(site, words) for rx, site in T.SITE_TEXT if rx.search(_SCAN_BRACKET.sub(" ", bare))]
     # (rt44) a finding inside a doubted bracket is asked once, as the bracket ("Bone metastases
     # (? liver lesions)" quoted "(? liver lesions)" and "liver lesions")
     return tuple(f for f in dict.fromkeys(found)

@@ -151,3 +151,15 @@ def test_every_site_a_negation_in_a_bracket_left_open_may_reach_is_asked_alike(t
 ])
 def test_a_site_past_the_open_bracket_or_written_standing_elsewhere_is_still_counted(text, sites):
     assert _sites(_state(condition(cc(text=text), "2020-01-15"))) == sites
+
+
+@pytest.mark.parametrize("text,words", [
+    ("Metastatic breast cancer (no liver (US), bone (CT))", "bone (CT)"),
+    ("Metastatic breast cancer (no liver, bone (CT))", "bone (CT)"),
+    ("Bone metastases, no liver (US), lung (CT)", "lung (CT)"),
+])
+def test_a_site_listed_after_a_ruled_out_one_with_its_scan_in_a_bracket_is_asked_as_without_it(text, words):
+    # was dropped without a word, while "(no liver, bone)" asks the bone
+    s = _state(condition(cc(text=text), "2020-01-15"))
+    assert s.disease.metastatic == "yes"
+    assert f'("{words}")' in _gaps(s)["metastatic-site-unconfirmed"]
