@@ -2918,7 +2918,8 @@ def build_disease(ctx: Ctx) -> Disease:
                 # the past bone as current: now asked as past, as with no code, ds8)
                 text_read = (_sites_now_and_asked(_without_past_cancer(ctx.code_text(res)), _confirmed(res),
                                                   question_closes=False)
-                             if site is not None and not body and site != coded_site and ctx.code_text(res)
+                             if site is not None and not body and ctx.code_text(res)
+                             and (coded_site is None or coded_site in _text_sites(ctx.code_text(res))[1])
                              else None)
                 if site is None:
                     # (ds5) no site coded, written or in bodySite ("Metastatic disease",
