@@ -113,7 +113,8 @@ Gap codes (PatientState.gaps; stable ids the cards read)
                                   another site than its code (both counted); (ds11) a coded site
                                   the text rules out beside another it asserts (the text's
                                   counted), a site the text writes and the bodySite does not (both
-                                  counted; rt81: a bodySite the text rules out said so): visceral
+                                  counted; rt81: a bodySite the text rules out said so; ds12: on
+                                  a metastatic breast cancer Condition too): visceral
                                   or not changes the guidance (CR A.4, C.2 step 2), named to check
     metastatic-site-unconfirmed   beside metastases asserted, a site written with a doubt
                                   ("Bone metastases, ?liver", "possible liver", "liver?"):

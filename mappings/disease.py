@@ -2766,14 +2766,24 @@ def build_disease(ctx: Ctx) -> Disease:
                 # condition manifests (FHIR R4 Condition.bodySite), counted as a secondary code's
                 # bodySite is (was no site: visceral or not unknown, CR A.4). Not a lymph node: on
                 # the primary's own Condition that may be its regional (axillary) nodes (AJCC 8th
-                # edition N category); nor a site its text rules out
+                # edition N category); nor a site its text rules out, doubts or writes in the past
+                # ("Stage IV breast cancer, ?liver": asked with its words below, as without a bodySite)
                 # (its text ruling the bodySite's site out, "(no liver)": asked, not dropped in silence)
+                body_counted = []
                 for site in _body_sites(res) if res.get("bodySite") else ():
+                    if site in {s for s, _ in asked}:
+                        continue
                     if site != "lymph-node" and site not in _text_sites(text)[1]:
                         add_site(site, None, None, msrc)
+                        body_counted.append(site)
                     elif site != "lymph-node":
                         doubted_sites.append((site, f'bodySite the {site}, the text: '
                                               f'{_code_text_as_written(res).strip()[:80]}', msrc))
+                if counted and body_counted and not set(counted) & set(body_counted):
+                    # the text names other sites than the bodySite ("Metastatic breast cancer to bone",
+                    # bodySite the liver): each counted, the disagreement named as on a metastasis
+                    # Condition (ds11)
+                    text_body_conflicts.append((list(counted), body_counted, [], msrc))
                 doubted_sites += [(site, words, msrc) for site, words in _sites_as_written(asked, text, res)]
                 past_sites |= set(_sites_as_written(_sites_written_past(_without_past_cancer(text)), text, res))
             for st in as_list(res.get("stage")):

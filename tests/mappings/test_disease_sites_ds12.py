@@ -163,3 +163,21 @@ def test_a_site_listed_after_a_ruled_out_one_with_its_scan_in_a_bracket_is_asked
     s = _state(condition(cc(text=text), "2020-01-15"))
     assert s.disease.metastatic == "yes"
     assert f'("{words}")' in _gaps(s)["metastatic-site-unconfirmed"]
+
+
+@pytest.mark.parametrize("text,said", [
+    ("Stage IV breast cancer, ?liver", 'written with a doubt, not counted: the liver ("Stage IV breast cancer, ?liver")'),
+    ("Stage IV breast cancer, history of liver metastases",
+     'written in the past, not counted as a current site: the liver ("history of liver metastases")'),
+])
+def test_a_stage_iv_breast_cancers_bodysite_its_text_doubts_or_writes_past_is_asked_not_counted(text, said):
+    s = _state(primary=condition(cc(BREAST_CANCER, text=text), "2015-03-01", bodySite=[LIVER]))
+    assert s.disease.metastatic == "yes" and _sites(s) == []
+    assert said in _gaps(s)["metastatic-site-unconfirmed"]
+
+
+def test_a_metastatic_breast_cancer_written_to_bone_with_its_bodysite_the_liver_counts_both_and_names_it():
+    s = _state(primary=condition(cc(BREAST_CANCER, text="Metastatic breast cancer to bone"), "2015-03-01",
+                                 bodySite=[LIVER, BREAST]))
+    assert _sites(s) == ["bone", "liver"]
+    assert "the text names the bone, bodySite the liver" in _gaps(s)["metastatic-site-conflict"]
