@@ -395,6 +395,7 @@ _SITE_QUESTION_ANSWERED = re.compile(
     r"^\s*(?:to\s+(?:the\s+)?)?(?P<sites>[a-z][a-z &/-]*?)\s*(?:\?+\s*[:-]?|:|\s[-\u2013\u2014])\s*"
     r"(?P<answer>yes|no)\b\s*$")
 _CLAUSE_SPLIT = re.compile(r"([.;])")
+_FIELD_SPLIT = re.compile(r"([.;,])")
 
 
 def _as_answered_yes(text: str) -> str:
@@ -410,7 +411,10 @@ def _as_answered_yes(text: str) -> str:
     for i, part in enumerate(parts):
         if "yes" not in part:
             continue
-        pieces = _CLAUSE_SPLIT.split(part)
+        # (ds12) a comma ends a template's field too: "Metastases: liver? no, bone? yes" counted
+        # the liver (the "no" unread: the answer did not close its clause) and dropped the bone;
+        # "Metastatic to liver? No. Bone: yes, lung: no" read as nothing
+        pieces = _FIELD_SPLIT.split(part)
         clauses = pieces[0::2]
         answered = [_SITE_QUESTION_ANSWERED.match(c) for c in clauses]
         answered = [m if m is not None and _only_sites(m.group("sites")) else None for m in answered]
@@ -421,6 +425,8 @@ def _as_answered_yes(text: str) -> str:
         asked_of_metastasis = metastasis_written = False
         for j, (m, clause) in enumerate(zip(answered, clauses)):
             if m is not None and m.group("answer") == "yes" and not _SECONDARY_TEXT.search(clause):
+                if j and pieces[2 * j - 1] == "," and (asked_of_metastasis or templated or metastasis_written):
+                    pieces[2 * j - 1] = ";"  # the field rewritten closes the one before ("liver? no;")
                 if asked_of_metastasis:
                     pieces[2 * j] = f" metastatic to {m.group('sites').strip()}"
                 elif templated or metastasis_written:
@@ -1220,10 +1226,19 @@ def _words_as_written(words: str, text: str, res: dict[str, Any]) -> str:
     if len(written) != len(text):
         return words
     at = text.find(words)
+    if at < 0 and words.endswith("?") and (site := words.rstrip("?").strip()):
+        # (ds8/ds12) a site field answered yes, rewritten as a question ("Liver: yes" read "liver?"):
+        # quoted with its answer as written (the last such field)
+        field = None
+        for field in re.finditer(re.escape(site) + r"\s*(?:\?+\s*[:-]?|:|\s[-\u2013\u2014])\s*yes\b", text):
+            pass
+        if field is not None:
+            return written[field.start():field.end()]
     if at < 0:
         words = _REWRITTEN_AS_QUESTION.sub("", words)
         at = text.find(words) if words else -1
     return written[at:at + len(words)] if at >= 0 else words
+
 
 
 def _sites_as_written(sites: Iterable[tuple[str, str]], text: str, res: dict[str, Any]) -> list[tuple[str, str]]:

@@ -181,3 +181,19 @@ def test_a_metastatic_breast_cancer_written_to_bone_with_its_bodysite_the_liver_
                                  bodySite=[LIVER, BREAST]))
     assert _sites(s) == ["bone", "liver"]
     assert "the text names the bone, bodySite the liver" in _gaps(s)["metastatic-site-conflict"]
+
+
+@pytest.mark.parametrize("text", ["Metastases: liver? no, bone? yes", "Metastatic to liver? no; bone? yes, lung? no",
+                                  "Liver mets? no, bone? yes, brain? no", "Metastatic to liver? No. Bone: yes, lung: no"])
+def test_site_fields_joined_by_commas_count_the_site_answered_yes_and_not_the_one_answered_no(text):
+    # the first counted the liver (answered no) and dropped the bone; the others read as nothing
+    s = _state(condition(cc(text=text), "2020-01-15"))
+    assert s.disease.metastatic == "yes" and _sites(s) == ["bone"]
+
+
+@pytest.mark.parametrize("text,words", [("Bone metastases. Liver: yes", "Liver: yes"),
+                                        ("Bone metastases, liver: yes", "liver: yes")])
+def test_a_site_field_answered_yes_after_a_metastasis_written_is_asked_quoting_the_field_as_written(text, words):
+    s = _state(condition(cc(text=text), "2020-01-15"))
+    assert _sites(s) == ["bone"]
+    assert f'the liver ("{words}")' in _gaps(s)["metastatic-site-unconfirmed"]
