@@ -99,7 +99,10 @@ Gap codes (PatientState.gaps; stable ids the cards read)
                                   whose reasonCode / reasonReference names metastatic breast
                                   cancer, or is coded as a secondary site (C78-C79, not nodes
                                   nor the breast, rt50) (a drug's reason is no diagnosis, CR
-                                  A.4; the labels read "advanced or metastatic", CR B)
+                                  A.4; the labels read "advanced or metastatic", CR B);
+                                  (ds12) and a Condition naming no cancer with a stage IV / M1
+                                  at a site ("M1 (liver)") or a bodySite beside a text ruling
+                                  out another site ("No bone metastases", bodySite the liver)
     metastatic-site-not-stated    (ds5) metastatic, but the only metastasis records name no
                                   site ("Metastatic disease"): site not stated (was "other");
                                   visceral or not changes the guidance (CR A.4, C.3)
@@ -110,11 +113,16 @@ Gap codes (PatientState.gaps; stable ids the cards read)
                                   another site than its code (both counted); (ds11) a coded site
                                   the text rules out beside another it asserts (the text's
                                   counted), a site the text writes and the bodySite does not (both
-                                  counted; rt81: a bodySite the text rules out said so): visceral
+                                  counted; rt81: a bodySite the text rules out said so; ds12: on
+                                  a metastatic breast cancer Condition too): visceral
                                   or not changes the guidance (CR A.4, C.2 step 2), named to check
     metastatic-site-unconfirmed   beside metastases asserted, a site written with a doubt
                                   ("Bone metastases, ?liver", "possible liver", "liver?"):
-                                  that site not counted, named here with its words
+                                  that site not counted, named here with its words; (ds12) so
+                                  are the sites metastasis-unconfirmed names on a metastatic
+                                  patient, and a stage IV breast cancer's bodySite its text
+                                  rules out ("Metastatic breast cancer (no liver)", bodySite
+                                  the liver; a bodySite not ruled out is counted, not a node)
     visceral-crisis-unclear       a visceral crisis written as "impending"/"imminent", as
                                   a suspicion ("suspected", "possible", "?" before or after,
                                   "r/o"; a "?" after an Observation's question is no doubt) or
