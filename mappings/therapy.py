@@ -1328,8 +1328,7 @@ def _read_class_beside_drug(med: _Med, text: str) -> None:
             # settle whether the drug goes on or when it ended: a stop written, its end asked (no
             # date read from it), not the drug read as still taken in silence
             med.written_stopped = True
-        elif T.DRUG_STOPPED_OPENING.match(opening) and finding_end is None \
-                and (T.DRUG_NOT_TAKEN_BARE_AFTER.match(tail) or _stop_reason_of_text(tail) is not None):
+        elif T.DRUG_STOPPED_OPENING.match(opening) and finding_end is None and _bare_or_a_stop_reason(tail):
             # "No further letrozole", "No more letrozole - progression": given, then stopped
             med.written_stopped = True
             med.stop_written = _stop_reason_of_text(tail)
@@ -1778,7 +1777,18 @@ def _stopped_list(text: str, names: tuple[tuple[re.Match[str], T.DrugInfo], ...]
         # "Stopped palbociclib, letrozole 2025-03": the words after the date say the rest (rt74: the
         # date left both read current); the date is not read as their end (stopped_list_date_after)
         tail = tail[dated.end():]
-    return bool(T.DRUG_NOT_TAKEN_BARE_AFTER.match(tail)) or _stop_reason_of_text(tail) is not None
+    return _bare_or_a_stop_reason(tail)
+
+
+def _bare_or_a_stop_reason(tail: str) -> bool:
+    """The words after the drugs a stop word opens on say nothing else: none (a dose, punctuation:
+    drug_mentions not_taken_bare_after), a stop reason (stop_reasons: "- progression") or a reason
+    negated ("- cost not an issue", "- not due to cost": stop_reasons negated_reason_patterns), which
+    states none, as nothing would (rt82, rt77 bug 2: "No further palbociclib - cost not an issue" was
+    read as taken since fix-ord11 read the negation as no reason)."""
+    return bool(T.DRUG_NOT_TAKEN_BARE_AFTER.match(tail)) or _stop_reason_of_text(tail) is not None \
+        or (T.STOP_NEGATED_REASON.search(tail) is not None
+            and T.DRUG_NOT_TAKEN_BARE_AFTER.match(T.STOP_NEGATED_REASON.sub(" ", tail)) is not None)
 
 
 def _each_clause_stopped(text: str, names: tuple[tuple[re.Match[str], T.DrugInfo], ...]) -> tuple[str | None, ...] | None:

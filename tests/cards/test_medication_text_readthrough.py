@@ -1619,3 +1619,17 @@ def test_a_draft_writing_its_cdk46i_stopped_before_its_partner_is_checked_as_the
     # letrozole" was checked as letrozole alone: the same reading of the history
     assert [c["summary"] for c in _draft_cards(text)] == [
         "Letrozole drafted without ribociclib: Aromatase inhibitor + CDK4/6 inhibitor is the labelled regimen"]
+
+
+@pytest.mark.parametrize("text, drugs", [("No further palbociclib - cost not an issue", "palbociclib"),
+                                         ("Stopped palbociclib, letrozole - cost not an issue", "palbociclib + letrozole"),
+                                         ("Stopped palbociclib, letrozole - not due to cost", "palbociclib + letrozole")])
+def test_a_stop_written_with_its_reason_negated_after_the_drugs_is_read_stopped_not_current(text, drugs):
+    # rt82 (rt77 bug 2): read "Currently on (letrozole +) palbociclib" since fix-ord11 read "cost not
+    # an issue" as no reason; the stop readers took words after the drugs only when they state a
+    # reason, and a negated reason (stop_reasons negated_reason_patterns) states none, as nothing
+    # after them would: the stop is written (FHIR R4 MedicationStatement.status stopped in the text)
+    state, cards = _with_statement("stop-negated-reason", text, "active", None)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "Currently on" not in detail
+    assert f"- Metastatic line 1: {drugs}, 2024-02-01 to date unknown" in detail
