@@ -1670,6 +1670,38 @@ def _questioned_partner_stop(written: str) -> _Unreadable | None:
                        f"before {_listed({info.name for _, info in found[1:]})}: which drugs are taken now cannot be read")
 
 
+@lru_cache(maxsize=1024)
+def _partner_after_comma_unsettled(written: str) -> str | None:
+    """Why the drugs taken now cannot be read, for a text writing a CDK4/6 (or PI3K/AKT/mTOR)
+    inhibitor stopped right after its name (a date or reason may follow the stop), then its endocrine
+    partner alone after a comma with nothing after it ("Palbociclib stopped, letrozole", "Palbociclib
+    stopped (neutropenia), letrozole", "Everolimus stopped, exemestane."), or the other way round: the
+    partner may go on, as after a ";" ("Palbociclib stopped; letrozole": _cdk46i_stopped_before_partner),
+    or be the list stopped, as "Stopped palbociclib, letrozole" reads (_stopped_list); the text does
+    not say (drug_mentions stopped_after, switch_stop_first_break_between, not_taken_bare_after;
+    rt82, tx10 leftover: both were read current). None for any other text."""
+    lowered = written.lower() if written else ""
+    names = _named_drugs(lowered)
+    # (either order: "Letrozole stopped, palbociclib" leaves the same question)
+    if len(names) != 2 or not ((names[0][1].drug_class in _ENDOCRINE_PARTNER_CLASSES and _endocrine_partner(lowered, names[1:]))
+                               or (names[0][1].drug_class in ENDOCRINE_CLASSES
+                                   and names[1][1].drug_class in _ENDOCRINE_PARTNER_CLASSES)) \
+            or not T.LEADING_QUALIFIERS.match(lowered[:names[0][0].start()]) or T.DRUG_STOPPED_PAUSED.search(lowered):
+        return None
+    gap = lowered[names[0][0].end():names[1][0].start()]
+    stopped = T.DRUG_STOPPED_AFTER.match(gap)
+    broken = T.DRUG_SWITCH_STOP_FIRST_BREAK_BETWEEN.match(gap[stopped.end():]) if stopped is not None else None
+    tail = lowered[names[1][0].end():]
+    # (a dose after the partner writes it given: "Palbociclib stopped, letrozole 2.5 mg" reads
+    # letrozole alone now, drug_mentions listed_given_dose_after)
+    if broken is None or broken.group("brk") != "," or broken.group("on") \
+            or not T.DRUG_NOT_TAKEN_BARE_AFTER.match(tail) or T.DRUG_LISTED_GIVEN_DOSE_AFTER.match(tail):
+        return None
+    partner = names[1][1].name
+    return (f'its text "{printable_clip(written.strip(), 80)}" writes {names[0][1].name} stopped, then {partner} '
+            "after a comma: whether it goes on or stopped too cannot be read")
+
+
 # the words up to the bracket closing a stop written in brackets ("(stopped 2025-03); ": " 2025-03")
 _CLOSING_BRACKET = re.compile(r"^([^()\[\]]*)[)\]]")
 
@@ -2382,6 +2414,13 @@ def _read_text(drugs: list[T.DrugInfo], label: str, written: str, text_only: boo
             unclear = _Unreadable(f'its text "{printable_clip(written.strip(), 80)}" writes {_listed(set(together))} '
                                   "as its regimen, two aromatase inhibitors no labelled regimen gives together: "
                                   "which one is taken cannot be read")
+            unclear.if_ended = med
+            return unclear
+        stop_unsettled = _partner_after_comma_unsettled(written)
+        if stop_unsettled is not None:
+            # "Palbociclib stopped, letrozole": which drugs are taken now is not written (rt82); on
+            # a record whose status says its course ended or is held, read as before (if_ended)
+            unclear = _Unreadable(stop_unsettled)
             unclear.if_ended = med
             return unclear
     answered_no = _answered_no(written)

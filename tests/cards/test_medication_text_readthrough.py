@@ -1633,3 +1633,26 @@ def test_a_stop_written_with_its_reason_negated_after_the_drugs_is_read_stopped_
     detail = card(cards, "patient-summary")["detail"]
     assert "Currently on" not in detail
     assert f"- Metastatic line 1: {drugs}, 2024-02-01 to date unknown" in detail
+
+
+@pytest.mark.parametrize("text", ["Palbociclib stopped, letrozole", "Palbociclib stopped, letrozole.",
+                                  "Everolimus stopped, exemestane", "Palbociclib stopped (neutropenia), letrozole",
+                                  "Palbociclib stopped 2025-03, letrozole", "Letrozole stopped, palbociclib"])
+def test_a_cdk46i_written_stopped_then_its_partner_alone_after_a_comma_is_named_unclear_not_both_current(text):
+    # rt82 (tx10 leftover): read "Currently on letrozole + palbociclib"; the stop is written of the
+    # first drug alone, and the partner after a comma with nothing after it may go on ("...;
+    # letrozole") or be the list stopped ("Stopped palbociclib, letrozole"): which drugs are taken
+    # now cannot be read (gap medication-unreadable; FHIR R4 MedicationStatement.status), never the
+    # stopped drug current
+    state, cards = _with_statement("stop-after-comma-partner", text, "active", None)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "Currently on" not in detail
+    first, partner = text.split(" ")[0].lower(), text.split(", ")[1].rstrip(".")
+    assert (f'its text "{text}" writes {first} stopped, then {partner} after a comma: '
+            "whether it goes on or stopped too cannot be read") in detail
+
+
+def test_a_cdk46i_written_stopped_then_its_partner_after_a_comma_on_an_ended_record_keeps_its_line():
+    state, cards = _with_statement("stop-after-comma-ended", "Palbociclib stopped, letrozole", "completed", "2025-01-10")
+    summary = card(cards, "patient-summary")
+    assert summary["summary"].startswith("HR+/HER2-low MBC, after 1 line") and "Currently on" not in summary["detail"]
