@@ -1649,7 +1649,14 @@ def _stop_date_of(stop: str | None) -> str | None:
     2025-03; fulvestrant started": "2025-03"; drug_mentions stopped_when_after, read in the group
     "stop" of switch_stop_first_break_between / switch_after_stop_opening_between); None without one."""
     when = T.DRUG_STOPPED_WHEN_AFTER.match(stop) if stop else None
+    if when is None and stop and (reason := _REASON_IN_BRACKETS.match(stop)) is not None:
+        # "(neutropenia) 2025-03": the date written after the reason in brackets (rt82)
+        when = T.DRUG_STOPPED_WHEN_AFTER.match(stop[reason.end():])
     return when.group("when") if when is not None else None
+
+
+# a reason in brackets opening a stop clause ("(neutropenia) 2025-03")
+_REASON_IN_BRACKETS = re.compile(r"^\s*[(\[][^()\[\]]*[)\]]")
 
 
 @lru_cache(maxsize=1024)
@@ -1700,6 +1707,17 @@ def _partner_after_comma_unsettled(written: str) -> str | None:
     partner = names[1][1].name
     return (f'its text "{printable_clip(written.strip(), 80)}" writes {names[0][1].name} stopped, then {partner} '
             "after a comma: whether it goes on or stopped too cannot be read")
+
+
+def _hedged_stop(written: str) -> str | None:
+    """Why the drugs taken now cannot be read, for a text hedging a stop by the word right before
+    it ("Possibly stopped palbociclib; letrozole", "Palbociclib possibly stopped": drug_mentions
+    stop_hedged; rt82, they were read as taken now). None for any other text."""
+    hedged = T.DRUG_STOP_HEDGED.search(written) if written else None
+    if hedged is None:
+        return None
+    return (f'its text "{printable_clip(written.strip(), 80)}" hedges a stop ("{hedged.group(0).strip(" ([;,")}"): '
+            "whether its drugs are still taken cannot be read")
 
 
 # the words up to the bracket closing a stop written in brackets ("(stopped 2025-03); ": " 2025-03")
@@ -2416,9 +2434,10 @@ def _read_text(drugs: list[T.DrugInfo], label: str, written: str, text_only: boo
                                   "which one is taken cannot be read")
             unclear.if_ended = med
             return unclear
-        stop_unsettled = _partner_after_comma_unsettled(written)
+        stop_unsettled = _partner_after_comma_unsettled(written) or _hedged_stop(written)
         if stop_unsettled is not None:
-            # "Palbociclib stopped, letrozole": which drugs are taken now is not written (rt82); on
+            # "Palbociclib stopped, letrozole", "Possibly stopped palbociclib; letrozole": which drugs
+            # are taken now is not written (rt82); on
             # a record whose status says its course ended or is held, read as before (if_ended)
             unclear = _Unreadable(stop_unsettled)
             unclear.if_ended = med

@@ -1656,3 +1656,62 @@ def test_a_cdk46i_written_stopped_then_its_partner_after_a_comma_on_an_ended_rec
     state, cards = _with_statement("stop-after-comma-ended", "Palbociclib stopped, letrozole", "completed", "2025-01-10")
     summary = card(cards, "patient-summary")
     assert summary["summary"].startswith("HR+/HER2-low MBC, after 1 line") and "Currently on" not in summary["detail"]
+
+
+@pytest.mark.parametrize("text", ["Stopped palbociclib (neutropenia) 2025-03; letrozole",
+                                  "Stopped palbociclib (neutropenia) on 2025-03; letrozole continues"])
+def test_a_cdk46i_stop_with_its_reason_then_its_date_before_its_partner_leaves_the_partner_alone_now(text):
+    # rt82 (tx10 leftover c): read "Currently on letrozole + palbociclib", while the date before the
+    # reason ("Stopped palbociclib 2025-03 (neutropenia); letrozole") read the stop; the date after the
+    # reason is the same stop's (drug_mentions switch_stop_first_break_between; CR B.9, B.10, C.2 step 1)
+    state, cards = _with_statement("stop-reason-then-date", text, "active", None)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "- Currently on letrozole (metastatic line 1): the options below apply at progression." in detail
+    assert "palbociclib (2024-02-01 to 2025-03" in detail
+
+
+def test_a_stop_with_its_reason_then_its_date_then_another_drug_started_reads_the_switch():
+    state, cards = _with_statement("stop-reason-date-switch", "Stopped letrozole (arthralgia) 2025-03; fulvestrant started",
+                                   "active", None)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "- Currently on fulvestrant (metastatic line 1): the options below apply at progression." in detail
+    assert "letrozole (2024-02-01 to 2025-03)" in detail
+
+
+@pytest.mark.parametrize("text, ended", [("Stopped palbociclib; letrozole 2025-03 stopped", "to date unknown"),
+                                         ("Palbociclib 2025-01 stopped; letrozole 2025-03 stopped", "to date unknown")])
+def test_each_drug_written_stopped_after_its_date_in_its_own_clause_ends_the_regimen(text, ended):
+    # rt82 (tx10 leftover c): read "Currently on letrozole + palbociclib"; the date between the name
+    # and "stopped" writes the stop (its end asked: the date may be the start's; drug_mentions stopped_after)
+    state, cards = _with_statement("each-stopped-dated-first", text, "active", None)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "Currently on" not in detail
+    assert f"- Metastatic line 1: palbociclib + letrozole, 2024-02-01 {ended}" in detail
+
+
+@pytest.mark.parametrize("text", ["Letrozole 2025-03 stopped", "Letrozole (2025-03) stopped"])
+def test_a_drug_written_stopped_after_a_date_is_stopped_its_end_asked(text):
+    # rt82: read "Currently on letrozole"; the date may be the start's, so the end is asked
+    # (gap therapy-stopped-in-text), the drug not read as taken now (drug_mentions stopped_after)
+    state, cards = _with_statement("dated-then-stopped", text, "active", None)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "Currently on" not in detail and "- Metastatic line 1: letrozole, 2024-02-01 to date unknown" in detail
+
+
+@pytest.mark.parametrize("text", ["Possibly stopped palbociclib; letrozole", "Palbociclib possibly stopped",
+                                  "Palbociclib ?stopped", "Letrozole; palbociclib likely discontinued",
+                                  "Possibly off palbociclib"])
+def test_a_stop_hedged_by_the_word_before_it_is_named_unclear_not_read_current(text):
+    # rt82 (tx10 leftover d): read "Currently on (letrozole +) palbociclib"; whether the drug is
+    # still taken is not written (drug_mentions stop_hedged; FHIR R4 MedicationStatement.status
+    # unknown): gap medication-unreadable naming the record, no drug read current
+    state, cards = _with_statement("stop-hedged", text, "active", None)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "Currently on" not in detail and not state.therapy.current_drugs()
+    assert f'its text "{text}" hedges a stop' in detail and "whether its drugs are still taken cannot be read" in detail
+
+
+def test_a_hedged_stop_on_a_record_whose_course_ended_keeps_its_line():
+    state, cards = _with_statement("stop-hedged-ended", "Palbociclib possibly stopped", "completed", "2025-01-10")
+    summary = card(cards, "patient-summary")
+    assert summary["summary"].startswith("HR+/HER2-low MBC, after 1 line") and "Currently on" not in summary["detail"]
