@@ -1715,3 +1715,17 @@ def test_a_hedged_stop_on_a_record_whose_course_ended_keeps_its_line():
     state, cards = _with_statement("stop-hedged-ended", "Palbociclib possibly stopped", "completed", "2025-01-10")
     summary = card(cards, "patient-summary")
     assert summary["summary"].startswith("HR+/HER2-low MBC, after 1 line") and "Currently on" not in summary["detail"]
+
+
+@pytest.mark.parametrize("text, now, before", [("Anastrozole (letrozole previously)", "anastrozole", "letrozole"),
+                                               ("Letrozole (anastrozole before)", "letrozole", "anastrozole"),
+                                               ("Letrozole 2.5 mg (was on anastrozole 1 mg)", "letrozole", "anastrozole")])
+def test_an_aromatase_inhibitor_written_as_taken_before_beside_the_current_one_is_not_read_given(text, now, before):
+    # rt82 (tx10 leftover e): the first two were named unreadable since tx10 (two aromatase
+    # inhibitors as one regimen), the last read "Currently on anastrozole + letrozole"; a clinician
+    # reads the other one past, as "Letrozole (previously anastrozole)" is read (drug_mentions
+    # not_given_before / not_given_after): the record's own drug current, the other named as not given
+    state, cards = _with_statement("ai-before", text, "active", None)
+    detail = card(cards, "patient-summary")["detail"]
+    assert f"- Currently on {now} (metastatic line 1): the options below apply at progression." in detail
+    assert f'its text "{text}" also names {before}, not read as given by this record' in detail
