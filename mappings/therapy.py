@@ -1543,7 +1543,10 @@ def _written_switch(text: str) -> tuple[tuple[T.DrugInfo, ...], tuple[T.DrugInfo
                 return (names[1][1],), (names[0][1],), tail, stopped_on
             return _switch_sides((names[1][1],), (names[0][1],), tail, stopped_on)
         last = names[-1][1]
-        if len(names) > 2 and last.drug_class == "cdk46i" and (partner := _endocrine_partner(text, names[:-1])) \
+        # (rt82: and so is a PI3K/AKT/mTOR inhibitor in the four rules below, as tx10 read "Exemestane.
+        # Everolimus stopped": CR B.4, B.5, B.8; "Exemestane + everolimus (everolimus stopped)" was read
+        # "Currently on everolimus + exemestane")
+        if len(names) > 2 and last.drug_class in _ENDOCRINE_PARTNER_CLASSES and (partner := _endocrine_partner(text, names[:-1])) \
                 and T.LEADING_QUALIFIERS.match(opening) \
                 and T.DRUG_SWITCH_STOPPED_SECOND_BETWEEN.match(text[names[-2][0].end():names[-1][0].start()]) \
                 and not T.DRUG_STOPPED_PAUSED.search(tail, stopped.end()):
@@ -1579,7 +1582,7 @@ def _written_switch(text: str) -> tuple[tuple[T.DrugInfo, ...], tuple[T.DrugInfo
     if T.DRUG_PAST_USE_CLOSING.match(tail) or T.DRUG_COMPLETED_CLOSING.match(tail):
         return None
     if len(names) == 2 and not outside and names[0][1].drug_class in ENDOCRINE_CLASSES \
-            and names[1][1].drug_class == "cdk46i" and T.LEADING_QUALIFIERS.match(opening) \
+            and names[1][1].drug_class in _ENDOCRINE_PARTNER_CLASSES and T.LEADING_QUALIFIERS.match(opening) \
             and T.DRUG_SWITCH_STOP_BEFORE_SECOND.match(text[names[0][0].end():names[1][0].start()]) \
             and not T.DRUG_STOPPED_PAUSED.search(tail):
         # "Letrozole; stopped palbociclib", "Letrozole (off palbociclib)": the CDK4/6 inhibitor
@@ -1791,7 +1794,7 @@ def _endocrine_partner(text: str, named: tuple[tuple[re.Match[str], T.DrugInfo],
 
 def _partners_of_cdk46i_named_again(text: str, names: tuple[tuple[re.Match[str], T.DrugInfo], ...], opening: str
                                     ) -> tuple[T.DrugInfo, ...]:
-    """The endocrine drugs of a regimen whose CDK4/6 inhibitor the text names again last, in the
+    """The endocrine drugs of a regimen whose CDK4/6 (or PI3K/AKT/mTOR, rt82) inhibitor the text names again last, in the
     order written ("Letrozole + palbociclib (palbociclib stopped)", "Letrozole + palbociclib - no
     palbociclib since 2025-03": letrozole): more than two names, the last a CDK4/6 inhibitor named
     before it too, every other drug endocrine (CR B.9, B.10: given with endocrine therapy), the names
@@ -1799,7 +1802,7 @@ def _partners_of_cdk46i_named_again(text: str, names: tuple[tuple[re.Match[str],
     first. Empty for any other text; what the words after the regimen write of the CDK4/6 inhibitor
     (a stop, "no ... since") is _written_switch's to read."""
     last = names[-1][1]
-    if len(names) <= 2 or last.drug_class != "cdk46i" or last.name not in {info.name for _, info in names[:-1]} \
+    if len(names) <= 2 or last.drug_class not in _ENDOCRINE_PARTNER_CLASSES or last.name not in {info.name for _, info in names[:-1]} \
             or not T.LEADING_QUALIFIERS.match(opening) \
             or not all(T.DRUG_NAMES_JOINED.match(text[a.end():b.start()]) for (a, _), (b, _) in zip(names[:-1], names[1:-1])):
         return ()

@@ -1729,3 +1729,34 @@ def test_an_aromatase_inhibitor_written_as_taken_before_beside_the_current_one_i
     detail = card(cards, "patient-summary")["detail"]
     assert f"- Currently on {now} (metastatic line 1): the options below apply at progression." in detail
     assert f'its text "{text}" also names {before}, not read as given by this record' in detail
+
+
+@pytest.mark.parametrize("text, kept, stopped", [
+    ("Exemestane + everolimus (everolimus stopped)", "exemestane", "everolimus"),
+    ("Exemestane + everolimus; everolimus stopped", "exemestane", "everolimus"),
+    ("Fulvestrant + alpelisib - no alpelisib since 2025-03", "fulvestrant", "alpelisib"),
+    ("Exemestane; stopped everolimus", "exemestane", "everolimus"),
+    ("Fulvestrant + goserelin (capivasertib stopped)", "fulvestrant", "capivasertib")])
+def test_a_pi3k_akt_mtor_inhibitor_named_again_or_after_its_partner_as_stopped_leaves_the_partner_alone_now(text, kept, stopped):
+    # rt82 (tx10 leftover: "the same rules for everolimus / alpelisib / capivasertib" left out the
+    # rules reading the drug named again or after its partner): read "Currently on everolimus +
+    # exemestane", a drug that ended read current; given with endocrine therapy (CR B.4, B.5, B.8) as
+    # a CDK4/6 inhibitor is (CR B.9, B.10), it is dropped from the line, the partner going on (CR C.2 step 1)
+    state, cards = _with_statement("pi3k-named-again", text, "active", None)
+    detail = card(cards, "patient-summary")["detail"]
+    assert f"- Currently on {kept} (metastatic line 1): the options below apply at progression." in detail
+    assert stopped not in {d.name for d in state.therapy.current_drugs()}
+
+
+def test_a_cdk46i_stopped_since_a_date_before_its_partner_leaves_the_partner_alone_now():
+    # rt82: read "Currently on letrozole + palbociclib" though "Letrozole stopped since 2025-03" reads the stop (tx10)
+    state, cards = _with_statement("stop-since-partner", "Palbociclib stopped since 2025-03; letrozole", "active", None)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "- Currently on letrozole (metastatic line 1): the options below apply at progression." in detail
+    assert "palbociclib (2024-02-01 to 2025-03" in detail
+
+
+def test_a_drug_written_stopped_after_a_since_date_is_stopped_its_end_asked():
+    state, cards = _with_statement("since-then-stopped", "Letrozole since 2025-03 stopped", "active", None)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "Currently on" not in detail and "- Metastatic line 1: letrozole, 2024-02-01 to date unknown" in detail
