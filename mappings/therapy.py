@@ -1716,11 +1716,28 @@ def _hedged_stop(written: str) -> str | None:
     """Why the drugs taken now cannot be read, for a text hedging a stop by the word right before
     it ("Possibly stopped palbociclib; letrozole", "Palbociclib possibly stopped": drug_mentions
     stop_hedged; rt82, they were read as taken now). None for any other text."""
-    hedged = T.DRUG_STOP_HEDGED.search(written) if written else None
+    lowered = written.lower() if written else ""
+    names = _named_drugs(lowered)
+    # the hedged stop must be of a drug of a line (or ovarian suppression, CR A.3) named right before
+    # or after it ("Letrozole; possibly stopped smoking", "Letrozole - possibly off work", "Letrozole,
+    # denosumab possibly stopped" hedge no stop of such a drug); "off" ends its clause or meets the name
+    hedged = next((m for m in T.DRUG_STOP_HEDGED.finditer(lowered)
+                   if any((n.end() <= m.start() and _HEDGE_TO_NAME.match(lowered[n.end():m.start()])
+                           and (not m.group(0).endswith("off") or _CLAUSE_ENDS.match(lowered, m.end())))
+                          or (m.end() <= n.start() and _HEDGE_TO_NAME.match(lowered[m.end():n.start()]))
+                          for n, info in names if info.drug_class in LINE_CLASSES | {"ovarian-suppression"})), None)
     if hedged is None:
         return None
-    return (f'its text "{printable_clip(written.strip(), 80)}" hedges a stop ("{hedged.group(0).strip(" ([;,")}"): '
+    return (f'its text "{printable_clip(written.strip(), 80)}" hedges a stop ("{written[hedged.start():hedged.end()].strip(" ([;,")}"): '
             "whether its drugs are still taken cannot be read")
+
+
+# only spaces, a bracket or a dose between a hedged stop and its drug ("palbociclib (possibly stopped",
+# "possibly stopped palbociclib", "letrozole 2.5 mg possibly stopped", "possibly off palbociclib")
+_HEDGE_TO_NAME = re.compile(r"^(?:\s*\d+(?:[.,]\d+)?\s*(?:mg|mcg|µg|g))?[\s(\[:,-]*$")
+
+
+_CLAUSE_ENDS = re.compile(r"\s*(?:$|[).;,\]])")
 
 
 # the words up to the bracket closing a stop written in brackets ("(stopped 2025-03); ": " 2025-03")

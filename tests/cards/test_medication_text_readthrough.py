@@ -1760,3 +1760,10 @@ def test_a_drug_written_stopped_after_a_since_date_is_stopped_its_end_asked():
     state, cards = _with_statement("since-then-stopped", "Letrozole since 2025-03 stopped", "active", None)
     detail = card(cards, "patient-summary")["detail"]
     assert "Currently on" not in detail and "- Metastatic line 1: letrozole, 2024-02-01 to date unknown" in detail
+
+
+@pytest.mark.parametrize("text", ["Letrozole; possibly stopped smoking", "Letrozole - possibly off work next week",
+                                  "Letrozole, denosumab possibly stopped"])
+def test_a_hedged_stop_of_no_drug_of_a_line_leaves_the_record_read(text):
+    state, cards = _with_statement("hedge-elsewhere", text, "active", None)
+    assert "- Currently on letrozole (metastatic line 1)" in card(cards, "patient-summary")["detail"]
