@@ -604,12 +604,25 @@ def _stop_clause_before_plan(text: str, names: list[tuple[re.Match[str], T.DrugI
     brk = _stop_opening_clause_break(text, names) or _stopped_after_clause_break(text, names)
     if brk is None:
         return None
-    k, at = brk
     # a drug refused after the break ("Stopped palbociclib; letrozole declined": refused_in_regimen)
     # is not given either (tx10: the stop was left unread, "Currently on palbociclib")
     refused = refused_in_regimen(text)
-    if all(read is False or info.name in refused for info, read in _drug_mentions(text)[k:]) \
-            and {d.name for d in med.drugs} <= {info.name for _, info in names[:k]}:
+    mentions = _drug_mentions(text)
+    k, at = brk
+    if not all(read is False or info.name in refused for info, read in mentions[k:]):
+        # "Palbociclib stopped. Letrozole stopped. Fulvestrant to start": the break before the
+        # first of the drugs not given closes clauses that each write their drugs stopped
+        # (_each_clause_stopped; rt82: read "Currently on letrozole + palbociclib")
+        k = next((i for i in range(k + 1, len(names))
+                  if all(read is False or info.name in refused for info, read in mentions[i:])), None)
+        if k is None:
+            return None
+        gap_start = names[k - 1][0].end()
+        later_brk = T.DRUG_STOP_OPENING_CLAUSE_BREAK.search(text[gap_start:names[k][0].start()])
+        if later_brk is None or _each_clause_stopped(text[:gap_start + later_brk.start()], names[:k]) is None:
+            return None
+        at = gap_start + later_brk.start()
+    if {d.name for d in med.drugs} <= {info.name for _, info in names[:k]}:
         return at
     return None
 

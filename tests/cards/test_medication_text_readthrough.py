@@ -1767,3 +1767,15 @@ def test_a_drug_written_stopped_after_a_since_date_is_stopped_its_end_asked():
 def test_a_hedged_stop_of_no_drug_of_a_line_leaves_the_record_read(text):
     state, cards = _with_statement("hedge-elsewhere", text, "active", None)
     assert "- Currently on letrozole (metastatic line 1)" in card(cards, "patient-summary")["detail"]
+
+
+@pytest.mark.parametrize("text", ["Palbociclib stopped. Letrozole stopped. Fulvestrant to start",
+                                  "Stopped palbociclib; stopped letrozole; fulvestrant planned"])
+def test_each_drug_written_stopped_in_its_own_clause_before_a_planned_drug_ends_the_regimen(text):
+    # rt82: read "Currently on letrozole + palbociclib" (the planned clause after them left every
+    # stop unread), while "Palbociclib stopped; letrozole stopped" reads the regimen ended (tx10): the
+    # stops are of the clauses before the plan (drug_mentions stopped_after, stop_opening_clause_break)
+    state, cards = _with_statement("each-stopped-then-plan", text, "active", None)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "Currently on" not in detail
+    assert "- Metastatic line 1: palbociclib + letrozole, 2024-02-01 to date unknown" in detail
