@@ -1779,3 +1779,13 @@ def test_each_drug_written_stopped_in_its_own_clause_before_a_planned_drug_ends_
     detail = card(cards, "patient-summary")["detail"]
     assert "Currently on" not in detail
     assert "- Metastatic line 1: palbociclib + letrozole, 2024-02-01 to date unknown" in detail
+
+
+@pytest.mark.parametrize("text", ["Palbociclib stopped; letrozole (continues)", "Stopped palbociclib; letrozole (continuing)",
+                                  "Stopped palbociclib, letrozole (ongoing)"])
+def test_a_cdk46i_stopped_before_its_partner_written_going_on_in_brackets_leaves_the_partner_alone_now(text):
+    # rt82: read "Currently on letrozole + palbociclib", while "...; letrozole continues" reads
+    # palbociclib stopped (drug_mentions going_on_after; CR B.9, B.10, C.2 step 1)
+    state, cards = _with_statement("going-on-bracket", text, "active", None)
+    assert "- Currently on letrozole (metastatic line 1): the options below apply at progression." in \
+        card(cards, "patient-summary")["detail"]
