@@ -1789,3 +1789,12 @@ def test_a_cdk46i_stopped_before_its_partner_written_going_on_in_brackets_leaves
     state, cards = _with_statement("going-on-bracket", text, "active", None)
     assert "- Currently on letrozole (metastatic line 1): the options below apply at progression." in \
         card(cards, "patient-summary")["detail"]
+
+
+@pytest.mark.parametrize("text", ["Letrozole 2024-02-01 stopped 2025-03-01", "Letrozole 2024-02-01, stopped 2025-03-01"])
+def test_a_drug_written_with_its_start_then_stopped_on_a_date_ended_that_day(text):
+    # rt82: read "Currently on letrozole" (the start date before the stop word hid the stop); the
+    # date after the stop is when it ended (drug_mentions stopped_after, stopped_when_after)
+    state, cards = _with_statement("start-then-stopped", text, "active", None)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "Currently on" not in detail and "- Metastatic line 1: letrozole, 2024-02-01 to 2025-03-01" in detail
