@@ -1569,7 +1569,7 @@ def _written_switch(text: str) -> tuple[tuple[T.DrugInfo, ...], tuple[T.DrugInfo
             # letrozole and palbociclib were read current)
             return (last,), partner, tail, stopped_on
         partners = _partners_of_cdk46i_named_again(text, names, opening)
-        if partners and T.DRUG_SWITCH_STOPPED_SECOND_BETWEEN.match(text[names[-2][0].end():names[-1][0].start()]) \
+        if partners and T.DRUG_SWITCH_STOPPED_SECOND_BETWEEN.match(_DOSE_FIRST.sub("", text[names[-2][0].end():names[-1][0].start()])) \
                 and not T.DRUG_STOPPED_PAUSED.search(tail, stopped.end()):
             # "Letrozole + palbociclib (palbociclib stopped)": the CDK4/6 inhibitor of the regimen is
             # written stopped and its endocrine partner goes on (CR B.9, B.10), a drug dropped from
@@ -1834,10 +1834,16 @@ def _partners_of_cdk46i_named_again(text: str, names: tuple[tuple[re.Match[str],
     last = names[-1][1]
     if len(names) <= 2 or last.drug_class not in _ENDOCRINE_PARTNER_CLASSES or last.name not in {info.name for _, info in names[:-1]} \
             or not T.LEADING_QUALIFIERS.match(opening) \
-            or not all(T.DRUG_NAMES_JOINED.match(text[a.end():b.start()]) for (a, _), (b, _) in zip(names[:-1], names[1:-1])):
+            or not all(T.DRUG_NAMES_JOINED.match(_DOSE_FIRST.sub("", text[a.end():b.start()]))
+                       for (a, _), (b, _) in zip(names[:-1], names[1:-1])):
         return ()
     partners = tuple(dict.fromkeys(info for _, info in names[:-1] if info.name != last.name))
     return partners if partners and all(d.drug_class in ENDOCRINE_CLASSES for d in partners) else ()
+
+
+# a dose written right after a drug's name ("letrozole 2.5 mg + palbociclib 125 mg (palbociclib
+# stopped)": rt82, the doses left the regimen unjoined, both read current)
+_DOSE_FIRST = re.compile(r"^\s*\d+(?:[.,]\d+)?\s*(?:mg|mcg|µg|g)(?:/m2|/day|/d)?(?:\s+(?:daily|od|qd|bd|bid|po|oral))*")
 
 
 def _stopped_list(text: str, names: tuple[tuple[re.Match[str], T.DrugInfo], ...]) -> bool:

@@ -1798,3 +1798,15 @@ def test_a_drug_written_with_its_start_then_stopped_on_a_date_ended_that_day(tex
     state, cards = _with_statement("start-then-stopped", text, "active", None)
     detail = card(cards, "patient-summary")["detail"]
     assert "Currently on" not in detail and "- Metastatic line 1: letrozole, 2024-02-01 to 2025-03-01" in detail
+
+
+@pytest.mark.parametrize("text", ["Letrozole 2.5 mg + palbociclib 125 mg (palbociclib stopped 2025-03)",
+                                  "Letrozole 2.5 mg + palbociclib 125 mg; palbociclib stopped"])
+def test_a_cdk46i_written_with_doses_then_named_again_as_stopped_leaves_its_partner_alone_now(text):
+    # rt82: read "Currently on letrozole + palbociclib", while "Letrozole + palbociclib (palbociclib
+    # stopped)" reads letrozole alone (fx4): the doses written after each name change nothing (CR B.9,
+    # B.10, C.2 step 1)
+    state, cards = _with_statement("dosed-named-again", text, "active", None)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "- Currently on letrozole (metastatic line 1): the options below apply at progression." in detail
+    assert "palbociclib" not in {d.name for d in state.therapy.current_drugs()}
