@@ -1810,3 +1810,15 @@ def test_a_cdk46i_written_with_doses_then_named_again_as_stopped_leaves_its_part
     detail = card(cards, "patient-summary")["detail"]
     assert "- Currently on letrozole (metastatic line 1): the options below apply at progression." in detail
     assert "palbociclib" not in {d.name for d in state.therapy.current_drugs()}
+
+
+@pytest.mark.parametrize("text", ["Letrozole 2024-02, stopped palbociclib 2025-03", "Letrozole since 2024-02; stopped palbociclib",
+                                  "Letrozole from 2024-02; palbociclib stopped"])
+def test_a_cdk46i_written_stopped_after_its_partner_with_the_partner_start_date_leaves_the_partner_alone_now(text):
+    # rt82: read "Currently on letrozole + palbociclib", while "Letrozole, stopped palbociclib" reads
+    # letrozole alone (tx3): the date after letrozole is its own start (drug_mentions
+    # switch_stop_before_second, switch_stopped_second_between; CR B.9, B.10, C.2 step 1)
+    state, cards = _with_statement("partner-dated-then-stop", text, "active", None)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "- Currently on letrozole (metastatic line 1): the options below apply at progression." in detail
+    assert "palbociclib" not in {d.name for d in state.therapy.current_drugs()}
