@@ -1822,3 +1822,21 @@ def test_a_cdk46i_written_stopped_after_its_partner_with_the_partner_start_date_
     detail = card(cards, "patient-summary")["detail"]
     assert "- Currently on letrozole (metastatic line 1): the options below apply at progression." in detail
     assert "palbociclib" not in {d.name for d in state.therapy.current_drugs()}
+
+
+@pytest.mark.parametrize("text", ["No longer on palbociclib; letrozole continues", "No longer taking palbociclib; letrozole"])
+def test_a_cdk46i_written_no_longer_taken_before_its_partner_leaves_the_partner_alone_now(text):
+    # rt82: read "Currently on letrozole + palbociclib", while "Off palbociclib; letrozole" and
+    # "Letrozole (no longer on palbociclib)" read letrozole alone (drug_mentions
+    # switch_stop_opening_first, switch_stop_before_second; CR B.9, B.10, C.2 step 1)
+    state, cards = _with_statement("no-longer-then-partner", text, "active", None)
+    assert "- Currently on letrozole (metastatic line 1): the options below apply at progression." in \
+        card(cards, "patient-summary")["detail"]
+
+
+def test_a_drug_written_no_longer_taken_then_another_started_reads_the_switch():
+    # rt82: read "Currently on fulvestrant + letrozole", while "Off letrozole; fulvestrant started"
+    # reads the switch (drug_mentions switch_opening; CR C.2 step 1)
+    state, cards = _with_statement("no-longer-switch", "No longer on letrozole; fulvestrant started", "active", None)
+    assert "- Currently on fulvestrant (metastatic line 1): the options below apply at progression." in \
+        card(cards, "patient-summary")["detail"]
