@@ -1237,8 +1237,12 @@ def _unread_text(unread: list[tuple[str, Any]]) -> str:
     if not unread:
         return ""
     return (f" {counted(len(unread), 'result')} sent but not read: "
-            + "; ".join(f"{why} ({s.reference})" for why, s in unread[:3])
-            + ("; ..." if len(unread) > 3 else "") + ". Check the value there.")
+            + _first_three([f"{why} ({s.reference})" for why, s in unread]))
+
+
+def _first_three(listed: list[str]) -> str:
+    """The first three of a gap's records, "; ..." for more, and where to look."""
+    return "; ".join(listed[:3]) + ("; ..." if len(listed) > 3 else "") + ". Check the value there."
 
 
 def _lab_named_not_coded(ctx: Ctx, loinc: str, codes: frozenset[str]) -> list[tuple[str, Any]]:
@@ -1264,8 +1268,7 @@ def _named_not_coded_text(named: list[tuple[str, Any]], label: str, codes: froze
     if not named:
         return ""
     return (f" {counted(len(named), 'Observation')} named {label} without its LOINC code ({', '.join(sorted(codes))}) "
-            f"{'was' if len(named) == 1 else 'were'} not read: " + "; ".join(f'"{w}" ({s.reference})' for w, s in named[:3])
-            + ("; ..." if len(named) > 3 else "") + ". Check the value there.")
+            f"{'was' if len(named) == 1 else 'were'} not read: " + _first_three([f'"{w}" ({s.reference})' for w, s in named]))
 
 
 # --- draft orders ---------------------------------------------------------------------------
