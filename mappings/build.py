@@ -1208,18 +1208,20 @@ def _gaps(ctx: Ctx, d: Disease, er: ReceptorStatus, pr: ReceptorStatus, her2: HE
     if f.ecog is None:
         ctx.gap("ecog-unknown", "No ECOG performance status.")
     if f.diabetes.hba1c is None:
-        named = _lab_named_not_coded(ctx, "4548-4", T.HBA1C_CODES)
-        unread = _labs_sent_not_read(ctx, "HbA1c")
-        ctx.gap("hba1c-missing", ("No readable HbA1c result." if unread else "No HbA1c result.")
-                + _unread_text(unread) + _named_not_coded_text(named, "HbA1c", T.HBA1C_CODES),
-                [s for _, s in unread] + [s for _, s in named])
+        _lab_missing_gap(ctx, "hba1c-missing", "HbA1c", "HbA1c", "4548-4", T.HBA1C_CODES)
     if f.diabetes.fasting_glucose is None:
-        named = _lab_named_not_coded(ctx, "1558-6", T.FPG_CODES)
-        unread = _labs_sent_not_read(ctx, "Fasting glucose")
-        ctx.gap("fasting-glucose-missing", ("No readable fasting glucose result." if unread else
-                                            "No fasting glucose result.") + _unread_text(unread)
-                + _named_not_coded_text(named, "fasting glucose", T.FPG_CODES),
-                [s for _, s in unread] + [s for _, s in named])
+        _lab_missing_gap(ctx, "fasting-glucose-missing", "Fasting glucose", "fasting glucose", "1558-6", T.FPG_CODES)
+
+
+def _lab_missing_gap(ctx: Ctx, code: str, label: str, words: str, loinc: str, codes: frozenset[str]) -> None:
+    """The gap for a lab with no result read: "No <words> result.", or "No readable ..." with the
+    results sent under its code but not read (its reader's `label`), and the Observations naming
+    it without its LOINC code."""
+    named = _lab_named_not_coded(ctx, loinc, codes)
+    unread = _labs_sent_not_read(ctx, label)
+    ctx.gap(code, f"No {'readable ' if unread else ''}{words} result."
+            + _unread_text(unread) + _named_not_coded_text(named, words, codes),
+            [s for _, s in unread] + [s for _, s in named])
 
 
 def _labs_sent_not_read(ctx: Ctx, label: str) -> list[tuple[str, Any]]:
@@ -1228,15 +1230,19 @@ def _labs_sent_not_read(ctx: Ctx, label: str) -> list[tuple[str, Any]]:
     its unit, a dataAbsentReason). Without them the gap said "No HbA1c result." beside an HbA1c
     sent as a unitless 8.5 under the IFCC code (rt79): the clinician was told there was none."""
     return [(g.message, g.sources[0]) for g in ctx.ignored
-            if g.sources and (g.message.startswith(f"{label} ") or g.message.startswith(f"{label}:"))]
+            if g.sources and g.message.startswith((f"{label} ", f"{label}:"))]
 
 
 def _unread_text(unread: list[tuple[str, Any]]) -> str:
     if not unread:
         return ""
     return (f" {counted(len(unread), 'result')} sent but not read: "
-            + "; ".join(f"{why} ({s.reference})" for why, s in unread[:3])
-            + ("; ..." if len(unread) > 3 else "") + ". Check the value there.")
+            + _first_three([f"{why} ({s.reference})" for why, s in unread]))
+
+
+def _first_three(listed: list[str]) -> str:
+    """The first three of a gap's records, "; ..." for more, and where to look."""
+    return "; ".join(listed[:3]) + ("; ..." if len(listed) > 3 else "") + ". Check the value there."
 
 
 def _lab_named_not_coded(ctx: Ctx, loinc: str, codes: frozenset[str]) -> list[tuple[str, Any]]:
@@ -1262,8 +1268,7 @@ def _named_not_coded_text(named: list[tuple[str, Any]], label: str, codes: froze
     if not named:
         return ""
     return (f" {counted(len(named), 'Observation')} named {label} without its LOINC code ({', '.join(sorted(codes))}) "
-            f"{'was' if len(named) == 1 else 'were'} not read: " + "; ".join(f'"{w}" ({s.reference})' for w, s in named[:3])
-            + ("; ..." if len(named) > 3 else "") + ". Check the value there.")
+            f"{'was' if len(named) == 1 else 'were'} not read: " + _first_three([f'"{w}" ({s.reference})' for w, s in named]))
 
 
 # --- draft orders ---------------------------------------------------------------------------
