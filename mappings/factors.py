@@ -970,7 +970,10 @@ _diabetes_doubted = memo_search(T.DIABETES_DOUBTED)
 # (FHIR R4 Condition.clinicalStatus resolved said in words; CR A.4 a diagnosis, C.3 row 14)
 _OTHER_GLUCOSE_CONDITION_BRACKET = re.compile(
     r"\((?=(?:(?!resolved|refuted|remission|remitted)[^()|])*?(?:\bpre[-\s]*diabet|\bimpaired (?:fasting|glucose)"
-    r"|\bborderline\b|\bi(?:fg|gt)\b|hyperglyc|hypoglyc|(?<!pre-)(?<!pre )\bgestational\b|\bgdm\b))[^()|]*\)")
+    r"|\bborderline\b|\bi(?:fg|gt)\b|hyperglyc|hypoglyc|(?<!pre-)(?<!pre )\bgestational\b|\bgdm\b"
+    # hyperglycaemia in the words pf8 reads as it ("high blood sugar resolved": drugs.yaml glucose_lowering_reasons
+    # hyperglycaemia; rt83: "Type 2 diabetes (high blood sugar resolved)" was asked as a diabetes over)
+    r"|\b(?:abnormal|elevated|raised|high|increased) (?:blood |serum |plasma |random )?(?:glucose|sugar)))[^()|]*\)")
 
 
 @lru_cache(maxsize=4096)
