@@ -1753,15 +1753,18 @@ _PREGNANCY_UNSPECIFIED_ICD = tuple(T.norm_icd(c) for c in T.LOCAL["diabetes"].ge
 
 def _unspecified_diabetes_in_pregnancy(res: dict[str, Any], con: Concept) -> str | None:
     """'coded O24.9..' when the Condition is coded ICD-10-CM O24.9- (local_codes.yaml diabetes
-    pregnancy_unspecified_icd10_prefixes) and its own words name no diabetes type nor set one aside (no text, or a
-    diabetes of unrecorded type written: "Diabetes in pregnancy"); else None."""
+    pregnancy_unspecified_icd10_prefixes) and its own words name no diabetes type nor set one aside (no text, words
+    naming no diabetes, or a diabetes of unrecorded type written: "Diabetes in pregnancy"); else None."""
     coded = next((code for system, code, _ in con.codings
                   if code and is_icd10(system) and T.norm_icd(code).startswith(_PREGNANCY_UNSPECIFIED_ICD)), None)
     if coded is None:
         return None
     written = res["code"].get("text") if type(res.get("code")) is dict else None
-    if type(written) is str and written.strip() and _diabetes_text(written.lower()) is None:
-        return None  # the words say otherwise ("No diabetes", "History of gestational diabetes"): they decide
+    # words that name a diabetes and say otherwise ("No diabetes", "History of gestational diabetes") decide; words
+    # that name none ("Pregnancy", "Antenatal care": rt83, silent) leave the code to speak
+    if type(written) is str and (re.search(_DIABETES_WORDS, low := written.lower()) or _GESTATIONAL_WORDS.search(low)) \
+            and _diabetes_text(low) is None:
+        return None
     return f"coded {coded}"
 
 

@@ -496,3 +496,18 @@ def test_a_resolved_in_a_bracket_naming_a_high_blood_sugar_leaves_the_diabetes_c
     s = _state(condition(cc(text=text), "2023-01-01"))
     assert s.factors.diabetes.status == status
     assert "diabetes-unconfirmed" not in _gap_codes(s)
+
+
+# rt83: an O24.9- Condition whose text names no diabetes at all ("Pregnancy", "Antenatal care") was read as words that
+# "say otherwise": silent, no diabetes and no gap, while its code says a diabetes in pregnancy (ICD-10-CM O24.9; pf8
+# asks it). Only words that name a diabetes (or a gestational one) decide; a text about the pregnancy alone does not
+@pytest.mark.parametrize("text", ["Pregnancy", "Antenatal care, 28 weeks"])
+def test_an_unspecified_diabetes_in_pregnancy_whose_text_names_no_diabetes_is_still_asked(text):
+    s = _state(condition(cc(coding(ICD10, "O24.919"), text=text), "2015-01-01"))
+    assert s.factors.diabetes.status == "none-documented"
+    assert "coded O24.919: a diabetes in pregnancy" in _gap(s, "diabetes-unconfirmed")
+
+
+@pytest.mark.parametrize("text", ["History of GDM", "Gestational diabetes, resolved"])
+def test_an_unspecified_diabetes_in_pregnancy_written_as_a_past_gestational_diabetes_is_not_asked(text):
+    assert "diabetes-unconfirmed" not in _gap_codes(_state(condition(cc(coding(ICD10, "O24.919"), text=text), "2015-01-01")))
