@@ -511,3 +511,28 @@ def test_an_unspecified_diabetes_in_pregnancy_whose_text_names_no_diabetes_is_st
 @pytest.mark.parametrize("text", ["History of GDM", "Gestational diabetes, resolved"])
 def test_an_unspecified_diabetes_in_pregnancy_written_as_a_past_gestational_diabetes_is_not_asked(text):
     assert "diabetes-unconfirmed" not in _gap_codes(_state(condition(cc(coding(ICD10, "O24.919"), text=text), "2015-01-01")))
+
+
+# rt83: the unit written after a valueString's number was read under the IFCC code (59261-8) alone. Under the NGSP code
+# (4548-4, 17856-6) "18 mmol/mol" (3.8 %, normal) was read as 18 %, an uncontrolled diabetes by laboratory values (the
+# capivasertib HbA1c > 8.0 % caution, CR B.5, C.2), and since ecc3c86 "22 %" was not read and named as "sent without a
+# unit". A unit written after the number is the unit sent, under every HbA1c code (NGSP % = 0.09148 x IFCC + 2.152,
+# http://www.ngsp.org/ifcc.asp)
+@pytest.mark.parametrize("code", ["4548-4", "17856-6"])
+@pytest.mark.parametrize("text,percent", [("18 mmol/mol", 3.8), ("22 %", 22.0), ("7.2% (55 mmol/mol)", 7.2)])
+def test_an_hba1c_with_its_unit_written_in_a_value_string_is_read_in_that_unit_under_every_code(code, text, percent):
+    s = _state(loinc_obs(code, "2024-01-01", valueString=text))
+    assert round(s.factors.diabetes.hba1c.value, 1) == percent
+    assert "hba1c-missing" not in _gap_codes(s)
+
+
+def test_an_hba1c_value_string_with_an_implausible_written_percent_is_named_with_its_unit():
+    message = _gap(_state(loinc_obs("4548-4", "2024-01-01", valueString="1.5 %")), "hba1c-missing")
+    assert "HbA1c value 1.5 % is implausible in its unit: not read" in message
+
+
+# rt83: ecc3c86 wrote the unit sent into the gap hba1c-missing whole: a unit of hundreds of characters filled the card
+def test_an_unread_hba1c_names_its_unit_clipped():
+    s = _state(loinc_obs("4548-4", "2024-01-01", valueQuantity={"value": 22, "unit": "x" * 500}))
+    message = _gap(s, "hba1c-missing")
+    assert "HbA1c value 22 xxxx" in message and len(message) < 300
