@@ -536,3 +536,35 @@ def test_an_unread_hba1c_names_its_unit_clipped():
     s = _state(loinc_obs("4548-4", "2024-01-01", valueQuantity={"value": 22, "unit": "x" * 500}))
     message = _gap(s, "hba1c-missing")
     assert "HbA1c value 22 xxxx" in message and len(message) < 300
+
+
+# rt83: pf8 read a "resolved" / "in remission" as negated only with the negation right before it ("not yet", "not
+# fully", "n't"): "has not been resolved", "never been in remission", "not yet fully resolved", "not currently in
+# remission", "no longer in remission" were read as over, the diabetes asked and not counted (a type 1 stop lost, CR
+# C.3 row 14), the prediabetes or hyperglycaemia silent. A negation anywhere between the mention and the "resolved"
+# negates it (local_codes.yaml diabetes not_current_patterns; FHIR R4 Condition.clinicalStatus said in words)
+@pytest.mark.parametrize("text,status", [("Type 2 diabetes - has not been resolved", "type2-untreated"),
+                                         ("Type 2 diabetes: hasn't been resolved", "type2-untreated"),
+                                         ("Type 2 diabetes, not yet fully resolved", "type2-untreated"),
+                                         ("T2DM - not currently in remission", "type2-untreated"),
+                                         ("Type 1 diabetes - never been in remission", "type1"),
+                                         ("Type 2 diabetes - no longer in remission", "type2-untreated"),
+                                         ("Not yet fully resolved type 2 diabetes", "type2-untreated"),
+                                         ("Has not been resolved: type 1 diabetes", "type1")])
+def test_a_diabetes_whose_resolved_is_negated_further_before_it_is_counted_as_current(text, status):
+    s = _state(condition(cc(text=text), "2023-01-01"))
+    assert s.factors.diabetes.status == status
+    assert "diabetes-unconfirmed" not in _gap_codes(s)
+
+
+@pytest.mark.parametrize("text,gap", [("Prediabetes, not been resolved", "prediabetes-recorded"),
+                                      ("Hyperglycaemia - has not been resolved", "hyperglycaemia-recorded"),
+                                      ("High blood sugar, not currently in remission", "hyperglycaemia-recorded")])
+def test_a_prediabetes_or_hyperglycaemia_whose_resolved_is_negated_further_before_it_raises_its_gap(text, gap):
+    assert gap in _gap_codes(_state(condition(cc(text=text), "2023-01-01")))
+
+
+@pytest.mark.parametrize("text", ["Type 2 diabetes - resolved", "Type 2 diabetes, in remission since 2020",
+                                  "Resolved type 2 diabetes", "Hyperglycaemia resolved, not diabetic"])
+def test_a_diabetes_written_as_over_without_a_negation_is_still_not_counted(text):
+    assert _state(condition(cc(text=text), "2023-01-01")).factors.diabetes.status == "none-documented"
