@@ -1350,7 +1350,7 @@ def _reason_words(text: str, own_text: bool) -> tuple[str | None, str | None]:
     if own_text:
         for kind, label, rx in _GLUCOSE_REASON_IN_TEXT:
             if rx.search(text):
-                return kind, label
+                return (None, None) if _hyperglycaemia_beside_bare_dm(kind, text) else (kind, label)
         if re.search(r"\b(?:wegovy|saxenda|zepbound)\b", text):
             return "not-diabetes", "weight management"
         if gestational := _gestational_reason(text):
@@ -1363,10 +1363,18 @@ def _reason_words(text: str, own_text: bool) -> tuple[str | None, str | None]:
         return None, None
     for kind, label, _, _, words in T.GLUCOSE_LOWERING_REASONS:
         if words.search(text):
-            return kind, label
+            return (None, None) if _hyperglycaemia_beside_bare_dm(kind, text) else (kind, label)
     if gestational := _gestational_reason(text):
         return "gestational", gestational
     return None, None
+
+
+def _hyperglycaemia_beside_bare_dm(kind: str, text: str) -> bool:
+    """A hyperglycaemia reason written beside a bare "DM" ("High sugars (DM)", "Hyperglycaemia - DM"): DM is the
+    abbreviation of diabetes mellitus, not read alone as one (it stands for other conditions too), so whether the
+    drug treats a diabetes or a hyperglycaemia cannot be told: read as a reason not recorded (counted, as before pf8
+    read "high blood sugar"; rt83: not counted, the treated diabetes caution lost, CR A.4, C.3 row 14)."""
+    return kind == "hyperglycaemia" and re.search(r"\bdm\b", text) is not None
 
 
 def _gestational_reason(text: str) -> str | None:

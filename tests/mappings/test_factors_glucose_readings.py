@@ -568,3 +568,21 @@ def test_a_prediabetes_or_hyperglycaemia_whose_resolved_is_negated_further_befor
                                   "Resolved type 2 diabetes", "Hyperglycaemia resolved, not diabetic"])
 def test_a_diabetes_written_as_over_without_a_negation_is_still_not_counted(text):
     assert _state(condition(cc(text=text), "2023-01-01")).factors.diabetes.status == "none-documented"
+
+
+# rt83: pf8 read "high blood sugar" in a drug's reason as hyperglycaemia, not diabetes; written beside a bare "DM" (the
+# abbreviation of diabetes mellitus, not read alone as a diabetes: it also stands for other conditions) the metformin of
+# "High sugars (DM)" was no longer counted as diabetes treatment (the treated diabetes caution lost, CR A.4, C.3 row
+# 14); before pf8 it counted. Which reason is meant cannot be told: read as a reason not recorded, as before
+@pytest.mark.parametrize("reason", ["High sugars (DM)", "High blood sugar - DM", "Hyperglycaemia (DM)"])
+def test_metformin_given_for_high_blood_sugar_beside_a_bare_dm_is_still_counted_as_treatment(reason):
+    m = med_request("6809", "2024-01-01", display="metformin")
+    m["reasonCode"] = [cc(text=reason)]
+    s = _state(m)
+    assert s.factors.diabetes.treatment == ["metformin"]
+    assert "glucose-lowering-not-for-diabetes" not in _gap_codes(s)
+
+
+def test_metformin_written_for_high_blood_sugar_beside_a_bare_dm_in_its_own_words_is_still_counted_as_treatment():
+    s = _state(med_request("6809", "2024-01-01", display="Metformin 500 mg for high blood sugar (DM)"))
+    assert s.factors.diabetes.treatment == ["metformin"]
