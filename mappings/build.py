@@ -1228,7 +1228,7 @@ def _unread_text(unread: list[tuple[str, Any]]) -> str:
         return ""
     return (f" {counted(len(unread), 'result')} sent but not read: "
             + "; ".join(f"{why} ({s.reference})" for why, s in unread[:3])
-            + ("; ..." if len(unread) > 3 else "") + ". Check the value there.")
+            + (f"; and {len(unread) - 3} more" if len(unread) > 3 else "") + ". Check the value there.")
 
 
 def _lab_named_not_coded(ctx: Ctx, loinc: str, codes: frozenset[str]) -> list[tuple[str, Any]]:

@@ -586,3 +586,18 @@ def test_metformin_given_for_high_blood_sugar_beside_a_bare_dm_is_still_counted_
 def test_metformin_written_for_high_blood_sugar_beside_a_bare_dm_in_its_own_words_is_still_counted_as_treatment():
     s = _state(med_request("6809", "2024-01-01", display="Metformin 500 mg for high blood sugar (DM)"))
     assert s.factors.diabetes.treatment == ["metformin"]
+
+
+# rt83: pf8's "high / increased sugar" words read a diet as a hyperglycaemia: "High sugar diet", "Increased sugar
+# intake" raised hyperglycaemia-recorded (the sugar eaten, not the blood's: drugs.yaml glucose_lowering_reasons
+# hyperglycaemia)
+@pytest.mark.parametrize("text", ["High sugar diet", "Increased sugar intake", "High glucose drinks"])
+def test_a_high_sugar_diet_raises_no_hyperglycaemia_gap(text):
+    assert "hyperglycaemia-recorded" not in _gap_codes(_state(condition(cc(text=text), "2023-01-01")))
+
+
+def test_unread_hba1c_results_beyond_three_are_counted_not_dotted():
+    s = _state(*[loinc_obs("4548-4", f"2024-0{i}-01", valueQuantity={"value": 0.5 + i / 10, "unit": "%"})
+                 for i in range(1, 6)])
+    message = _gap(s, "hba1c-missing")
+    assert "; and 2 more. Check the value there." in message and "...." not in message
