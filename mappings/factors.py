@@ -977,11 +977,30 @@ _OTHER_GLUCOSE_CONDITION_BRACKET = re.compile(
     r"|\b(?:abnormal|elevated|raised|high|increased) (?:blood |serum |plasma |random )?(?:glucose|sugar)))[^()|]*\)")
 
 
+# Another glucose condition written with its own "resolved" outside a bracket ("T1DM, pre diabetes resolved",
+# "Hyperglycaemia resolved - type 1 diabetes", "Prediabetes - resolved (now type 2 diabetes)", "Gestational diabetes
+# resolved - now T2DM"): its end, not the diabetes's (rt83: asked, not counted, the type 1 stop lost; CR C.3 row 14).
+# Not one negated ("prediabetes not resolved"), nor across a diabetes named between them
+_OTHER_GLUCOSE_CONDITION_RESOLVED = re.compile(
+    r"(?:\bpre[-\s]*diabet\w*|\bimpaired (?:fasting|glucose)|\bborderline (?:diabet\w*|dm\b)|\bi(?:fg|gt)\b|hyperglyc"
+    r"|hypoglyc|(?<!pre-)(?<!pre )\bgestational\s+diabet\w*(?:\s+mellitus)?|\bgdm\b"
+    r"|\b(?:abnormal|elevated|raised|high|increased) (?:blood |serum |plasma |random )?(?:glucose|sugars?)\b)"
+    r"(?:(?!\b(?:not|never|no longer)\b|n't\b|\bdiabet|\bt[12] ?dm\b|\bdm\b|\btype ?(?:[12]|ii?)\b|\bn?iddm\b)[^.;|,()]){0,40}?"
+    r"\b(?:resolved|refuted|in remission|remitted)\b")
+
+
 @lru_cache(maxsize=4096)
 def _diabetes_over_in_words(text: str) -> bool:
     """The words say the diabetes is over, refuted or gestational (local_codes.yaml diabetes not_current_patterns),
-    a bracket naming another glucose condition's end (_OTHER_GLUCOSE_CONDITION_BRACKET) left out."""
-    return bool(_diabetes_not_current(_OTHER_GLUCOSE_CONDITION_BRACKET.sub(" ", text)))
+    a bracket naming another glucose condition's end (_OTHER_GLUCOSE_CONDITION_BRACKET) left out, and another glucose
+    condition's own "resolved" (_OTHER_GLUCOSE_CONDITION_RESOLVED) when a diabetes is still named without it (each of
+    the text and the displays read apart: "Gestational diabetes - resolved" coded E11.9 is still asked)."""
+    parts = []
+    for part in text.split("|"):
+        part = _OTHER_GLUCOSE_CONDITION_BRACKET.sub(" ", part)
+        kept = _OTHER_GLUCOSE_CONDITION_RESOLVED.sub(" ", part)
+        parts.append(kept if re.search(_DIABETES_WORDS, kept) else part)
+    return bool(_diabetes_not_current("|".join(parts)))
 
 
 _prediabetes_text = memo_search(T.PREDIABETES_TEXT)

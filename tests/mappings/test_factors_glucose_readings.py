@@ -601,3 +601,34 @@ def test_unread_hba1c_results_beyond_three_are_counted_not_dotted():
                  for i in range(1, 6)])
     message = _gap(s, "hba1c-missing")
     assert "; and 2 more. Check the value there." in message and "...." not in message
+
+
+# rt83: pf8 read a "resolved" in a bracket naming another glucose condition as that condition's; written outside a
+# bracket it was still the diabetes's: "Type 1 diabetes, pre diabetes resolved", "Hyperglycaemia resolved - type 1
+# diabetes", "Prediabetes - resolved (now type 2 diabetes)", "Gestational diabetes resolved - now type 2 diabetes" were
+# asked, not counted (the type 1 stop lost, CR C.3 row 14). Another glucose condition's own "resolved" is its own; a
+# text naming no diabetes but that one (coded E11.9, "Gestational diabetes - resolved") is still asked
+@pytest.mark.parametrize("text,status", [("T2DM, pre-diabetes resolved", "type2-untreated"),
+                                         ("Type 1 diabetes, pre diabetes resolved", "type1"),
+                                         ("Pre-diabetes resolved - now T2DM", "type2-untreated"),
+                                         ("Prediabetes - resolved (now type 2 diabetes)", "type2-untreated"),
+                                         ("Hyperglycaemia resolved - type 1 diabetes", "type1"),
+                                         ("IGT resolved (type 2 diabetes since 2019)", "type2-untreated"),
+                                         ("Gestational diabetes resolved - now type 2 diabetes", "type2-untreated")])
+def test_another_glucose_conditions_own_resolved_outside_a_bracket_leaves_the_diabetes_current(text, status):
+    s = _state(condition(cc(text=text), "2023-01-01"))
+    assert s.factors.diabetes.status == status
+    assert "diabetes-unconfirmed" not in _gap_codes(s)
+
+
+@pytest.mark.parametrize("text", ["Gestational diabetes - resolved", "Pre-diabetes resolved"])
+def test_a_diabetes_code_whose_text_names_only_another_glucose_condition_resolved_is_still_asked(text):
+    s = _state(condition(cc(coding(ICD10, "E11.9"), text=text), "2023-01-01"))
+    assert "diabetes-unconfirmed" in _gap_codes(s)
+
+
+@pytest.mark.parametrize("text", ["Type 2 diabetes - resolved", "Type 2 diabetes - in remission, HbA1c in prediabetes range",
+                                  "Type 2 diabetes in remission (was prediabetes)"])
+def test_a_diabetes_own_resolved_beside_another_glucose_condition_is_still_asked(text):
+    s = _state(condition(cc(text=text), "2023-01-01"))
+    assert s.factors.diabetes.status == "none-documented"
