@@ -1241,8 +1241,9 @@ def _unread_text(unread: list[tuple[str, Any]]) -> str:
 
 
 def _first_three(listed: list[str]) -> str:
-    """The first three of a gap's records, "; ..." for more, and where to look."""
-    return "; ".join(listed[:3]) + ("; ..." if len(listed) > 3 else "") + ". Check the value there."
+    """The first three of a gap's records, "; and N more" for more (was "; ...", which ran
+    into the full stop as "; ...."; rt83), and where to look."""
+    return "; ".join(listed[:3]) + (f"; and {len(listed) - 3} more" if len(listed) > 3 else "") + ". Check the value there."
 
 
 def _lab_named_not_coded(ctx: Ctx, loinc: str, codes: frozenset[str]) -> list[tuple[str, Any]]:
