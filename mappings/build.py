@@ -287,6 +287,9 @@ Gap codes (PatientState.gaps; stable ids the cards read)
     hba1c-missing                 no HbA1c (before PI3K/AKT/mTOR inhibitors)
                                   (an Observation named HbA1c without its LOINC code is
                                   named in it, not read; so for fasting-glucose-missing)
+    hba1c-latest-not-read         a newer HbA1c than the one read sent but not read (its why and
+                                  date named; the older one used)
+    fasting-glucose-latest-not-read  the same for fasting glucose
     diabetes-unconfirmed          a diabetes Condition is only provisional/differential/
                                   unconfirmed (verificationStatus), written as a suspicion
                                   ("suspected diabetes", local_codes.yaml diabetes) or written as
@@ -1209,8 +1212,29 @@ def _gaps(ctx: Ctx, d: Disease, er: ReceptorStatus, pr: ReceptorStatus, her2: HE
         ctx.gap("ecog-unknown", "No ECOG performance status.")
     if f.diabetes.hba1c is None:
         _lab_missing_gap(ctx, "hba1c-missing", "HbA1c", "HbA1c", "4548-4", T.HBA1C_CODES)
+    else:
+        _later_lab_not_read_gap(ctx, "hba1c-latest-not-read", f.diabetes.hba1c, "HbA1c", "HbA1c", T.HBA1C_CODES)
     if f.diabetes.fasting_glucose is None:
         _lab_missing_gap(ctx, "fasting-glucose-missing", "Fasting glucose", "fasting glucose", "1558-6", T.FPG_CODES)
+    else:
+        _later_lab_not_read_gap(ctx, "fasting-glucose-latest-not-read", f.diabetes.fasting_glucose,
+                                "Fasting glucose", "fasting glucose", T.FPG_CODES)
+
+
+def _later_lab_not_read_gap(ctx: Ctx, code: str, used: Any, label: str, words: str, codes: frozenset[str]) -> None:
+    """A gap when results of a lab newer than the one read were sent but not read (a unitless 22,
+    an implausible value, a dataAbsentReason: listed as ignored by its reader): the older result
+    is used, and without the gap nothing said the latest was skipped (rt83; the HbA1c > 8.0 %
+    capivasertib caution and the diabetes control read from a value the chart has replaced)."""
+    unread = _labs_sent_not_read(ctx, label)
+    if not unread or used.date is None:
+        return
+    dated = {ctx.ref(o): obs_date(o) for o in ctx.observations_with(codes)}
+    later = [(why, s) for why, s in unread if (dated.get(s.reference) or dt.date.min) > used.date]
+    if later:
+        ctx.gap(code, f"A newer {words} result than the one read was sent but not read: "
+                + _first_three([f"{why} ({s.reference}, {dated[s.reference].isoformat()})" for why, s in later])
+                + f" The {words} of {used.date.isoformat()} is used.", [s for _, s in later])
 
 
 def _lab_missing_gap(ctx: Ctx, code: str, label: str, words: str, loinc: str, codes: frozenset[str]) -> None:

@@ -632,3 +632,22 @@ def test_a_diabetes_code_whose_text_names_only_another_glucose_condition_resolve
 def test_a_diabetes_own_resolved_beside_another_glucose_condition_is_still_asked(text):
     s = _state(condition(cc(text=text), "2023-01-01"))
     assert s.factors.diabetes.status == "none-documented"
+
+
+def test_a_newer_hba1c_that_could_not_be_read_is_named_beside_the_older_one_used():
+    # rt83: a unitless 22 of 2024 beside a readable 6.5 % of 2022: the 2022 value was used and nothing
+    # said the latest was skipped (the diabetes control and the HbA1c > 8.0 % caution read from it)
+    s = _state(loinc_obs("4548-4", "2022-01-10", valueQuantity={"value": 6.5, "unit": "%"}),
+               loinc_obs("4548-4", "2024-05-01", valueQuantity={"value": 22}))
+    assert s.factors.diabetes.hba1c.value == pytest.approx(6.5)
+    message = _gap(s, "hba1c-latest-not-read")
+    assert message.startswith("A newer HbA1c result than the one read was sent but not read: HbA1c value 22 sent "
+                              "without a unit: implausible or ambiguous without one, not read (Observation/")
+    assert ", 2024-05-01). Check the value there. The HbA1c of 2022-01-10 is used." in message
+
+
+def test_an_older_hba1c_that_could_not_be_read_raises_no_gap_beside_the_newer_one_used():
+    s = _state(loinc_obs("4548-4", "2022-01-10", valueQuantity={"value": 22}),
+               loinc_obs("4548-4", "2024-05-01", valueQuantity={"value": 6.5, "unit": "%"}))
+    assert s.factors.diabetes.hba1c.value == pytest.approx(6.5)
+    assert "hba1c-latest-not-read" not in _gap_codes(s)
