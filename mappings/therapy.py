@@ -1835,7 +1835,10 @@ def _cdk46i_stopped_before_partner(text: str, names: tuple[tuple[re.Match[str], 
                  # stop (drug_mentions partner_dated_after; tx10: both were read current)
                  or ((broken.group("on") or broken.group("brk") in (";", "."))
                      and (T.DRUG_NOT_TAKEN_BARE_AFTER.match(tail) or T.DRUG_PARTNER_DATED_AFTER.match(tail)))) \
-            and not T.DRUG_STOPPED_PAUSED.search(tail) and not T.DRUG_STOPPED_PAUSED.search(broken.group("stop") or ""):
+            and not T.DRUG_STOPPED_PAUSED.search(tail) and not T.DRUG_STOPPED_PAUSED.search(broken.group("stop") or "") \
+            and (not broken.group("brk").endswith("and") or T.DRUG_GOING_ON_AFTER.match(tail) or T.DRUG_STARTED_AFTER.match(tail)):
+        # (tx11: "Palbociclib stopped and letrozole continued": after "and" only a partner written
+        # going on or started; "Stopped palbociclib and letrozole 2.5 mg" may stop both)
         # "Stopped palbociclib; letrozole continues": the CDK4/6 inhibitor stopped, the endocrine
         # drug going on in the same line (tx4: both were read current; local_codes.yaml drug_mentions
         # switch_stop_opening_first, going_on_after; CR B.9, B.10, C.2 step 1); so is the endocrine
