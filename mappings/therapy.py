@@ -1725,6 +1725,46 @@ def _partner_after_comma_unsettled(written: str) -> str | None:
             "after a comma: whether it goes on or stopped too cannot be read")
 
 
+def _stop_beside_current_partner(med: _Med, written: str) -> str | None:
+    """Why the drugs taken now cannot be read, for a record read as taking a CDK4/6 (or
+    PI3K/AKT/mTOR) inhibitor now whose text writes a stop right beside that drug's name ("Off
+    palbociclib, on letrozole", "Palbociclib + letrozole: palbociclib stopped", "Capivasertib
+    stopped; fulvestrant + palbociclib", "Letrozole + palbociclib; palbociclib d/c 2025-03"): the
+    readers above left the stop unread, and the drug written stopped must never be read current (tx11:
+    "Currently on letrozole + palbociclib" hid the next line's options; CR A.3, B.9, B.10, C.2 step 1).
+    None when no such drug is read current, or the text writes a pause (drug_mentions stopped_paused)."""
+    now = med.switch[0].drugs if med.switch is not None else () if med.written_stopped else med.drugs
+    stopped = _partners_written_stopped(written.lower() if written else "")
+    named = sorted({d.name for d in now} & stopped)
+    if not named:
+        return None
+    # ("d/c": discontinued or discharged, ISMP error-prone abbreviations; drug_mentions stop_abbreviated_after)
+    stop = '"d/c" (discontinued or discharged)' if _ABBREVIATED_STOP.search(written) else "stopped"
+    return (f'its text "{printable_clip(written.strip(), 80)}" writes {_listed(set(named))} {stop} beside drugs '
+            "read as taken now: which drugs are taken now cannot be read")
+
+
+_ABBREVIATED_STOP = re.compile(r"\bd/c\b(?!'?d)", re.I)
+
+
+@lru_cache(maxsize=1024)
+def _partners_written_stopped(lowered: str) -> frozenset[str]:
+    """The CDK4/6 (or PI3K/AKT/mTOR) inhibitors a text names with a stop right before the name
+    (drug_mentions stop_beside_before: "stopped palbociclib", "off palbociclib", "no longer on
+    palbociclib") or right after it (stopped_after, stop_abbreviated_after: "palbociclib stopped",
+    "palbociclib d/c"); none when the text writes a pause (stopped_paused: "for 2 weeks"). Cached by text."""
+    names = _named_drugs(lowered)
+    if not names or T.DRUG_STOPPED_PAUSED.search(lowered):
+        return frozenset()
+    bounds = [0] + [m.end() for m, _ in names]
+    ends = [m.start() for m, _ in names[1:]] + [len(lowered)]
+    return frozenset(info.name for i, (m, info) in enumerate(names)
+                     if info.drug_class in _ENDOCRINE_PARTNER_CLASSES
+                     and (T.DRUG_STOP_BESIDE_BEFORE.search(lowered[bounds[i]:m.start()])
+                          or T.DRUG_STOPPED_AFTER.match(lowered[m.end():ends[i]])
+                          or T.DRUG_STOP_ABBREVIATED_AFTER.match(lowered[m.end():ends[i]])))
+
+
 def _hedged_stop(written: str) -> str | None:
     """Why the drugs taken now cannot be read, for a text hedging a stop by the word right before
     it ("Possibly stopped palbociclib; letrozole", "Palbociclib possibly stopped": drug_mentions
@@ -1795,7 +1835,10 @@ def _cdk46i_stopped_before_partner(text: str, names: tuple[tuple[re.Match[str], 
                  # stop (drug_mentions partner_dated_after; tx10: both were read current)
                  or ((broken.group("on") or broken.group("brk") in (";", "."))
                      and (T.DRUG_NOT_TAKEN_BARE_AFTER.match(tail) or T.DRUG_PARTNER_DATED_AFTER.match(tail)))) \
-            and not T.DRUG_STOPPED_PAUSED.search(tail) and not T.DRUG_STOPPED_PAUSED.search(broken.group("stop") or ""):
+            and not T.DRUG_STOPPED_PAUSED.search(tail) and not T.DRUG_STOPPED_PAUSED.search(broken.group("stop") or "") \
+            and (not broken.group("brk").endswith("and") or T.DRUG_GOING_ON_AFTER.match(tail) or T.DRUG_STARTED_AFTER.match(tail)):
+        # (tx11: "Palbociclib stopped and letrozole continued": after "and" only a partner written
+        # going on or started; "Stopped palbociclib and letrozole 2.5 mg" may stop both)
         # "Stopped palbociclib; letrozole continues": the CDK4/6 inhibitor stopped, the endocrine
         # drug going on in the same line (tx4: both were read current; local_codes.yaml drug_mentions
         # switch_stop_opening_first, going_on_after; CR B.9, B.10, C.2 step 1); so is the endocrine
@@ -2473,7 +2516,8 @@ def _read_text(drugs: list[T.DrugInfo], label: str, written: str, text_only: boo
                                   "which one is taken cannot be read")
             unclear.if_ended = med
             return unclear
-        stop_unsettled = _partner_after_comma_unsettled(written) or _hedged_stop(written)
+        stop_unsettled = _partner_after_comma_unsettled(written) or _hedged_stop(written) \
+            or _stop_beside_current_partner(med, written)
         if stop_unsettled is not None:
             # "Palbociclib stopped, letrozole", "Possibly stopped palbociclib; letrozole": which drugs
             # are taken now is not written (rt82); on

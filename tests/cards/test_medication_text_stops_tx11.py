@@ -1,0 +1,78 @@
+"""What the cards say of a medication record whose text writes a CDK4/6 (or PI3K/AKT/mTOR) inhibitor
+stopped in a shape the stop readers do not read (tx11): never that drug taken now (CR A.3, B.9,
+B.10, C.2 step 1: a stopped inhibitor read current gives the running-line warning and withholds
+the next line's options)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.cards.helpers import card
+from tests.cards.test_medication_text_readthrough import _with_statement
+
+STOPPED_BESIDE_CURRENT = [
+    ("Stopped palbociclib; letrozole dose reduction declined", "palbociclib", "stopped"),
+    ("Letrozole + palbociclib; palbociclib d/c 2025-03", "palbociclib", '"d/c" (discontinued or discharged)'),
+    ("Everolimus + exemestane; everolimus stopped; fulvestrant started", "everolimus", "stopped"),
+    ("Capivasertib stopped; fulvestrant + palbociclib", "capivasertib", "stopped"),
+    ("No longer on palbociclib, letrozole", "palbociclib", "stopped"),
+    ("Letrozole + palbociclib - off palbociclib 2025-03", "palbociclib", "stopped"),
+]
+
+
+@pytest.mark.parametrize("text, stopped, how", STOPPED_BESIDE_CURRENT)
+def test_a_cdk46i_or_pi3k_inhibitor_written_stopped_beside_drugs_read_current_is_named_unclear_never_current(text, stopped, how):
+    # tx11: each read "Currently on <the stopped drug> + ..." (the stop in a shape no stop reader
+    # reads: a refusal after the partner, "d/c" which ISMP lists as
+    # discontinue or discharge, a new line started after the stop, a pair after it, a list after "no
+    # longer on"): which drugs are taken now cannot be read (gap medication-unreadable naming the
+    # record; FHIR R4 MedicationStatement.status stopped written in the text)
+    state, cards = _with_statement("stop-beside-current", text, "active", None)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "Currently on" not in detail and stopped not in {d.name for d in state.therapy.current_drugs()}
+    assert (f'its text "{text}" writes {stopped} {how} beside drugs read as taken now: '
+            "which drugs are taken now cannot be read") in detail
+
+
+@pytest.mark.parametrize("text", ["No longer on palbociclib, letrozole", "Capivasertib stopped; fulvestrant + palbociclib"])
+def test_such_a_record_whose_course_ended_keeps_its_line(text):
+    state, cards = _with_statement("stop-beside-ended", text, "completed", "2025-01-10")
+    summary = card(cards, "patient-summary")
+    assert summary["summary"].startswith("HR+/HER2-low MBC, after 1 line") and "Currently on" not in summary["detail"]
+
+
+@pytest.mark.parametrize("text", ["Letrozole + palbociclib; palbociclib stopped, restarted at lower dose",
+                                  "Stopped palbociclib 2025-03, restarted 2025-04; letrozole",
+                                  "Palbociclib stopped for 2 weeks; letrozole"])
+def test_a_cdk46i_stop_written_as_a_pause_still_reads_both_current(text):
+    state, cards = _with_statement("stop-beside-paused", text, "active", None)
+    assert "- Currently on letrozole + palbociclib (metastatic line 1)" in card(cards, "patient-summary")["detail"]
+
+
+@pytest.mark.parametrize("text", ["Palbociclib stopped and letrozole continued", "Off palbociclib, on letrozole",
+                                  "Stopped palbociclib; now on letrozole", "Palbociclib + letrozole: palbociclib stopped"])
+def test_a_cdk46i_written_stopped_beside_its_partner_written_going_on_leaves_the_partner_alone_now(text):
+    # tx11: read "Currently on letrozole + palbociclib": "and" before the partner written going on,
+    # "on" before the partner (as "continues on"), a colon before the stop of the drug named again
+    # (as ";") write palbociclib stopped, letrozole going on in the same line, its end asked (drug_mentions
+    # switch_stop_first_break_between, switch_stopped_second_between; CR B.9, B.10, C.2 step 1)
+    state, cards = _with_statement("stop-partner-on", text, "active", None)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "- Currently on letrozole (metastatic line 1): the options below apply at progression." in detail
+    assert "palbociclib (2024-02-01 to date unknown)" in detail
+    assert "palbociclib" not in {d.name for d in state.therapy.current_drugs()}
+
+
+def test_a_cdk46i_written_stopped_and_its_partner_bare_after_and_is_named_unclear():
+    # "and" before a bare partner may join the stopped list ("Stopped palbociclib and letrozole"): unclear
+    state, cards = _with_statement("stop-and-bare", "Palbociclib stopped and letrozole", "active", None)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "Currently on" not in detail and "which drugs are taken now cannot be read" in detail
+
+
+def test_a_cdk46i_stopped_before_its_partner_with_ovarian_suppression_written_continue_leaves_them_alone_now():
+    # tx11: named unclear ("continue" after two names was not read as going on; drug_mentions going_on_after)
+    state, cards = _with_statement("stop-partner-continue", "Ribociclib stopped; letrozole + goserelin continue", "active", None)
+    assert "- Currently on letrozole (metastatic line 1): the options below apply at progression." in \
+        card(cards, "patient-summary")["detail"]
+    assert {d.name for d in state.therapy.current_drugs()} == {"letrozole", "goserelin"}
