@@ -122,7 +122,11 @@ Gap codes (PatientState.gaps; stable ids the cards read)
                                   are the sites metastasis-unconfirmed names on a metastatic
                                   patient, and a stage IV breast cancer's bodySite its text
                                   rules out ("Metastatic breast cancer (no liver)", bodySite
-                                  the liver; a bodySite not ruled out is counted, not a node)
+                                  the liver; a bodySite not ruled out is counted, not a node);
+                                  (rt84) a metastasis Condition's coded site or bodySite its
+                                  own text doubts ("Metastases, ?liver" coded C78.7 or with
+                                  bodySite the liver; the coded site unless the text asserts
+                                  another) or a bodySite it writes in the past
     visceral-crisis-unclear       a visceral crisis written as "impending"/"imminent", as
                                   a suspicion ("suspected", "possible", "?" before or after,
                                   "r/o"; a "?" after an Observation's question is no doubt) or

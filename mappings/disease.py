@@ -1552,6 +1552,21 @@ def _sites_now_and_asked(own: str, confirmed: bool, question_closes: bool = True
     return tuple(counted), tuple(asked)
 
 
+@lru_cache(maxsize=4096)
+def _sites_its_text_asks(own: str, confirmed: bool) -> tuple[tuple[str, ...], tuple[tuple[str, str, bool], ...]]:
+    """(rt84) (the sites a metastasis Condition's own text asserts; (site, the words, written in
+    the past) for each it doubts or writes in the past and does not assert): "Metastases, ?liver"
+    (the liver asked), not "Metastases, liver" nor "Liver metastases, ?bone" (the bone only). The
+    text in lower case, not joined to the codes' displays (which name the coded site). Only those
+    _doubted_sites doubts or _sites_written_past writes so, not a site word left unread ("M1 nodal
+    disease" coded axillary nodes: the nodes counted, rt44)."""
+    text = _without_past_cancer(own)
+    counted = _sites_now_and_asked(text, confirmed, question_closes=False)[0]
+    asked = [(site, words, False) for site, words in _doubted_sites(text, confirmed)]
+    asked += [(site, words, True) for site, words in sorted(_sites_written_past(text))]
+    return counted, tuple(dict.fromkeys((site, words, was) for site, words, was in asked if site not in counted))
+
+
 def _sites_an_open_bracket_leaves_unclear(own: str) -> list[tuple[str, str]]:
     """(ds11) (site, the words) for each site named in the last comma item of a mention that a
     negation in a bracket never closed may or may not reach (_negation_in_unclosed_bracket: "Bone
@@ -2946,13 +2961,26 @@ def build_disease(ctx: Ctx) -> Disease:
                              if site is not None and not body and ctx.code_text(res)
                              and (coded_site is None or coded_site in _text_sites(ctx.code_text(res))[1])
                              else None)
+                # (rt84) a coded site or bodySite the Condition's own text doubts ("Metastases, ?liver"
+                # coded a liver secondary, or a secondary with bodySite the liver) was counted (the
+                # liver: visceral, CR A.4) though the words leave it open: asked, as a stage IV breast
+                # cancer's bodySite so written is (ds12), not counted; the metastasis still counted
+                # (the code makes it). So is a bodySite written in the past ("Metastases, history of
+                # liver"); a coded site written so, or beside other sites the text asserts ("Bone
+                # metastases, ?liver" coded the liver: "Only the coded site is counted"), is read as
+                # before (site_conflicts, b704e60)
+                own = _own_text(res) if text_read is None else None
+                text_counts, text_doubts = _sites_its_text_asks(own.lower(), _confirmed(res)) if own else ((), ())
+                text_asks = {s_: (words, was) for s_, words, was in text_doubts
+                             if not (s_ == coded_site and (was or text_counts))}
                 if site is None:
                     # (ds5) no site coded, written or in bodySite ("Metastatic disease",
                     # "Oligometastatic disease"): was counted as site "other" ("- Site: other" on the
                     # card); the site is not stated, which decides visceral or not (CR A.4, C.3):
                     # metastatic, no site, gap metastatic-site-not-stated below
                     sites_not_stated.append(src)
-                elif text_read is None or site in text_read[0] or site not in {s for s, _ in text_read[1]}:
+                elif ((text_read is None and site not in text_asks) or (text_read is not None and (
+                        site in text_read[0] or site not in {s for s, _ in text_read[1]}))):
                     add_site(site, visceral, onset, src)
                 if coded_site is not None and (site == coded_site or (coded_site, site) == ("other", "pericardium")):
                     # (rt61) and the pericardium named for C79.89: its other sites still a conflict
@@ -2969,7 +2997,8 @@ def build_disease(ctx: Ctx) -> Disease:
                 if body and body[0] == site:
                     # the site was read from bodySite: every other bodySite is a site too
                     for other in body[1:]:
-                        add_site(other, None, onset, src)
+                        if other not in text_asks:
+                            add_site(other, None, onset, src)
                     written = (_sites_now_and_asked(_without_past_cancer(ctx.code_text(res)), _confirmed(res),
                                                     question_closes=False)[0]
                                if coded_site is None and ctx.code_text(res) else ())
@@ -2985,14 +3014,17 @@ def build_disease(ctx: Ctx) -> Disease:
                         # the liver): still counted (as a coded site's bodySite, coded_refuted), the
                         # gap saying the text rules it out, not only that the text names another
                         ruled_out = _text_sites(ctx.code_text(res))[1]
-                        text_body_conflicts.append((list(written), body, [b for b in body if b in ruled_out], src))
+                        # (rt84) not a bodySite the text doubts ("Bone metastases, ?liver"): asked, not counted
+                        given = [b for b in body if b not in text_asks]
+                        if given:
+                            text_body_conflicts.append((list(written), given, [b for b in given if b in ruled_out], src))
                 elif body and coded_site is not None and site == coded_site:
                     # (ds2) a bodySite naming a site the code does not ("C77.3" axillary nodes with
                     # a liver bodySite: only the nodes were counted, the liver dropped): FHIR R4
                     # Condition.bodySite (0..*) is where the condition manifests, each a site;
                     # when none is the coded one, code and bodySite disagree: named, checked
                     for other in body:
-                        if other != site:
+                        if other != site and other not in text_asks:
                             add_site(other, None, onset, src)
                     if site not in body:
                         code = _icd_or_snomed_code(ctx, res) or ""
@@ -3010,6 +3042,15 @@ def build_disease(ctx: Ctx) -> Disease:
                 if ctx.code_text(res) and text_read is None:
                     doubted_sites += [(site_, piece, src) for site_, piece in
                                       _doubted_sites(_without_past_cancer(ctx.code_text(res)), _confirmed(res))]
+                # (rt84) each site of code or bodySite its text asks (above), quoted as written, once
+                said_here = {site_ for site_, _, src_ in doubted_sites if src_ is src}
+                for site_, (words, was) in text_asks.items():
+                    if site_ in said_here or site_ not in {site, *body}:
+                        continue
+                    quoted = _words_as_written(words, ctx.code_text(res), res)
+                    doubted_sites.append((site_, quoted, src))
+                    if was:
+                        past_sites.add((site_, quoted))
                 if site == "lymph-node" and _nodes_maybe_regional(ctx, res, body):
                     maybe_regional_nodes.append(src)
             elif (((coded := _secondary_coded(ctx.concept_of(res)))[0] or _secondary_profile(res)) and ctx.code_text(res)

@@ -197,3 +197,26 @@ def test_a_site_field_answered_yes_after_a_metastasis_written_is_asked_quoting_t
     s = _state(condition(cc(text=text), "2020-01-15"))
     assert _sites(s) == ["bone"]
     assert f'the liver ("{words}")' in _gaps(s)["metastatic-site-unconfirmed"]
+
+
+# (rt84) a metastasis Condition's bodySite or coded site its own text doubts
+SECONDARY = coding(SNOMED, "128462008", "Secondary malignant neoplastic disease")
+
+
+@pytest.mark.parametrize("code,body", [(SECONDARY, [LIVER]), (LIVER_SECONDARY, [LIVER]), (LIVER_SECONDARY, None)])
+@pytest.mark.parametrize("text,words", [("Metastases, ?liver", "?liver"), ("Metastases, possible liver", "possible liver"),
+                                        ("Metastatic disease, query liver", "query liver")])
+def test_a_metastasis_whose_text_doubts_its_bodysite_or_coded_site_asks_the_site_not_counts_it(code, body, text, words):
+    # was counted (the liver: visceral) though the text doubts it, as a stage IV breast cancer's is not (ds12)
+    extra = {"bodySite": body} if body else {}
+    s = _state(condition(cc(code, text=text), "2020-01-15", **extra))
+    assert s.disease.metastatic == "yes" and _sites(s) == [] and not s.disease.visceral_involvement
+    assert f'Metastatic site written with a doubt, not counted: the liver ("{words}' \
+        in _gaps(s)["metastatic-site-unconfirmed"]
+
+
+@pytest.mark.parametrize("code", [SECONDARY, LIVER_SECONDARY])
+@pytest.mark.parametrize("text", ["Metastases, liver", "Liver metastases, ?bone", "Metastases (liver)"])
+def test_a_metastasis_whose_text_asserts_its_bodysite_still_counts_it(code, text):
+    s = _state(condition(cc(code, text=text), "2020-01-15", bodySite=[LIVER]))
+    assert "liver" in _sites(s)
