@@ -126,7 +126,9 @@ Gap codes (PatientState.gaps; stable ids the cards read)
                                   (rt84) a metastasis Condition's coded site or bodySite its
                                   own text doubts ("Metastases, ?liver" coded C78.7 or with
                                   bodySite the liver; the coded site unless the text asserts
-                                  another) or a bodySite it writes in the past
+                                  another) or a bodySite it writes in the past, or rules out
+                                  naming no other site ("Metastases, no liver", bodySite the
+                                  liver; beside another site: counted, metastatic-site-conflict)
     visceral-crisis-unclear       a visceral crisis written as "impending"/"imminent", as
                                   a suspicion ("suspected", "possible", "?" before or after,
                                   "r/o"; a "?" after an Observation's question is no doubt) or

@@ -2973,6 +2973,14 @@ def build_disease(ctx: Ctx) -> Disease:
                 text_counts, text_doubts = _sites_its_text_asks(own.lower(), _confirmed(res)) if own else ((), ())
                 text_asks = {s_: (words, was) for s_, words, was in text_doubts
                              if not (s_ == coded_site and (was or text_counts))}
+                if own and not text_counts:
+                    # (rt84) and a bodySite the text rules out, naming no other site ("Metastases, no
+                    # liver" coded 128462008, bodySite the liver) was counted without a word: asked, as
+                    # a stage IV breast cancer's is (ds12); beside a site the text names it is counted
+                    # and said (rt81, text_body_conflicts), a coded site so written said (coded_refuted)
+                    ruled_out = _text_sites(ctx.code_text(res))[1]
+                    text_asks.update({b: (f"bodySite the {_site_words(b)}, the text: {own.strip()[:80]}", False)
+                                      for b in body if b in ruled_out and b != coded_site and b not in text_asks})
                 if site is None:
                     # (ds5) no site coded, written or in bodySite ("Metastatic disease",
                     # "Oligometastatic disease"): was counted as site "other" ("- Site: other" on the

@@ -220,3 +220,17 @@ def test_a_metastasis_whose_text_doubts_its_bodysite_or_coded_site_asks_the_site
 def test_a_metastasis_whose_text_asserts_its_bodysite_still_counts_it(code, text):
     s = _state(condition(cc(code, text=text), "2020-01-15", bodySite=[LIVER]))
     assert "liver" in _sites(s)
+
+
+@pytest.mark.parametrize("text", ["Metastases, no liver", "Metastatic disease (liver ruled out)"])
+def test_a_secondary_whose_text_rules_out_its_only_bodysite_asks_it_not_counts_it_in_silence(text):
+    # was counted (the liver: visceral) without a word, though the text rules it out
+    s = _state(condition(cc(SECONDARY, text=text), "2020-01-15", bodySite=[LIVER]))
+    assert s.disease.metastatic == "yes" and _sites(s) == []
+    assert f'the liver ("bodySite the liver, the text: {text}")' in _gaps(s)["metastatic-site-unconfirmed"]
+
+
+def test_a_bodysite_the_text_rules_out_beside_another_site_it_names_is_still_counted_and_said():
+    # rt81, unchanged: counted, the conflict named
+    s = _state(condition(cc(SECONDARY, text="Bone metastases (no liver)"), "2020-01-15", bodySite=[LIVER]))
+    assert _sites(s) == ["bone", "liver"] and "rules out the liver" in _gaps(s)["metastatic-site-conflict"]
