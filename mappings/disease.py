@@ -1552,18 +1552,32 @@ def _sites_now_and_asked(own: str, confirmed: bool, question_closes: bool = True
     return tuple(counted), tuple(asked)
 
 
+# (rt84) any word _PAST_BEFORE / _PAST_AFTER / _PAST_LISTED read a past site by: the past reading
+# (_sites_written_past) only where one is written
+_ANY_PAST_WORD = re.compile(r"\b(?:history|hx|h/o|previous|prior|past|former|remote|resolved|resected|no longer|complete)")
+
+
 @lru_cache(maxsize=4096)
-def _sites_its_text_asks(own: str, confirmed: bool) -> tuple[tuple[str, ...], tuple[tuple[str, str, bool], ...]]:
-    """(rt84) (the sites a metastasis Condition's own text asserts; (site, the words, written in
-    the past) for each it doubts or writes in the past and does not assert): "Metastases, ?liver"
-    (the liver asked), not "Metastases, liver" nor "Liver metastases, ?bone" (the bone only). The
-    text in lower case, not joined to the codes' displays (which name the coded site). Only those
-    _doubted_sites doubts or _sites_written_past writes so, not a site word left unread ("M1 nodal
-    disease" coded axillary nodes: the nodes counted, rt44)."""
-    text = _without_past_cancer(own)
-    counted = _sites_now_and_asked(text, confirmed, question_closes=False)[0]
-    asked = [(site, words, False) for site, words in _doubted_sites(text, confirmed)]
-    asked += [(site, words, True) for site, words in sorted(_sites_written_past(text))]
+def _sites_its_text_asks(text: str, own: str, counting: str, confirmed: bool, candidates: frozenset[str]
+                         ) -> tuple[tuple[str, ...], tuple[tuple[str, str, bool], ...]]:
+    """(rt84) Of the `candidates` (a metastasis Condition's coded site and bodySites), (site, the
+    words, written in the past) for each its text (`text`, lower case, with the codes' displays)
+    doubts (_doubted_sites) or its own text writes in the past (_sites_written_past) and its own
+    text does not assert (read in `counting`: `own`, without the displays, which name the coded
+    site, or with them where no code names one, as read before, cached): "Metastases,
+    ?liver" (the liver asked), not "Metastases, liver" nor "Liver metastases, ?bone" (the bone
+    only); with the sites `own` asserts (read only when one is asked). Not a site word left
+    unread ("M1 nodal disease" coded axillary nodes: the nodes counted, rt44). The doubt reader is
+    the one the gap reads anyway (cached): a text asking none of them costs no other reading."""
+    text = _without_past_cancer(text)
+    asked = [(site, words, False) for site, words in _doubted_sites(text, confirmed) if site in candidates]
+    if _ANY_PAST_WORD.search(own):
+        # read in the own text: "history of liver" beside a display is not read as past
+        asked += [(site, words, True) for site, words in sorted(_sites_written_past(_without_past_cancer(own)))
+                  if site in candidates]
+    if not asked:
+        return (), ()
+    counted = _sites_now_and_asked(_without_past_cancer(counting), confirmed, question_closes=False)[0]
     return counted, tuple(dict.fromkeys((site, words, was) for site, words, was in asked if site not in counted))
 
 
@@ -2970,17 +2984,25 @@ def build_disease(ctx: Ctx) -> Disease:
                 # metastases, ?liver" coded the liver: "Only the coded site is counted"), is read as
                 # before (site_conflicts, b704e60)
                 own = _own_text(res) if text_read is None else None
-                text_counts, text_doubts = _sites_its_text_asks(own.lower(), _confirmed(res)) if own else ((), ())
+                # the own text, bounded as cc_text bounds it; with no code naming a site, the text
+                # with its displays (read so above: one cached reading)
+                own_bounded = cc_text({"text": own}) if own else ""
+                own_read = ctx.code_text(res) if coded_site is None and own else own_bounded
+                text_counts, text_doubts = (_sites_its_text_asks(ctx.code_text(res), own_bounded, own_read, _confirmed(res),
+                                                                 frozenset({site, *body} - {None}))
+                                            if own_read else ((), ()))
                 text_asks = {s_: (words, was) for s_, words, was in text_doubts
                              if not (s_ == coded_site and (was or text_counts))}
-                if own and not text_counts:
+                if (own_read and body and T.MET_NEGATION_ANY.search(own_read)
+                        and (ruled_out := _text_sites(ctx.code_text(res))[1] & (set(body) - {coded_site}))
+                        and not _sites_now_and_asked(_without_past_cancer(own_read), _confirmed(res),
+                                                     question_closes=False)[0]):
                     # (rt84) and a bodySite the text rules out, naming no other site ("Metastases, no
                     # liver" coded 128462008, bodySite the liver) was counted without a word: asked, as
                     # a stage IV breast cancer's is (ds12); beside a site the text names it is counted
                     # and said (rt81, text_body_conflicts), a coded site so written said (coded_refuted)
-                    ruled_out = _text_sites(ctx.code_text(res))[1]
                     text_asks.update({b: (f"bodySite the {_site_words(b)}, the text: {own.strip()[:80]}", False)
-                                      for b in body if b in ruled_out and b != coded_site and b not in text_asks})
+                                      for b in body if b in ruled_out and b not in text_asks})
                 if site is None:
                     # (ds5) no site coded, written or in bodySite ("Metastatic disease",
                     # "Oligometastatic disease"): was counted as site "other" ("- Site: other" on the
