@@ -101,7 +101,7 @@ Gap codes (PatientState.gaps; stable ids the cards read)
                                   nor the breast, rt50) (a drug's reason is no diagnosis, CR
                                   A.4; the labels read "advanced or metastatic", CR B);
                                   (ds12) and a Condition naming no cancer with a stage IV / M1
-                                  at a site ("M1 (liver)") or a bodySite beside a text ruling
+                                  at a site ("M1 (liver)"; rt84: "M1 (?liver)") or a bodySite beside a text ruling
                                   out another site ("No bone metastases", bodySite the liver)
     metastatic-site-not-stated    (ds5) metastatic, but the only metastasis records name no
                                   site ("Metastatic disease"): site not stated (was "other");

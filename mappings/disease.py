@@ -3130,12 +3130,14 @@ def build_disease(ctx: Ctx) -> Disease:
                                     "coded neither breast cancer nor a metastasis, of which cancer not stated",
                                     ctx.source(res, onset, _display(res, "Condition"), date_last=onset_last)))
             elif (ctx.code_text(res) and not _other_primary(ctx.concept_of(res))
-                  and _stage4_reading(ctx.code_text(res)) == "asserted" and _staged_sites(ctx.code_text(res))
+                  and _stage4_reading(ctx.code_text(res)) == "asserted"
+                  and (_staged_sites(ctx.code_text(res)) or _staged_doubted_sites(ctx.code_text(res)))
                   and _other_primary_named(ctx.code_text(res)) is None):
                 # (ds12) "M1 (liver)", "Stage IV (liver)" as a Condition's whole text: a stage IV at
                 # that site of a cancer the record does not name (as "Stage IV disease" above, ds7)
                 # was dropped without a word; the breast cancer's or another's not stated (CR A.4
-                # counts the breast cancer's stage IV): its sites asked, not counted
+                # counts the breast cancer's stage IV): its sites asked, not counted; (rt84) so is a
+                # site the bracket doubts ("Stage IV (?liver)" was dropped without a word)
                 written = _code_text_as_written(res).strip()[:80]
                 asked_sites += [(site, f'"{written}": stage IV / M1 at the {_site_words(site)} written on a record '
                                  "coded neither breast cancer nor a metastasis, of which cancer not stated", written,

@@ -234,3 +234,11 @@ def test_a_bodysite_the_text_rules_out_beside_another_site_it_names_is_still_cou
     # rt81, unchanged: counted, the conflict named
     s = _state(condition(cc(SECONDARY, text="Bone metastases (no liver)"), "2020-01-15", bodySite=[LIVER]))
     assert _sites(s) == ["bone", "liver"] and "rules out the liver" in _gaps(s)["metastatic-site-conflict"]
+
+
+@pytest.mark.parametrize("text", ["Stage IV (?liver)", "M1 (?liver)"])
+def test_a_stage_iv_at_a_doubted_site_on_a_condition_naming_no_cancer_asks_the_site_as_a_certain_one_is(text):
+    # was dropped without a word while "Stage IV (liver)" is asked (ds12)
+    s = _state(condition(cc(text=text), "2020-01-15"))
+    assert s.disease.metastatic != "yes"
+    assert f'liver ("{text}": stage IV / M1 at the liver' in _gaps(s)["metastasis-unconfirmed"]
