@@ -391,9 +391,13 @@ def _as_answered(text: str) -> str:
 # (ds8) a template's site question answered, its clause nothing else: "bone? yes", "to bone? yes",
 # "liver? No." (the clause the "?" asks, the answer after it); (ds12) or after a colon or dash,
 # a template's field ("Metastatic to liver? No. Bone: yes" was read as nothing: the bone dropped)
+# (rt84) the answer followed by the scan or date that found it in a bracket, as _SCAN_BRACKET
+# reads one ("bone? yes (CT)": the field unread, the liver answered no before it counted, the
+# bone dropped)
 _SITE_QUESTION_ANSWERED = re.compile(
     r"^\s*(?:to\s+(?:the\s+)?)?(?P<sites>[a-z][a-z &/-]*?)\s*(?:\?+\s*[:-]?|:|\s[-\u2013\u2014])\s*"
-    r"(?P<answer>yes|no)\b\s*$")
+    r"(?P<answer>yes|no)\b(?:\s*[(\[]\s*(?:(?:ct|mri|pet(?:[-/ ]?ct)?|us|ultrasound|imaging|scans?|bone scan)"
+    r"(?:\s+[\d/-]+)?|[\d/-]+)\s*[)\]])?\s*$")
 _CLAUSE_SPLIT = re.compile(r"([.;])")
 _FIELD_SPLIT = re.compile(r"([.;,])")
 

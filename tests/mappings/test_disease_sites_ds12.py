@@ -242,3 +242,11 @@ def test_a_stage_iv_at_a_doubted_site_on_a_condition_naming_no_cancer_asks_the_s
     s = _state(condition(cc(text=text), "2020-01-15"))
     assert s.disease.metastatic != "yes"
     assert f'liver ("{text}": stage IV / M1 at the liver' in _gaps(s)["metastasis-unconfirmed"]
+
+
+@pytest.mark.parametrize("text", ["Metastases: liver? no, bone? yes (CT)", "Metastases: liver? no, bone? yes (bone scan)",
+                                  "Metastatic to liver? No. Bone: yes (MRI 03/2020)"])
+def test_a_site_field_answered_yes_with_its_scan_in_a_bracket_counts_that_site_not_the_one_answered_no(text):
+    # the first two counted the liver (answered no: visceral) and dropped the bone; the last read as nothing
+    s = _state(condition(cc(text=text), "2020-01-15"))
+    assert s.disease.metastatic == "yes" and _sites(s) == ["bone"]
