@@ -101,7 +101,7 @@ Gap codes (PatientState.gaps; stable ids the cards read)
                                   nor the breast, rt50) (a drug's reason is no diagnosis, CR
                                   A.4; the labels read "advanced or metastatic", CR B);
                                   (ds12) and a Condition naming no cancer with a stage IV / M1
-                                  at a site ("M1 (liver)") or a bodySite beside a text ruling
+                                  at a site ("M1 (liver)"; rt84: "M1 (?liver)") or a bodySite beside a text ruling
                                   out another site ("No bone metastases", bodySite the liver)
     metastatic-site-not-stated    (ds5) metastatic, but the only metastasis records name no
                                   site ("Metastatic disease"): site not stated (was "other");
@@ -122,7 +122,13 @@ Gap codes (PatientState.gaps; stable ids the cards read)
                                   are the sites metastasis-unconfirmed names on a metastatic
                                   patient, and a stage IV breast cancer's bodySite its text
                                   rules out ("Metastatic breast cancer (no liver)", bodySite
-                                  the liver; a bodySite not ruled out is counted, not a node)
+                                  the liver; a bodySite not ruled out is counted, not a node);
+                                  (rt84) a metastasis Condition's coded site or bodySite its
+                                  own text doubts ("Metastases, ?liver" coded C78.7 or with
+                                  bodySite the liver; the coded site unless the text asserts
+                                  another) or a bodySite it writes in the past, or rules out
+                                  naming no other site ("Metastases, no liver", bodySite the
+                                  liver; beside another site: counted, metastatic-site-conflict)
     visceral-crisis-unclear       a visceral crisis written as "impending"/"imminent", as
                                   a suspicion ("suspected", "possible", "?" before or after,
                                   "r/o"; a "?" after an Observation's question is no doubt) or

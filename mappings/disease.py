@@ -391,9 +391,13 @@ def _as_answered(text: str) -> str:
 # (ds8) a template's site question answered, its clause nothing else: "bone? yes", "to bone? yes",
 # "liver? No." (the clause the "?" asks, the answer after it); (ds12) or after a colon or dash,
 # a template's field ("Metastatic to liver? No. Bone: yes" was read as nothing: the bone dropped)
+# (rt84) the answer followed by the scan or date that found it in a bracket, as _SCAN_BRACKET
+# reads one ("bone? yes (CT)": the field unread, the liver answered no before it counted, the
+# bone dropped)
 _SITE_QUESTION_ANSWERED = re.compile(
     r"^\s*(?:to\s+(?:the\s+)?)?(?P<sites>[a-z][a-z &/-]*?)\s*(?:\?+\s*[:-]?|:|\s[-\u2013\u2014])\s*"
-    r"(?P<answer>yes|no)\b\s*$")
+    r"(?P<answer>yes|no)\b(?:\s*[(\[]\s*(?:(?:ct|mri|pet(?:[-/ ]?ct)?|us|ultrasound|imaging|scans?|bone scan)"
+    r"(?:\s+[\d/-]+)?|[\d/-]+)\s*[)\]])?\s*$")
 _CLAUSE_SPLIT = re.compile(r"([.;])")
 _FIELD_SPLIT = re.compile(r"([.;,])")
 
@@ -1550,6 +1554,35 @@ def _sites_now_and_asked(own: str, confirmed: bool, question_closes: bool = True
               if site not in counted and site not in {s for s, _ in asked}]
     asked += _sites_left_unread(own, set(counted) | {site for site, _ in asked})
     return tuple(counted), tuple(asked)
+
+
+# (rt84) any word _PAST_BEFORE / _PAST_AFTER / _PAST_LISTED read a past site by: the past reading
+# (_sites_written_past) only where one is written
+_ANY_PAST_WORD = re.compile(r"\b(?:history|hx|h/o|previous|prior|past|former|remote|resolved|resected|no longer|complete)")
+
+
+@lru_cache(maxsize=4096)
+def _sites_its_text_asks(text: str, own: str, counting: str, confirmed: bool, candidates: frozenset[str]
+                         ) -> tuple[tuple[str, ...], tuple[tuple[str, str, bool], ...]]:
+    """(rt84) Of the `candidates` (a metastasis Condition's coded site and bodySites), (site, the
+    words, written in the past) for each its text (`text`, lower case, with the codes' displays)
+    doubts (_doubted_sites) or its own text writes in the past (_sites_written_past) and its own
+    text does not assert (read in `counting`: `own`, without the displays, which name the coded
+    site, or with them where no code names one, as read before, cached): "Metastases,
+    ?liver" (the liver asked), not "Metastases, liver" nor "Liver metastases, ?bone" (the bone
+    only); with the sites `own` asserts (read only when one is asked). Not a site word left
+    unread ("M1 nodal disease" coded axillary nodes: the nodes counted, rt44). The doubt reader is
+    the one the gap reads anyway (cached): a text asking none of them costs no other reading."""
+    text = _without_past_cancer(text)
+    asked = [(site, words, False) for site, words in _doubted_sites(text, confirmed) if site in candidates]
+    if _ANY_PAST_WORD.search(own):
+        # read in the own text: "history of liver" beside a display is not read as past
+        asked += [(site, words, True) for site, words in sorted(_sites_written_past(_without_past_cancer(own)))
+                  if site in candidates]
+    if not asked:
+        return (), ()
+    counted = _sites_now_and_asked(_without_past_cancer(counting), confirmed, question_closes=False)[0]
+    return counted, tuple(dict.fromkeys((site, words, was) for site, words, was in asked if site not in counted))
 
 
 def _sites_an_open_bracket_leaves_unclear(own: str) -> list[tuple[str, str]]:
@@ -2946,13 +2979,42 @@ def build_disease(ctx: Ctx) -> Disease:
                              if site is not None and not body and ctx.code_text(res)
                              and (coded_site is None or coded_site in _text_sites(ctx.code_text(res))[1])
                              else None)
+                # (rt84) a coded site or bodySite the Condition's own text doubts ("Metastases, ?liver"
+                # coded a liver secondary, or a secondary with bodySite the liver) was counted (the
+                # liver: visceral, CR A.4) though the words leave it open: asked, as a stage IV breast
+                # cancer's bodySite so written is (ds12), not counted; the metastasis still counted
+                # (the code makes it). So is a bodySite written in the past ("Metastases, history of
+                # liver"); a coded site written so, or beside other sites the text asserts ("Bone
+                # metastases, ?liver" coded the liver: "Only the coded site is counted"), is read as
+                # before (site_conflicts, b704e60)
+                own = _own_text(res) if text_read is None else None
+                # the own text, bounded as cc_text bounds it; with no code naming a site, the text
+                # with its displays (read so above: one cached reading)
+                own_bounded = cc_text({"text": own}) if own else ""
+                own_read = ctx.code_text(res) if coded_site is None and own else own_bounded
+                text_counts, text_doubts = (_sites_its_text_asks(ctx.code_text(res), own_bounded, own_read, _confirmed(res),
+                                                                 frozenset({site, *body} - {None}))
+                                            if own_read else ((), ()))
+                text_asks = {s_: (words, was) for s_, words, was in text_doubts
+                             if not (s_ == coded_site and (was or text_counts))}
+                if (own_read and body and T.MET_NEGATION_ANY.search(own_read)
+                        and (ruled_out := _text_sites(ctx.code_text(res))[1] & (set(body) - {coded_site}))
+                        and not _sites_now_and_asked(_without_past_cancer(own_read), _confirmed(res),
+                                                     question_closes=False)[0]):
+                    # (rt84) and a bodySite the text rules out, naming no other site ("Metastases, no
+                    # liver" coded 128462008, bodySite the liver) was counted without a word: asked, as
+                    # a stage IV breast cancer's is (ds12); beside a site the text names it is counted
+                    # and said (rt81, text_body_conflicts), a coded site so written said (coded_refuted)
+                    text_asks.update({b: (f"bodySite the {_site_words(b)}, the text: {own.strip()[:80]}", False)
+                                      for b in body if b in ruled_out and b not in text_asks})
                 if site is None:
                     # (ds5) no site coded, written or in bodySite ("Metastatic disease",
                     # "Oligometastatic disease"): was counted as site "other" ("- Site: other" on the
                     # card); the site is not stated, which decides visceral or not (CR A.4, C.3):
                     # metastatic, no site, gap metastatic-site-not-stated below
                     sites_not_stated.append(src)
-                elif text_read is None or site in text_read[0] or site not in {s for s, _ in text_read[1]}:
+                elif ((text_read is None and site not in text_asks) or (text_read is not None and (
+                        site in text_read[0] or site not in {s for s, _ in text_read[1]}))):
                     add_site(site, visceral, onset, src)
                 if coded_site is not None and (site == coded_site or (coded_site, site) == ("other", "pericardium")):
                     # (rt61) and the pericardium named for C79.89: its other sites still a conflict
@@ -2969,7 +3031,8 @@ def build_disease(ctx: Ctx) -> Disease:
                 if body and body[0] == site:
                     # the site was read from bodySite: every other bodySite is a site too
                     for other in body[1:]:
-                        add_site(other, None, onset, src)
+                        if other not in text_asks:
+                            add_site(other, None, onset, src)
                     written = (_sites_now_and_asked(_without_past_cancer(ctx.code_text(res)), _confirmed(res),
                                                     question_closes=False)[0]
                                if coded_site is None and ctx.code_text(res) else ())
@@ -2985,14 +3048,17 @@ def build_disease(ctx: Ctx) -> Disease:
                         # the liver): still counted (as a coded site's bodySite, coded_refuted), the
                         # gap saying the text rules it out, not only that the text names another
                         ruled_out = _text_sites(ctx.code_text(res))[1]
-                        text_body_conflicts.append((list(written), body, [b for b in body if b in ruled_out], src))
+                        # (rt84) not a bodySite the text doubts ("Bone metastases, ?liver"): asked, not counted
+                        given = [b for b in body if b not in text_asks]
+                        if given:
+                            text_body_conflicts.append((list(written), given, [b for b in given if b in ruled_out], src))
                 elif body and coded_site is not None and site == coded_site:
                     # (ds2) a bodySite naming a site the code does not ("C77.3" axillary nodes with
                     # a liver bodySite: only the nodes were counted, the liver dropped): FHIR R4
                     # Condition.bodySite (0..*) is where the condition manifests, each a site;
                     # when none is the coded one, code and bodySite disagree: named, checked
                     for other in body:
-                        if other != site:
+                        if other != site and other not in text_asks:
                             add_site(other, None, onset, src)
                     if site not in body:
                         code = _icd_or_snomed_code(ctx, res) or ""
@@ -3010,6 +3076,15 @@ def build_disease(ctx: Ctx) -> Disease:
                 if ctx.code_text(res) and text_read is None:
                     doubted_sites += [(site_, piece, src) for site_, piece in
                                       _doubted_sites(_without_past_cancer(ctx.code_text(res)), _confirmed(res))]
+                # (rt84) each site of code or bodySite its text asks (above), quoted as written, once
+                said_here = {site_ for site_, _, src_ in doubted_sites if src_ is src}
+                for site_, (words, was) in text_asks.items():
+                    if site_ in said_here or site_ not in {site, *body}:
+                        continue
+                    quoted = _words_as_written(words, ctx.code_text(res), res)
+                    doubted_sites.append((site_, quoted, src))
+                    if was:
+                        past_sites.add((site_, quoted))
                 if site == "lymph-node" and _nodes_maybe_regional(ctx, res, body):
                     maybe_regional_nodes.append(src)
             elif (((coded := _secondary_coded(ctx.concept_of(res)))[0] or _secondary_profile(res)) and ctx.code_text(res)
@@ -3059,12 +3134,14 @@ def build_disease(ctx: Ctx) -> Disease:
                                     "coded neither breast cancer nor a metastasis, of which cancer not stated",
                                     ctx.source(res, onset, _display(res, "Condition"), date_last=onset_last)))
             elif (ctx.code_text(res) and not _other_primary(ctx.concept_of(res))
-                  and _stage4_reading(ctx.code_text(res)) == "asserted" and _staged_sites(ctx.code_text(res))
+                  and _stage4_reading(ctx.code_text(res)) == "asserted"
+                  and (_staged_sites(ctx.code_text(res)) or _staged_doubted_sites(ctx.code_text(res)))
                   and _other_primary_named(ctx.code_text(res)) is None):
                 # (ds12) "M1 (liver)", "Stage IV (liver)" as a Condition's whole text: a stage IV at
                 # that site of a cancer the record does not name (as "Stage IV disease" above, ds7)
                 # was dropped without a word; the breast cancer's or another's not stated (CR A.4
-                # counts the breast cancer's stage IV): its sites asked, not counted
+                # counts the breast cancer's stage IV): its sites asked, not counted; (rt84) so is a
+                # site the bracket doubts ("Stage IV (?liver)" was dropped without a word)
                 written = _code_text_as_written(res).strip()[:80]
                 asked_sites += [(site, f'"{written}": stage IV / M1 at the {_site_words(site)} written on a record '
                                  "coded neither breast cancer nor a metastasis, of which cancer not stated", written,

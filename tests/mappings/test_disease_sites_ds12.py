@@ -197,3 +197,56 @@ def test_a_site_field_answered_yes_after_a_metastasis_written_is_asked_quoting_t
     s = _state(condition(cc(text=text), "2020-01-15"))
     assert _sites(s) == ["bone"]
     assert f'the liver ("{words}")' in _gaps(s)["metastatic-site-unconfirmed"]
+
+
+# (rt84) a metastasis Condition's bodySite or coded site its own text doubts
+SECONDARY = coding(SNOMED, "128462008", "Secondary malignant neoplastic disease")
+
+
+@pytest.mark.parametrize("code,body", [(SECONDARY, [LIVER]), (LIVER_SECONDARY, [LIVER]), (LIVER_SECONDARY, None)])
+@pytest.mark.parametrize("text,words", [("Metastases, ?liver", "?liver"), ("Metastases, possible liver", "possible liver"),
+                                        ("Metastatic disease, query liver", "query liver")])
+def test_a_metastasis_whose_text_doubts_its_bodysite_or_coded_site_asks_the_site_not_counts_it(code, body, text, words):
+    # was counted (the liver: visceral) though the text doubts it, as a stage IV breast cancer's is not (ds12)
+    extra = {"bodySite": body} if body else {}
+    s = _state(condition(cc(code, text=text), "2020-01-15", **extra))
+    assert s.disease.metastatic == "yes" and _sites(s) == [] and not s.disease.visceral_involvement
+    assert f'Metastatic site written with a doubt, not counted: the liver ("{words}' \
+        in _gaps(s)["metastatic-site-unconfirmed"]
+
+
+@pytest.mark.parametrize("code", [SECONDARY, LIVER_SECONDARY])
+@pytest.mark.parametrize("text", ["Metastases, liver", "Liver metastases, ?bone", "Metastases (liver)"])
+def test_a_metastasis_whose_text_asserts_its_bodysite_still_counts_it(code, text):
+    s = _state(condition(cc(code, text=text), "2020-01-15", bodySite=[LIVER]))
+    assert "liver" in _sites(s)
+
+
+@pytest.mark.parametrize("text", ["Metastases, no liver", "Metastatic disease (liver ruled out)"])
+def test_a_secondary_whose_text_rules_out_its_only_bodysite_asks_it_not_counts_it_in_silence(text):
+    # was counted (the liver: visceral) without a word, though the text rules it out
+    s = _state(condition(cc(SECONDARY, text=text), "2020-01-15", bodySite=[LIVER]))
+    assert s.disease.metastatic == "yes" and _sites(s) == []
+    assert f'the liver ("bodySite the liver, the text: {text}")' in _gaps(s)["metastatic-site-unconfirmed"]
+
+
+def test_a_bodysite_the_text_rules_out_beside_another_site_it_names_is_still_counted_and_said():
+    # rt81, unchanged: counted, the conflict named
+    s = _state(condition(cc(SECONDARY, text="Bone metastases (no liver)"), "2020-01-15", bodySite=[LIVER]))
+    assert _sites(s) == ["bone", "liver"] and "rules out the liver" in _gaps(s)["metastatic-site-conflict"]
+
+
+@pytest.mark.parametrize("text", ["Stage IV (?liver)", "M1 (?liver)"])
+def test_a_stage_iv_at_a_doubted_site_on_a_condition_naming_no_cancer_asks_the_site_as_a_certain_one_is(text):
+    # was dropped without a word while "Stage IV (liver)" is asked (ds12)
+    s = _state(condition(cc(text=text), "2020-01-15"))
+    assert s.disease.metastatic != "yes"
+    assert f'liver ("{text}": stage IV / M1 at the liver' in _gaps(s)["metastasis-unconfirmed"]
+
+
+@pytest.mark.parametrize("text", ["Metastases: liver? no, bone? yes (CT)", "Metastases: liver? no, bone? yes (bone scan)",
+                                  "Metastatic to liver? No. Bone: yes (MRI 03/2020)"])
+def test_a_site_field_answered_yes_with_its_scan_in_a_bracket_counts_that_site_not_the_one_answered_no(text):
+    # the first two counted the liver (answered no: visceral) and dropped the bone; the last read as nothing
+    s = _state(condition(cc(text=text), "2020-01-15"))
+    assert s.disease.metastatic == "yes" and _sites(s) == ["bone"]
