@@ -1732,6 +1732,9 @@ def _stop_beside_current_partner(med: _Med, written: str) -> str | None:
     stopped; fulvestrant + palbociclib", "Letrozole + palbociclib; palbociclib d/c 2025-03"): the
     readers above left the stop unread, and the drug written stopped must never be read current (tx11:
     "Currently on letrozole + palbociclib" hid the next line's options; CR A.3, B.9, B.10, C.2 step 1).
+    So too an endocrine drug or ovarian suppression written stopped beside its name ("Off letrozole, on
+    fulvestrant", "No longer on fulvestrant, on elacestrant"; tx12: read "Currently on fulvestrant +
+    letrozole", a switch read as a combination; CR A.3, B.2, C.2 step 1).
     None when no such drug is read current, or the text writes a pause (drug_mentions stopped_paused)."""
     now = med.switch[0].drugs if med.switch is not None else () if med.written_stopped else med.drugs
     stopped = _partners_written_stopped(written.lower() if written else "")
@@ -1749,20 +1752,26 @@ _ABBREVIATED_STOP = re.compile(r"\bd/c\b(?!'?d)", re.I)
 
 @lru_cache(maxsize=1024)
 def _partners_written_stopped(lowered: str) -> frozenset[str]:
-    """The CDK4/6 (or PI3K/AKT/mTOR) inhibitors a text names with a stop right before the name
+    """The CDK4/6 (or PI3K/AKT/mTOR) inhibitors, endocrine drugs and ovarian suppression (tx12) a text
+    names with a stop right before the name
     (drug_mentions stop_beside_before: "stopped palbociclib", "off palbociclib", "no longer on
     palbociclib") or right after it (stopped_after, stop_abbreviated_after: "palbociclib stopped",
-    "palbociclib d/c"); none when the text writes a pause (stopped_paused: "for 2 weeks"). Cached by text."""
+    "palbociclib d/c"); none when the text writes a pause (stopped_paused: "for 2 weeks"), nor, of the
+    endocrine drugs, when it writes a hold (not_taken_held: "(letrozole held)", as before tx12). Cached by text."""
     names = _named_drugs(lowered)
     if not names or T.DRUG_STOPPED_PAUSED.search(lowered):
         return frozenset()
+    classes = _STOP_BESIDE_CLASSES if not T.DRUG_NOT_TAKEN_HELD.search(lowered) else _ENDOCRINE_PARTNER_CLASSES
     bounds = [0] + [m.end() for m, _ in names]
     ends = [m.start() for m, _ in names[1:]] + [len(lowered)]
+    # a stop right before the next name is that drug's ("Letrozole; stopped palbociclib": palbociclib
+    # stopped, not letrozole; tx12, as the endocrine drug named first is read here too)
     return frozenset(info.name for i, (m, info) in enumerate(names)
-                     if info.drug_class in _ENDOCRINE_PARTNER_CLASSES
+                     if info.drug_class in classes
                      and (T.DRUG_STOP_BESIDE_BEFORE.search(lowered[bounds[i]:m.start()])
-                          or T.DRUG_STOPPED_AFTER.match(lowered[m.end():ends[i]])
-                          or T.DRUG_STOP_ABBREVIATED_AFTER.match(lowered[m.end():ends[i]])))
+                          or ((i + 1 == len(names) or not T.DRUG_STOP_BESIDE_BEFORE.search(lowered[m.end():ends[i]]))
+                              and (T.DRUG_STOPPED_AFTER.match(lowered[m.end():ends[i]])
+                                   or T.DRUG_STOP_ABBREVIATED_AFTER.match(lowered[m.end():ends[i]])))))
 
 
 def _hedged_stop(written: str) -> str | None:
@@ -1973,6 +1982,10 @@ def _each_clause_stopped(text: str, names: tuple[tuple[re.Match[str], T.DrugInfo
 # inhibitors (B.1, B.4, B.5, B.8)
 _ENDOCRINE_PARTNER_CLASSES = frozenset({"cdk46i", "pi3k-akt-mtor"})
 _SWITCH_CLASSES = ENDOCRINE_CLASSES | _ENDOCRINE_PARTNER_CLASSES
+# the drugs the stop-beside safety net reads (_partners_written_stopped): the inhibitors given with
+# endocrine therapy (tx11), the endocrine drugs and ovarian suppression, which CR A.3 counts with the
+# endocrine drug (tx12: "Off letrozole, on fulvestrant" read both current; CR B.2, C.2 step 1)
+_STOP_BESIDE_CLASSES = _SWITCH_CLASSES | {"ovarian-suppression"}
 
 
 def _switch_family(drug: T.DrugInfo) -> str:

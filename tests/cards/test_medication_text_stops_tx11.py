@@ -76,3 +76,45 @@ def test_a_cdk46i_stopped_before_its_partner_with_ovarian_suppression_written_co
     assert "- Currently on letrozole (metastatic line 1): the options below apply at progression." in \
         card(cards, "patient-summary")["detail"]
     assert {d.name for d in state.therapy.current_drugs()} == {"letrozole", "goserelin"}
+
+
+ENDOCRINE_STOPPED_BESIDE_CURRENT = [
+    ("Off letrozole, on fulvestrant", "letrozole"),
+    ("No longer on fulvestrant, on elacestrant", "fulvestrant"),
+    ("Letrozole + goserelin; letrozole stopped; fulvestrant started", "letrozole"),
+    ("Off tamoxifen, on letrozole + goserelin", "tamoxifen"),
+    ("Fulvestrant; stopped letrozole", "letrozole"),
+    ("Off goserelin, on letrozole", "goserelin"),
+]
+
+
+@pytest.mark.parametrize("text, stopped", ENDOCRINE_STOPPED_BESIDE_CURRENT)
+def test_an_endocrine_drug_written_stopped_beside_drugs_read_current_is_named_unclear_never_current(text, stopped):
+    # tx12: each read "Currently on <the stopped drug> + ..." (an endocrine switch read as a
+    # combination: "Currently on fulvestrant + letrozole"; "Fulvestrant; stopped letrozole" read
+    # letrozole alone): the drug written stopped is never read current, which drugs are taken now
+    # cannot be read (gap medication-unreadable naming the record; CR A.3, B.2, C.2 step 1)
+    state, cards = _with_statement("endo-stop-beside", text, "active", None)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "Currently on" not in detail and stopped not in {d.name for d in state.therapy.current_drugs()}
+    assert (f'its text "{text}" writes {stopped} stopped beside drugs read as taken now: '
+            "which drugs are taken now cannot be read") in detail
+
+
+@pytest.mark.parametrize("text, now", [("Letrozole (anastrozole stopped)", "letrozole"),
+                                       ("Anastrozole; letrozole stopped", "anastrozole"),
+                                       ("Stopped letrozole, fulvestrant started", "fulvestrant"),
+                                       ("Off anastrozole, now on exemestane", "exemestane"),
+                                       ("Tamoxifen stopped and letrozole continued", "letrozole")])
+def test_an_endocrine_drug_written_stopped_and_not_read_current_leaves_the_other_drug_current_as_before(text, now):
+    state, cards = _with_statement("endo-stop-other", text, "active", None)
+    assert f"- Currently on {now} (metastatic line 1): the options below apply at progression." in \
+        card(cards, "patient-summary")["detail"]
+
+
+@pytest.mark.parametrize("text", ["Off letrozole, on fulvestrant (letrozole held)",
+                                  "Letrozole stopped for 2 weeks; fulvestrant",
+                                  "Letrozole stopped, restarted; fulvestrant"])
+def test_an_endocrine_stop_written_as_a_pause_or_hold_still_reads_both_current(text):
+    state, cards = _with_statement("endo-stop-paused", text, "active", None)
+    assert "- Currently on fulvestrant + letrozole (metastatic line 1)" in card(cards, "patient-summary")["detail"]
