@@ -1840,6 +1840,9 @@ def _cdk46i_stopped_before_partner(text: str, names: tuple[tuple[re.Match[str], 
                  # of it alone, as tx8 reads "Stopped letrozole, fulvestrant started" (drug_mentions
                  # started_after; tx9: palbociclib was read current)
                  or T.DRUG_STARTED_AFTER.match(tail)
+                 # "Stopped palbociclib; letrozole dose reduction declined": a change of the partner's
+                 # dose refused, the partner going on at its dose (tx12; tx11 named it unclear)
+                 or _dose_change_refused_after(tail)
                  # "Stopped palbociclib; letrozole 2025-03": a date after the partner alone writes no
                  # stop (drug_mentions partner_dated_after; tx10: both were read current)
                  or ((broken.group("on") or broken.group("brk") in (";", "."))
@@ -1891,6 +1894,21 @@ def _partners_of_cdk46i_named_again(text: str, names: tuple[tuple[re.Match[str],
         return ()
     partners = tuple(dict.fromkeys(info for _, info in names[:-1] if info.name != last.name))
     return partners if partners and all(d.drug_class in ENDOCRINE_CLASSES for d in partners) else ()
+
+
+def _dose_change_refused_after(tail: str) -> bool:
+    """Whether the words after a drug's name write a change of its dose refused and nothing more
+    ("letrozole dose reduction declined", "letrozole dose change (declined)", "letrozole treatment
+    break refused by patient"): the change refused, the drug going on at its dose, as drug_mentions
+    refused_change_after reads "Declined letrozole dose reduction" (FHIR R4 MedicationStatement.status
+    of the record, its Dosage unchanged; CR C.2 steps 1-3 the line under way)."""
+    change = T.DRUG_REFUSED_CHANGE_AFTER.match(tail)
+    rest = tail[change.end():] if change else ""
+    refused = T.DRUG_REFUSED_AFTER.match(rest) if change else None
+    return refused is not None and _ONLY_PUNCTUATION.match(rest, refused.end()) is not None
+
+
+_ONLY_PUNCTUATION = re.compile(r"[\s.;,)\]]*$")
 
 
 # a dose written right after a drug's name ("letrozole 2.5 mg + palbociclib 125 mg (palbociclib

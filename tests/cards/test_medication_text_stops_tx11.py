@@ -11,7 +11,6 @@ from tests.cards.helpers import card
 from tests.cards.test_medication_text_readthrough import _with_statement
 
 STOPPED_BESIDE_CURRENT = [
-    ("Stopped palbociclib; letrozole dose reduction declined", "palbociclib", "stopped"),
     ("Letrozole + palbociclib; palbociclib d/c 2025-03", "palbociclib", '"d/c" (discontinued or discharged)'),
     ("Everolimus + exemestane; everolimus stopped; fulvestrant started", "everolimus", "stopped"),
     ("Capivasertib stopped; fulvestrant + palbociclib", "capivasertib", "stopped"),
@@ -118,3 +117,25 @@ def test_an_endocrine_drug_written_stopped_and_not_read_current_leaves_the_other
 def test_an_endocrine_stop_written_as_a_pause_or_hold_still_reads_both_current(text):
     state, cards = _with_statement("endo-stop-paused", text, "active", None)
     assert "- Currently on fulvestrant + letrozole (metastatic line 1)" in card(cards, "patient-summary")["detail"]
+
+
+@pytest.mark.parametrize("text", ["Stopped palbociclib; letrozole dose reduction declined",
+                                  "Palbociclib stopped; letrozole dose change (declined)",
+                                  "Stopped palbociclib; letrozole treatment break refused by patient"])
+def test_a_cdk46i_written_stopped_beside_its_partner_whose_dose_change_was_declined_leaves_the_partner_alone_now(text):
+    # tx12: named unclear since tx11 (read "Currently on letrozole + palbociclib" before): a change of
+    # letrozole's dose refused writes letrozole going on at its dose, as "Declined letrozole dose
+    # reduction" reads (drug_mentions refused_change_after, refused_after; CR B.9, B.10, C.2 step 1)
+    state, cards = _with_statement("stop-partner-change-declined", text, "active", None)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "- Currently on letrozole (metastatic line 1): the options below apply at progression." in detail
+    assert "palbociclib (2024-02-01 to date unknown)" in detail
+    assert {d.name for d in state.therapy.current_drugs()} == {"letrozole"}
+
+
+@pytest.mark.parametrize("text", ["Stopped palbociclib; letrozole dose reduction declined, stopped",
+                                  "Stopped palbociclib; letrozole dose reduction declined; fulvestrant"])
+def test_a_declined_dose_change_followed_by_more_words_stays_unclear(text):
+    state, cards = _with_statement("stop-partner-change-more", text, "active", None)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "Currently on" not in detail and "which drugs are taken now cannot be read" in detail
