@@ -78,10 +78,9 @@ def test_a_cdk46i_stopped_before_its_partner_with_ovarian_suppression_written_co
 
 
 ENDOCRINE_STOPPED_BESIDE_CURRENT = [
-    ("Off letrozole, on fulvestrant", "letrozole"),
-    ("No longer on fulvestrant, on elacestrant", "fulvestrant"),
     ("Letrozole + goserelin; letrozole stopped; fulvestrant started", "letrozole"),
     ("Off tamoxifen, on letrozole + goserelin", "tamoxifen"),
+    ("Off tamoxifen, now on letrozole + goserelin", "tamoxifen"),
     ("Fulvestrant; stopped letrozole", "letrozole"),
     ("Off goserelin, on letrozole", "goserelin"),
 ]
@@ -139,3 +138,17 @@ def test_a_declined_dose_change_followed_by_more_words_stays_unclear(text):
     state, cards = _with_statement("stop-partner-change-more", text, "active", None)
     detail = card(cards, "patient-summary")["detail"]
     assert "Currently on" not in detail and "which drugs are taken now cannot be read" in detail
+
+
+@pytest.mark.parametrize("text, earlier, later", [("Off letrozole, on fulvestrant", "letrozole", "fulvestrant"),
+                                                  ("No longer on fulvestrant, on elacestrant", "fulvestrant", "elacestrant"),
+                                                  ("Stopped letrozole; on fulvestrant", "letrozole", "fulvestrant")])
+def test_an_endocrine_drug_written_stopped_then_on_another_is_the_switch_the_later_drug_alone_now(text, earlier, later):
+    # tx12: read "Currently on fulvestrant + letrozole" (a switch read as a combination): a stop verb
+    # opening the text, then "on" before the later drug, is the switch "now on" writes (drug_mentions
+    # switch_after_stop_opening_between; CR B.2, B.9, C.2 step 1)
+    state, cards = _with_statement("endo-switch-on", text, "active", None)
+    detail = card(cards, "patient-summary")["detail"]
+    assert f"- Currently on {later} (metastatic line 1): the options below apply at progression." in detail
+    assert f"- Metastatic line 1: {earlier} (then {later}), 2024-02-01 to now (active)" in detail
+    assert {d.name for d in state.therapy.current_drugs()} == {later}
