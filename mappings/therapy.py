@@ -1732,6 +1732,9 @@ def _stop_beside_current_partner(med: _Med, written: str) -> str | None:
     stopped; fulvestrant + palbociclib", "Letrozole + palbociclib; palbociclib d/c 2025-03"): the
     readers above left the stop unread, and the drug written stopped must never be read current (tx11:
     "Currently on letrozole + palbociclib" hid the next line's options; CR A.3, B.9, B.10, C.2 step 1).
+    So too an endocrine drug or ovarian suppression written stopped beside its name ("Off letrozole, on
+    fulvestrant", "No longer on fulvestrant, on elacestrant"; tx12: read "Currently on fulvestrant +
+    letrozole", a switch read as a combination; CR A.3, B.2, C.2 step 1).
     None when no such drug is read current, or the text writes a pause (drug_mentions stopped_paused)."""
     now = med.switch[0].drugs if med.switch is not None else () if med.written_stopped else med.drugs
     stopped = _partners_written_stopped(written.lower() if written else "")
@@ -1749,20 +1752,26 @@ _ABBREVIATED_STOP = re.compile(r"\bd/c\b(?!'?d)", re.I)
 
 @lru_cache(maxsize=1024)
 def _partners_written_stopped(lowered: str) -> frozenset[str]:
-    """The CDK4/6 (or PI3K/AKT/mTOR) inhibitors a text names with a stop right before the name
+    """The CDK4/6 (or PI3K/AKT/mTOR) inhibitors, endocrine drugs and ovarian suppression (tx12) a text
+    names with a stop right before the name
     (drug_mentions stop_beside_before: "stopped palbociclib", "off palbociclib", "no longer on
     palbociclib") or right after it (stopped_after, stop_abbreviated_after: "palbociclib stopped",
-    "palbociclib d/c"); none when the text writes a pause (stopped_paused: "for 2 weeks"). Cached by text."""
+    "palbociclib d/c"); none when the text writes a pause (stopped_paused: "for 2 weeks"), nor, of the
+    endocrine drugs, when it writes a hold (not_taken_held: "(letrozole held)", as before tx12). Cached by text."""
     names = _named_drugs(lowered)
     if not names or T.DRUG_STOPPED_PAUSED.search(lowered):
         return frozenset()
+    classes = _STOP_BESIDE_CLASSES if not T.DRUG_NOT_TAKEN_HELD.search(lowered) else _ENDOCRINE_PARTNER_CLASSES
     bounds = [0] + [m.end() for m, _ in names]
     ends = [m.start() for m, _ in names[1:]] + [len(lowered)]
+    # a stop right before the next name is that drug's ("Letrozole; stopped palbociclib": palbociclib
+    # stopped, not letrozole; tx12, as the endocrine drug named first is read here too)
     return frozenset(info.name for i, (m, info) in enumerate(names)
-                     if info.drug_class in _ENDOCRINE_PARTNER_CLASSES
+                     if info.drug_class in classes
                      and (T.DRUG_STOP_BESIDE_BEFORE.search(lowered[bounds[i]:m.start()])
-                          or T.DRUG_STOPPED_AFTER.match(lowered[m.end():ends[i]])
-                          or T.DRUG_STOP_ABBREVIATED_AFTER.match(lowered[m.end():ends[i]])))
+                          or ((i + 1 == len(names) or not T.DRUG_STOP_BESIDE_BEFORE.search(lowered[m.end():ends[i]]))
+                              and (T.DRUG_STOPPED_AFTER.match(lowered[m.end():ends[i]])
+                                   or T.DRUG_STOP_ABBREVIATED_AFTER.match(lowered[m.end():ends[i]])))))
 
 
 def _hedged_stop(written: str) -> str | None:
@@ -1831,6 +1840,9 @@ def _cdk46i_stopped_before_partner(text: str, names: tuple[tuple[re.Match[str], 
                  # of it alone, as tx8 reads "Stopped letrozole, fulvestrant started" (drug_mentions
                  # started_after; tx9: palbociclib was read current)
                  or T.DRUG_STARTED_AFTER.match(tail)
+                 # "Stopped palbociclib; letrozole dose reduction declined": a change of the partner's
+                 # dose refused, the partner going on at its dose (tx12; tx11 named it unclear)
+                 or _dose_change_refused_after(tail)
                  # "Stopped palbociclib; letrozole 2025-03": a date after the partner alone writes no
                  # stop (drug_mentions partner_dated_after; tx10: both were read current)
                  or ((broken.group("on") or broken.group("brk") in (";", "."))
@@ -1882,6 +1894,21 @@ def _partners_of_cdk46i_named_again(text: str, names: tuple[tuple[re.Match[str],
         return ()
     partners = tuple(dict.fromkeys(info for _, info in names[:-1] if info.name != last.name))
     return partners if partners and all(d.drug_class in ENDOCRINE_CLASSES for d in partners) else ()
+
+
+def _dose_change_refused_after(tail: str) -> bool:
+    """Whether the words after a drug's name write a change of its dose refused and nothing more
+    ("letrozole dose reduction declined", "letrozole dose change (declined)", "letrozole treatment
+    break refused by patient"): the change refused, the drug going on at its dose, as drug_mentions
+    refused_change_after reads "Declined letrozole dose reduction" (FHIR R4 MedicationStatement.status
+    of the record, its Dosage unchanged; CR C.2 steps 1-3 the line under way)."""
+    change = T.DRUG_REFUSED_CHANGE_AFTER.match(tail)
+    rest = tail[change.end():] if change else ""
+    refused = T.DRUG_REFUSED_AFTER.match(rest) if change else None
+    return refused is not None and _ONLY_PUNCTUATION.match(rest, refused.end()) is not None
+
+
+_ONLY_PUNCTUATION = re.compile(r"[\s.;,)\]]*$")
 
 
 # a dose written right after a drug's name ("letrozole 2.5 mg + palbociclib 125 mg (palbociclib
@@ -1973,6 +2000,10 @@ def _each_clause_stopped(text: str, names: tuple[tuple[re.Match[str], T.DrugInfo
 # inhibitors (B.1, B.4, B.5, B.8)
 _ENDOCRINE_PARTNER_CLASSES = frozenset({"cdk46i", "pi3k-akt-mtor"})
 _SWITCH_CLASSES = ENDOCRINE_CLASSES | _ENDOCRINE_PARTNER_CLASSES
+# the drugs the stop-beside safety net reads (_partners_written_stopped): the inhibitors given with
+# endocrine therapy (tx11), the endocrine drugs and ovarian suppression, which CR A.3 counts with the
+# endocrine drug (tx12: "Off letrozole, on fulvestrant" read both current; CR B.2, C.2 step 1)
+_STOP_BESIDE_CLASSES = _SWITCH_CLASSES | {"ovarian-suppression"}
 
 
 def _switch_family(drug: T.DrugInfo) -> str:

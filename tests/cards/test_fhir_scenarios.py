@@ -4458,17 +4458,19 @@ def test_fhir_a_record_coded_as_the_later_drug_of_a_switch_in_its_text_is_on_tha
     assert "tamoxifen (2024-02-01 to date unknown)" in detail
 
 
-def test_fhir_a_record_coded_as_the_drug_its_text_writes_as_stopped_names_the_later_drug_as_not_read():
+def test_fhir_a_record_coded_as_the_drug_its_text_writes_as_stopped_is_named_unclear_never_that_drug_current():
     from cards.knowledge import DRUGS
     from tests.cards.fhir_builder import RXNORM
-    # coded tamoxifen, its text "Tamoxifen stopped, now letrozole": read as tamoxifen taken now, in
-    # silence; which drug is current (its code's or its text's) cannot be told: the gap names letrozole
+    # coded tamoxifen, its text "Tamoxifen stopped, now letrozole": which drug is current (its code's
+    # or its text's) cannot be told; tamoxifen, written stopped beside its name, is never read current
+    # (tx12: read "on line 1" with tamoxifen taken now, the gap naming letrozole; CR A.3, C.2 step 1)
     concept = {"coding": [{"system": RXNORM, "code": DRUGS["tamoxifen"].rxnorm, "display": "tamoxifen"}],
                "text": "Tamoxifen stopped, now letrozole"}
     state, cards = run(_statement(de_novo("p-sw-coded-2"), concept, "2024-02-01"))
     gap = next(g for g in state.gaps if g.code == "medication-unreadable")
-    assert ('its text "Tamoxifen stopped, now letrozole" also names letrozole as the drug it was switched to, not '
-            "read as given (from when is not written)") in gap.message
+    assert "tamoxifen" not in {d.name for d in state.therapy.current_drugs()}
+    assert ('its text "Tamoxifen stopped, now letrozole" writes tamoxifen stopped beside drugs read as taken now: '
+            "which drugs are taken now cannot be read") in gap.message
     assert "caution: medication records unreadable" in card(cards, "fulvestrant-cdk46i")["summary"]
 
 

@@ -11,7 +11,6 @@ from tests.cards.helpers import card
 from tests.cards.test_medication_text_readthrough import _with_statement
 
 STOPPED_BESIDE_CURRENT = [
-    ("Stopped palbociclib; letrozole dose reduction declined", "palbociclib", "stopped"),
     ("Letrozole + palbociclib; palbociclib d/c 2025-03", "palbociclib", '"d/c" (discontinued or discharged)'),
     ("Everolimus + exemestane; everolimus stopped; fulvestrant started", "everolimus", "stopped"),
     ("Capivasertib stopped; fulvestrant + palbociclib", "capivasertib", "stopped"),
@@ -76,3 +75,80 @@ def test_a_cdk46i_stopped_before_its_partner_with_ovarian_suppression_written_co
     assert "- Currently on letrozole (metastatic line 1): the options below apply at progression." in \
         card(cards, "patient-summary")["detail"]
     assert {d.name for d in state.therapy.current_drugs()} == {"letrozole", "goserelin"}
+
+
+ENDOCRINE_STOPPED_BESIDE_CURRENT = [
+    ("Letrozole + goserelin; letrozole stopped; fulvestrant started", "letrozole"),
+    ("Off tamoxifen, on letrozole + goserelin", "tamoxifen"),
+    ("Off tamoxifen, now on letrozole + goserelin", "tamoxifen"),
+    ("Fulvestrant; stopped letrozole", "letrozole"),
+    ("Off goserelin, on letrozole", "goserelin"),
+]
+
+
+@pytest.mark.parametrize("text, stopped", ENDOCRINE_STOPPED_BESIDE_CURRENT)
+def test_an_endocrine_drug_written_stopped_beside_drugs_read_current_is_named_unclear_never_current(text, stopped):
+    # tx12: each read "Currently on <the stopped drug> + ..." (an endocrine switch read as a
+    # combination: "Currently on fulvestrant + letrozole"; "Fulvestrant; stopped letrozole" read
+    # letrozole alone): the drug written stopped is never read current, which drugs are taken now
+    # cannot be read (gap medication-unreadable naming the record; CR A.3, B.2, C.2 step 1)
+    state, cards = _with_statement("endo-stop-beside", text, "active", None)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "Currently on" not in detail and stopped not in {d.name for d in state.therapy.current_drugs()}
+    assert (f'its text "{text}" writes {stopped} stopped beside drugs read as taken now: '
+            "which drugs are taken now cannot be read") in detail
+
+
+@pytest.mark.parametrize("text, now", [("Letrozole (anastrozole stopped)", "letrozole"),
+                                       ("Anastrozole; letrozole stopped", "anastrozole"),
+                                       ("Stopped letrozole, fulvestrant started", "fulvestrant"),
+                                       ("Off anastrozole, now on exemestane", "exemestane"),
+                                       ("Tamoxifen stopped and letrozole continued", "letrozole")])
+def test_an_endocrine_drug_written_stopped_and_not_read_current_leaves_the_other_drug_current_as_before(text, now):
+    state, cards = _with_statement("endo-stop-other", text, "active", None)
+    assert f"- Currently on {now} (metastatic line 1): the options below apply at progression." in \
+        card(cards, "patient-summary")["detail"]
+
+
+@pytest.mark.parametrize("text", ["Off letrozole, on fulvestrant (letrozole held)",
+                                  "Letrozole stopped for 2 weeks; fulvestrant",
+                                  "Letrozole stopped, restarted; fulvestrant"])
+def test_an_endocrine_stop_written_as_a_pause_or_hold_still_reads_both_current(text):
+    state, cards = _with_statement("endo-stop-paused", text, "active", None)
+    assert "- Currently on fulvestrant + letrozole (metastatic line 1)" in card(cards, "patient-summary")["detail"]
+
+
+@pytest.mark.parametrize("text", ["Stopped palbociclib; letrozole dose reduction declined",
+                                  "Palbociclib stopped; letrozole dose change (declined)",
+                                  "Stopped palbociclib; letrozole treatment break refused by patient"])
+def test_a_cdk46i_written_stopped_beside_its_partner_whose_dose_change_was_declined_leaves_the_partner_alone_now(text):
+    # tx12: named unclear since tx11 (read "Currently on letrozole + palbociclib" before): a change of
+    # letrozole's dose refused writes letrozole going on at its dose, as "Declined letrozole dose
+    # reduction" reads (drug_mentions refused_change_after, refused_after; CR B.9, B.10, C.2 step 1)
+    state, cards = _with_statement("stop-partner-change-declined", text, "active", None)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "- Currently on letrozole (metastatic line 1): the options below apply at progression." in detail
+    assert "palbociclib (2024-02-01 to date unknown)" in detail
+    assert {d.name for d in state.therapy.current_drugs()} == {"letrozole"}
+
+
+@pytest.mark.parametrize("text", ["Stopped palbociclib; letrozole dose reduction declined, stopped",
+                                  "Stopped palbociclib; letrozole dose reduction declined; fulvestrant"])
+def test_a_declined_dose_change_followed_by_more_words_stays_unclear(text):
+    state, cards = _with_statement("stop-partner-change-more", text, "active", None)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "Currently on" not in detail and "which drugs are taken now cannot be read" in detail
+
+
+@pytest.mark.parametrize("text, earlier, later", [("Off letrozole, on fulvestrant", "letrozole", "fulvestrant"),
+                                                  ("No longer on fulvestrant, on elacestrant", "fulvestrant", "elacestrant"),
+                                                  ("Stopped letrozole; on fulvestrant", "letrozole", "fulvestrant")])
+def test_an_endocrine_drug_written_stopped_then_on_another_is_the_switch_the_later_drug_alone_now(text, earlier, later):
+    # tx12: read "Currently on fulvestrant + letrozole" (a switch read as a combination): a stop verb
+    # opening the text, then "on" before the later drug, is the switch "now on" writes (drug_mentions
+    # switch_after_stop_opening_between; CR B.2, B.9, C.2 step 1)
+    state, cards = _with_statement("endo-switch-on", text, "active", None)
+    detail = card(cards, "patient-summary")["detail"]
+    assert f"- Currently on {later} (metastatic line 1): the options below apply at progression." in detail
+    assert f"- Metastatic line 1: {earlier} (then {later}), 2024-02-01 to now (active)" in detail
+    assert {d.name for d in state.therapy.current_drugs()} == {later}
