@@ -1700,10 +1700,14 @@ def _treatment_in_diabetes_words(text: str) -> tuple[str, ...]:
 
 
 def _prediabetes(con: Concept) -> bool:
-    """The Condition names prediabetes (local_codes.yaml diabetes prediabetes_*), not negated."""
-    if any(is_icd10(system) and T.norm_icd(code) in T.PREDIABETES_ICD for system, code, _ in con.codings if code):
-        return True
-    return _prediabetes_text(con.text) and not _prediabetes_negated(con.text)
+    """The Condition names prediabetes (local_codes.yaml diabetes prediabetes_*), not negated.
+    Memoised on the concept (run on every Condition that names no diabetes, on every call; hp8)."""
+    found = con.memo.get("prediabetes")
+    if found is None:
+        found = con.memo["prediabetes"] = (
+            any(is_icd10(system) and T.norm_icd(code) in T.PREDIABETES_ICD for system, code, _ in con.codings if code)
+            or (_prediabetes_text(con.text) and not _prediabetes_negated(con.text)))
+    return found
 
 
 # the codes and words of a hyperglycaemia (drugs.yaml glucose_lowering_reasons hyperglycaemia),
@@ -1733,14 +1737,21 @@ def _gestational_diabetes_current(ctx: Ctx, res: dict[str, Any], con: Concept) -
     written as not the patient's, not now or as a history (the words read as the diabetes reader
     reads them, the gestational diabetes as a diabetes: negated, a relative's, a risk, a screening,
     "History of gestational diabetes", "resolved")."""
-    coded = next((code for system, code, _ in con.codings
-                  if code and is_icd10(system) and T.norm_icd(code).startswith(T.GESTATIONAL_DIABETES_ICD)), None)
-    if not coded and not _GESTATIONAL_WORDS.search(con.text):
+    # (its code and whether its words name one, memoised on the concept: run on every Condition that
+    # names no diabetes, on every call; hp8)
+    named = con.memo.get("gestational")
+    if named is None:
+        named = con.memo["gestational"] = (
+            next((code for system, code, _ in con.codings
+                  if code and is_icd10(system) and T.norm_icd(code).startswith(T.GESTATIONAL_DIABETES_ICD)), None),
+            _GESTATIONAL_WORDS.search(con.text) is not None)
+    coded, written_gestational = named
+    if not coded and not written_gestational:
         return None
     began = condition_onset(res, date_last)  # the last day a partial date can mean ("2023": 2023-12-31)
     if began is not None and (ctx.as_of - began).days > _GESTATION_AND_PUERPERIUM_DAYS:
         return None
-    if _GESTATIONAL_WORDS.search(con.text):
+    if written_gestational:
         read = _GESTATIONAL_WORDS.sub("diabetes", con.text)
         if _diabetes_text(read) is None or _diabetes_history(read) or _diabetes_not_current(read):
             return None
@@ -1755,8 +1766,11 @@ def _unspecified_diabetes_in_pregnancy(res: dict[str, Any], con: Concept) -> str
     """'coded O24.9..' when the Condition is coded ICD-10-CM O24.9- (local_codes.yaml diabetes
     pregnancy_unspecified_icd10_prefixes) and its own words name no diabetes type nor set one aside (no text, or a
     diabetes of unrecorded type written: "Diabetes in pregnancy"); else None."""
-    coded = next((code for system, code, _ in con.codings
-                  if code and is_icd10(system) and T.norm_icd(code).startswith(_PREGNANCY_UNSPECIFIED_ICD)), None)
+    coded = con.memo.get("pregnancy-unspecified-icd", _UNSET)  # (memoised: run on every Condition, every call)
+    if coded is _UNSET:
+        coded = con.memo["pregnancy-unspecified-icd"] = next(
+            (code for system, code, _ in con.codings
+             if code and is_icd10(system) and T.norm_icd(code).startswith(_PREGNANCY_UNSPECIFIED_ICD)), None)
     if coded is None:
         return None
     written = res["code"].get("text") if type(res.get("code")) is dict else None
@@ -1769,7 +1783,15 @@ def _hyperglycaemia_recorded(con: Concept) -> bool:
     """The Condition names hyperglycaemia (drugs.yaml glucose_lowering_reasons hyperglycaemia: its
     ICD-10-CM / SNOMED CT codes or words, or a bare ICD-10-CM header of abnormal glucose, R73 / R73.0,
     read as R73.09 Other abnormal glucose is: local_codes.yaml abnormal_glucose_header_icd10), not
-    negated, a relative's or a risk."""
+    negated, a relative's or a risk. Memoised on the concept (run on every Condition that names no
+    diabetes, on every call; hp8)."""
+    found = con.memo.get("hyperglycaemia")
+    if found is None:
+        found = con.memo["hyperglycaemia"] = _hyperglycaemia_named(con)
+    return found
+
+
+def _hyperglycaemia_named(con: Concept) -> bool:
     if any(is_icd10(system) and T.norm_icd(code) in T.ABNORMAL_GLUCOSE_HEADER_ICD for system, code, _ in con.codings if code):
         return True
     for icd, snomed, words in _HYPERGLYCAEMIA:
