@@ -201,40 +201,39 @@ def _lab_result(ctx: Ctx, obs: dict[str, Any], unit: dict[str, Any], hit: str, l
     if val is None:
         # valueInteger (FHIR R4 Observation.value[x]): a number in the test's usual unit
         val = number(unit.get("valueInteger"))
-    written_after = ""  # what a valueString writes after its number ("8.5 %": " %")
     if val is None and isinstance(unit.get("valueString"), str):
         m = _VALUE_STRING.match(unit["valueString"])
         if m:
             val = float(m.group(2))
             comparator = _SIGN_WRITTEN.get(m.group(1), m.group(1))
-            written_after = unit["valueString"][m.end():]
+            if not qunit and hit in _UNIT_OF_CODE:
+                # a unit written after a valueString's number is the unit sent ("8.5 %": rt79, not read
+                # in the code's fixed unit below; looked for here, where the text is, not on every result: hp8)
+                written = _HBA1C_UNIT_WRITTEN.match(unit["valueString"], m.end())
+                if written:
+                    qunit = "%" if written.group(1) == "%" else "mmol/mol"
     if val is None:
         return None
     if not qunit and hit in _UNIT_OF_CODE:
         # a result of a code whose unit is fixed, sent without one: in that unit, unless the number
-        # is as plausible in the test's usual unit (which one was meant cannot be told: not read).
-        # A unit written after a valueString's number is the unit sent ("8.5 %": rt79, not read)
-        written = _HBA1C_UNIT_WRITTEN.match(written_after)
-        if written:
-            qunit = "%" if written.group(1) == "%" else "mmol/mol"
-        else:
-            qunit, ambiguous_below = _UNIT_OF_CODE[hit]
-            if val < ambiguous_below:
-                ctx.ignore(obs, "unreadable-resource", f"{label} ({hit}) value {val:g} sent without a unit: as "
-                                                       f"plausible in % as in {qunit}, not read")
-                return None
+        # is as plausible in the test's usual unit (which one was meant cannot be told: not read)
+        qunit, ambiguous_below = _UNIT_OF_CODE[hit]
+        if val < ambiguous_below:
+            ctx.ignore(obs, "unreadable-resource", f"{label} ({hit}) value {val:g} sent without a unit: as "
+                                                   f"plausible in % as in {qunit}, not read")
+            return None
     # every converter can refuse an implausible value, so each value is converted (each
-    # conversion is increasing, so a bound stays the same kind of bound)
-    val_sent, qunit_sent = val, qunit
-    val, qunit = convert(val, qunit)
-    if val is None:
+    # conversion is increasing, so a bound stays the same kind of bound); the value and unit sent
+    # are kept for the message (named apart, not copied: this runs on every result, hp8)
+    read, read_unit = convert(val, qunit)
+    if read is None:
         ctx.ignore(obs, "unreadable-resource",
-                   f"{label} value {val_sent:g} {qunit_sent} is implausible in its unit: not read" if qunit_sent else
-                   f"{label} value {val_sent:g} sent without a unit: implausible or ambiguous without one, not read")
+                   f"{label} value {val:g} {qunit} is implausible in its unit: not read" if qunit else
+                   f"{label} value {val:g} sent without a unit: implausible or ambiguous without one, not read")
         return None
     ed = obs.get("effectiveDateTime")
     d = (_parse_date_str(ed) if type(ed) is str else None) or obs_date(obs)
-    return d or dt.date.min, val, qunit, hit, obs, comparator
+    return d or dt.date.min, read, read_unit, hit, obs, comparator
 
 
 # LOINC 59261-8, HbA1c by the IFCC protocol, is reported in mmol/mol (IFCC units; NGSP % = 0.09148 x IFCC
