@@ -99,7 +99,10 @@ Gap codes (PatientState.gaps; stable ids the cards read)
                                   whose reasonCode / reasonReference names metastatic breast
                                   cancer, or is coded as a secondary site (C78-C79, not nodes
                                   nor the breast, rt50) (a drug's reason is no diagnosis, CR
-                                  A.4; the labels read "advanced or metastatic", CR B)
+                                  A.4; the labels read "advanced or metastatic", CR B);
+                                  (ds12) and a Condition naming no cancer with a stage IV / M1
+                                  at a site ("M1 (liver)") or a bodySite beside a text ruling
+                                  out another site ("No bone metastases", bodySite the liver)
     metastatic-site-not-stated    (ds5) metastatic, but the only metastasis records name no
                                   site ("Metastatic disease"): site not stated (was "other");
                                   visceral or not changes the guidance (CR A.4, C.3)
@@ -110,11 +113,16 @@ Gap codes (PatientState.gaps; stable ids the cards read)
                                   another site than its code (both counted); (ds11) a coded site
                                   the text rules out beside another it asserts (the text's
                                   counted), a site the text writes and the bodySite does not (both
-                                  counted; rt81: a bodySite the text rules out said so): visceral
+                                  counted; rt81: a bodySite the text rules out said so; ds12: on
+                                  a metastatic breast cancer Condition too): visceral
                                   or not changes the guidance (CR A.4, C.2 step 2), named to check
     metastatic-site-unconfirmed   beside metastases asserted, a site written with a doubt
                                   ("Bone metastases, ?liver", "possible liver", "liver?"):
-                                  that site not counted, named here with its words
+                                  that site not counted, named here with its words; (ds12) so
+                                  are the sites metastasis-unconfirmed names on a metastatic
+                                  patient, and a stage IV breast cancer's bodySite its text
+                                  rules out ("Metastatic breast cancer (no liver)", bodySite
+                                  the liver; a bodySite not ruled out is counted, not a node)
     visceral-crisis-unclear       a visceral crisis written as "impending"/"imminent", as
                                   a suspicion ("suspected", "possible", "?" before or after,
                                   "r/o"; a "?" after an Observation's question is no doubt) or
@@ -279,6 +287,9 @@ Gap codes (PatientState.gaps; stable ids the cards read)
     hba1c-missing                 no HbA1c (before PI3K/AKT/mTOR inhibitors)
                                   (an Observation named HbA1c without its LOINC code is
                                   named in it, not read; so for fasting-glucose-missing)
+    hba1c-latest-not-read         a newer HbA1c than the one read sent but not read (its why and
+                                  date named; the older one used)
+    fasting-glucose-latest-not-read  the same for fasting glucose
     diabetes-unconfirmed          a diabetes Condition is only provisional/differential/
                                   unconfirmed (verificationStatus), written as a suspicion
                                   ("suspected diabetes", local_codes.yaml diabetes) or written as
@@ -1200,18 +1211,41 @@ def _gaps(ctx: Ctx, d: Disease, er: ReceptorStatus, pr: ReceptorStatus, her2: HE
     if f.ecog is None:
         ctx.gap("ecog-unknown", "No ECOG performance status.")
     if f.diabetes.hba1c is None:
-        named = _lab_named_not_coded(ctx, "4548-4", T.HBA1C_CODES)
-        unread = _labs_sent_not_read(ctx, "HbA1c")
-        ctx.gap("hba1c-missing", ("No readable HbA1c result." if unread else "No HbA1c result.")
-                + _unread_text(unread) + _named_not_coded_text(named, "HbA1c", T.HBA1C_CODES),
-                [s for _, s in unread] + [s for _, s in named])
+        _lab_missing_gap(ctx, "hba1c-missing", "HbA1c", "HbA1c", "4548-4", T.HBA1C_CODES)
+    else:
+        _later_lab_not_read_gap(ctx, "hba1c-latest-not-read", f.diabetes.hba1c, "HbA1c", "HbA1c", T.HBA1C_CODES)
     if f.diabetes.fasting_glucose is None:
-        named = _lab_named_not_coded(ctx, "1558-6", T.FPG_CODES)
-        unread = _labs_sent_not_read(ctx, "Fasting glucose")
-        ctx.gap("fasting-glucose-missing", ("No readable fasting glucose result." if unread else
-                                            "No fasting glucose result.") + _unread_text(unread)
-                + _named_not_coded_text(named, "fasting glucose", T.FPG_CODES),
-                [s for _, s in unread] + [s for _, s in named])
+        _lab_missing_gap(ctx, "fasting-glucose-missing", "Fasting glucose", "fasting glucose", "1558-6", T.FPG_CODES)
+    else:
+        _later_lab_not_read_gap(ctx, "fasting-glucose-latest-not-read", f.diabetes.fasting_glucose,
+                                "Fasting glucose", "fasting glucose", T.FPG_CODES)
+
+
+def _later_lab_not_read_gap(ctx: Ctx, code: str, used: Any, label: str, words: str, codes: frozenset[str]) -> None:
+    """A gap when results of a lab newer than the one read were sent but not read (a unitless 22,
+    an implausible value, a dataAbsentReason: listed as ignored by its reader): the older result
+    is used, and without the gap nothing said the latest was skipped (rt83; the HbA1c > 8.0 %
+    capivasertib caution and the diabetes control read from a value the chart has replaced)."""
+    unread = _labs_sent_not_read(ctx, label)
+    if not unread or used.date is None:
+        return
+    dated = {ctx.ref(o): obs_date(o) for o in ctx.observations_with(codes)}
+    later = [(why, s) for why, s in unread if (dated.get(s.reference) or dt.date.min) > used.date]
+    if later:
+        ctx.gap(code, f"A newer {words} result than the one read was sent but not read: "
+                + _first_three([f"{why} ({s.reference}, {dated[s.reference].isoformat()})" for why, s in later])
+                + f" The {words} of {used.date.isoformat()} is used.", [s for _, s in later])
+
+
+def _lab_missing_gap(ctx: Ctx, code: str, label: str, words: str, loinc: str, codes: frozenset[str]) -> None:
+    """The gap for a lab with no result read: "No <words> result.", or "No readable ..." with the
+    results sent under its code but not read (its reader's `label`), and the Observations naming
+    it without its LOINC code."""
+    named = _lab_named_not_coded(ctx, loinc, codes)
+    unread = _labs_sent_not_read(ctx, label)
+    ctx.gap(code, f"No {'readable ' if unread else ''}{words} result."
+            + _unread_text(unread) + _named_not_coded_text(named, words, codes),
+            [s for _, s in unread] + [s for _, s in named])
 
 
 def _labs_sent_not_read(ctx: Ctx, label: str) -> list[tuple[str, Any]]:
@@ -1220,15 +1254,20 @@ def _labs_sent_not_read(ctx: Ctx, label: str) -> list[tuple[str, Any]]:
     its unit, a dataAbsentReason). Without them the gap said "No HbA1c result." beside an HbA1c
     sent as a unitless 8.5 under the IFCC code (rt79): the clinician was told there was none."""
     return [(g.message, g.sources[0]) for g in ctx.ignored
-            if g.sources and (g.message.startswith(f"{label} ") or g.message.startswith(f"{label}:"))]
+            if g.sources and g.message.startswith((f"{label} ", f"{label}:"))]
 
 
 def _unread_text(unread: list[tuple[str, Any]]) -> str:
     if not unread:
         return ""
     return (f" {counted(len(unread), 'result')} sent but not read: "
-            + "; ".join(f"{why} ({s.reference})" for why, s in unread[:3])
-            + ("; ..." if len(unread) > 3 else "") + ". Check the value there.")
+            + _first_three([f"{why} ({s.reference})" for why, s in unread]))
+
+
+def _first_three(listed: list[str]) -> str:
+    """The first three of a gap's records, "; and N more" for more (was "; ...", which ran
+    into the full stop as "; ...."; rt83), and where to look."""
+    return "; ".join(listed[:3]) + (f"; and {len(listed) - 3} more" if len(listed) > 3 else "") + ". Check the value there."
 
 
 def _lab_named_not_coded(ctx: Ctx, loinc: str, codes: frozenset[str]) -> list[tuple[str, Any]]:
@@ -1254,8 +1293,7 @@ def _named_not_coded_text(named: list[tuple[str, Any]], label: str, codes: froze
     if not named:
         return ""
     return (f" {counted(len(named), 'Observation')} named {label} without its LOINC code ({', '.join(sorted(codes))}) "
-            f"{'was' if len(named) == 1 else 'were'} not read: " + "; ".join(f'"{w}" ({s.reference})' for w, s in named[:3])
-            + ("; ..." if len(named) > 3 else "") + ". Check the value there.")
+            f"{'was' if len(named) == 1 else 'were'} not read: " + _first_three([f'"{w}" ({s.reference})' for w, s in named]))
 
 
 # --- draft orders ---------------------------------------------------------------------------

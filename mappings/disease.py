@@ -374,6 +374,12 @@ def _as_answered(text: str) -> str:
         if other is not None and _sites_named(asked) & _sites_named(other):
             # (rt71) "Metastatic to bone? no, bone and liver only": the answer rules out the site
             # it then names (ds7 counted both): left as written, asked
+            if written:
+                # (ds12) and with its metastasis word ("Metastatic to liver? no, liver mets",
+                # "Liver mets? no, liver and bone mets"): the word is a mention of its own, read
+                # asserted (the liver counted: visceral, CR A.4) though the answer denies it. The
+                # answer contradicts itself: read without the word, as "? no, liver": asked
+                text = f"{text[:m.start('other')]}{other[:mention.start()].strip()}{text[m.end('other'):]}"
             continue
         lead = " " if piece_start > 0 else ""
         then = ("" if other is None else f"; {'' if written else 'metastatic to '}{other.strip()}"
@@ -383,10 +389,13 @@ def _as_answered(text: str) -> str:
 
 
 # (ds8) a template's site question answered, its clause nothing else: "bone? yes", "to bone? yes",
-# "liver? No." (the clause the "?" asks, the answer after it)
+# "liver? No." (the clause the "?" asks, the answer after it); (ds12) or after a colon or dash,
+# a template's field ("Metastatic to liver? No. Bone: yes" was read as nothing: the bone dropped)
 _SITE_QUESTION_ANSWERED = re.compile(
-    r"^\s*(?:to\s+(?:the\s+)?)?(?P<sites>[a-z][a-z &/-]*?)\s*\?+\s*[:-]?\s*(?P<answer>yes|no)\b\s*$")
+    r"^\s*(?:to\s+(?:the\s+)?)?(?P<sites>[a-z][a-z &/-]*?)\s*(?:\?+\s*[:-]?|:|\s[-\u2013\u2014])\s*"
+    r"(?P<answer>yes|no)\b\s*$")
 _CLAUSE_SPLIT = re.compile(r"([.;])")
+_FIELD_SPLIT = re.compile(r"([.;,])")
 
 
 def _as_answered_yes(text: str) -> str:
@@ -402,7 +411,10 @@ def _as_answered_yes(text: str) -> str:
     for i, part in enumerate(parts):
         if "yes" not in part:
             continue
-        pieces = _CLAUSE_SPLIT.split(part)
+        # (ds12) a comma ends a template's field too: "Metastases: liver? no, bone? yes" counted
+        # the liver (the "no" unread: the answer did not close its clause) and dropped the bone;
+        # "Metastatic to liver? No. Bone: yes, lung: no" read as nothing
+        pieces = _FIELD_SPLIT.split(part)
         clauses = pieces[0::2]
         answered = [_SITE_QUESTION_ANSWERED.match(c) for c in clauses]
         answered = [m if m is not None and _only_sites(m.group("sites")) else None for m in answered]
@@ -413,6 +425,8 @@ def _as_answered_yes(text: str) -> str:
         asked_of_metastasis = metastasis_written = False
         for j, (m, clause) in enumerate(zip(answered, clauses)):
             if m is not None and m.group("answer") == "yes" and not _SECONDARY_TEXT.search(clause):
+                if j and pieces[2 * j - 1] == "," and (asked_of_metastasis or templated or metastasis_written):
+                    pieces[2 * j - 1] = ";"  # the field rewritten closes the one before ("liver? no;")
                 if asked_of_metastasis:
                     pieces[2 * j] = f" metastatic to {m.group('sites').strip()}"
                 elif templated or metastasis_written:
@@ -733,6 +747,7 @@ def _mentions(part: str) -> tuple[_Mention, ...]:
     found = list(_SECONDARY_TEXT.finditer(part))
     out: list[_Mention] = []
     since, carried = 0, False  # the end of the previous mention; it was refuted by words before it
+    open_negation: int | None = None  # (ds12) a negation in a bracket left open (_negation_in_unclosed_bracket)
     for i, m in enumerate(found):
         start, end = m.start(), m.end()
         upto = found[i + 1].start() if i + 1 < len(found) else len(part)
@@ -740,7 +755,14 @@ def _mentions(part: str) -> tuple[_Mention, ...]:
         refuted: tuple[int, int] | None = None
         before = _refuted_before(part, since, start)
         hedge = _hedge_of(part, start, end)
+        if (before is None and open_negation is not None
+                and not re.search(r"[)\].;|]", part[since:start])):
+            # (ds12) and every later mention the open bracket still holds: "Bone metastases (no
+            # liver, lung metastases, brain metastases" asked the lung but counted the brain,
+            # which the "no" may reach as much (visceral either way, CR A.4): asked too
+            before = open_negation
         if before is not None and _negation_in_unclosed_bracket(part, before, start):
+            open_negation = before
             # (ds11) "Bone metastases (no liver, lung metastases": whether the "no" reaches the
             # lung the bracket left open does not say (closed after the liver, the lung is
             # asserted; after the lung, both are ruled out): asked, neither dropped nor counted
@@ -759,6 +781,7 @@ def _mentions(part: str) -> tuple[_Mention, ...]:
                 piece = [p.end() for p in _PIECE_END.finditer(part, since, start)]
                 refuted = (max([since] + piece), end + reach)
         carried = before is not None
+        open_negation = None
         out.append(_Mention(start, end, hedge, refuted))
         since = end
     return tuple(out)
@@ -1203,10 +1226,19 @@ def _words_as_written(words: str, text: str, res: dict[str, Any]) -> str:
     if len(written) != len(text):
         return words
     at = text.find(words)
+    if at < 0 and words.endswith("?") and (site := words.rstrip("?").strip()):
+        # (ds8/ds12) a site field answered yes, rewritten as a question ("Liver: yes" read "liver?"):
+        # quoted with its answer as written (the last such field)
+        field = None
+        for field in re.finditer(re.escape(site) + r"\s*(?:\?+\s*[:-]?|:|\s[-\u2013\u2014])\s*yes\b", text):
+            pass
+        if field is not None:
+            return written[field.start():field.end()]
     if at < 0:
         words = _REWRITTEN_AS_QUESTION.sub("", words)
         at = text.find(words) if words else -1
     return written[at:at + len(words)] if at >= 0 else words
+
 
 
 def _sites_as_written(sites: Iterable[tuple[str, str]], text: str, res: dict[str, Any]) -> list[tuple[str, str]]:
@@ -1502,9 +1534,19 @@ def _sites_now_and_asked(own: str, confirmed: bool, question_closes: bool = True
     doubted = _doubted_sites(own, confirmed)
     asked = [(site, asked_words) for site in dict.fromkeys(at_question + after_question) if site not in past
              and (question_closes or site not in {d for d, _ in doubted})]  # asked once ("liver?")
-    asked += list(doubted)
+    unclear = _sites_an_open_bracket_leaves_unclear(own)
+    asked += [(site, words) for site, words in doubted if site not in {s for s, _ in unclear}]
     asked += list(past.items())
-    asked += [(site, words) for site, words in _sites_an_open_bracket_leaves_unclear(own)
+    # (ds12) a site the open bracket leaves unclear is not counted (it was when listed before the
+    # mention: "(no liver, lung, brain metastases" counted the lung)
+    if unclear:
+        # unless written standing elsewhere ("Lung metastases. Bone metastases (no liver, lung, ...")
+        outside = own
+        for _, words in unclear:
+            outside = outside.replace(words, " " * len(words), 1)
+        standing = set(_text_site_list(outside, confirmed))
+        counted = [site for site in counted if site not in {s for s, _ in unclear} or site in standing]
+    asked += [(site, words) for site, words in unclear
               if site not in counted and site not in {s for s, _ in asked}]
     asked += _sites_left_unread(own, set(counted) | {site for site, _ in asked})
     return tuple(counted), tuple(asked)
@@ -1515,8 +1557,12 @@ def _sites_an_open_bracket_leaves_unclear(own: str) -> list[tuple[str, str]]:
     negation in a bracket never closed may or may not reach (_negation_in_unclosed_bracket: "Bone
     metastases (no liver, lung metastases": the lung): asked, as a doubted site is, never dropped
     in silence nor counted (CR A.4 counts a metastasis made; visceral or not, C.2 step 2)."""
-    return [(site, m.hedge[1]) for part in own.split(" | ") for m in _mentions(part)
-            if m.hedge is not None and m.hedge[0] == "unclear" for site in _sites_named(m.hedge[1].split(",")[-1])]
+    # (ds12) every comma item after the first, not the last only: "(no liver, lung, brain
+    # metastases" counted the lung (the "no" may reach it as much as the brain)
+    unclear = [(site, m.hedge[1]) for part in own.split(" | ") for m in _mentions(part)
+               if m.hedge is not None and m.hedge[0] == "unclear"
+               for site in dict.fromkeys(s for item in m.hedge[1].split(",")[1:] for s in _sites_named(item))]
+    return list({site: (site, words) for site, words in reversed(unclear)}.values())[::-1]  # each site once, first words
 
 
 # (ds3) a piece of a metastasis text naming a finding at a site ("lung and brain metastases
@@ -2113,6 +2159,9 @@ _FINDING_WORDS = re.compile(r"\b(?:lesions?|nodules?|findings?|scans?)\b")
 # lung metastases)": the liver was counted, the site_clear_after words read only at the end)
 _CLEAR_SCAN_AFTER = re.compile(r"\s*[(\[]\s*(?:ct|mri|pet(?:[-/ ]?ct)?|us|ultrasound|imaging|scans?|staging|[\d/.-]+)"
                                r"\s*[)\]]\s*$", re.I)
+# (ds12) a scan or date bracket anywhere in a piece ("bone (CT)"), as _CLEAR_SCAN_AFTER names them
+_SCAN_BRACKET = re.compile(r"[(\[]\s*(?:ct|mri|pet(?:[-/ ]?ct)?|us|ultrasound|imaging|scans?|staging|bone scan|[\d/.-]+)"
+                           r"\s*[)\]]", re.I)
 # a dash opening more after a mention ("Bone metastases - liver, lungs clear")
 _DASH_AFTER = re.compile(r"\s[-\u2013]\s")
 
@@ -2239,6 +2288,13 @@ def _doubted_sites(text: str, confirmed: bool = False) -> tuple[tuple[str, str],
         bare = _DOUBT_AFTER.sub("", _DOUBT_BEFORE.sub("", piece.lower()))
         if bare != piece.lower().strip() and "?" not in bare and _only_sites(bare):
             found += [(site, _balanced(piece)) for rx, site in T.SITE_TEXT if rx.search(bare)]
+        elif "?" not in bare and _SCAN_BRACKET.search(bare) and _only_sites(_SCAN_BRACKET.sub(" ", bare)):
+            # (ds12) the same with the scan that found it in a bracket: "Metastatic breast cancer
+            # (no liver (US), bone (CT))" asked nothing of the bone where "(no liver, bone)" asks it
+            words = piece.strip()
+            words = words[:-1] if words.endswith((")", "]")) and words.count(")") + words.count("]") > \
+                words.count("(") + words.count("[") else words
+            found += [(site, words) for rx, site in T.SITE_TEXT if rx.search(_SCAN_BRACKET.sub(" ", bare))]
     # (rt44) a finding inside a doubted bracket is asked once, as the bracket ("Bone metastases
     # (? liver lesions)" quoted "(? liver lesions)" and "liver lesions")
     return tuple(f for f in dict.fromkeys(found)
@@ -2580,6 +2636,10 @@ def build_disease(ctx: Ctx) -> Disease:
     evidence_last: dict[int, dt.date] = {}
     primary_lasts: list[dt.date] = []  # the last day each primary onset can mean
     doubted_sites: list[tuple[str, str, Source]] = []  # sites written with a doubt beside asserted metastases
+    # (ds12) sites a Condition neither coded breast cancer nor a metastasis places a metastasis at
+    # without writing one ("M1 (liver)", bodySite the liver beside "No bone metastases"): asked in
+    # metastasis-unconfirmed, or, the patient metastatic, with the doubted sites
+    asked_sites: list[tuple[str, str, str, Source]] = []  # (site, why, the doubted gap's words, source)
     past_sites: set[tuple[str, str]] = set()  # (site, words) of those written in the past only (ds8)
     sites_not_stated: list[Source] = []  # (ds5) metastasis Conditions naming no site at all
 
@@ -2717,6 +2777,28 @@ def build_disease(ctx: Ctx) -> Disease:
                 for site in counted:
                     add_site(site, None, None, msrc)
                 add_staged_sites(text, None, msrc, counted)
+                # (ds12) and its bodySite ("Stage IV breast cancer", bodySite the liver): where the
+                # condition manifests (FHIR R4 Condition.bodySite), counted as a secondary code's
+                # bodySite is (was no site: visceral or not unknown, CR A.4). Not a lymph node: on
+                # the primary's own Condition that may be its regional (axillary) nodes (AJCC 8th
+                # edition N category); nor a site its text rules out, doubts or writes in the past
+                # ("Stage IV breast cancer, ?liver": asked with its words below, as without a bodySite)
+                # (its text ruling the bodySite's site out, "(no liver)": asked, not dropped in silence)
+                body_counted = []
+                for site in _body_sites(res) if res.get("bodySite") else ():
+                    if site in {s for s, _ in asked}:
+                        continue
+                    if site != "lymph-node" and site not in _text_sites(text)[1]:
+                        add_site(site, None, None, msrc)
+                        body_counted.append(site)
+                    elif site != "lymph-node":
+                        doubted_sites.append((site, f'bodySite the {site}, the text: '
+                                              f'{_code_text_as_written(res).strip()[:80]}', msrc))
+                if counted and body_counted and not set(counted) & set(body_counted):
+                    # the text names other sites than the bodySite ("Metastatic breast cancer to bone",
+                    # bodySite the liver): each counted, the disagreement named as on a metastasis
+                    # Condition (ds11)
+                    text_body_conflicts.append((list(counted), body_counted, [], msrc))
                 doubted_sites += [(site, words, msrc) for site, words in _sites_as_written(asked, text, res)]
                 past_sites |= set(_sites_as_written(_sites_written_past(_without_past_cancer(text)), text, res))
             for st in as_list(res.get("stage")):
@@ -2856,9 +2938,13 @@ def build_disease(ctx: Ctx) -> Disease:
                 # (ds3) the sites read from the text alone, as on a breast cancer Condition written
                 # metastatic (_sites_now_and_asked): "Bone metastases (previously liver)" counted the
                 # liver, "Metastatic to bone? liver" both sites; each now asked, not counted
+                # (ds12) and so is a site read from the text where the text rules out the coded one
+                # ("No liver metastases; history of bone metastases" coded a liver secondary counted
+                # the past bone as current: now asked as past, as with no code, ds8)
                 text_read = (_sites_now_and_asked(_without_past_cancer(ctx.code_text(res)), _confirmed(res),
                                                   question_closes=False)
-                             if site is not None and not body and coded_site is None and ctx.code_text(res)
+                             if site is not None and not body and ctx.code_text(res)
+                             and (coded_site is None or coded_site in _text_sites(ctx.code_text(res))[1])
                              else None)
                 if site is None:
                     # (ds5) no site coded, written or in bodySite ("Metastatic disease",
@@ -2972,6 +3058,32 @@ def build_disease(ctx: Ctx) -> Disease:
                 unconfirmed.append(("site not stated", f'"{_display(res, "Condition")}": stage IV written on a record '
                                     "coded neither breast cancer nor a metastasis, of which cancer not stated",
                                     ctx.source(res, onset, _display(res, "Condition"), date_last=onset_last)))
+            elif (ctx.code_text(res) and not _other_primary(ctx.concept_of(res))
+                  and _stage4_reading(ctx.code_text(res)) == "asserted" and _staged_sites(ctx.code_text(res))
+                  and _other_primary_named(ctx.code_text(res)) is None):
+                # (ds12) "M1 (liver)", "Stage IV (liver)" as a Condition's whole text: a stage IV at
+                # that site of a cancer the record does not name (as "Stage IV disease" above, ds7)
+                # was dropped without a word; the breast cancer's or another's not stated (CR A.4
+                # counts the breast cancer's stage IV): its sites asked, not counted
+                written = _code_text_as_written(res).strip()[:80]
+                asked_sites += [(site, f'"{written}": stage IV / M1 at the {_site_words(site)} written on a record '
+                                 "coded neither breast cancer nor a metastasis, of which cancer not stated", written,
+                                 ctx.source(res, onset, _display(res, "Condition"), date_last=onset_last))
+                                for site in dict.fromkeys(_staged_sites(ctx.code_text(res)) + tuple(
+                                    site for site, _ in _staged_doubted_sites(ctx.code_text(res))))]
+            elif (ctx.code_text(res) and res.get("bodySite") and not _other_primary(ctx.concept_of(res))
+                  and _metastasis_in_text(ctx.code_text(res)) == "negated"
+                  and (refuted := _text_sites(ctx.code_text(res))[1])
+                  and (body := [s for s in _body_sites(res) if s != "lymph-node" and s not in refuted])):
+                # (ds12) "No bone metastases" with bodySite the liver, no code: the text rules out
+                # a site ("No metastases" names none: read as ruling out the bodySite's), another than the one the record places it at (FHIR R4 Condition.bodySite:
+                # where the condition manifests); a liver metastasis or not the record does not
+                # say (CR A.4 visceral sites): the bodySite asked, not dropped without a word
+                written = _code_text_as_written(res).strip()[:80]
+                asked_sites += [(site, f'bodySite the {_site_words(site)}, but the text reads "{written}"',
+                                 f"bodySite the {_site_words(site)}, the text: {written}",
+                                 ctx.source(res, onset, _display(res, "Condition"), date_last=onset_last))
+                                for site in body]
         except Exception:  # noqa: BLE001 - never raise on bad data
             ctx.ignore(res, "unreadable-resource", "Condition could not be read")
 
@@ -3095,6 +3207,9 @@ def build_disease(ctx: Ctx) -> Disease:
         d.non_metastatic_sources = early_sources
     if d.metastatic != "yes":
         unconfirmed += _treated_for_metastatic_breast_cancer(ctx)
+        unconfirmed += [(site, why, src) for site, why, _, src in asked_sites]
+    else:
+        doubted_sites += [(site, words, src) for site, _, words, src in asked_sites]
     if unconfirmed and d.metastatic != "yes":
         ctx.gap(
             "metastasis-unconfirmed",

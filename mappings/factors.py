@@ -206,9 +206,10 @@ def _lab_result(ctx: Ctx, obs: dict[str, Any], unit: dict[str, Any], hit: str, l
         if m:
             val = float(m.group(2))
             comparator = _SIGN_WRITTEN.get(m.group(1), m.group(1))
-            if not qunit and hit in _UNIT_OF_CODE:
-                # a unit written after a valueString's number is the unit sent ("8.5 %": rt79, not read
-                # in the code's fixed unit below; looked for here, where the text is, not on every result: hp8)
+            if not qunit and convert is _hba1c_conv:
+                # A unit written after a valueString's number is the unit sent ("8.5 %": rt79, not read under
+                # 59261-8), under every HbA1c code (rt83: "18 mmol/mol" under 4548-4 was read as 18 %); looked
+                # for here, where the text is, not on every result (hp8)
                 written = _HBA1C_UNIT_WRITTEN.match(unit["valueString"], m.end())
                 if written:
                     qunit = "%" if written.group(1) == "%" else "mmol/mol"
@@ -216,7 +217,7 @@ def _lab_result(ctx: Ctx, obs: dict[str, Any], unit: dict[str, Any], hit: str, l
         return None
     if not qunit and hit in _UNIT_OF_CODE:
         # a result of a code whose unit is fixed, sent without one: in that unit, unless the number
-        # is as plausible in the test's usual unit (which one was meant cannot be told: not read)
+        # is as plausible in the test's usual unit (which one was meant cannot be told: not read).
         qunit, ambiguous_below = _UNIT_OF_CODE[hit]
         if val < ambiguous_below:
             ctx.ignore(obs, "unreadable-resource", f"{label} ({hit}) value {val:g} sent without a unit: as "
@@ -228,7 +229,9 @@ def _lab_result(ctx: Ctx, obs: dict[str, Any], unit: dict[str, Any], hit: str, l
     read, read_unit = convert(val, qunit)
     if read is None:
         ctx.ignore(obs, "unreadable-resource",
-                   f"{label} value {val:g} {qunit} is implausible in its unit: not read" if qunit else
+                   # (the unit as sent, clipped: it is quoted in the gap hba1c-missing, rt83)
+                   f"{label} value {val:g} {printable_clip(str(qunit), 20)} is implausible in its unit: not "
+                   "read" if qunit else
                    f"{label} value {val:g} sent without a unit: implausible or ambiguous without one, not read")
         return None
     ed = obs.get("effectiveDateTime")
@@ -969,14 +972,36 @@ _diabetes_doubted = memo_search(T.DIABETES_DOUBTED)
 # (FHIR R4 Condition.clinicalStatus resolved said in words; CR A.4 a diagnosis, C.3 row 14)
 _OTHER_GLUCOSE_CONDITION_BRACKET = re.compile(
     r"\((?=(?:(?!resolved|refuted|remission|remitted)[^()|])*?(?:\bpre[-\s]*diabet|\bimpaired (?:fasting|glucose)"
-    r"|\bborderline\b|\bi(?:fg|gt)\b|hyperglyc|hypoglyc|(?<!pre-)(?<!pre )\bgestational\b|\bgdm\b))[^()|]*\)")
+    r"|\bborderline\b|\bi(?:fg|gt)\b|hyperglyc|hypoglyc|(?<!pre-)(?<!pre )\bgestational\b|\bgdm\b"
+    # hyperglycaemia in the words pf8 reads as it ("high blood sugar resolved": drugs.yaml glucose_lowering_reasons
+    # hyperglycaemia; rt83: "Type 2 diabetes (high blood sugar resolved)" was asked as a diabetes over)
+    r"|\b(?:abnormal|elevated|raised|high|increased) (?:blood |serum |plasma |random )?(?:glucose|sugar)))[^()|]*\)")
+
+
+# Another glucose condition written with its own "resolved" outside a bracket ("T1DM, pre diabetes resolved",
+# "Hyperglycaemia resolved - type 1 diabetes", "Prediabetes - resolved (now type 2 diabetes)", "Gestational diabetes
+# resolved - now T2DM"): its end, not the diabetes's (rt83: asked, not counted, the type 1 stop lost; CR C.3 row 14).
+# Not one negated ("prediabetes not resolved"), nor across a diabetes named between them
+_OTHER_GLUCOSE_CONDITION_RESOLVED = re.compile(
+    r"(?:\bpre[-\s]*diabet\w*|\bimpaired (?:fasting|glucose)|\bborderline (?:diabet\w*|dm\b)|\bi(?:fg|gt)\b|hyperglyc"
+    r"|hypoglyc|(?<!pre-)(?<!pre )\bgestational\s+diabet\w*(?:\s+mellitus)?|\bgdm\b"
+    r"|\b(?:abnormal|elevated|raised|high|increased) (?:blood |serum |plasma |random )?(?:glucose|sugars?)\b)"
+    r"(?:(?!\b(?:not|never|no longer)\b|n't\b|\bdiabet|\bt[12] ?dm\b|\bdm\b|\btype ?(?:[12]|ii?)\b|\bn?iddm\b)[^.;|,()]){0,40}?"
+    r"\b(?:resolved|refuted|in remission|remitted)\b")
 
 
 @lru_cache(maxsize=4096)
 def _diabetes_over_in_words(text: str) -> bool:
     """The words say the diabetes is over, refuted or gestational (local_codes.yaml diabetes not_current_patterns),
-    a bracket naming another glucose condition's end (_OTHER_GLUCOSE_CONDITION_BRACKET) left out."""
-    return bool(_diabetes_not_current(_OTHER_GLUCOSE_CONDITION_BRACKET.sub(" ", text)))
+    a bracket naming another glucose condition's end (_OTHER_GLUCOSE_CONDITION_BRACKET) left out, and another glucose
+    condition's own "resolved" (_OTHER_GLUCOSE_CONDITION_RESOLVED) when a diabetes is still named without it (each of
+    the text and the displays read apart: "Gestational diabetes - resolved" coded E11.9 is still asked)."""
+    parts = []
+    for part in text.split("|"):
+        part = _OTHER_GLUCOSE_CONDITION_BRACKET.sub(" ", part)
+        kept = _OTHER_GLUCOSE_CONDITION_RESOLVED.sub(" ", part)
+        parts.append(kept if re.search(_DIABETES_WORDS, kept) else part)
+    return bool(_diabetes_not_current("|".join(parts)))
 
 
 _prediabetes_text = memo_search(T.PREDIABETES_TEXT)
@@ -1345,7 +1370,7 @@ def _reason_words(text: str, own_text: bool) -> tuple[str | None, str | None]:
     if own_text:
         for kind, label, rx in _GLUCOSE_REASON_IN_TEXT:
             if rx.search(text):
-                return kind, label
+                return (None, None) if _hyperglycaemia_beside_bare_dm(kind, text) else (kind, label)
         if re.search(r"\b(?:wegovy|saxenda|zepbound)\b", text):
             return "not-diabetes", "weight management"
         if gestational := _gestational_reason(text):
@@ -1358,10 +1383,18 @@ def _reason_words(text: str, own_text: bool) -> tuple[str | None, str | None]:
         return None, None
     for kind, label, _, _, words in T.GLUCOSE_LOWERING_REASONS:
         if words.search(text):
-            return kind, label
+            return (None, None) if _hyperglycaemia_beside_bare_dm(kind, text) else (kind, label)
     if gestational := _gestational_reason(text):
         return "gestational", gestational
     return None, None
+
+
+def _hyperglycaemia_beside_bare_dm(kind: str, text: str) -> bool:
+    """A hyperglycaemia reason written beside a bare "DM" ("High sugars (DM)", "Hyperglycaemia - DM"): DM is the
+    abbreviation of diabetes mellitus, not read alone as one (it stands for other conditions too), so whether the
+    drug treats a diabetes or a hyperglycaemia cannot be told: read as a reason not recorded (counted, as before pf8
+    read "high blood sugar"; rt83: not counted, the treated diabetes caution lost, CR A.4, C.3 row 14)."""
+    return kind == "hyperglycaemia" and re.search(r"\bdm\b", text) is not None
 
 
 def _gestational_reason(text: str) -> str | None:
@@ -1763,8 +1796,8 @@ _PREGNANCY_UNSPECIFIED_ICD = tuple(T.norm_icd(c) for c in T.LOCAL["diabetes"].ge
 
 def _unspecified_diabetes_in_pregnancy(res: dict[str, Any], con: Concept) -> str | None:
     """'coded O24.9..' when the Condition is coded ICD-10-CM O24.9- (local_codes.yaml diabetes
-    pregnancy_unspecified_icd10_prefixes) and its own words name no diabetes type nor set one aside (no text, or a
-    diabetes of unrecorded type written: "Diabetes in pregnancy"); else None."""
+    pregnancy_unspecified_icd10_prefixes) and its own words name no diabetes type nor set one aside (no text, words
+    naming no diabetes, or a diabetes of unrecorded type written: "Diabetes in pregnancy"); else None."""
     coded = con.memo.get("pregnancy-unspecified-icd", _UNSET)  # (memoised: run on every Condition, every call)
     if coded is _UNSET:
         coded = con.memo["pregnancy-unspecified-icd"] = next(
@@ -1773,8 +1806,11 @@ def _unspecified_diabetes_in_pregnancy(res: dict[str, Any], con: Concept) -> str
     if coded is None:
         return None
     written = res["code"].get("text") if type(res.get("code")) is dict else None
-    if type(written) is str and written.strip() and _diabetes_text(written.lower()) is None:
-        return None  # the words say otherwise ("No diabetes", "History of gestational diabetes"): they decide
+    # words that name a diabetes and say otherwise ("No diabetes", "History of gestational diabetes") decide; words
+    # that name none ("Pregnancy", "Antenatal care": rt83, silent) leave the code to speak
+    if type(written) is str and (re.search(_DIABETES_WORDS, low := written.lower()) or _GESTATIONAL_WORDS.search(low)) \
+            and _diabetes_text(low) is None:
+        return None
     return f"coded {coded}"
 
 

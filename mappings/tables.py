@@ -869,6 +869,8 @@ DRUG_SWITCH_STOP_FIRST_BREAK_BETWEEN = _mention_regex("switch_stop_first_break_b
 DRUG_GOING_ON_AFTER = _mention_regex("going_on_after")
 # only a date after the partner of a CDK4/6 inhibitor written stopped (drug_mentions partner_dated_after)
 DRUG_PARTNER_DATED_AFTER = _mention_regex("partner_dated_after")
+# a stop hedged by the word before it (drug_mentions stop_hedged)
+DRUG_STOP_HEDGED = _mention_regex("stop_hedged")
 DRUG_SWITCH_SEQUENCE_ONLY = _mention_regex("switch_sequence_only")
 DRUG_SWITCH_NEXT_AFTER = _mention_regex("switch_next_after")
 DRUG_SWITCH_REASON_AFTER = _mention_regex("switch_reason_after")

@@ -604,12 +604,25 @@ def _stop_clause_before_plan(text: str, names: list[tuple[re.Match[str], T.DrugI
     brk = _stop_opening_clause_break(text, names) or _stopped_after_clause_break(text, names)
     if brk is None:
         return None
-    k, at = brk
     # a drug refused after the break ("Stopped palbociclib; letrozole declined": refused_in_regimen)
     # is not given either (tx10: the stop was left unread, "Currently on palbociclib")
     refused = refused_in_regimen(text)
-    if all(read is False or info.name in refused for info, read in _drug_mentions(text)[k:]) \
-            and {d.name for d in med.drugs} <= {info.name for _, info in names[:k]}:
+    mentions = _drug_mentions(text)
+    k, at = brk
+    if not all(read is False or info.name in refused for info, read in mentions[k:]):
+        # "Palbociclib stopped. Letrozole stopped. Fulvestrant to start": the break before the
+        # first of the drugs not given closes clauses that each write their drugs stopped
+        # (_each_clause_stopped; rt82: read "Currently on letrozole + palbociclib")
+        k = next((i for i in range(k + 1, len(names))
+                  if all(read is False or info.name in refused for info, read in mentions[i:])), None)
+        if k is None:
+            return None
+        gap_start = names[k - 1][0].end()
+        later_brk = T.DRUG_STOP_OPENING_CLAUSE_BREAK.search(text[gap_start:names[k][0].start()])
+        if later_brk is None or _each_clause_stopped(text[:gap_start + later_brk.start()], names[:k]) is None:
+            return None
+        at = gap_start + later_brk.start()
+    if {d.name for d in med.drugs} <= {info.name for _, info in names[:k]}:
         return at
     return None
 
@@ -1328,8 +1341,7 @@ def _read_class_beside_drug(med: _Med, text: str) -> None:
             # settle whether the drug goes on or when it ended: a stop written, its end asked (no
             # date read from it), not the drug read as still taken in silence
             med.written_stopped = True
-        elif T.DRUG_STOPPED_OPENING.match(opening) and finding_end is None \
-                and (T.DRUG_NOT_TAKEN_BARE_AFTER.match(tail) or _stop_reason_of_text(tail) is not None):
+        elif T.DRUG_STOPPED_OPENING.match(opening) and finding_end is None and _bare_or_a_stop_reason(tail):
             # "No further letrozole", "No more letrozole - progression": given, then stopped
             med.written_stopped = True
             med.stop_written = _stop_reason_of_text(tail)
@@ -1544,7 +1556,10 @@ def _written_switch(text: str) -> tuple[tuple[T.DrugInfo, ...], tuple[T.DrugInfo
                 return (names[1][1],), (names[0][1],), tail, stopped_on
             return _switch_sides((names[1][1],), (names[0][1],), tail, stopped_on)
         last = names[-1][1]
-        if len(names) > 2 and last.drug_class == "cdk46i" and (partner := _endocrine_partner(text, names[:-1])) \
+        # (rt82: and so is a PI3K/AKT/mTOR inhibitor in the four rules below, as tx10 read "Exemestane.
+        # Everolimus stopped": CR B.4, B.5, B.8; "Exemestane + everolimus (everolimus stopped)" was read
+        # "Currently on everolimus + exemestane")
+        if len(names) > 2 and last.drug_class in _ENDOCRINE_PARTNER_CLASSES and (partner := _endocrine_partner(text, names[:-1])) \
                 and T.LEADING_QUALIFIERS.match(opening) \
                 and T.DRUG_SWITCH_STOPPED_SECOND_BETWEEN.match(text[names[-2][0].end():names[-1][0].start()]) \
                 and not T.DRUG_STOPPED_PAUSED.search(tail, stopped.end()):
@@ -1554,7 +1569,7 @@ def _written_switch(text: str) -> tuple[tuple[T.DrugInfo, ...], tuple[T.DrugInfo
             # letrozole and palbociclib were read current)
             return (last,), partner, tail, stopped_on
         partners = _partners_of_cdk46i_named_again(text, names, opening)
-        if partners and T.DRUG_SWITCH_STOPPED_SECOND_BETWEEN.match(text[names[-2][0].end():names[-1][0].start()]) \
+        if partners and T.DRUG_SWITCH_STOPPED_SECOND_BETWEEN.match(_DOSE_FIRST.sub("", text[names[-2][0].end():names[-1][0].start()])) \
                 and not T.DRUG_STOPPED_PAUSED.search(tail, stopped.end()):
             # "Letrozole + palbociclib (palbociclib stopped)": the CDK4/6 inhibitor of the regimen is
             # written stopped and its endocrine partner goes on (CR B.9, B.10), a drug dropped from
@@ -1580,7 +1595,7 @@ def _written_switch(text: str) -> tuple[tuple[T.DrugInfo, ...], tuple[T.DrugInfo
     if T.DRUG_PAST_USE_CLOSING.match(tail) or T.DRUG_COMPLETED_CLOSING.match(tail):
         return None
     if len(names) == 2 and not outside and names[0][1].drug_class in ENDOCRINE_CLASSES \
-            and names[1][1].drug_class == "cdk46i" and T.LEADING_QUALIFIERS.match(opening) \
+            and names[1][1].drug_class in _ENDOCRINE_PARTNER_CLASSES and T.LEADING_QUALIFIERS.match(opening) \
             and T.DRUG_SWITCH_STOP_BEFORE_SECOND.match(text[names[0][0].end():names[1][0].start()]) \
             and not T.DRUG_STOPPED_PAUSED.search(tail):
         # "Letrozole; stopped palbociclib", "Letrozole (off palbociclib)": the CDK4/6 inhibitor
@@ -1650,7 +1665,14 @@ def _stop_date_of(stop: str | None) -> str | None:
     2025-03; fulvestrant started": "2025-03"; drug_mentions stopped_when_after, read in the group
     "stop" of switch_stop_first_break_between / switch_after_stop_opening_between); None without one."""
     when = T.DRUG_STOPPED_WHEN_AFTER.match(stop) if stop else None
+    if when is None and stop and (reason := _REASON_IN_BRACKETS.match(stop)) is not None:
+        # "(neutropenia) 2025-03": the date written after the reason in brackets (rt82)
+        when = T.DRUG_STOPPED_WHEN_AFTER.match(stop[reason.end():])
     return when.group("when") if when is not None else None
+
+
+# a reason in brackets opening a stop clause ("(neutropenia) 2025-03")
+_REASON_IN_BRACKETS = re.compile(r"^\s*[(\[][^()\[\]]*[)\]]")
 
 
 @lru_cache(maxsize=1024)
@@ -1669,6 +1691,66 @@ def _questioned_partner_stop(written: str) -> _Unreadable | None:
         return None
     return _Unreadable(f'its text "{printable_clip(written.strip(), 80)}" questions the stop of {found[0][1].name} '
                        f"before {_listed({info.name for _, info in found[1:]})}: which drugs are taken now cannot be read")
+
+
+@lru_cache(maxsize=1024)
+def _partner_after_comma_unsettled(written: str) -> str | None:
+    """Why the drugs taken now cannot be read, for a text writing a CDK4/6 (or PI3K/AKT/mTOR)
+    inhibitor stopped right after its name (a date or reason may follow the stop), then its endocrine
+    partner alone after a comma with nothing after it ("Palbociclib stopped, letrozole", "Palbociclib
+    stopped (neutropenia), letrozole", "Everolimus stopped, exemestane."), or the other way round: the
+    partner may go on, as after a ";" ("Palbociclib stopped; letrozole": _cdk46i_stopped_before_partner),
+    or be the list stopped, as "Stopped palbociclib, letrozole" reads (_stopped_list); the text does
+    not say (drug_mentions stopped_after, switch_stop_first_break_between, not_taken_bare_after;
+    rt82, tx10 leftover: both were read current). None for any other text."""
+    lowered = written.lower() if written else ""
+    names = _named_drugs(lowered)
+    # (either order: "Letrozole stopped, palbociclib" leaves the same question)
+    if len(names) != 2 or not ((names[0][1].drug_class in _ENDOCRINE_PARTNER_CLASSES and _endocrine_partner(lowered, names[1:]))
+                               or (names[0][1].drug_class in ENDOCRINE_CLASSES
+                                   and names[1][1].drug_class in _ENDOCRINE_PARTNER_CLASSES)) \
+            or not T.LEADING_QUALIFIERS.match(lowered[:names[0][0].start()]) or T.DRUG_STOPPED_PAUSED.search(lowered):
+        return None
+    gap = lowered[names[0][0].end():names[1][0].start()]
+    stopped = T.DRUG_STOPPED_AFTER.match(gap)
+    broken = T.DRUG_SWITCH_STOP_FIRST_BREAK_BETWEEN.match(gap[stopped.end():]) if stopped is not None else None
+    tail = lowered[names[1][0].end():]
+    # (a dose after the partner writes it given: "Palbociclib stopped, letrozole 2.5 mg" reads
+    # letrozole alone now, drug_mentions listed_given_dose_after)
+    if broken is None or broken.group("brk") != "," or broken.group("on") \
+            or not T.DRUG_NOT_TAKEN_BARE_AFTER.match(tail) or T.DRUG_LISTED_GIVEN_DOSE_AFTER.match(tail):
+        return None
+    partner = names[1][1].name
+    return (f'its text "{printable_clip(written.strip(), 80)}" writes {names[0][1].name} stopped, then {partner} '
+            "after a comma: whether it goes on or stopped too cannot be read")
+
+
+def _hedged_stop(written: str) -> str | None:
+    """Why the drugs taken now cannot be read, for a text hedging a stop by the word right before
+    it ("Possibly stopped palbociclib; letrozole", "Palbociclib possibly stopped": drug_mentions
+    stop_hedged; rt82, they were read as taken now). None for any other text."""
+    lowered = written.lower() if written else ""
+    names = _named_drugs(lowered)
+    # the hedged stop must be of a drug of a line (or ovarian suppression, CR A.3) named right before
+    # or after it ("Letrozole; possibly stopped smoking", "Letrozole - possibly off work", "Letrozole,
+    # denosumab possibly stopped" hedge no stop of such a drug); "off" ends its clause or meets the name
+    hedged = next((m for m in T.DRUG_STOP_HEDGED.finditer(lowered)
+                   if any((n.end() <= m.start() and _HEDGE_TO_NAME.match(lowered[n.end():m.start()])
+                           and (not m.group(0).endswith("off") or _CLAUSE_ENDS.match(lowered, m.end())))
+                          or (m.end() <= n.start() and _HEDGE_TO_NAME.match(lowered[m.end():n.start()]))
+                          for n, info in names if info.drug_class in LINE_CLASSES | {"ovarian-suppression"})), None)
+    if hedged is None:
+        return None
+    return (f'its text "{printable_clip(written.strip(), 80)}" hedges a stop ("{written[hedged.start():hedged.end()].strip(" ([;,")}"): '
+            "whether its drugs are still taken cannot be read")
+
+
+# only spaces, a bracket or a dose between a hedged stop and its drug ("palbociclib (possibly stopped",
+# "possibly stopped palbociclib", "letrozole 2.5 mg possibly stopped", "possibly off palbociclib")
+_HEDGE_TO_NAME = re.compile(r"^(?:\s*\d+(?:[.,]\d+)?\s*(?:mg|mcg|µg|g))?[\s(\[:,-]*$")
+
+
+_CLAUSE_ENDS = re.compile(r"\s*(?:$|[).;,\]])")
 
 
 # the words up to the bracket closing a stop written in brackets ("(stopped 2025-03); ": " 2025-03")
@@ -1742,7 +1824,7 @@ def _endocrine_partner(text: str, named: tuple[tuple[re.Match[str], T.DrugInfo],
 
 def _partners_of_cdk46i_named_again(text: str, names: tuple[tuple[re.Match[str], T.DrugInfo], ...], opening: str
                                     ) -> tuple[T.DrugInfo, ...]:
-    """The endocrine drugs of a regimen whose CDK4/6 inhibitor the text names again last, in the
+    """The endocrine drugs of a regimen whose CDK4/6 (or PI3K/AKT/mTOR, rt82) inhibitor the text names again last, in the
     order written ("Letrozole + palbociclib (palbociclib stopped)", "Letrozole + palbociclib - no
     palbociclib since 2025-03": letrozole): more than two names, the last a CDK4/6 inhibitor named
     before it too, every other drug endocrine (CR B.9, B.10: given with endocrine therapy), the names
@@ -1750,12 +1832,18 @@ def _partners_of_cdk46i_named_again(text: str, names: tuple[tuple[re.Match[str],
     first. Empty for any other text; what the words after the regimen write of the CDK4/6 inhibitor
     (a stop, "no ... since") is _written_switch's to read."""
     last = names[-1][1]
-    if len(names) <= 2 or last.drug_class != "cdk46i" or last.name not in {info.name for _, info in names[:-1]} \
+    if len(names) <= 2 or last.drug_class not in _ENDOCRINE_PARTNER_CLASSES or last.name not in {info.name for _, info in names[:-1]} \
             or not T.LEADING_QUALIFIERS.match(opening) \
-            or not all(T.DRUG_NAMES_JOINED.match(text[a.end():b.start()]) for (a, _), (b, _) in zip(names[:-1], names[1:-1])):
+            or not all(T.DRUG_NAMES_JOINED.match(_DOSE_FIRST.sub("", text[a.end():b.start()]))
+                       for (a, _), (b, _) in zip(names[:-1], names[1:-1])):
         return ()
     partners = tuple(dict.fromkeys(info for _, info in names[:-1] if info.name != last.name))
     return partners if partners and all(d.drug_class in ENDOCRINE_CLASSES for d in partners) else ()
+
+
+# a dose written right after a drug's name ("letrozole 2.5 mg + palbociclib 125 mg (palbociclib
+# stopped)": rt82, the doses left the regimen unjoined, both read current)
+_DOSE_FIRST = re.compile(r"^\s*\d+(?:[.,]\d+)?\s*(?:mg|mcg|µg|g)(?:/m2|/day|/d)?(?:\s+(?:daily|od|qd|bd|bid|po|oral))*")
 
 
 def _stopped_list(text: str, names: tuple[tuple[re.Match[str], T.DrugInfo], ...]) -> bool:
@@ -1778,7 +1866,18 @@ def _stopped_list(text: str, names: tuple[tuple[re.Match[str], T.DrugInfo], ...]
         # "Stopped palbociclib, letrozole 2025-03": the words after the date say the rest (rt74: the
         # date left both read current); the date is not read as their end (stopped_list_date_after)
         tail = tail[dated.end():]
-    return bool(T.DRUG_NOT_TAKEN_BARE_AFTER.match(tail)) or _stop_reason_of_text(tail) is not None
+    return _bare_or_a_stop_reason(tail)
+
+
+def _bare_or_a_stop_reason(tail: str) -> bool:
+    """The words after the drugs a stop word opens on say nothing else: none (a dose, punctuation:
+    drug_mentions not_taken_bare_after), a stop reason (stop_reasons: "- progression") or a reason
+    negated ("- cost not an issue", "- not due to cost": stop_reasons negated_reason_patterns), which
+    states none, as nothing would (rt82, rt77 bug 2: "No further palbociclib - cost not an issue" was
+    read as taken since fix-ord11 read the negation as no reason)."""
+    return bool(T.DRUG_NOT_TAKEN_BARE_AFTER.match(tail)) or _stop_reason_of_text(tail) is not None \
+        or (T.STOP_NEGATED_REASON.search(tail) is not None
+            and T.DRUG_NOT_TAKEN_BARE_AFTER.match(T.STOP_NEGATED_REASON.sub(" ", tail)) is not None)
 
 
 def _each_clause_stopped(text: str, names: tuple[tuple[re.Match[str], T.DrugInfo], ...]) -> tuple[str | None, ...] | None:
@@ -2372,6 +2471,14 @@ def _read_text(drugs: list[T.DrugInfo], label: str, written: str, text_only: boo
             unclear = _Unreadable(f'its text "{printable_clip(written.strip(), 80)}" writes {_listed(set(together))} '
                                   "as its regimen, two aromatase inhibitors no labelled regimen gives together: "
                                   "which one is taken cannot be read")
+            unclear.if_ended = med
+            return unclear
+        stop_unsettled = _partner_after_comma_unsettled(written) or _hedged_stop(written)
+        if stop_unsettled is not None:
+            # "Palbociclib stopped, letrozole", "Possibly stopped palbociclib; letrozole": which drugs
+            # are taken now is not written (rt82); on
+            # a record whose status says its course ended or is held, read as before (if_ended)
+            unclear = _Unreadable(stop_unsettled)
             unclear.if_ended = med
             return unclear
     answered_no = _answered_no(written)

@@ -71,7 +71,9 @@ def executor(max_workers: int = 8) -> cf.ThreadPoolExecutor:
 # How a request to the FHIR server came to be sent (Gathered.searches, the metric's label).
 SEARCH_KINDS = ("separate", "folded", "sent-apart")
 
-# why a key is fetched although prefetched (the 412 messages)
+# why a key is fetched (the 412 messages: _unfetchable_message, and per key _WHY_IN_SHORT)
+_MISSING = "prefetch keys missing"
+_OUTCOME = "prefetch keys with an OperationOutcome in their place"
 _PAGED = "prefetch keys paged, with more pages to fetch"
 
 
@@ -180,7 +182,7 @@ def gather(
     for key, template in templates.items():
         if key not in prefetch:
             to_fetch[key] = render_template(template, context)
-            why[key] = "prefetch keys missing"
+            why[key] = _MISSING
             continue
         value = prefetch[key]
         if value is None:
@@ -190,7 +192,7 @@ def gather(
         if is_operation_outcome(value):
             # No note here: fetched in full, nothing is missing; not fetched -> 412.
             to_fetch[key] = render_template(template, context)
-            why[key] = "prefetch keys with an OperationOutcome in their place"
+            why[key] = _OUTCOME
             continue
         more_pages = False
         included, accepted = _template_types(template)
@@ -304,8 +306,8 @@ def _refuse_what_the_scope_does_not_grant(to_fetch: dict[str, str], scope: str, 
 
 # why a key must be fetched, as the scope 412 names it per key
 _WHY_IN_SHORT = {
-    "prefetch keys missing": "not prefetched",
-    "prefetch keys with an OperationOutcome in their place": "an OperationOutcome in its place",
+    _MISSING: "not prefetched",
+    _OUTCOME: "an OperationOutcome in its place",
     _PAGED: "prefetched with more pages to fetch",
 }
 

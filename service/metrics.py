@@ -98,9 +98,7 @@ def _fetch_error_reason(error: BaseException) -> str:
     message = str(getattr(error, "own_words", None) or getattr(error, "message", error)).lower()
     if "time" in message:  # "did not return ... in time", "timed out"
         return "timeout"
-    # "does not grant": fhirAuthorization.scope leaves out a type the service must fetch (gather.py)
-    if any(word in message for word in ("401", "403", "allowlist", "refused", "unauthori", "forbidden", "https",
-                                        "does not grant")):
+    if any(word in message for word in ("401", "403", "allowlist", "refused", "unauthori", "forbidden", "https")):
         return "refused"
     return "unavailable"
 

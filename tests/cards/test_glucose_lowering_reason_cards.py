@@ -205,3 +205,27 @@ def test_metformin_given_for_a_past_gestational_or_a_type_2_diabetes_names_no_ge
     c = card(_after_ai_cdk46i("gl-gdm-past-met", _metformin(reason)), "everolimus-exemestane")
     assert "on glucose-lowering treatment (metformin)" in c["detail"]
     assert "gestational" not in c["detail"]
+
+
+def _diabetes_written(text: str) -> dict:
+    return {"resourceType": "Condition", "id": "dm-words-1", "onsetDateTime": "2020-03-01",
+            "clinicalStatus": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/condition-clinical", "code": "active"}]},
+            "code": {"text": text}}
+
+
+# rt83: a diabetes whose "resolved" is negated before it or further from it ("Not yet resolved type 2 diabetes": no
+# caution at all; "Type 2 diabetes - has not been resolved": "diabetes not confirmed") is a current diabetes: the
+# diabetes caution of the everolimus card (CR C.3 row 14), as "Type 2 diabetes - not yet resolved" is since pf8
+@pytest.mark.parametrize("text", ["Not yet resolved type 2 diabetes", "Type 2 diabetes - has not been resolved",
+                                  "Type 2 diabetes (high blood sugar resolved)"])
+def test_a_diabetes_whose_resolved_is_negated_gives_the_diabetes_caution_not_the_not_confirmed_one(text):
+    c = card(_after_ai_cdk46i("gl-dm-words", _diabetes_written(text)), "everolimus-exemestane")
+    assert "diabetes/hyperglycaemia" in c["summary"]
+    assert "not confirmed" not in c["summary"]
+
+
+# rt83: metformin for "High sugars (DM)" lost the treated diabetes caution (pf8 read it as for a hyperglycaemia)
+def test_metformin_for_high_sugars_dm_still_gives_the_treated_diabetes_caution():
+    c = card(_after_ai_cdk46i("gl-dm-bare", _metformin("High sugars (DM)")), "everolimus-exemestane")
+    assert "diabetes/hyperglycaemia" in c["summary"]
+    assert "on glucose-lowering treatment (metformin)" in c["detail"]

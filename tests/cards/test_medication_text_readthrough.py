@@ -1619,3 +1619,224 @@ def test_a_draft_writing_its_cdk46i_stopped_before_its_partner_is_checked_as_the
     # letrozole" was checked as letrozole alone: the same reading of the history
     assert [c["summary"] for c in _draft_cards(text)] == [
         "Letrozole drafted without ribociclib: Aromatase inhibitor + CDK4/6 inhibitor is the labelled regimen"]
+
+
+@pytest.mark.parametrize("text, drugs", [("No further palbociclib - cost not an issue", "palbociclib"),
+                                         ("Stopped palbociclib, letrozole - cost not an issue", "palbociclib + letrozole"),
+                                         ("Stopped palbociclib, letrozole - not due to cost", "palbociclib + letrozole")])
+def test_a_stop_written_with_its_reason_negated_after_the_drugs_is_read_stopped_not_current(text, drugs):
+    # rt82 (rt77 bug 2): read "Currently on (letrozole +) palbociclib" since fix-ord11 read "cost not
+    # an issue" as no reason; the stop readers took words after the drugs only when they state a
+    # reason, and a negated reason (stop_reasons negated_reason_patterns) states none, as nothing
+    # after them would: the stop is written (FHIR R4 MedicationStatement.status stopped in the text)
+    state, cards = _with_statement("stop-negated-reason", text, "active", None)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "Currently on" not in detail
+    assert f"- Metastatic line 1: {drugs}, 2024-02-01 to date unknown" in detail
+
+
+@pytest.mark.parametrize("text", ["Palbociclib stopped, letrozole", "Palbociclib stopped, letrozole.",
+                                  "Everolimus stopped, exemestane", "Palbociclib stopped (neutropenia), letrozole",
+                                  "Palbociclib stopped 2025-03, letrozole", "Letrozole stopped, palbociclib"])
+def test_a_cdk46i_written_stopped_then_its_partner_alone_after_a_comma_is_named_unclear_not_both_current(text):
+    # rt82 (tx10 leftover): read "Currently on letrozole + palbociclib"; the stop is written of the
+    # first drug alone, and the partner after a comma with nothing after it may go on ("...;
+    # letrozole") or be the list stopped ("Stopped palbociclib, letrozole"): which drugs are taken
+    # now cannot be read (gap medication-unreadable; FHIR R4 MedicationStatement.status), never the
+    # stopped drug current
+    state, cards = _with_statement("stop-after-comma-partner", text, "active", None)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "Currently on" not in detail
+    first, partner = text.split(" ")[0].lower(), text.split(", ")[1].rstrip(".")
+    assert (f'its text "{text}" writes {first} stopped, then {partner} after a comma: '
+            "whether it goes on or stopped too cannot be read") in detail
+
+
+def test_a_cdk46i_written_stopped_then_its_partner_after_a_comma_on_an_ended_record_keeps_its_line():
+    state, cards = _with_statement("stop-after-comma-ended", "Palbociclib stopped, letrozole", "completed", "2025-01-10")
+    summary = card(cards, "patient-summary")
+    assert summary["summary"].startswith("HR+/HER2-low MBC, after 1 line") and "Currently on" not in summary["detail"]
+
+
+@pytest.mark.parametrize("text", ["Stopped palbociclib (neutropenia) 2025-03; letrozole",
+                                  "Stopped palbociclib (neutropenia) on 2025-03; letrozole continues"])
+def test_a_cdk46i_stop_with_its_reason_then_its_date_before_its_partner_leaves_the_partner_alone_now(text):
+    # rt82 (tx10 leftover c): read "Currently on letrozole + palbociclib", while the date before the
+    # reason ("Stopped palbociclib 2025-03 (neutropenia); letrozole") read the stop; the date after the
+    # reason is the same stop's (drug_mentions switch_stop_first_break_between; CR B.9, B.10, C.2 step 1)
+    state, cards = _with_statement("stop-reason-then-date", text, "active", None)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "- Currently on letrozole (metastatic line 1): the options below apply at progression." in detail
+    assert "palbociclib (2024-02-01 to 2025-03" in detail
+
+
+def test_a_stop_with_its_reason_then_its_date_then_another_drug_started_reads_the_switch():
+    state, cards = _with_statement("stop-reason-date-switch", "Stopped letrozole (arthralgia) 2025-03; fulvestrant started",
+                                   "active", None)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "- Currently on fulvestrant (metastatic line 1): the options below apply at progression." in detail
+    assert "letrozole (2024-02-01 to 2025-03)" in detail
+
+
+@pytest.mark.parametrize("text, ended", [("Stopped palbociclib; letrozole 2025-03 stopped", "to date unknown"),
+                                         ("Palbociclib 2025-01 stopped; letrozole 2025-03 stopped", "to date unknown")])
+def test_each_drug_written_stopped_after_its_date_in_its_own_clause_ends_the_regimen(text, ended):
+    # rt82 (tx10 leftover c): read "Currently on letrozole + palbociclib"; the date between the name
+    # and "stopped" writes the stop (its end asked: the date may be the start's; drug_mentions stopped_after)
+    state, cards = _with_statement("each-stopped-dated-first", text, "active", None)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "Currently on" not in detail
+    assert f"- Metastatic line 1: palbociclib + letrozole, 2024-02-01 {ended}" in detail
+
+
+@pytest.mark.parametrize("text", ["Letrozole 2025-03 stopped", "Letrozole (2025-03) stopped"])
+def test_a_drug_written_stopped_after_a_date_is_stopped_its_end_asked(text):
+    # rt82: read "Currently on letrozole"; the date may be the start's, so the end is asked
+    # (gap therapy-stopped-in-text), the drug not read as taken now (drug_mentions stopped_after)
+    state, cards = _with_statement("dated-then-stopped", text, "active", None)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "Currently on" not in detail and "- Metastatic line 1: letrozole, 2024-02-01 to date unknown" in detail
+
+
+@pytest.mark.parametrize("text", ["Possibly stopped palbociclib; letrozole", "Palbociclib possibly stopped",
+                                  "Palbociclib ?stopped", "Letrozole; palbociclib likely discontinued",
+                                  "Possibly off palbociclib"])
+def test_a_stop_hedged_by_the_word_before_it_is_named_unclear_not_read_current(text):
+    # rt82 (tx10 leftover d): read "Currently on (letrozole +) palbociclib"; whether the drug is
+    # still taken is not written (drug_mentions stop_hedged; FHIR R4 MedicationStatement.status
+    # unknown): gap medication-unreadable naming the record, no drug read current
+    state, cards = _with_statement("stop-hedged", text, "active", None)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "Currently on" not in detail and not state.therapy.current_drugs()
+    assert f'its text "{text}" hedges a stop' in detail and "whether its drugs are still taken cannot be read" in detail
+
+
+def test_a_hedged_stop_on_a_record_whose_course_ended_keeps_its_line():
+    state, cards = _with_statement("stop-hedged-ended", "Palbociclib possibly stopped", "completed", "2025-01-10")
+    summary = card(cards, "patient-summary")
+    assert summary["summary"].startswith("HR+/HER2-low MBC, after 1 line") and "Currently on" not in summary["detail"]
+
+
+@pytest.mark.parametrize("text, now, before", [("Anastrozole (letrozole previously)", "anastrozole", "letrozole"),
+                                               ("Letrozole (anastrozole before)", "letrozole", "anastrozole"),
+                                               ("Letrozole 2.5 mg (was on anastrozole 1 mg)", "letrozole", "anastrozole")])
+def test_an_aromatase_inhibitor_written_as_taken_before_beside_the_current_one_is_not_read_given(text, now, before):
+    # rt82 (tx10 leftover e): the first two were named unreadable since tx10 (two aromatase
+    # inhibitors as one regimen), the last read "Currently on anastrozole + letrozole"; a clinician
+    # reads the other one past, as "Letrozole (previously anastrozole)" is read (drug_mentions
+    # not_given_before / not_given_after): the record's own drug current, the other named as not given
+    state, cards = _with_statement("ai-before", text, "active", None)
+    detail = card(cards, "patient-summary")["detail"]
+    assert f"- Currently on {now} (metastatic line 1): the options below apply at progression." in detail
+    assert f'its text "{text}" also names {before}, not read as given by this record' in detail
+
+
+@pytest.mark.parametrize("text, kept, stopped", [
+    ("Exemestane + everolimus (everolimus stopped)", "exemestane", "everolimus"),
+    ("Exemestane + everolimus; everolimus stopped", "exemestane", "everolimus"),
+    ("Fulvestrant + alpelisib - no alpelisib since 2025-03", "fulvestrant", "alpelisib"),
+    ("Exemestane; stopped everolimus", "exemestane", "everolimus"),
+    ("Fulvestrant + goserelin (capivasertib stopped)", "fulvestrant", "capivasertib")])
+def test_a_pi3k_akt_mtor_inhibitor_named_again_or_after_its_partner_as_stopped_leaves_the_partner_alone_now(text, kept, stopped):
+    # rt82 (tx10 leftover: "the same rules for everolimus / alpelisib / capivasertib" left out the
+    # rules reading the drug named again or after its partner): read "Currently on everolimus +
+    # exemestane", a drug that ended read current; given with endocrine therapy (CR B.4, B.5, B.8) as
+    # a CDK4/6 inhibitor is (CR B.9, B.10), it is dropped from the line, the partner going on (CR C.2 step 1)
+    state, cards = _with_statement("pi3k-named-again", text, "active", None)
+    detail = card(cards, "patient-summary")["detail"]
+    assert f"- Currently on {kept} (metastatic line 1): the options below apply at progression." in detail
+    assert stopped not in {d.name for d in state.therapy.current_drugs()}
+
+
+def test_a_cdk46i_stopped_since_a_date_before_its_partner_leaves_the_partner_alone_now():
+    # rt82: read "Currently on letrozole + palbociclib" though "Letrozole stopped since 2025-03" reads the stop (tx10)
+    state, cards = _with_statement("stop-since-partner", "Palbociclib stopped since 2025-03; letrozole", "active", None)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "- Currently on letrozole (metastatic line 1): the options below apply at progression." in detail
+    assert "palbociclib (2024-02-01 to 2025-03" in detail
+
+
+def test_a_drug_written_stopped_after_a_since_date_is_stopped_its_end_asked():
+    state, cards = _with_statement("since-then-stopped", "Letrozole since 2025-03 stopped", "active", None)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "Currently on" not in detail and "- Metastatic line 1: letrozole, 2024-02-01 to date unknown" in detail
+
+
+@pytest.mark.parametrize("text", ["Letrozole; possibly stopped smoking", "Letrozole - possibly off work next week",
+                                  "Letrozole, denosumab possibly stopped"])
+def test_a_hedged_stop_of_no_drug_of_a_line_leaves_the_record_read(text):
+    state, cards = _with_statement("hedge-elsewhere", text, "active", None)
+    assert "- Currently on letrozole (metastatic line 1)" in card(cards, "patient-summary")["detail"]
+
+
+@pytest.mark.parametrize("text", ["Palbociclib stopped. Letrozole stopped. Fulvestrant to start",
+                                  "Stopped palbociclib; stopped letrozole; fulvestrant planned"])
+def test_each_drug_written_stopped_in_its_own_clause_before_a_planned_drug_ends_the_regimen(text):
+    # rt82: read "Currently on letrozole + palbociclib" (the planned clause after them left every
+    # stop unread), while "Palbociclib stopped; letrozole stopped" reads the regimen ended (tx10): the
+    # stops are of the clauses before the plan (drug_mentions stopped_after, stop_opening_clause_break)
+    state, cards = _with_statement("each-stopped-then-plan", text, "active", None)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "Currently on" not in detail
+    assert "- Metastatic line 1: palbociclib + letrozole, 2024-02-01 to date unknown" in detail
+
+
+@pytest.mark.parametrize("text", ["Palbociclib stopped; letrozole (continues)", "Stopped palbociclib; letrozole (continuing)",
+                                  "Stopped palbociclib, letrozole (ongoing)"])
+def test_a_cdk46i_stopped_before_its_partner_written_going_on_in_brackets_leaves_the_partner_alone_now(text):
+    # rt82: read "Currently on letrozole + palbociclib", while "...; letrozole continues" reads
+    # palbociclib stopped (drug_mentions going_on_after; CR B.9, B.10, C.2 step 1)
+    state, cards = _with_statement("going-on-bracket", text, "active", None)
+    assert "- Currently on letrozole (metastatic line 1): the options below apply at progression." in \
+        card(cards, "patient-summary")["detail"]
+
+
+@pytest.mark.parametrize("text", ["Letrozole 2024-02-01 stopped 2025-03-01", "Letrozole 2024-02-01, stopped 2025-03-01"])
+def test_a_drug_written_with_its_start_then_stopped_on_a_date_ended_that_day(text):
+    # rt82: read "Currently on letrozole" (the start date before the stop word hid the stop); the
+    # date after the stop is when it ended (drug_mentions stopped_after, stopped_when_after)
+    state, cards = _with_statement("start-then-stopped", text, "active", None)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "Currently on" not in detail and "- Metastatic line 1: letrozole, 2024-02-01 to 2025-03-01" in detail
+
+
+@pytest.mark.parametrize("text", ["Letrozole 2.5 mg + palbociclib 125 mg (palbociclib stopped 2025-03)",
+                                  "Letrozole 2.5 mg + palbociclib 125 mg; palbociclib stopped"])
+def test_a_cdk46i_written_with_doses_then_named_again_as_stopped_leaves_its_partner_alone_now(text):
+    # rt82: read "Currently on letrozole + palbociclib", while "Letrozole + palbociclib (palbociclib
+    # stopped)" reads letrozole alone (fx4): the doses written after each name change nothing (CR B.9,
+    # B.10, C.2 step 1)
+    state, cards = _with_statement("dosed-named-again", text, "active", None)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "- Currently on letrozole (metastatic line 1): the options below apply at progression." in detail
+    assert "palbociclib" not in {d.name for d in state.therapy.current_drugs()}
+
+
+@pytest.mark.parametrize("text", ["Letrozole 2024-02, stopped palbociclib 2025-03", "Letrozole since 2024-02; stopped palbociclib",
+                                  "Letrozole from 2024-02; palbociclib stopped"])
+def test_a_cdk46i_written_stopped_after_its_partner_with_the_partner_start_date_leaves_the_partner_alone_now(text):
+    # rt82: read "Currently on letrozole + palbociclib", while "Letrozole, stopped palbociclib" reads
+    # letrozole alone (tx3): the date after letrozole is its own start (drug_mentions
+    # switch_stop_before_second, switch_stopped_second_between; CR B.9, B.10, C.2 step 1)
+    state, cards = _with_statement("partner-dated-then-stop", text, "active", None)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "- Currently on letrozole (metastatic line 1): the options below apply at progression." in detail
+    assert "palbociclib" not in {d.name for d in state.therapy.current_drugs()}
+
+
+@pytest.mark.parametrize("text", ["No longer on palbociclib; letrozole continues", "No longer taking palbociclib; letrozole"])
+def test_a_cdk46i_written_no_longer_taken_before_its_partner_leaves_the_partner_alone_now(text):
+    # rt82: read "Currently on letrozole + palbociclib", while "Off palbociclib; letrozole" and
+    # "Letrozole (no longer on palbociclib)" read letrozole alone (drug_mentions
+    # switch_stop_opening_first, switch_stop_before_second; CR B.9, B.10, C.2 step 1)
+    state, cards = _with_statement("no-longer-then-partner", text, "active", None)
+    assert "- Currently on letrozole (metastatic line 1): the options below apply at progression." in \
+        card(cards, "patient-summary")["detail"]
+
+
+def test_a_drug_written_no_longer_taken_then_another_started_reads_the_switch():
+    # rt82: read "Currently on fulvestrant + letrozole", while "Off letrozole; fulvestrant started"
+    # reads the switch (drug_mentions switch_opening; CR C.2 step 1)
+    state, cards = _with_statement("no-longer-switch", "No longer on letrozole; fulvestrant started", "active", None)
+    assert "- Currently on fulvestrant (metastatic line 1): the options below apply at progression." in \
+        card(cards, "patient-summary")["detail"]
