@@ -201,19 +201,20 @@ def _lab_result(ctx: Ctx, obs: dict[str, Any], unit: dict[str, Any], hit: str, l
     if val is None:
         # valueInteger (FHIR R4 Observation.value[x]): a number in the test's usual unit
         val = number(unit.get("valueInteger"))
-    written_after = ""  # what a valueString writes after its number ("8.5 %": " %")
     if val is None and isinstance(unit.get("valueString"), str):
         m = _VALUE_STRING.match(unit["valueString"])
         if m:
             val = float(m.group(2))
             comparator = _SIGN_WRITTEN.get(m.group(1), m.group(1))
-            written_after = unit["valueString"][m.end():]
+            if not qunit and convert is _hba1c_conv:
+                # A unit written after a valueString's number is the unit sent ("8.5 %": rt79, not read under
+                # 59261-8), under every HbA1c code (rt83: "18 mmol/mol" under 4548-4 was read as 18 %); looked
+                # for here, where the text is, not on every result (hp8)
+                written = _HBA1C_UNIT_WRITTEN.match(unit["valueString"], m.end())
+                if written:
+                    qunit = "%" if written.group(1) == "%" else "mmol/mol"
     if val is None:
         return None
-    if not qunit and convert is _hba1c_conv and (written := _HBA1C_UNIT_WRITTEN.match(written_after)):
-        # A unit written after a valueString's number is the unit sent ("8.5 %": rt79, not read under
-        # 59261-8), under every HbA1c code (rt83: "18 mmol/mol" under 4548-4 was read as 18 %)
-        qunit = "%" if written.group(1) == "%" else "mmol/mol"
     if not qunit and hit in _UNIT_OF_CODE:
         # a result of a code whose unit is fixed, sent without one: in that unit, unless the number
         # is as plausible in the test's usual unit (which one was meant cannot be told: not read).
@@ -223,19 +224,19 @@ def _lab_result(ctx: Ctx, obs: dict[str, Any], unit: dict[str, Any], hit: str, l
                                                    f"plausible in % as in {qunit}, not read")
             return None
     # every converter can refuse an implausible value, so each value is converted (each
-    # conversion is increasing, so a bound stays the same kind of bound)
-    val_sent, qunit_sent = val, qunit
-    val, qunit = convert(val, qunit)
-    if val is None:
+    # conversion is increasing, so a bound stays the same kind of bound); the value and unit sent
+    # are kept for the message (named apart, not copied: this runs on every result, hp8)
+    read, read_unit = convert(val, qunit)
+    if read is None:
         ctx.ignore(obs, "unreadable-resource",
                    # (the unit as sent, clipped: it is quoted in the gap hba1c-missing, rt83)
-                   f"{label} value {val_sent:g} {printable_clip(str(qunit_sent), 20)} is implausible in its unit: not "
-                   "read" if qunit_sent else
-                   f"{label} value {val_sent:g} sent without a unit: implausible or ambiguous without one, not read")
+                   f"{label} value {val:g} {printable_clip(str(qunit), 20)} is implausible in its unit: not "
+                   "read" if qunit else
+                   f"{label} value {val:g} sent without a unit: implausible or ambiguous without one, not read")
         return None
     ed = obs.get("effectiveDateTime")
     d = (_parse_date_str(ed) if type(ed) is str else None) or obs_date(obs)
-    return d or dt.date.min, val, qunit, hit, obs, comparator
+    return d or dt.date.min, read, read_unit, hit, obs, comparator
 
 
 # LOINC 59261-8, HbA1c by the IFCC protocol, is reported in mmol/mol (IFCC units; NGSP % = 0.09148 x IFCC
@@ -1731,10 +1732,14 @@ def _treatment_in_diabetes_words(text: str) -> tuple[str, ...]:
 
 
 def _prediabetes(con: Concept) -> bool:
-    """The Condition names prediabetes (local_codes.yaml diabetes prediabetes_*), not negated."""
-    if any(is_icd10(system) and T.norm_icd(code) in T.PREDIABETES_ICD for system, code, _ in con.codings if code):
-        return True
-    return _prediabetes_text(con.text) and not _prediabetes_negated(con.text)
+    """The Condition names prediabetes (local_codes.yaml diabetes prediabetes_*), not negated.
+    Memoised on the concept (run on every Condition that names no diabetes, on every call; hp8)."""
+    found = con.memo.get("prediabetes")
+    if found is None:
+        found = con.memo["prediabetes"] = (
+            any(is_icd10(system) and T.norm_icd(code) in T.PREDIABETES_ICD for system, code, _ in con.codings if code)
+            or (_prediabetes_text(con.text) and not _prediabetes_negated(con.text)))
+    return found
 
 
 # the codes and words of a hyperglycaemia (drugs.yaml glucose_lowering_reasons hyperglycaemia),
@@ -1745,8 +1750,11 @@ _HYPERGLYCAEMIA = [(icd, snomed, memo_search(words)) for kind, _, icd, snomed, w
 
 # gestational diabetes written ("Gestational diabetes", "GDM"; local_codes.yaml diabetes gestational_icd10_prefixes);
 # not a "pre-gestational diabetes", one there before the pregnancy (ICD-10-CM O24.0- / O24.1- / O24.3- pre-existing
-# diabetes mellitus in pregnancy: rt79, taken out as gestational it was silent, the caution lost; CR C.3 row 14)
-_GESTATIONAL_WORDS = re.compile(r"(?<!pre-)(?<!pre )\bgestational\s+diabet\w*(?:\s+mellitus)?|\bgdm\b")
+# diabetes mellitus in pregnancy: rt79, taken out as gestational it was silent, the caution lost; CR C.3 row 14).
+# The "pre" is looked behind once "gestational" has matched, not before: a pattern that opens with a lookbehind
+# is tried at every position of the text, one that opens with its word is skipped to it (hp8: ~4x the time
+# on the Condition texts of every call)
+_GESTATIONAL_WORDS = re.compile(r"\bgestational(?<!pre-gestational)(?<!pre gestational)\s+diabet\w*(?:\s+mellitus)?|\bgdm\b")
 
 
 # A gestational diabetes is one of a pregnancy, childbirth or the puerperium (ICD-10-CM O24.4-): a pregnancy and
@@ -1761,14 +1769,21 @@ def _gestational_diabetes_current(ctx: Ctx, res: dict[str, Any], con: Concept) -
     written as not the patient's, not now or as a history (the words read as the diabetes reader
     reads them, the gestational diabetes as a diabetes: negated, a relative's, a risk, a screening,
     "History of gestational diabetes", "resolved")."""
-    coded = next((code for system, code, _ in con.codings
-                  if code and is_icd10(system) and T.norm_icd(code).startswith(T.GESTATIONAL_DIABETES_ICD)), None)
-    if not coded and not _GESTATIONAL_WORDS.search(con.text):
+    # (its code and whether its words name one, memoised on the concept: run on every Condition that
+    # names no diabetes, on every call; hp8)
+    named = con.memo.get("gestational")
+    if named is None:
+        named = con.memo["gestational"] = (
+            next((code for system, code, _ in con.codings
+                  if code and is_icd10(system) and T.norm_icd(code).startswith(T.GESTATIONAL_DIABETES_ICD)), None),
+            _GESTATIONAL_WORDS.search(con.text) is not None)
+    coded, written_gestational = named
+    if not coded and not written_gestational:
         return None
     began = condition_onset(res, date_last)  # the last day a partial date can mean ("2023": 2023-12-31)
     if began is not None and (ctx.as_of - began).days > _GESTATION_AND_PUERPERIUM_DAYS:
         return None
-    if _GESTATIONAL_WORDS.search(con.text):
+    if written_gestational:
         read = _GESTATIONAL_WORDS.sub("diabetes", con.text)
         if _diabetes_text(read) is None or _diabetes_history(read) or _diabetes_not_current(read):
             return None
@@ -1783,8 +1798,11 @@ def _unspecified_diabetes_in_pregnancy(res: dict[str, Any], con: Concept) -> str
     """'coded O24.9..' when the Condition is coded ICD-10-CM O24.9- (local_codes.yaml diabetes
     pregnancy_unspecified_icd10_prefixes) and its own words name no diabetes type nor set one aside (no text, words
     naming no diabetes, or a diabetes of unrecorded type written: "Diabetes in pregnancy"); else None."""
-    coded = next((code for system, code, _ in con.codings
-                  if code and is_icd10(system) and T.norm_icd(code).startswith(_PREGNANCY_UNSPECIFIED_ICD)), None)
+    coded = con.memo.get("pregnancy-unspecified-icd", _UNSET)  # (memoised: run on every Condition, every call)
+    if coded is _UNSET:
+        coded = con.memo["pregnancy-unspecified-icd"] = next(
+            (code for system, code, _ in con.codings
+             if code and is_icd10(system) and T.norm_icd(code).startswith(_PREGNANCY_UNSPECIFIED_ICD)), None)
     if coded is None:
         return None
     written = res["code"].get("text") if type(res.get("code")) is dict else None
@@ -1800,7 +1818,15 @@ def _hyperglycaemia_recorded(con: Concept) -> bool:
     """The Condition names hyperglycaemia (drugs.yaml glucose_lowering_reasons hyperglycaemia: its
     ICD-10-CM / SNOMED CT codes or words, or a bare ICD-10-CM header of abnormal glucose, R73 / R73.0,
     read as R73.09 Other abnormal glucose is: local_codes.yaml abnormal_glucose_header_icd10), not
-    negated, a relative's or a risk."""
+    negated, a relative's or a risk. Memoised on the concept (run on every Condition that names no
+    diabetes, on every call; hp8)."""
+    found = con.memo.get("hyperglycaemia")
+    if found is None:
+        found = con.memo["hyperglycaemia"] = _hyperglycaemia_named(con)
+    return found
+
+
+def _hyperglycaemia_named(con: Concept) -> bool:
     if any(is_icd10(system) and T.norm_icd(code) in T.ABNORMAL_GLUCOSE_HEADER_ICD for system, code, _ in con.codings if code):
         return True
     for icd, snomed, words in _HYPERGLYCAEMIA:
