@@ -244,8 +244,11 @@ def _lab_result(ctx: Ctx, obs: dict[str, Any], unit: dict[str, Any], hit: str, l
 # read as 24 %, an uncontrolled diabetes by laboratory values, the capivasertib HbA1c > 8.0 % caution).
 # Below 20 mmol/mol (4.0 %) the number is as plausible as an NGSP % sent under the IFCC code: not read.
 _UNIT_OF_CODE = {"59261-8": ("mmol/mol", 20.0)}
+# an HbA1c unit as written: NGSP % or IFCC mmol/mol (one group; read after a valueString's number and in a
+# screening's words, _SCREEN_HBA1C)
+_HBA1C_UNIT = r"(%|mmol\s*/\s*mol\b)"
 # an HbA1c unit written after a valueString's number ("8.5 %", "55 mmol/mol", "7.2% (55 mmol/mol)": the first)
-_HBA1C_UNIT_WRITTEN = re.compile(r"\s*(%|mmol\s*/\s*mol\b)", re.I)
+_HBA1C_UNIT_WRITTEN = re.compile(r"\s*" + _HBA1C_UNIT, re.I)
 
 # From this to 25 an HbA1c sent without a unit is as plausible in IFCC mmol/mol (20-25 mmol/mol =
 # 4.0-4.4 %, a normal result: NGSP % = 0.09148 x IFCC + 2.152, http://www.ngsp.org/ifcc.asp) as in
@@ -2104,7 +2107,7 @@ _SCREEN_NEGATIVE = re.compile(r"\bnegative\b|-ve\b|\bnormal\b|\bnot (?:positive|
 # ("HbA1c 53 mmol/mol": pf7, not read while "HbA1c 7.0%" was), converted to NGSP % by the NGSP / IFCC
 # master equation as a coded result is (_hba1c_conv: NGSP % = 0.09148 x IFCC + 2.152, http://www.ngsp.org/ifcc.asp;
 # IFCC HbA1c network, Hoelzel et al. Clin Chem 2004;50:166-74): 48 mmol/mol is 6.5 %
-_SCREEN_HBA1C = re.compile(r"\b(?:hb\s?a1c|a1c)\b\s*(?:of|was|is|:|=)?\s*(\d+(?:\.\d+)?)\s*(%|mmol\s*/\s*mol\b)")
+_SCREEN_HBA1C = re.compile(r"\b(?:hb\s?a1c|a1c)\b\s*(?:of|was|is|:|=)?\s*(\d+(?:\.\d+)?)\s*" + _HBA1C_UNIT)
 
 
 def _screen_hba1c_percent(m: re.Match[str]) -> float:
