@@ -244,8 +244,11 @@ def _lab_result(ctx: Ctx, obs: dict[str, Any], unit: dict[str, Any], hit: str, l
 # read as 24 %, an uncontrolled diabetes by laboratory values, the capivasertib HbA1c > 8.0 % caution).
 # Below 20 mmol/mol (4.0 %) the number is as plausible as an NGSP % sent under the IFCC code: not read.
 _UNIT_OF_CODE = {"59261-8": ("mmol/mol", 20.0)}
+# an HbA1c unit as written: NGSP % or IFCC mmol/mol (one group; read after a valueString's number and in a
+# screening's words, _SCREEN_HBA1C)
+_HBA1C_UNIT = r"(%|mmol\s*/\s*mol\b)"
 # an HbA1c unit written after a valueString's number ("8.5 %", "55 mmol/mol", "7.2% (55 mmol/mol)": the first)
-_HBA1C_UNIT_WRITTEN = re.compile(r"\s*(%|mmol\s*/\s*mol\b)", re.I)
+_HBA1C_UNIT_WRITTEN = re.compile(r"\s*" + _HBA1C_UNIT, re.I)
 
 # From this to 25 an HbA1c sent without a unit is as plausible in IFCC mmol/mol (20-25 mmol/mol =
 # 4.0-4.4 %, a normal result: NGSP % = 0.09148 x IFCC + 2.152, http://www.ngsp.org/ifcc.asp) as in
@@ -1401,10 +1404,7 @@ def _gestational_reason(text: str) -> str | None:
     """How a glucose-lowering drug's reason names a current gestational diabetes ("gestational diabetes", "GDM"),
     read as _gestational_diabetes_current reads a Condition's words (not negated, a relative's, a history, over), or
     None. pf8: "Insulin for GDM" was read as a diabetes of unrecorded type, hiding that it is gestational."""
-    if not _GESTATIONAL_WORDS.search(text):
-        return None
-    read = _GESTATIONAL_WORDS.sub("diabetes", text)
-    if _diabetes_text(read) is None or _diabetes_history(read) or _diabetes_not_current(read):
+    if not _GESTATIONAL_WORDS.search(text) or not _gestational_words_current(text):
         return None
     return f'written "{printable_clip(" ".join(text.split()), 60)}"'
 
@@ -1757,6 +1757,16 @@ _HYPERGLYCAEMIA = [(icd, snomed, memo_search(words)) for kind, _, icd, snomed, w
 _GESTATIONAL_WORDS = re.compile(r"\bgestational(?<!pre-gestational)(?<!pre gestational)\s+diabet\w*(?:\s+mellitus)?|\bgdm\b")
 
 
+@lru_cache(maxsize=4096)
+def _gestational_words_current(text: str) -> bool:
+    """Words naming a gestational diabetes (_GESTATIONAL_WORDS) say a current one of the patient's: read as the
+    diabetes reader reads a diabetes's words (not negated, a relative's, a risk, a screening, a history or over).
+    One reading for a Condition's words and a drug's reason (_gestational_diabetes_current, _gestational_reason),
+    cached by text: it runs on every Condition naming one, on every call."""
+    read = _GESTATIONAL_WORDS.sub("diabetes", text)
+    return not (_diabetes_text(read) is None or _diabetes_history(read) or _diabetes_not_current(read))
+
+
 # A gestational diabetes is one of a pregnancy, childbirth or the puerperium (ICD-10-CM O24.4-): a pregnancy and
 # its puerperium last under a year (40 weeks and 6 weeks), so one that began longer ago is over: a risk of
 # diabetes, not diabetes (ADA Standards of Care, section 2: the postpartum test for persistent diabetes)
@@ -1783,10 +1793,8 @@ def _gestational_diabetes_current(ctx: Ctx, res: dict[str, Any], con: Concept) -
     began = condition_onset(res, date_last)  # the last day a partial date can mean ("2023": 2023-12-31)
     if began is not None and (ctx.as_of - began).days > _GESTATION_AND_PUERPERIUM_DAYS:
         return None
-    if written_gestational:
-        read = _GESTATIONAL_WORDS.sub("diabetes", con.text)
-        if _diabetes_text(read) is None or _diabetes_history(read) or _diabetes_not_current(read):
-            return None
+    if written_gestational and not _gestational_words_current(con.text):
+        return None
     written = _code_text_clip(res, con)
     return f'written "{written}"' if written else f"coded {coded}"
 
@@ -2099,7 +2107,7 @@ _SCREEN_NEGATIVE = re.compile(r"\bnegative\b|-ve\b|\bnormal\b|\bnot (?:positive|
 # ("HbA1c 53 mmol/mol": pf7, not read while "HbA1c 7.0%" was), converted to NGSP % by the NGSP / IFCC
 # master equation as a coded result is (_hba1c_conv: NGSP % = 0.09148 x IFCC + 2.152, http://www.ngsp.org/ifcc.asp;
 # IFCC HbA1c network, Hoelzel et al. Clin Chem 2004;50:166-74): 48 mmol/mol is 6.5 %
-_SCREEN_HBA1C = re.compile(r"\b(?:hb\s?a1c|a1c)\b\s*(?:of|was|is|:|=)?\s*(\d+(?:\.\d+)?)\s*(%|mmol\s*/\s*mol\b)")
+_SCREEN_HBA1C = re.compile(r"\b(?:hb\s?a1c|a1c)\b\s*(?:of|was|is|:|=)?\s*(\d+(?:\.\d+)?)\s*" + _HBA1C_UNIT)
 
 
 def _screen_hba1c_percent(m: re.Match[str]) -> float:

@@ -2113,10 +2113,11 @@ _UNCODED_NOT_TISSUE = re.compile(r"\b(?:serum|plasma|shed|ecd|extracellular|circ
 # unseen, 'No readable ER result' beside them; gx14)
 _RECEPTOR_ONLY_WORD = (r"(?:allred|h[- ]?score|quick[- ]?score|per ?cent\w*|pct\b|intensity|proportion|"
                        r"nuclear[- ]stain\w*|positive[- ]cells)")
-# 'ER positivity', 'ER total score': named only with a value reading as a receptor result, as 'ER status',
-# 'ER score' (gx14)
-_TEST_WORD = (r"(?:ihc|immunohisto\w*|status|stain\w*|expression|receptors?|result|by|(?:total )?score|%|positivity|"
-              + _RECEPTOR_ONLY_WORD + ")")
+# a stain word: the receptor-only words and the stain's own ("ER IHC", "ER %", "ER expression")
+_STAIN_WORD = r"(?:ihc|immunohisto\w*|stain\w*|expression|receptors?|%|" + _RECEPTOR_ONLY_WORD + ")"
+# ... or a word any result has ('ER status', 'ER score', 'ER positivity', 'ER total score': named only with a
+# value reading as a receptor result; gx14)
+_TEST_WORD = r"(?:status|result|by|(?:total )?score|positivity|" + _STAIN_WORD + ")"
 # a word before a bare 'ER' / 'PR' naming it a receptor test ("IHC ER", "Allred score ER"): not
 # 'result', 'status' or 'by', which any lab has ("Troponin result ER", "Glucose by ER": the emergency
 # room's; rt73)
@@ -2156,7 +2157,6 @@ _NOT_RECEPTOR = re.compile(r"\b(?:ecg|ekg|electrocardio\w*|triage|emergency)\b")
 # as a receptor result (_reads_as_receptor_result)
 # ... the stain word also after 'status' / 'result' / 'score' ("ER Status (IHC)", "ER result by IHC":
 # were named only with a value reading as a result, 'See report' dropped unseen; rt78)
-_STAIN_WORD = r"(?:ihc|immunohisto\w*|stain\w*|expression|receptors?|%|" + _RECEPTOR_ONLY_WORD + ")"
 _STAIN_AFTER = r"\b[\s(:,-]*(?:(?:status|result|score)\b[\s(:,-]*)?(?:by\s+)?" + _STAIN_WORD
 _NAMED_AS_RECEPTOR_TEST = {
     "er": re.compile(r"\b(?:o?estrogen|oestrogen)[- ]receptors?\b|" + _ER_PR_PAIR + r"|(?:\ber|" + _ER_OTHER_NAME
