@@ -1547,6 +1547,9 @@ def _written_switch(text: str) -> tuple[tuple[T.DrugInfo, ...], tuple[T.DrugInfo
     if (dropped := _cdk46i_stopped_before_partner(text, names, opening, tail)) is not None:
         return dropped
     stopped = T.DRUG_STOPPED_AFTER.match(tail)
+    if stopped is not None and _stop_object(tail[stopped.end():]) == "other":
+        # "Palbociclib + letrozole; palbociclib stopped smoking": what stopped is not the drug (tx13)
+        stopped = None
     if outside and (stopped is None or names[-1][1].drug_class in outside):
         # ovarian suppression is read only as the partner kept by the endocrine drug written as
         # stopped after the regimen (below); other switches naming it are left as before
@@ -1793,6 +1796,26 @@ def _stop_of_the_drug(after_name: str) -> bool:
     something else it stops ("palbociclib; stopped smoking": _stop_object; tx13)."""
     stopped = T.DRUG_STOPPED_AFTER.match(after_name)
     return stopped is not None and _stop_object(after_name[stopped.end():]) != "other"
+
+
+@lru_cache(maxsize=1024)
+def _stop_object_unsettled_after_a_name(written: str) -> str | None:
+    """Why the drugs taken now cannot be read, for a text naming two drugs or more, one of a line
+    written right after its name with a stop word followed by a word that says neither whose stop it
+    is (_stop_object 'unclear': "Letrozole + palbociclib; palbociclib stopped swimming"; tx13: read
+    stopped). None for any other text; a one-drug text is _Med.stop_object_unclear's. Cached by text."""
+    lowered = written.lower() if written else ""
+    names = _named_drugs(lowered)
+    if len(names) < 2 or T.DRUG_STOPPED_PAUSED.search(lowered):
+        return None
+    ends = [m.start() for m, _ in names[1:]] + [len(lowered)]
+    for i, (m, info) in enumerate(names):
+        after = lowered[m.end():ends[i]]
+        stopped = T.DRUG_STOPPED_AFTER.match(after)
+        if info.drug_class in LINE_CLASSES and stopped is not None and _stop_object(after[stopped.end():]) == "unclear":
+            return (f'its text "{printable_clip(written.strip(), 80)}" writes a stop word after {info.name} followed '
+                    "by words that do not say whose stop it is: whether its drugs are still taken cannot be read")
+    return None
 
 
 @lru_cache(maxsize=1024)
@@ -2582,7 +2605,8 @@ def _read_text(drugs: list[T.DrugInfo], label: str, written: str, text_only: boo
             unclear.if_ended = med
             return unclear
         stop_unsettled = _partner_after_comma_unsettled(written) or _hedged_stop(written) \
-            or _stop_beside_current_partner(med, written) or med.stop_object_unclear
+            or _stop_beside_current_partner(med, written) or med.stop_object_unclear \
+            or _stop_object_unsettled_after_a_name(written)
         if stop_unsettled is not None:
             # "Palbociclib stopped, letrozole", "Possibly stopped palbociclib; letrozole": which drugs
             # are taken now is not written (rt82); on

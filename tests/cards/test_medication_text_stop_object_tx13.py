@@ -66,3 +66,21 @@ def test_such_an_unclear_stop_on_a_record_whose_course_ended_keeps_its_line():
     summary = card(cards, "patient-summary")
     assert summary["summary"].startswith("HR+/HER2-low MBC, after 1 line")
     assert "- Metastatic line 1: letrozole, 2024-02-01 to 2025-01-10" in summary["detail"]
+
+
+@pytest.mark.parametrize("text, now", [("Letrozole + palbociclib; palbociclib stopped calcium", "letrozole + palbociclib"),
+                                       ("Exemestane + everolimus; everolimus stopped alcohol", "everolimus + exemestane")])
+def test_a_partner_named_again_with_a_stop_word_followed_by_something_else_stopped_stays_in_the_regimen_now(text, now):
+    # tx13: the CDK4/6 (or mTOR) inhibitor was read stopped, the endocrine drug alone now (CR B.8, B.9, B.10)
+    state, cards = _with_statement("partner-stop-other", text, "active", None)
+    assert f"- Currently on {now} (metastatic line 1): the options below apply at progression." in \
+        card(cards, "patient-summary")["detail"]
+
+
+def test_a_partner_named_again_with_a_stop_word_followed_by_an_unsettled_word_names_the_record_unclear():
+    text = "Letrozole + palbociclib; palbociclib stopped swimming"
+    state, cards = _with_statement("partner-stop-unclear", text, "active", None)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "Currently on" not in detail
+    assert (f'(its text "{text}" writes a stop word after palbociclib followed by words that do not say whose stop '
+            "it is: whether its drugs are still taken cannot be read)") in detail
