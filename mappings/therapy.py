@@ -1822,13 +1822,17 @@ def _stop_object_unsettled_after_a_name(written: str) -> str | None:
 def _stop_object(after_stop: str) -> str:
     """Whose stop the words right after a stop word written after a drug write (drug_mentions
     stop_own_object_after, stop_other_object_after): 'own' (the drug's: nothing, a bracket, a date,
-    a reason, "it", "taking", "treatment"), 'other' (a habit or a drug not of the pathway: "smoking",
+    a reason (stop_reasons too), "it", "taking", "treatment"), 'other' (a habit or a drug not of the pathway: "smoking",
     "calcium", "HRT"; the drug goes on) or 'unclear' (any other word: a misread stop ends a line, a
     misread going on keeps it running, neither safe: asked). Cached by text (EHRs repeat them)."""
     # (a pause after it, "stopped for 2 weeks", "stopped, restarted": the drug's, read as before)
-    if T.DRUG_STOP_OWN_OBJECT_AFTER.match(after_stop) or T.DRUG_STOPPED_PAUSED.search(after_stop):
+    if T.DRUG_STOP_OTHER_OBJECT_AFTER.match(after_stop):
+        return "other"
+    # (a stop reason right after it, "stopped PD", "stopped w/ progression": stop_reasons)
+    if T.DRUG_STOP_OWN_OBJECT_AFTER.match(after_stop) or T.DRUG_STOPPED_PAUSED.search(after_stop) \
+            or _stop_reason_of_text(after_stop) is not None:
         return "own"
-    return "other" if T.DRUG_STOP_OTHER_OBJECT_AFTER.match(after_stop) else "unclear"
+    return "unclear"
 
 
 def _hedged_stop(written: str) -> str | None:

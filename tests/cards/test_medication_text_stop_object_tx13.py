@@ -19,6 +19,7 @@ OTHER_OBJECT_STOPPED = [
     ("Anastrozole; stopped driving", "anastrozole"),
     ("Palbociclib; stopped smoking", "palbociclib"),
     ("Letrozole + palbociclib; stopped smoking", "letrozole + palbociclib"),
+    ("Letrozole; stopped her vitamin D", "letrozole"),
 ]
 
 
@@ -34,7 +35,8 @@ def test_a_stop_word_followed_by_a_habit_or_another_non_pathway_drug_leaves_the_
 
 OWN_STOP = ["Letrozole; stopped", "Letrozole stopped", "Letrozole - stopped (arthralgia)",
             "Letrozole; stopped due to progression", "Letrozole; stopped it", "Letrozole; stopped taking",
-            "Letrozole; stopped after 5 years", "Letrozole; stopped treatment", "Letrozole; stopped the drug"]
+            "Letrozole; stopped after 5 years", "Letrozole; stopped treatment", "Letrozole; stopped the drug",
+            "Letrozole; stopped her medication"]
 
 
 @pytest.mark.parametrize("text", OWN_STOP)
@@ -84,3 +86,12 @@ def test_a_partner_named_again_with_a_stop_word_followed_by_an_unsettled_word_na
     assert "Currently on" not in detail
     assert (f'(its text "{text}" writes a stop word after palbociclib followed by words that do not say whose stop '
             "it is: whether its drugs are still taken cannot be read)") in detail
+
+
+@pytest.mark.parametrize("text", ["Letrozole stopped w/ progression", "Letrozole stopped b/c arthralgia",
+                                  "Letrozole stopped pt choice", "Letrozole stopped x 2 weeks", "Letrozole stopped neutropenia"])
+def test_a_stop_word_followed_by_an_abbreviated_or_bare_reason_still_stops_the_records_drug(text):
+    # (guards the word list's reach: these read as the drug's stop before tx13 and still do)
+    state, cards = _with_statement("stop-own-reason", text, "active", None)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "- Metastatic line 1: letrozole, 2024-02-01 to date unknown" in detail and "Currently on" not in detail
