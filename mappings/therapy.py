@@ -169,7 +169,8 @@ class _Med:
                  "line_names", "line_classes", "classes", "chemo", "ofs", "nsai", "taxane", "anthracycline",
                  "also_unread", "also_unread_classes", "named_not_given", "endocrine_sequence", "stop_written",
                  "written_stopped", "completed_on", "span_end", "completion_milestone", "switch",
-                 "switched_at_progression", "switched_for", "switch_past_written")
+                 "switched_at_progression", "switched_for", "switch_past_written",
+                 "stop_object_unclear")
 
     def __init__(self, drugs: tuple[T.DrugInfo, ...], label: str) -> None:
         self.drugs = drugs
@@ -238,6 +239,10 @@ class _Med:
         # that whole regimen, the use before the switch of a record begun before the metastatic
         # setting (read_exposures: the adjuvant course as written); None otherwise
         self.switch_past_written: _Med | None = None
+        # why whose stop its text writes cannot be read, when a stop word after its drugs is followed by
+        # a word that neither writes their stop nor names something else stopped ("Letrozole; stopped
+        # foo": _stop_object; tx13); None otherwise
+        self.stop_object_unclear: str | None = None
 
 
 @dataclass(slots=True)
@@ -1329,6 +1334,15 @@ def _read_class_beside_drug(med: _Med, text: str) -> None:
         tail = stop_text[after:]
         opening = stop_text[:stop_names[0][0].start()]
         stopped = T.DRUG_STOPPED_AFTER.match(tail)
+        # "Letrozole; stopped smoking": the stop is of what follows the stop word, not of the record's
+        # drug, which goes on (tx13: read stopped, its end asked); a word that settles neither is asked
+        whose = _stop_object(tail[stopped.end():]) if stopped is not None else None
+        if whose == "other":
+            stopped = None
+        elif whose == "unclear":
+            med.stop_object_unclear = (f'its text "{printable_clip(text.strip(), 80)}" writes a stop word after '
+                                       f"{_listed({d.name for d in med.drugs})} followed by words that do not "
+                                       "say whose stop it is: whether its drugs are still taken cannot be read")
         if stopped is not None and not T.DRUG_STOPPED_PAUSED.search(stop_text, after + stopped.end()):
             med.written_stopped = True
             med.stop_written = _stop_reason_of_text(tail)
@@ -1533,6 +1547,9 @@ def _written_switch(text: str) -> tuple[tuple[T.DrugInfo, ...], tuple[T.DrugInfo
     if (dropped := _cdk46i_stopped_before_partner(text, names, opening, tail)) is not None:
         return dropped
     stopped = T.DRUG_STOPPED_AFTER.match(tail)
+    if stopped is not None and _stop_object(tail[stopped.end():]) == "other":
+        # "Palbociclib + letrozole; palbociclib stopped smoking": what stopped is not the drug (tx13)
+        stopped = None
     if outside and (stopped is None or names[-1][1].drug_class in outside):
         # ovarian suppression is read only as the partner kept by the endocrine drug written as
         # stopped after the regimen (below); other switches naming it are left as before
@@ -1770,8 +1787,52 @@ def _partners_written_stopped(lowered: str) -> frozenset[str]:
                      if info.drug_class in classes
                      and (T.DRUG_STOP_BESIDE_BEFORE.search(lowered[bounds[i]:m.start()])
                           or ((i + 1 == len(names) or not T.DRUG_STOP_BESIDE_BEFORE.search(lowered[m.end():ends[i]]))
-                              and (T.DRUG_STOPPED_AFTER.match(lowered[m.end():ends[i]])
+                              and (_stop_of_the_drug(lowered[m.end():ends[i]])
                                    or T.DRUG_STOP_ABBREVIATED_AFTER.match(lowered[m.end():ends[i]])))))
+
+
+def _stop_of_the_drug(after_name: str) -> bool:
+    """A stop word right after a drug's name (drug_mentions stopped_after) that is not followed by
+    something else it stops ("palbociclib; stopped smoking": _stop_object; tx13)."""
+    stopped = T.DRUG_STOPPED_AFTER.match(after_name)
+    return stopped is not None and _stop_object(after_name[stopped.end():]) != "other"
+
+
+@lru_cache(maxsize=1024)
+def _stop_object_unsettled_after_a_name(written: str) -> str | None:
+    """Why the drugs taken now cannot be read, for a text naming two drugs or more, one of a line
+    written right after its name with a stop word followed by a word that says neither whose stop it
+    is (_stop_object 'unclear': "Letrozole + palbociclib; palbociclib stopped swimming"; tx13: read
+    stopped). None for any other text; a one-drug text is _Med.stop_object_unclear's. Cached by text."""
+    lowered = written.lower() if written else ""
+    names = _named_drugs(lowered)
+    if len(names) < 2 or T.DRUG_STOPPED_PAUSED.search(lowered):
+        return None
+    ends = [m.start() for m, _ in names[1:]] + [len(lowered)]
+    for i, (m, info) in enumerate(names):
+        after = lowered[m.end():ends[i]]
+        stopped = T.DRUG_STOPPED_AFTER.match(after)
+        if info.drug_class in LINE_CLASSES and stopped is not None and _stop_object(after[stopped.end():]) == "unclear":
+            return (f'its text "{printable_clip(written.strip(), 80)}" writes a stop word after {info.name} followed '
+                    "by words that do not say whose stop it is: whether its drugs are still taken cannot be read")
+    return None
+
+
+@lru_cache(maxsize=1024)
+def _stop_object(after_stop: str) -> str:
+    """Whose stop the words right after a stop word written after a drug write (drug_mentions
+    stop_own_object_after, stop_other_object_after): 'own' (the drug's: nothing, a bracket, a date,
+    a reason (stop_reasons too), "it", "taking", "treatment"), 'other' (a habit or a drug not of the pathway: "smoking",
+    "calcium", "HRT"; the drug goes on) or 'unclear' (any other word: a misread stop ends a line, a
+    misread going on keeps it running, neither safe: asked). Cached by text (EHRs repeat them)."""
+    # (a pause after it, "stopped for 2 weeks", "stopped, restarted": the drug's, read as before)
+    if T.DRUG_STOP_OTHER_OBJECT_AFTER.match(after_stop):
+        return "other"
+    # (a stop reason right after it, "stopped PD", "stopped w/ progression": stop_reasons)
+    if T.DRUG_STOP_OWN_OBJECT_AFTER.match(after_stop) or T.DRUG_STOPPED_PAUSED.search(after_stop) \
+            or _stop_reason_of_text(after_stop) is not None:
+        return "own"
+    return "unclear"
 
 
 def _hedged_stop(written: str) -> str | None:
@@ -2548,7 +2609,8 @@ def _read_text(drugs: list[T.DrugInfo], label: str, written: str, text_only: boo
             unclear.if_ended = med
             return unclear
         stop_unsettled = _partner_after_comma_unsettled(written) or _hedged_stop(written) \
-            or _stop_beside_current_partner(med, written)
+            or _stop_beside_current_partner(med, written) or med.stop_object_unclear \
+            or _stop_object_unsettled_after_a_name(written)
         if stop_unsettled is not None:
             # "Palbociclib stopped, letrozole", "Possibly stopped palbociclib; letrozole": which drugs
             # are taken now is not written (rt82); on
