@@ -346,7 +346,7 @@ def _as_answered(text: str) -> str:
     sites and nothing else (_only_sites), else the text is left as written. (rt71) A "no" after a colon or dash sent elsewhere ("metastatic
     disease: no (see note)") is first written as the question form "? no (see note)" (asked).
     """
-    if "yes" in text:
+    if _FIELD_ANSWER_WORD.search(text):  # (ds13) a field answered no / y / n / "?" too
         text = _as_answered_yes(text)
     if "no" not in text and "negative" not in text and "absent" not in text:
         return text
@@ -394,11 +394,26 @@ def _as_answered(text: str) -> str:
 # (rt84) the answer followed by the scan or date that found it in a bracket, as _SCAN_BRACKET
 # reads one ("bone? yes (CT)": the field unread, the liver answered no before it counted, the
 # bone dropped)
+# (ds13) a template's fields on a Condition coded as a metastasis, or under a heading naming
+# metastases ("Metastases: liver: no, bone: yes", "Sites: bone (yes), liver (no)", "bone: y;
+# liver: n", "lung: ?"): the answer also in a bracket, as y / n, or a "?" left for it (the field
+# asked: a doubt, not counted)
 _SITE_QUESTION_ANSWERED = re.compile(
-    r"^\s*(?:to\s+(?:the\s+)?)?(?P<sites>[a-z][a-z &/-]*?)\s*(?:\?+\s*[:-]?|:|\s[-\u2013\u2014])\s*"
-    r"(?P<answer>yes|no)\b(?:\s*[(\[]\s*(?:(?:ct|mri|pet(?:[-/ ]?ct)?|us|ultrasound|imaging|scans?|bone scan)"
+    r"^\s*(?:(?P<heading>[a-z][a-z ]{0,30}?)\s*:\s*(?=[a-z][a-z &/-]*?\s*(?:\?|:|\s[-\u2013\u2014]|\(\s*(?:yes|no|y|n)\s*\))))?"
+    r"(?:to\s+(?:the\s+)?)?(?P<sites>[a-z][a-z &/-]*?)\s*(?:(?:\?+\s*[:-]?|:|\s[-\u2013\u2014])\s*"
+    r"(?P<answer>(?:yes|no|y|n)\b|\?+(?=\s*$))|\(\s*(?P<bracketed>yes|no|y|n)\s*\))(?P<doubt>\s*\?+)?"
+    r"(?:\s*[(\[]\s*(?:(?:ct|mri|pet(?:[-/ ]?ct)?|us|ultrasound|imaging|scans?|bone scan)"
     r"(?:\s+[\d/-]+)?|[\d/-]+)\s*[)\]])?\s*$")
+
+
+def _field_answer(m: re.Match[str]) -> str:
+    """yes, no or ? (left unanswered or doubted: "lung: ?", "bone: yes?") of a site field."""
+    answer = (m.group("answer") or m.group("bracketed"))
+    if answer.startswith("?") or m.group("doubt"):
+        return "?"
+    return {"y": "yes", "n": "no"}.get(answer, answer)
 _CLAUSE_SPLIT = re.compile(r"([.;])")
+_FIELD_ANSWER_WORD = re.compile(r"\b(?:yes|no|y|n)\b|[:(-]\s*\?")
 _FIELD_SPLIT = re.compile(r"([.;,])")
 
 
@@ -413,7 +428,7 @@ def _as_answered_yes(text: str) -> str:
     "metastatic to bone?": asked (Metastatic status unclear), not counted, never read as nothing."""
     parts = text.split(" | ")
     for i, part in enumerate(parts):
-        if "yes" not in part:
+        if not _FIELD_ANSWER_WORD.search(part):
             continue
         # (ds12) a comma ends a template's field too: "Metastases: liver? no, bone? yes" counted
         # the liver (the "no" unread: the answer did not close its clause) and dropped the bone;
@@ -426,9 +441,40 @@ def _as_answered_yes(text: str) -> str:
         # alone could ask anything)
         templated = (sum(m is not None for m in answered) > 1
                      and all(m is not None or not c.strip() for m, c in zip(answered, clauses)))
+        # (ds13) the fields asked of a metastasis: under a heading naming metastases ("Metastases:
+        # liver: no, bone: yes"), or a template of fields on a Condition coded as a metastasis, its
+        # display naming it in another part ("Liver: no. Bone: yes | secondary malignant neoplastic
+        # disease": read metastatic status unknown, the bone asked, since ds12 762b642; a coded
+        # 128462008 "Liver: no, bone: yes, lung: ?" counted the liver, the first site written). The
+        # code says of what: the bone counted, the liver not (CR A.2 metastatic disease documented,
+        # A.4 visceral sites); a field left "?" or doubted ("bone: yes?") asked, not counted
+        of_metastasis = templated and not _SECONDARY_TEXT.search(part) and any(
+            _SECONDARY_TEXT.search(other) for k, other in enumerate(parts) if k != i)
+        if not any(m is not None and (_field_answer(m) != "no" or of_metastasis) for m in answered):
+            continue
         asked_of_metastasis = metastasis_written = False
         for j, (m, clause) in enumerate(zip(answered, clauses)):
-            if m is not None and m.group("answer") == "yes" and not _SECONDARY_TEXT.search(clause):
+            if m is not None and (of_metastasis or (m.group("heading") and _SECONDARY_TEXT.search(m.group("heading")))):
+                asked_of_metastasis = True
+                answer = _field_answer(m)
+                if j and pieces[2 * j - 1] == ",":
+                    pieces[2 * j - 1] = ";"
+                sites = m.group("sites").strip()
+                pieces[2 * j] = {"yes": f" metastatic to {sites}", "no": f" no metastatic to {sites}"}.get(
+                    answer, f" metastatic to {sites}?")
+                metastasis_written = True
+                continue
+            if m is not None and _field_answer(m) != "yes" and (asked_of_metastasis or templated or metastasis_written):
+                # a field left "?" or doubted: asked; one answered no in a bracket or as "n"
+                # ("liver (no)"): written as the plain field, not left a site listed
+                answer = _field_answer(m)
+                if answer == "?" or m.group("bracketed") or m.group("answer") == "n":
+                    if j and pieces[2 * j - 1] == ",":
+                        pieces[2 * j - 1] = ";"
+                    pieces[2 * j] = f" {'no ' if answer == 'no' else ''}metastatic to {m.group('sites').strip()}" \
+                                    f"{'?' if answer == '?' else ''}"
+                continue
+            if m is not None and _field_answer(m) == "yes" and not _SECONDARY_TEXT.search(clause):
                 if j and pieces[2 * j - 1] == "," and (asked_of_metastasis or templated or metastasis_written):
                     pieces[2 * j - 1] = ";"  # the field rewritten closes the one before ("liver? no;")
                 if asked_of_metastasis:
@@ -1195,7 +1241,7 @@ def _hedged_why(text: str, res: dict[str, Any] | None = None) -> str:
     """Why a hedged metastasis is unconfirmed, for the gap: "suspected in the text", or the
     probable or unlikely words as written ('"likely" in the text', '"unlikely" in the text')."""
     words = _hedge_reading(text)[1]
-    if not words and "yes" in text and _as_answered_yes(text) != text:
+    if not words and _FIELD_ANSWER_WORD.search(text) and _as_answered_yes(text) != text:
         # (ds9) a site answered yes that _as_answered_yes asks ("No metastases. Bone? yes", "Liver?
         # No; bone? yes"): the doubt is the record's no and yes, quoted whole for the clinician
         words = text.split(" | ")[0].strip()[:80]

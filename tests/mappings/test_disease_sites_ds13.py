@@ -1,0 +1,61 @@
+"""(ds13) Metastatic sites: a template's site fields on a Condition coded as a metastasis, the
+doubt "not excluded", and a site list's brackets (CR A.1, A.2, A.4 visceral sites, C.1)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from mappings import build_patient_state
+from tests.mappings.builders import PID, SNOMED, breast_cancer, cc, coding, condition, patient
+
+AS_OF = dt.date(2021, 1, 1)
+ICD10 = "http://hl7.org/fhir/sid/icd-10-cm"
+SECONDARY = coding(SNOMED, "128462008", "Secondary malignant neoplastic disease")
+SECONDARY_UNSPECIFIED = coding(ICD10, "C79.9", "Secondary malignant neoplasm of unspecified site")
+BREAST_CANCER = coding(SNOMED, "254837009", "Malignant neoplasm of breast (disorder)")
+LIVER = cc(coding(SNOMED, "10200004", "Liver structure"))
+
+
+def _state(*resources, primary=None):
+    return build_patient_state([patient(), primary or breast_cancer("2015-03-01"), *resources], PID, as_of=AS_OF)
+
+
+def _gaps(state) -> dict[str, str]:
+    return {g.code: g.message for g in state.gaps}
+
+
+def _sites(state) -> list[str]:
+    return sorted(site.site for site in state.disease.sites)
+
+
+@pytest.mark.parametrize("code", [SECONDARY, SECONDARY_UNSPECIFIED])
+@pytest.mark.parametrize("text", ["Liver: no. Bone: yes", "Liver: no, bone: yes", "Metastases: liver: no, bone: yes",
+                                  "Liver - no, bone - yes"])
+def test_a_coded_metastasis_whose_fields_answer_the_liver_no_and_the_bone_yes_counts_the_bone_only(code, text):
+    # was metastatic status unknown (the bone asked as a doubt) since ds12
+    s = _state(condition(cc(code, text=text), "2020-01-15"))
+    assert s.disease.metastatic == "yes"
+    assert _sites(s) == ["bone"] and not s.disease.visceral_involvement
+    assert "metastatic-status-unknown" not in _gaps(s)
+
+
+@pytest.mark.parametrize("text", ["Liver: no, bone: yes, lung: ?", "Sites: bone (yes), liver (no)", "bone: y; liver: n"])
+def test_a_coded_metastasis_does_not_count_the_first_site_written_whatever_its_answer(text):
+    # was the liver counted (visceral) though answered no
+    s = _state(condition(cc(SECONDARY, text=text), "2020-01-15"))
+    assert s.disease.metastatic == "yes"
+    assert _sites(s) == ["bone"] and not s.disease.visceral_involvement
+
+
+def test_a_coded_metastasis_with_a_field_left_unanswered_asks_that_site():
+    s = _state(condition(cc(SECONDARY, text="Liver: no, bone: yes, lung: ?"), "2020-01-15"))
+    assert "the lung" in _gaps(s)["metastatic-site-unconfirmed"]
+
+
+@pytest.mark.parametrize("text", ["Liver: no. Bone: yes", "Sites: bone (yes), liver (no)", "bone: y; liver: n"])
+def test_the_same_fields_on_a_condition_naming_no_metastasis_ask_the_bone_not_count_it(text):
+    s = _state(condition(cc(text=text), "2020-01-15"))
+    assert s.disease.metastatic != "yes" and _sites(s) == []
+    assert f'bone ("{text}" in the text)' in _gaps(s)["metastasis-unconfirmed"]
