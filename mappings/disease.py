@@ -1692,6 +1692,10 @@ def _stable_at_site(low: str) -> bool:
     return bool(_STABLE_NOW.search(low)) and not _ORGAN_TESTS.search(low)
 
 
+# (ds13) the question left open after a finding (local_codes.yaml not_yet_excluded)
+_STILL_OPEN_AFTER = re.compile(rf"\b{T.VOCABULARY['not_yet_excluded']}\b")
+
+
 def _sites_left_unread(own: str, read: set[str]) -> list[tuple[str, str]]:
     """(site, the words) for each site a piece of the text names beside a finding that no reading
     counted, asked, refuted, cleared or found benign: a site never dropped in silence, asked
@@ -1717,7 +1721,9 @@ def _sites_left_unread(own: str, read: set[str]) -> list[tuple[str, str]]:
                 or _BENIGN_FINDING.search(low) or _another_disease_of_the_site(low, own[b - 1:].lower())
                 or _bracket_names_another_diagnosis(own[b - 1:])):
             continue
-        negated = T.MET_NEGATION_ANY.search(low) or T.MET_SITE_CLEAR_AFTER.search(low)
+        # (ds13) "not excluded" / "cannot be ruled out" leaves the question open, no negation
+        # ("Metastatic breast cancer, liver mets not excluded": the liver dropped without a word)
+        negated = T.MET_NEGATION_ANY.search(_STILL_OPEN_AFTER.sub(" ", low)) or T.MET_SITE_CLEAR_AFTER.search(low)
         for rx, site in T.SITE_TEXT:
             if site not in read and site not in refuted and rx.search(low):
                 items = [i for i in low.split(",") if rx.search(i)]
@@ -2213,7 +2219,12 @@ def _text_site_list(text: str, confirmed: bool = False) -> tuple[str, ...]:
 # them, "?" or a suspicion word after them ("?liver", "liver?", "possible liver", "liver (query)")
 _DOUBT_BEFORE = re.compile(rf"^\s*(?:\?+|\b(?:{T.VOCABULARY['suspicion_words']}|{T.VOCABULARY['probable_words']})\b)\s*")
 # (ds) and a probable word after them ("Bone metastases, liver likely", "(liver - likely)")
+# (ds13) or the question left open after them ("Metastatic breast cancer, liver mets not excluded" /
+# "cannot be excluded" / "not ruled out": read nothing, and a bodySite the liver counted, visceral,
+# CR C.1; local_codes.yaml not_yet_excluded, the after-form of cannot_exclude: condition-ver-status
+# unconfirmed, not refuted): asked, not counted
 _DOUBT_AFTER = re.compile(rf"\s*[(\[]?\s*(?:\?+|\b{T.VOCABULARY['suspicion_words_after']}\b"
+                          rf"|\b{T.VOCABULARY['not_yet_excluded']}\b"
                           rf"|\b(?:{T.VOCABULARY['probable_words']})\b)\s*[)\]]?\s*$")
 # a bracket (its closing one may lie past the comma piece: "Bone metastases (? liver, ? lung)")
 _BRACKET = re.compile(r"[(\[]((?:[^()\[\]]|[(\[][^()\[\]]*[)\]])*)(?:[)\]]|$)")

@@ -59,3 +59,26 @@ def test_the_same_fields_on_a_condition_naming_no_metastasis_ask_the_bone_not_co
     s = _state(condition(cc(text=text), "2020-01-15"))
     assert s.disease.metastatic != "yes" and _sites(s) == []
     assert f'bone ("{text}" in the text)' in _gaps(s)["metastasis-unconfirmed"]
+
+
+@pytest.mark.parametrize("text", ["Metastatic breast cancer, liver mets not excluded",
+                                  "Metastatic breast cancer, liver mets cannot be excluded",
+                                  "Metastatic breast cancer, liver mets not ruled out",
+                                  "Metastatic breast cancer, liver not excluded"])
+def test_a_liver_bodysite_the_text_writes_not_excluded_is_asked_not_counted(text):
+    # was the liver counted (visceral) from the bodySite, the doubt unread
+    s = _state(primary=condition(cc(BREAST_CANCER, text=text), "2015-03-01", bodySite=[LIVER]))
+    assert s.disease.metastatic == "yes" and _sites(s) == [] and not s.disease.visceral_involvement
+    assert f'the liver ("{text.split(", ")[1]}")' in _gaps(s)["metastatic-site-unconfirmed"]
+
+
+@pytest.mark.parametrize("text", ["Bone metastases, liver mets not excluded", "Metastatic breast cancer, liver not excluded"])
+def test_a_site_written_not_excluded_beside_a_metastasis_is_asked_not_dropped(text):
+    s = _state(condition(cc(text=text), "2020-01-15"))
+    assert "liver" not in _sites(s)
+    assert f'the liver ("{text.split(", ")[1]}")' in _gaps(s)["metastatic-site-unconfirmed"]
+
+
+def test_a_liver_written_excluded_is_still_not_asked():
+    s = _state(condition(cc(text="Bone metastases, liver metastases excluded"), "2020-01-15"))
+    assert _sites(s) == ["bone"] and "metastatic-site-unconfirmed" not in _gaps(s)
