@@ -346,6 +346,8 @@ def _as_answered(text: str) -> str:
     sites and nothing else (_only_sites), else the text is left as written. (rt71) A "no" after a colon or dash sent elsewhere ("metastatic
     disease: no (see note)") is first written as the question form "? no (see note)" (asked).
     """
+    if "(" in text or "[" in text:
+        text = _scan_brackets_listed(text)
     if _FIELD_ANSWER_WORD.search(text):  # (ds13) a field answered no / y / n / "?" too
         text = _as_answered_yes(text)
     if "no" not in text and "negative" not in text and "absent" not in text:
@@ -401,19 +403,25 @@ def _as_answered(text: str) -> str:
 _SITE_QUESTION_ANSWERED = re.compile(
     r"^\s*(?:(?P<heading>[a-z][a-z ]{0,30}?)\s*:\s*(?=[a-z][a-z &/-]*?\s*(?:\?|:|\s[-\u2013\u2014]|\(\s*(?:yes|no|y|n)\s*\))))?"
     r"(?:to\s+(?:the\s+)?)?(?P<sites>[a-z][a-z &/-]*?)\s*(?:(?:\?+\s*[:-]?|:|\s[-\u2013\u2014])\s*"
-    r"(?P<answer>(?:yes|no|y|n)\b|\?+(?=\s*$))|\(\s*(?P<bracketed>yes|no|y|n)\s*\))(?P<doubt>\s*\?+)?"
+    r"(?:(?P<answer>(?:yes|no|y|n)\b|\?+(?=\s*$))"
+    # (ds13) or a doubt for its answer ("Metastases: Bone - probable" counted the bone, "Bone -
+    # probable" read as nothing): asked, as a "?" left for it (suspicion_words, probable_words:
+    # FHIR R4 condition-ver-status unconfirmed / provisional)
+    rf"|(?P<hedged>\b(?:{T.VOCABULARY['suspicion_words']}|{T.VOCABULARY['probable_words']}))\b)"
+    r"|\(\s*(?P<bracketed>yes|no|y|n)\s*\))(?P<doubt>\s*\?+)?"
     r"(?:\s*[(\[]\s*(?:(?:ct|mri|pet(?:[-/ ]?ct)?|us|ultrasound|imaging|scans?|bone scan)"
     r"(?:\s+[\d/-]+)?|[\d/-]+)\s*[)\]])?\s*$")
 
 
 def _field_answer(m: re.Match[str]) -> str:
     """yes, no or ? (left unanswered or doubted: "lung: ?", "bone: yes?") of a site field."""
-    answer = (m.group("answer") or m.group("bracketed"))
+    answer = m.group("answer") or m.group("bracketed") or "?"
     if answer.startswith("?") or m.group("doubt"):
         return "?"
     return {"y": "yes", "n": "no"}.get(answer, answer)
 _CLAUSE_SPLIT = re.compile(r"([.;])")
-_FIELD_ANSWER_WORD = re.compile(r"\b(?:yes|no|y|n)\b|[:(-]\s*\?")
+_FIELD_ANSWER_WORD = re.compile(r"\b(?:yes|no|y|n)\b|[:(-]\s*\?|[:?\u2013\u2014-]\s*\b(?:"
+                                rf"{T.VOCABULARY['suspicion_words']}|{T.VOCABULARY['probable_words']})\b")
 _FIELD_SPLIT = re.compile(r"([.;,])")
 
 
@@ -464,7 +472,8 @@ def _as_answered_yes(text: str) -> str:
                     answer, f" metastatic to {sites}?")
                 metastasis_written = True
                 continue
-            if m is not None and _field_answer(m) != "yes" and (asked_of_metastasis or templated or metastasis_written):
+            if m is not None and _field_answer(m) != "yes" and (asked_of_metastasis or templated or metastasis_written
+                                                                 or m.group("hedged")):
                 # a field left "?" or doubted: asked; one answered no in a bracket or as "n"
                 # ("liver (no)"): written as the plain field, not left a site listed
                 answer = _field_answer(m)
@@ -1955,13 +1964,23 @@ def _secondary_rest(res: dict[str, Any], text: str, is_secondary: bool, site: st
     return is_secondary, site, visceral
 
 
+# (ds13) a bodySite naming the skin and lymphangitic spread, no lung
+_SKIN_NOT_LUNG = re.compile(r"^(?!.*\b(?:lung|pulmonary)).*\b(?:skin|cutaneous|dermal|chest wall)\b", re.I | re.S)
+
+
 def _body_sites(res: dict[str, Any]) -> list[str]:
     """The metastatic sites of Condition.bodySite, in order and each once (FHIR R4
     Condition.bodySite is 0..*: one secondary-cancer Condition may name bone and liver)."""
     out: list[str] = []
     for bs in as_list(res.get("bodySite")):
         site = next((T.BODY_SITES[code] for _, code, _ in codings(bs) if code in T.BODY_SITES), None)
-        site = site or _site_from_text(cc_text(bs))
+        if site is None and (words := cc_text(bs)):
+            site = _site_from_text(words)
+            if site == "lung" and _SKIN_NOT_LUNG.search(words):
+                # (ds13) "Skin of breast (lymphangitic spread)" read as the lung (visceral, CR C.1):
+                # lymphangitic spread in the skin is dermal lymphatic spread (carcinoma erysipeloides,
+                # ICD-10-CM C79.2, not visceral), as tables.SITE_TEXT reads the skin written after it
+                site = None
         if site and site not in out:
             out.append(site)
     return out
@@ -2234,6 +2253,10 @@ def _balanced(words: str) -> str:
     """The words as quoted, without a bracket whose partner lies in another comma piece ("?liver)"
     of "Bone metastases (spine, ?liver)" is quoted "?liver")."""
     words = words.strip()
+    # (ds13) a surplus closing bracket at the end dropped alone ("bone (2020))" of "(no liver (2019),
+    # bone (2020))" was quoted "bone (2020", its own bracket cut)
+    while words.endswith((")", "]")) and words.count(")") + words.count("]") > words.count("(") + words.count("["):
+        words = words[:-1].rstrip()
     if words.count("(") + words.count("[") != words.count(")") + words.count("]"):
         words = words.strip("()[] ")
     return words
@@ -2254,6 +2277,23 @@ _SCAN_BRACKET = re.compile(r"[(\[]\s*(?:ct|mri|pet(?:[-/ ]?ct)?|us|ultrasound|im
                            r"\s*[)\]]", re.I)
 # a dash opening more after a mention ("Bone metastases - liver, lungs clear")
 _DASH_AFTER = re.compile(r"\s[-\u2013]\s")
+
+# (ds13) a site with its scan or date in a bracket, then another site with no comma between
+# ("(no liver (US) bone (CT))": the bone dropped without a word, while "(no liver (US), bone
+# (CT))" asks it)
+_SITE_SCAN_THEN_SITE = re.compile(rf"\b(?P<before>[a-z-]+)\s*{_SCAN_BRACKET.pattern}(?P<gap>\s)\s*(?P<after>[a-z-]+)")
+
+
+def _scan_brackets_listed(text: str) -> str:
+    """text with a comma in the space between a site's scan / date bracket and the next site
+    ("liver (us) bone (ct)" -> "liver (us),bone (ct)"): a list of sites each with its scan, read
+    as the list written with commas (ds12 cf0154b). The length kept, so that quotes map back to
+    the text as written (_words_as_written)."""
+    for m in reversed(list(_SITE_SCAN_THEN_SITE.finditer(text))):
+        if _is_site_word(m.group("before")) and _is_site_word(m.group("after")):
+            text = f"{text[:m.start('gap')]},{text[m.end('gap'):]}"
+    return text
+
 
 
 def _sites_written_clear(words: str) -> bool:
@@ -3200,8 +3240,12 @@ def build_disease(ctx: Ctx) -> Disease:
                 # counts the breast cancer's stage IV): its sites asked, not counted; (rt84) so is a
                 # site the bracket doubts ("Stage IV (?liver)" was dropped without a word)
                 written = _code_text_as_written(res).strip()[:80]
+                # (ds13) a resolved / inactive one said so ("M1 (liver)" resolved was asked as current)
+                status = next((c for _, c, _ in codings(res.get("clinicalStatus")) if c), "")
+                recorded = f', recorded clinicalStatus "{status}"' if clinical_status_inactive(res) else ""
                 asked_sites += [(site, f'"{written}": stage IV / M1 at the {_site_words(site)} written on a record '
-                                 "coded neither breast cancer nor a metastasis, of which cancer not stated", written,
+                                 f"coded neither breast cancer nor a metastasis, of which cancer not stated{recorded}",
+                                 written,
                                  ctx.source(res, onset, _display(res, "Condition"), date_last=onset_last))
                                 for site in dict.fromkeys(_staged_sites(ctx.code_text(res)) + tuple(
                                     site for site, _ in _staged_doubted_sites(ctx.code_text(res))))]

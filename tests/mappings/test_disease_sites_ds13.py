@@ -82,3 +82,48 @@ def test_a_site_written_not_excluded_beside_a_metastasis_is_asked_not_dropped(te
 def test_a_liver_written_excluded_is_still_not_asked():
     s = _state(condition(cc(text="Bone metastases, liver metastases excluded"), "2020-01-15"))
     assert _sites(s) == ["bone"] and "metastatic-site-unconfirmed" not in _gaps(s)
+
+
+def test_a_site_listed_after_a_ruled_out_one_with_scans_in_brackets_and_no_comma_is_asked():
+    # was the bone dropped without a word, while "(no liver (US), bone (CT))" asks it
+    s = _state(primary=condition(cc(BREAST_CANCER, text="Metastatic breast cancer (no liver (US) bone (CT))"),
+                                 "2015-03-01"))
+    assert s.disease.metastatic == "yes" and _sites(s) == []
+    assert 'the bone ("bone (CT)")' in _gaps(s)["metastatic-site-unconfirmed"]
+
+
+def test_a_site_asked_with_its_date_in_a_bracket_is_quoted_with_the_bracket_whole():
+    # was quoted "bone (2020"
+    s = _state(primary=condition(cc(BREAST_CANCER, text="Metastatic breast cancer (no liver (2019), bone (2020))"),
+                                 "2015-03-01"))
+    assert 'the bone ("bone (2020)")' in _gaps(s)["metastatic-site-unconfirmed"]
+
+
+def test_a_resolved_stage_iv_at_the_liver_on_a_condition_naming_no_cancer_is_asked_saying_resolved():
+    s = _state(condition(cc(text="M1 (liver)"), "2020-01-15", clinical="resolved"))
+    assert 'of which cancer not stated, recorded clinicalStatus "resolved"' in _gaps(s)["metastasis-unconfirmed"]
+
+
+@pytest.mark.parametrize("text, words", [("Metastatic to liver? No. Bone: yes?", "Metastatic to liver? No. Bone: yes?"),
+                                         ("Bone - probable", "Bone - probable"),
+                                         ("Bone: probable", "Bone: probable"),
+                                         ("Metastases: Bone - probable", "Metastases: Bone - probable")])
+def test_a_site_field_answered_with_a_doubt_is_asked_not_counted_nor_dropped(text, words):
+    # was nothing ("No metastatic site ... was found"), or with a heading the bone counted
+    s = _state(condition(cc(text=text), "2020-01-15"))
+    assert s.disease.metastatic != "yes" and _sites(s) == []
+    assert f'bone ("{words}" in the text)' in _gaps(s)["metastasis-unconfirmed"]
+
+
+@pytest.mark.parametrize("body_text", ["Skin of breast (lymphangitic spread)", "Chest wall skin (lymphangitic spread)"])
+def test_a_bodysite_naming_lymphangitic_spread_in_the_skin_is_not_read_as_the_lung(body_text):
+    # was the lung counted (visceral)
+    s = _state(primary=condition(cc(BREAST_CANCER, text="Metastatic breast cancer"), "2015-03-01",
+                                 bodySite=[cc(text=body_text)]))
+    assert s.disease.metastatic == "yes" and "lung" not in _sites(s) and not s.disease.visceral_involvement
+
+
+def test_a_bodysite_naming_lymphangitic_spread_in_the_lung_is_still_the_lung():
+    s = _state(primary=condition(cc(BREAST_CANCER, text="Metastatic breast cancer"), "2015-03-01",
+                                 bodySite=[cc(text="Lung (lymphangitic spread)")]))
+    assert _sites(s) == ["lung"]
