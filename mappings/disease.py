@@ -1278,6 +1278,10 @@ def _words_as_written(words: str, text: str, res: dict[str, Any]) -> str:
     "Metastases - none seen on CT, bone scan pending"). Words that are not in the text as written
     (its lower-case form, cc_text) are quoted from the "?" on without it; words not found at all,
     or a text whose lower case changed its length, are left as read."""
+    # (ds13) words read up to the end of the text run on into the codes' displays ("lung? |
+    # secondary malignant neoplastic disease" for "lung: ?"): quoted up to the text's end
+    if " | " in words and words.split(" | ")[0].strip():
+        words = words.split(" | ")[0].strip()
     code = res.get("code")
     parts = [code["text"]] if isinstance(code, dict) and isinstance(code.get("text"), str) else []
     parts += [d for _, _, d in codings(code) if d]
@@ -1289,7 +1293,9 @@ def _words_as_written(words: str, text: str, res: dict[str, Any]) -> str:
         # (ds8/ds12) a site field answered yes, rewritten as a question ("Liver: yes" read "liver?"):
         # quoted with its answer as written (the last such field)
         field = None
-        for field in re.finditer(re.escape(site) + r"\s*(?:\?+\s*[:-]?|:|\s[-\u2013\u2014])\s*yes\b", text):
+        # (ds13) or answered with a doubt ("Bone - probable", "lung: ?": quoted "bone?")
+        for field in re.finditer(re.escape(site) + r"\s*(?:\?+\s*[:-]?|:|\s[-\u2013\u2014])\s*(?:(?:yes|y)\b|\?+|\b(?:"
+                                 rf"{T.VOCABULARY['suspicion_words']}|{T.VOCABULARY['probable_words']})\b)", text):
             pass
         if field is not None:
             return written[field.start():field.end()]
@@ -3027,6 +3033,14 @@ def build_disease(ctx: Ctx) -> Disease:
                     continue
                 why = unconfirmed_status(res)
                 hedge = _metastasis_in_text(ctx.code_text(res)) if why is None else None
+                if (hedge in ("hedged", "probable") and (coded_secondary or _secondary_profile(res))
+                        and (own_words := _own_text(res)) and not _SECONDARY_TEXT.search(own_words.lower())):
+                    # (ds13) the doubt is a site field's the text names no metastasis in, rewritten
+                    # as a question ("Bone - probable", "Liver: no. Bone: yes" with no display naming
+                    # the metastasis): the code makes the metastasis (CR A.2), the field's site is
+                    # asked below (its text's doubted site), as "?bone" so coded is (was metastatic
+                    # status unknown)
+                    hedge = None
                 if hedge == "hedged" or (hedge == "probable" and not _confirmed(res)):
                     # a suspicion; or "likely" / "presumed" the clinician has not confirmed
                     # (condition-ver-status "provisional" unless verificationStatus "confirmed")

@@ -127,3 +127,23 @@ def test_a_bodysite_naming_lymphangitic_spread_in_the_lung_is_still_the_lung():
     s = _state(primary=condition(cc(BREAST_CANCER, text="Metastatic breast cancer"), "2015-03-01",
                                  bodySite=[cc(text="Lung (lymphangitic spread)")]))
     assert _sites(s) == ["lung"]
+
+
+@pytest.mark.parametrize("text, words", [("Liver: no. Bone: yes", "Bone: yes"), ("Bone - probable", "Bone - probable")])
+def test_a_coded_metastasis_with_no_display_whose_field_is_doubted_stays_metastatic_and_asks_the_site(text, words):
+    # was metastatic status unknown (the field's doubt read as the metastasis's)
+    s = _state(condition(cc({"system": SNOMED, "code": "128462008"}, text=text), "2020-01-15"))
+    assert s.disease.metastatic == "yes" and _sites(s) == []
+    assert f'the bone ("{words}")' in _gaps(s)["metastatic-site-unconfirmed"]
+
+
+def test_a_coded_metastasis_whose_field_is_doubted_stays_metastatic_and_asks_the_site():
+    s = _state(condition(cc(SECONDARY, text="Bone - probable"), "2020-01-15"))
+    assert s.disease.metastatic == "yes" and _sites(s) == []
+    assert 'the bone ("Bone - probable")' in _gaps(s)["metastatic-site-unconfirmed"]
+
+
+def test_a_doubted_site_at_the_text_end_of_a_coded_metastasis_is_quoted_without_the_codes_display():
+    # was quoted "lung? | secondary malignant neoplastic disease"
+    s = _state(condition(cc(SECONDARY, text="Liver: no, bone: yes, lung: ?"), "2020-01-15"))
+    assert 'the lung ("lung: ?")' in _gaps(s)["metastatic-site-unconfirmed"]
