@@ -413,6 +413,12 @@ _SITE_QUESTION_ANSWERED = re.compile(
     r"(?:\s+[\d/-]+)?|[\d/-]+)\s*[)\]])?\s*$")
 
 
+# (ds13) a heading that is a plain label of metastases, asking of them ("Metastases:", "Mets:",
+# "Metastatic sites:"); not one doubting, ruling out or dating them ("Suspected metastases:",
+# "No metastases:", "History of metastases:": read as before, the fields asked) nor a work-up's
+_METASTASIS_HEADING = re.compile(r"^\s*(?:metastas[ie]s|mets|metastatic (?:sites?|disease)|sites? of metastas[ie]s)\s*$")
+
+
 def _field_answer(m: re.Match[str]) -> str:
     """yes, no or ? (left unanswered or doubted: "lung: ?", "bone: yes?") of a site field."""
     answer = m.group("answer") or m.group("bracketed") or "?"
@@ -462,7 +468,7 @@ def _as_answered_yes(text: str) -> str:
             continue
         asked_of_metastasis = metastasis_written = False
         for j, (m, clause) in enumerate(zip(answered, clauses)):
-            if m is not None and (of_metastasis or (m.group("heading") and _SECONDARY_TEXT.search(m.group("heading")))):
+            if m is not None and (of_metastasis or (m.group("heading") and _METASTASIS_HEADING.match(m.group("heading")))):
                 asked_of_metastasis = True
                 answer = _field_answer(m)
                 if j and pieces[2 * j - 1] == ",":

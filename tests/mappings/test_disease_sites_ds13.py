@@ -147,3 +147,17 @@ def test_a_doubted_site_at_the_text_end_of_a_coded_metastasis_is_quoted_without_
     # was quoted "lung? | secondary malignant neoplastic disease"
     s = _state(condition(cc(SECONDARY, text="Liver: no, bone: yes, lung: ?"), "2020-01-15"))
     assert 'the lung ("lung: ?")' in _gaps(s)["metastatic-site-unconfirmed"]
+
+
+@pytest.mark.parametrize("text", ["Suspected metastases: liver: no, bone: yes", "Possible metastases: bone: yes",
+                                  "No metastases: liver: no, bone: yes", "History of metastases: bone: yes"])
+def test_fields_under_a_heading_doubting_ruling_out_or_dating_metastases_do_not_count_the_site(text):
+    s = _state(condition(cc(text=text), "2020-01-15"))
+    assert _sites(s) == []
+
+
+@pytest.mark.parametrize("text", ["Metastases: liver: no, bone: yes", "Metastatic sites: liver - no, bone - yes"])
+def test_fields_under_a_plain_metastases_heading_count_the_site_answered_yes(text):
+    # was metastatic status unknown (the bone asked)
+    s = _state(condition(cc(text=text), "2020-01-15"))
+    assert s.disease.metastatic == "yes" and _sites(s) == ["bone"]
