@@ -462,7 +462,10 @@ def _as_answered_yes(text: str) -> str:
         # 128462008 "Liver: no, bone: yes, lung: ?" counted the liver, the first site written). The
         # code says of what: the bone counted, the liver not (CR A.2 metastatic disease documented,
         # A.4 visceral sites); a field left "?" or doubted ("bone: yes?") asked, not counted
-        of_metastasis = templated and not _SECONDARY_TEXT.search(part) and any(
+        # (a single field too: "Liver: no" so coded counted the liver, visceral)
+        fields_only = any(m is not None for m in answered) and all(
+            m is not None or not c.strip() for m, c in zip(answered, clauses))
+        of_metastasis = fields_only and not _SECONDARY_TEXT.search(part) and any(
             _SECONDARY_TEXT.search(other) for k, other in enumerate(parts) if k != i)
         if not any(m is not None and (_field_answer(m) != "no" or of_metastasis) for m in answered):
             continue
@@ -1295,7 +1298,8 @@ def _words_as_written(words: str, text: str, res: dict[str, Any]) -> str:
     if len(written) != len(text):
         return words
     at = text.find(words)
-    if at < 0 and words.endswith("?") and (site := words.rstrip("?").strip()):
+    # (ds13) or the words run on past it ("liver?; metastatic to bone?" for "Liver: ?, bone: ?")
+    if at < 0 and "?" in words and (site := re.sub(r"^metastatic to\s+", "", words.split("?")[0].strip())):
         # (ds8/ds12) a site field answered yes, rewritten as a question ("Liver: yes" read "liver?"):
         # quoted with its answer as written (the last such field)
         field = None

@@ -161,3 +161,16 @@ def test_fields_under_a_plain_metastases_heading_count_the_site_answered_yes(tex
     # was metastatic status unknown (the bone asked)
     s = _state(condition(cc(text=text), "2020-01-15"))
     assert s.disease.metastatic == "yes" and _sites(s) == ["bone"]
+
+
+def test_a_coded_metastasis_whose_only_field_answers_the_liver_no_does_not_count_the_liver():
+    # was the liver counted (visceral); now asked as "No liver metastases" so coded is
+    s = _state(condition(cc(SECONDARY, text="Liver: no"), "2020-01-15"))
+    assert _sites(s) == [] and not s.disease.visceral_involvement
+    assert 'coded a metastasis, but the text reads "Liver: no"' in _gaps(s)["metastasis-unconfirmed"]
+
+
+def test_a_coded_metastasis_whose_fields_are_all_left_open_asks_each_quoting_its_field():
+    s = _state(condition(cc(SECONDARY, text="Liver: ?, bone: ?"), "2020-01-15"))
+    assert s.disease.metastatic == "yes" and _sites(s) == []
+    assert 'the liver ("Liver: ?"); the bone ("bone: ?")' in _gaps(s)["metastatic-site-unconfirmed"]
