@@ -426,7 +426,15 @@ def _field_answer(m: re.Match[str]) -> str:
         return "?"
     return {"y": "yes", "n": "no"}.get(answer, answer)
 _CLAUSE_SPLIT = re.compile(r"([.;])")
-_FIELD_ANSWER_WORD = re.compile(r"\b(?:yes|no|y|n)\b|[:(-]\s*\?|[:?\u2013\u2014-]\s*\b(?:"
+# (ds13) a text that is a site doubted before it and nothing else ("possible liver" coded
+# 128462008 counted the liver, visceral; "?liver" so coded is asked): read as the field "liver: ?"
+_DOUBTED_SITE_BEFORE = re.compile(
+    rf"^\s*(?P<hedged>\b(?:{T.VOCABULARY['suspicion_words']}|{T.VOCABULARY['probable_words']}))\s+"
+    r"(?P<sites>[a-z][a-z &/-]*?)\s*$"
+    # the groups of _SITE_QUESTION_ANSWERED, never set here (read by _field_answer)
+    r"(?P<heading>(?!x)x)?(?P<answer>(?!x)x)?(?P<bracketed>(?!x)x)?(?P<doubt>(?!x)x)?")
+_FIELD_ANSWER_WORD = re.compile(rf"(?:^|\|)\s*\b(?:{T.VOCABULARY['suspicion_words']}|{T.VOCABULARY['probable_words']})\s+[a-z]|"
+r"\b(?:yes|no|y|n)\b|[:(-]\s*\?|[:?\u2013\u2014-]\s*\b(?:"
                                 rf"{T.VOCABULARY['suspicion_words']}|{T.VOCABULARY['probable_words']})\b")
 _FIELD_SPLIT = re.compile(r"([.;,])")
 
@@ -451,6 +459,12 @@ def _as_answered_yes(text: str) -> str:
         clauses = pieces[0::2]
         answered = [_SITE_QUESTION_ANSWERED.match(c) for c in clauses]
         answered = [m if m is not None and _only_sites(m.group("sites")) else None for m in answered]
+        doubted = [_DOUBTED_SITE_BEFORE.match(c) if m is None else None for m, c in zip(answered, clauses)]
+        if any(d is not None and _only_sites(d.group("sites")) for d in doubted) and all(
+                m is not None or (d is not None and _only_sites(d.group("sites"))) or not c.strip()
+                for m, d, c in zip(answered, doubted, clauses)):
+            # a site doubted before it among fields only ("possible liver"): read as one
+            answered = [m or d for m, d in zip(answered, doubted)]
         # two site questions or more and nothing else: a template's list of sites ("Bone? yes"
         # alone could ask anything)
         templated = (sum(m is not None for m in answered) > 1
@@ -1305,7 +1319,9 @@ def _words_as_written(words: str, text: str, res: dict[str, Any]) -> str:
         field = None
         # (ds13) or answered with a doubt ("Bone - probable", "lung: ?": quoted "bone?")
         for field in re.finditer(re.escape(site) + r"\s*(?:\?+\s*[:-]?|:|\s[-\u2013\u2014])\s*(?:(?:yes|y)\b|\?+|\b(?:"
-                                 rf"{T.VOCABULARY['suspicion_words']}|{T.VOCABULARY['probable_words']})\b)", text):
+                                 rf"{T.VOCABULARY['suspicion_words']}|{T.VOCABULARY['probable_words']})\b)"
+                                 rf"|\b(?:{T.VOCABULARY['suspicion_words']}|{T.VOCABULARY['probable_words']})\s+"
+                                 + re.escape(site) + r"\b", text):
             pass
         if field is not None:
             return written[field.start():field.end()]

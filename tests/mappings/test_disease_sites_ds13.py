@@ -174,3 +174,11 @@ def test_a_coded_metastasis_whose_fields_are_all_left_open_asks_each_quoting_its
     s = _state(condition(cc(SECONDARY, text="Liver: ?, bone: ?"), "2020-01-15"))
     assert s.disease.metastatic == "yes" and _sites(s) == []
     assert 'the liver ("Liver: ?"); the bone ("bone: ?")' in _gaps(s)["metastatic-site-unconfirmed"]
+
+
+@pytest.mark.parametrize("text", ["possible liver", "probable liver", "suspected liver"])
+def test_a_coded_metastasis_whose_text_is_a_doubted_site_asks_the_site_not_counts_it(text):
+    # was the liver counted (visceral), while "?liver" so coded is asked
+    s = _state(condition(cc(SECONDARY, text=text), "2020-01-15"))
+    assert s.disease.metastatic == "yes" and _sites(s) == [] and not s.disease.visceral_involvement
+    assert f'the liver ("{text}")' in _gaps(s)["metastatic-site-unconfirmed"]
