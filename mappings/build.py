@@ -128,7 +128,11 @@ Gap codes (PatientState.gaps; stable ids the cards read)
                                   bodySite the liver; the coded site unless the text asserts
                                   another) or a bodySite it writes in the past, or rules out
                                   naming no other site ("Metastases, no liver", bodySite the
-                                  liver; beside another site: counted, metastatic-site-conflict)
+                                  liver; beside another site: counted, metastatic-site-conflict);
+                                  (ds13) a site written "not excluded" / "not ruled out", and
+                                  a site field on a coded metastasis left "?" or answered with
+                                  a doubt ("lung: ?", "Bone - probable": the code still counts
+                                  the metastasis)
     visceral-crisis-unclear       a visceral crisis written as "impending"/"imminent", as
                                   a suspicion ("suspected", "possible", "?" before or after,
                                   "r/o"; a "?" after an Observation's question is no doubt) or

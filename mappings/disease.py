@@ -346,7 +346,9 @@ def _as_answered(text: str) -> str:
     sites and nothing else (_only_sites), else the text is left as written. (rt71) A "no" after a colon or dash sent elsewhere ("metastatic
     disease: no (see note)") is first written as the question form "? no (see note)" (asked).
     """
-    if "yes" in text:
+    if "(" in text or "[" in text:
+        text = _scan_brackets_listed(text)
+    if _FIELD_ANSWER_WORD.search(text):  # (ds13) a field answered no / y / n / "?" too
         text = _as_answered_yes(text)
     if "no" not in text and "negative" not in text and "absent" not in text:
         return text
@@ -394,11 +396,46 @@ def _as_answered(text: str) -> str:
 # (rt84) the answer followed by the scan or date that found it in a bracket, as _SCAN_BRACKET
 # reads one ("bone? yes (CT)": the field unread, the liver answered no before it counted, the
 # bone dropped)
+# (ds13) a template's fields on a Condition coded as a metastasis, or under a heading naming
+# metastases ("Metastases: liver: no, bone: yes", "Sites: bone (yes), liver (no)", "bone: y;
+# liver: n", "lung: ?"): the answer also in a bracket, as y / n, or a "?" left for it (the field
+# asked: a doubt, not counted)
 _SITE_QUESTION_ANSWERED = re.compile(
-    r"^\s*(?:to\s+(?:the\s+)?)?(?P<sites>[a-z][a-z &/-]*?)\s*(?:\?+\s*[:-]?|:|\s[-\u2013\u2014])\s*"
-    r"(?P<answer>yes|no)\b(?:\s*[(\[]\s*(?:(?:ct|mri|pet(?:[-/ ]?ct)?|us|ultrasound|imaging|scans?|bone scan)"
+    r"^\s*(?:(?P<heading>[a-z][a-z ]{0,30}?)\s*:\s*(?=[a-z][a-z &/-]*?\s*(?:\?|:|\s[-\u2013\u2014]|\(\s*(?:yes|no|y|n)\s*\))))?"
+    r"(?:to\s+(?:the\s+)?)?(?P<sites>[a-z][a-z &/-]*?)\s*(?:(?:\?+\s*[:-]?|:|\s[-\u2013\u2014])\s*"
+    r"(?:(?P<answer>(?:yes|no|y|n)\b|\?+(?=\s*$))"
+    # (ds13) or a doubt for its answer ("Metastases: Bone - probable" counted the bone, "Bone -
+    # probable" read as nothing): asked, as a "?" left for it (suspicion_words, probable_words:
+    # FHIR R4 condition-ver-status unconfirmed / provisional)
+    rf"|(?P<hedged>\b(?:{T.VOCABULARY['suspicion_words']}|{T.VOCABULARY['probable_words']}))\b)"
+    r"|\(\s*(?P<bracketed>yes|no|y|n)\s*\))(?P<doubt>\s*\?+)?"
+    r"(?:\s*[(\[]\s*(?:(?:ct|mri|pet(?:[-/ ]?ct)?|us|ultrasound|imaging|scans?|bone scan)"
     r"(?:\s+[\d/-]+)?|[\d/-]+)\s*[)\]])?\s*$")
+
+
+# (ds13) a heading that is a plain label of metastases, asking of them ("Metastases:", "Mets:",
+# "Metastatic sites:"); not one doubting, ruling out or dating them ("Suspected metastases:",
+# "No metastases:", "History of metastases:": read as before, the fields asked) nor a work-up's
+_METASTASIS_HEADING = re.compile(r"^\s*(?:metastas[ie]s|mets|metastatic (?:sites?|disease)|sites? of metastas[ie]s)\s*$")
+
+
+def _field_answer(m: re.Match[str]) -> str:
+    """yes, no or ? (left unanswered or doubted: "lung: ?", "bone: yes?") of a site field."""
+    answer = m.group("answer") or m.group("bracketed") or "?"
+    if answer.startswith("?") or m.group("doubt"):
+        return "?"
+    return {"y": "yes", "n": "no"}.get(answer, answer)
 _CLAUSE_SPLIT = re.compile(r"([.;])")
+# (ds13) a text that is a site doubted before it and nothing else ("possible liver" coded
+# 128462008 counted the liver, visceral; "?liver" so coded is asked): read as the field "liver: ?"
+_DOUBTED_SITE_BEFORE = re.compile(
+    rf"^\s*(?P<hedged>\b(?:{T.VOCABULARY['suspicion_words']}|{T.VOCABULARY['probable_words']}))\s+"
+    r"(?P<sites>[a-z][a-z &/-]*?)\s*$"
+    # the groups of _SITE_QUESTION_ANSWERED, never set here (read by _field_answer)
+    r"(?P<heading>(?!x)x)?(?P<answer>(?!x)x)?(?P<bracketed>(?!x)x)?(?P<doubt>(?!x)x)?")
+_FIELD_ANSWER_WORD = re.compile(rf"(?:^|\|)\s*\b(?:{T.VOCABULARY['suspicion_words']}|{T.VOCABULARY['probable_words']})\s+[a-z]|"
+r"\b(?:yes|no|y|n)\b|[:(-]\s*\?|[:?\u2013\u2014-]\s*\b(?:"
+                                rf"{T.VOCABULARY['suspicion_words']}|{T.VOCABULARY['probable_words']})\b")
 _FIELD_SPLIT = re.compile(r"([.;,])")
 
 
@@ -413,7 +450,7 @@ def _as_answered_yes(text: str) -> str:
     "metastatic to bone?": asked (Metastatic status unclear), not counted, never read as nothing."""
     parts = text.split(" | ")
     for i, part in enumerate(parts):
-        if "yes" not in part:
+        if not _FIELD_ANSWER_WORD.search(part):
             continue
         # (ds12) a comma ends a template's field too: "Metastases: liver? no, bone? yes" counted
         # the liver (the "no" unread: the answer did not close its clause) and dropped the bone;
@@ -422,13 +459,54 @@ def _as_answered_yes(text: str) -> str:
         clauses = pieces[0::2]
         answered = [_SITE_QUESTION_ANSWERED.match(c) for c in clauses]
         answered = [m if m is not None and _only_sites(m.group("sites")) else None for m in answered]
+        doubted = [_DOUBTED_SITE_BEFORE.match(c) if m is None else None for m, c in zip(answered, clauses)]
+        if any(d is not None and _only_sites(d.group("sites")) for d in doubted) and all(
+                m is not None or (d is not None and _only_sites(d.group("sites"))) or not c.strip()
+                for m, d, c in zip(answered, doubted, clauses)):
+            # a site doubted before it among fields only ("possible liver"): read as one
+            answered = [m or d for m, d in zip(answered, doubted)]
         # two site questions or more and nothing else: a template's list of sites ("Bone? yes"
         # alone could ask anything)
         templated = (sum(m is not None for m in answered) > 1
                      and all(m is not None or not c.strip() for m, c in zip(answered, clauses)))
+        # (ds13) the fields asked of a metastasis: under a heading naming metastases ("Metastases:
+        # liver: no, bone: yes"), or a template of fields on a Condition coded as a metastasis, its
+        # display naming it in another part ("Liver: no. Bone: yes | secondary malignant neoplastic
+        # disease": read metastatic status unknown, the bone asked, since ds12 762b642; a coded
+        # 128462008 "Liver: no, bone: yes, lung: ?" counted the liver, the first site written). The
+        # code says of what: the bone counted, the liver not (CR A.2 metastatic disease documented,
+        # A.4 visceral sites); a field left "?" or doubted ("bone: yes?") asked, not counted
+        # (a single field too: "Liver: no" so coded counted the liver, visceral)
+        fields_only = any(m is not None for m in answered) and all(
+            m is not None or not c.strip() for m, c in zip(answered, clauses))
+        of_metastasis = fields_only and not _SECONDARY_TEXT.search(part) and any(
+            _SECONDARY_TEXT.search(other) for k, other in enumerate(parts) if k != i)
+        if not any(m is not None and (_field_answer(m) != "no" or of_metastasis) for m in answered):
+            continue
         asked_of_metastasis = metastasis_written = False
         for j, (m, clause) in enumerate(zip(answered, clauses)):
-            if m is not None and m.group("answer") == "yes" and not _SECONDARY_TEXT.search(clause):
+            if m is not None and (of_metastasis or (m.group("heading") and _METASTASIS_HEADING.match(m.group("heading")))):
+                asked_of_metastasis = True
+                answer = _field_answer(m)
+                if j and pieces[2 * j - 1] == ",":
+                    pieces[2 * j - 1] = ";"
+                sites = m.group("sites").strip()
+                pieces[2 * j] = {"yes": f" metastatic to {sites}", "no": f" no metastatic to {sites}"}.get(
+                    answer, f" metastatic to {sites}?")
+                metastasis_written = True
+                continue
+            if m is not None and _field_answer(m) != "yes" and (asked_of_metastasis or templated or metastasis_written
+                                                                 or m.group("hedged")):
+                # a field left "?" or doubted: asked; one answered no in a bracket or as "n"
+                # ("liver (no)"): written as the plain field, not left a site listed
+                answer = _field_answer(m)
+                if answer == "?" or m.group("bracketed") or m.group("answer") == "n":
+                    if j and pieces[2 * j - 1] == ",":
+                        pieces[2 * j - 1] = ";"
+                    pieces[2 * j] = f" {'no ' if answer == 'no' else ''}metastatic to {m.group('sites').strip()}" \
+                                    f"{'?' if answer == '?' else ''}"
+                continue
+            if m is not None and _field_answer(m) == "yes" and not _SECONDARY_TEXT.search(clause):
                 if j and pieces[2 * j - 1] == "," and (asked_of_metastasis or templated or metastasis_written):
                     pieces[2 * j - 1] = ";"  # the field rewritten closes the one before ("liver? no;")
                 if asked_of_metastasis:
@@ -1195,7 +1273,7 @@ def _hedged_why(text: str, res: dict[str, Any] | None = None) -> str:
     """Why a hedged metastasis is unconfirmed, for the gap: "suspected in the text", or the
     probable or unlikely words as written ('"likely" in the text', '"unlikely" in the text')."""
     words = _hedge_reading(text)[1]
-    if not words and "yes" in text and _as_answered_yes(text) != text:
+    if not words and _FIELD_ANSWER_WORD.search(text) and _as_answered_yes(text) != text:
         # (ds9) a site answered yes that _as_answered_yes asks ("No metastases. Bone? yes", "Liver?
         # No; bone? yes"): the doubt is the record's no and yes, quoted whole for the clinician
         words = text.split(" | ")[0].strip()[:80]
@@ -1223,6 +1301,10 @@ def _words_as_written(words: str, text: str, res: dict[str, Any]) -> str:
     "Metastases - none seen on CT, bone scan pending"). Words that are not in the text as written
     (its lower-case form, cc_text) are quoted from the "?" on without it; words not found at all,
     or a text whose lower case changed its length, are left as read."""
+    # (ds13) words read up to the end of the text run on into the codes' displays ("lung? |
+    # secondary malignant neoplastic disease" for "lung: ?"): quoted up to the text's end
+    if " | " in words and words.split(" | ")[0].strip():
+        words = words.split(" | ")[0].strip()
     code = res.get("code")
     parts = [code["text"]] if isinstance(code, dict) and isinstance(code.get("text"), str) else []
     parts += [d for _, _, d in codings(code) if d]
@@ -1230,11 +1312,16 @@ def _words_as_written(words: str, text: str, res: dict[str, Any]) -> str:
     if len(written) != len(text):
         return words
     at = text.find(words)
-    if at < 0 and words.endswith("?") and (site := words.rstrip("?").strip()):
+    # (ds13) or the words run on past it ("liver?; metastatic to bone?" for "Liver: ?, bone: ?")
+    if at < 0 and "?" in words and (site := re.sub(r"^metastatic to\s+", "", words.split("?")[0].strip())):
         # (ds8/ds12) a site field answered yes, rewritten as a question ("Liver: yes" read "liver?"):
         # quoted with its answer as written (the last such field)
         field = None
-        for field in re.finditer(re.escape(site) + r"\s*(?:\?+\s*[:-]?|:|\s[-\u2013\u2014])\s*yes\b", text):
+        # (ds13) or answered with a doubt ("Bone - probable", "lung: ?": quoted "bone?")
+        for field in re.finditer(re.escape(site) + r"\s*(?:\?+\s*[:-]?|:|\s[-\u2013\u2014])\s*(?:(?:yes|y)\b|\?+|\b(?:"
+                                 rf"{T.VOCABULARY['suspicion_words']}|{T.VOCABULARY['probable_words']})\b)"
+                                 rf"|\b(?:{T.VOCABULARY['suspicion_words']}|{T.VOCABULARY['probable_words']})\s+"
+                                 + re.escape(site) + r"\b", text):
             pass
         if field is not None:
             return written[field.start():field.end()]
@@ -1646,6 +1733,10 @@ def _stable_at_site(low: str) -> bool:
     return bool(_STABLE_NOW.search(low)) and not _ORGAN_TESTS.search(low)
 
 
+# (ds13) the question left open after a finding (local_codes.yaml not_yet_excluded)
+_STILL_OPEN_AFTER = re.compile(rf"\b{T.VOCABULARY['not_yet_excluded']}\b")
+
+
 def _sites_left_unread(own: str, read: set[str]) -> list[tuple[str, str]]:
     """(site, the words) for each site a piece of the text names beside a finding that no reading
     counted, asked, refuted, cleared or found benign: a site never dropped in silence, asked
@@ -1671,7 +1762,9 @@ def _sites_left_unread(own: str, read: set[str]) -> list[tuple[str, str]]:
                 or _BENIGN_FINDING.search(low) or _another_disease_of_the_site(low, own[b - 1:].lower())
                 or _bracket_names_another_diagnosis(own[b - 1:])):
             continue
-        negated = T.MET_NEGATION_ANY.search(low) or T.MET_SITE_CLEAR_AFTER.search(low)
+        # (ds13) "not excluded" / "cannot be ruled out" leaves the question open, no negation
+        # ("Metastatic breast cancer, liver mets not excluded": the liver dropped without a word)
+        negated = T.MET_NEGATION_ANY.search(_STILL_OPEN_AFTER.sub(" ", low)) or T.MET_SITE_CLEAR_AFTER.search(low)
         for rx, site in T.SITE_TEXT:
             if site not in read and site not in refuted and rx.search(low):
                 items = [i for i in low.split(",") if rx.search(i)]
@@ -1903,13 +1996,23 @@ def _secondary_rest(res: dict[str, Any], text: str, is_secondary: bool, site: st
     return is_secondary, site, visceral
 
 
+# (ds13) a bodySite naming the skin and lymphangitic spread, no lung
+_SKIN_NOT_LUNG = re.compile(r"^(?!.*\b(?:lung|pulmonary)).*\b(?:skin|cutaneous|dermal|chest wall)\b", re.I | re.S)
+
+
 def _body_sites(res: dict[str, Any]) -> list[str]:
     """The metastatic sites of Condition.bodySite, in order and each once (FHIR R4
     Condition.bodySite is 0..*: one secondary-cancer Condition may name bone and liver)."""
     out: list[str] = []
     for bs in as_list(res.get("bodySite")):
         site = next((T.BODY_SITES[code] for _, code, _ in codings(bs) if code in T.BODY_SITES), None)
-        site = site or _site_from_text(cc_text(bs))
+        if site is None and (words := cc_text(bs)):
+            site = _site_from_text(words)
+            if site == "lung" and _SKIN_NOT_LUNG.search(words):
+                # (ds13) "Skin of breast (lymphangitic spread)" read as the lung (visceral, CR C.1):
+                # lymphangitic spread in the skin is dermal lymphatic spread (carcinoma erysipeloides,
+                # ICD-10-CM C79.2, not visceral), as tables.SITE_TEXT reads the skin written after it
+                site = None
         if site and site not in out:
             out.append(site)
     return out
@@ -2167,7 +2270,12 @@ def _text_site_list(text: str, confirmed: bool = False) -> tuple[str, ...]:
 # them, "?" or a suspicion word after them ("?liver", "liver?", "possible liver", "liver (query)")
 _DOUBT_BEFORE = re.compile(rf"^\s*(?:\?+|\b(?:{T.VOCABULARY['suspicion_words']}|{T.VOCABULARY['probable_words']})\b)\s*")
 # (ds) and a probable word after them ("Bone metastases, liver likely", "(liver - likely)")
+# (ds13) or the question left open after them ("Metastatic breast cancer, liver mets not excluded" /
+# "cannot be excluded" / "not ruled out": read nothing, and a bodySite the liver counted, visceral,
+# CR C.1; local_codes.yaml not_yet_excluded, the after-form of cannot_exclude: condition-ver-status
+# unconfirmed, not refuted): asked, not counted
 _DOUBT_AFTER = re.compile(rf"\s*[(\[]?\s*(?:\?+|\b{T.VOCABULARY['suspicion_words_after']}\b"
+                          rf"|\b{T.VOCABULARY['not_yet_excluded']}\b"
                           rf"|\b(?:{T.VOCABULARY['probable_words']})\b)\s*[)\]]?\s*$")
 # a bracket (its closing one may lie past the comma piece: "Bone metastases (? liver, ? lung)")
 _BRACKET = re.compile(r"[(\[]((?:[^()\[\]]|[(\[][^()\[\]]*[)\]])*)(?:[)\]]|$)")
@@ -2177,6 +2285,10 @@ def _balanced(words: str) -> str:
     """The words as quoted, without a bracket whose partner lies in another comma piece ("?liver)"
     of "Bone metastases (spine, ?liver)" is quoted "?liver")."""
     words = words.strip()
+    # (ds13) a surplus closing bracket at the end dropped alone ("bone (2020))" of "(no liver (2019),
+    # bone (2020))" was quoted "bone (2020", its own bracket cut)
+    while words.endswith((")", "]")) and words.count(")") + words.count("]") > words.count("(") + words.count("["):
+        words = words[:-1].rstrip()
     if words.count("(") + words.count("[") != words.count(")") + words.count("]"):
         words = words.strip("()[] ")
     return words
@@ -2197,6 +2309,23 @@ _SCAN_BRACKET = re.compile(r"[(\[]\s*(?:ct|mri|pet(?:[-/ ]?ct)?|us|ultrasound|im
                            r"\s*[)\]]", re.I)
 # a dash opening more after a mention ("Bone metastases - liver, lungs clear")
 _DASH_AFTER = re.compile(r"\s[-\u2013]\s")
+
+# (ds13) a site with its scan or date in a bracket, then another site with no comma between
+# ("(no liver (US) bone (CT))": the bone dropped without a word, while "(no liver (US), bone
+# (CT))" asks it)
+_SITE_SCAN_THEN_SITE = re.compile(rf"\b(?P<before>[a-z-]+)\s*{_SCAN_BRACKET.pattern}(?P<gap>\s)\s*(?P<after>[a-z-]+)")
+
+
+def _scan_brackets_listed(text: str) -> str:
+    """text with a comma in the space between a site's scan / date bracket and the next site
+    ("liver (us) bone (ct)" -> "liver (us),bone (ct)"): a list of sites each with its scan, read
+    as the list written with commas (ds12 cf0154b). The length kept, so that quotes map back to
+    the text as written (_words_as_written)."""
+    for m in reversed(list(_SITE_SCAN_THEN_SITE.finditer(text))):
+        if _is_site_word(m.group("before")) and _is_site_word(m.group("after")):
+            text = f"{text[:m.start('gap')]},{text[m.end('gap'):]}"
+    return text
+
 
 
 def _sites_written_clear(words: str) -> bool:
@@ -2930,6 +3059,14 @@ def build_disease(ctx: Ctx) -> Disease:
                     continue
                 why = unconfirmed_status(res)
                 hedge = _metastasis_in_text(ctx.code_text(res)) if why is None else None
+                if (hedge in ("hedged", "probable") and (coded_secondary or _secondary_profile(res))
+                        and (own_words := _own_text(res)) and not _SECONDARY_TEXT.search(own_words.lower())):
+                    # (ds13) the doubt is a site field's the text names no metastasis in, rewritten
+                    # as a question ("Bone - probable", "Liver: no. Bone: yes" with no display naming
+                    # the metastasis): the code makes the metastasis (CR A.2), the field's site is
+                    # asked below (its text's doubted site), as "?bone" so coded is (was metastatic
+                    # status unknown)
+                    hedge = None
                 if hedge == "hedged" or (hedge == "probable" and not _confirmed(res)):
                     # a suspicion; or "likely" / "presumed" the clinician has not confirmed
                     # (condition-ver-status "provisional" unless verificationStatus "confirmed")
@@ -3143,8 +3280,12 @@ def build_disease(ctx: Ctx) -> Disease:
                 # counts the breast cancer's stage IV): its sites asked, not counted; (rt84) so is a
                 # site the bracket doubts ("Stage IV (?liver)" was dropped without a word)
                 written = _code_text_as_written(res).strip()[:80]
+                # (ds13) a resolved / inactive one said so ("M1 (liver)" resolved was asked as current)
+                status = next((c for _, c, _ in codings(res.get("clinicalStatus")) if c), "")
+                recorded = f', recorded clinicalStatus "{status}"' if clinical_status_inactive(res) else ""
                 asked_sites += [(site, f'"{written}": stage IV / M1 at the {_site_words(site)} written on a record '
-                                 "coded neither breast cancer nor a metastasis, of which cancer not stated", written,
+                                 f"coded neither breast cancer nor a metastasis, of which cancer not stated{recorded}",
+                                 written,
                                  ctx.source(res, onset, _display(res, "Condition"), date_last=onset_last))
                                 for site in dict.fromkeys(_staged_sites(ctx.code_text(res)) + tuple(
                                     site for site, _ in _staged_doubted_sites(ctx.code_text(res))))]
