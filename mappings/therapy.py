@@ -1835,10 +1835,11 @@ def _stop_object(after_stop: str) -> str:
     return "unclear"
 
 
+@lru_cache(maxsize=1024)
 def _hedged_stop(written: str) -> str | None:
     """Why the drugs taken now cannot be read, for a text hedging a stop by the word right before
     it ("Possibly stopped palbociclib; letrozole", "Palbociclib possibly stopped": drug_mentions
-    stop_hedged; rt82, they were read as taken now). None for any other text."""
+    stop_hedged; rt82, they were read as taken now). None for any other text. Cached by text."""
     lowered = written.lower() if written else ""
     names = _named_drugs(lowered)
     # the hedged stop must be of a drug of a line (or ovarian suppression, CR A.3) named right before
