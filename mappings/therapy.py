@@ -2596,27 +2596,24 @@ def _read_text(drugs: list[T.DrugInfo], label: str, written: str, text_only: boo
     if type(med) is _Med:
         _read_class_beside_drug(med, written)
         _read_written_switch(med, written, text_only)
+        # "Stopped palbociclib; letrozole + anastrozole", "Anastrozole + goserelin + letrozole
+        # (palbociclib stopped)": two aromatase inhibitors read as taken now, which no labelled
+        # regimen gives together (CR B.9, B.10: a CDK4/6 inhibitor "in combination with an
+        # aromatase inhibitor"; cards/order_rules.yaml extra_drug warns of two drafted): which
+        # one is taken cannot be read (tx10: both were read current)
         together = _aromatase_inhibitors_taken_together(med, written)
-        if together:
-            # "Stopped palbociclib; letrozole + anastrozole", "Anastrozole + goserelin + letrozole
-            # (palbociclib stopped)": two aromatase inhibitors read as taken now, which no labelled
-            # regimen gives together (CR B.9, B.10: a CDK4/6 inhibitor "in combination with an
-            # aromatase inhibitor"; cards/order_rules.yaml extra_drug warns of two drafted): which
-            # one is taken cannot be read (tx10: both were read current). On a record whose status
-            # says its course ended or is held, read as before (if_ended): no drug read current
-            unclear = _Unreadable(f'its text "{printable_clip(written.strip(), 80)}" writes {_listed(set(together))} '
-                                  "as its regimen, two aromatase inhibitors no labelled regimen gives together: "
-                                  "which one is taken cannot be read")
-            unclear.if_ended = med
-            return unclear
-        stop_unsettled = _partner_after_comma_unsettled(written) or _hedged_stop(written) \
+        ais_unsettled = (f'its text "{printable_clip(written.strip(), 80)}" writes {_listed(set(together))} '
+                         "as its regimen, two aromatase inhibitors no labelled regimen gives together: "
+                         "which one is taken cannot be read") if together else None
+        # "Palbociclib stopped, letrozole", "Possibly stopped palbociclib; letrozole": which drugs
+        # are taken now is not written (rt82)
+        unsettled = ais_unsettled or _partner_after_comma_unsettled(written) or _hedged_stop(written) \
             or _stop_beside_current_partner(med, written) or med.stop_object_unclear \
             or _stop_object_unsettled_after_a_name(written)
-        if stop_unsettled is not None:
-            # "Palbociclib stopped, letrozole", "Possibly stopped palbociclib; letrozole": which drugs
-            # are taken now is not written (rt82); on
-            # a record whose status says its course ended or is held, read as before (if_ended)
-            unclear = _Unreadable(stop_unsettled)
+        if unsettled is not None:
+            # on a record whose status says its course ended or is held, read as before (if_ended):
+            # no drug read current
+            unclear = _Unreadable(unsettled)
             unclear.if_ended = med
             return unclear
     answered_no = _answered_no(written)
