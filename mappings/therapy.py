@@ -1546,10 +1546,8 @@ def _written_switch(text: str) -> tuple[tuple[T.DrugInfo, ...], tuple[T.DrugInfo
     opening = text[:names[0][0].start()]
     if (dropped := _cdk46i_stopped_before_partner(text, names, opening, tail)) is not None:
         return dropped
-    stopped = T.DRUG_STOPPED_AFTER.match(tail)
-    if stopped is not None and _stop_object(tail[stopped.end():]) == "other":
-        # "Palbociclib + letrozole; palbociclib stopped smoking": what stopped is not the drug (tx13)
-        stopped = None
+    # ("Palbociclib + letrozole; palbociclib stopped smoking": what stopped is not the drug; tx13)
+    stopped = _stop_of_the_drug(tail)
     if outside and (stopped is None or names[-1][1].drug_class in outside):
         # ovarian suppression is read only as the partner kept by the endocrine drug written as
         # stopped after the regimen (below); other switches naming it are left as before
@@ -1791,11 +1789,11 @@ def _partners_written_stopped(lowered: str) -> frozenset[str]:
                                    or T.DRUG_STOP_ABBREVIATED_AFTER.match(lowered[m.end():ends[i]])))))
 
 
-def _stop_of_the_drug(after_name: str) -> bool:
-    """A stop word right after a drug's name (drug_mentions stopped_after) that is not followed by
-    something else it stops ("palbociclib; stopped smoking": _stop_object; tx13)."""
+def _stop_of_the_drug(after_name: str) -> re.Match[str] | None:
+    """The stop word right after a drug's name (drug_mentions stopped_after) unless it is followed by
+    something else it stops ("palbociclib; stopped smoking": _stop_object; tx13); None else."""
     stopped = T.DRUG_STOPPED_AFTER.match(after_name)
-    return stopped is not None and _stop_object(after_name[stopped.end():]) != "other"
+    return stopped if stopped is not None and _stop_object(after_name[stopped.end():]) != "other" else None
 
 
 @lru_cache(maxsize=1024)
