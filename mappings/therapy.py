@@ -1546,10 +1546,8 @@ def _written_switch(text: str) -> tuple[tuple[T.DrugInfo, ...], tuple[T.DrugInfo
     opening = text[:names[0][0].start()]
     if (dropped := _cdk46i_stopped_before_partner(text, names, opening, tail)) is not None:
         return dropped
-    stopped = T.DRUG_STOPPED_AFTER.match(tail)
-    if stopped is not None and _stop_object(tail[stopped.end():]) == "other":
-        # "Palbociclib + letrozole; palbociclib stopped smoking": what stopped is not the drug (tx13)
-        stopped = None
+    # ("Palbociclib + letrozole; palbociclib stopped smoking": what stopped is not the drug; tx13)
+    stopped = _stop_of_the_drug(tail)
     if outside and (stopped is None or names[-1][1].drug_class in outside):
         # ovarian suppression is read only as the partner kept by the endocrine drug written as
         # stopped after the regimen (below); other switches naming it are left as before
@@ -1791,11 +1789,11 @@ def _partners_written_stopped(lowered: str) -> frozenset[str]:
                                    or T.DRUG_STOP_ABBREVIATED_AFTER.match(lowered[m.end():ends[i]])))))
 
 
-def _stop_of_the_drug(after_name: str) -> bool:
-    """A stop word right after a drug's name (drug_mentions stopped_after) that is not followed by
-    something else it stops ("palbociclib; stopped smoking": _stop_object; tx13)."""
+def _stop_of_the_drug(after_name: str) -> re.Match[str] | None:
+    """The stop word right after a drug's name (drug_mentions stopped_after) unless it is followed by
+    something else it stops ("palbociclib; stopped smoking": _stop_object; tx13); None else."""
     stopped = T.DRUG_STOPPED_AFTER.match(after_name)
-    return stopped is not None and _stop_object(after_name[stopped.end():]) != "other"
+    return stopped if stopped is not None and _stop_object(after_name[stopped.end():]) != "other" else None
 
 
 @lru_cache(maxsize=1024)
@@ -1835,10 +1833,11 @@ def _stop_object(after_stop: str) -> str:
     return "unclear"
 
 
+@lru_cache(maxsize=1024)
 def _hedged_stop(written: str) -> str | None:
     """Why the drugs taken now cannot be read, for a text hedging a stop by the word right before
     it ("Possibly stopped palbociclib; letrozole", "Palbociclib possibly stopped": drug_mentions
-    stop_hedged; rt82, they were read as taken now). None for any other text."""
+    stop_hedged; rt82, they were read as taken now). None for any other text. Cached by text."""
     lowered = written.lower() if written else ""
     names = _named_drugs(lowered)
     # the hedged stop must be of a drug of a line (or ovarian suppression, CR A.3) named right before
@@ -2595,27 +2594,24 @@ def _read_text(drugs: list[T.DrugInfo], label: str, written: str, text_only: boo
     if type(med) is _Med:
         _read_class_beside_drug(med, written)
         _read_written_switch(med, written, text_only)
+        # "Stopped palbociclib; letrozole + anastrozole", "Anastrozole + goserelin + letrozole
+        # (palbociclib stopped)": two aromatase inhibitors read as taken now, which no labelled
+        # regimen gives together (CR B.9, B.10: a CDK4/6 inhibitor "in combination with an
+        # aromatase inhibitor"; cards/order_rules.yaml extra_drug warns of two drafted): which
+        # one is taken cannot be read (tx10: both were read current)
         together = _aromatase_inhibitors_taken_together(med, written)
-        if together:
-            # "Stopped palbociclib; letrozole + anastrozole", "Anastrozole + goserelin + letrozole
-            # (palbociclib stopped)": two aromatase inhibitors read as taken now, which no labelled
-            # regimen gives together (CR B.9, B.10: a CDK4/6 inhibitor "in combination with an
-            # aromatase inhibitor"; cards/order_rules.yaml extra_drug warns of two drafted): which
-            # one is taken cannot be read (tx10: both were read current). On a record whose status
-            # says its course ended or is held, read as before (if_ended): no drug read current
-            unclear = _Unreadable(f'its text "{printable_clip(written.strip(), 80)}" writes {_listed(set(together))} '
-                                  "as its regimen, two aromatase inhibitors no labelled regimen gives together: "
-                                  "which one is taken cannot be read")
-            unclear.if_ended = med
-            return unclear
-        stop_unsettled = _partner_after_comma_unsettled(written) or _hedged_stop(written) \
+        ais_unsettled = (f'its text "{printable_clip(written.strip(), 80)}" writes {_listed(set(together))} '
+                         "as its regimen, two aromatase inhibitors no labelled regimen gives together: "
+                         "which one is taken cannot be read") if together else None
+        # "Palbociclib stopped, letrozole", "Possibly stopped palbociclib; letrozole": which drugs
+        # are taken now is not written (rt82)
+        unsettled = ais_unsettled or _partner_after_comma_unsettled(written) or _hedged_stop(written) \
             or _stop_beside_current_partner(med, written) or med.stop_object_unclear \
             or _stop_object_unsettled_after_a_name(written)
-        if stop_unsettled is not None:
-            # "Palbociclib stopped, letrozole", "Possibly stopped palbociclib; letrozole": which drugs
-            # are taken now is not written (rt82); on
-            # a record whose status says its course ended or is held, read as before (if_ended)
-            unclear = _Unreadable(stop_unsettled)
+        if unsettled is not None:
+            # on a record whose status says its course ended or is held, read as before (if_ended):
+            # no drug read current
+            unclear = _Unreadable(unsettled)
             unclear.if_ended = med
             return unclear
     answered_no = _answered_no(written)
