@@ -2931,7 +2931,38 @@ def _given_of(drugs: list[T.DrugInfo], label: str, written: str) -> _Med | _NotG
             return _NotGiven(f'its text "{printable_clip(written.strip(), 80)}" says the drugs were refused or '
                              "not started")
         drugs = given
+    stopped = _supportive_drugs_written_stopped(written.lower()) if written else frozenset()
+    if stopped and any(d.name not in stopped for d in drugs):
+        drugs = [d for d in drugs if d.name not in stopped]
     return _Med(tuple(drugs), label)
+
+
+# the drugs beside the pathway's that a card acts on when taken now: glucose-lowering drugs (the
+# treated-diabetes caution of the PI3K/AKT inhibitor cards, CR A.4, C.3 row 14) and bone agents
+# (the bone-agent wording); named in another drug's record with a stop, they are not taken now
+_SUPPORTIVE_CLASSES = frozenset({"antihyperglycemic", "bone-agent"})
+
+
+@lru_cache(maxsize=1024)
+def _supportive_drugs_written_stopped(lowered: str) -> frozenset[str]:
+    """The glucose-lowering drugs and bone agents a text names after its first drug, another one,
+    with a stop right before the name (drug_mentions stop_beside_before: "Letrozole; stopped
+    metformin", "Letrozole; off metformin") or right after it (stopped_after, stop_abbreviated_after:
+    "Letrozole (metformin stopped)", "Letrozole; metformin discontinued"): stopped, not taken now, so
+    not read from that record, whose own drug goes on (tx14: read as taken now, the treated-diabetes
+    caution shown, the bone-agent wording changed). None when the text writes a pause (stopped_paused:
+    "stopped metformin for 2 days"), nor of the record's own drug named again. Cached by text."""
+    names = _named_drugs(lowered)
+    if len(names) < 2 or T.DRUG_STOPPED_PAUSED.search(lowered):
+        return frozenset()
+    own = names[0][1].name
+    bounds = [m.end() for m, _ in names]
+    ends = [m.start() for m, _ in names[2:]] + [len(lowered)]
+    return frozenset(info.name for i, (m, info) in enumerate(names[1:])
+                     if info.drug_class in _SUPPORTIVE_CLASSES and info.name != own
+                     and (T.DRUG_STOP_BESIDE_BEFORE.search(lowered[bounds[i]:m.start()])
+                          or _stop_of_the_drug(lowered[m.end():ends[i]])
+                          or T.DRUG_STOP_ABBREVIATED_AFTER.match(lowered[m.end():ends[i]])))
 
 
 UNREADABLE_NAMED = 5  # records named in the medication-unreadable message (all are in its sources)

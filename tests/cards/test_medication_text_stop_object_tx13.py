@@ -95,3 +95,34 @@ def test_a_stop_word_followed_by_an_abbreviated_or_bare_reason_still_stops_the_r
     state, cards = _with_statement("stop-own-reason", text, "active", None)
     detail = card(cards, "patient-summary")["detail"]
     assert "- Metastatic line 1: letrozole, 2024-02-01 to date unknown" in detail and "Currently on" not in detail
+
+
+GLUCOSE_LOWERING_STOPPED = ["Letrozole; stopped metformin", "Letrozole (metformin stopped)", "Letrozole; off metformin",
+                            "Letrozole; metformin discontinued", "Letrozole; stopped insulin",
+                            "Letrozole + metformin; stopped metformin"]
+
+
+@pytest.mark.parametrize("text", GLUCOSE_LOWERING_STOPPED)
+def test_a_glucose_lowering_drug_written_stopped_in_the_letrozole_record_gives_no_treated_diabetes_caution(text):
+    # tx14: metformin / insulin named with a stop in the letrozole record was read as taken now: the
+    # everolimus card said "caution: diabetes/hyperglycaemia" (CR A.4, C.3 row 14); letrozole goes on
+    state, cards = _with_statement("stop-gl", text, "active", None)
+    assert "diabetes" not in card(cards, "everolimus-exemestane")["summary"]
+    detail = card(cards, "patient-summary")["detail"]
+    assert "- Currently on letrozole (metastatic line 1): the options below apply at progression." in detail
+    assert "- Drugs on record (first to last record): letrozole (2024-02-01 to now)\n" in detail + "\n"
+
+
+def test_a_glucose_lowering_drug_named_in_the_letrozole_record_without_a_stop_is_still_treated_diabetes():
+    state, cards = _with_statement("gl-taken", "Letrozole; metformin", "active", None)
+    assert "caution: diabetes/hyperglycaemia" in card(cards, "everolimus-exemestane")["summary"]
+
+
+@pytest.mark.parametrize("text", ["Letrozole; stopped denosumab", "Letrozole, stopped zoledronic acid",
+                                  "Letrozole (denosumab discontinued)"])
+def test_a_bone_agent_written_stopped_in_the_letrozole_record_is_not_on_record_as_taken_now(text):
+    # tx14: it was listed "denosumab (2024-02-01 to now)", a bone agent read as taken now
+    state, cards = _with_statement("stop-bone", text, "active", None)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "- Drugs on record (first to last record): letrozole (2024-02-01 to now)\n" in detail + "\n"
+    assert "- Currently on letrozole (metastatic line 1): the options below apply at progression." in detail
