@@ -131,12 +131,15 @@ _M_NOT_ASSESSED = re.compile(
 # Only words right before the stage, or a "?" / suspicion word closing it, hedge it: "Stage IV
 # breast cancer, suspected liver metastases" and "Stage IV (?bone)" assert the stage (the doubt
 # is the site's).
+# the words that doubt what they stand before (vocabulary suspicion_words / probable_words), one
+# alternation for every reader of a doubt written so
+_DOUBT_WORDS = f"{T.VOCABULARY['suspicion_words']}|{T.VOCABULARY['probable_words']}"
 # the words that, closing a stage IV / M1 statement, doubt it
 _STAGE4_DOUBT_AFTER = (f"{T.VOCABULARY['suspicion_words_after']}|{T.VOCABULARY['suspicion_words']}"
                        f"|{T.VOCABULARY['probable_words']}|{T.VOCABULARY['pending_words_after']}")
 _STAGE4_HEDGED = re.compile(
     # before it: "suspected stage IV", "likely M1", "? stage IV"
-    rf"(?:\b(?:{T.VOCABULARY['suspicion_words']}|{T.VOCABULARY['probable_words']})\b[\s:-]*|\?\s*){_STAGE4_TERM}"
+    rf"(?:\b(?:{_DOUBT_WORDS})\b[\s:-]*|\?\s*){_STAGE4_TERM}"
     # right after it: "stage IV?", "stage IV suspected"
     rf"|{_STAGE4_TERM}\s*(?:\?|\b{T.VOCABULARY['suspicion_words_after']}\b)"
     # (rt71) and after the disease it names: "Stage IV disease?", "stage 4 cancer (?)" (was
@@ -407,7 +410,7 @@ _SITE_QUESTION_ANSWERED = re.compile(
     # (ds13) or a doubt for its answer ("Metastases: Bone - probable" counted the bone, "Bone -
     # probable" read as nothing): asked, as a "?" left for it (suspicion_words, probable_words:
     # FHIR R4 condition-ver-status unconfirmed / provisional)
-    rf"|(?P<hedged>\b(?:{T.VOCABULARY['suspicion_words']}|{T.VOCABULARY['probable_words']}))\b)"
+    rf"|(?P<hedged>\b(?:{_DOUBT_WORDS}))\b)"
     r"|\(\s*(?P<bracketed>yes|no|y|n)\s*\))(?P<doubt>\s*\?+)?"
     r"(?:\s*[(\[]\s*(?:(?:ct|mri|pet(?:[-/ ]?ct)?|us|ultrasound|imaging|scans?|bone scan)"
     r"(?:\s+[\d/-]+)?|[\d/-]+)\s*[)\]])?\s*$")
@@ -429,13 +432,13 @@ _CLAUSE_SPLIT = re.compile(r"([.;])")
 # (ds13) a text that is a site doubted before it and nothing else ("possible liver" coded
 # 128462008 counted the liver, visceral; "?liver" so coded is asked): read as the field "liver: ?"
 _DOUBTED_SITE_BEFORE = re.compile(
-    rf"^\s*(?P<hedged>\b(?:{T.VOCABULARY['suspicion_words']}|{T.VOCABULARY['probable_words']}))\s+"
+    rf"^\s*(?P<hedged>\b(?:{_DOUBT_WORDS}))\s+"
     r"(?P<sites>[a-z][a-z &/-]*?)\s*$"
     # the groups of _SITE_QUESTION_ANSWERED, never set here (read by _field_answer)
     r"(?P<heading>(?!x)x)?(?P<answer>(?!x)x)?(?P<bracketed>(?!x)x)?(?P<doubt>(?!x)x)?")
-_FIELD_ANSWER_WORD = re.compile(rf"(?:^|\|)\s*\b(?:{T.VOCABULARY['suspicion_words']}|{T.VOCABULARY['probable_words']})\s+[a-z]|"
+_FIELD_ANSWER_WORD = re.compile(rf"(?:^|\|)\s*\b(?:{_DOUBT_WORDS})\s+[a-z]|"
 r"\b(?:yes|no|y|n)\b|[:(-]\s*\?|[:?\u2013\u2014-]\s*\b(?:"
-                                rf"{T.VOCABULARY['suspicion_words']}|{T.VOCABULARY['probable_words']})\b")
+                                rf"{_DOUBT_WORDS})\b")
 _FIELD_SPLIT = re.compile(r"([.;,])")
 
 
@@ -525,7 +528,7 @@ def _as_answered_yes(text: str) -> str:
 # "bone and ?liver " / "bone, ?liver " / "bone + ?liver " / "bone and possible liver " at the end
 # of the words before a mention: the site joined to the list is doubted (_hedge_of, _listed_doubts)
 _LISTED_DOUBT_END = re.compile(rf"\b(?P<listed>[a-z-]+)\s*(?:,|\band\b|&|\+|/)\s*(?P<doubt>\?+|\b(?:"
-                               rf"{T.VOCABULARY['suspicion_words']}|{T.VOCABULARY['probable_words']})\b)\s*"
+                               rf"{_DOUBT_WORDS})\b)\s*"
                                r"(?P<site>[a-z-]+)\s*$", re.I)
 # "?bone and liver " at the end of the words before a mention: the "?" opens the list
 _DOUBTED_SITE_LIST_END = re.compile(r"(?:^|[\s(,;:])\?+\s*(?P<sites>[^?.;|,()]+)$")
@@ -1319,8 +1322,8 @@ def _words_as_written(words: str, text: str, res: dict[str, Any]) -> str:
         field = None
         # (ds13) or answered with a doubt ("Bone - probable", "lung: ?": quoted "bone?")
         for field in re.finditer(re.escape(site) + r"\s*(?:\?+\s*[:-]?|:|\s[-\u2013\u2014])\s*(?:(?:yes|y)\b|\?+|\b(?:"
-                                 rf"{T.VOCABULARY['suspicion_words']}|{T.VOCABULARY['probable_words']})\b)"
-                                 rf"|\b(?:{T.VOCABULARY['suspicion_words']}|{T.VOCABULARY['probable_words']})\s+"
+                                 rf"{_DOUBT_WORDS})\b)"
+                                 rf"|\b(?:{_DOUBT_WORDS})\s+"
                                  + re.escape(site) + r"\b", text):
             pass
         if field is not None:
@@ -2268,7 +2271,7 @@ def _text_site_list(text: str, confirmed: bool = False) -> tuple[str, ...]:
 
 # a comma piece doubting the sites it names: "?" (or "??") or a suspicion / probable word before
 # them, "?" or a suspicion word after them ("?liver", "liver?", "possible liver", "liver (query)")
-_DOUBT_BEFORE = re.compile(rf"^\s*(?:\?+|\b(?:{T.VOCABULARY['suspicion_words']}|{T.VOCABULARY['probable_words']})\b)\s*")
+_DOUBT_BEFORE = re.compile(rf"^\s*(?:\?+|\b(?:{_DOUBT_WORDS})\b)\s*")
 # (ds) and a probable word after them ("Bone metastases, liver likely", "(liver - likely)")
 # (ds13) or the question left open after them ("Metastatic breast cancer, liver mets not excluded" /
 # "cannot be excluded" / "not ruled out": read nothing, and a bodySite the liver counted, visceral,
