@@ -490,28 +490,19 @@ def _as_answered_yes(text: str) -> str:
         for j, (m, clause) in enumerate(zip(answered, clauses)):
             if m is not None and (of_metastasis or (m.group("heading") and _METASTASIS_HEADING.match(m.group("heading")))):
                 asked_of_metastasis = True
-                answer = _field_answer(m)
-                if j and pieces[2 * j - 1] == ",":
-                    pieces[2 * j - 1] = ";"
-                sites = m.group("sites").strip()
-                pieces[2 * j] = {"yes": f" metastatic to {sites}", "no": f" no metastatic to {sites}"}.get(
-                    answer, f" metastatic to {sites}?")
+                _write_field(pieces, j, m)
                 metastasis_written = True
                 continue
             if m is not None and _field_answer(m) != "yes" and (asked_of_metastasis or templated or metastasis_written
                                                                  or m.group("hedged")):
                 # a field left "?" or doubted: asked; one answered no in a bracket or as "n"
                 # ("liver (no)"): written as the plain field, not left a site listed
-                answer = _field_answer(m)
-                if answer == "?" or m.group("bracketed") or m.group("answer") == "n":
-                    if j and pieces[2 * j - 1] == ",":
-                        pieces[2 * j - 1] = ";"
-                    pieces[2 * j] = f" {'no ' if answer == 'no' else ''}metastatic to {m.group('sites').strip()}" \
-                                    f"{'?' if answer == '?' else ''}"
+                if _field_answer(m) == "?" or m.group("bracketed") or m.group("answer") == "n":
+                    _write_field(pieces, j, m)
                 continue
             if m is not None and _field_answer(m) == "yes" and not _SECONDARY_TEXT.search(clause):
-                if j and pieces[2 * j - 1] == "," and (asked_of_metastasis or templated or metastasis_written):
-                    pieces[2 * j - 1] = ";"  # the field rewritten closes the one before ("liver? no;")
+                if asked_of_metastasis or templated or metastasis_written:
+                    _close_field_before(pieces, j)
                 if asked_of_metastasis:
                     pieces[2 * j] = f" metastatic to {m.group('sites').strip()}"
                 elif templated or metastasis_written:
@@ -523,6 +514,21 @@ def _as_answered_yes(text: str) -> str:
             metastasis_written = metastasis_written or bool(_SECONDARY_TEXT.search(clause))
         parts[i] = "".join(pieces).strip()
     return " | ".join(parts)
+
+
+def _close_field_before(pieces: list[str], j: int) -> None:
+    """The field pieces[2 * j] rewritten closes the one before it ("liver? no;"): a comma between
+    them (_FIELD_SPLIT) becomes a semicolon."""
+    if j and pieces[2 * j - 1] == ",":
+        pieces[2 * j - 1] = ";"
+
+
+def _write_field(pieces: list[str], j: int, m: re.Match[str]) -> None:
+    """The site field pieces[2 * j] (m) written as the metastasis it answers: "metastatic to bone",
+    "no metastatic to bone", or asked "metastatic to bone?" (_field_answer), closing the one before."""
+    _close_field_before(pieces, j)
+    answer = _field_answer(m)
+    pieces[2 * j] = f" {'no ' if answer == 'no' else ''}metastatic to {m.group('sites').strip()}{'?' if answer == '?' else ''}"
 
 
 # "bone and ?liver " / "bone, ?liver " / "bone + ?liver " / "bone and possible liver " at the end
