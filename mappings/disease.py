@@ -393,6 +393,10 @@ def _as_answered(text: str) -> str:
     return text
 
 
+# the scans a site field, a cleared site or a scan bracket names ("bone? yes (CT)", "CT: liver clear",
+# "liver clear (MRI)"): one list for their readers
+_SCAN_WORDS = r"ct|mri|pet(?:[-/ ]?ct)?|us|ultrasound|imaging|scans?"
+
 # (ds8) a template's site question answered, its clause nothing else: "bone? yes", "to bone? yes",
 # "liver? No." (the clause the "?" asks, the answer after it); (ds12) or after a colon or dash,
 # a template's field ("Metastatic to liver? No. Bone: yes" was read as nothing: the bone dropped)
@@ -412,7 +416,7 @@ _SITE_QUESTION_ANSWERED = re.compile(
     # FHIR R4 condition-ver-status unconfirmed / provisional)
     rf"|(?P<hedged>\b(?:{_DOUBT_WORDS}))\b)"
     r"|\(\s*(?P<bracketed>yes|no|y|n)\s*\))(?P<doubt>\s*\?+)?"
-    r"(?:\s*[(\[]\s*(?:(?:ct|mri|pet(?:[-/ ]?ct)?|us|ultrasound|imaging|scans?|bone scan)"
+    rf"(?:\s*[(\[]\s*(?:(?:{_SCAN_WORDS}|bone scan)"
     r"(?:\s+[\d/-]+)?|[\d/-]+)\s*[)\]])?\s*$")
 
 
@@ -2305,16 +2309,16 @@ def _balanced(words: str) -> str:
 
 # what may stand before the sites written clear: the scan that cleared them ("(CT: liver, lungs
 # clear)"), and the words naming a finding at a site, no site themselves ("(liver lesions = cysts)")
-_CLEAR_SCAN_BEFORE = re.compile(r"^\s*(?:ct|mri|pet(?:[-/ ]?ct)?|us|ultrasound|imaging|scans?|staging)\s*[:-]?\s*", re.I)
+_CLEAR_SCAN_BEFORE = re.compile(rf"^\s*(?:{_SCAN_WORDS}|staging)\s*[:-]?\s*", re.I)
 # (rt44) and the scan named after the site ("(bone scan clear)": the bone is clear, as in "(CT:
 # bone clear)")
 _FINDING_WORDS = re.compile(r"\b(?:lesions?|nodules?|findings?|scans?)\b")
 # (ds11) and the scan or date that cleared them in a bracket after the words ("(liver clear (CT),
 # lung metastases)": the liver was counted, the site_clear_after words read only at the end)
-_CLEAR_SCAN_AFTER = re.compile(r"\s*[(\[]\s*(?:ct|mri|pet(?:[-/ ]?ct)?|us|ultrasound|imaging|scans?|staging|[\d/.-]+)"
+_CLEAR_SCAN_AFTER = re.compile(rf"\s*[(\[]\s*(?:{_SCAN_WORDS}|staging|[\d/.-]+)"
                                r"\s*[)\]]\s*$", re.I)
 # (ds12) a scan or date bracket anywhere in a piece ("bone (CT)"), as _CLEAR_SCAN_AFTER names them
-_SCAN_BRACKET = re.compile(r"[(\[]\s*(?:ct|mri|pet(?:[-/ ]?ct)?|us|ultrasound|imaging|scans?|staging|bone scan|[\d/.-]+)"
+_SCAN_BRACKET = re.compile(rf"[(\[]\s*(?:{_SCAN_WORDS}|staging|bone scan|[\d/.-]+)"
                            r"\s*[)\]]", re.I)
 # a dash opening more after a mention ("Bone metastases - liver, lungs clear")
 _DASH_AFTER = re.compile(r"\s[-\u2013]\s")
