@@ -12,8 +12,8 @@ from typing import Any, Callable, Iterable, NamedTuple
 from mappings import tables as T
 from mappings.context import Ctx
 from mappings.fhir import (
-    INACTIVE_CLINICAL_STATUS, Concept, as_list, cc_text, clinical_status_inactive, clinical_status_miscased, codings, concept,
-    date_last, is_icd10, is_loinc, is_snomed,
+    INACTIVE_CLINICAL_STATUS, Concept, as_list, cc_text, clinical_status_code, clinical_status_inactive,
+    clinical_status_miscased, codings, concept, date_last, is_icd10, is_loinc, is_snomed,
     not_final_status, notes_text, obs_date, parse_date, partial_last, period, status_code, text_of,
 )
 from mappings.state import Disease, MetastaticSite, Source, TherapyHistory, range_text
@@ -3294,8 +3294,8 @@ def build_disease(ctx: Ctx) -> Disease:
                 # site the bracket doubts ("Stage IV (?liver)" was dropped without a word)
                 written = _code_text_as_written(res).strip()[:80]
                 # (ds13) a resolved / inactive one said so ("M1 (liver)" resolved was asked as current)
-                status = next((c for _, c, _ in codings(res.get("clinicalStatus")) if c), "")
-                recorded = f', recorded clinicalStatus "{status}"' if clinical_status_inactive(res) else ""
+                recorded = (f', recorded clinicalStatus "{clinical_status_code(res)}"'
+                            if clinical_status_inactive(res) else "")
                 asked_sites += [(site, f'"{written}": stage IV / M1 at the {_site_words(site)} written on a record '
                                  f"coded neither breast cancer nor a metastasis, of which cancer not stated{recorded}",
                                  written,
