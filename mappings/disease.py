@@ -1832,6 +1832,12 @@ def _site_words(site: str) -> str:
     return "lymph nodes" if site == "lymph-node" else site
 
 
+def _body_site_beside(site: str, written: str) -> str:
+    """The words a gap quotes for a bodySite its Condition's text rules out or leaves open, with
+    that text ("bodySite the liver, the text: Metastatic breast cancer (no liver)")."""
+    return f"bodySite the {_site_words(site)}, the text: {written}"
+
+
 def _other_primary(con: Concept) -> bool:
     """The Condition is coded as a primary cancer of another site (ICD-10-CM C18.9 colon;
     codes.yaml other_primary_icd10), memoised per concept."""
@@ -2967,8 +2973,8 @@ def build_disease(ctx: Ctx) -> Disease:
                         add_site(site, None, None, msrc)
                         body_counted.append(site)
                     elif site != "lymph-node":
-                        doubted_sites.append((site, f'bodySite the {site}, the text: '
-                                              f'{_code_text_as_written(res).strip()[:80]}', msrc))
+                        doubted_sites.append((site, _body_site_beside(site, _code_text_as_written(res).strip()[:80]),
+                                              msrc))
                 if counted and body_counted and not set(counted) & set(body_counted):
                     # the text names other sites than the bodySite ("Metastatic breast cancer to bone",
                     # bodySite the liver): each counted, the disagreement named as on a metastasis
@@ -3155,7 +3161,7 @@ def build_disease(ctx: Ctx) -> Disease:
                     # liver" coded 128462008, bodySite the liver) was counted without a word: asked, as
                     # a stage IV breast cancer's is (ds12); beside a site the text names it is counted
                     # and said (rt81, text_body_conflicts), a coded site so written said (coded_refuted)
-                    text_asks.update({b: (f"bodySite the {_site_words(b)}, the text: {own.strip()[:80]}", False)
+                    text_asks.update({b: (_body_site_beside(b, own.strip()[:80]), False)
                                       for b in body if b in ruled_out and b not in text_asks})
                 if site is None:
                     # (ds5) no site coded, written or in bodySite ("Metastatic disease",
@@ -3312,7 +3318,7 @@ def build_disease(ctx: Ctx) -> Disease:
                 # say (CR A.4 visceral sites): the bodySite asked, not dropped without a word
                 written = _code_text_as_written(res).strip()[:80]
                 asked_sites += [(site, f'bodySite the {_site_words(site)}, but the text reads "{written}"',
-                                 f"bodySite the {_site_words(site)}, the text: {written}",
+                                 _body_site_beside(site, written),
                                  ctx.source(res, onset, _display(res, "Condition"), date_last=onset_last))
                                 for site in body]
         except Exception:  # noqa: BLE001 - never raise on bad data
