@@ -12,8 +12,8 @@ from typing import Any, Callable, Iterable, NamedTuple
 from mappings import tables as T
 from mappings.context import Ctx
 from mappings.fhir import (
-    INACTIVE_CLINICAL_STATUS, Concept, as_list, cc_text, clinical_status_inactive, clinical_status_miscased, codings, concept,
-    date_last, is_icd10, is_loinc, is_snomed,
+    INACTIVE_CLINICAL_STATUS, Concept, as_list, cc_text, clinical_status_code, clinical_status_inactive,
+    clinical_status_miscased, codings, concept, date_last, is_icd10, is_loinc, is_snomed,
     not_final_status, notes_text, obs_date, parse_date, partial_last, period, status_code, text_of,
 )
 from mappings.state import Disease, MetastaticSite, Source, TherapyHistory, range_text
@@ -131,12 +131,15 @@ _M_NOT_ASSESSED = re.compile(
 # Only words right before the stage, or a "?" / suspicion word closing it, hedge it: "Stage IV
 # breast cancer, suspected liver metastases" and "Stage IV (?bone)" assert the stage (the doubt
 # is the site's).
+# the words that doubt what they stand before (vocabulary suspicion_words / probable_words), one
+# alternation for every reader of a doubt written so
+_DOUBT_WORDS = f"{T.VOCABULARY['suspicion_words']}|{T.VOCABULARY['probable_words']}"
 # the words that, closing a stage IV / M1 statement, doubt it
 _STAGE4_DOUBT_AFTER = (f"{T.VOCABULARY['suspicion_words_after']}|{T.VOCABULARY['suspicion_words']}"
                        f"|{T.VOCABULARY['probable_words']}|{T.VOCABULARY['pending_words_after']}")
 _STAGE4_HEDGED = re.compile(
     # before it: "suspected stage IV", "likely M1", "? stage IV"
-    rf"(?:\b(?:{T.VOCABULARY['suspicion_words']}|{T.VOCABULARY['probable_words']})\b[\s:-]*|\?\s*){_STAGE4_TERM}"
+    rf"(?:\b(?:{_DOUBT_WORDS})\b[\s:-]*|\?\s*){_STAGE4_TERM}"
     # right after it: "stage IV?", "stage IV suspected"
     rf"|{_STAGE4_TERM}\s*(?:\?|\b{T.VOCABULARY['suspicion_words_after']}\b)"
     # (rt71) and after the disease it names: "Stage IV disease?", "stage 4 cancer (?)" (was
@@ -390,6 +393,10 @@ def _as_answered(text: str) -> str:
     return text
 
 
+# the scans a site field, a cleared site or a scan bracket names ("bone? yes (CT)", "CT: liver clear",
+# "liver clear (MRI)"): one list for their readers
+_SCAN_WORDS = r"ct|mri|pet(?:[-/ ]?ct)?|us|ultrasound|imaging|scans?"
+
 # (ds8) a template's site question answered, its clause nothing else: "bone? yes", "to bone? yes",
 # "liver? No." (the clause the "?" asks, the answer after it); (ds12) or after a colon or dash,
 # a template's field ("Metastatic to liver? No. Bone: yes" was read as nothing: the bone dropped)
@@ -407,9 +414,9 @@ _SITE_QUESTION_ANSWERED = re.compile(
     # (ds13) or a doubt for its answer ("Metastases: Bone - probable" counted the bone, "Bone -
     # probable" read as nothing): asked, as a "?" left for it (suspicion_words, probable_words:
     # FHIR R4 condition-ver-status unconfirmed / provisional)
-    rf"|(?P<hedged>\b(?:{T.VOCABULARY['suspicion_words']}|{T.VOCABULARY['probable_words']}))\b)"
+    rf"|(?P<hedged>\b(?:{_DOUBT_WORDS}))\b)"
     r"|\(\s*(?P<bracketed>yes|no|y|n)\s*\))(?P<doubt>\s*\?+)?"
-    r"(?:\s*[(\[]\s*(?:(?:ct|mri|pet(?:[-/ ]?ct)?|us|ultrasound|imaging|scans?|bone scan)"
+    rf"(?:\s*[(\[]\s*(?:(?:{_SCAN_WORDS}|bone scan)"
     r"(?:\s+[\d/-]+)?|[\d/-]+)\s*[)\]])?\s*$")
 
 
@@ -429,13 +436,13 @@ _CLAUSE_SPLIT = re.compile(r"([.;])")
 # (ds13) a text that is a site doubted before it and nothing else ("possible liver" coded
 # 128462008 counted the liver, visceral; "?liver" so coded is asked): read as the field "liver: ?"
 _DOUBTED_SITE_BEFORE = re.compile(
-    rf"^\s*(?P<hedged>\b(?:{T.VOCABULARY['suspicion_words']}|{T.VOCABULARY['probable_words']}))\s+"
+    rf"^\s*(?P<hedged>\b(?:{_DOUBT_WORDS}))\s+"
     r"(?P<sites>[a-z][a-z &/-]*?)\s*$"
     # the groups of _SITE_QUESTION_ANSWERED, never set here (read by _field_answer)
     r"(?P<heading>(?!x)x)?(?P<answer>(?!x)x)?(?P<bracketed>(?!x)x)?(?P<doubt>(?!x)x)?")
-_FIELD_ANSWER_WORD = re.compile(rf"(?:^|\|)\s*\b(?:{T.VOCABULARY['suspicion_words']}|{T.VOCABULARY['probable_words']})\s+[a-z]|"
+_FIELD_ANSWER_WORD = re.compile(rf"(?:^|\|)\s*\b(?:{_DOUBT_WORDS})\s+[a-z]|"
 r"\b(?:yes|no|y|n)\b|[:(-]\s*\?|[:?\u2013\u2014-]\s*\b(?:"
-                                rf"{T.VOCABULARY['suspicion_words']}|{T.VOCABULARY['probable_words']})\b")
+                                rf"{_DOUBT_WORDS})\b")
 _FIELD_SPLIT = re.compile(r"([.;,])")
 
 
@@ -487,28 +494,19 @@ def _as_answered_yes(text: str) -> str:
         for j, (m, clause) in enumerate(zip(answered, clauses)):
             if m is not None and (of_metastasis or (m.group("heading") and _METASTASIS_HEADING.match(m.group("heading")))):
                 asked_of_metastasis = True
-                answer = _field_answer(m)
-                if j and pieces[2 * j - 1] == ",":
-                    pieces[2 * j - 1] = ";"
-                sites = m.group("sites").strip()
-                pieces[2 * j] = {"yes": f" metastatic to {sites}", "no": f" no metastatic to {sites}"}.get(
-                    answer, f" metastatic to {sites}?")
+                _write_field(pieces, j, m)
                 metastasis_written = True
                 continue
             if m is not None and _field_answer(m) != "yes" and (asked_of_metastasis or templated or metastasis_written
                                                                  or m.group("hedged")):
                 # a field left "?" or doubted: asked; one answered no in a bracket or as "n"
                 # ("liver (no)"): written as the plain field, not left a site listed
-                answer = _field_answer(m)
-                if answer == "?" or m.group("bracketed") or m.group("answer") == "n":
-                    if j and pieces[2 * j - 1] == ",":
-                        pieces[2 * j - 1] = ";"
-                    pieces[2 * j] = f" {'no ' if answer == 'no' else ''}metastatic to {m.group('sites').strip()}" \
-                                    f"{'?' if answer == '?' else ''}"
+                if _field_answer(m) == "?" or m.group("bracketed") or m.group("answer") == "n":
+                    _write_field(pieces, j, m)
                 continue
             if m is not None and _field_answer(m) == "yes" and not _SECONDARY_TEXT.search(clause):
-                if j and pieces[2 * j - 1] == "," and (asked_of_metastasis or templated or metastasis_written):
-                    pieces[2 * j - 1] = ";"  # the field rewritten closes the one before ("liver? no;")
+                if asked_of_metastasis or templated or metastasis_written:
+                    _close_field_before(pieces, j)
                 if asked_of_metastasis:
                     pieces[2 * j] = f" metastatic to {m.group('sites').strip()}"
                 elif templated or metastasis_written:
@@ -522,10 +520,25 @@ def _as_answered_yes(text: str) -> str:
     return " | ".join(parts)
 
 
+def _close_field_before(pieces: list[str], j: int) -> None:
+    """The field pieces[2 * j] rewritten closes the one before it ("liver? no;"): a comma between
+    them (_FIELD_SPLIT) becomes a semicolon."""
+    if j and pieces[2 * j - 1] == ",":
+        pieces[2 * j - 1] = ";"
+
+
+def _write_field(pieces: list[str], j: int, m: re.Match[str]) -> None:
+    """The site field pieces[2 * j] (m) written as the metastasis it answers: "metastatic to bone",
+    "no metastatic to bone", or asked "metastatic to bone?" (_field_answer), closing the one before."""
+    _close_field_before(pieces, j)
+    answer = _field_answer(m)
+    pieces[2 * j] = f" {'no ' if answer == 'no' else ''}metastatic to {m.group('sites').strip()}{'?' if answer == '?' else ''}"
+
+
 # "bone and ?liver " / "bone, ?liver " / "bone + ?liver " / "bone and possible liver " at the end
 # of the words before a mention: the site joined to the list is doubted (_hedge_of, _listed_doubts)
 _LISTED_DOUBT_END = re.compile(rf"\b(?P<listed>[a-z-]+)\s*(?:,|\band\b|&|\+|/)\s*(?P<doubt>\?+|\b(?:"
-                               rf"{T.VOCABULARY['suspicion_words']}|{T.VOCABULARY['probable_words']})\b)\s*"
+                               rf"{_DOUBT_WORDS})\b)\s*"
                                r"(?P<site>[a-z-]+)\s*$", re.I)
 # "?bone and liver " at the end of the words before a mention: the "?" opens the list
 _DOUBTED_SITE_LIST_END = re.compile(r"(?:^|[\s(,;:])\?+\s*(?P<sites>[^?.;|,()]+)$")
@@ -1319,8 +1332,8 @@ def _words_as_written(words: str, text: str, res: dict[str, Any]) -> str:
         field = None
         # (ds13) or answered with a doubt ("Bone - probable", "lung: ?": quoted "bone?")
         for field in re.finditer(re.escape(site) + r"\s*(?:\?+\s*[:-]?|:|\s[-\u2013\u2014])\s*(?:(?:yes|y)\b|\?+|\b(?:"
-                                 rf"{T.VOCABULARY['suspicion_words']}|{T.VOCABULARY['probable_words']})\b)"
-                                 rf"|\b(?:{T.VOCABULARY['suspicion_words']}|{T.VOCABULARY['probable_words']})\s+"
+                                 rf"{_DOUBT_WORDS})\b)"
+                                 rf"|\b(?:{_DOUBT_WORDS})\s+"
                                  + re.escape(site) + r"\b", text):
             pass
         if field is not None:
@@ -1819,6 +1832,12 @@ def _site_words(site: str) -> str:
     return "lymph nodes" if site == "lymph-node" else site
 
 
+def _body_site_beside(site: str, written: str) -> str:
+    """The words a gap quotes for a bodySite its Condition's text rules out or leaves open, with
+    that text ("bodySite the liver, the text: Metastatic breast cancer (no liver)")."""
+    return f"bodySite the {_site_words(site)}, the text: {written}"
+
+
 def _other_primary(con: Concept) -> bool:
     """The Condition is coded as a primary cancer of another site (ICD-10-CM C18.9 colon;
     codes.yaml other_primary_icd10), memoised per concept."""
@@ -2268,7 +2287,7 @@ def _text_site_list(text: str, confirmed: bool = False) -> tuple[str, ...]:
 
 # a comma piece doubting the sites it names: "?" (or "??") or a suspicion / probable word before
 # them, "?" or a suspicion word after them ("?liver", "liver?", "possible liver", "liver (query)")
-_DOUBT_BEFORE = re.compile(rf"^\s*(?:\?+|\b(?:{T.VOCABULARY['suspicion_words']}|{T.VOCABULARY['probable_words']})\b)\s*")
+_DOUBT_BEFORE = re.compile(rf"^\s*(?:\?+|\b(?:{_DOUBT_WORDS})\b)\s*")
 # (ds) and a probable word after them ("Bone metastases, liver likely", "(liver - likely)")
 # (ds13) or the question left open after them ("Metastatic breast cancer, liver mets not excluded" /
 # "cannot be excluded" / "not ruled out": read nothing, and a bodySite the liver counted, visceral,
@@ -2296,16 +2315,16 @@ def _balanced(words: str) -> str:
 
 # what may stand before the sites written clear: the scan that cleared them ("(CT: liver, lungs
 # clear)"), and the words naming a finding at a site, no site themselves ("(liver lesions = cysts)")
-_CLEAR_SCAN_BEFORE = re.compile(r"^\s*(?:ct|mri|pet(?:[-/ ]?ct)?|us|ultrasound|imaging|scans?|staging)\s*[:-]?\s*", re.I)
+_CLEAR_SCAN_BEFORE = re.compile(rf"^\s*(?:{_SCAN_WORDS}|staging)\s*[:-]?\s*", re.I)
 # (rt44) and the scan named after the site ("(bone scan clear)": the bone is clear, as in "(CT:
 # bone clear)")
 _FINDING_WORDS = re.compile(r"\b(?:lesions?|nodules?|findings?|scans?)\b")
 # (ds11) and the scan or date that cleared them in a bracket after the words ("(liver clear (CT),
 # lung metastases)": the liver was counted, the site_clear_after words read only at the end)
-_CLEAR_SCAN_AFTER = re.compile(r"\s*[(\[]\s*(?:ct|mri|pet(?:[-/ ]?ct)?|us|ultrasound|imaging|scans?|staging|[\d/.-]+)"
+_CLEAR_SCAN_AFTER = re.compile(rf"\s*[(\[]\s*(?:{_SCAN_WORDS}|staging|[\d/.-]+)"
                                r"\s*[)\]]\s*$", re.I)
 # (ds12) a scan or date bracket anywhere in a piece ("bone (CT)"), as _CLEAR_SCAN_AFTER names them
-_SCAN_BRACKET = re.compile(r"[(\[]\s*(?:ct|mri|pet(?:[-/ ]?ct)?|us|ultrasound|imaging|scans?|staging|bone scan|[\d/.-]+)"
+_SCAN_BRACKET = re.compile(rf"[(\[]\s*(?:{_SCAN_WORDS}|staging|bone scan|[\d/.-]+)"
                            r"\s*[)\]]", re.I)
 # a dash opening more after a mention ("Bone metastases - liver, lungs clear")
 _DASH_AFTER = re.compile(r"\s[-\u2013]\s")
@@ -2954,8 +2973,8 @@ def build_disease(ctx: Ctx) -> Disease:
                         add_site(site, None, None, msrc)
                         body_counted.append(site)
                     elif site != "lymph-node":
-                        doubted_sites.append((site, f'bodySite the {site}, the text: '
-                                              f'{_code_text_as_written(res).strip()[:80]}', msrc))
+                        doubted_sites.append((site, _body_site_beside(site, _code_text_as_written(res).strip()[:80]),
+                                              msrc))
                 if counted and body_counted and not set(counted) & set(body_counted):
                     # the text names other sites than the bodySite ("Metastatic breast cancer to bone",
                     # bodySite the liver): each counted, the disagreement named as on a metastasis
@@ -3142,7 +3161,7 @@ def build_disease(ctx: Ctx) -> Disease:
                     # liver" coded 128462008, bodySite the liver) was counted without a word: asked, as
                     # a stage IV breast cancer's is (ds12); beside a site the text names it is counted
                     # and said (rt81, text_body_conflicts), a coded site so written said (coded_refuted)
-                    text_asks.update({b: (f"bodySite the {_site_words(b)}, the text: {own.strip()[:80]}", False)
+                    text_asks.update({b: (_body_site_beside(b, own.strip()[:80]), False)
                                       for b in body if b in ruled_out and b not in text_asks})
                 if site is None:
                     # (ds5) no site coded, written or in bodySite ("Metastatic disease",
@@ -3281,8 +3300,8 @@ def build_disease(ctx: Ctx) -> Disease:
                 # site the bracket doubts ("Stage IV (?liver)" was dropped without a word)
                 written = _code_text_as_written(res).strip()[:80]
                 # (ds13) a resolved / inactive one said so ("M1 (liver)" resolved was asked as current)
-                status = next((c for _, c, _ in codings(res.get("clinicalStatus")) if c), "")
-                recorded = f', recorded clinicalStatus "{status}"' if clinical_status_inactive(res) else ""
+                recorded = (f', recorded clinicalStatus "{clinical_status_code(res)}"'
+                            if clinical_status_inactive(res) else "")
                 asked_sites += [(site, f'"{written}": stage IV / M1 at the {_site_words(site)} written on a record '
                                  f"coded neither breast cancer nor a metastasis, of which cancer not stated{recorded}",
                                  written,
@@ -3299,7 +3318,7 @@ def build_disease(ctx: Ctx) -> Disease:
                 # say (CR A.4 visceral sites): the bodySite asked, not dropped without a word
                 written = _code_text_as_written(res).strip()[:80]
                 asked_sites += [(site, f'bodySite the {_site_words(site)}, but the text reads "{written}"',
-                                 f"bodySite the {_site_words(site)}, the text: {written}",
+                                 _body_site_beside(site, written),
                                  ctx.source(res, onset, _display(res, "Condition"), date_last=onset_last))
                                 for site in body]
         except Exception:  # noqa: BLE001 - never raise on bad data

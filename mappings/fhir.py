@@ -408,21 +408,21 @@ INACTIVE_CLINICAL_STATUS = frozenset({"inactive", "remission", "resolved"})
 CONDITION_CLINICAL_CODES = frozenset({"active", "recurrence", "relapse"}) | INACTIVE_CLINICAL_STATUS
 
 
-def _clinical_status_code(res: dict[str, Any]) -> str:
+def clinical_status_code(res: dict[str, Any]) -> str:
     """The first code of a Condition's clinicalStatus ("" when none)."""
     return next((c for _, c, _ in codings(res.get("clinicalStatus")) if c), "")
 
 
 def clinical_status_inactive(res: dict[str, Any]) -> bool:
     """A Condition whose clinicalStatus (its first code) says it no longer applies."""
-    return _clinical_status_code(res) in INACTIVE_CLINICAL_STATUS
+    return clinical_status_code(res) in INACTIVE_CLINICAL_STATUS
 
 
 def clinical_status_miscased(res: dict[str, Any]) -> str | None:
     """The clinicalStatus code as written when it is no condition-clinical code but is one in
     another case ("Resolved", "INACTIVE", "Active"): read as no status (the code system is
     case-sensitive), which the caller says; else None."""
-    code = _clinical_status_code(res)
+    code = clinical_status_code(res)
     if code in CONDITION_CLINICAL_CODES or code.lower() not in CONDITION_CLINICAL_CODES:
         return None
     return code

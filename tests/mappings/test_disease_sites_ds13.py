@@ -129,18 +129,16 @@ def test_a_bodysite_naming_lymphangitic_spread_in_the_lung_is_still_the_lung():
     assert _sites(s) == ["lung"]
 
 
-@pytest.mark.parametrize("text, words", [("Liver: no. Bone: yes", "Bone: yes"), ("Bone - probable", "Bone - probable")])
-def test_a_coded_metastasis_with_no_display_whose_field_is_doubted_stays_metastatic_and_asks_the_site(text, words):
-    # was metastatic status unknown (the field's doubt read as the metastasis's)
-    s = _state(condition(cc({"system": SNOMED, "code": "128462008"}, text=text), "2020-01-15"))
+@pytest.mark.parametrize("code, text, words", [
+    # with no display: was metastatic status unknown (the field's doubt read as the metastasis's)
+    ({"system": SNOMED, "code": "128462008"}, "Liver: no. Bone: yes", "Bone: yes"),
+    ({"system": SNOMED, "code": "128462008"}, "Bone - probable", "Bone - probable"),
+    (SECONDARY, "Bone - probable", "Bone - probable"),
+])
+def test_a_coded_metastasis_whose_field_is_doubted_stays_metastatic_and_asks_the_site(code, text, words):
+    s = _state(condition(cc(code, text=text), "2020-01-15"))
     assert s.disease.metastatic == "yes" and _sites(s) == []
     assert f'the bone ("{words}")' in _gaps(s)["metastatic-site-unconfirmed"]
-
-
-def test_a_coded_metastasis_whose_field_is_doubted_stays_metastatic_and_asks_the_site():
-    s = _state(condition(cc(SECONDARY, text="Bone - probable"), "2020-01-15"))
-    assert s.disease.metastatic == "yes" and _sites(s) == []
-    assert 'the bone ("Bone - probable")' in _gaps(s)["metastatic-site-unconfirmed"]
 
 
 def test_a_doubted_site_at_the_text_end_of_a_coded_metastasis_is_quoted_without_the_codes_display():
