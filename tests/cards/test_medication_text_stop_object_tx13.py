@@ -129,7 +129,8 @@ def test_a_bone_agent_written_stopped_in_the_letrozole_record_is_not_on_record_a
 
 
 @pytest.mark.parametrize("text", ["Letrozole; stopped bisphosphonate", "Letrozole (stopped bisphosphonates)",
-                                  "Letrozole, stopped her bisphosphonate"])
+                                  "Letrozole, stopped her bisphosphonate", "Letrozole; stopped ibandronate",
+                                  "Letrozole; stopped alendronate 2023", "Letrozole (stopped risedronate)"])
 def test_a_bone_agent_stopped_by_its_class_name_in_the_letrozole_record_leaves_letrozole_going_on(text):
     # rt85: "bisphosphonate" was no word for the record's drug nor another object, so tx13 named the
     # record unclear ("Metastatic lines: 0", first-line options for a patient on letrozole); a bone
