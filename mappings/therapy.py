@@ -2941,11 +2941,15 @@ def _given_of(drugs: list[T.DrugInfo], label: str, written: str) -> _Med | _NotG
 # treated-diabetes caution of the PI3K/AKT inhibitor cards, CR A.4, C.3 row 14) and bone agents
 # (the bone-agent wording); named in another drug's record with a stop, they are not taken now
 _SUPPORTIVE_CLASSES = frozenset({"antihyperglycemic", "bone-agent"})
+# ... and ovarian suppression, no line either (CR "lines of therapy": OFS agents do not count as
+# lines): "Letrozole; goserelin stopped after BSO" is letrozole taken now, goserelin not (rt85: tx12's
+# stop safety net named the record unclear, its line dropped; before tx12 goserelin was read current)
+_DROPPED_WHEN_WRITTEN_STOPPED = _SUPPORTIVE_CLASSES | {"ovarian-suppression"}
 
 
 @lru_cache(maxsize=1024)
 def _supportive_drugs_written_stopped(lowered: str) -> frozenset[str]:
-    """The glucose-lowering drugs and bone agents a text names after its first drug, another one,
+    """The glucose-lowering drugs, bone agents and ovarian suppression (rt85) a text names after its first drug, another one,
     with a stop right before the name (drug_mentions stop_beside_before: "Letrozole; stopped
     metformin", "Letrozole; off metformin") or right after it (stopped_after, stop_abbreviated_after:
     "Letrozole (metformin stopped)", "Letrozole; metformin discontinued"): stopped, not taken now, so
@@ -2959,7 +2963,7 @@ def _supportive_drugs_written_stopped(lowered: str) -> frozenset[str]:
     bounds = [m.end() for m, _ in names]
     ends = [m.start() for m, _ in names[2:]] + [len(lowered)]
     return frozenset(info.name for i, (m, info) in enumerate(names[1:])
-                     if info.drug_class in _SUPPORTIVE_CLASSES and info.name != own
+                     if info.drug_class in _DROPPED_WHEN_WRITTEN_STOPPED and info.name != own
                      and (T.DRUG_STOP_BESIDE_BEFORE.search(lowered[bounds[i]:m.start()])
                           or _stop_of_the_drug(lowered[m.end():ends[i]])
                           or T.DRUG_STOP_ABBREVIATED_AFTER.match(lowered[m.end():ends[i]])))

@@ -126,3 +126,31 @@ def test_a_bone_agent_written_stopped_in_the_letrozole_record_is_not_on_record_a
     detail = card(cards, "patient-summary")["detail"]
     assert "- Drugs on record (first to last record): letrozole (2024-02-01 to now)\n" in detail + "\n"
     assert "- Currently on letrozole (metastatic line 1): the options below apply at progression." in detail
+
+
+@pytest.mark.parametrize("text", ["Letrozole; stopped bisphosphonate", "Letrozole (stopped bisphosphonates)",
+                                  "Letrozole, stopped her bisphosphonate", "Letrozole; stopped ibandronate",
+                                  "Letrozole; stopped alendronate 2023", "Letrozole (stopped risedronate)"])
+def test_a_bone_agent_stopped_by_its_class_name_in_the_letrozole_record_leaves_letrozole_going_on(text):
+    # rt85: "bisphosphonate" was no word for the record's drug nor another object, so tx13 named the
+    # record unclear ("Metastatic lines: 0", first-line options for a patient on letrozole); a bone
+    # agent is no line of therapy (CR "Drug-class value sets": bone agents never count as a line), as
+    # "stopped denosumab" / "stopped zoledronic acid" are read
+    state, cards = _with_statement("stop-bisphosphonate", text, "active", None)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "- Currently on letrozole (metastatic line 1): the options below apply at progression." in detail
+    assert "could not be read" not in detail
+
+
+@pytest.mark.parametrize("text", ["Letrozole stopped working", "Letrozole stopped working 2023",
+                                  "Letrozole; stopped working 2023"])
+def test_a_drug_that_stopped_working_is_never_read_as_taken_now_with_its_line_running(text):
+    # rt85: tx13 read "working" as the patient's work stopped, the drug going on: "Currently on
+    # letrozole ... the options below apply at progression" for a drug written as failed (CR C.2 step 1,
+    # progression on the line); whether the drug or the patient's work stopped is not settled by the
+    # words alone: the record is named unclear (as "stopped swimming"); "stopped work" stays a habit
+    state, cards = _with_statement("stop-working", text, "active", None)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "Currently on" not in detail
+    assert (f'(its text "{text}" writes a stop word after letrozole followed by words that do not say whose stop '
+            "it is: whether its drugs are still taken cannot be read)") in detail

@@ -125,3 +125,18 @@ def test_an_endocrine_drug_written_stopped_then_on_another_is_the_switch_the_lat
     assert f"- Currently on {later} (metastatic line 1): the options below apply at progression." in detail
     assert f"- Metastatic line 1: {earlier} (then {later}), 2024-02-01 to now (active)" in detail
     assert {d.name for d in state.therapy.current_drugs()} == {later}
+
+
+@pytest.mark.parametrize("text", ["Letrozole; goserelin stopped after BSO 2024-05", "Letrozole; stopped goserelin after BSO",
+                                  "Letrozole + goserelin; goserelin stopped after BSO"])
+def test_ovarian_suppression_written_stopped_after_the_endocrine_drug_leaves_that_drug_alone_now(text):
+    # rt85: tx12 named the record unclear ("Metastatic lines: 0", first-line options shown for a
+    # patient on letrozole): ovarian suppression is no line (CR "lines of therapy": OFS agents do not
+    # count as lines); written stopped after the record's drug, it is not taken now and the record's
+    # drug goes on, as a bone agent or glucose-lowering drug so written is read (tx14). Written first
+    # ("Off goserelin, on letrozole") it stays named unclear (tx12)
+    state, cards = _with_statement("ofs-stopped-after", text, "active", None)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "- Currently on letrozole (metastatic line 1): the options below apply at progression." in detail
+    assert "could not be read" not in detail
+    assert {d.name for d in state.therapy.current_drugs()} == {"letrozole"}
