@@ -409,8 +409,13 @@ _SCAN_WORDS = r"ct|mri|pet(?:[-/ ]?ct)?|us|ultrasound|imaging|scans?"
 # asked: a doubt, not counted)
 _SITE_QUESTION_ANSWERED = re.compile(
     r"^\s*(?:(?P<heading>[a-z][a-z ]{0,30}?)\s*:\s*(?=[a-z][a-z &/-]*?\s*(?:\?|:|\s[-\u2013\u2014]|\(\s*(?:yes|no|y|n)\s*\))))?"
-    r"(?:to\s+(?:the\s+)?)?(?P<sites>[a-z][a-z &/-]*?)\s*(?:(?:\?+\s*[:-]?|:|\s[-\u2013\u2014])\s*"
-    r"(?:(?P<answer>(?:yes|no|y|n)\b|\?+(?=\s*$))"
+    # (ds14) or the scan that looked at the site, before or after it ("Brain MRI: no", "CT liver:
+    # clear", "Bone scan: negative"): the field is the site's, read as "Brain: no" (was the brain
+    # counted, visceral, CR A.4, C.1, its answer no unread); its result words negative / clear /
+    # positive answer it no / no / yes (HL7 v3 ObservationInterpretation NEG / POS)
+    rf"(?:to\s+(?:the\s+)?)?(?:(?:{_SCAN_WORDS})\s+)?(?P<sites>[a-z][a-z &/-]*?)(?:\s+(?:{_SCAN_WORDS}))?"
+    r"\s*(?:(?:\?+\s*[:-]?|:|\s[-\u2013\u2014])\s*"
+    r"(?:(?P<answer>(?:yes|no|y|n|negative|clear|positive)\b|\?+(?=\s*$))"
     # (ds13) or a doubt for its answer ("Metastases: Bone - probable" counted the bone, "Bone -
     # probable" read as nothing): asked, as a "?" left for it (suspicion_words, probable_words:
     # FHIR R4 condition-ver-status unconfirmed / provisional)
@@ -431,7 +436,7 @@ def _field_answer(m: re.Match[str]) -> str:
     answer = m.group("answer") or m.group("bracketed") or "?"
     if answer.startswith("?") or m.group("doubt"):
         return "?"
-    return {"y": "yes", "n": "no"}.get(answer, answer)
+    return {"y": "yes", "n": "no", "negative": "no", "clear": "no", "positive": "yes"}.get(answer, answer)
 _CLAUSE_SPLIT = re.compile(r"([.;])")
 # (ds13) a text that is a site doubted before it and nothing else ("possible liver" coded
 # 128462008 counted the liver, visceral; "?liver" so coded is asked): read as the field "liver: ?"
@@ -441,7 +446,7 @@ _DOUBTED_SITE_BEFORE = re.compile(
     # the groups of _SITE_QUESTION_ANSWERED, never set here (read by _field_answer)
     r"(?P<heading>(?!x)x)?(?P<answer>(?!x)x)?(?P<bracketed>(?!x)x)?(?P<doubt>(?!x)x)?")
 _FIELD_ANSWER_WORD = re.compile(rf"(?:^|\|)\s*\b(?:{_DOUBT_WORDS})\s+[a-z]|"
-r"\b(?:yes|no|y|n)\b|[:(-]\s*\?|[:?\u2013\u2014-]\s*\b(?:"
+r"\b(?:yes|no|y|n|negative|clear|positive)\b|[:(-]\s*\?|[:?\u2013\u2014-]\s*\b(?:"
                                 rf"{_DOUBT_WORDS})\b")
 _FIELD_SPLIT = re.compile(r"([.;,])")
 
@@ -1331,7 +1336,9 @@ def _words_as_written(words: str, text: str, res: dict[str, Any]) -> str:
         # quoted with its answer as written (the last such field)
         field = None
         # (ds13) or answered with a doubt ("Bone - probable", "lung: ?": quoted "bone?")
-        for field in re.finditer(re.escape(site) + r"\s*(?:\?+\s*[:-]?|:|\s[-\u2013\u2014])\s*(?:(?:yes|y)\b|\?+|\b(?:"
+        # (ds14) with the scan written beside the site ("Brain MRI: ?", "CT liver: ?")
+        for field in re.finditer(rf"(?:(?:{_SCAN_WORDS})\s+)?" + re.escape(site) + rf"(?:\s+(?:{_SCAN_WORDS}))?"
+                                 r"\s*(?:\?+\s*[:-]?|:|\s[-\u2013\u2014])\s*(?:(?:yes|y|positive)\b|\?+|\b(?:"
                                  rf"{_DOUBT_WORDS})\b)"
                                  rf"|\b(?:{_DOUBT_WORDS})\s+"
                                  + re.escape(site) + r"\b", text):
