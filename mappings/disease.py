@@ -396,6 +396,10 @@ def _as_answered(text: str) -> str:
 # the scans a site field, a cleared site or a scan bracket names ("bone? yes (CT)", "CT: liver clear",
 # "liver clear (MRI)"): one list for their readers
 _SCAN_WORDS = r"ct|mri|pet(?:[-/ ]?ct)?|us|ultrasound|imaging|scans?"
+# (ds14) the scan written before or after a site field's site ("CT liver: clear", "Brain MRI: no"),
+# after it with the date it was done ("Brain MRI 2020: no", "Brain MRI (03/2020): no")
+_SCAN_BEFORE_SITE = rf"(?:(?:{_SCAN_WORDS})\s+)?"
+_SCAN_AFTER_SITE = rf"(?:\s+(?:{_SCAN_WORDS})(?:\s+[\d/.-]+|\s*\(\s*[\d/.-]+\s*\))?)?"
 
 # (ds8) a template's site question answered, its clause nothing else: "bone? yes", "to bone? yes",
 # "liver? No." (the clause the "?" asks, the answer after it); (ds12) or after a colon or dash,
@@ -413,7 +417,7 @@ _SITE_QUESTION_ANSWERED = re.compile(
     # clear", "Bone scan: negative"): the field is the site's, read as "Brain: no" (was the brain
     # counted, visceral, CR A.4, C.1, its answer no unread); its result words negative / clear /
     # positive answer it no / no / yes (HL7 v3 ObservationInterpretation NEG / POS)
-    rf"(?:to\s+(?:the\s+)?)?(?:(?:{_SCAN_WORDS})\s+)?(?P<sites>[a-z][a-z &/-]*?)(?:\s+(?:{_SCAN_WORDS}))?"
+    rf"(?:to\s+(?:the\s+)?)?{_SCAN_BEFORE_SITE}(?P<sites>[a-z][a-z &/-]*?){_SCAN_AFTER_SITE}"
     r"\s*(?:(?:\?+\s*[:-]?|:|\s[-\u2013\u2014])\s*"
     r"(?:(?P<answer>(?:yes|no|y|n|negative|clear|positive)\b|\?+(?=\s*$))"
     # (ds13) or a doubt for its answer ("Metastases: Bone - probable" counted the bone, "Bone -
@@ -1337,7 +1341,7 @@ def _words_as_written(words: str, text: str, res: dict[str, Any]) -> str:
         field = None
         # (ds13) or answered with a doubt ("Bone - probable", "lung: ?": quoted "bone?")
         # (ds14) with the scan written beside the site ("Brain MRI: ?", "CT liver: ?")
-        for field in re.finditer(rf"(?:(?:{_SCAN_WORDS})\s+)?" + re.escape(site) + rf"(?:\s+(?:{_SCAN_WORDS}))?"
+        for field in re.finditer(_SCAN_BEFORE_SITE + re.escape(site) + _SCAN_AFTER_SITE +
                                  r"\s*(?:\?+\s*[:-]?|:|\s[-\u2013\u2014])\s*(?:(?:yes|y|positive)\b|\?+|\b(?:"
                                  rf"{_DOUBT_WORDS})\b)"
                                  rf"|\b(?:{_DOUBT_WORDS})\s+"

@@ -213,3 +213,16 @@ def test_a_coded_metastasis_whose_scan_is_left_open_asks_the_site_quoting_the_sc
     s = _state(condition(cc(SECONDARY, text=text), "2020-01-15"))
     assert s.disease.metastatic == "yes" and _sites(s) == []
     assert f'the brain ("{text}")' in _gaps(s)["metastatic-site-unconfirmed"]
+
+
+@pytest.mark.parametrize("text", ["Brain MRI 2020: no", "Brain MRI (03/2020): no"])
+def test_a_coded_metastasis_whose_dated_scan_is_answered_no_does_not_count_the_scanned_site(text):
+    # was the brain counted (visceral)
+    s = _state(condition(cc(SECONDARY, text=text), "2020-01-15"))
+    assert _sites(s) == [] and not s.disease.visceral_involvement
+    assert f'the text reads "{text}"' in _gaps(s)["metastasis-unconfirmed"]
+
+
+def test_a_coded_metastasis_whose_dated_scan_is_left_open_asks_the_brain_quoting_the_scan_as_written():
+    s = _state(condition(cc(SECONDARY, text="Brain MRI (03/2020): ?"), "2020-01-15"))
+    assert 'the brain ("Brain MRI (03/2020): ?")' in _gaps(s)["metastatic-site-unconfirmed"]
