@@ -1257,6 +1257,14 @@ def _own_text(res: dict[str, Any]) -> str | None:
 _NOT_THERE_BEFORE = re.compile(r"\b(?:no|not|negative\s+for|without|free\s+of)\s+(?:[\w-]+\s+)?$", re.I)
 
 
+def _site_field_not_answered_no(text: str) -> bool:
+    """(ds14) The text is site fields only (_SITE_QUESTION_ANSWERED), one of them answered yes or
+    left open ("?")."""
+    fields = [_SITE_QUESTION_ANSWERED.match(c) for c in _FIELD_SPLIT.split(text)[0::2] if c.strip()]
+    return bool(fields) and all(m is not None and _only_sites(m.group("sites")) for m in fields) and any(
+        _field_answer(m) != "no" for m in fields)
+
+
 @lru_cache(maxsize=4096)
 def _text_against_code(text: str | None) -> str | None:
     """The text of a Condition coded as a metastasis when it names no metastasis (_SECONDARY_TEXT)
@@ -1267,6 +1275,12 @@ def _text_against_code(text: str | None) -> str | None:
     if not text or _SECONDARY_TEXT.search(text.lower()) or any(
             not _NOT_THERE_BEFORE.search(text[max(0, m.start() - 25):m.start()])
             for m in T.MET_CODED_TEXT_MALIGNANT.finditer(text)):
+        return None
+    if _site_field_not_answered_no(text.lower()):
+        # (ds14) site fields, one answered yes or left open ("Bone: yes; brain: negative", "Bone
+        # scan: positive, brain MRI: negative", "Bone: ?; brain: negative"): the other field's
+        # negative is its site's, not the metastasis's (was metastatic status unknown, the bone
+        # dropped or asked: CR A.2), read as with "no" for it (_as_answered_yes)
         return None
     # (rt44) "HER2 negative", "CEA negative": a receptor or marker, not the finding, negative
     if not T.MET_CODED_TEXT_AGAINST.search(T.MET_CODED_TEXT_MARKER_NEGATIVE.sub(" ", text)):

@@ -226,3 +226,18 @@ def test_a_coded_metastasis_whose_dated_scan_is_answered_no_does_not_count_the_s
 def test_a_coded_metastasis_whose_dated_scan_is_left_open_asks_the_brain_quoting_the_scan_as_written():
     s = _state(condition(cc(SECONDARY, text="Brain MRI (03/2020): ?"), "2020-01-15"))
     assert 'the brain ("Brain MRI (03/2020): ?")' in _gaps(s)["metastatic-site-unconfirmed"]
+
+
+@pytest.mark.parametrize("text", ["Bone: yes; brain: negative", "Bone scan: positive, brain MRI: negative"])
+def test_a_coded_metastasis_whose_fields_find_the_bone_and_clear_the_brain_as_negative_counts_the_bone(text):
+    # was metastatic status unknown: the brain's "negative" read as the metastasis's
+    s = _state(condition(cc(SECONDARY, text=text), "2020-01-15"))
+    assert s.disease.metastatic == "yes" and _sites(s) == ["bone"]
+    assert "metastasis-unconfirmed" not in _gaps(s)
+
+
+def test_a_coded_metastasis_whose_bone_field_is_open_and_brain_negative_stays_metastatic_and_asks_the_bone():
+    # was metastatic status unknown
+    s = _state(condition(cc(SECONDARY, text="Bone: ?; brain: negative"), "2020-01-15"))
+    assert s.disease.metastatic == "yes" and _sites(s) == []
+    assert 'the bone ("Bone: ?")' in _gaps(s)["metastatic-site-unconfirmed"]
