@@ -396,6 +396,10 @@ def _as_answered(text: str) -> str:
 # the scans a site field, a cleared site or a scan bracket names ("bone? yes (CT)", "CT: liver clear",
 # "liver clear (MRI)"): one list for their readers
 _SCAN_WORDS = r"ct|mri|pet(?:[-/ ]?ct)?|us|ultrasound|imaging|scans?"
+# (ds14) the scan written before or after a site field's site ("CT liver: clear", "Brain MRI: no"),
+# after it with the date it was done ("Brain MRI 2020: no", "Brain MRI (03/2020): no")
+_SCAN_BEFORE_SITE = rf"(?:(?:{_SCAN_WORDS})\s+)?"
+_SCAN_AFTER_SITE = rf"(?:\s+(?:{_SCAN_WORDS})(?:\s+[\d/.-]+|\s*\(\s*[\d/.-]+\s*\))?)?"
 
 # (ds8) a template's site question answered, its clause nothing else: "bone? yes", "to bone? yes",
 # "liver? No." (the clause the "?" asks, the answer after it); (ds12) or after a colon or dash,
@@ -409,8 +413,13 @@ _SCAN_WORDS = r"ct|mri|pet(?:[-/ ]?ct)?|us|ultrasound|imaging|scans?"
 # asked: a doubt, not counted)
 _SITE_QUESTION_ANSWERED = re.compile(
     r"^\s*(?:(?P<heading>[a-z][a-z ]{0,30}?)\s*:\s*(?=[a-z][a-z &/-]*?\s*(?:\?|:|\s[-\u2013\u2014]|\(\s*(?:yes|no|y|n)\s*\))))?"
-    r"(?:to\s+(?:the\s+)?)?(?P<sites>[a-z][a-z &/-]*?)\s*(?:(?:\?+\s*[:-]?|:|\s[-\u2013\u2014])\s*"
-    r"(?:(?P<answer>(?:yes|no|y|n)\b|\?+(?=\s*$))"
+    # (ds14) or the scan that looked at the site, before or after it ("Brain MRI: no", "CT liver:
+    # clear", "Bone scan: negative"): the field is the site's, read as "Brain: no" (was the brain
+    # counted, visceral, CR A.4, C.1, its answer no unread); its result words negative / clear /
+    # positive answer it no / no / yes (HL7 v3 ObservationInterpretation NEG / POS)
+    rf"(?:to\s+(?:the\s+)?)?{_SCAN_BEFORE_SITE}(?P<sites>[a-z][a-z &/-]*?){_SCAN_AFTER_SITE}"
+    r"\s*(?:(?:\?+\s*[:-]?|:|\s[-\u2013\u2014])\s*"
+    r"(?:(?P<answer>(?:yes|no|y|n|negative|clear|positive)\b|\?+(?=\s*$))"
     # (ds13) or a doubt for its answer ("Metastases: Bone - probable" counted the bone, "Bone -
     # probable" read as nothing): asked, as a "?" left for it (suspicion_words, probable_words:
     # FHIR R4 condition-ver-status unconfirmed / provisional)
@@ -431,7 +440,7 @@ def _field_answer(m: re.Match[str]) -> str:
     answer = m.group("answer") or m.group("bracketed") or "?"
     if answer.startswith("?") or m.group("doubt"):
         return "?"
-    return {"y": "yes", "n": "no"}.get(answer, answer)
+    return {"y": "yes", "n": "no", "negative": "no", "clear": "no", "positive": "yes"}.get(answer, answer)
 _CLAUSE_SPLIT = re.compile(r"([.;])")
 # (ds13) a text that is a site doubted before it and nothing else ("possible liver" coded
 # 128462008 counted the liver, visceral; "?liver" so coded is asked): read as the field "liver: ?"
@@ -441,7 +450,7 @@ _DOUBTED_SITE_BEFORE = re.compile(
     # the groups of _SITE_QUESTION_ANSWERED, never set here (read by _field_answer)
     r"(?P<heading>(?!x)x)?(?P<answer>(?!x)x)?(?P<bracketed>(?!x)x)?(?P<doubt>(?!x)x)?")
 _FIELD_ANSWER_WORD = re.compile(rf"(?:^|\|)\s*\b(?:{_DOUBT_WORDS})\s+[a-z]|"
-r"\b(?:yes|no|y|n)\b|[:(-]\s*\?|[:?\u2013\u2014-]\s*\b(?:"
+r"\b(?:yes|no|y|n|negative|clear|positive)\b|[:(-]\s*\?|[:?\u2013\u2014-]\s*\b(?:"
                                 rf"{_DOUBT_WORDS})\b")
 _FIELD_SPLIT = re.compile(r"([.;,])")
 
@@ -1248,6 +1257,14 @@ def _own_text(res: dict[str, Any]) -> str | None:
 _NOT_THERE_BEFORE = re.compile(r"\b(?:no|not|negative\s+for|without|free\s+of)\s+(?:[\w-]+\s+)?$", re.I)
 
 
+def _site_field_not_answered_no(text: str) -> bool:
+    """(ds14) The text is site fields only (_SITE_QUESTION_ANSWERED), one of them answered yes or
+    left open ("?")."""
+    fields = [_SITE_QUESTION_ANSWERED.match(c) for c in _FIELD_SPLIT.split(text)[0::2] if c.strip()]
+    return bool(fields) and all(m is not None and _only_sites(m.group("sites")) for m in fields) and any(
+        _field_answer(m) != "no" for m in fields)
+
+
 @lru_cache(maxsize=4096)
 def _text_against_code(text: str | None) -> str | None:
     """The text of a Condition coded as a metastasis when it names no metastasis (_SECONDARY_TEXT)
@@ -1258,6 +1275,12 @@ def _text_against_code(text: str | None) -> str | None:
     if not text or _SECONDARY_TEXT.search(text.lower()) or any(
             not _NOT_THERE_BEFORE.search(text[max(0, m.start() - 25):m.start()])
             for m in T.MET_CODED_TEXT_MALIGNANT.finditer(text)):
+        return None
+    if _site_field_not_answered_no(text.lower()):
+        # (ds14) site fields, one answered yes or left open ("Bone: yes; brain: negative", "Bone
+        # scan: positive, brain MRI: negative", "Bone: ?; brain: negative"): the other field's
+        # negative is its site's, not the metastasis's (was metastatic status unknown, the bone
+        # dropped or asked: CR A.2), read as with "no" for it (_as_answered_yes)
         return None
     # (rt44) "HER2 negative", "CEA negative": a receptor or marker, not the finding, negative
     if not T.MET_CODED_TEXT_AGAINST.search(T.MET_CODED_TEXT_MARKER_NEGATIVE.sub(" ", text)):
@@ -1331,7 +1354,9 @@ def _words_as_written(words: str, text: str, res: dict[str, Any]) -> str:
         # quoted with its answer as written (the last such field)
         field = None
         # (ds13) or answered with a doubt ("Bone - probable", "lung: ?": quoted "bone?")
-        for field in re.finditer(re.escape(site) + r"\s*(?:\?+\s*[:-]?|:|\s[-\u2013\u2014])\s*(?:(?:yes|y)\b|\?+|\b(?:"
+        # (ds14) with the scan written beside the site ("Brain MRI: ?", "CT liver: ?")
+        for field in re.finditer(_SCAN_BEFORE_SITE + re.escape(site) + _SCAN_AFTER_SITE +
+                                 r"\s*(?:\?+\s*[:-]?|:|\s[-\u2013\u2014])\s*(?:(?:yes|y|positive)\b|\?+|\b(?:"
                                  rf"{_DOUBT_WORDS})\b)"
                                  rf"|\b(?:{_DOUBT_WORDS})\s+"
                                  + re.escape(site) + r"\b", text):

@@ -180,3 +180,64 @@ def test_a_coded_metastasis_whose_text_is_a_doubted_site_asks_the_site_not_count
     s = _state(condition(cc(SECONDARY, text=text), "2020-01-15"))
     assert s.disease.metastatic == "yes" and _sites(s) == [] and not s.disease.visceral_involvement
     assert f'the liver ("{text}")' in _gaps(s)["metastatic-site-unconfirmed"]
+
+
+# (ds14) a site field that names the scan that looked at the site ("Brain MRI: no") answered no /
+# negative / clear: the site's, read as "Brain: no" (was the brain counted, visceral, CR A.4, C.1)
+@pytest.mark.parametrize("text", ["Brain MRI: no", "Brain MRI: clear", "CT liver: clear", "Liver US: no", "Bone scan: no",
+                                  "Liver: clear"])
+def test_a_coded_metastasis_whose_text_is_a_scan_answered_no_does_not_count_the_scanned_site(text):
+    s = _state(condition(cc(SECONDARY, text=text), "2020-01-15"))
+    assert _sites(s) == [] and not s.disease.visceral_involvement
+    # read as "Brain: no" so coded is (ds13): the metastasis asked, quoting the words
+    assert f'site not stated (coded a metastasis, but the text reads "{text}")' in _gaps(s)["metastasis-unconfirmed"]
+
+
+@pytest.mark.parametrize("text", ["Brain MRI: no. Bone: yes", "CT liver: clear, bone scan: positive",
+                                  "Metastases: brain MRI: no, bone scan: yes"])
+def test_a_coded_metastasis_whose_scan_fields_clear_one_site_and_find_another_counts_the_found_site_only(text):
+    # was the brain / liver counted (visceral), the bone dropped
+    s = _state(condition(cc(SECONDARY, text=text), "2020-01-15"))
+    assert s.disease.metastatic == "yes"
+    assert _sites(s) == ["bone"] and not s.disease.visceral_involvement
+
+
+@pytest.mark.parametrize("text", ["Brain MRI: metastases", "Brain MRI: yes", "Bone scan: positive"])
+def test_a_coded_metastasis_whose_scan_finds_the_site_still_counts_it(text):
+    s = _state(condition(cc(SECONDARY, text=text), "2020-01-15"))
+    assert s.disease.metastatic == "yes" and len(_sites(s)) == 1
+
+
+@pytest.mark.parametrize("text", ["Brain MRI: ?", "MRI brain: 2 lesions"])
+def test_a_coded_metastasis_whose_scan_is_left_open_asks_the_site_quoting_the_scan(text):
+    s = _state(condition(cc(SECONDARY, text=text), "2020-01-15"))
+    assert s.disease.metastatic == "yes" and _sites(s) == []
+    assert f'the brain ("{text}")' in _gaps(s)["metastatic-site-unconfirmed"]
+
+
+@pytest.mark.parametrize("text", ["Brain MRI 2020: no", "Brain MRI (03/2020): no"])
+def test_a_coded_metastasis_whose_dated_scan_is_answered_no_does_not_count_the_scanned_site(text):
+    # was the brain counted (visceral)
+    s = _state(condition(cc(SECONDARY, text=text), "2020-01-15"))
+    assert _sites(s) == [] and not s.disease.visceral_involvement
+    assert f'the text reads "{text}"' in _gaps(s)["metastasis-unconfirmed"]
+
+
+def test_a_coded_metastasis_whose_dated_scan_is_left_open_asks_the_brain_quoting_the_scan_as_written():
+    s = _state(condition(cc(SECONDARY, text="Brain MRI (03/2020): ?"), "2020-01-15"))
+    assert 'the brain ("Brain MRI (03/2020): ?")' in _gaps(s)["metastatic-site-unconfirmed"]
+
+
+@pytest.mark.parametrize("text", ["Bone: yes; brain: negative", "Bone scan: positive, brain MRI: negative"])
+def test_a_coded_metastasis_whose_fields_find_the_bone_and_clear_the_brain_as_negative_counts_the_bone(text):
+    # was metastatic status unknown: the brain's "negative" read as the metastasis's
+    s = _state(condition(cc(SECONDARY, text=text), "2020-01-15"))
+    assert s.disease.metastatic == "yes" and _sites(s) == ["bone"]
+    assert "metastasis-unconfirmed" not in _gaps(s)
+
+
+def test_a_coded_metastasis_whose_bone_field_is_open_and_brain_negative_stays_metastatic_and_asks_the_bone():
+    # was metastatic status unknown
+    s = _state(condition(cc(SECONDARY, text="Bone: ?; brain: negative"), "2020-01-15"))
+    assert s.disease.metastatic == "yes" and _sites(s) == []
+    assert 'the bone ("Bone: ?")' in _gaps(s)["metastatic-site-unconfirmed"]
